@@ -1,0 +1,254 @@
+#pragma once
+// The immutable configuration: what haproxy.cfg said, validated and resolved. Built once on the
+// main thread by config::load(), then shared read-only by every thread as
+// std::shared_ptr<const Config>. Plain types only; no behaviour beyond small lookups.
+//
+// Times are milliseconds (std::optional when HAProxy distinguishes "unset" from a value, so the
+// fallbacks of COMPAT.md §8 can be applied by the consumer through the helpers below).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "portero/config/address.h"
+
+namespace portero::config {
+
+using Millis = uint64_t;
+
+// Where a line came from, for every message that points at the config.
+struct Origin {
+  std::string file;
+  int line = 0;
+};
+
+// A `log` line, parsed now and used by the logging work later.
+struct LogTarget {
+  Origin origin;
+  bool global = false;           // `log global` in a proxy
+  std::string target;            // as written: 127.0.0.1, /dev/log, stdout, ...
+  std::optional<Address> address;  // resolved for udp/unix targets
+  uint32_t max_len = 1024;
+  std::string format = "local";  // local rfc3164 rfc5424 short raw iso timed priority
+  int facility = 16;             // local0
+  int level = 7;                 // max level sent (debug = all)
+  int min_level = 0;
+};
+
+// `stats socket`, parsed now and used by the admin socket work later.
+struct StatsSocket {
+  Origin origin;
+  Address address;
+  uint32_t mode = 0;             // 0 = leave as created
+  std::string user, group;
+  std::string level = "operator";
+  bool expose_fd_listeners = false;
+};
+
+struct CpuMap {
+  std::string process_or_thread;  // e.g. "1/1", "1/all", "auto:1/1-4"
+  std::string cpus;                // e.g. "0", "0-3"
+};
+
+struct Global {
+  Origin origin;
+  bool daemon = false;
+  std::string pidfile;
+  uint32_t maxconn = 0;            // 0: unset (HAProxy derives it from ulimit; we use 4096)
+  uint32_t nbthread = 1;
+  std::vector<CpuMap> cpu_map;
+  std::string user, group, chroot;
+  std::optional<uint32_t> uid, gid;
+  uint32_t ulimit_n = 0;
+  uint32_t tune_bufsize = 16384;
+  uint32_t tune_maxrewrite = 1024;
+  uint32_t tune_http_maxhdr = 101;
+  std::vector<LogTarget> logs;
+  std::string log_tag = "haproxy";
+  bool log_send_hostname = false;
+  std::vector<StatsSocket> stats_sockets;
+  std::optional<Millis> stats_timeout;
+  std::string node, description;
+  uint32_t hard_stop_after_ms = 0;  // 0 = never
+};
+
+enum class Mode : uint8_t { tcp, http };
+
+// How connections are kept alive (the last of these options in a section wins).
+enum class HttpConnMode : uint8_t { keep_alive, server_close, close };
+
+enum class HttpReuse : uint8_t { never, safe, aggressive, always };
+
+struct ForwardFor {
+  bool enabled = false;
+  std::optional<std::string> except;   // network as written ("127.0.0.0/8")
+  // Parsed form of `except` (network address bytes + prefix length), family AF_INET/AF_INET6.
+  int except_family = 0;
+  uint8_t except_addr[16] = {};
+  uint8_t except_prefix = 0;
+  std::string header = "X-Forwarded-For";
+  bool if_none = false;
+};
+
+// `balance` as written; the lb module interprets the algorithm and its arguments.
+struct Balance {
+  Origin origin;
+  std::string algorithm = "roundrobin";  // roundrobin static-rr leastconn first source uri ...
+  std::vector<std::string> args;           // e.g. {"len", "10"} for uri, {"sessionid"} for url_param
+};
+
+struct HashType {
+  std::string method = "map-based";   // map-based | consistent
+  std::string function = "sdbm";      // sdbm djb2 wt6 crc32
+  bool avalanche = false;
+};
+
+// A `bind` line: one or more addresses sharing the same options.
+struct Bind {
+  Origin origin;
+  std::vector<Address> addresses;
+  std::string name;
+  std::optional<uint32_t> maxconn;
+  uint32_t backlog = 0;             // 0 = use maxconn-derived default
+  std::vector<std::string> unsupported_options;  // kept so -c can warn about each
+};
+
+struct Server {
+  Origin origin;
+  std::string name;
+  Address address;
+  uint32_t weight = 1;              // 0..256
+  bool disabled = false;
+  bool backup = false;
+  uint32_t maxconn = 0;             // 0 = unlimited
+  uint32_t maxqueue = 0;
+  std::optional<int32_t> id;
+  std::string cookie;
+  // Health check parameters, parsed now and used by the checks work later.
+  bool check = false;
+  Millis inter = 2000;
+  std::optional<Millis> fastinter, downinter;
+  uint32_t rise = 2, fall = 3;
+  std::optional<uint16_t> check_port;
+  std::string check_addr;
+  Millis slowstart = 0;
+};
+
+// `http-request return` (the only http-request action of the foundation; ACLs bring the rest).
+struct HttpReturn {
+  uint16_t status = 200;
+  std::string content_type;
+  std::string body;                 // `string S`, or the content of `file F`
+  bool has_body = false;
+};
+
+// An http-request rule. `condition` is the raw `if/unless ...` words, evaluated by the ACL module
+// later; rules with a condition the foundation cannot evaluate are reported at load time.
+struct HttpRequestRule {
+  Origin origin;
+  enum class Action : uint8_t { return_, deny, allow, other } action = Action::other;
+  std::string action_name;          // as written, e.g. "return", "set-header"
+  std::vector<std::string> words;   // the rest of the line
+  HttpReturn ret;                    // for return / deny
+  std::vector<std::string> condition;
+};
+
+struct UseBackend {
+  Origin origin;
+  std::string backend;              // name as written
+  std::vector<std::string> condition;  // empty = unconditional
+  int backend_index = -1;           // resolved index in Config::proxies (-1 when dynamic)
+};
+
+struct Timeouts {
+  std::optional<Millis> client, server, connect, http_request, http_keep_alive, queue, tunnel,
+      client_fin, server_fin, check, tarpit;
+};
+
+// frontend, backend, listen, and (kind == defaults) the defaults sections themselves.
+struct Proxy {
+  enum class Kind : uint8_t { defaults, frontend, backend, listen };
+  Origin origin;
+  Kind kind = Kind::listen;
+  std::string name;
+  uint32_t id = 0;                  // HAProxy's iid (1-based in declaration order, or `id N`)
+  Mode mode = Mode::tcp;
+  bool disabled = false;
+
+  // Frontend side (frontend, listen)
+  std::vector<Bind> binds;
+  std::optional<uint32_t> maxconn;  // frontend maxconn
+  std::string default_backend;
+  int default_backend_index = -1;   // resolved; for listen sections: its own index
+  std::vector<UseBackend> use_backends;
+  std::vector<HttpRequestRule> http_request_rules;
+  bool httplog = false, httplog_clf = false, tcplog = false, dontlognull = false;
+  std::vector<LogTarget> logs;      // after `log global` resolution: the effective targets
+  bool no_log = false;
+
+  // Backend side (backend, listen)
+  std::vector<Server> servers;
+  Server default_server;            // `default-server` line, applied to later `server` lines
+  Balance balance;
+  HashType hash_type;
+  uint32_t retries = 3;
+  bool redispatch = false;
+  int redispatch_interval = 1;
+  bool allbackups = false;
+  std::string cookie;               // raw `cookie` line words, for the persistence work later
+  std::vector<std::string> cookie_words;
+  bool httpchk = false;
+  std::vector<std::string> httpchk_words;
+  uint32_t fullconn = 0;
+
+  // Both sides
+  Timeouts timeouts;
+  HttpConnMode conn_mode = HttpConnMode::keep_alive;
+  HttpReuse http_reuse = HttpReuse::safe;
+  ForwardFor forwardfor;
+  std::map<int, std::string> errorfiles;  // status -> the raw HTTP response to send as-is
+
+  // Stats (parsed now; served by the stats work later)
+  bool stats_enabled = false;
+  std::string stats_uri;
+  std::string stats_realm;
+  std::vector<std::string> stats_auth;     // "user:pass"
+  std::optional<Millis> stats_refresh;
+  bool stats_admin = false;
+  std::vector<std::string> stats_admin_condition;
+  bool stats_hide_version = false;
+
+  bool is_frontend() const { return kind == Kind::frontend || kind == Kind::listen; }
+  bool is_backend() const { return kind == Kind::backend || kind == Kind::listen; }
+
+  // HAProxy's timeout fallbacks (COMPAT.md §8).
+  std::optional<Millis> http_request_timeout() const {
+    return timeouts.http_request ? timeouts.http_request : timeouts.client;
+  }
+  std::optional<Millis> keep_alive_timeout() const {
+    if (timeouts.http_keep_alive) return timeouts.http_keep_alive;
+    return http_request_timeout();
+  }
+  std::optional<Millis> queue_timeout() const {
+    return timeouts.queue ? timeouts.queue : timeouts.connect;
+  }
+};
+
+struct Config {
+  Global global;
+  // frontends, backends and listen sections in declaration order (defaults excluded).
+  std::vector<Proxy> proxies;
+  std::vector<std::string> files;   // the files that were read, in order
+
+  const Proxy* find_proxy(const std::string& name, bool backend) const {
+    for (const auto& p : proxies)
+      if (p.name == name && (backend ? p.is_backend() : p.is_frontend())) return &p;
+    return nullptr;
+  }
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+}  // namespace portero::config

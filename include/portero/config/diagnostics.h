@@ -1,0 +1,44 @@
+#pragma once
+// Messages about the configuration, kept in order and printed in HAProxy's form:
+//   [ALERT]    (pid) : config : parsing [file:line] : <text>
+//   [WARNING]  (pid) : config : parsing [file:line] : <text>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "portero/config/config.h"
+
+namespace portero::config {
+
+enum class Severity { notice, warning, alert };
+
+struct Diagnostic {
+  Severity severity;
+  std::optional<Origin> origin;  // set for messages about a line ("parsing [f:l] : ...")
+  std::string text;              // without prefix or trailing newline
+};
+
+class Diagnostics {
+ public:
+  void alert(const Origin& where, std::string text);
+  void warning(const Origin& where, std::string text);
+  void alert(std::string text);    // not about one line
+  void warning(std::string text);
+  void notice(std::string text);
+
+  bool has_errors() const { return errors_ > 0; }
+  bool has_warnings() const { return warnings_ > 0; }
+  const std::vector<Diagnostic>& all() const { return items_; }
+
+  // Writes every message, one per line, as HAProxy does (its pid in the prefix).
+  void print(std::FILE* out, int pid) const;
+
+ private:
+  std::vector<Diagnostic> items_;
+  int errors_ = 0, warnings_ = 0;
+};
+
+// One formatted line, e.g. "[ALERT]    (42) : config : parsing [a.cfg:3] : unknown keyword ..."
+std::string format(const Diagnostic& d, int pid);
+
+}  // namespace portero::config

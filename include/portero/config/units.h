@@ -1,0 +1,16 @@
+#pragma once
+// Time and size values as haproxy.cfg writes them.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace portero::config {
+
+// "10s", "1m", "500" (ms by default), "100us" (rounded up to 1 ms), "2h", "1d".
+// Returns nothing on a malformed value or overflow.
+std::optional<uint64_t> parse_time_ms(std::string_view text);
+
+// "16384", "16k", "1m", "2g" (powers of 1024).
+std::optional<uint64_t> parse_size(std::string_view text);
+
+}  // namespace portero::config
