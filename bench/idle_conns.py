@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Idle keep-alive connection memory probe for bench/run.
+
+Opens COUNT keep-alive client connections to HOST:PORT. On each one it sends one complete
+HTTP/1.1 request and reads the complete response (Content-Length framed), then leaves the
+connection open and idle. It samples the resident set size (VmRSS, summed over the given
+pids and their child processes) and the open descriptor count of the measured process tree
+before the first connection and again after all connections are idle, checks that the
+connections are still open, prints one line of key=value pairs and closes everything
+(with RST, so that no TIME_WAIT is left behind on the client side).
+
+Bounded: every socket operation has a timeout; the whole run gives up after --deadline s.
+"""
+import argparse
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def tree_pids(pids):
+    """The given pids plus their descendants (read from /proc/PID/task/*/children)."""
+    out, todo = [], list(pids)
+    while todo:
+        p = todo.pop()
+        if p in out:
+            continue
+        out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def rss_kb(pids):
+    total = 0
+    for p in tree_pids(pids):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def fd_count(pids):
+    total = 0
+    for p in tree_pids(pids):
+        try:
+            total += len(os.listdir(f"/proc/{p}/fd"))
+        except OSError:
+            pass
+    return total
+
+
+def read_response(s):
+    """Read one Content-Length framed response; True if it was a complete 200."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            return False
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status_ok = lines[0].split(b" ")[1:2] == [b"200"]
+    clen = None
+    for l in lines[1:]:
+        k, _, v = l.partition(b":")
+        if k.strip().lower() == b"content-length":
+            clen = int(v.strip())
+        if k.strip().lower() == b"connection" and b"close" in v.lower():
+            return False  # the proxy announced it will not keep the connection
+    if clen is None:
+        return False
+    while len(body) < clen:
+        chunk = s.recv(65536)
+        if not chunk:
+            return False
+        body += chunk
+    return status_ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--count", type=int, default=5000)
+    ap.add_argument("--pids", required=True, help="comma separated pids whose tree is measured")
+    ap.add_argument("--settle", type=float, default=1.0, help="seconds idle before sampling")
+    ap.add_argument("--batch", type=int, default=1,
+                    help="connections whose requests are in flight together while opening")
+    ap.add_argument("--deadline", type=float, default=40.0)
+    a = ap.parse_args()
+    pids = [int(p) for p in a.pids.split(",") if p]
+    start = time.monotonic()
+    req = (f"GET / HTTP/1.1\r\nHost: {a.host}:{a.port}\r\nUser-Agent: portero-bench-idle\r\n"
+           f"Accept: */*\r\n\r\n").encode()
+
+    time.sleep(0.2)
+    rss0, fds0 = rss_kb(pids), fd_count(pids)
+    socks, ok, failed = [], 0, 0
+    i = 0
+    while i < a.count and time.monotonic() - start < a.deadline:
+        # A batch of connections is opened and sent its request before any response is read,
+        # so up to --batch requests are in flight at once (--batch 1: strictly one at a time).
+        batch = []
+        for _ in range(min(a.batch, a.count - i)):
+            i += 1
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.settimeout(5.0)
+            try:
+                s.connect((a.host, a.port))
+                s.sendall(req)
+                batch.append(s)
+            except OSError as e:
+                failed += 1
+                if failed <= 3:
+                    print(f"idle_conns: connection {i}: {e}", file=sys.stderr)
+                s.close()
+        for s in batch:
+            try:
+                good = read_response(s)
+            except OSError as e:
+                good = False
+                if failed <= 3:
+                    print(f"idle_conns: response {i}: {e}", file=sys.stderr)
+            if good:
+                ok += 1
+            else:
+                failed += 1
+            socks.append(s)
+    time.sleep(a.settle)
+    rss1, fds1 = rss_kb(pids), fd_count(pids)
+
+    # Still open? A socket the peer closed polls readable (EOF); an idle open one does not.
+    p = select.poll()
+    for s in socks:
+        p.register(s.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    closed = len({fd for fd, _ in p.poll(0)})
+    still_open = len(socks) - closed
+
+    n = max(ok, 1)
+    print(f"count={a.count} ok={ok} failed={failed} open={still_open} "
+          f"rss0_kb={rss0} rss1_kb={rss1} bytes_per_conn={(rss1 - rss0) * 1024 // n} "
+          f"fds0={fds0} fds1={fds1} fds_per_conn={(fds1 - fds0) / n:.2f} "
+          f"secs={time.monotonic() - start:.1f}")
+    for s in socks:
+        s.close()
+
+
+if __name__ == "__main__":
+    main()
