@@ -1,1 +1,452 @@
-int main() { return 0; }
+// portero: command line (HAProxy's flags), boot, signals, workers and handover.
+//
+// The main thread loads and validates the configuration, binds every listening socket (one
+// SO_REUSEPORT socket per worker and address), drops privileges, starts the workers, signals
+// the processes named by -sf/-st, then waits for signals and for the workers to finish.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <memory>
+#include <pwd.h>
+#include <string>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <vector>
+
+#include <llhttp.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+#include <uv.h>
+
+#include "portero/config/load.h"
+#include "portero/core/listener.h"
+#include "portero/proxy/runtime.h"
+#include "portero/proxy/worker.h"
+#include "version.h"
+
+namespace {
+
+using namespace portero;
+
+struct Options {
+  std::vector<std::string> files;
+  bool check = false;
+  bool debug = false;
+  bool foreground = false;   // -db
+  bool daemon = false;
+  bool quiet = false;
+  bool fail_on_warnings = false;  // -dW
+  std::string pidfile;
+  std::vector<pid_t> soft_stop_pids;   // -sf
+  std::vector<pid_t> hard_stop_pids;   // -st
+  uint32_t maxconn = 0;               // -n
+};
+
+std::string exe_path() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "portero";
+  buf[n] = 0;
+  return buf;
+}
+
+void print_version(std::FILE* out) {
+  std::fprintf(out, "portero version %s %s - HAProxy 2.6 compatible\n", PORTERO_VERSION, PORTERO_DATE);
+  std::fprintf(out, "Status: development branch - foundation.\n");
+  struct utsname u;
+  if (uname(&u) == 0) std::fprintf(out, "Running on: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
+}
+
+void print_build_options() {
+  std::printf("Build options :\n");
+  std::printf("  CXX      = %s\n", PORTERO_CXX);
+  std::printf("  CXXFLAGS = %s\n", PORTERO_CXXFLAGS);
+  std::printf("  BUILD    = %s\n\n", PORTERO_BUILD_TYPE);
+  std::printf("Feature list : +EPOLL +REUSEPORT +LIBUV +LLHTTP +OPENSSL +PCRE2 +PCRE2_JIT +THREAD\n\n");
+  std::printf("Built with libuv version : %s\n", UV_VERSION_HEX ? uv_version_string() : "");
+  std::printf("Running on libuv version : %s\n", uv_version_string());
+  std::printf("Built with llhttp version : %d.%d.%d\n", LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
+              LLHTTP_VERSION_PATCH);
+  std::printf("Built with OpenSSL version : %s\n", OPENSSL_VERSION_TEXT);
+  std::printf("Running on OpenSSL version : %s\n", OpenSSL_version(OPENSSL_VERSION));
+  std::printf("Built with PCRE2 version : %s\n", PORTERO_PCRE2_VERSION);
+  std::printf("\nAvailable polling systems :\n      epoll : pref=300,  test result OK\n");
+  std::printf("\nAvailable multiplexer protocols :\n              h1 : mode=HTTP  side=FE|BE\n");
+}
+
+void usage() {
+  print_version(stdout);
+  std::fprintf(stderr,
+               "Usage : portero [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ]\n"
+               "        [ -p <pidfile> ] [-- <cfgfile>*]\n"
+               "        -v displays version ; -vv shows known build options.\n"
+               "        -d enters debug mode ; -db only disables background mode.\n"
+               "        -V enters verbose mode (disables quiet mode)\n"
+               "        -D goes daemon\n"
+               "        -q quiet mode : don't display messages\n"
+               "        -c check mode : only check config files and exit\n"
+               "        -n sets the maximum total # of connections\n"
+               "        -p writes pids of all children to this file\n"
+               "        -dW fails if any warning is emitted\n"
+               "        -sf/-st [pid ]* finishes/terminates old pids.\n"
+               "  Accepted and ignored for compatibility: -W -Ws -dM -de -dp -dS -dG -dR -dr -dV -dD -dL\n\n");
+  std::exit(1);
+}
+
+int g_pid = 0;
+
+void notice_header(bool& printed) {
+  if (printed) return;
+  printed = true;
+  std::fprintf(stderr, "[NOTICE]   (%d) : portero version is %s\n", g_pid, PORTERO_VERSION);
+  std::fprintf(stderr, "[NOTICE]   (%d) : path to executable is %s\n", g_pid, exe_path().c_str());
+}
+
+void alert(const std::string& msg) { std::fprintf(stderr, "[ALERT]    (%d) : %s\n", g_pid, msg.c_str()); }
+void warning(const std::string& msg) { std::fprintf(stderr, "[WARNING]  (%d) : %s\n", g_pid, msg.c_str()); }
+
+bool is_pid(const char* s) {
+  if (!*s) return false;
+  for (; *s; ++s)
+    if (*s < '0' || *s > '9') return false;
+  return true;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  if (argc < 2) usage();
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto need = [&](const char* what) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "[ALERT]    (%d) : Cannot handle option %s without %s.\n", g_pid, a.c_str(), what);
+        usage();
+      }
+      return argv[++i];
+    };
+    if (a == "-f") o.files.push_back(need("a file"));
+    else if (a == "--") {
+      while (i + 1 < argc) o.files.push_back(argv[++i]);
+    } else if (a == "-c") o.check = true;
+    else if (a == "-d") o.debug = o.foreground = true;
+    else if (a == "-db") o.foreground = true;
+    else if (a == "-D") o.daemon = true;
+    else if (a == "-q") o.quiet = true;
+    else if (a == "-V") o.quiet = false;
+    else if (a == "-v") {
+      print_version(stdout);
+      std::exit(0);
+    } else if (a == "-vv") {
+      print_version(stdout);
+      std::printf("\n");
+      print_build_options();
+      std::exit(0);
+    } else if (a == "-p") o.pidfile = need("a pidfile");
+    else if (a == "-n") o.maxconn = static_cast<uint32_t>(std::atoi(need("a value").c_str()));
+    else if (a == "-N" || a == "-m" || a == "-L" || a == "-C" || a == "-x" || a == "-S") need("an argument");
+    else if (a == "-sf" || a == "-st") {
+      auto& list = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
+      while (i + 1 < argc && is_pid(argv[i + 1])) list.push_back(static_cast<pid_t>(std::atoi(argv[++i])));
+    } else if (a == "-dW") o.fail_on_warnings = true;
+    else if (a == "-W" || a == "-Ws" || a.rfind("-d", 0) == 0) {
+      // Accepted for compatibility with HAProxy's unit files and test harnesses.
+    } else if (a[0] != '-') {
+      o.files.push_back(a);   // HAProxy also takes bare file names after the options
+    } else {
+      std::fprintf(stderr, "[ALERT]    (%d) : unknown option '%s'.\n", g_pid, a.c_str());
+      usage();
+    }
+  }
+  if (o.files.empty()) {
+    std::fprintf(stderr, "[ALERT]    (%d) : No configuration file specified.\n", g_pid);
+    usage();
+  }
+  return o;
+}
+
+// Raises the open-files limit to what maxconn needs (two sockets per connection + margin).
+void raise_fd_limit(const config::Global& g, uint32_t maxconn) {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rlim_t want = g.ulimit_n ? g.ulimit_n : static_cast<rlim_t>(maxconn) * 2 + 256;
+  if (rl.rlim_cur >= want) return;
+  rlimit nl = rl;
+  nl.rlim_cur = want;
+  if (nl.rlim_max < want) nl.rlim_max = want;
+  if (setrlimit(RLIMIT_NOFILE, &nl) != 0) {
+    nl.rlim_max = rl.rlim_max;
+    nl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nl);
+  }
+}
+
+bool drop_privileges(const config::Global& g) {
+  gid_t gid = 0;
+  uid_t uid = 0;
+  bool set_gid = false, set_uid = false;
+  if (!g.group.empty()) {
+    group* gr = getgrnam(g.group.c_str());
+    if (!gr) {
+      alert("[portero.main()] Cannot find group id for '" + g.group + "' (" + std::strerror(errno ? errno : ENOENT) + ")");
+      return false;
+    }
+    gid = gr->gr_gid;
+    set_gid = true;
+  } else if (g.gid) {
+    gid = *g.gid;
+    set_gid = true;
+  }
+  if (!g.user.empty()) {
+    passwd* pw = getpwnam(g.user.c_str());
+    if (!pw) {
+      alert("[portero.main()] Cannot find user id for '" + g.user + "' (" + std::strerror(errno ? errno : ENOENT) + ")");
+      return false;
+    }
+    uid = pw->pw_uid;
+    if (!set_gid) {
+      gid = pw->pw_gid;
+      set_gid = true;
+    }
+    set_uid = true;
+  } else if (g.uid) {
+    uid = *g.uid;
+    set_uid = true;
+  }
+  if (!g.chroot.empty()) {
+    if (chroot(g.chroot.c_str()) != 0 || chdir("/") != 0) {
+      alert("[portero.main()] Cannot chroot(" + g.chroot + ").");
+      return false;
+    }
+  }
+  if (set_gid && getuid() == 0) {
+    setgroups(0, nullptr);
+    if (setgid(gid) != 0) {
+      alert("[portero.main()] Cannot set gid " + std::to_string(gid) + ".");
+      return false;
+    }
+  }
+  if (set_uid && uid != getuid()) {
+    if (setuid(uid) != 0) {
+      alert("[portero.main()] Cannot set uid " + std::to_string(uid) + ".");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool write_pidfile(const std::string& path, pid_t pid) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    alert("[portero.main()] Cannot create pidfile " + path);
+    return false;
+  }
+  std::fprintf(f, "%d\n", pid);
+  std::fclose(f);
+  return true;
+}
+
+// The main thread's loop: signals in, control out to the workers, and the end of the run.
+struct Control {
+  uv_loop_t loop;
+  uv_signal_t sig_usr1, sig_term, sig_int, sig_ttou, sig_ttin, sig_hup, sig_usr2;
+  uv_async_t worker_done;
+  std::vector<std::unique_ptr<proxy::Worker>>* workers = nullptr;
+  std::atomic<int> running{0};
+};
+
+Control* g_control = nullptr;
+
+void on_signal(uv_signal_t* h, int signum) {
+  auto& workers = *g_control->workers;
+  switch (signum) {
+    case SIGUSR1:
+      for (auto& w : workers) w->soft_stop();
+      break;
+    case SIGTERM:
+    case SIGINT:
+      for (auto& w : workers) w->hard_stop();
+      break;
+    case SIGTTOU:
+      for (auto& w : workers) w->pause_listeners();
+      break;
+    case SIGTTIN:
+      for (auto& w : workers) w->resume_listeners();
+      break;
+    default:
+      break;  // SIGHUP/SIGUSR2: nothing to do yet (no master process)
+  }
+  (void)h;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  g_pid = getpid();
+  std::signal(SIGPIPE, SIG_IGN);
+  Options opt = parse_args(argc, argv);
+
+  config::Diagnostics diag;
+  config::ConfigPtr cfg = config::load(opt.files, diag);
+  bool printed_notice = false;
+  bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
+  if (!opt.quiet && !diag.all().empty()) {
+    notice_header(printed_notice);
+    diag.print(stderr, g_pid);
+  }
+  if (!cfg || diag.has_errors() || warn_fail) {
+    if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
+    return 1;
+  }
+  if (opt.check) {
+    if (!opt.quiet) {
+      if (diag.has_warnings()) std::printf("Warnings were found.\n");
+      std::printf("Configuration file is valid\n");
+    }
+    return 0;
+  }
+
+  auto rt = std::make_unique<proxy::Runtime>(cfg);
+  if (opt.maxconn) rt->maxconn = opt.maxconn;
+  raise_fd_limit(cfg->global, rt->maxconn);
+
+  uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : 1;
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  for (uint32_t i = 0; i < nbthread; ++i) workers.push_back(std::make_unique<proxy::Worker>(*rt, static_cast<int>(i)));
+
+  // Bind every listener: one socket per worker per address (SO_REUSEPORT lets the kernel spread
+  // connections over them). Inherited fd@ and unix sockets are shared by duplicating the fd.
+  bool bind_failed = false;
+  size_t n_listeners = 0;
+  for (size_t pi = 0; pi < cfg->proxies.size(); ++pi) {
+    const auto& p = cfg->proxies[pi];
+    if (!p.is_frontend() || p.disabled) continue;
+    for (const auto& b : p.binds) {
+      int backlog = b.backlog ? static_cast<int>(b.backlog)
+                              : static_cast<int>(b.maxconn.value_or(rt->frontends[pi].maxconn));
+      if (backlog <= 0 || backlog > 65535) backlog = 65535;
+      for (const auto& a : b.addresses) {
+        for (uint32_t port = a.port_lo; port <= std::max<uint32_t>(a.port_hi, a.port_lo); ++port) {
+          config::Address addr = a;
+          if (addr.kind == config::Address::Kind::inet) {
+            if (addr.family() == AF_INET6)
+              reinterpret_cast<sockaddr_in6*>(&addr.storage)->sin6_port = htons(static_cast<uint16_t>(port));
+            else
+              reinterpret_cast<sockaddr_in*>(&addr.storage)->sin_port = htons(static_cast<uint16_t>(port));
+          }
+          bool shared = addr.kind != config::Address::Kind::inet;
+          int first_fd = -1;
+          for (uint32_t wi = 0; wi < nbthread; ++wi) {
+            std::string err;
+            int fd;
+            if (shared && wi > 0) fd = fcntl(first_fd, F_DUPFD_CLOEXEC, 0);
+            else fd = core::open_listening_socket(addr, backlog, err);
+            if (fd < 0) {
+              notice_header(printed_notice);
+              alert("Binding [" + b.origin.file + ":" + std::to_string(b.origin.line) + "] for " +
+                    (p.kind == config::Proxy::Kind::listen ? "proxy " : "frontend ") + p.name + ": " + err +
+                    " for [" + config::to_string(addr) + "]");
+              bind_failed = true;
+              break;
+            }
+            if (wi == 0) first_fd = fd;
+            workers[wi]->add_listener(fd, static_cast<int>(pi));
+            ++n_listeners;
+          }
+          if (addr.kind != config::Address::Kind::inet) break;
+        }
+      }
+    }
+  }
+  if (bind_failed) {
+    alert("[portero.main()] Some protocols failed to start their listeners! Exiting.");
+    return 1;
+  }
+  if (n_listeners == 0) {
+    notice_header(printed_notice);
+    alert("[portero.main()] No enabled listener found (check for 'bind' directives) ! Exiting.");
+    return 1;
+  }
+  for (auto& w : workers) {
+    std::string err;
+    if (!w->prepare(err)) {
+      notice_header(printed_notice);
+      alert("config : " + err);
+      return 1;
+    }
+  }
+
+  if (!drop_privileges(cfg->global)) return 1;
+
+  bool daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
+  std::string pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
+  if (daemon) {
+    pid_t child = fork();
+    if (child < 0) {
+      alert("[portero.main()] Cannot fork.");
+      return 1;
+    }
+    if (child > 0) {
+      if (!pidfile.empty()) write_pidfile(pidfile, child);
+      return 0;
+    }
+    setsid();
+    g_pid = getpid();
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      if (devnull > 2) close(devnull);
+    }
+  } else if (!pidfile.empty()) {
+    write_pidfile(pidfile, getpid());
+  }
+
+  Control control;
+  g_control = &control;
+  control.workers = &workers;
+  uv_loop_init(&control.loop);
+  uv_async_init(&control.loop, &control.worker_done, [](uv_async_t* a) {
+    auto* c = static_cast<Control*>(a->data);
+    if (c->running.load() == 0) uv_stop(&c->loop);
+  });
+  control.worker_done.data = &control;
+  struct { uv_signal_t* h; int sig; } sigs[] = {
+      {&control.sig_usr1, SIGUSR1}, {&control.sig_term, SIGTERM}, {&control.sig_int, SIGINT},
+      {&control.sig_ttou, SIGTTOU}, {&control.sig_ttin, SIGTTIN}, {&control.sig_hup, SIGHUP},
+      {&control.sig_usr2, SIGUSR2}};
+  for (auto& s : sigs) {
+    uv_signal_init(&control.loop, s.h);
+    uv_signal_start(s.h, on_signal, s.sig);
+  }
+
+  control.running = static_cast<int>(workers.size());
+  for (auto& w : workers) {
+    w->start();
+  }
+  // Workers report their end through the async handle.
+  std::vector<std::thread> watchers;
+  for (auto& w : workers) {
+    proxy::Worker* wp = w.get();
+    watchers.emplace_back([wp, &control] {
+      wp->join();
+      control.running.fetch_sub(1);
+      uv_async_send(&control.worker_done);
+    });
+  }
+
+  // The new listeners accept: now the old processes may go.
+  for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
+  for (pid_t p : opt.hard_stop_pids) kill(p, SIGTERM);
+
+  uv_run(&control.loop, UV_RUN_DEFAULT);
+  for (auto& t : watchers) t.join();
+  workers.clear();
+  return 0;
+}

@@ -1,0 +1,56 @@
+#pragma once
+// A listening socket watched by a worker's loop. Accepting is done here (accept4 in a bounded
+// batch) rather than by uv_listen so that accepting can be paused and resumed at will: for
+// maxconn, for SIGTTOU/SIGTTIN, and for a soft stop. Worker-local once started.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "portero/config/address.h"
+
+namespace portero::core {
+
+// Creates a bound, listening, non-blocking socket for `addr` (SO_REUSEADDR and, for inet,
+// SO_REUSEPORT so every worker and a reloading successor can bind the same address).
+// Returns the fd, or -1 with `error` set to the system's reason ("Address already in use").
+int open_listening_socket(const config::Address& addr, int backlog, std::string& error);
+
+class Listener {
+ public:
+  // Called for each accepted connection with a non-blocking fd it now owns.
+  using AcceptFn = void (*)(void* owner, int fd, const sockaddr_storage& peer, socklen_t len,
+                            Listener& from);
+
+  // Takes ownership of `fd` (already listening).
+  Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  void resume();   // start (or restart) accepting
+  void pause();    // stop accepting; pending connections wait in the kernel backlog
+  // Stops accepting for good: the socket is closed, so the kernel stops queueing connections
+  // for it (a successor bound with SO_REUSEPORT gets them all).
+  void close();
+
+  bool paused() const { return !active_; }
+  bool closed() const { return fd_ < 0; }
+  uint32_t tag() const { return tag_; }   // the owner's index for the frontend/bind
+  int fd() const { return fd_; }
+
+ private:
+  static void on_readable(uv_poll_t* p, int status, int events);
+  void accept_batch();
+
+  uv_poll_t* poll_ = nullptr;   // heap: freed in its close callback (handles never move)
+  int fd_;
+  AcceptFn fn_;
+  void* owner_;
+  uint32_t tag_;
+  bool active_ = false;
+};
+
+}  // namespace portero::core

@@ -1,0 +1,49 @@
+#pragma once
+// A parsed HTTP/1 message head, indexed in place: every piece is a span (offset, length) into
+// the connection's read buffer, never a copy. Valid until the buffer is compacted, which only
+// happens between messages.
+#include <cstdint>
+#include <string_view>
+
+namespace portero::http {
+
+struct Span {
+  uint32_t off = 0;
+  uint32_t len = 0;
+  std::string_view in(const char* base) const { return {base + off, len}; }
+  bool empty() const { return len == 0; }
+};
+
+struct Header {
+  Span name;
+  Span value;   // without surrounding whitespace
+};
+
+// Case-insensitive comparison for ASCII header names and tokens.
+bool iequals(std::string_view a, std::string_view b);
+// Does the comma-separated token list `list` contain `token` (case-insensitive)?
+bool has_token(std::string_view list, std::string_view token);
+
+struct Head {
+  Span method;        // requests
+  Span target;        // requests: the request-target as received
+  Span reason;        // responses
+  uint16_t status = 0;
+  uint8_t major = 1, minor = 1;
+  uint32_t start = 0;     // offset of the first byte of the message
+  uint32_t length = 0;    // bytes from `start` to the end of the blank line
+  Header* headers = nullptr;  // slots owned by the caller (see Parser::begin)
+  uint16_t count = 0;
+  bool keep_alive = false;    // as llhttp judged it from version and Connection
+  bool upgrade = false;       // Connection: upgrade + Upgrade (request) / 101 (response)
+  bool chunked = false;
+  bool has_length = false;    // Content-Length present
+  uint64_t content_length = 0;
+  uint8_t method_id = 0;      // llhttp_method
+
+  // The first header named `name`, or nullptr.
+  const Header* find(const char* base, std::string_view name) const;
+  bool is_http10() const { return major == 1 && minor == 0; }
+};
+
+}  // namespace portero::http

@@ -1,0 +1,79 @@
+#pragma once
+// llhttp, driven over a connection's buffer. The caller appends bytes to its buffer and calls
+// feed() with the new range; the parser indexes the head in place, checks framing strictly
+// (the request smuggling vectors are errors), and stops exactly at the end of each message so
+// pipelined bytes that follow stay untouched until the caller asks for the next message.
+// Worker-local; one per connection side.
+#include <cstdint>
+
+#include <llhttp.h>
+
+#include "portero/http/message.h"
+
+namespace portero::http {
+
+enum class ParseStatus : uint8_t {
+  more,       // everything given was consumed; the message is not finished
+  complete,   // a message ended at FeedResult::end; call next() before feeding more
+  upgrade,    // head complete and the connection switches protocol at FeedResult::end
+  error,      // malformed: answer 400 (requests) / 502 (responses) and close
+};
+
+struct FeedResult {
+  ParseStatus status;
+  uint32_t end;   // offset just past the last byte parsed
+};
+
+class Parser {
+ public:
+  enum class Kind : uint8_t { request, response };
+  explicit Parser(Kind kind);
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // Prepares for a message starting at offset `start` of `base`, with `slots` to index up to
+  // `max_headers` headers (more is an error, as HAProxy's tune.http.maxhdr).
+  void begin(const char* base, uint32_t start, Header* slots, uint16_t max_headers);
+  // Parses bytes [from, to) of the buffer given to begin().
+  FeedResult feed(uint32_t from, uint32_t to);
+  // The peer closed: ends a message delimited by the connection close. True when that made the
+  // message complete (a response without length); false when the message was cut short.
+  bool finish();
+
+  // Responses only: the request was HEAD (or the like), so the response has no body.
+  void expect_no_body(bool v) { no_body_ = v; }
+
+  bool head_done() const { return head_done_; }
+  const Head& head() const { return head_; }
+  // Bytes of body expected after the head (for logging/limits); 0 when chunked/unknown.
+  const char* error_reason() const { return llhttp_get_error_reason(&parser_); }
+  // Resets the base pointer after the caller moved its bytes (between messages only).
+  void rebase(const char* base) { base_ = base; }
+
+ private:
+  static int on_message_begin(llhttp_t* p);
+  static int on_method(llhttp_t* p, const char* at, size_t len);
+  static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_status(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value_complete(llhttp_t* p);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_message_complete(llhttp_t* p);
+  static const llhttp_settings_t* settings();
+
+  void extend(Span& s, const char* at, size_t len);
+
+  llhttp_t parser_;
+  const char* base_ = nullptr;
+  Head head_;
+  uint16_t max_headers_ = 0;
+  bool in_value_ = false;     // the last callback was a header value (a new name starts a header)
+  bool head_done_ = false;
+  bool complete_ = false;
+  bool no_body_ = false;
+  bool too_many_ = false;
+  Kind kind_;
+};
+
+}  // namespace portero::http

@@ -1,0 +1,98 @@
+#pragma once
+// One worker thread: its own libuv loop, its own listening sockets (SO_REUSEPORT), its own
+// connections, balancers and server connection pool. Objects never cross threads; other
+// threads reach a worker only through post().
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <uv.h>
+
+#include "portero/core/buffer_pool.h"
+#include "portero/core/listener.h"
+#include "portero/core/mailbox.h"
+#include "portero/core/timers.h"
+#include "portero/lb/balancer.h"
+#include "portero/proxy/runtime.h"
+
+namespace portero::proxy {
+
+class Session;
+class ServerConn;
+
+class Worker {
+ public:
+  Worker(Runtime& rt, int index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Main thread, before start(): a listening socket for frontend `proxy_index`.
+  void add_listener(int fd, int proxy_index);
+  // Builds balancers; returns false with `error` when a backend's algorithm is unsupported.
+  bool prepare(std::string& error);
+  void start();
+  void join();
+
+  // Any thread: run `fn` on this worker's loop.
+  void post(std::function<void()> fn) { mailbox_->post(std::move(fn)); }
+  // Any thread: control requests, carried out on the worker's loop.
+  void soft_stop();     // stop accepting, finish the exchanges in flight, then exit
+  void hard_stop();     // close everything now
+  void pause_listeners();
+  void resume_listeners();
+
+  // --- worker thread only ---
+  uv_loop_t* loop() { return &loop_; }
+  core::Timers& timers() { return *timers_; }
+  core::BufferPool& buffers() { return *buffers_; }
+  Runtime& runtime() { return rt_; }
+  const config::Config& config() const { return *rt_.config; }
+  lb::Balancer* balancer(int proxy_index) { return balancers_[proxy_index].get(); }
+  bool stopping() const { return stopping_; }
+  uint32_t bufsize() const { return bufsize_; }
+  uint16_t max_headers() const { return max_headers_; }
+
+  // Idle server connections kept for reuse, per server (LIFO).
+  ServerConn* take_idle(int proxy_index, int server_index);
+  void put_idle(ServerConn* c);
+  void forget_idle(ServerConn* c);
+  ServerConn* new_server_conn();
+  void free_server_conn(ServerConn* c);
+
+  void session_closed(Session* s);
+
+ private:
+  static void on_accept(void* self, int fd, const sockaddr_storage& peer, socklen_t len,
+                        core::Listener& from);
+  void accept_one(int fd, const sockaddr_storage& peer, core::Listener& from);
+  void run();
+  void check_done();
+  void update_saturation();
+
+  Runtime& rt_;
+  int index_;
+  uv_loop_t loop_;
+  std::thread thread_;
+  std::unique_ptr<core::Mailbox> mailbox_;
+  std::unique_ptr<core::Timers> timers_;
+  std::unique_ptr<core::BufferPool> buffers_;
+  std::vector<std::unique_ptr<core::Listener>> listeners_;
+  std::vector<std::pair<int, int>> pending_listeners_;   // fd, proxy index (before start)
+  std::vector<std::unique_ptr<lb::Balancer>> balancers_;  // indexed like config proxies
+  // idle_[proxy][server] -> intrusive LIFO of idle connections
+  std::vector<std::vector<ServerConn*>> idle_;
+  std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
+  std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
+  Session* sessions_ = nullptr;      // intrusive list of live sessions
+  uint32_t live_server_conns_ = 0;
+  uint32_t bufsize_;
+  uint16_t max_headers_;
+  bool stopping_ = false;
+  bool paused_by_signal_ = false;
+  bool paused_by_maxconn_ = false;
+
+  friend class Session;
+};
+
+}  // namespace portero::proxy

@@ -1,0 +1,134 @@
+#include "portero/core/listener.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace portero::core {
+
+int open_listening_socket(const config::Address& addr, int backlog, std::string& error) {
+  using Kind = config::Address::Kind;
+  if (addr.kind == Kind::fd) {
+    // An inherited socket: it must already be listening; make it ours.
+    int fd = addr.fd;
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+      error = std::string("cannot use inherited fd (") + std::strerror(errno) + ")";
+      return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    int acc = 0;
+    len = sizeof(acc);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && !acc) {
+      if (listen(fd, backlog) != 0) {
+        error = std::string("cannot listen to socket (") + std::strerror(errno) + ")";
+        return -1;
+      }
+    }
+    return fd;
+  }
+  int family = addr.kind == Kind::unix_path ? AF_UNIX : addr.family();
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::string("cannot create listening socket (") + std::strerror(errno) + ")";
+    return -1;
+  }
+  int one = 1;
+  if (addr.kind == Kind::unix_path) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (addr.path.size() >= sizeof(sun.sun_path)) {
+      error = "socket path too long";
+      ::close(fd);
+      return -1;
+    }
+    std::memcpy(sun.sun_path, addr.path.c_str(), addr.path.size() + 1);
+    // A stale socket file from a previous run would make bind fail; HAProxy replaces it too.
+    struct stat st{};
+    if (lstat(addr.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(addr.path.c_str());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)) != 0) {
+      error = std::string("cannot bind UNIX socket (") + std::strerror(errno) + ")";
+      ::close(fd);
+      return -1;
+    }
+  } else {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (family == AF_INET6) {
+      // `[::]:80` means IPv6 only in HAProxy unless v4v6 is given; keep v4 and v6 separate.
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.storage_len) != 0) {
+      error = std::string("cannot bind socket (") + std::strerror(errno) + ")";
+      ::close(fd);
+      return -1;
+    }
+  }
+  if (listen(fd, backlog) != 0) {
+    error = std::string("cannot listen to socket (") + std::strerror(errno) + ")";
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+Listener::Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag)
+    : fd_(fd), fn_(fn), owner_(owner), tag_(tag) {
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop, poll_, fd_);
+  poll_->data = this;
+}
+
+Listener::~Listener() { close(); }
+
+void Listener::resume() {
+  if (active_ || fd_ < 0) return;
+  active_ = true;
+  uv_poll_start(poll_, UV_READABLE, on_readable);
+}
+
+void Listener::pause() {
+  if (!active_) return;
+  active_ = false;
+  uv_poll_stop(poll_);
+}
+
+void Listener::close() {
+  if (fd_ < 0) return;
+  pause();
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  poll_ = nullptr;
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void Listener::on_readable(uv_poll_t* p, int status, int) {
+  auto* self = static_cast<Listener*>(p->data);
+  if (status < 0) return;
+  self->accept_batch();
+}
+
+void Listener::accept_batch() {
+  // Bounded so one busy listener cannot starve the connections already accepted.
+  for (int i = 0; i < 64 && active_; ++i) {
+    sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+    int cfd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (cfd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // EAGAIN, or EMFILE/ENFILE: retried on the next readiness
+    }
+    fn_(owner_, cfd, peer, len, *this);
+  }
+}
+
+}  // namespace portero::core

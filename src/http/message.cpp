@@ -1,0 +1,34 @@
+#include "portero/http/message.h"
+
+namespace portero::http {
+
+static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+bool has_token(std::string_view list, std::string_view token) {
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t comma = list.find(',', i);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view item = list.substr(i, comma - i);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    i = comma + 1;
+  }
+  return false;
+}
+
+const Header* Head::find(const char* base, std::string_view name) const {
+  for (uint16_t i = 0; i < count; ++i)
+    if (iequals(headers[i].name.in(base), name)) return &headers[i];
+  return nullptr;
+}
+
+}  // namespace portero::http

@@ -1,0 +1,198 @@
+#pragma once
+// A client connection and the HTTP exchange in progress on it, plus the server connection it
+// talks to. Worker-local: created, used and destroyed on one worker's loop, allocated from the
+// worker's pools. Both sides read into pooled buffers held only while they carry bytes.
+#include <cstdint>
+#include <optional>
+#include <netinet/in.h>
+
+#include <uv.h>
+
+#include "portero/core/timers.h"
+#include "portero/config/config.h"
+#include "portero/http/parser.h"
+
+namespace portero::proxy {
+
+class Worker;
+class Session;
+
+// The bytes one side has received and not yet finished with: [fwd, end) of `data`.
+// `parsed` is how far the HTTP parser has looked (fwd <= parsed <= end).
+struct ReadBuffer {
+  char* data = nullptr;
+  uint32_t fwd = 0;
+  uint32_t parsed = 0;
+  uint32_t end = 0;
+};
+
+// How an exchange ended, in HAProxy's termination letters (first two chars of %tsc).
+struct Termination {
+  char cause = '-';   // C client abort, S server, P proxy, R resource, c/s timeouts...
+  char state = '-';   // R request, Q queue, C connect, H headers, D data, L last, T tarpit
+};
+
+class ServerConn {
+ public:
+  explicit ServerConn(Worker& w) : worker(w) {}
+  uv_tcp_t tcp;                  // handle; never moves (pool-allocated object)
+  Worker& worker;
+  Session* owner = nullptr;      // null while idle in the pool
+  int proxy_index = -1;          // backend
+  int server_index = -1;
+  http::Parser parser{http::Parser::Kind::response};
+  ReadBuffer in;
+  core::TimerNode timer;
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  ServerConn* idle_next = nullptr;   // links in the worker's idle pool
+  ServerConn* idle_prev = nullptr;
+  bool connected = false;
+  bool reading = false;
+  bool writing = false;
+  bool closing = false;
+  bool reused = false;           // served an earlier request
+  bool idle = false;
+
+  void start_reading();
+  void stop_reading();
+  void release_buffer();
+  void close();                  // closes the socket; the object is freed in the close callback
+};
+
+class Session {
+ public:
+  Session(Worker& w, int proxy_index);
+  ~Session() = default;
+
+  // Takes `fd` (accepted, non-blocking) and starts reading.
+  bool open(int fd, const sockaddr_storage& peer);
+  // Worker control: finish the current exchange and close / close now.
+  void soft_stop();
+  void hard_close();
+  int frontend() const { return fe_; }
+
+  Session* next = nullptr;   // worker's list of live sessions
+  Session* prev = nullptr;
+
+  // Called by the server connection's callbacks.
+  void on_server_connected(int status);
+  void on_server_read(ssize_t nread);
+  void on_server_write_done(int status);
+  void on_server_timeout();
+
+ private:
+  enum class Phase : uint8_t {
+    idle,          // between requests (keep-alive) or before the first one
+    head,          // receiving a request head
+    connecting,    // waiting for a server connection
+    request,       // request head sent, body still flowing to the server
+    response,      // request fully sent, waiting for / relaying the response
+    tunnel,        // after a protocol switch: bytes relayed both ways
+    closing,       // last bytes written, lingering until the client closes
+  };
+  // What a pending write to the client carries, to know how to continue once it is done.
+  enum class ClientWrite : uint8_t { none, response, interim, local, tunnel };
+  enum class ServerWrite : uint8_t { none, head, body, tunnel };
+
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write_done(uv_write_t* req, int status);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_client_timer(core::TimerNode* n);
+  static void on_closed(uv_handle_t* h);
+
+  // Request side
+  void handle_client_input();
+  void handle_client_eof();
+  void parse_request_body();
+  void start_request();
+  bool apply_http_request_rules(int proxy_index);
+  void connect_server(int server_index);
+  void fail_connect();
+  void send_request_head();
+  void forward_request_body();
+  void request_sent();
+  // Response side
+  void handle_response_input();
+  void send_response_head(bool interim);
+  void forward_response_body();
+  void response_written();
+  void end_exchange();
+  void begin_next_request();
+  // Tunnel (after 101 Switching Protocols)
+  void start_tunnel();
+  void relay_to_server();
+  void relay_to_client();
+  std::optional<uint64_t> tunnel_timeout() const;
+
+  // Local answers
+  void reply_error(int status, Termination t);
+  void reply_local(const char* data, size_t len, bool close_after);
+
+  bool write_client(uv_buf_t* bufs, int n, ClientWrite kind);
+  bool write_server(uv_buf_t* bufs, int n, ServerWrite kind);
+  void start_reading();
+  void stop_reading();
+  void arm_client_timer(std::optional<uint64_t> ms);
+  void detach_server(bool reusable);
+  void close_server();
+  void abort_both(Termination t);
+  void close_client();
+  void finish_close();
+  bool forwardfor_applies(const config::ForwardFor& ff) const;
+  config::HttpConnMode conn_mode() const;
+  void compact(ReadBuffer& b);
+  void release(ReadBuffer& b);
+  http::Header* header_slots(char* block) const;
+
+  uv_tcp_t tcp_;                 // the client socket
+  Worker& w_;
+  int fe_;                       // frontend proxy index
+  int be_ = -1;                  // backend chosen for the current request
+  int srv_idx_ = -1;
+  ServerConn* srv_ = nullptr;
+  http::Parser req_{http::Parser::Kind::request};
+  ReadBuffer in_;                // client bytes
+  char* out_ = nullptr;          // a rebuilt head being written (pooled block)
+  const char* local_ = nullptr;  // a local answer being written (static or config-owned bytes)
+  uint32_t req_end_ = 0;         // where the current request message ends (when complete)
+  uint32_t resp_end_ = 0;        // where the current response message ends (when complete)
+  uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
+  uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends
+  core::TimerNode ctimer_;
+  uv_write_t wreq_;
+  uv_shutdown_t shutdown_req_;
+  union {
+    sockaddr sa;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } peer_{};
+  uint16_t local_port_ = 0;      // the port the client connected to (servers without a port)
+  Phase phase_ = Phase::idle;
+  ClientWrite client_write_ = ClientWrite::none;
+  ServerWrite server_write_ = ServerWrite::none;
+  Termination term_;
+  uint8_t retries_left_ = 0;
+  uint8_t retries_done_ = 0;
+  bool reading_ = false;
+  bool req_complete_ = false;
+  bool req_upgrade_ = false;
+  bool req_head_method_ = false;  // HEAD: the response has no body
+  bool req_http10_ = false;
+  bool keep_client_ = false;     // the client connection stays open after this exchange
+  bool keep_server_ = false;     // the server connection can serve another request
+  bool resp_begun_ = false;      // the response parser has been started on the server buffer
+  bool resp_head_sent_ = false;  // the final response head went to the client
+  bool resp_started_ = false;    // some response bytes went to the client
+  bool resp_eof_body_ = false;   // response body ends when the server closes
+  bool resp_complete_ = false;
+  bool resp_upgrade_ = false;
+  bool first_request_ = true;
+  bool stop_after_ = false;      // soft stop: close after the current exchange
+  bool close_pending_ = false;   // close once the pending client write ends
+  bool closed_ = false;
+  bool client_eof_ = false;
+};
+
+}  // namespace portero::proxy

@@ -1,0 +1,208 @@
+#include "portero/proxy/worker.h"
+
+#include <unistd.h>
+
+#include "portero/http/message.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
+  uv_loop_init(&loop_);
+  mailbox_ = std::make_unique<core::Mailbox>(&loop_);
+  timers_ = std::make_unique<core::Timers>(&loop_);
+  const auto& g = rt_.config->global;
+  bufsize_ = g.tune_bufsize;
+  max_headers_ = static_cast<uint16_t>(g.tune_http_maxhdr > 32767 ? 32767 : g.tune_http_maxhdr);
+  // One block holds a side's bytes and, right after them, the index of a message head.
+  buffers_ = std::make_unique<core::BufferPool>(bufsize_ + sizeof(http::Header) * max_headers_, 32);
+  sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
+  server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
+  idle_.resize(rt_.config->proxies.size());
+  for (size_t i = 0; i < rt_.config->proxies.size(); ++i)
+    idle_[i].assign(rt_.config->proxies[i].servers.size(), nullptr);
+}
+
+Worker::~Worker() {
+  for (auto& [fd, _] : pending_listeners_) ::close(fd);
+  uv_loop_close(&loop_);
+}
+
+void Worker::add_listener(int fd, int proxy_index) { pending_listeners_.emplace_back(fd, proxy_index); }
+
+bool Worker::prepare(std::string& error) {
+  const auto& proxies = rt_.config->proxies;
+  balancers_.resize(proxies.size());
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    if (!proxies[i].is_backend()) continue;
+    auto& states = rt_.backends[i].states;
+    balancers_[i] = lb::make_balancer(proxies[i], std::span<lb::ServerState* const>(states), error);
+    if (!balancers_[i]) {
+      error = "backend '" + proxies[i].name + "': " + error;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Worker::start() {
+  for (auto& [fd, proxy] : pending_listeners_)
+    listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy));
+  pending_listeners_.clear();
+  for (auto& l : listeners_) l->resume();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Everything is closed; let the close callbacks run, then release the loop's own handles.
+  mailbox_->close();
+  timers_->close();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
+void Worker::soft_stop() {
+  post([this] {
+    stopping_ = true;
+    for (auto& l : listeners_) l->close();
+    for (Session* s = sessions_; s;) {
+      Session* next = s->next;
+      s->soft_stop();
+      s = next;
+    }
+    // Idle server connections serve no one now.
+    for (auto& per_server : idle_)
+      for (auto& head : per_server)
+        while (head) {
+          ServerConn* c = head;
+          forget_idle(c);
+          c->close();
+        }
+    check_done();
+  });
+}
+
+void Worker::hard_stop() {
+  post([this] {
+    stopping_ = true;
+    for (auto& l : listeners_) l->close();
+    for (Session* s = sessions_; s;) {
+      Session* next = s->next;
+      s->hard_close();
+      s = next;
+    }
+    for (auto& per_server : idle_)
+      for (auto& head : per_server)
+        while (head) {
+          ServerConn* c = head;
+          forget_idle(c);
+          c->close();
+        }
+    check_done();
+  });
+}
+
+void Worker::pause_listeners() {
+  post([this] {
+    paused_by_signal_ = true;
+    for (auto& l : listeners_) l->pause();
+  });
+}
+
+void Worker::resume_listeners() {
+  post([this] {
+    paused_by_signal_ = false;
+    if (!paused_by_maxconn_)
+      for (auto& l : listeners_) l->resume();
+  });
+}
+
+void Worker::check_done() {
+  // With listeners closed and no connection left, the loop has nothing to wait for and
+  // uv_run returns by itself (timers and the mailbox are unreferenced).
+  (void)this;
+}
+
+void Worker::on_accept(void* self, int fd, const sockaddr_storage& peer, socklen_t, core::Listener& from) {
+  static_cast<Worker*>(self)->accept_one(fd, peer, from);
+}
+
+void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& from) {
+  int proxy = static_cast<int>(from.tag());
+  FrontendRuntime& fe = rt_.frontends[proxy];
+  uint32_t global = rt_.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t local = fe.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+  Session* s = sessions_pool_->make(*this, proxy);
+  s->next = sessions_;
+  if (sessions_) sessions_->prev = s;
+  sessions_ = s;
+  s->open(fd, peer);
+  if (global >= rt_.maxconn || local >= fe.maxconn) {
+    // At the limit: stop accepting until a connection ends (the kernel queues the rest).
+    paused_by_maxconn_ = true;
+    for (auto& l : listeners_) l->pause();
+  }
+}
+
+void Worker::session_closed(Session* s) {
+  if (s->prev) s->prev->next = s->next;
+  else sessions_ = s->next;
+  if (s->next) s->next->prev = s->prev;
+  int proxy = s->frontend();
+  sessions_pool_->destroy(s);
+  rt_.frontends[proxy].cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  rt_.cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  if (paused_by_maxconn_ && !stopping_) {
+    paused_by_maxconn_ = false;
+    if (!paused_by_signal_)
+      for (auto& l : listeners_) l->resume();
+  }
+}
+
+ServerConn* Worker::take_idle(int proxy_index, int server_index) {
+  ServerConn*& head = idle_[proxy_index][server_index];
+  ServerConn* c = head;
+  if (!c) return nullptr;
+  forget_idle(c);
+  return c;
+}
+
+void Worker::put_idle(ServerConn* c) {
+  ServerConn*& head = idle_[c->proxy_index][c->server_index];
+  c->idle = true;
+  c->idle_prev = nullptr;
+  c->idle_next = head;
+  if (head) head->idle_prev = c;
+  head = c;
+  // Watch it: a server closing an idle connection must not be noticed by the next request.
+  c->start_reading();
+  // Idle server connections are purged after a while, like HAProxy's pool-purge-delay.
+  timers_->arm(c->timer, 5000);
+}
+
+void Worker::forget_idle(ServerConn* c) {
+  if (!c->idle) return;
+  ServerConn*& head = idle_[c->proxy_index][c->server_index];
+  if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
+  else head = c->idle_next;
+  if (c->idle_next) c->idle_next->idle_prev = c->idle_prev;
+  c->idle_next = c->idle_prev = nullptr;
+  c->idle = false;
+  timers_->disarm(c->timer);
+}
+
+ServerConn* Worker::new_server_conn() {
+  ++live_server_conns_;
+  return server_pool_->make(*this);
+}
+
+void Worker::free_server_conn(ServerConn* c) {
+  --live_server_conns_;
+  server_pool_->destroy(c);
+}
+
+}  // namespace portero::proxy
