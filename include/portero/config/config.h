@@ -176,6 +176,7 @@ struct Proxy {
   uint32_t id = 0;                  // HAProxy's iid (1-based in declaration order, or `id N`)
   Mode mode = Mode::tcp;
   bool disabled = false;
+  std::string description;
 
   // Frontend side (frontend, listen)
   std::vector<Bind> binds;

@@ -3,6 +3,7 @@
 //   [ALERT]    (pid) : config : parsing [file:line] : <text>
 //   [WARNING]  (pid) : config : parsing [file:line] : <text>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,19 @@ namespace portero::config {
 
 enum class Severity { notice, warning, alert };
 
+// HAProxy is not uniform in how it points at a line; each keyword keeps its own habit and we
+// reproduce it so that output can be diffed against haproxy -c.
+enum class Form : uint8_t {
+  parsing,  // "parsing [f:l] : text"  (the common one)
+  tight,    // "parsing [f:l]: text"   (option, stats, id, .notice ...)
+  bare,     // "[f:l] : text"          (server keyword errors)
+};
+
 struct Diagnostic {
   Severity severity;
   std::optional<Origin> origin;  // set for messages about a line ("parsing [f:l] : ...")
-  std::string text;              // without prefix or trailing newline
+  std::string text;              // without prefix or trailing newline; may hold "\n   | " lines
+  Form form = Form::parsing;
 };
 
 class Diagnostics {
@@ -25,6 +35,8 @@ class Diagnostics {
   void alert(std::string text);    // not about one line
   void warning(std::string text);
   void notice(std::string text);
+  // Line-located message in one of HAProxy's less common forms.
+  void add(Severity s, const Origin& where, Form form, std::string text);
 
   bool has_errors() const { return errors_ > 0; }
   bool has_warnings() const { return warnings_ > 0; }

@@ -1,0 +1,121 @@
+#include "checks.h"
+
+#include <set>
+
+namespace portero::config {
+namespace {
+
+std::string at(const Origin& o) { return o.file + ":" + std::to_string(o.line); }
+
+const char* mode_name(Mode m) { return m == Mode::http ? "http" : "tcp"; }
+
+// Backend names built from a log-format (`%[...]`) are chosen per request.
+bool dynamic_name(const std::string& n) { return n.find('%') != std::string::npos; }
+
+int find_backend(const Config& c, const std::string& name) {
+  for (size_t i = 0; i < c.proxies.size(); ++i)
+    if (c.proxies[i].name == name && c.proxies[i].is_backend()) return int(i);
+  return -1;
+}
+
+}  // namespace
+
+const char* cap_type_name(Proxy::Kind k) {
+  switch (k) {
+    case Proxy::Kind::frontend: return "frontend";
+    case Proxy::Kind::backend: return "backend";
+    case Proxy::Kind::listen: return "proxy";
+    case Proxy::Kind::defaults: return "defaults";
+  }
+  return "proxy";
+}
+
+void resolve(Config& config) {
+  // Ids: explicit ones are kept; the others take the next free number in declaration order.
+  std::set<uint32_t> used;
+  for (const auto& p : config.proxies)
+    if (p.id) used.insert(p.id);
+  uint32_t next = 1;
+  for (auto& p : config.proxies) {
+    if (p.id) continue;
+    while (used.count(next)) ++next;
+    p.id = next;
+    used.insert(next);
+  }
+
+  for (size_t i = 0; i < config.proxies.size(); ++i) {
+    Proxy& p = config.proxies[i];
+    // `log global` stands for the global targets, wherever global was written.
+    std::vector<LogTarget> logs;
+    for (const auto& t : p.logs) {
+      if (!t.global) {
+        logs.push_back(t);
+        continue;
+      }
+      for (auto g : config.global.logs) {
+        g.global = true;
+        logs.push_back(g);
+      }
+    }
+    p.logs = std::move(logs);
+
+    if (!p.is_frontend()) continue;
+    if (!p.default_backend.empty() && !dynamic_name(p.default_backend))
+      p.default_backend_index = find_backend(config, p.default_backend);
+    else if (p.default_backend.empty() && p.kind == Proxy::Kind::listen)
+      p.default_backend_index = int(i);  // a listen section serves itself
+    for (auto& u : p.use_backends)
+      if (!dynamic_name(u.backend)) u.backend_index = find_backend(config, u.backend);
+  }
+}
+
+void check(Config& config, Diagnostics& diag) {
+  for (const auto& p : config.proxies) {
+    if (p.disabled) continue;
+    const std::string me = "Proxy '" + p.name + "': ";
+    auto mode_clash = [&](const Proxy& be, const std::string& how) {
+      if (p.mode == Mode::http && be.mode != Mode::http)
+        diag.alert(std::string(mode_name(p.mode)) + " " + cap_type_name(p.kind) + " '" + p.name + "' (" +
+                   at(p.origin) + ") tries to use incompatible " + mode_name(be.mode) + " " +
+                   cap_type_name(be.kind) + " '" + be.name + "' (" + at(be.origin) + ") " + how +
+                   " (see 'mode').");
+    };
+    if (p.is_frontend()) {
+      if (!p.default_backend.empty() && !dynamic_name(p.default_backend)) {
+        if (p.default_backend_index < 0)
+          diag.alert(me + "unable to find required default_backend: '" + p.default_backend + "'.");
+        else
+          mode_clash(config.proxies[size_t(p.default_backend_index)], "as its default backend");
+      }
+      for (const auto& u : p.use_backends) {
+        if (dynamic_name(u.backend)) continue;
+        if (u.backend_index < 0)
+          diag.alert(me + "unable to find required use_backend: '" + u.backend + "'.");
+        else
+          mode_clash(config.proxies[size_t(u.backend_index)], "in a 'use_backend' rule");
+      }
+      if (p.binds.empty())
+        diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
+                     "' has no 'bind' directive. Please declare it as a backend if this was intended.");
+    }
+    const bool fe_missing = p.is_frontend() && !p.timeouts.client;
+    const bool be_missing = p.is_backend() && !p.servers.empty() && (!p.timeouts.connect || !p.timeouts.server);
+    if (fe_missing || be_missing)
+      diag.warning(std::string("missing timeouts for ") + cap_type_name(p.kind) + " '" + p.name + "'." +
+                   "\n   | While not properly invalid, you will certainly encounter various problems"
+                   "\n   | with such a configuration. To fix this, please ensure that all following"
+                   "\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.");
+    for (size_t i = 0; i < p.servers.size(); ++i)
+      for (size_t j = 0; j < i; ++j) {
+        const Server& a = p.servers[j];
+        const Server& b = p.servers[i];
+        if (a.name != b.name || (a.id && b.id)) continue;
+        diag.alert(b.origin, std::string(cap_type_name(p.kind)) + " '" + p.name + "', another server named '" +
+                                 b.name + "' was already defined at line " + std::to_string(a.origin.line) +
+                                 ", please use distinct names.");
+        break;
+      }
+  }
+}
+
+}  // namespace portero::config

@@ -1,0 +1,81 @@
+// `bind addr[,addr...] [options]`. Options portero does not implement are kept on the Bind
+// (so the data plane can see them) and warned about.
+#include <set>
+#include <sstream>
+
+#include "parse_context.h"
+
+namespace portero::config {
+namespace {
+
+// HAProxy 2.6 bind options that take a value, then those that are plain flags.
+const std::set<std::string>& valued() {
+  static const std::set<std::string> s{
+      "accept-netscaler-cip", "alpn", "ca-file", "ca-ignore-err", "ca-sign-file", "ca-sign-pass",
+      "ca-verify-file", "ciphers", "ciphersuites", "client-sigalgs", "crl-file", "crt", "crt-ignore-err",
+      "crt-list", "curves", "ecdhe", "expose-fd", "gid", "group", "id", "interface", "level", "mode",
+      "mss", "namespace", "nice", "npn", "process", "proto", "severity-output", "sigalgs",
+      "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "uid", "user", "verify", "quic-cc-algo", "shards"};
+  return s;
+}
+const std::set<std::string>& flags() {
+  static const std::set<std::string> s{
+      "accept-proxy", "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11",
+      "force-tlsv12", "force-tlsv13", "generate-certificates", "no-ca-names", "no-sslv3", "no-tls-tickets",
+      "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers", "quic-force-retry",
+      "ssl", "strict-sni", "tfo", "transparent", "v4v6", "v6only"};
+  return s;
+}
+
+void kw_bind(ParseContext& c, const Args& a) {
+  if (a.size() < 2)
+    return c.alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.");
+  Bind b;
+  b.origin = c.origin;
+  std::stringstream list(a[1]);
+  std::string one;
+  while (std::getline(list, one, ',')) {
+    auto r = parse_address(one, true);
+    if (!r.address) return c.alert("'bind' : " + r.error);
+    b.addresses.push_back(*r.address);
+  }
+  const std::string where = "'bind " + a[1] + "' in section '" + c.proxy_type() + "'";
+  for (size_t i = 2; i < a.size(); ++i) {
+    const std::string& o = a[i];
+    const bool has_value = i + 1 < a.size();
+    if (o == "name" || o == "maxconn" || o == "backlog") {
+      if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
+      const std::string& v = a[++i];
+      uint32_t n = 0;
+      if (o == "name") {
+        b.name = v;
+      } else if (!parse_uint(v, n)) {
+        return c.alert(where + " : '" + o + "' : invalid value '" + v + "'");
+      } else if (o == "maxconn") {
+        b.maxconn = n;
+      } else {
+        b.backlog = n;
+      }
+    } else if (valued().count(o)) {
+      if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
+      b.unsupported_options.push_back(o + " " + a[++i]);
+      c.warning(where + " : option '" + o + "' is not supported yet by portero and is ignored.");
+    } else if (flags().count(o)) {
+      b.unsupported_options.push_back(o);
+      c.warning(where + " : option '" + o + "' is not supported yet by portero and is ignored.");
+    } else {
+      return c.alert(where + ": unknown keyword '" + o + "'.");
+    }
+  }
+  c.proxy->binds.push_back(std::move(b));
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "bind", false, Cap::frontend, true, kw_bind},
+};
+
+}  // namespace
+
+void register_bind_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config

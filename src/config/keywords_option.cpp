@@ -1,0 +1,144 @@
+// `option X` / `no option X`. Options portero does not implement yet are warned about, never
+// silently accepted; names HAProxy does not know are alerts.
+#include <arpa/inet.h>
+
+#include <set>
+
+#include "parse_context.h"
+
+namespace portero::config {
+namespace {
+
+// Options of HAProxy 2.6 that portero does not implement yet.
+const std::set<std::string>& later_options() {
+  static const std::set<std::string> s{
+      "abortonclose", "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
+      "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal", "external-check",
+      "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request",
+      "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
+      "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
+      "ldap-check", "log-health-checks", "log-separate-errors", "logasap", "mysql-check", "nolinger",
+      "originalto", "persist", "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
+      "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check", "srvtcpka",
+      "ssl-hello-chk", "tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "transparent",
+      "forceclose", "http-tunnel"};
+  return s;
+}
+
+// "10.0.0.0/8", "127.0.0.1", "::1/128" into family, bytes and prefix length.
+bool parse_network(const std::string& text, ForwardFor& f) {
+  std::string addr = text;
+  int prefix = -1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    addr = text.substr(0, slash);
+    const std::string p = text.substr(slash + 1);
+    if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos) {
+      // dotted netmask form, e.g. 255.0.0.0
+      in_addr m{};
+      if (inet_pton(AF_INET, p.c_str(), &m) != 1) return false;
+      uint32_t v = ntohl(m.s_addr);
+      prefix = 0;
+      while (v & 0x80000000u) { ++prefix; v <<= 1; }
+    } else {
+      prefix = std::stoi(p);
+    }
+  }
+  if (inet_pton(AF_INET, addr.c_str(), f.except_addr) == 1) {
+    f.except_family = AF_INET;
+    if (prefix < 0) prefix = 32;
+    if (prefix > 32) return false;
+  } else if (inet_pton(AF_INET6, addr.c_str(), f.except_addr) == 1) {
+    f.except_family = AF_INET6;
+    if (prefix < 0) prefix = 128;
+    if (prefix > 128) return false;
+  } else {
+    return false;
+  }
+  f.except_prefix = uint8_t(prefix);
+  return true;
+}
+
+void opt_forwardfor(ParseContext& c, const Args& a) {
+  ForwardFor f;
+  f.enabled = true;
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (a[i] == "except") {
+      if (i + 1 >= a.size()) return c.alert("'option forwardfor' 'except' requires a network mask as argument.");
+      if (!parse_network(a[i + 1], f))
+        return c.alert("'option forwardfor' 'except' : invalid network mask '" + a[i + 1] + "'.");
+      f.except = a[++i];
+    } else if (a[i] == "header") {
+      if (i + 1 >= a.size()) return c.alert("'option forwardfor' 'header' requires a header name.");
+      f.header = a[++i];
+    } else if (a[i] == "if-none") {
+      f.if_none = true;
+    } else {
+      return c.alert("'option forwardfor' only supports optional values: 'except', 'header' and 'if-none'.");
+    }
+  }
+  c.proxy->forwardfor = f;
+}
+
+void kw_option(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert(Form::tight, "'option' expects an option name.");
+  Proxy& p = *c.proxy;
+  const std::string& o = a[1];
+  const bool on = !c.negated;
+  auto no_negation = [&] {
+    if (c.negated) c.alert(Form::tight, "negation/default is not supported for option '" + o + "'.");
+    return c.negated;
+  };
+  // Backend-side options in a pure frontend: warned and dropped, as HAProxy does.
+  if ((o == "redispatch" || o == "allbackups" || o == "httpchk") && c.section != SectionKind::defaults &&
+      !p.is_backend())
+    return c.warning("'" + o + "' ignored because " + std::string(c.proxy_type()) + " '" + p.name +
+                     "' has no backend capability.");
+  if (o == "httplog") {
+    if (no_negation()) return;
+    if (a.size() > 2 && a[2] != "clf") return c.alert("'option httplog' only supports 'clf' option.");
+    p.httplog = true;
+    p.tcplog = false;
+    p.httplog_clf = a.size() > 2;
+  } else if (o == "tcplog") {
+    if (no_negation()) return;
+    p.tcplog = true;
+    p.httplog = p.httplog_clf = false;
+  } else if (o == "dontlognull") {
+    p.dontlognull = on;
+  } else if (o == "http-keep-alive") {
+    if (on) p.conn_mode = HttpConnMode::keep_alive;
+  } else if (o == "http-server-close") {
+    if (on) p.conn_mode = HttpConnMode::server_close;
+    else if (p.conn_mode == HttpConnMode::server_close) p.conn_mode = HttpConnMode::keep_alive;
+  } else if (o == "httpclose") {
+    if (on) p.conn_mode = HttpConnMode::close;
+    else if (p.conn_mode == HttpConnMode::close) p.conn_mode = HttpConnMode::keep_alive;
+  } else if (o == "forwardfor") {
+    if (no_negation()) return;
+    opt_forwardfor(c, a);
+  } else if (o == "redispatch") {
+    p.redispatch = on;
+    if (on && a.size() > 2) p.redispatch_interval = std::atoi(a[2].c_str());
+  } else if (o == "allbackups") {
+    p.allbackups = on;
+  } else if (o == "httpchk") {
+    if (no_negation()) return;
+    p.httpchk = true;
+    p.httpchk_words.assign(a.begin() + 2, a.end());
+  } else if (later_options().count(o)) {
+    c.warning("keyword 'option " + o + "' in '" + std::string(c.proxy_type()) +
+              "' section is not supported yet by portero and is ignored.");
+  } else {
+    c.alert("unknown option '" + o + "'.");
+  }
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "option", true, Cap::any, false, kw_option},
+};
+
+}  // namespace
+
+void register_option_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config

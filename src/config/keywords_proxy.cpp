@@ -1,0 +1,184 @@
+// Proxy-wide keywords: mode, backend selection, balance, retries, limits, errorfile, ids.
+#include <fstream>
+#include <sstream>
+
+#include "parse_context.h"
+
+namespace portero::config {
+namespace {
+
+Proxy& px(ParseContext& c) { return *c.proxy; }
+
+// HAProxy reads several numeric proxy settings with atoi(): junk reads as 0, no error.
+uint32_t lenient_uint(const std::string& s) { return uint32_t(std::strtoul(s.c_str(), nullptr, 10)); }
+
+std::vector<std::string> rest(const Args& a, size_t from) {
+  return std::vector<std::string>(a.begin() + std::min(from, a.size()), a.end());
+}
+
+void kw_mode(ParseContext& c, const Args& a) {
+  const std::string m = a.size() > 1 ? a[1] : "";
+  if (m == "http") px(c).mode = Mode::http;
+  else if (m == "tcp") px(c).mode = Mode::tcp;
+  else c.alert("unknown proxy mode '" + m + "'.");
+}
+
+void kw_default_backend(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'default_backend' expects a backend name.");
+  px(c).default_backend = a[1];
+}
+
+void kw_use_backend(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'use_backend' expects a backend name.");
+  UseBackend u;
+  u.origin = c.origin;
+  u.backend = a[1];
+  if (a.size() > 2) {
+    if (a[2] != "if" && a[2] != "unless")
+      return c.alert("error detected while parsing switching rule : expects 'if' or 'unless' followed "
+                     "by a condition but found '" + a[2] + "'.");
+    if (a.size() < 4)
+      return c.alert("error detected while parsing switching rule : no condition found after '" + a[2] + "'.");
+    u.condition = rest(a, 2);
+  }
+  px(c).use_backends.push_back(std::move(u));
+}
+
+// LVS scheduler names people carry over from keepalived configs, and what HAProxy calls the
+// closest behaviour.
+const char* lvs_equivalent(const std::string& alg) {
+  if (alg == "rr" || alg == "wrr") return "roundrobin";
+  if (alg == "lc" || alg == "wlc" || alg == "sed" || alg == "nq" || alg == "lblc") return "leastconn";
+  if (alg == "sh") return "source";
+  if (alg == "dh") return "uri";
+  return nullptr;
+}
+
+void kw_balance(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return;  // HAProxy keeps the default (roundrobin)
+  const std::string& alg = a[1];
+  static const char* const plain[] = {"roundrobin", "static-rr", "leastconn", "first", "source",
+                                      "random", "uri", "url_param", "rdp-cookie", "hash"};
+  bool ok = false;
+  for (const char* p : plain) ok = ok || alg == p;
+  ok = ok || alg.starts_with("hdr(") || alg.starts_with("rdp-cookie(") || alg.starts_with("random(");
+  if (!ok) {
+    std::string msg = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', "
+                      "'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
+    if (const char* eq = lvs_equivalent(alg))
+      msg += " ('" + alg + "' is an LVS scheduler name; the closest HAProxy algorithm is 'balance " + eq + "'.)";
+    return c.alert(msg);
+  }
+  if (alg == "url_param" && a.size() < 3)
+    return c.alert("'balance url_param' requires an URL parameter name.");
+  px(c).balance.origin = c.origin;
+  px(c).balance.algorithm = alg;
+  px(c).balance.args = rest(a, 2);
+}
+
+void kw_hash_type(ParseContext& c, const Args& a) {
+  const std::string m = a.size() > 1 ? a[1] : "";
+  if (m != "map-based" && m != "consistent")
+    return c.alert("'hash-type' only supports 'consistent' and 'map-based'.");
+  HashType h;
+  h.method = m;
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (a[i] == "sdbm" || a[i] == "djb2" || a[i] == "wt6" || a[i] == "crc32" || a[i] == "none") h.function = a[i];
+    else if (a[i] == "avalanche") h.avalanche = true;
+    else return c.alert("'hash-type " + m + "' : unknown hashing function '" + a[i] + "'.");
+  }
+  px(c).hash_type = h;
+}
+
+void kw_retries(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'retries' expects an integer value.");
+  px(c).retries = lenient_uint(a[1]);
+}
+
+void kw_http_reuse(ParseContext& c, const Args& a) {
+  const std::string m = a.size() > 1 ? a[1] : "";
+  if (m == "never") px(c).http_reuse = HttpReuse::never;
+  else if (m == "safe") px(c).http_reuse = HttpReuse::safe;
+  else if (m == "aggressive") px(c).http_reuse = HttpReuse::aggressive;
+  else if (m == "always") px(c).http_reuse = HttpReuse::always;
+  else c.alert("'http-reuse' only supports 'never', 'safe', 'aggressive', 'always'.");
+}
+
+void kw_maxconn(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'maxconn' expects an integer argument.");
+  px(c).maxconn = lenient_uint(a[1]);
+}
+
+void kw_fullconn(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'fullconn' expects an integer argument.");
+  px(c).fullconn = lenient_uint(a[1]);
+}
+
+void kw_errorfile(ParseContext& c, const Args& a) {
+  if (a.size() < 3) return c.alert("errorfile : expects <status_code> and <file> as arguments.\n");
+  static const int handled[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
+                                425, 429, 500, 501, 502, 503, 504};
+  uint32_t code = 0;
+  bool ok = parse_uint(a[1], code);
+  bool known = false;
+  for (int h : handled) known = known || int(code) == h;
+  if (!ok || !known) return c.alert("errorfile : status code '" + a[1] + "' not handled.");
+  std::ifstream in(a[2], std::ios::binary);
+  if (!in) return c.alert("errorfile : error opening file '" + a[2] + "'.");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  px(c).errorfiles[int(code)] = ss.str();
+}
+
+void kw_cookie(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'cookie' expects <cookie_name> as argument.");
+  px(c).cookie = a[1];
+  px(c).cookie_words = rest(a, 1);
+}
+
+void kw_disabled(ParseContext& c, const Args&) { px(c).disabled = true; }
+void kw_enabled(ParseContext& c, const Args&) { px(c).disabled = false; }
+
+void kw_id(ParseContext& c, const Args& a) {
+  long v = a.size() > 1 ? std::strtol(a[1].c_str(), nullptr, 10) : 0;
+  if (a.size() < 2) return c.alert(Form::tight, "'id' expects an integer argument.");
+  if (v <= 0) return c.alert(Form::tight, "custom id has to be > 0.");
+  for (const auto& other : c.proxies)
+    if (&other != c.proxy && other.id == uint32_t(v))
+      return c.alert(Form::tight, std::string(proxy_type_name(c.proxy->kind)) + " " + c.proxy->name +
+                                      " reuses same custom id as " + proxy_type_name(other.kind) + " " +
+                                      other.name + " (declared at " + other.origin.file + ":" +
+                                      std::to_string(other.origin.line) + ").");
+  px(c).id = uint32_t(v);
+}
+
+void kw_description(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert(Form::tight, "'description' expects a string argument.");
+  std::string d;
+  for (size_t i = 1; i < a.size(); ++i) d += (i > 1 ? " " : "") + a[i];
+  px(c).description = d;
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "mode", true, Cap::any, false, kw_mode},
+    {kInProxies, "default_backend", true, Cap::frontend, false, kw_default_backend},
+    {kInProxies, "use_backend", false, Cap::frontend, false, kw_use_backend},
+    {kInProxies, "balance", true, Cap::backend, false, kw_balance},
+    {kInProxies, "hash-type", true, Cap::backend, false, kw_hash_type},
+    {kInProxies, "retries", true, Cap::backend, false, kw_retries},
+    {kInProxies, "http-reuse", true, Cap::backend, false, kw_http_reuse},
+    {kInProxies, "maxconn", true, Cap::frontend, false, kw_maxconn},
+    {kInProxies, "fullconn", true, Cap::backend, false, kw_fullconn},
+    {kInProxies, "errorfile", true, Cap::any, false, kw_errorfile},
+    {kInProxies, "cookie", true, Cap::backend, false, kw_cookie},
+    {kInProxies, "disabled", true, Cap::any, false, kw_disabled},
+    {kInProxies, "enabled", true, Cap::any, false, kw_enabled},
+    {kInProxies, "id", false, Cap::any, false, kw_id},
+    {kInProxies, "description", false, Cap::any, false, kw_description},
+};
+
+}  // namespace
+
+void register_proxy_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config

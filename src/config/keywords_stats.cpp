@@ -1,0 +1,64 @@
+// `stats` in proxies (the stats page). `stats socket|timeout` in global live in keywords_global.
+#include "parse_context.h"
+#include "portero/config/units.h"
+
+namespace portero::config {
+namespace {
+
+void kw_stats(ParseContext& c, const Args& a) {
+  Proxy& p = *c.proxy;
+  const std::string sub = a.size() > 1 ? a[1] : "";
+  const bool has = a.size() > 2;
+  if (sub == "enable") {
+    p.stats_enabled = true;
+  } else if (sub == "uri") {
+    if (!has) return c.alert("'stats uri' needs an URI prefix.");
+    p.stats_uri = a[2];
+    p.stats_enabled = true;
+  } else if (sub == "realm") {
+    if (!has) return c.alert("'stats realm' needs an realm name.");
+    p.stats_realm = a[2];
+    p.stats_enabled = true;
+  } else if (sub == "auth") {
+    if (!has || a[2].find(':') == std::string::npos) return c.alert("'stats auth' needs a user:password account.");
+    p.stats_auth.push_back(a[2]);
+    p.stats_enabled = true;
+  } else if (sub == "refresh") {
+    auto v = has ? parse_time_ms(a[2]) : std::nullopt;
+    if (!v) {
+      if (!has) return c.alert("'stats refresh' needs a refresh interval (in seconds).");
+      size_t i = 0;
+      while (i < a[2].size() && std::isdigit(static_cast<unsigned char>(a[2][i]))) ++i;
+      return c.alert(Form::tight, "unexpected character '" + std::string(1, i < a[2].size() ? a[2][i] : ' ') +
+                                      "' in argument to stats refresh interval.");
+    }
+    p.stats_refresh = *v;
+    p.stats_enabled = true;
+  } else if (sub == "admin") {
+    if (a.size() < 4 || (a[2] != "if" && a[2] != "unless"))
+      return c.alert("'stats admin' requires either 'if' or 'unless' followed by a condition.");
+    p.stats_admin = true;
+    p.stats_admin_condition.assign(a.begin() + 2, a.end());
+  } else if (sub == "hide-version") {
+    p.stats_hide_version = true;
+    p.stats_enabled = true;
+  } else if (sub == "scope" || sub == "show-node" || sub == "show-desc" || sub == "show-legends" ||
+             sub == "http-request" || sub == "show-modules") {
+    p.stats_enabled = true;
+    c.warning("keyword 'stats " + sub + "' in '" + std::string(c.proxy_type()) +
+              "' section is not supported yet by portero and is ignored.");
+  } else {
+    c.alert(Form::tight, "unknown stats parameter '" + sub + "', expects 'admin', 'uri', 'realm', 'auth', "
+                         "'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.");
+  }
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "stats", true, Cap::any, false, kw_stats},
+};
+
+}  // namespace
+
+void register_stats_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config

@@ -1,0 +1,113 @@
+// Entry points: files (or directories of *.cfg) to an immutable Config. Never throws: every
+// problem ends up in `diag`, and the result is null when any error was found.
+#include "portero/config/load.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "checks.h"
+#include "parser.h"
+
+namespace portero::config {
+namespace {
+
+// A directory stands for its *.cfg files, sorted bytewise (C locale), not recursive.
+std::vector<std::string> expand(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {path};
+  std::vector<std::string> names;
+  if (DIR* d = opendir(path.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 4 && n.ends_with(".cfg")) names.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return std::strcmp(a.c_str(), b.c_str()) < 0;
+  });
+  std::vector<std::string> out;
+  for (auto& n : names) {
+    std::string full = path + (path.ends_with("/") ? "" : "/") + n;
+    struct stat fs{};
+    if (stat(full.c_str(), &fs) == 0 && S_ISREG(fs.st_mode)) out.push_back(full);
+  }
+  return out;
+}
+
+using Source = std::pair<std::string, std::string>;  // file name, text
+
+ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_failed) {
+  auto config = std::make_shared<Config>();
+  Parser parser(*config, diag);
+  bool parse_errors = open_failed;
+  bool aborted = false;
+  for (const auto& [name, text] : sources) {
+    config->files.push_back(name);
+    size_t before = diag.all().size();
+    int errors_before = 0;
+    for (size_t i = 0; i < before; ++i) errors_before += diag.all()[i].severity == Severity::alert;
+    const bool ok = parser.feed(text, name);
+    int errors_after = 0;
+    for (const auto& d : diag.all()) errors_after += d.severity == Severity::alert;
+    if (errors_after > errors_before) {
+      diag.alert("Error(s) found in configuration file : " + name);
+      parse_errors = true;
+    }
+    if (!ok) {
+      aborted = true;
+      break;
+    }
+  }
+  parser.finish();
+  resolve(*config);
+  if (aborted) return nullptr;
+  if (!parse_errors) check(*config, diag);
+  if (diag.has_errors()) {
+    diag.alert("Fatal errors found in configuration.");
+    return nullptr;
+  }
+  return config;
+}
+
+}  // namespace
+
+ConfigPtr load(const std::vector<std::string>& paths, Diagnostics& diag) {
+  try {
+    std::vector<Source> sources;
+    bool failed = false;
+    for (const auto& p : paths)
+      for (const auto& f : expand(p)) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) {
+          diag.alert("Could not open configuration file " + f + " : " + std::strerror(errno));
+          failed = true;
+          continue;
+        }
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        sources.emplace_back(f, ss.str());
+      }
+    return run(sources, diag, failed);
+  } catch (const std::exception& e) {
+    diag.alert(std::string("internal error while loading the configuration: ") + e.what());
+    return nullptr;
+  }
+}
+
+ConfigPtr load_text(const std::string& text, const std::string& name, Diagnostics& diag) {
+  try {
+    return run({{name, text}}, diag, false);
+  } catch (const std::exception& e) {
+    diag.alert(std::string("internal error while loading the configuration: ") + e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace portero::config

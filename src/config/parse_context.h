@@ -1,0 +1,109 @@
+#pragma once
+// The builder every keyword parse function writes into, and the keyword registry rows.
+// Main-thread only, lives for one load().
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portero/config/config.h"
+#include "portero/config/diagnostics.h"
+
+namespace portero::config {
+
+enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, unsupported };
+
+// Bit mask of the sections a keyword row applies to.
+enum : unsigned {
+  kInGlobal = 1u << 0,
+  kInDefaults = 1u << 1,
+  kInFrontend = 1u << 2,
+  kInBackend = 1u << 3,
+  kInListen = 1u << 4,
+  kInProxies = kInDefaults | kInFrontend | kInBackend | kInListen,
+};
+
+// What a proxy keyword needs: a frontend side, a backend side, or nothing particular.
+enum class Cap : uint8_t { any, frontend, backend };
+
+class ParseContext;
+using Args = std::vector<std::string>;
+// `args[0]` is the keyword itself (after a leading "no"/"default" was removed).
+using ParseFn = void (*)(ParseContext& ctx, const Args& args);
+
+struct KeywordRow {
+  unsigned sections;
+  std::string_view name;
+  bool allowed_in_defaults;
+  Cap cap;
+  // When the proxy lacks `cap`: true = alert, false = warn "ignored" and still validate.
+  bool cap_fatal;
+  ParseFn parse;
+};
+
+class ParseContext {
+ public:
+  ParseContext(Config& c, Diagnostics& d) : config(c), diag(d) {}
+
+  Config& config;
+  Diagnostics& diag;
+  Origin origin;                   // the line being parsed
+  SectionKind section = SectionKind::none;
+  Proxy* proxy = nullptr;          // current frontend/backend/listen, or the defaults being built
+  bool defaults_named = false;     // current defaults section has a name
+  bool negated = false;            // the line began with "no"
+  bool abort = false;              // HAProxy stops reading after some errors; so do we
+
+  // Storage for proxies under construction; moved into config.proxies at the end.
+  std::deque<Proxy> proxies;        // deque: `proxy` pointers stay valid while adding
+  std::map<std::string, Proxy> named_defaults;
+  Proxy current_defaults;          // what a new proxy starts from
+  bool global_seen = false;
+
+  void alert(std::string text) { diag.alert(origin, std::move(text)); }
+  void warning(std::string text) { diag.warning(origin, std::move(text)); }
+  void alert(Form f, std::string text) { diag.add(Severity::alert, origin, f, std::move(text)); }
+  void warning(Form f, std::string text) { diag.add(Severity::warning, origin, f, std::move(text)); }
+
+  // "frontend", "backend", "listen", "defaults" for the current proxy.
+  const char* proxy_type() const;
+  std::string proxy_name() const { return proxy ? proxy->name : std::string(); }
+};
+
+const char* proxy_type_name(Proxy::Kind k);
+
+class Registry {
+ public:
+  void add(const KeywordRow* rows, size_t n);
+  template <size_t N>
+  void add(const KeywordRow (&rows)[N]) { add(rows, N); }
+  // Rows matching the name and applicable to `section_bit` (first match wins).
+  const KeywordRow* find(std::string_view name, unsigned section_bit) const;
+  // All names usable in a section, for "did you mean".
+  std::vector<std::string_view> names(unsigned section_bit) const;
+
+ private:
+  std::vector<KeywordRow> rows_;
+};
+
+// Each feature registers its own rows explicitly (called once from registry.cpp).
+void register_global_keywords(Registry& r);
+void register_log_keywords(Registry& r);
+void register_proxy_keywords(Registry& r);
+void register_timeout_keywords(Registry& r);
+void register_option_keywords(Registry& r);
+void register_bind_keywords(Registry& r);
+void register_server_keywords(Registry& r);
+void register_http_request_keywords(Registry& r);
+void register_stats_keywords(Registry& r);
+void register_unsupported_keywords(Registry& r);
+
+// The registry with every feature's rows.
+const Registry& registry();
+
+// Helpers shared by keyword files.
+bool parse_uint(const std::string& s, uint32_t& out);
+unsigned section_bit(SectionKind k);
+
+}  // namespace portero::config

@@ -1,0 +1,76 @@
+// The keyword registry. Features add their rows through explicit calls below: the list of
+// features is visible in one place and no static initialisation order is involved.
+#include <charconv>
+
+#include "parse_context.h"
+
+namespace portero::config {
+
+void Registry::add(const KeywordRow* rows, size_t n) { rows_.insert(rows_.end(), rows, rows + n); }
+
+const KeywordRow* Registry::find(std::string_view name, unsigned section_bit) const {
+  for (const auto& r : rows_)
+    if ((r.sections & section_bit) && r.name == name) return &r;
+  // Then families such as `tune.*`.
+  for (const auto& r : rows_)
+    if ((r.sections & section_bit) && r.name.ends_with('*') &&
+        name.starts_with(r.name.substr(0, r.name.size() - 1)))
+      return &r;
+  return nullptr;
+}
+
+std::vector<std::string_view> Registry::names(unsigned section_bit) const {
+  std::vector<std::string_view> out;
+  for (const auto& r : rows_)
+    if ((r.sections & section_bit) && !r.name.ends_with('*')) out.push_back(r.name);
+  return out;
+}
+
+const Registry& registry() {
+  static const Registry r = [] {
+    Registry reg;
+    register_global_keywords(reg);
+    register_log_keywords(reg);
+    register_proxy_keywords(reg);
+    register_timeout_keywords(reg);
+    register_option_keywords(reg);
+    register_bind_keywords(reg);
+    register_server_keywords(reg);
+    register_http_request_keywords(reg);
+    register_stats_keywords(reg);
+    register_unsupported_keywords(reg);  // last: implemented rows win
+    return reg;
+  }();
+  return r;
+}
+
+const char* proxy_type_name(Proxy::Kind k) {
+  switch (k) {
+    case Proxy::Kind::defaults: return "defaults";
+    case Proxy::Kind::frontend: return "frontend";
+    case Proxy::Kind::backend: return "backend";
+    case Proxy::Kind::listen: return "listen";
+  }
+  return "proxy";
+}
+
+const char* ParseContext::proxy_type() const { return proxy ? proxy_type_name(proxy->kind) : "global"; }
+
+bool parse_uint(const std::string& s, uint32_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+unsigned section_bit(SectionKind k) {
+  switch (k) {
+    case SectionKind::global: return kInGlobal;
+    case SectionKind::defaults: return kInDefaults;
+    case SectionKind::frontend: return kInFrontend;
+    case SectionKind::backend: return kInBackend;
+    case SectionKind::listen: return kInListen;
+    default: return 0;
+  }
+}
+
+}  // namespace portero::config
