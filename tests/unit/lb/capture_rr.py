@@ -4,11 +4,11 @@ static_rr_test.cpp. Each server is a `listen` section of the same haproxy proces
 own name; the balanced `listen` under test is asked N times, one new connection per request, and
 the answering names are printed. Runtime changes go through a stats socket between requests.
 
-usage: capture_rr.py            (prints every scenario; ports 37100.. on 127.0.0.1)
+usage: capture_rr.py            (prints every scenario; ports 27100.. on 127.0.0.1)
 """
 import os, socket, subprocess, sys, tempfile, time
 
-BASE = 37100
+BASE = 27100
 
 def request(port):
     s = socket.create_connection(("127.0.0.1", port))
