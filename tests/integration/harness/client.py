@@ -40,9 +40,10 @@ class Timeout(Exception):
 class Client:
     """A client connection with a read buffer. Every read has a deadline."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=10.0, sock=None):
+    def __init__(self, port, host='127.0.0.1', timeout=10.0, sock=None, source=None):
         self.timeout = timeout
-        self.sock = sock or socket.create_connection((host, port), timeout=timeout)
+        self.sock = sock or socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.eof = False
