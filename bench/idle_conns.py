@@ -61,31 +61,33 @@ def fd_count(pids):
 
 
 def read_response(s):
-    """Read one Content-Length framed response; True if it was a complete 200."""
+    """Read one Content-Length framed response: None if it was a complete keep-alive 200,
+    else why not."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(65536)
         if not chunk:
-            return False
+            return "closed before the response head"
         buf += chunk
     head, _, body = buf.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    status_ok = lines[0].split(b" ")[1:2] == [b"200"]
+    if lines[0].split(b" ")[1:2] != [b"200"]:
+        return "status line " + lines[0].decode(errors="replace")
     clen = None
     for l in lines[1:]:
         k, _, v = l.partition(b":")
         if k.strip().lower() == b"content-length":
             clen = int(v.strip())
         if k.strip().lower() == b"connection" and b"close" in v.lower():
-            return False  # the proxy announced it will not keep the connection
+            return "response says Connection: close"  # the proxy will not keep it
     if clen is None:
-        return False
+        return "no Content-Length"
     while len(body) < clen:
         chunk = s.recv(65536)
         if not chunk:
-            return False
+            return "closed inside the body"
         body += chunk
-    return status_ok
+    return None
 
 
 def main():
@@ -128,15 +130,15 @@ def main():
                 s.close()
         for s in batch:
             try:
-                good = read_response(s)
+                why = read_response(s)
             except OSError as e:
-                good = False
-                if failed <= 3:
-                    print(f"idle_conns: response {i}: {e}", file=sys.stderr)
-            if good:
+                why = str(e)
+            if why is None:
                 ok += 1
             else:
                 failed += 1
+                if failed <= 3:
+                    print(f"idle_conns: connection {i}: {why}", file=sys.stderr)
             socks.append(s)
     time.sleep(a.settle)
     rss1, fds1 = rss_kb(pids), fd_count(pids)
@@ -148,10 +150,11 @@ def main():
     closed = len({fd for fd, _ in p.poll(0)})
     still_open = len(socks) - closed
 
-    n = max(ok, 1)
+    bpc = str((rss1 - rss0) * 1024 // ok) if ok else "n/a"
+    fpc = f"{(fds1 - fds0) / ok:.2f}" if ok else "n/a"
     print(f"count={a.count} ok={ok} failed={failed} open={still_open} "
-          f"rss0_kb={rss0} rss1_kb={rss1} bytes_per_conn={(rss1 - rss0) * 1024 // n} "
-          f"fds0={fds0} fds1={fds1} fds_per_conn={(fds1 - fds0) / n:.2f} "
+          f"rss0_kb={rss0} rss1_kb={rss1} bytes_per_conn={bpc} "
+          f"fds0={fds0} fds1={fds1} fds_per_conn={fpc} "
           f"secs={time.monotonic() - start:.1f}")
     for s in socks:
         s.close()
