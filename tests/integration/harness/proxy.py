@@ -214,11 +214,12 @@ def rss_kb(pid):
 
 
 def run_check(binary, cfg_text, workdir, name='check.cfg', extra=()):
-    """Run `<binary> -c -f <file>`; returns (exit code, stdout, stderr)."""
+    """Run `<binary> [extra] -c -f <name>` in workdir (a relative name, so that diagnostics
+    name the file the same way for every binary); returns (exit code, stdout, stderr)."""
     path = os.path.join(workdir, name)
     with open(path, 'w') as f:
         f.write(cfg_text)
-    p = subprocess.run([binary, '-c', '-f', path, *extra], capture_output=True, timeout=30,
+    p = subprocess.run([binary, *extra, '-c', '-f', name], capture_output=True, timeout=30,
                        cwd=workdir, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace')
 

@@ -1,0 +1,182 @@
+"""`-c` (configuration check): exit code, stdout and the diagnostics on stderr, compared with
+HAProxy 2.6's golden output, and live against haproxy when it is installed (differential).
+
+Normalisation before comparing stderr: [NOTICE] lines are dropped (they name the program and
+its version) and the pid in `[ALERT]    (1234) : ` / `[WARNING]  (1234) : ` becomes (PID).
+"""
+
+import os
+import re
+import unittest
+
+from harness import ProxyTestCase, IS_HAPROXY, HAPROXY_BIN, PROXY_BIN, haproxy_available
+from harness.proxy import run_check
+
+T = """defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+"""
+
+MISSING_TIMEOUTS = [
+    "[WARNING]  (PID) : config : missing timeouts for {kind} '{name}'.",
+    "   | While not properly invalid, you will certainly encounter various problems",
+    "   | with such a configuration. To fix this, please ensure that all following",
+    "   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+]
+
+VALID = 'Configuration file is valid\n'
+
+# name: (config text, exit code, stdout, normalised stderr lines)
+CASES = {
+    'good': ("""global
+    maxconn 100
+""" + T + """frontend f
+    bind 127.0.0.1:18080
+    default_backend b
+backend b
+    balance roundrobin
+    server s1 127.0.0.1:18081 weight 2
+""", 0, VALID, []),
+    'missing_timeouts_warns': ("""defaults
+    mode http
+frontend f
+    bind 127.0.0.1:18080
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 0, 'Warnings were found.\n' + VALID,
+        [l.format(kind='frontend', name='f') for l in MISSING_TIMEOUTS] +
+        [l.format(kind='backend', name='b') for l in MISSING_TIMEOUTS]),
+    'unknown_keywords_and_bad_time': (T + """frontend f
+    bind 127.0.0.1:18080
+    bogus_kw foo
+    defualt_backend b
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+    timeout server 10x
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : unknown keyword 'bogus_kw' in 'frontend' section",
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : unknown keyword 'defualt_backend' in 'frontend' section; did you mean 'default_backend' maybe ?",
+        "[ALERT]    (PID) : config : parsing [x.cfg:13] : unexpected character 'x' in 'timeout server'",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'missing_default_backend': (T + """frontend f
+    bind 127.0.0.1:18080
+    default_backend nob
+""", 1, '', [
+        "[ALERT]    (PID) : config : Proxy 'f': unable to find required default_backend: 'nob'.",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'missing_use_backend': (T + """frontend f
+    bind 127.0.0.1:18080
+    use_backend nob
+    default_backend nob2
+""", 1, '', [
+        "[ALERT]    (PID) : config : Proxy 'f': unable to find required default_backend: 'nob2'.",
+        "[ALERT]    (PID) : config : Proxy 'f': unable to find required use_backend: 'nob'.",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'mode_mismatch': (T + """frontend f
+    bind 127.0.0.1:18080
+    default_backend b
+backend b
+    mode tcp
+    server s 127.0.0.1:1
+""", 1, '', [
+        "[ALERT]    (PID) : config : http frontend 'f' (x.cfg:6) tries to use incompatible tcp backend 'b' (x.cfg:9) as its default backend (see 'mode').",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'misspelt_section': (T + """frontnd f
+    bind 127.0.0.1:18080
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:6] : unknown keyword 'frontnd' in 'defaults' section; did you mean 'frontend' maybe ?",
+        "[ALERT]    (PID) : config : parsing [x.cfg:7] : 'bind' not allowed in 'defaults' section.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'server_without_address': (T + """backend b
+    server s1
+""", 1, '', [
+        "[ALERT]    (PID) : config : [x.cfg:7] : 'server' expects <name> and <addr>[:<port>] as arguments.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'duplicate_backend': (T + """backend b
+    server s1 127.0.0.1:1
+backend b
+    server s1 127.0.0.1:1
+""", 1, '', [
+        "[ALERT]    (PID) : config : Parsing [x.cfg:8]: backend 'b' has the same name as backend 'b' declared at x.cfg:6.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'nbthread_out_of_range': ("""global
+    nbthread 0
+""" + T, 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:2] : 'nbthread' value must be between 1 and 64 (was 0)",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+}
+
+_PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')
+
+
+def normalise(stderr):
+    out = []
+    for line in stderr.splitlines():
+        if line.startswith('[NOTICE]'):
+            continue
+        out.append(_PID.sub(r'\1(PID)', line))
+    return out
+
+
+class CheckConfigTest(ProxyTestCase):
+    def run_case(self, name):
+        cfg, rc, out, err = CASES[name]
+        d = self.tmpdir()
+        got = run_check(PROXY_BIN, cfg, d, name='x.cfg')
+        self.assertEqual(got[0], rc, f'exit code; stderr:\n{got[2]}')
+        self.assertEqual(got[1], out)
+        self.assertEqual(normalise(got[2]), err)
+        if not IS_HAPROXY and haproxy_available():
+            ref = run_check(HAPROXY_BIN, cfg, d, name='x.cfg')
+            self.assertEqual((got[0], got[1], normalise(got[2])),
+                             (ref[0], ref[1], normalise(ref[2])), 'differs from haproxy -c')
+
+    def test_quiet_check_prints_nothing(self):
+        d = self.tmpdir()
+        rc, out, err = run_check(PROXY_BIN, CASES['unknown_keywords_and_bad_time'][0], d,
+                                 name='x.cfg', extra=['-q'])
+        self.assertEqual((rc, out, err), (1, '', ''))
+        rc, out, err = run_check(PROXY_BIN, CASES['good'][0], d, name='y.cfg', extra=['-q'])
+        self.assertEqual((rc, out, err), (0, '', ''))
+
+    def test_repository_haproxy_cfg_is_valid(self):
+        path = os.path.join(os.path.dirname(__file__), '..', '..', 'conf', 'haproxy.cfg')
+        if not os.path.exists(path):
+            self.skipTest('conf/haproxy.cfg not present')
+        with open(path) as f:
+            cfg = f.read()
+        d = self.tmpdir()
+        rc, out, err = run_check(PROXY_BIN, cfg, d, name='haproxy.cfg')
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.endswith(VALID), out)
+
+
+def _make(name):
+    def test(self):
+        self.run_case(name)
+    return test
+
+
+for _n in CASES:
+    setattr(CheckConfigTest, f'test_{_n}', _make(_n))
+
+
+if __name__ == '__main__':
+    unittest.main()
