@@ -46,12 +46,24 @@ class Parser {
 
   bool expr() {
     bool v = and_expr();
-    while (eat("||")) v = and_expr() || v;
+    while (true) {
+      skip();
+      const size_t op = p_;
+      if (!eat("||")) break;
+      last_op_ = op;
+      v = and_expr() || v;
+    }
     return v;
   }
   bool and_expr() {
     bool v = term();
-    while (eat("&&")) v = term() && v;
+    while (true) {
+      skip();
+      const size_t op = p_;
+      if (!eat("&&")) break;
+      last_op_ = op;
+      v = term() && v;
+    }
     return v;
   }
   bool term() {
@@ -67,7 +79,11 @@ class Parser {
     std::string word;
     while (p_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[p_])) || t_[p_] == '_' || t_[p_] == '-' || t_[p_] == '.'))
       word += t_[p_++];
-    if (word.empty()) throw Failure{start, "unparsable conditional expression '" + t_.substr(start) + "'"};
+    if (word.empty()) {
+      // Nothing after an operator: HAProxy points at the dangling operator.
+      const size_t at = start >= t_.size() && last_op_ != std::string::npos ? last_op_ : start;
+      throw Failure{at, "unparsable conditional expression '" + t_.substr(at) + "'"};
+    }
     if (std::isdigit(static_cast<unsigned char>(word[0])) || word[0] == '-') {
       char* end = nullptr;
       long v = std::strtol(word.c_str(), &end, 10);
@@ -101,6 +117,7 @@ class Parser {
   const std::string& t_;
   const std::function<bool(const std::string&)>& defined_;
   size_t p_ = 0;
+  size_t last_op_ = std::string::npos;
 };
 
 }  // namespace
