@@ -74,7 +74,7 @@ class ProxyError(Exception):
 class Proxy:
     def __init__(self, cfg, listeners=(), binary=None, args=(), foreground='-db',
                  ready='probe', ready_port=None, env=None, workdir=None, start=True,
-                 ready_timeout=10.0):
+                 ready_timeout=10.0, files=None):
         self.binary = binary or PROXY_BIN
         self.cfg = cfg
         self.listeners = list(listeners)
@@ -84,6 +84,7 @@ class Proxy:
         self.ready_port = ready_port
         self.ready_timeout = ready_timeout
         self.env = env
+        self.files = files  # explicit -f arguments (files or dirs) instead of cfg
         self.dir = workdir or tempfile.mkdtemp(prefix='integ-')
         self.cfg_path = os.path.join(self.dir, 'proxy.cfg')
         self.proc = None
@@ -96,18 +97,30 @@ class Proxy:
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self):
         cfg = self.cfg
+        probe = ''
         if self.ready == 'probe':
             self._probe = Listener()
             self.listeners.append(self._probe)
-            cfg = cfg.rstrip('\n') + '\n' + PROBE_SECTION.format(bind=self._probe.bind)
-        with open(self.cfg_path, 'w') as f:
-            f.write(cfg)
+            probe = PROBE_SECTION.format(bind=self._probe.bind)
+        if self.files is None:
+            with open(self.cfg_path, 'w') as f:
+                f.write(cfg.rstrip('\n') + '\n' + probe)
+            cfgargs = ['-f', self.cfg_path]
+        else:
+            cfgargs = []
+            for path in self.files:
+                cfgargs += ['-f', path]
+            if probe:
+                probe_path = os.path.join(self.dir, 'probe.cfg')
+                with open(probe_path, 'w') as f:
+                    f.write(probe)
+                cfgargs += ['-f', probe_path]
         self._out = open(os.path.join(self.dir, 'stdout'), 'wb')
         self._err = open(os.path.join(self.dir, 'stderr'), 'wb')
         argv = [self.binary]
         if self.foreground:
             argv.append(self.foreground)
-        argv += ['-f', self.cfg_path] + self.args
+        argv += cfgargs + self.args
         fds = [l.fd for l in self.listeners if l.sock is not None]
         self.proc = subprocess.Popen(argv, pass_fds=fds, stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._err, cwd=self.dir,
