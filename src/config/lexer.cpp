@@ -150,8 +150,13 @@ class Lexer {
   }
 
   LexResult fail(size_t pos, const std::string& why) {
-    std::string msg = why + " at position " + std::to_string(pos + 1) + ":\n  " + std::string(s_) +
-                      "\n  " + std::string(pos, ' ') + "^";
+    // HAProxy shows the line without its indentation and the caret under the culprit, while the
+    // position counts from the real start of the line.
+    size_t lead = 0;
+    while (lead < s_.size() && (s_[lead] == ' ' || s_[lead] == '\t')) ++lead;
+    if (lead > pos) lead = pos;
+    std::string msg = why + " at position " + std::to_string(pos + 1) + ":\n  " + std::string(s_.substr(lead)) +
+                      "\n  " + std::string(pos - lead, ' ') + "^";
     result_.error = msg;
     result_.words.clear();
     return result_;

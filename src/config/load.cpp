@@ -81,20 +81,19 @@ ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_f
 ConfigPtr load(const std::vector<std::string>& paths, Diagnostics& diag) {
   try {
     std::vector<Source> sources;
-    bool failed = false;
     for (const auto& p : paths)
       for (const auto& f : expand(p)) {
         std::ifstream in(f, std::ios::binary);
         if (!in) {
-          diag.alert("Could not open configuration file " + f + " : " + std::strerror(errno));
-          failed = true;
-          continue;
+          // HAProxy gives up at once on a missing file.
+          diag.alert("Cannot open configuration file/directory " + f + " : " + std::strerror(errno));
+          return nullptr;
         }
         std::ostringstream ss;
         ss << in.rdbuf();
         sources.emplace_back(f, ss.str());
       }
-    return run(sources, diag, failed);
+    return run(sources, diag, false);
   } catch (const std::exception& e) {
     diag.alert(std::string("internal error while loading the configuration: ") + e.what());
     return nullptr;

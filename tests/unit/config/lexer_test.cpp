@@ -47,8 +47,8 @@ TEST_CASE("escapes outside quotes") {
 TEST_CASE("bad hex escape is an error with HAProxy's position caret") {
   auto r = split_line(R"(  description "a\xZZ")", ctx());
   CHECK(r.error == "truncated or invalid hexadecimal sequence at position 17:\n"
-                   "  " R"(  description "a\xZZ")" "\n"
-                   "                  ^");
+                   "  " R"(description "a\xZZ")" "\n"
+                   "                ^");
   CHECK(r.words.empty());
 }
 
