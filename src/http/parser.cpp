@@ -1,5 +1,8 @@
 #include "portero/http/parser.h"
 
+#include <array>
+#include <string_view>
+
 namespace portero::http {
 
 static Parser* self(llhttp_t* p) { return static_cast<Parser*>(p->data); }
@@ -14,6 +17,7 @@ const llhttp_settings_t* Parser::settings() {
     st.on_status = on_status;
     st.on_header_field = on_header_field;
     st.on_header_value = on_header_value;
+    st.on_header_field_complete = on_header_field_complete;
     st.on_header_value_complete = on_header_value_complete;
     st.on_headers_complete = on_headers_complete;
     st.on_message_complete = on_message_complete;
@@ -54,7 +58,10 @@ FeedResult Parser::feed(uint32_t from, uint32_t to) {
     if (err == HPE_PAUSED && head_done_ && !complete_ && head_.length == 0) {
       // Paused at the end of the head to learn where it ends; carry on with the body.
       head_.length = at - head_.start;
-      if (no_body_ && kind_ == Kind::response) parser_.flags |= F_SKIPBODY;
+      // Responses to HEAD, 1xx, 204 and 304 have no body whatever their headers announce.
+      if (kind_ == Kind::response &&
+          (no_body_ || head_.status < 200 || head_.status == 204 || head_.status == 304))
+        parser_.flags |= F_SKIPBODY;
       llhttp_resume(&parser_);
       p = base_ + at;
       continue;   // even with no byte left: llhttp still has to decide whether a body follows
@@ -102,6 +109,27 @@ int Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
     s->in_value_ = false;
   }
   s->extend(s->head_.headers[s->head_.count - 1].name, at, len);
+  return 0;
+}
+
+// RFC 9110 token characters: what a header name may contain (no space, no control byte).
+static bool is_tchar(unsigned char c) {
+  static const std::array<bool, 256> table = [] {
+    std::array<bool, 256> t{};
+    for (int ch = '0'; ch <= '9'; ++ch) t[ch] = true;
+    for (int ch = 'a'; ch <= 'z'; ++ch) t[ch] = true;
+    for (int ch = 'A'; ch <= 'Z'; ++ch) t[ch] = true;
+    for (char ch : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(ch)] = true;
+    return t;
+  }();
+  return table[c];
+}
+
+int Parser::on_header_field_complete(llhttp_t* p) {
+  Parser* s = self(p);
+  const Span& n = s->head_.headers[s->head_.count - 1].name;
+  for (uint32_t i = 0; i < n.len; ++i)
+    if (!is_tchar(static_cast<unsigned char>(s->base_[n.off + i]))) return -1;
   return 0;
 }
 

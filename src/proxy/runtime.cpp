@@ -1,5 +1,7 @@
 #include "portero/proxy/runtime.h"
 
+#include "portero/http/error_pages.h"
+
 namespace portero::proxy {
 
 Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
@@ -7,8 +9,10 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   backends.resize(proxies.size());
   frontends = std::make_unique<FrontendRuntime[]>(proxies.size());
   maxconn = config->global.maxconn ? config->global.maxconn : 4096;
+  errorfiles_.resize(proxies.size());
   for (size_t i = 0; i < proxies.size(); ++i) {
     const auto& p = proxies[i];
+    for (const auto& [status, raw] : p.errorfiles) errorfiles_[i][status] = http::normalize_errorfile(raw);
     frontends[i].maxconn = p.maxconn.value_or(maxconn);
     if (!p.is_backend()) continue;
     for (const auto& s : p.servers) {
@@ -19,6 +23,12 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
       backends[i].servers.push_back(std::move(st));
     }
   }
+}
+
+std::string_view Runtime::errorfile(int proxy_index, int status) const {
+  const auto& m = errorfiles_[proxy_index];
+  auto it = m.find(status);
+  return it == m.end() ? std::string_view() : std::string_view(it->second);
 }
 
 }  // namespace portero::proxy

@@ -423,10 +423,13 @@ bool Session::apply_http_request_rules(int proxy_index) {
       hw.put(" ");
       hw.put(http::reason_phrase(ret.status));
       hw.put("\r\n");
+      // HAProxy's order: content-length first, none at all for statuses without a body.
+      if (ret.status != 204 && ret.status != 304) {
+        hw.put("content-length: ");
+        hw.put_uint(ret.has_body ? ret.body.size() : 0);
+        hw.put("\r\n");
+      }
       if (ret.has_body && !ret.content_type.empty()) hw.header("content-type", ret.content_type);
-      hw.put("content-length: ");
-      hw.put_uint(ret.has_body ? ret.body.size() : 0);
-      hw.put("\r\n");
       bool close_after = !keep_client_ || !req_complete_;
       if (close_after) hw.put("connection: close\r\n");
       else if (req_http10_) hw.put("connection: keep-alive\r\n");
@@ -856,8 +859,8 @@ void Session::forward_response_body() {
     }
   }
   uint32_t limit = resp_complete_ ? resp_end_ : c->in.parsed;
+  pending_client_fwd_ = limit;
   if (limit > c->in.fwd) {
-    pending_client_fwd_ = limit;
     uv_buf_t buf = uv_buf_init(c->in.data + c->in.fwd, limit - c->in.fwd);
     if (!write_client(&buf, 1, ClientWrite::response)) return;
   }
@@ -999,10 +1002,40 @@ void Session::reply_error(int status, Termination t) {
     finish_close();
     return;
   }
-  const config::Proxy* p = &w_.config().proxies[be_ >= 0 ? be_ : fe_];
-  std::string_view page = http::error_response(status, p);
-  keep_client_ = false;
-  reply_local(page.data(), page.size(), true);
+  // HAProxy's two forms: a request it could not parse or that timed out gets the
+  // connection-level page and a close; anything else the stream-level page, and the client
+  // connection stays open when the request was read whole and the client wants keep-alive.
+  bool connection_level = status == 400 || status == 408;
+  bool closing = connection_level || !keep_client_ || !req_complete_;
+  int owner = be_ >= 0 ? be_ : fe_;
+  std::string_view page;
+  if (!connection_level) page = w_.runtime().errorfile(owner, status);
+  if (!page.empty()) {
+    // Without a length the page ends only with the connection.
+    size_t head_end = page.find("\r\n\r\n");
+    if (page.substr(0, head_end).find("\ncontent-length:") == std::string_view::npos) closing = true;
+  }
+  if (!page.empty() && closing) {
+    // An errorfile's own Connection header was dropped at load; say we close, as HAProxy does.
+    size_t head_end = page.find("\r\n\r\n");
+    if (head_end != std::string_view::npos && page.size() + 19 <= w_.bufsize()) {
+      char* b = w_.buffers().get();
+      http::HeadWriter hw(b, w_.bufsize());
+      hw.put(page.substr(0, head_end + 2));
+      hw.put("connection: close\r\n");
+      hw.put(page.substr(head_end + 2));
+      if (out_) w_.buffers().put(out_);
+      out_ = b;
+      page = std::string_view(out_, hw.size());
+    }
+  }
+  if (page.empty())
+    page = http::error_response(status, nullptr,
+                                connection_level ? http::ErrorLevel::connection : http::ErrorLevel::stream,
+                                closing);
+  if (closing) keep_client_ = false;
+  else in_.fwd = req_end_;
+  reply_local(page.data(), page.size(), closing);
 }
 
 void Session::reply_local(const char* data, size_t len, bool close_after) {
@@ -1145,6 +1178,11 @@ void Session::on_client_timer(core::TimerNode* n) {
   auto* s = static_cast<Session*>(n->owner);
   switch (s->phase_) {
     case Phase::idle:
+      // A new connection that sent nothing within `timeout http-request` gets a 408 (HAProxy
+      // does so too); an idle keep-alive connection is just closed.
+      if (s->first_request_) s->reply_error(408, {'c', 'R'});
+      else s->finish_close();
+      return;
     case Phase::closing:
       s->finish_close();
       return;

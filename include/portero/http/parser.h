@@ -57,6 +57,7 @@ class Parser {
   static int on_status(llhttp_t* p, const char* at, size_t len);
   static int on_header_field(llhttp_t* p, const char* at, size_t len);
   static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field_complete(llhttp_t* p);
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static int on_message_complete(llhttp_t* p);

@@ -3,7 +3,10 @@
 // the runtime state of each server (atomics), and connection counts for maxconn.
 // Built on the main thread before the workers start; lives as long as they do.
 #include <atomic>
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "portero/config/config.h"
@@ -31,6 +34,13 @@ struct Runtime {
   uint32_t maxconn = 0;
   // Set when some worker paused its listeners for the global maxconn.
   std::atomic<bool> saturated{false};
+
+  // The `errorfile` response for `status` in proxy `proxy_index` as HAProxy sends it
+  // (normalised once at load), or empty when the proxy has none for that status.
+  std::string_view errorfile(int proxy_index, int status) const;
+
+ private:
+  std::vector<std::map<int, std::string>> errorfiles_;   // indexed like config->proxies
 };
 
 }  // namespace portero::proxy
