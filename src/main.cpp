@@ -404,9 +404,8 @@ int main(int argc, char** argv) {
       dup2(devnull, 2);
       if (devnull > 2) close(devnull);
     }
-  } else if (!pidfile.empty()) {
-    write_pidfile(pidfile, getpid());
   }
+  // Like HAProxy, a foreground process writes no pidfile (supervisors track it themselves).
 
   Control control;
   g_control = &control;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdint>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -89,7 +90,19 @@ Listener::Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t t
 
 Listener::~Listener() { close(); }
 
+void Listener::suspend() {
+  pause();
+  if (fd_ < 0 || suspended_) return;
+  // On Linux, shutting down a listening socket empties its queue and refuses new connections
+  // while keeping the fd bound; listen() brings it back.
+  if (::shutdown(fd_, SHUT_RD) == 0) suspended_ = true;
+}
+
 void Listener::resume() {
+  if (suspended_) {
+    if (::listen(fd_, SOMAXCONN) != 0) return;
+    suspended_ = false;
+  }
   if (active_ || fd_ < 0) return;
   active_ = true;
   uv_poll_start(poll_, UV_READABLE, on_readable);
@@ -103,6 +116,8 @@ void Listener::pause() {
 
 void Listener::close() {
   if (fd_ < 0) return;
+  // Take the connections the kernel already queued: closing the socket would reset them.
+  if (active_ && !suspended_) accept_batch(SIZE_MAX);
   pause();
   uv_close(reinterpret_cast<uv_handle_t*>(poll_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
@@ -114,12 +129,12 @@ void Listener::close() {
 void Listener::on_readable(uv_poll_t* p, int status, int) {
   auto* self = static_cast<Listener*>(p->data);
   if (status < 0) return;
-  self->accept_batch();
+  // Bounded so one busy listener cannot starve the connections already accepted.
+  self->accept_batch(64);
 }
 
-void Listener::accept_batch() {
-  // Bounded so one busy listener cannot starve the connections already accepted.
-  for (int i = 0; i < 64 && active_; ++i) {
+void Listener::accept_batch(size_t max) {
+  for (size_t i = 0; i < max && active_; ++i) {
     sockaddr_storage peer;
     socklen_t len = sizeof(peer);
     int cfd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);

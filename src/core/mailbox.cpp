@@ -5,9 +5,9 @@ namespace portero::core {
 Mailbox::Mailbox(uv_loop_t* loop) : async_(new uv_async_t) {
   uv_async_init(loop, async_, on_wake);
   async_->data = this;
-  // The mailbox alone must not keep a finished worker's loop alive.
-  uv_unref(reinterpret_cast<uv_handle_t*>(async_));
 }
+
+void Mailbox::release_loop() { uv_unref(reinterpret_cast<uv_handle_t*>(async_)); }
 
 void Mailbox::post(std::function<void()> fn) {
   {

@@ -159,7 +159,9 @@ void Session::hard_close() { finish_close(); }
 
 void Session::soft_stop() {
   stop_after_ = true;
-  if (phase_ == Phase::idle && in_.end == 0 && client_write_ == ClientWrite::none) finish_close();
+  // An idle keep-alive connection is closed now; a new one still gets its first request served.
+  if (phase_ == Phase::idle && !first_request_ && in_.end == 0 && client_write_ == ClientWrite::none)
+    finish_close();
 }
 
 void Session::close_client() {

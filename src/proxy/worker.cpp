@@ -68,6 +68,7 @@ void Worker::run() {
 void Worker::soft_stop() {
   post([this] {
     stopping_ = true;
+    mailbox_->release_loop();
     for (auto& l : listeners_) l->close();
     for (Session* s = sessions_; s;) {
       Session* next = s->next;
@@ -82,13 +83,13 @@ void Worker::soft_stop() {
           forget_idle(c);
           c->close();
         }
-    check_done();
   });
 }
 
 void Worker::hard_stop() {
   post([this] {
     stopping_ = true;
+    mailbox_->release_loop();
     for (auto& l : listeners_) l->close();
     for (Session* s = sessions_; s;) {
       Session* next = s->next;
@@ -102,14 +103,13 @@ void Worker::hard_stop() {
           forget_idle(c);
           c->close();
         }
-    check_done();
   });
 }
 
 void Worker::pause_listeners() {
   post([this] {
     paused_by_signal_ = true;
-    for (auto& l : listeners_) l->pause();
+    for (auto& l : listeners_) l->suspend();
   });
 }
 
@@ -119,12 +119,6 @@ void Worker::resume_listeners() {
     if (!paused_by_maxconn_)
       for (auto& l : listeners_) l->resume();
   });
-}
-
-void Worker::check_done() {
-  // With listeners closed and no connection left, the loop has nothing to wait for and
-  // uv_run returns by itself (timers and the mailbox are unreferenced).
-  (void)this;
 }
 
 void Worker::on_accept(void* self, int fd, const sockaddr_storage& peer, socklen_t, core::Listener& from) {

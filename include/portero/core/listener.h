@@ -32,6 +32,9 @@ class Listener {
 
   void resume();   // start (or restart) accepting
   void pause();    // stop accepting; pending connections wait in the kernel backlog
+  // Stop accepting and make the kernel refuse new connections (SIGTTOU: lets another process
+  // bind the port); resume() listens again.
+  void suspend();
   // Stops accepting for good: the socket is closed, so the kernel stops queueing connections
   // for it (a successor bound with SO_REUSEPORT gets them all).
   void close();
@@ -43,7 +46,7 @@ class Listener {
 
  private:
   static void on_readable(uv_poll_t* p, int status, int events);
-  void accept_batch();
+  void accept_batch(size_t max);
 
   uv_poll_t* poll_ = nullptr;   // heap: freed in its close callback (handles never move)
   int fd_;
@@ -51,6 +54,7 @@ class Listener {
   void* owner_;
   uint32_t tag_;
   bool active_ = false;
+  bool suspended_ = false;
 };
 
 }  // namespace portero::core

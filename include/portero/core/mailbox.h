@@ -17,6 +17,9 @@ class Mailbox {
 
   // Any thread. `fn` runs later on the mailbox's loop thread.
   void post(std::function<void()> fn);
+  // Loop thread: the mailbox no longer keeps the loop running (it still delivers), so the
+  // loop ends once nothing else is left; used when a worker stops.
+  void release_loop();
   // Loop thread: stop receiving (closes the async handle).
   void close();
 

@@ -67,7 +67,6 @@ class Worker {
                         core::Listener& from);
   void accept_one(int fd, const sockaddr_storage& peer, core::Listener& from);
   void run();
-  void check_done();
   void update_saturation();
 
   Runtime& rt_;
