@@ -287,7 +287,10 @@ void Parser::keyword(std::vector<std::string> words) {
   const char* sect = ctx_.section == SectionKind::global ? "global" : ctx_.proxy_type();
   if (!row) {
     std::string msg = "unknown keyword '" + kw + "' in '" + sect + "' section";
-    if (auto s = did_you_mean(kw, registry().names(bit))) msg += "; did you mean '" + *s + "' maybe ?";
+    // A misspelt section header reads as an unknown keyword of the current section.
+    auto candidates = registry().names(bit);
+    for (std::string_view sec : {"global", "defaults", "frontend", "backend", "listen"}) candidates.push_back(sec);
+    if (auto s = did_you_mean(kw, candidates)) msg += "; did you mean '" + *s + "' maybe ?";
     ctx_.alert(msg);
     return;
   }
