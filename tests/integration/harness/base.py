@@ -25,6 +25,9 @@ class ProxyTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if not os.access(PROXY_BIN, os.X_OK):
+            if os.environ.get('PROXY_BIN') or os.environ.get('PORTERO_BIN'):
+                # named explicitly (as CTest does): a missing binary is a failure, not a skip
+                raise RuntimeError(f'proxy binary {PROXY_BIN} is not executable')
             raise unittest.SkipTest(f'proxy binary {PROXY_BIN} not found (set PROXY_BIN)')
 
     def tmpdir(self):
