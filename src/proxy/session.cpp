@@ -85,9 +85,17 @@ void ServerConn::release_buffer() {
   }
 }
 
+void ServerConn::set_busy(bool b) {
+  if (b == busy) return;
+  busy = b;
+  if (b) worker.conn_busy(proxy_index, server_index);
+  else worker.conn_done(proxy_index, server_index);
+}
+
 void ServerConn::close() {
   if (closing) return;
   closing = true;
+  set_busy(false);
   owner = nullptr;
   worker.timers().disarm(timer);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* h) {
@@ -277,7 +285,10 @@ void Session::handle_client_eof() {
       return;
     case Phase::tunnel:
       // Pass the half-close on; the tunnel ends when the server side closes too.
-      if (srv_ && in_.fwd == in_.end) uv_shutdown(&shutdown_req_, stream(&srv_->tcp), [](uv_shutdown_t*, int) {});
+      if (srv_ && in_.fwd == in_.end) {
+        auto* req = new uv_shutdown_t;   // rare (tunnels only): not worth a slot in every session
+        if (uv_shutdown(req, stream(&srv_->tcp), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
+      }
       return;
     default:
       if (req_complete_ && phase_ == Phase::response) {
@@ -476,6 +487,7 @@ void Session::connect_server(int idx) {
     }
   }
   if (srv_) {
+    srv_->set_busy(true);
     send_request_head();
     return;
   }
@@ -488,6 +500,7 @@ void Session::connect_server(int idx) {
   c->tcp.data = c;
   c->connect_req.data = c;
   srv_ = c;
+  c->set_busy(true);
   sockaddr_storage addr = s.address.storage;
   uint16_t port = s.address.port_lo;
   if (s.address.port_offset) port = static_cast<uint16_t>(local_port_ + s.address.offset);
@@ -915,6 +928,7 @@ void Session::detach_server(bool reusable) {
     return;
   }
   c->owner = nullptr;
+  c->set_busy(false);
   c->release_buffer();
   w_.put_idle(c);
 }

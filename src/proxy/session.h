@@ -53,7 +53,9 @@ class ServerConn {
   bool closing = false;
   bool reused = false;           // served an earlier request
   bool idle = false;
+  bool busy = false;             // counted in the worker's pool statistics as serving a request
 
+  void set_busy(bool b);
   void start_reading();
   void stop_reading();
   void release_buffer();
@@ -63,7 +65,7 @@ class ServerConn {
 class Session {
  public:
   Session(Worker& w, int proxy_index);
-  ~Session() = default;
+  ~Session() {}
 
   // Takes `fd` (accepted, non-blocking) and starts reading.
   bool open(int fd, const sockaddr_storage& peer);
@@ -161,8 +163,11 @@ class Session {
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
   uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends
   core::TimerNode ctimer_;
-  uv_write_t wreq_;
-  uv_shutdown_t shutdown_req_;
+  // A shutdown is only issued once no write is pending, so the two requests share memory.
+  union {
+    uv_write_t wreq_;
+    uv_shutdown_t shutdown_req_;
+  };
   union {
     sockaddr sa;
     sockaddr_in v4;

@@ -19,8 +19,20 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
   idle_.resize(rt_.config->proxies.size());
-  for (size_t i = 0; i < rt_.config->proxies.size(); ++i)
+  pool_stats_.resize(rt_.config->proxies.size());
+  for (size_t i = 0; i < rt_.config->proxies.size(); ++i) {
     idle_[i].assign(rt_.config->proxies[i].servers.size(), nullptr);
+    pool_stats_[i].resize(rt_.config->proxies[i].servers.size());
+  }
+  // Every few seconds the peaks decay to the current load (HAProxy's pool-purge-delay is 5s).
+  uv_timer_init(&loop_, &purge_timer_);
+  purge_timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&purge_timer_));
+  uv_timer_start(&purge_timer_, [](uv_timer_t* t) {
+    auto* w = static_cast<Worker*>(t->data);
+    for (auto& per_proxy : w->pool_stats_)
+      for (auto& st : per_proxy) st.peak = st.busy;
+  }, 5000, 5000);
 }
 
 Worker::~Worker() {
@@ -62,6 +74,7 @@ void Worker::run() {
   // Everything is closed; let the close callbacks run, then release the loop's own handles.
   mailbox_->close();
   timers_->close();
+  uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
 }
 
@@ -165,7 +178,20 @@ ServerConn* Worker::take_idle(int proxy_index, int server_index) {
   return c;
 }
 
+void Worker::conn_busy(int p, int s) {
+  PoolStats& st = pool_stats_[p][s];
+  if (++st.busy > st.peak) st.peak = st.busy;
+}
+
+void Worker::conn_done(int p, int s) { --pool_stats_[p][s].busy; }
+
 void Worker::put_idle(ServerConn* c) {
+  PoolStats& st = pool_stats_[c->proxy_index][c->server_index];
+  if (st.idle >= st.peak) {
+    c->close();
+    return;
+  }
+  ++st.idle;
   ServerConn*& head = idle_[c->proxy_index][c->server_index];
   c->idle = true;
   c->idle_prev = nullptr;
@@ -180,6 +206,7 @@ void Worker::put_idle(ServerConn* c) {
 
 void Worker::forget_idle(ServerConn* c) {
   if (!c->idle) return;
+  --pool_stats_[c->proxy_index][c->server_index].idle;
   ServerConn*& head = idle_[c->proxy_index][c->server_index];
   if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
   else head = c->idle_next;

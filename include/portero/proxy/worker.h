@@ -59,6 +59,9 @@ class Worker {
   void forget_idle(ServerConn* c);
   ServerConn* new_server_conn();
   void free_server_conn(ServerConn* c);
+  // A server connection starts / stops serving a request.
+  void conn_busy(int proxy_index, int server_index);
+  void conn_done(int proxy_index, int server_index);
 
   void session_closed(Session* s);
 
@@ -81,6 +84,14 @@ class Worker {
   std::vector<std::unique_ptr<lb::Balancer>> balancers_;  // indexed like config proxies
   // idle_[proxy][server] -> intrusive LIFO of idle connections
   std::vector<std::vector<ServerConn*>> idle_;
+  // Per server: connections serving a request now, the peak of that since the last purge,
+  // and how many sit idle. The idle pool never holds more than the recent peak, so a burst
+  // of one-request clients does not leave one server connection behind per client.
+  struct PoolStats {
+    uint32_t busy = 0, peak = 0, idle = 0;
+  };
+  std::vector<std::vector<PoolStats>> pool_stats_;
+  uv_timer_t purge_timer_;
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
   Session* sessions_ = nullptr;      // intrusive list of live sessions
