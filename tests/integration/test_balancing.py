@@ -3,6 +3,7 @@ default_backend, disabled servers. The weighted test is differential: when the p
 test is not haproxy and haproxy is installed, the same config runs under both and the
 1000-pick sequences must be identical."""
 
+import socket
 import unittest
 
 from harness import ProxyTestCase, Client, IS_HAPROXY, HAPROXY_BIN, haproxy_available
@@ -146,6 +147,34 @@ backend b
             self.skipTest(f'could not bind 127.0.0.1:{o.port}: {e}')
         with Client(o.port) as c:
             self.assertEqual(c.request('GET', '/').body, b's1\n')
+
+    def test_ipv6_loopback(self):
+        if not socket.has_ipv6:
+            self.skipTest('no IPv6')
+        try:
+            from harness import Origin
+            o = Origin('v6', host='::1')
+        except OSError as e:
+            self.skipTest(f'::1 unavailable: {e}')
+        self.addCleanup(o.stop)
+        fe = self.listener('::1')
+        cfg = f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    option forwardfor
+frontend f
+    bind {fe.bind}
+    default_backend b
+backend b
+    server v6 {o.addr}
+"""
+        self.proxy(cfg, [fe])
+        with Client(fe.port, host='::1') as c:
+            self.assertEqual(c.request('GET', '/').body, b'v6\n')
+        self.assertEqual(o.requests[0].headers_named('x-forwarded-for'), ['::1'])
 
 
 if __name__ == '__main__':

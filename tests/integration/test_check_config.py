@@ -156,17 +156,26 @@ class CheckConfigTest(ProxyTestCase):
         rc, out, err = run_check(PROXY_BIN, CASES['good'][0], d, name='y.cfg', extra=['-q'])
         self.assertEqual((rc, out, err), (0, '', ''))
 
-    def test_repository_haproxy_cfg_is_valid(self):
-        path = os.path.join(os.path.dirname(__file__), '..', '..', 'conf', 'haproxy.cfg')
+    def _repo_conf(self, name):
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'conf', name)
         if not os.path.exists(path):
-            self.skipTest('conf/haproxy.cfg not present')
+            self.skipTest(f'conf/{name} not present')
         with open(path) as f:
             cfg = f.read()
         d = self.tmpdir()
-        rc, out, err = run_check(PROXY_BIN, cfg, d, name='haproxy.cfg')
-        self.assertEqual(rc, 0, err)
-        self.assertTrue(out.endswith(VALID), out)
+        got = run_check(PROXY_BIN, cfg, d, name=name)
+        self.assertEqual(got[0], 0, got[2])
+        self.assertTrue(got[1].endswith(VALID), got[1])
+        if not IS_HAPROXY and haproxy_available():
+            ref = run_check(HAPROXY_BIN, cfg, d, name=name)
+            self.assertEqual((got[0], got[1], normalise(got[2])),
+                             (ref[0], ref[1], normalise(ref[2])), 'differs from haproxy -c')
 
+    def test_repository_haproxy_cfg_is_valid(self):
+        self._repo_conf('haproxy.cfg')
+
+    def test_repository_demo_cfg_is_valid(self):
+        self._repo_conf('demo.cfg')
 
 def _make(name):
     def test(self):

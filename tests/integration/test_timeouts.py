@@ -154,5 +154,35 @@ backend be
             self.assertEqual(c.request('GET', '/').status, 200)
 
 
+class MaxconnTest(ProxyTestCase):
+    def test_frontend_maxconn_pauses_accept_and_serves_later(self):
+        import threading
+        o = self.origin('s1')
+        p, fe = self.simple([o], frontend='    maxconn 2')
+        done = []
+
+        def slow():
+            with Client(fe.port) as c:
+                r = c.request('GET', '/delay/800/x', headers=['Connection: close'])
+                done.append((time.monotonic(), r.status))
+        ts = [threading.Thread(target=slow, daemon=True) for _ in range(2)]
+        for t in ts:
+            t.start()
+        self.assertTrue(o.wait_requests(2))
+        # a third connection is not served while two are in progress ...
+        with Client(fe.port) as c:
+            c.send(b'GET /third HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+            r = c.read_response(timeout=8)
+            t_third = time.monotonic()
+        for t in ts:
+            t.join(8)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(sorted(s for _, s in done), [200, 200])
+        # ... only once one of the first two has finished
+        self.assertGreaterEqual(t_third, min(t for t, _ in done))
+        self.assertEqual([q.target for q in o.requests][-1], '/third')
+        self.assertTrue(p.alive())
+
+
 if __name__ == '__main__':
     unittest.main()
