@@ -447,5 +447,8 @@ int main(int argc, char** argv) {
   uv_run(&control.loop, UV_RUN_DEFAULT);
   for (auto& t : watchers) t.join();
   workers.clear();
+  uv_walk(&control.loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(&control.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&control.loop);
   return 0;
 }

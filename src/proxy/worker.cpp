@@ -37,6 +37,14 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
 
 Worker::~Worker() {
   for (auto& [fd, _] : pending_listeners_) ::close(fd);
+  if (!started_) {
+    // Never ran (start-up failed after it was built): close its handles so the loop can go.
+    listeners_.clear();
+    mailbox_->close();
+    timers_->close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
   uv_loop_close(&loop_);
 }
 
@@ -62,6 +70,7 @@ void Worker::start() {
     listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy));
   pending_listeners_.clear();
   for (auto& l : listeners_) l->resume();
+  started_ = true;
   thread_ = std::thread([this] { run(); });
 }
 

@@ -99,6 +99,7 @@ class Worker {
   uint32_t bufsize_;
   uint16_t max_headers_;
   bool stopping_ = false;
+  bool started_ = false;
   bool paused_by_signal_ = false;
   bool paused_by_maxconn_ = false;
 
