@@ -109,7 +109,6 @@ void notice_header(bool& printed) {
 }
 
 void alert(const std::string& msg) { std::fprintf(stderr, "[ALERT]    (%d) : %s\n", g_pid, msg.c_str()); }
-void warning(const std::string& msg) { std::fprintf(stderr, "[WARNING]  (%d) : %s\n", g_pid, msg.c_str()); }
 
 bool is_pid(const char* s) {
   if (!*s) return false;
