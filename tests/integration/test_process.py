@@ -57,6 +57,9 @@ backend be
     server s1 {o.addr}
 """
         p = self.proxy(cfg, [fe], foreground=None, args=['-D', '-p', pidfile], ready=None)
+        # whatever happens below, stop the daemon this test started: it is recognised by the
+        # unique temporary config path on its command line (then signalled by pid)
+        self.addCleanup(self._kill_daemons_of, p.cfg_path)
         # the launching process exits 0 once the daemon is running
         self.assertEqual(p.wait(10), 0, p.stderr())
         def read_pidfile():
@@ -65,7 +68,7 @@ backend be
                     return f.read().strip()
             except OSError:
                 return ''
-        self.assertTrue(wait_until(read_pidfile, 5), 'no pidfile')
+        self.assertTrue(wait_until(read_pidfile, 15), 'no pidfile')
         daemon_pid = int(read_pidfile().split()[0])
         self.addCleanup(self._kill_daemon, daemon_pid)
         self.assertNotEqual(daemon_pid, p.pid)
@@ -77,6 +80,23 @@ backend be
             self.assertEqual(c.request('GET', '/').body, b's1\n')
         os.kill(daemon_pid, signal.SIGTERM)
         self.assertTrue(wait_until(lambda: not is_pid_alive(daemon_pid), 5))
+
+    @staticmethod
+    def _kill_daemons_of(cfg_path):
+        me = os.getpid()
+        for d in os.listdir('/proc'):
+            if not d.isdigit() or int(d) == me:
+                continue
+            try:
+                with open(f'/proc/{d}/cmdline', 'rb') as f:
+                    argv = f.read().split(b'\0')
+            except OSError:
+                continue
+            if cfg_path.encode() in argv and b'-D' in argv:
+                try:
+                    os.kill(int(d), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     @staticmethod
     def _kill_daemon(pid):
