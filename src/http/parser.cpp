@@ -40,7 +40,7 @@ void Parser::begin(const char* base, uint32_t start, Header* slots, uint16_t max
   head_.headers = slots;
   max_headers_ = max_headers;
   in_value_ = true;
-  head_done_ = complete_ = too_many_ = false;
+  head_done_ = complete_ = too_many_ = length_repeated_ = false;
 }
 
 void Parser::extend(Span& s, const char* at, size_t len) {
@@ -130,6 +130,15 @@ int Parser::on_header_field_complete(llhttp_t* p) {
   const Span& n = s->head_.headers[s->head_.count - 1].name;
   for (uint32_t i = 0; i < n.len; ++i)
     if (!is_tchar(static_cast<unsigned char>(s->base_[n.off + i]))) return -1;
+  if ((p->flags & F_CONTENT_LENGTH) && iequals(n.in(s->base_), "content-length")) {
+    // A repeated Content-Length: HAProxy accepts it when the values agree and rejects it
+    // otherwise. llhttp rejects any repeat, so let it parse this value afresh and compare once
+    // it is complete.
+    s->previous_length_ = p->content_length;
+    s->length_repeated_ = true;
+    p->flags &= ~F_CONTENT_LENGTH;
+    p->content_length = 0;   // llhttp accumulates digits onto what is there
+  }
   return 0;
 }
 
@@ -144,6 +153,10 @@ int Parser::on_header_value_complete(llhttp_t* p) {
   Span& v = s->head_.headers[s->head_.count - 1].value;
   while (v.len && (s->base_[v.off + v.len - 1] == ' ' || s->base_[v.off + v.len - 1] == '\t')) --v.len;
   s->in_value_ = true;
+  if (s->length_repeated_) {
+    s->length_repeated_ = false;
+    if (p->content_length != s->previous_length_) return -1;
+  }
   return 0;
 }
 

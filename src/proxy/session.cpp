@@ -23,10 +23,16 @@ bool is_hop_by_hop(std::string_view name) {
 }
 
 // Writes "name: value" for every header except the hop-by-hop ones this proxy manages.
+// A repeated Content-Length (accepted only when equal) is sent once, as HAProxy merges it.
 void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base) {
+  bool length_sent = false;
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
     if (is_hop_by_hop(name)) continue;
+    if (http::iequals(name, "content-length")) {
+      if (length_sent) continue;
+      length_sent = true;
+    }
     w.header(name, h.headers[i].value.in(base));
   }
 }

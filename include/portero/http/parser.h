@@ -74,6 +74,8 @@ class Parser {
   bool complete_ = false;
   bool no_body_ = false;
   bool too_many_ = false;
+  bool length_repeated_ = false;   // a second Content-Length is being parsed
+  uint64_t previous_length_ = 0;
   Kind kind_;
 };
 

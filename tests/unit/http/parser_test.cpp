@@ -1,0 +1,134 @@
+// The llhttp driver: heads indexed in place, messages ending exactly where they end, and the
+// request smuggling vectors refused.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "portero/http/parser.h"
+
+using namespace portero::http;
+
+namespace {
+
+struct Parsed {
+  FeedResult result;
+  bool head_done;
+  std::string method, target;
+  std::vector<std::pair<std::string, std::string>> headers;
+  Head head;
+};
+
+// Feeds `text` in pieces of `step` bytes (0: all at once), as a connection would receive it.
+Parsed parse(const std::string& text, Parser::Kind kind = Parser::Kind::request, size_t step = 0,
+             uint16_t max_headers = 101) {
+  static std::string buf;
+  buf = text;
+  std::vector<Header> slots(max_headers);
+  Parser p(kind);
+  p.begin(buf.data(), 0, slots.data(), max_headers);
+  FeedResult r{ParseStatus::more, 0};
+  uint32_t at = 0;
+  const uint32_t n = static_cast<uint32_t>(buf.size());
+  while (at < n) {
+    uint32_t to = step ? std::min<uint32_t>(n, at + static_cast<uint32_t>(step)) : n;
+    r = p.feed(at, to);
+    if (r.status != ParseStatus::more) break;
+    at = to;
+  }
+  Parsed out{r, p.head_done(), {}, {}, {}, p.head()};
+  if (p.head_done()) {
+    const Head& h = p.head();
+    out.method = std::string(h.method.in(buf.data()));
+    out.target = std::string(h.target.in(buf.data()));
+    for (uint16_t i = 0; i < h.count; ++i)
+      out.headers.emplace_back(h.headers[i].name.in(buf.data()), h.headers[i].value.in(buf.data()));
+  }
+  return out;
+}
+
+bool rejected(const std::string& text) { return parse(text).result.status == ParseStatus::error; }
+
+}  // namespace
+
+TEST_CASE("a request head is indexed in place, whatever the read boundaries") {
+  const std::string req = "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Long:   spaced value  \r\n\r\n";
+  for (size_t step : {0, 1, 3, 7}) {
+    CAPTURE(step);
+    Parsed p = parse(req, Parser::Kind::request, step);
+    CHECK(p.result.status == ParseStatus::complete);
+    CHECK(p.result.end == req.size());
+    CHECK(p.method == "GET");
+    CHECK(p.target == "/a?b=1");
+    REQUIRE(p.headers.size() == 2);
+    CHECK(p.headers[0] == std::pair<std::string, std::string>("Host", "x"));
+    CHECK(p.headers[1] == std::pair<std::string, std::string>("X-Long", "spaced value"));
+    CHECK(p.head.length == req.size());
+    CHECK(p.head.keep_alive);
+  }
+}
+
+TEST_CASE("a message ends exactly at its end: pipelined bytes are left alone") {
+  const std::string first = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+  Parsed p = parse(first + "GET /next HTTP/1.1\r\n\r\n");
+  CHECK(p.result.status == ParseStatus::complete);
+  CHECK(p.result.end == first.size());
+}
+
+TEST_CASE("chunked bodies end after the last chunk and its trailers") {
+  const std::string req = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  Parsed p = parse(req + "GET", Parser::Kind::request, 4);
+  CHECK(p.result.status == ParseStatus::complete);
+  CHECK(p.result.end == req.size());
+  CHECK(p.head.chunked);
+}
+
+TEST_CASE("HTTP/1.0 without keep-alive is not kept alive") {
+  CHECK_FALSE(parse("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
+  CHECK(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keep_alive);
+  CHECK_FALSE(parse("GET / HTTP/1.1\r\nConnection: close\r\n\r\n").head.keep_alive);
+}
+
+TEST_CASE("responses: 204, 304 and 1xx have no body whatever they announce") {
+  Parsed p = parse("HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", Parser::Kind::response);
+  CHECK(p.result.status == ParseStatus::complete);
+  p = parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", Parser::Kind::response);
+  CHECK(p.result.status == ParseStatus::complete);
+  CHECK(p.result.end == 25);
+}
+
+TEST_CASE("a 101 response switches protocol right after its head") {
+  const std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+  Parsed p = parse(head + "\x81\x05hello", Parser::Kind::response);
+  CHECK(p.result.status == ParseStatus::upgrade);
+  CHECK(p.result.end == head.size());
+}
+
+TEST_CASE("request smuggling vectors are errors") {
+  const std::string h = "POST / HTTP/1.1\r\nHost: x\r\n";
+  CHECK(rejected(h + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  CHECK(rejected(h + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
+  CHECK(rejected(h + "Content-Length:\r\n\r\n"));
+  CHECK(rejected(h + "Transfer-Encoding: chunked, identity\r\n\r\n"));
+  CHECK(rejected(h + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"));
+  CHECK(rejected(h + "X-A: a\rb\r\n\r\n"));
+  CHECK(rejected(h + std::string("X-A: a\0b\r\n\r\n", 14)));
+  CHECK(rejected(h + "X A: b\r\n\r\n"));
+  CHECK(rejected(h + "Content-Length : 0\r\n\r\n"));
+}
+
+TEST_CASE("a repeated Content-Length is accepted only when the values agree (as HAProxy)") {
+  const std::string h = "POST / HTTP/1.1\r\nHost: x\r\n";
+  Parsed p = parse(h + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
+  CHECK(p.result.status == ParseStatus::complete);
+  CHECK(p.head.content_length == 5);
+  CHECK(rejected(h + "Content-Length: 5\r\ncontent-length: 50\r\n\r\nhello"));
+}
+
+TEST_CASE("more headers than the limit is an error") {
+  std::string req = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 5; ++i) req += "X-" + std::to_string(i) + ": v\r\n";
+  req += "\r\n";
+  CHECK(parse(req, Parser::Kind::request, 0, 5).result.status == ParseStatus::complete);
+  CHECK(parse(req, Parser::Kind::request, 0, 4).result.status == ParseStatus::error);
+}
