@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sched.h>
 #include <grp.h>
 #include <memory>
 #include <pwd.h>
@@ -250,11 +251,60 @@ bool write_pidfile(const std::string& path, pid_t pid) {
   return true;
 }
 
+// Parses a CPU list such as "0-3 6" or "0,2-3" into CPU numbers.
+std::vector<int> parse_cpus(const std::string& text) {
+  std::vector<int> out;
+  std::string item;
+  auto flush = [&] {
+    if (item.empty()) return;
+    int lo = 0, hi = 0;
+    if (std::sscanf(item.c_str(), "%d-%d", &lo, &hi) == 2) {
+      for (int c = lo; c <= hi && c < CPU_SETSIZE; ++c) out.push_back(c);
+    } else if (std::sscanf(item.c_str(), "%d", &lo) == 1 && lo >= 0 && lo < CPU_SETSIZE) {
+      out.push_back(lo);
+    }
+    item.clear();
+  };
+  for (char ch : text) {
+    if (ch == ' ' || ch == ',') flush();
+    else item += ch;
+  }
+  flush();
+  return out;
+}
+
+// `cpu-map [auto:]1/<thread|range|all> <cpus>`: pins worker threads. With `auto:` and a range of
+// threads, the CPUs are handed out one per thread in order, as HAProxy does.
+void apply_cpu_map(const config::Global& g, std::vector<std::unique_ptr<proxy::Worker>>& workers) {
+  for (const auto& m : g.cpu_map) {
+    std::string spec = m.process_or_thread;
+    bool autom = spec.rfind("auto:", 0) == 0;
+    if (autom) spec = spec.substr(5);
+    size_t slash = spec.find('/');
+    std::string threads = slash == std::string::npos ? "all" : spec.substr(slash + 1);
+    int lo = 1, hi = static_cast<int>(workers.size());
+    if (threads != "all" && std::sscanf(threads.c_str(), "%d-%d", &lo, &hi) != 2) {
+      if (std::sscanf(threads.c_str(), "%d", &lo) != 1) continue;
+      hi = lo;
+    }
+    std::vector<int> cpus = parse_cpus(m.cpus);
+    for (int t = lo; t <= hi && t <= static_cast<int>(workers.size()); ++t) {
+      if (t < 1) continue;
+      if (autom && !cpus.empty())
+        workers[t - 1]->set_affinity({cpus[(t - lo) % cpus.size()]});
+      else
+        workers[t - 1]->set_affinity(cpus);
+    }
+  }
+}
+
 // The main thread's loop: signals in, control out to the workers, and the end of the run.
 struct Control {
   uv_loop_t loop;
   uv_signal_t sig_usr1, sig_term, sig_int, sig_ttou, sig_ttin, sig_hup, sig_usr2;
   uv_async_t worker_done;
+  uv_timer_t hard_stop_timer;       // hard-stop-after: bounds a soft stop
+  uint64_t hard_stop_after_ms = 0;
   std::vector<std::unique_ptr<proxy::Worker>>* workers = nullptr;
   std::atomic<int> running{0};
 };
@@ -266,6 +316,10 @@ void on_signal(uv_signal_t* h, int signum) {
   switch (signum) {
     case SIGUSR1:
       for (auto& w : workers) w->soft_stop();
+      if (g_control->hard_stop_after_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->hard_stop_timer)))
+        uv_timer_start(&g_control->hard_stop_timer, [](uv_timer_t*) {
+          for (auto& w : *g_control->workers) w->hard_stop();
+        }, g_control->hard_stop_after_ms, 0);
       break;
     case SIGTERM:
     case SIGINT:
@@ -311,6 +365,7 @@ int main(int argc, char** argv) {
   }
 
   auto rt = std::make_unique<proxy::Runtime>(cfg);
+  rt->debug = opt.debug;
   if (opt.maxconn) rt->maxconn = opt.maxconn;
   raise_fd_limit(cfg->global, rt->maxconn);
 
@@ -415,6 +470,9 @@ int main(int argc, char** argv) {
     if (c->running.load() == 0) uv_stop(&c->loop);
   });
   control.worker_done.data = &control;
+  uv_timer_init(&control.loop, &control.hard_stop_timer);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&control.hard_stop_timer));
+  control.hard_stop_after_ms = cfg->global.hard_stop_after_ms;
   struct { uv_signal_t* h; int sig; } sigs[] = {
       {&control.sig_usr1, SIGUSR1}, {&control.sig_term, SIGTERM}, {&control.sig_int, SIGINT},
       {&control.sig_ttou, SIGTTOU}, {&control.sig_ttin, SIGTTIN}, {&control.sig_hup, SIGHUP},
@@ -425,26 +483,19 @@ int main(int argc, char** argv) {
   }
 
   control.running = static_cast<int>(workers.size());
-  for (auto& w : workers) {
-    w->start();
-  }
-  // Workers report their end through the async handle.
-  std::vector<std::thread> watchers;
-  for (auto& w : workers) {
-    proxy::Worker* wp = w.get();
-    watchers.emplace_back([wp, &control] {
-      wp->join();
+  for (auto& w : workers)
+    w->start([&control] {
       control.running.fetch_sub(1);
       uv_async_send(&control.worker_done);
     });
-  }
+  apply_cpu_map(cfg->global, workers);
 
   // The new listeners accept: now the old processes may go.
   for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
   for (pid_t p : opt.hard_stop_pids) kill(p, SIGTERM);
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
-  for (auto& t : watchers) t.join();
+  for (auto& w : workers) w->join();
   workers.clear();
   uv_walk(&control.loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
   uv_run(&control.loop, UV_RUN_DEFAULT);

@@ -7,6 +7,7 @@
 #include "portero/http/head_writer.h"
 #include "portero/http/status.h"
 #include "portero/proxy/worker.h"
+#include "trace.h"
 
 namespace portero::proxy {
 
@@ -125,7 +126,7 @@ http::Header* Session::header_slots(char* block) const {
   return reinterpret_cast<http::Header*>(block + w_.bufsize());
 }
 
-bool Session::open(int fd, const sockaddr_storage& peer) {
+bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
   uv_tcp_init(w_.loop(), &tcp_);
   tcp_.data = this;
   if (uv_tcp_open(&tcp_, fd) != 0) {
@@ -143,6 +144,10 @@ bool Session::open(int fd, const sockaddr_storage& peer) {
                                                      : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
   }
   phase_ = Phase::idle;
+  if (w_.runtime().debug) {
+    stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
+    trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &peer_.sa);
+  }
   arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
   start_reading();
   return true;
@@ -386,6 +391,12 @@ void Session::start_request() {
   resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
   resp_eof_body_ = false;
   term_ = {};
+  if (w_.runtime().debug) {
+    if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
+    int cfd = -1;
+    uv_fileno(handle(&tcp_), &cfd);
+    trace::head(stream_id_, cfg.proxies[fe_].name, true, cfd, -1, h, in_.data);
+  }
 
   if (!apply_http_request_rules(fe_)) return;
 
@@ -840,6 +851,12 @@ void Session::send_response_head(bool interim) {
     reply_error(502, {'P', 'H'});
     return;
   }
+  if (w_.runtime().debug && !interim) {
+    int cfd = -1, sfd = -1;
+    uv_fileno(handle(&tcp_), &cfd);
+    uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &sfd);
+    trace::head(stream_id_, w_.config().proxies[be_].name, false, cfd, sfd, h, base);
+  }
   if (out_) w_.buffers().put(out_);
   out_ = b;
   w_.timers().disarm(c->timer);
@@ -912,16 +929,25 @@ void Session::response_written() {
 
 void Session::end_exchange() {
   w_.timers().disarm(ctimer_);
-  if (srv_) {
-    bool reusable = keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
-    detach_server(reusable);
-  }
+  bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
+  if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
+  if (srv_) detach_server(reusable);
   first_request_ = false;
   if (!keep_client_ || stop_after_ || w_.stopping()) {
     close_client();
     return;
   }
   begin_next_request();
+}
+
+void Session::trace_end(bool client_closes, bool server_closes) {
+  int cfd = -1, sfd = -1;
+  uv_fileno(handle(&tcp_), &cfd);
+  if (srv_) uv_fileno(reinterpret_cast<uv_handle_t*>(&srv_->tcp), &sfd);
+  std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
+  if (client_closes) trace::event(stream_id_, name, "clicls", cfd, sfd);
+  if (server_closes) trace::event(stream_id_, name, "srvcls", cfd, sfd);
+  trace::event(stream_id_, name, "closed", cfd, sfd);
 }
 
 void Session::detach_server(bool reusable) {

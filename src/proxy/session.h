@@ -68,7 +68,7 @@ class Session {
   ~Session() {}
 
   // Takes `fd` (accepted, non-blocking) and starts reading.
-  bool open(int fd, const sockaddr_storage& peer);
+  bool open(int fd, const sockaddr_storage& peer, int listener_fd);
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
   void hard_close();
@@ -147,6 +147,7 @@ class Session {
   void compact(ReadBuffer& b);
   void release(ReadBuffer& b);
   http::Header* header_slots(char* block) const;
+  void trace_end(bool client_closes, bool server_closes);
 
   uv_tcp_t tcp_;                 // the client socket
   Worker& w_;
@@ -173,6 +174,7 @@ class Session {
     sockaddr_in v4;
     sockaddr_in6 v6;
   } peer_{};
+  uint32_t stream_id_ = 0;       // for -d traces
   uint16_t local_port_ = 0;      // the port the client connected to (servers without a port)
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;

@@ -1,5 +1,7 @@
 #include "portero/proxy/worker.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "portero/http/message.h"
@@ -65,7 +67,8 @@ bool Worker::prepare(std::string& error) {
   return true;
 }
 
-void Worker::start() {
+void Worker::start(std::function<void()> on_exit) {
+  on_exit_ = std::move(on_exit);
   for (auto& [fd, proxy] : pending_listeners_)
     listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy));
   pending_listeners_.clear();
@@ -85,6 +88,15 @@ void Worker::run() {
   timers_->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
+  if (on_exit_) on_exit_();
+}
+
+void Worker::set_affinity(const std::vector<int>& cpus) {
+  if (cpus.empty() || !thread_.joinable()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  pthread_setaffinity_np(thread_.native_handle(), sizeof(set), &set);
 }
 
 void Worker::soft_stop() {
@@ -156,7 +168,7 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   s->next = sessions_;
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
-  s->open(fd, peer);
+  s->open(fd, peer, from.fd());
   if (global >= rt_.maxconn || local >= fe.maxconn) {
     // At the limit: stop accepting until a connection ends (the kernel queues the rest).
     paused_by_maxconn_ = true;

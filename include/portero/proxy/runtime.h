@@ -34,6 +34,8 @@ struct Runtime {
   uint32_t maxconn = 0;
   // Set when some worker paused its listeners for the global maxconn.
   std::atomic<bool> saturated{false};
+  bool debug = false;                      // -d: trace events on stdout
+  std::atomic<uint32_t> next_stream_id{0};  // numbering of -d traces, as HAProxy's streams
 
   // The `errorfile` response for `status` in proxy `proxy_index` as HAProxy sends it
   // (normalised once at load), or empty when the proxy has none for that status.

@@ -2,6 +2,7 @@
 // One worker thread: its own libuv loop, its own listening sockets (SO_REUSEPORT), its own
 // connections, balancers and server connection pool. Objects never cross threads; other
 // threads reach a worker only through post().
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -31,8 +32,11 @@ class Worker {
   void add_listener(int fd, int proxy_index);
   // Builds balancers; returns false with `error` when a backend's algorithm is unsupported.
   bool prepare(std::string& error);
-  void start();
+  // Starts the thread; `on_exit` runs on it once its loop has ended (after a stop).
+  void start(std::function<void()> on_exit);
   void join();
+  // Pins the thread to these CPUs (cpu-map); call after start().
+  void set_affinity(const std::vector<int>& cpus);
 
   // Any thread: run `fn` on this worker's loop.
   void post(std::function<void()> fn) { mailbox_->post(std::move(fn)); }
@@ -76,6 +80,7 @@ class Worker {
   int index_;
   uv_loop_t loop_;
   std::thread thread_;
+  std::function<void()> on_exit_;
   std::unique_ptr<core::Mailbox> mailbox_;
   std::unique_ptr<core::Timers> timers_;
   std::unique_ptr<core::BufferPool> buffers_;
