@@ -7,24 +7,35 @@
 #include <string>
 
 #include "portero/config/config.h"
+#include "portero/http/message.h"
 #include "portero/lb/server_state.h"
 
 namespace portero::lb {
 
-// What a hash-based algorithm may look at. Empty views mean "not available".
+// What a hash-based algorithm may look at. Empty views / null pointers mean "not available"
+// (e.g. no request head in mode tcp): the algorithm then falls back as HAProxy does.
 struct PickContext {
   const sockaddr* source = nullptr;   // client address
   std::string_view uri;                 // request target as received
-  // later: headers, url params, rdp cookie
+  const http::Head* request = nullptr;  // request head (hdr(), url_param); spans point into `base`
+  const char* base = nullptr;
+  std::string_view body;                // request body bytes received so far (url_param check_post)
+  std::string_view payload;             // mode tcp: client bytes received so far (rdp-cookie)
 };
+
+// pick() results that are not a server index.
+inline constexpr int kNoServer = -1;   // no usable server at all: 503
+inline constexpr int kAllFull = -2;    // usable servers exist but all are at maxconn: queue in the backend
 
 class Balancer {
  public:
   virtual ~Balancer() = default;
 
-  // Returns the index (in the backend's server list) of the server for a new request, or -1
-  // when no server can take it. `avoid` (-1 for none) is skipped when another choice exists:
-  // used to redispatch after a failed connect.
+  // Returns the index (in the backend's server list) of the server for a new request, or
+  // kNoServer / kAllFull. A deterministic algorithm (hash of a key) may return a server that
+  // is at its maxconn: the caller then queues the request on that server, as HAProxy does.
+  // `avoid` (-1 for none) is skipped when another choice exists: used to redispatch after a
+  // failed connect.
   virtual int pick(const PickContext& ctx, int avoid) = 0;
 
   // A server's usability or weight changed (read it again from the states). Called on the
