@@ -92,16 +92,38 @@ struct ForwardFor {
   bool if_none = false;
 };
 
-// `balance` as written; the lb module interprets the algorithm and its arguments.
+// `balance`, validated as HAProxy 2.6 does. `algorithm` is the bare name ("hdr" for
+// `hdr(host)`, "rdp-cookie" for `rdp-cookie(x)`, "random" for `random(3)`); `args` are the words
+// after it as written. The structured fields below hold the parsed arguments; only those of
+// the chosen algorithm are meaningful, the others keep their defaults.
 struct Balance {
   Origin origin;
   std::string algorithm = "roundrobin";  // roundrobin static-rr leastconn first source uri ...
   std::vector<std::string> args;           // e.g. {"len", "10"} for uri, {"sessionid"} for url_param
+  // uri [len N] [depth N] [whole] [path-only]; 0 = no limit
+  uint32_t uri_len = 0;
+  uint32_t uri_depth = 0;
+  bool uri_whole = false;
+  bool uri_path_only = false;
+  // url_param NAME [check_post]
+  std::string param_name;
+  bool check_post = false;
+  // hdr(NAME) [use_domain_only]
+  std::string header_name;
+  bool use_domain_only = false;
+  // rdp-cookie[(NAME)]
+  std::string rdp_cookie_name = "mstshash";
+  // random[(N)]: power of N choices
+  uint32_t random_draws = 2;
+  // hash EXPR (not supported yet: rejected at load time); the expression words as written
+  std::vector<std::string> hash_expr;
 };
 
+// `hash-type`. HAProxy's defaults: map-based sdbm without avalanche; `consistent` alone
+// implies avalanche (COMPAT 1.2), `consistent <function>` does not unless written.
 struct HashType {
   std::string method = "map-based";   // map-based | consistent
-  std::string function = "sdbm";      // sdbm djb2 wt6 crc32
+  std::string function = "sdbm";      // sdbm djb2 wt6 crc32 none
   bool avalanche = false;
 };
 
@@ -123,8 +145,12 @@ struct Server {
   bool disabled = false;
   bool backup = false;
   uint32_t maxconn = 0;             // 0 = unlimited
-  uint32_t maxqueue = 0;
-  std::optional<int32_t> id;
+  // With minconn > 0 and a backend fullconn, the dynamic limit is HAProxy's
+  // max(minconn, maxconn * backend_load / fullconn) capped at maxconn. 0 = unset (static maxconn).
+  uint32_t minconn = 0;
+  uint32_t maxqueue = 0;            // 0 = unlimited queue
+  std::optional<int32_t> id;        // `id N` as written
+  int puid = 0;                     // effective id: `id N`, or assigned as HAProxy does (resolve())
   std::string cookie;
   // Health check parameters, parsed now and used by the checks work later.
   bool check = false;
@@ -134,6 +160,16 @@ struct Server {
   std::optional<uint16_t> check_port;
   std::string check_addr;
   Millis slowstart = 0;
+};
+
+// A `tcp-request connection|content|session` rule. `condition` is the raw `if/unless ...` words
+// (empty = unconditional), evaluated by the ACL module.
+struct TcpRequestRule {
+  Origin origin;
+  enum class Layer : uint8_t { connection, session, content } layer = Layer::content;
+  enum class Action : uint8_t { accept, reject } action = Action::accept;
+  std::string action_name;          // as written: "accept", "reject"
+  std::vector<std::string> condition;
 };
 
 // `http-request return` (the only http-request action of the foundation; ACLs bring the rest).
@@ -185,6 +221,10 @@ struct Proxy {
   int default_backend_index = -1;   // resolved; for listen sections: its own index
   std::vector<UseBackend> use_backends;
   std::vector<HttpRequestRule> http_request_rules;
+  // tcp-request rules of every layer in declaration order (frontend side for connection/session,
+  // both sides for content).
+  std::vector<TcpRequestRule> tcp_request_rules;
+  std::optional<Millis> tcp_inspect_delay;  // `tcp-request inspect-delay`
   bool httplog = false, httplog_clf = false, tcplog = false, dontlognull = false;
   std::vector<LogTarget> logs;      // after `log global` resolution: the effective targets
   bool no_log = false;
@@ -196,13 +236,22 @@ struct Proxy {
   HashType hash_type;
   uint32_t retries = 3;
   bool redispatch = false;
-  int redispatch_interval = 1;
+  // `option redispatch [N]`: N > 0 every Nth retry, N < 0 the Nth retry before the last
+  // (-1 = the last retry, the default when no N is given). 0 disables redispatch.
+  int redispatch_interval = -1;
   bool allbackups = false;
+  bool persist = false;             // `option persist`
+  bool persist_rdp_cookie = false;  // `persist rdp-cookie[(NAME)]`
+  std::string persist_rdp_cookie_name = "mstshash";
+  uint32_t hash_balance_factor = 0; // 0 = off, else > 100 (percent)
   std::string cookie;               // raw `cookie` line words, for the persistence work later
   std::vector<std::string> cookie_words;
   bool httpchk = false;
   std::vector<std::string> httpchk_words;
-  uint32_t fullconn = 0;
+  uint32_t fullconn = 0;            // `fullconn N` as written; 0 = not set
+  // The fullconn the dynamic server limits use: `fullconn` when set, else HAProxy's default,
+  // 10% of the sum of the maxconn of the frontends that can reach this backend (resolve()).
+  uint32_t fullconn_effective = 0;
 
   // Both sides
   Timeouts timeouts;
