@@ -426,7 +426,10 @@ int main(int argc, char** argv) {
     alert("[portero.main()] No enabled listener found (check for 'bind' directives) ! Exiting.");
     return 1;
   }
+  std::vector<proxy::Worker*> peers;
+  for (auto& w : workers) peers.push_back(w.get());
   for (auto& w : workers) {
+    w->set_peers(peers);
     std::string err;
     if (!w->prepare(err)) {
       notice_header(printed_notice);

@@ -6,7 +6,7 @@ namespace portero::proxy {
 
 Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   const auto& proxies = config->proxies;
-  backends.resize(proxies.size());
+  backends = std::make_unique<BackendRuntime[]>(proxies.size());
   frontends = std::make_unique<FrontendRuntime[]>(proxies.size());
   maxconn = config->global.maxconn ? config->global.maxconn : 4096;
   errorfiles_.resize(proxies.size());
@@ -15,6 +15,7 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
     for (const auto& [status, raw] : p.errorfiles) errorfiles_[i][status] = http::normalize_errorfile(raw);
     frontends[i].maxconn = p.maxconn.value_or(maxconn);
     if (!p.is_backend()) continue;
+    backends[i].server_queued = std::make_unique<std::atomic<uint32_t>[]>(p.servers.size());
     for (const auto& s : p.servers) {
       auto st = std::make_unique<lb::ServerState>();
       st->user_weight.store(s.weight);

@@ -162,7 +162,9 @@ void Session::finish_close() {
   if (closed_) return;
   closed_ = true;
   w_.timers().disarm(ctimer_);
+  if (queued_on != kNotQueued) w_.dequeue(this);
   close_server();
+  release_slot();
   if (out_) {
     w_.buffers().put(out_);
     out_ = nullptr;
@@ -308,7 +310,7 @@ void Session::handle_client_eof() {
         keep_client_ = false;
         return;
       }
-      abort_both({'C', phase_ == Phase::connecting ? 'C' : 'D'});
+      abort_both({'C', phase_ == Phase::queued ? 'Q' : phase_ == Phase::connecting ? 'C' : 'D'});
       return;
   }
 }
@@ -339,6 +341,8 @@ void Session::handle_client_input() {
       start_request();
       return;
     }
+    case Phase::queued:
+    case Phase::retry_wait:
     case Phase::connecting:
       parse_request_body();
       if (in_.end >= w_.bufsize()) stop_reading();
@@ -418,16 +422,7 @@ void Session::start_request() {
   const auto& be = cfg.proxies[be_];
   retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
   retries_done_ = 0;
-  lb::Balancer* lb = w_.balancer(be_);
-  lb::PickContext ctx;
-  ctx.source = &peer_.sa;
-  ctx.uri = h.target.in(in_.data);
-  int idx = lb ? lb->pick(ctx, -1) : -1;
-  if (idx < 0) {
-    reply_error(503, {'S', 'C'});
-    return;
-  }
-  connect_server(idx);
+  dispatch(-1);
 }
 
 // Applies the unconditional `http-request` rules the foundation knows (return, deny).
@@ -488,66 +483,6 @@ config::HttpConnMode Session::conn_mode() const {
   return m;
 }
 
-void Session::connect_server(int idx) {
-  phase_ = Phase::connecting;
-  const auto& be = w_.config().proxies[be_];
-  if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx)) detach_server(true);
-  srv_idx_ = idx;
-  if (!srv_) {
-    bool may_reuse = be.http_reuse == config::HttpReuse::always ||
-                     be.http_reuse == config::HttpReuse::aggressive ||
-                     (be.http_reuse == config::HttpReuse::safe && !first_request_);
-    if (may_reuse) srv_ = w_.take_idle(be_, idx);
-    if (srv_) {
-      srv_->owner = this;
-      srv_->reused = true;
-    }
-  }
-  if (srv_) {
-    srv_->set_busy(true);
-    send_request_head();
-    return;
-  }
-  const config::Server& s = be.servers[idx];
-  ServerConn* c = w_.new_server_conn();
-  c->owner = this;
-  c->proxy_index = be_;
-  c->server_index = idx;
-  uv_tcp_init(w_.loop(), &c->tcp);
-  c->tcp.data = c;
-  c->connect_req.data = c;
-  srv_ = c;
-  c->set_busy(true);
-  sockaddr_storage addr = s.address.storage;
-  uint16_t port = s.address.port_lo;
-  if (s.address.port_offset) port = static_cast<uint16_t>(local_port_ + s.address.offset);
-  else if (port == 0) port = local_port_;
-  if (addr.ss_family == AF_INET6)
-    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
-  else
-    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
-  int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr),
-                          [](uv_connect_t* req, int status) {
-                            auto* conn = static_cast<ServerConn*>(req->data);
-                            if (conn->closing) return;
-                            if (conn->owner) conn->owner->on_server_connected(status);
-                          });
-  if (rc != 0) {
-    fail_connect();
-    return;
-  }
-  c->timer.owner = c;
-  c->timer.on_expire = [](core::TimerNode* n) {
-    auto* conn = static_cast<ServerConn*>(n->owner);
-    if (conn->owner) conn->owner->on_server_timeout();
-    else {
-      conn->worker.forget_idle(conn);
-      conn->close();
-    }
-  };
-  if (auto t = be.timeouts.connect) w_.timers().arm(c->timer, *t);
-}
-
 void Session::on_server_connected(int status) {
   w_.timers().disarm(srv_->timer);
   if (status < 0) {
@@ -557,29 +492,6 @@ void Session::on_server_connected(int status) {
   srv_->connected = true;
   uv_tcp_nodelay(&srv_->tcp, 1);
   send_request_head();
-}
-
-void Session::fail_connect() {
-  close_server();
-  const auto& be = w_.config().proxies[be_];
-  if (retries_left_ == 0) {
-    reply_error(503, {'S', 'C'});
-    return;
-  }
-  --retries_left_;
-  ++retries_done_;
-  int idx = srv_idx_;
-  if (be.redispatch) {
-    int n = be.redispatch_interval;
-    bool now = n > 0 ? (retries_done_ % n) == 0 : retries_left_ == static_cast<uint8_t>(-n - 1);
-    if (now) {
-      lb::PickContext ctx;
-      ctx.source = &peer_.sa;
-      int other = w_.balancer(be_)->pick(ctx, srv_idx_);
-      if (other >= 0) idx = other;
-    }
-  }
-  connect_server(idx);
 }
 
 void Session::on_server_timeout() {
@@ -932,6 +844,7 @@ void Session::end_exchange() {
   bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
   if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
   if (srv_) detach_server(reusable);
+  release_slot();
   first_request_ = false;
   if (!keep_client_ || stop_after_ || w_.stopping()) {
     close_client();
@@ -1233,6 +1146,13 @@ void Session::on_client_timer(core::TimerNode* n) {
       return;
     case Phase::closing:
       s->finish_close();
+      return;
+    case Phase::queued:
+      s->w_.dequeue(s);
+      s->reply_error(503, {'s', 'Q'});
+      return;
+    case Phase::retry_wait:
+      s->connect_server(s->retry_target_);
       return;
     case Phase::head:
       s->reply_error(408, {'c', 'R'});

@@ -11,6 +11,7 @@
 #include "portero/core/timers.h"
 #include "portero/config/config.h"
 #include "portero/http/parser.h"
+#include "portero/lb/balancer.h"
 
 namespace portero::proxy {
 
@@ -76,6 +77,17 @@ class Session {
 
   Session* next = nullptr;   // worker's list of live sessions
   Session* prev = nullptr;
+  // Links in one of the worker's queues while waiting for a server slot.
+  Session* qnext = nullptr;
+  Session* qprev = nullptr;
+  int queued_on = kNotQueued;   // -1: the backend's queue; >= 0: that server's queue
+  uint64_t queued_seq = 0;
+  static constexpr int kNotQueued = -2;
+
+  // Worker: a slot of server `idx` is ours if we can take it; then the request proceeds.
+  bool try_take_slot(int idx);
+  void on_dequeued(int idx);
+  int backend() const { return be_; }
 
   // Called by the server connection's callbacks.
   void on_server_connected(int status);
@@ -87,6 +99,8 @@ class Session {
   enum class Phase : uint8_t {
     idle,          // between requests (keep-alive) or before the first one
     head,          // receiving a request head
+    queued,        // waiting for a server slot (maxconn), under `timeout queue`
+    retry_wait,    // between two connection attempts (HAProxy's 1 s turn-around)
     connecting,    // waiting for a server connection
     request,       // request head sent, body still flowing to the server
     response,      // request fully sent, waiting for / relaying the response
@@ -110,6 +124,12 @@ class Session {
   void parse_request_body();
   void start_request();
   bool apply_http_request_rules(int proxy_index);
+  // dispatch.cpp: choosing a server, slots, queues, retries
+  void dispatch(int avoid);
+  uint32_t server_maxconn(int idx) const;
+  void release_slot();
+  void enqueue(int where);
+  lb::PickContext pick_context() const;
   void connect_server(int server_index);
   void fail_connect();
   void send_request_head();
@@ -154,6 +174,9 @@ class Session {
   int fe_;                       // frontend proxy index
   int be_ = -1;                  // backend chosen for the current request
   int srv_idx_ = -1;
+  int slot_ = -1;                // server whose connection slot this request holds
+  int retry_target_ = -1;        // server of the next attempt (retry_wait)
+  bool be_counted_ = false;      // counted in the backend's current requests
   ServerConn* srv_ = nullptr;
   http::Parser req_{http::Parser::Kind::request};
   ReadBuffer in_;                // client bytes

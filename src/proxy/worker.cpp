@@ -20,11 +20,16 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   buffers_ = std::make_unique<core::BufferPool>(bufsize_ + sizeof(http::Header) * max_headers_, 32);
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
-  idle_.resize(rt_.config->proxies.size());
-  pool_stats_.resize(rt_.config->proxies.size());
-  for (size_t i = 0; i < rt_.config->proxies.size(); ++i) {
-    idle_[i].assign(rt_.config->proxies[i].servers.size(), nullptr);
-    pool_stats_[i].resize(rt_.config->proxies[i].servers.size());
+  const size_t n = rt_.config->proxies.size();
+  idle_.resize(n);
+  pool_stats_.resize(n);
+  backend_queues_.resize(n);
+  server_queues_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t servers = rt_.config->proxies[i].servers.size();
+    idle_[i].assign(servers, nullptr);
+    pool_stats_[i].resize(servers);
+    server_queues_[i].resize(servers);
   }
   // Every few seconds the peaks decay to the current load (HAProxy's pool-purge-delay is 5s).
   uv_timer_init(&loop_, &purge_timer_);
@@ -189,6 +194,50 @@ void Worker::session_closed(Session* s) {
     if (!paused_by_signal_)
       for (auto& l : listeners_) l->resume();
   }
+}
+
+void Worker::enqueue(Session* s, int proxy_index, int server_index) {
+  Pending& q = server_index < 0 ? backend_queues_[proxy_index] : server_queues_[proxy_index][server_index];
+  s->queued_on = server_index;
+  s->queued_seq = ++queue_seq_;
+  s->qnext = nullptr;
+  s->qprev = q.tail;
+  if (q.tail) q.tail->qnext = s;
+  else q.head = s;
+  q.tail = s;
+}
+
+void Worker::dequeue(Session* s) {
+  if (s->queued_on == Session::kNotQueued) return;
+  int p = s->backend();
+  Pending& q = s->queued_on < 0 ? backend_queues_[p] : server_queues_[p][s->queued_on];
+  auto& br = rt_.backends[p];
+  (s->queued_on < 0 ? br.queued : br.server_queued[s->queued_on]).fetch_sub(1, std::memory_order_relaxed);
+  if (s->qprev) s->qprev->qnext = s->qnext;
+  else q.head = s->qnext;
+  if (s->qnext) s->qnext->qprev = s->qprev;
+  else q.tail = s->qprev;
+  s->qnext = s->qprev = nullptr;
+  s->queued_on = Session::kNotQueued;
+}
+
+void Worker::slot_freed(int p, int idx) {
+  // The oldest of "waiting for this server" and "waiting for any server of the backend".
+  Session* a = server_queues_[p][idx].head;
+  Session* b = backend_queues_[p].head;
+  Session* next = !a ? b : !b ? a : (a->queued_seq < b->queued_seq ? a : b);
+  if (next) {
+    if (!next->try_take_slot(idx)) return;   // another thread took the slot first
+    dequeue(next);
+    next->on_dequeued(idx);
+    return;
+  }
+  // Nothing waits here; requests queued on other threads may.
+  auto& br = rt_.backends[p];
+  if (br.queued.load(std::memory_order_relaxed) == 0 && br.server_queued[idx].load(std::memory_order_relaxed) == 0)
+    return;
+  for (Worker* w : peers_)
+    if (w != this) w->post([w, p, idx] { w->slot_freed(p, idx); });
 }
 
 ServerConn* Worker::take_idle(int proxy_index, int server_index) {

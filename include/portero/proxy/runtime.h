@@ -17,6 +17,10 @@ namespace portero::proxy {
 struct BackendRuntime {
   std::vector<std::unique_ptr<lb::ServerState>> servers;
   std::vector<lb::ServerState*> states;   // same order as the config's server list
+  // Requests waiting, all workers together: per server queue, and the backend's own queue.
+  std::unique_ptr<std::atomic<uint32_t>[]> server_queued;
+  std::atomic<uint32_t> queued{0};
+  std::atomic<uint32_t> cur_conns{0};     // requests the backend is serving (HAProxy's beconn)
 };
 
 struct FrontendRuntime {
@@ -28,7 +32,7 @@ struct Runtime {
   explicit Runtime(config::ConfigPtr cfg);
 
   config::ConfigPtr config;
-  std::vector<BackendRuntime> backends;           // indexed like config->proxies
+  std::unique_ptr<BackendRuntime[]> backends;     // indexed like config->proxies
   std::unique_ptr<FrontendRuntime[]> frontends;   // indexed like config->proxies
   std::atomic<uint32_t> cur_conns{0};
   uint32_t maxconn = 0;

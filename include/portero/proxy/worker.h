@@ -69,6 +69,14 @@ class Worker {
 
   void session_closed(Session* s);
 
+  // Requests waiting for a connection slot: each backend has its own queue and one per server
+  // (worker-local lists; the totals of all workers are in BackendRuntime for the others to see).
+  void enqueue(Session* s, int proxy_index, int server_index /* -1: the backend's queue */);
+  void dequeue(Session* s);
+  // A slot of server `server_index` of backend `proxy_index` was freed: hand it to the request
+  // that has waited longest for that server or for any server of the backend.
+  void slot_freed(int proxy_index, int server_index);
+
  private:
   static void on_accept(void* self, int fd, const sockaddr_storage& peer, socklen_t len,
                         core::Listener& from);
@@ -96,6 +104,17 @@ class Worker {
     uint32_t busy = 0, peak = 0, idle = 0;
   };
   std::vector<std::vector<PoolStats>> pool_stats_;
+  struct Pending {
+    Session* head = nullptr;
+    Session* tail = nullptr;
+  };
+  std::vector<Pending> backend_queues_;               // indexed like config proxies
+  std::vector<std::vector<Pending>> server_queues_;   // [proxy][server]
+  uint64_t queue_seq_ = 0;                            // FIFO order across a backend's queues
+  std::vector<Worker*> peers_;                        // every worker, for cross-thread dequeues
+ public:
+  void set_peers(std::vector<Worker*> peers) { peers_ = std::move(peers); }
+ private:
   uv_timer_t purge_timer_;
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;

@@ -1,0 +1,200 @@
+// Choosing a server for a request: the balancer's pick, connection slots (server maxconn),
+// queues under `timeout queue`, and connection retries with HAProxy's turn-around delay and
+// redispatch. Session methods; worker-local.
+#include <cstring>
+
+#include "portero/proxy/worker.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+namespace {
+// HAProxy waits this long before another attempt after a failed connect.
+constexpr uint64_t kRetryTurnAround = 1000;
+}  // namespace
+
+lb::PickContext Session::pick_context() const {
+  lb::PickContext ctx;
+  ctx.source = &peer_.sa;
+  if (req_.head_done() && in_.data) {
+    const http::Head& h = req_.head();
+    ctx.request = &h;
+    ctx.base = in_.data;
+    ctx.uri = h.target.in(in_.data);
+    uint32_t body_start = h.start + h.length;
+    uint32_t body_end = req_complete_ ? req_end_ : in_.parsed;
+    if (body_end > body_start) ctx.body = std::string_view(in_.data + body_start, body_end - body_start);
+  }
+  return ctx;
+}
+
+uint32_t Session::server_maxconn(int idx) const {
+  // HAProxy's dynamic limit: with minconn set, the limit grows from minconn to maxconn as the
+  // backend's load approaches fullconn.
+  const auto& be = w_.config().proxies[be_];
+  const auto& s = be.servers[idx];
+  return s.maxconn;
+}
+
+bool Session::try_take_slot(int idx) {
+  auto& st = *w_.runtime().backends[be_].states[idx];
+  uint32_t max = server_maxconn(idx);
+  if (max == 0) {
+    st.cur_conns.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    uint32_t cur = st.cur_conns.load(std::memory_order_relaxed);
+    do {
+      if (cur >= max) return false;
+    } while (!st.cur_conns.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+  }
+  slot_ = idx;
+  if (lb::Balancer* lb = w_.balancer(be_)) lb->on_take(idx);
+  return true;
+}
+
+void Session::release_slot() {
+  if (be_counted_) {
+    be_counted_ = false;
+    w_.runtime().backends[be_].cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (slot_ < 0) return;
+  int idx = slot_;
+  slot_ = -1;
+  w_.runtime().backends[be_].states[idx]->cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  if (lb::Balancer* lb = w_.balancer(be_)) lb->on_release(idx);
+  w_.slot_freed(be_, idx);
+}
+
+// Picks a server and sends the request, or queues it, or answers 503.
+void Session::dispatch(int avoid) {
+  if (!be_counted_) {
+    be_counted_ = true;
+    w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
+  }
+  lb::Balancer* lb = w_.balancer(be_);
+  int idx = lb ? lb->pick(pick_context(), avoid) : lb::kNoServer;
+  if (idx == lb::kNoServer) {
+    reply_error(503, {'S', 'C'});
+    return;
+  }
+  if (idx == lb::kAllFull) {
+    enqueue(-1);
+    return;
+  }
+  if (try_take_slot(idx)) {
+    connect_server(idx);
+    return;
+  }
+  // The chosen server is full (a hash pick): wait for it, unless its queue is full too.
+  const auto& s = w_.config().proxies[be_].servers[idx];
+  auto& queued = w_.runtime().backends[be_].server_queued[idx];
+  if (s.maxqueue && queued.load(std::memory_order_relaxed) >= s.maxqueue) {
+    enqueue(-1);
+    return;
+  }
+  enqueue(idx);
+}
+
+void Session::enqueue(int where) {
+  phase_ = Phase::queued;
+  auto& br = w_.runtime().backends[be_];
+  (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed);
+  w_.enqueue(this, be_, where);
+  const auto& be = w_.config().proxies[be_];
+  arm_client_timer(be.queue_timeout());
+}
+
+void Session::on_dequeued(int idx) {
+  // try_take_slot() succeeded: the slot is ours.
+  w_.timers().disarm(ctimer_);
+  connect_server(idx);
+}
+
+void Session::connect_server(int idx) {
+  phase_ = Phase::connecting;
+  retry_target_ = -1;
+  const auto& be = w_.config().proxies[be_];
+  if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx)) detach_server(true);
+  srv_idx_ = idx;
+  if (!srv_) {
+    bool may_reuse = be.http_reuse == config::HttpReuse::always ||
+                     be.http_reuse == config::HttpReuse::aggressive ||
+                     (be.http_reuse == config::HttpReuse::safe && !first_request_);
+    if (may_reuse) srv_ = w_.take_idle(be_, idx);
+    if (srv_) {
+      srv_->owner = this;
+      srv_->reused = true;
+    }
+  }
+  if (srv_) {
+    srv_->set_busy(true);
+    send_request_head();
+    return;
+  }
+  const config::Server& s = be.servers[idx];
+  ServerConn* c = w_.new_server_conn();
+  c->owner = this;
+  c->proxy_index = be_;
+  c->server_index = idx;
+  uv_tcp_init(w_.loop(), &c->tcp);
+  c->tcp.data = c;
+  c->connect_req.data = c;
+  srv_ = c;
+  c->set_busy(true);
+  sockaddr_storage addr = s.address.storage;
+  uint16_t port = s.address.port_lo;
+  if (s.address.port_offset) port = static_cast<uint16_t>(local_port_ + s.address.offset);
+  else if (port == 0) port = local_port_;
+  if (addr.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+  int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr),
+                          [](uv_connect_t* req, int status) {
+                            auto* conn = static_cast<ServerConn*>(req->data);
+                            if (conn->closing) return;
+                            if (conn->owner) conn->owner->on_server_connected(status);
+                          });
+  if (rc != 0) {
+    fail_connect();
+    return;
+  }
+  c->timer.owner = c;
+  c->timer.on_expire = [](core::TimerNode* n) {
+    auto* conn = static_cast<ServerConn*>(n->owner);
+    if (conn->owner) conn->owner->on_server_timeout();
+    else {
+      conn->worker.forget_idle(conn);
+      conn->close();
+    }
+  };
+  if (auto t = be.timeouts.connect) w_.timers().arm(c->timer, *t);
+}
+
+void Session::fail_connect() {
+  close_server();
+  const auto& be = w_.config().proxies[be_];
+  if (retries_left_ == 0) {
+    reply_error(503, {'S', 'C'});
+    return;
+  }
+  --retries_left_;
+  ++retries_done_;
+  if (be.redispatch) {
+    // `option redispatch N`: every Nth retry (N > 0), or the |N|th before the last (N < 0).
+    int n = be.redispatch_interval;
+    bool now = n > 0 ? (retries_done_ % n) == 0 : retries_left_ == static_cast<uint8_t>(-n - 1);
+    if (now) {
+      int old = slot_;
+      release_slot();
+      dispatch(old);
+      return;
+    }
+  }
+  // Same server again after the turn-around delay.
+  phase_ = Phase::retry_wait;
+  retry_target_ = srv_idx_;
+  arm_client_timer(kRetryTurnAround);
+}
+
+}  // namespace portero::proxy
