@@ -5,3 +5,5 @@ from .client import Client, Response, raw_exchange, http_get  # noqa: F401
 from .proxy import (Proxy, Listener, PROXY_BIN, HAPROXY_BIN, IS_HAPROXY,  # noqa: F401
                     haproxy_available)
 from .base import ProxyTestCase, DEFAULTS  # noqa: F401
+from .tcp_origin import TcpOrigin  # noqa: F401
+from . import lbmodel  # noqa: F401
