@@ -10,6 +10,10 @@ void Diagnostics::add(Severity s, const Origin& where, Form form, std::string te
   if (s == Severity::warning) ++warnings_;
 }
 
+void Diagnostics::alert_nonfatal(const Origin& where, Form form, std::string text) {
+  items_.push_back(Diagnostic{Severity::alert, where, std::move(text), form});
+}
+
 void Diagnostics::alert(const Origin& where, std::string text) {
   add(Severity::alert, where, Form::parsing, std::move(text));
 }

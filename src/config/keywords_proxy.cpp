@@ -1,4 +1,4 @@
-// Proxy-wide keywords: mode, backend selection, balance, retries, limits, errorfile, ids.
+// Proxy-wide keywords: mode, backend selection, retries, limits, errorfile, ids.
 #include <fstream>
 #include <sstream>
 
@@ -44,54 +44,8 @@ void kw_use_backend(ParseContext& c, const Args& a) {
   px(c).use_backends.push_back(std::move(u));
 }
 
-// LVS scheduler names people carry over from keepalived configs, and what HAProxy calls the
-// closest behaviour.
-const char* lvs_equivalent(const std::string& alg) {
-  if (alg == "rr" || alg == "wrr") return "roundrobin";
-  if (alg == "lc" || alg == "wlc" || alg == "sed" || alg == "nq" || alg == "lblc") return "leastconn";
-  if (alg == "sh") return "source";
-  if (alg == "dh") return "uri";
-  return nullptr;
-}
-
-void kw_balance(ParseContext& c, const Args& a) {
-  if (a.size() < 2) return;  // HAProxy keeps the default (roundrobin)
-  const std::string& alg = a[1];
-  static const char* const plain[] = {"roundrobin", "static-rr", "leastconn", "first", "source",
-                                      "random", "uri", "url_param", "rdp-cookie", "hash"};
-  bool ok = false;
-  for (const char* p : plain) ok = ok || alg == p;
-  ok = ok || alg.starts_with("hdr(") || alg.starts_with("rdp-cookie(") || alg.starts_with("random(");
-  if (!ok) {
-    std::string msg = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', "
-                      "'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
-    if (const char* eq = lvs_equivalent(alg))
-      msg += " ('" + alg + "' is an LVS scheduler name; the closest HAProxy algorithm is 'balance " + eq + "'.)";
-    return c.alert(msg);
-  }
-  if (alg == "url_param" && a.size() < 3)
-    return c.alert("'balance url_param' requires an URL parameter name.");
-  px(c).balance.origin = c.origin;
-  px(c).balance.algorithm = alg;
-  px(c).balance.args = rest(a, 2);
-}
-
-void kw_hash_type(ParseContext& c, const Args& a) {
-  const std::string m = a.size() > 1 ? a[1] : "";
-  if (m != "map-based" && m != "consistent")
-    return c.alert("'hash-type' only supports 'consistent' and 'map-based'.");
-  HashType h;
-  h.method = m;
-  for (size_t i = 2; i < a.size(); ++i) {
-    if (a[i] == "sdbm" || a[i] == "djb2" || a[i] == "wt6" || a[i] == "crc32" || a[i] == "none") h.function = a[i];
-    else if (a[i] == "avalanche") h.avalanche = true;
-    else return c.alert("'hash-type " + m + "' : unknown hashing function '" + a[i] + "'.");
-  }
-  px(c).hash_type = h;
-}
-
 void kw_retries(ParseContext& c, const Args& a) {
-  if (a.size() < 2) return c.alert("'retries' expects an integer value.");
+  if (a.size() < 2) return c.alert("'retries' expects an integer argument (dispatch counts for one).");
   px(c).retries = lenient_uint(a[1]);
 }
 
@@ -163,8 +117,6 @@ const KeywordRow kRows[] = {
     {kInProxies, "mode", true, Cap::any, false, kw_mode},
     {kInProxies, "default_backend", true, Cap::frontend, false, kw_default_backend},
     {kInProxies, "use_backend", false, Cap::frontend, false, kw_use_backend},
-    {kInProxies, "balance", true, Cap::backend, false, kw_balance},
-    {kInProxies, "hash-type", true, Cap::backend, false, kw_hash_type},
     {kInProxies, "retries", true, Cap::backend, false, kw_retries},
     {kInProxies, "http-reuse", true, Cap::backend, false, kw_http_reuse},
     {kInProxies, "maxconn", true, Cap::frontend, false, kw_maxconn},

@@ -1,5 +1,8 @@
 // `server NAME ADDR [options]` and `default-server [options]`. A server starts as a copy of
 // the proxy's default-server settings, as in HAProxy.
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "did_you_mean.h"
@@ -35,78 +38,119 @@ const std::set<std::string>& later_flags() {
 
 const std::vector<std::string_view>& implemented() {
   static const std::vector<std::string_view> v{
-      "weight", "disabled", "enabled", "backup", "maxconn", "maxqueue", "id", "cookie", "check",
+      "weight", "disabled", "enabled", "backup", "maxconn", "minconn", "maxqueue", "id", "cookie", "check",
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart"};
   return v;
 }
 
-// Parses options from a[from..] into `s`. `who` is "'server b/s1'" (or default-server's).
-bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const std::string& who) {
+// HAProxy reads server numbers with atol(): junk reads as 0, trailing junk is ignored.
+long lenient_long(const std::string& v) { return std::strtol(v.c_str(), nullptr, 10); }
+
+// Parses options from a[from..] into `s`. `prefix` is "'server b/s1' : " for a server line and
+// empty for default-server (HAProxy's habit); `srv` is the server name used inside messages
+// ("default-server" for default-server). Returns false after the first error, as HAProxy.
+bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const std::string& prefix,
+                   const std::string& srv, bool is_default) {
+  auto fail = [&](const std::string& why) {
+    c.alert(Form::bare, prefix + why);
+    return false;
+  };
   for (size_t i = from; i < a.size(); ++i) {
     const std::string& o = a[i];
-    const std::string v = i + 1 < a.size() ? a[i + 1] : "";
-    auto need = [&]() {
-      if (i + 1 >= a.size()) {
-        c.alert(Form::bare, who + " : '" + o + "' expects an argument.");
-        return false;
-      }
-      ++i;
-      return true;
-    };
-    auto number = [&](uint32_t& out, uint32_t lo, uint32_t hi) {
-      if (!need()) return false;
-      uint32_t n = 0;
-      if (!parse_uint(v, n) || n < lo || n > hi) {
-        c.alert(Form::bare, who + " : invalid value '" + v + "' for '" + o + "' (expects " +
-                                std::to_string(lo) + ".." + std::to_string(hi) + ").");
-        return false;
-      }
-      out = n;
-      return true;
-    };
-    auto time = [&](Millis& out) {
-      if (!need()) return false;
-      auto t = parse_time_ms(v);
-      if (!t || *t == 0) {
-        c.alert(Form::bare, who + " : invalid time value '" + v + "' for '" + o + "'.");
-        return false;
-      }
+    const bool has_value = i + 1 < a.size();
+    // Valued options consume the next word even when it is missing or looks like an option.
+    const std::string v = has_value ? a[i + 1] : "";
+    auto time = [&](Millis& out, bool zero_ok, const char* name_in_error) {
+      if (v.empty()) return fail("'" + o + "' expects a delay as argument..");
+      if (auto bad = time_stop_char(v))
+        return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in '" + name_in_error +
+                                                             "' argument of server " + srv + "."
+                                                       : std::string()) + ".");
+      const auto t = parse_time_ms(v);
+      if (!t) return fail("unexpected character '" + v + "' in '" + name_in_error + "' argument of server " + srv + "..");
+      if (*t == 0 && !zero_ok) return fail("invalid value 0 for argument '" + o + "' of server " + srv + "..");
       out = *t;
       return true;
     };
-    uint32_t n = 0;
+    auto positive = [&](uint32_t& out) {
+      if (v.empty()) return fail("'" + o + "' expects an integer argument..");
+      const long n = lenient_long(v);
+      if (n <= 0) return fail("'" + o + "' has to be > 0..");
+      out = uint32_t(std::min<long>(n, INT32_MAX));
+      return true;
+    };
+    auto count = [&](uint32_t& out) {
+      const long n = lenient_long(v);
+      out = n > 0 ? uint32_t(std::min<long>(n, INT32_MAX)) : 0;
+    };
     Millis t = 0;
-    if (o == "weight") { if (!number(s.weight, 0, 256)) return false; }
-    else if (o == "disabled") s.disabled = true;
+    if (o == "weight") {
+      const long w = lenient_long(v);
+      if (w < 0 || w > 256)
+        return fail("weight of server " + srv + " is not within 0 and 256 (" + std::to_string(w) + ")..");
+      s.weight = uint32_t(w);
+      ++i;
+    } else if (o == "disabled") s.disabled = true;
     else if (o == "enabled") s.disabled = false;
     else if (o == "backup") s.backup = true;
-    else if (o == "maxconn") { if (!number(s.maxconn, 0, UINT32_MAX)) return false; }
-    else if (o == "maxqueue") { if (!number(s.maxqueue, 0, UINT32_MAX)) return false; }
-    else if (o == "id") { if (!number(n, 1, INT32_MAX)) return false; s.id = int32_t(n); }
-    else if (o == "cookie") { if (!need()) return false; s.cookie = v; }
     else if (o == "check") s.check = true;
-    else if (o == "inter") { if (!time(s.inter)) return false; }
-    else if (o == "fastinter") { if (!time(t)) return false; s.fastinter = t; }
-    else if (o == "downinter") { if (!time(t)) return false; s.downinter = t; }
-    else if (o == "rise") { if (!number(s.rise, 1, UINT32_MAX)) return false; }
-    else if (o == "fall") { if (!number(s.fall, 1, UINT32_MAX)) return false; }
-    else if (o == "port") { if (!number(n, 1, 65535)) return false; s.check_port = uint16_t(n); }
-    else if (o == "addr") { if (!need()) return false; s.check_addr = v; }
-    else if (o == "slowstart") { if (!need()) return false; auto st = parse_time_ms(v); if (!st) { c.alert(Form::bare, who + " : invalid time value '" + v + "' for 'slowstart'."); return false; } s.slowstart = *st; }
-    else if (later_valued().count(o)) {
-      if (!need()) return false;
-      c.warning(Form::bare, who + " : option '" + o + "' is not supported yet by portero and is ignored.");
+    else if (o == "maxconn") { count(s.maxconn); ++i; }
+    else if (o == "minconn") { count(s.minconn); ++i; }
+    else if (o == "maxqueue") { count(s.maxqueue); ++i; }
+    else if (o == "id") {
+      if (is_default) {
+        // HAProxy prints this as an alert that does not fail the load.
+        c.diag.alert_nonfatal(c.origin, Form::bare, "'id' option is not accepted in default-server sections");
+        ++i;
+        continue;
+      }
+      if (v.empty()) return fail("'id' : expects an integer argument.");
+      const long n = lenient_long(v);
+      if (n <= 0) return fail("'id' : custom id has to be > 0.");
+      for (const auto& other : c.proxy->servers)
+        if (other.id && *other.id == n)
+          return fail("'id' : custom id " + std::to_string(n) + " already used at " + other.origin.file + ":" +
+                      std::to_string(other.origin.line) + " ('server " + other.name + "').");
+      s.id = int32_t(std::min<long>(n, INT32_MAX));
+      ++i;
+    } else if (o == "cookie") {
+      if (v.empty()) return fail("'cookie' expects <value> as argument..");
+      s.cookie = v;
+      ++i;
+    } else if (o == "inter") { if (!time(s.inter, false, "agent-inter")) return false; ++i; }
+    else if (o == "fastinter") { if (!time(t, false, "agent-inter")) return false; s.fastinter = t; ++i; }
+    else if (o == "downinter") { if (!time(t, false, "agent-inter")) return false; s.downinter = t; ++i; }
+    else if (o == "slowstart") {
+      if (auto bad = time_stop_char(v))
+        return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in 'slowstart' argument of server " + srv + "."
+                                                     : std::string()) + ".");
+      s.slowstart = parse_time_ms(v).value_or(0);
+      ++i;
+    } else if (o == "rise") { if (!positive(s.rise)) return false; ++i; }
+    else if (o == "fall") { if (!positive(s.fall)) return false; ++i; }
+    else if (o == "port") {
+      const long n = lenient_long(v);
+      if (n > 0 && n <= 65535) s.check_port = uint16_t(n);
+      ++i;
+    } else if (o == "addr") {
+      if (v.empty()) return fail("'addr' expects <ipv4|ipv6> as argument..");
+      s.check_addr = v;
+      ++i;
+    } else if (later_valued().count(o)) {
+      if (!has_value) return fail("'" + o + "' expects an argument.");
+      c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");
+      ++i;
     } else if (later_flags().count(o)) {
-      c.warning(Form::bare, who + " : option '" + o + "' is not supported yet by portero and is ignored.");
+      c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");
     } else {
       std::vector<std::string_view> all(implemented().begin(), implemented().end());
       for (auto& x : later_valued()) all.push_back(x);
       for (auto& x : later_flags()) all.push_back(x);
-      std::string msg = who + " : unknown keyword '" + o + "'";
+      std::string msg = "unknown keyword '" + o + "'";
       if (auto sug = did_you_mean(o, all)) msg += "; did you mean '" + *sug + "' maybe ?";
       else msg += ".";
-      c.alert(Form::bare, msg);
-      return false;
+      if (is_default) msg += " Hint: no address was expected for this server.";
+      return fail(msg);
     }
   }
   return true;
@@ -126,13 +170,13 @@ void kw_server(ParseContext& c, const Args& a) {
     return c.alert(Form::bare, who + " : " + r.error);
   }
   s.address = *r.address;
-  if (!parse_options(c, a, 3, s, who)) return;
+  if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;
   c.proxy->servers.push_back(std::move(s));
 }
 
 void kw_default_server(ParseContext& c, const Args& a) {
   Server s = c.proxy->default_server;
-  if (parse_options(c, a, 1, s, "'default-server'")) c.proxy->default_server = s;
+  if (parse_options(c, a, 1, s, "", "default-server", true)) c.proxy->default_server = s;
 }
 
 const KeywordRow kRows[] = {

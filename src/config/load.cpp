@@ -50,13 +50,9 @@ ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_f
   bool aborted = false;
   for (const auto& [name, text] : sources) {
     config->files.push_back(name);
-    size_t before = diag.all().size();
-    int errors_before = 0;
-    for (size_t i = 0; i < before; ++i) errors_before += diag.all()[i].severity == Severity::alert;
+    const int errors_before = diag.error_count();
     const bool ok = parser.feed(text, name);
-    int errors_after = 0;
-    for (const auto& d : diag.all()) errors_after += d.severity == Severity::alert;
-    if (errors_after > errors_before) {
+    if (diag.error_count() > errors_before) {
       diag.alert("Error(s) found in configuration file : " + name);
       parse_errors = true;
     }

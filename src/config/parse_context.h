@@ -3,6 +3,7 @@
 // Main-thread only, lives for one load().
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +92,8 @@ class Registry {
 void register_global_keywords(Registry& r);
 void register_log_keywords(Registry& r);
 void register_proxy_keywords(Registry& r);
+void register_balance_keywords(Registry& r);
+void register_tcp_request_keywords(Registry& r);
 void register_timeout_keywords(Registry& r);
 void register_option_keywords(Registry& r);
 void register_bind_keywords(Registry& r);
@@ -104,6 +107,9 @@ const Registry& registry();
 
 // Helpers shared by keyword files.
 bool parse_uint(const std::string& s, uint32_t& out);
+// The character HAProxy's time parser stops at, or nothing when `v` is a valid time. An empty
+// value stops at its terminating NUL ('\0'), which HAProxy's messages print as nothing.
+std::optional<char> time_stop_char(const std::string& v);
 unsigned section_bit(SectionKind k);
 
 }  // namespace portero::config

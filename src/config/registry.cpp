@@ -32,6 +32,8 @@ const Registry& registry() {
     register_global_keywords(reg);
     register_log_keywords(reg);
     register_proxy_keywords(reg);
+    register_balance_keywords(reg);
+    register_tcp_request_keywords(reg);
     register_timeout_keywords(reg);
     register_option_keywords(reg);
     register_bind_keywords(reg);
@@ -60,6 +62,16 @@ bool parse_uint(const std::string& s, uint32_t& out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::optional<char> time_stop_char(const std::string& v) {
+  size_t i = 0;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  if (i == 0) return v.empty() ? '\0' : v[0];
+  if (v.compare(i, 2, "ms") == 0 || v.compare(i, 2, "us") == 0) i += 2;
+  else if (i < v.size() && (v[i] == 's' || v[i] == 'm' || v[i] == 'h' || v[i] == 'd')) ++i;
+  if (i < v.size()) return v[i];
+  return std::nullopt;
 }
 
 unsigned section_bit(SectionKind k) {

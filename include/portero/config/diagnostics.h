@@ -37,9 +37,12 @@ class Diagnostics {
   void notice(std::string text);
   // Line-located message in one of HAProxy's less common forms.
   void add(Severity s, const Origin& where, Form form, std::string text);
+  // An [ALERT] line that HAProxy prints without failing the load (e.g. `default-server id`).
+  void alert_nonfatal(const Origin& where, Form form, std::string text);
 
   bool has_errors() const { return errors_ > 0; }
   bool has_warnings() const { return warnings_ > 0; }
+  int error_count() const { return errors_; }  // fatal alerts only
   const std::vector<Diagnostic>& all() const { return items_; }
 
   // Writes every message, one per line, as HAProxy does (its pid in the prefix).

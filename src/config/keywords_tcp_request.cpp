@@ -1,0 +1,128 @@
+// `tcp-request inspect-delay | connection | session | content`. accept and reject are stored
+// (with their raw condition) for the tcp mode work; the other actions HAProxy 2.6 knows are
+// warned about as not supported yet; unknown actions get HAProxy's message.
+#include <cstring>
+
+#include "parse_context.h"
+#include "portero/config/units.h"
+
+namespace portero::config {
+namespace {
+
+// The actions HAProxy 2.6 lists for each layer, in its order (its error text lists them).
+constexpr const char* kContentActions[] = {
+    "accept", "reject", "capture", "expect-proxy", "expect-netscaler-cip", "track-sc0' ... 'track-sc2",
+    "ot-group", "set-log-level", "set-nice", "switch-mode", "use-service", "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)", "sc-inc-gpc1(*)", "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group",
+    "do-resolve(*)", "set-var-fmt(*)", "set-var(*)", "unset-var(*)", "set-src", "set-src-port",
+    "set-dst", "set-dst-port", "set-mark", "set-tos", "silent-drop", "set-priority-class",
+    "set-priority-offset"};
+constexpr const char* kConnectionActions[] = {
+    "accept", "reject", "capture", "expect-proxy", "expect-netscaler-cip", "track-sc0' ... 'track-sc2",
+    "sc-inc-gpc(*)", "sc-inc-gpc0(*)", "sc-inc-gpc1(*)", "sc-set-gpt(*)", "sc-set-gpt0(*)",
+    "set-var-fmt(*)", "set-var(*)", "unset-var(*)", "set-dst", "set-dst-port", "set-mark", "set-src",
+    "set-src-port", "set-tos", "silent-drop"};
+
+template <size_t N>
+std::string listing(const char* const (&names)[N]) {
+  std::string out;
+  for (size_t i = 0; i < N; ++i) out += std::string(i ? ", '" : "'") + names[i] + "'";
+  return out;
+}
+
+template <size_t N>
+bool known_action(const std::string& w, const char* const (&names)[N]) {
+  if (w == "track-sc0" || w == "track-sc1" || w == "track-sc2") return true;
+  for (const char* n : names) {
+    std::string_view v(n);
+    if (v.ends_with("(*)")) {
+      if (w.starts_with(v.substr(0, v.size() - 2))) return true;  // "name(" prefix
+    } else if (w == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void kw_tcp_request(ParseContext& c, const Args& a) {
+  Proxy& p = *c.proxy;
+  const std::string where = std::string(c.proxy_type()) + " '" + p.name + "'";
+  if (a.size() < 2 || a[1].empty()) return c.alert("missing argument for 'tcp-request' in " + where);
+  const std::string& what = a[1];
+  const bool anonymous_defaults = c.section == SectionKind::defaults && !c.defaults_named;
+
+  if (what == "inspect-delay") {
+    if (anonymous_defaults) return c.alert("tcp-request inspect-delay is not allowed in anonymous 'defaults' sections");
+    const std::string v = a.size() > 2 ? a[2] : "";
+    const std::string head = "'tcp-request inspect-delay' expects a positive delay in milliseconds, in " + where;
+    if (v.empty()) return c.alert(head);
+    if (auto bad = time_stop_char(v)) return c.alert(head + " (unexpected character '" + std::string(1, *bad) + "')");
+    auto t = parse_time_ms(v);
+    if (!t) return c.alert(head);
+    p.tcp_inspect_delay = *t;
+    return;
+  }
+
+  TcpRequestRule r;
+  r.origin = c.origin;
+  if (what == "content") r.layer = TcpRequestRule::Layer::content;
+  else if (what == "connection") r.layer = TcpRequestRule::Layer::connection;
+  else if (what == "session") r.layer = TcpRequestRule::Layer::session;
+  else
+    return c.alert("'tcp-request' expects 'inspect-delay', 'connection', or 'content' in " + where + " (got '" +
+                   what + "')");
+  if (anonymous_defaults) return c.alert("tcp-request " + what + " is not allowed in anonymous 'defaults' sections");
+  if (r.layer != TcpRequestRule::Layer::content && c.section != SectionKind::defaults && !p.is_frontend())
+    return c.alert("tcp-request " + what + " is not allowed because " + std::string(c.proxy_type()) + " " + p.name +
+                   " is not a frontend");
+
+  const std::string action = a.size() > 2 ? a[2] : "";
+  const bool is_content = r.layer == TcpRequestRule::Layer::content;
+  if (action != "accept" && action != "reject") {
+    const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
+    if (!known) {
+      const std::string names = is_content ? listing(kContentActions) : listing(kConnectionActions);
+      // session rules list the connection-layer actions in HAProxy's message too.
+      return c.alert("'tcp-request " + what + "' expects " + names + " in " + where + " (got '" + action + "').\n");
+    }
+    return c.warning("'tcp-request " + what + " " + action + "' is not supported yet by portero and is ignored.");
+  }
+  if (a.size() > 3 && a[3] != "if" && a[3] != "unless")
+    return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
+                   " (got '" + a[3] + "')");
+  r.action = action == "accept" ? TcpRequestRule::Action::accept : TcpRequestRule::Action::reject;
+  r.action_name = action;
+  r.condition.assign(a.begin() + std::min<size_t>(3, a.size()), a.end());
+
+  if (c.section == SectionKind::defaults)
+    return c.warning("'tcp-request " + what + "' rules in a named 'defaults' section are not supported yet by "
+                     "portero and are ignored.");
+
+  // HAProxy evaluates connection, then session, then content rules whatever the file order.
+  auto has = [&](TcpRequestRule::Layer l) {
+    for (const auto& x : p.tcp_request_rules)
+      if (x.layer == l) return true;
+    return false;
+  };
+  const char* later = nullptr;
+  if (r.layer == TcpRequestRule::Layer::connection) {
+    if (has(TcpRequestRule::Layer::session)) later = "session";
+    else if (has(TcpRequestRule::Layer::content)) later = "content";
+  } else if (r.layer == TcpRequestRule::Layer::session && has(TcpRequestRule::Layer::content)) {
+    later = "content";
+  }
+  if (later)
+    c.warning(std::string("a 'tcp-request' rule placed after a 'tcp-request ") + later +
+              "' rule will still be processed before.");
+  p.tcp_request_rules.push_back(std::move(r));
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "tcp-request", true, Cap::any, false, kw_tcp_request},
+};
+
+}  // namespace
+
+void register_tcp_request_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config
