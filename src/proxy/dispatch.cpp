@@ -1,6 +1,7 @@
 // Choosing a server for a request: the balancer's pick, connection slots (server maxconn),
 // queues under `timeout queue`, and connection retries with HAProxy's turn-around delay and
 // redispatch. Session methods; worker-local.
+#include <algorithm>
 #include <cstring>
 
 #include "portero/proxy/worker.h"
@@ -16,6 +17,10 @@ constexpr uint64_t kRetryTurnAround = 1000;
 lb::PickContext Session::pick_context() const {
   lb::PickContext ctx;
   ctx.source = &peer_.sa;
+  if (tcp_mode()) {
+    if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
+    return ctx;
+  }
   if (req_.head_done() && in_.data) {
     const http::Head& h = req_.head();
     ctx.request = &h;
@@ -33,7 +38,11 @@ uint32_t Session::server_maxconn(int idx) const {
   // backend's load approaches fullconn.
   const auto& be = w_.config().proxies[be_];
   const auto& s = be.servers[idx];
-  return s.maxconn;
+  if (!s.minconn || !s.maxconn || !be.fullconn_effective) return s.maxconn;
+  uint64_t load = w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed);
+  if (load >= be.fullconn_effective) return s.maxconn;
+  uint64_t dyn = uint64_t(s.maxconn) * load / be.fullconn_effective;
+  return static_cast<uint32_t>(std::max<uint64_t>(dyn, s.minconn));
 }
 
 bool Session::try_take_slot(int idx) {

@@ -4,6 +4,8 @@
 // worker's pools. Both sides read into pooled buffers held only while they carry bytes.
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 #include <netinet/in.h>
 
 #include <uv.h>
@@ -88,6 +90,7 @@ class Session {
   bool try_take_slot(int idx);
   void on_dequeued(int idx);
   int backend() const { return be_; }
+  enum class Tri : uint8_t { yes, no, miss };   // a condition on bytes that may still come
 
   // Called by the server connection's callbacks.
   void on_server_connected(int status);
@@ -98,6 +101,7 @@ class Session {
  private:
   enum class Phase : uint8_t {
     idle,          // between requests (keep-alive) or before the first one
+    inspect,       // mode tcp: waiting for content the tcp-request rules need
     head,          // receiving a request head
     queued,        // waiting for a server slot (maxconn), under `timeout queue`
     retry_wait,    // between two connection attempts (HAProxy's 1 s turn-around)
@@ -130,6 +134,14 @@ class Session {
   void release_slot();
   void enqueue(int where);
   lb::PickContext pick_context() const;
+  // tcp_mode.cpp
+  bool tcp_mode() const;
+  void start_tcp();
+  void inspect_tcp(bool final);
+  void route_tcp();
+  void start_tcp_relay();
+  Tri eval_tcp_condition(const std::vector<std::string>& words, bool final) const;
+  Tri run_tcp_rules(int proxy_index, bool final);
   void connect_server(int server_index);
   void fail_connect();
   void send_request_head();

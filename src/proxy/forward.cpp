@@ -1,0 +1,420 @@
+// Forwarding an HTTP exchange: the request head and body to the server, the response back,
+// with heads rebuilt and bodies relayed under backpressure. Worker-local.
+#include <cstring>
+
+#include "portero/http/head_writer.h"
+#include "trace.h"
+#include "portero/proxy/worker.h"
+#include "session.h"
+#include "uv_cast.h"
+
+namespace portero::proxy {
+
+using http::ParseStatus;
+
+namespace {
+
+bool is_hop_by_hop(std::string_view name) {
+  return http::iequals(name, "connection") || http::iequals(name, "proxy-connection") ||
+         http::iequals(name, "keep-alive");
+}
+
+// Writes "name: value" for every header except the hop-by-hop ones this proxy manages.
+// A repeated Content-Length (accepted only when equal) is sent once, as HAProxy merges it.
+void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base) {
+  bool length_sent = false;
+  for (uint16_t i = 0; i < h.count; ++i) {
+    std::string_view name = h.headers[i].name.in(base);
+    if (is_hop_by_hop(name)) continue;
+    if (http::iequals(name, "content-length")) {
+      if (length_sent) continue;
+      length_sent = true;
+    }
+    w.header(name, h.headers[i].value.in(base));
+  }
+}
+
+void put_version(http::HeadWriter& w, const http::Head& h) {
+  w.put(h.major == 1 && h.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Sending the request
+
+bool Session::forwardfor_applies(const config::ForwardFor& ff) const {
+  if (!ff.enabled) return false;
+  if (!ff.except_family || ff.except_family != peer_.sa.sa_family) return true;
+  const uint8_t* a = peer_.sa.sa_family == AF_INET
+                         ? reinterpret_cast<const uint8_t*>(&peer_.v4.sin_addr)
+                         : reinterpret_cast<const uint8_t*>(&peer_.v6.sin6_addr);
+  uint8_t bits = ff.except_prefix;
+  for (int i = 0; bits > 0; ++i, bits = bits > 8 ? bits - 8 : 0) {
+    uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    if ((a[i] & mask) != (ff.except_addr[i] & mask)) return true;
+  }
+  return false;  // the client is in the `except` network
+}
+
+void Session::send_request_head() {
+  phase_ = Phase::request;
+  const auto& cfg = w_.config();
+  const http::Head& h = req_.head();
+  const char* base = in_.data;
+  char* b = w_.buffers().get();
+  http::HeadWriter hw(b, w_.bufsize());
+  hw.put(h.method.in(base));
+  hw.put(" ");
+  hw.put(h.target.in(base));
+  hw.put(" ");
+  put_version(hw, h);
+  hw.put("\r\n");
+  copy_headers(hw, h, base);
+  // option forwardfor: the backend's settings win over the frontend's.
+  const config::ForwardFor& ff =
+      cfg.proxies[be_].forwardfor.enabled ? cfg.proxies[be_].forwardfor : cfg.proxies[fe_].forwardfor;
+  if (forwardfor_applies(ff) && !(ff.if_none && h.find(base, ff.header))) {
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (peer_.sa.sa_family == AF_INET)
+      uv_ip4_name(&peer_.v4, ip, sizeof(ip));
+    else if (peer_.sa.sa_family == AF_INET6)
+      uv_ip6_name(&peer_.v6, ip, sizeof(ip));
+    if (ip[0]) hw.header(ff.header, ip);
+  }
+  keep_server_ = conn_mode() == config::HttpConnMode::keep_alive;
+  if (req_upgrade_) {
+    hw.put("connection: upgrade\r\n");
+    keep_server_ = false;
+  } else if (!keep_server_) {
+    hw.put("connection: close\r\n");
+  } else if (req_http10_) {
+    hw.put("connection: keep-alive\r\n");
+  }
+  hw.put("\r\n");
+  if (hw.overflow()) {
+    w_.buffers().put(b);
+    close_server();
+    reply_error(400, {'P', 'R'});
+    return;
+  }
+  out_ = b;
+  uint32_t head_end = h.start + h.length;
+  uint32_t limit = req_complete_ ? req_end_ : in_.parsed;
+  in_.fwd = head_end;
+  pending_server_fwd_ = limit;
+  uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
+                      uv_buf_init(in_.data + head_end, limit - head_end)};
+  srv_->start_reading();
+  if (write_server(bufs, limit > head_end ? 2 : 1, ServerWrite::head)) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
+    in_.fwd = limit;
+    request_sent();
+  }
+}
+
+void Session::forward_request_body() {
+  parse_request_body();
+  if (closed_ || phase_ != Phase::request || server_write_ != ServerWrite::none) return;
+  uint32_t limit = req_complete_ ? req_end_ : in_.parsed;
+  if (limit > in_.fwd) {
+    pending_server_fwd_ = limit;
+    uv_buf_t buf = uv_buf_init(in_.data + in_.fwd, limit - in_.fwd);
+    if (!write_server(&buf, 1, ServerWrite::body)) return;
+    in_.fwd = limit;
+  }
+  request_sent();
+}
+
+// Called whenever everything parsed so far went to the server.
+void Session::request_sent() {
+  if (closed_) return;
+  if (req_complete_) {
+    if (phase_ == Phase::request) phase_ = Phase::response;
+    if (in_.fwd == in_.end) release(in_);
+    if (!resp_started_) {
+      w_.timers().disarm(ctimer_);
+      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+    }
+  } else {
+    compact(in_);
+    arm_client_timer(w_.config().proxies[fe_].timeouts.client);
+    if (srv_ && !resp_started_)
+      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+  }
+  start_reading();
+}
+
+void Session::on_server_write_done(int status) {
+  ServerWrite kind = server_write_;
+  server_write_ = ServerWrite::none;
+  if (status < 0) {
+    if (!resp_started_) {
+      close_server();
+      reply_error(502, {'S', 'D'});
+    } else {
+      abort_both({'S', 'D'});
+    }
+    return;
+  }
+  if (out_ && kind == ServerWrite::head) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
+  }
+  in_.fwd = pending_server_fwd_;
+  if (kind == ServerWrite::tunnel) {
+    compact(in_);
+    release(in_);
+    start_reading();
+    if (client_eof_) handle_client_eof();
+    return;
+  }
+  request_sent();
+  if (!req_complete_ && in_.parsed < in_.end) forward_request_body();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relaying the response
+
+void Session::on_server_read(ssize_t nread) {
+  if (nread < 0) {
+    srv_->stop_reading();
+    if (phase_ == Phase::tunnel) {
+      // The server is done; flush what it sent, then close the client side too.
+      relay_to_client();
+      if (client_write_ == ClientWrite::none) close_client();
+      else close_pending_ = true;
+      return;
+    }
+    if (resp_head_sent_ && !resp_complete_ && resp_eof_body_ && srv_->parser.finish()) {
+      resp_complete_ = true;
+      resp_end_ = srv_->in.end;
+      keep_server_ = false;
+      forward_response_body();
+      return;
+    }
+    if (!resp_started_) {
+      close_server();
+      reply_error(502, {'S', 'H'});
+    } else {
+      abort_both({'S', 'D'});
+    }
+    return;
+  }
+  if (phase_ == Phase::tunnel) {
+    relay_to_client();
+    return;
+  }
+  handle_response_input();
+}
+
+void Session::handle_response_input() {
+  ServerConn* c = srv_;
+  if (!c || closed_) return;
+  for (;;) {
+    if (!c->in.data || c->in.parsed == c->in.end) return;
+    if (!resp_begun_) {
+      compact(c->in);
+      c->parser.begin(c->in.data, c->in.fwd, header_slots(c->in.data), w_.max_headers());
+      c->parser.expect_no_body(req_head_method_);
+      resp_begun_ = true;
+    }
+    if (resp_head_sent_) {
+      forward_response_body();
+      return;
+    }
+    auto r = c->parser.feed(c->in.parsed, c->in.end);
+    c->in.parsed = r.end;
+    if (r.status == ParseStatus::error) {
+      close_server();
+      reply_error(502, {'S', 'H'});
+      return;
+    }
+    if (!c->parser.head_done()) {
+      if (c->in.end >= w_.bufsize()) {
+        close_server();
+        reply_error(502, {'S', 'H'});
+      }
+      return;
+    }
+    const http::Head& h = c->parser.head();
+    resp_complete_ = r.status != ParseStatus::more;
+    resp_upgrade_ = r.status == ParseStatus::upgrade && h.status == 101;
+    resp_end_ = r.end;
+    if (h.status >= 100 && h.status < 200 && h.status != 101) {
+      // Interim response (100 Continue...): relay it and wait for the final one.
+      send_response_head(true);
+      if (client_write_ != ClientWrite::none || closed_) return;
+      continue;
+    }
+    send_response_head(false);
+    return;
+  }
+}
+
+void Session::send_response_head(bool interim) {
+  ServerConn* c = srv_;
+  const http::Head& h = c->parser.head();
+  const char* base = c->in.data;
+  char* b = w_.buffers().get();
+  http::HeadWriter hw(b, w_.bufsize());
+  put_version(hw, h);
+  hw.put(" ");
+  hw.put_uint(h.status);
+  hw.put(" ");
+  hw.put(h.reason.in(base));
+  hw.put("\r\n");
+  copy_headers(hw, h, base);
+  if (!interim) {
+    bool bodiless = req_head_method_ || h.status == 204 || h.status == 304 || h.status < 200;
+    resp_eof_body_ = !bodiless && !h.chunked && !h.has_length;
+    if (resp_eof_body_ || !req_complete_) keep_client_ = false;
+    keep_server_ = keep_server_ && h.keep_alive && !resp_eof_body_;
+    if (resp_upgrade_) {
+      hw.put("connection: upgrade\r\n");
+    } else if (!keep_client_) {
+      hw.put("connection: close\r\n");
+    } else if (req_http10_) {
+      hw.put("connection: keep-alive\r\n");
+    }
+  }
+  hw.put("\r\n");
+  if (hw.overflow()) {
+    w_.buffers().put(b);
+    close_server();
+    reply_error(502, {'P', 'H'});
+    return;
+  }
+  if (w_.runtime().debug && !interim) {
+    int cfd = -1, sfd = -1;
+    uv_fileno(handle(&tcp_), &cfd);
+    uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &sfd);
+    trace::head(stream_id_, w_.config().proxies[be_].name, false, cfd, sfd, h, base);
+  }
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
+  w_.timers().disarm(c->timer);
+  uint32_t head_end = h.start + h.length;
+  uint32_t limit = interim || resp_complete_ ? resp_end_ : c->in.parsed;
+  if (resp_upgrade_) limit = c->in.end;   // bytes after a 101 already belong to the tunnel
+  c->in.fwd = head_end;
+  pending_client_fwd_ = limit;
+  resp_started_ = true;
+  if (!interim) resp_head_sent_ = true;
+  uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
+                      uv_buf_init(c->in.data + head_end, limit - head_end)};
+  if (interim) {
+    resp_begun_ = false;   // the final response starts after this one
+    if (write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::interim)) {
+      w_.buffers().put(out_);
+      out_ = nullptr;
+      c->in.fwd = limit;
+    }
+    return;
+  }
+  if (write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::response)) response_written();
+}
+
+void Session::forward_response_body() {
+  ServerConn* c = srv_;
+  if (!c || client_write_ != ClientWrite::none) return;
+  if (!resp_complete_ && c->in.parsed < c->in.end) {
+    auto r = c->parser.feed(c->in.parsed, c->in.end);
+    c->in.parsed = r.end;
+    if (r.status == ParseStatus::error) {
+      abort_both({'S', 'D'});
+      return;
+    }
+    if (r.status != ParseStatus::more) {
+      resp_complete_ = true;
+      resp_end_ = r.end;
+    }
+  }
+  uint32_t limit = resp_complete_ ? resp_end_ : c->in.parsed;
+  pending_client_fwd_ = limit;
+  if (limit > c->in.fwd) {
+    uv_buf_t buf = uv_buf_init(c->in.data + c->in.fwd, limit - c->in.fwd);
+    if (!write_client(&buf, 1, ClientWrite::response)) return;
+  }
+  response_written();
+}
+
+// Everything relayed so far reached the client (or the kernel's buffer for it).
+void Session::response_written() {
+  if (out_) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
+  }
+  ServerConn* c = srv_;
+  if (!c) return;
+  c->in.fwd = pending_client_fwd_;
+  if (resp_upgrade_) {
+    start_tunnel();
+    return;
+  }
+  if (resp_complete_) {
+    end_exchange();
+    return;
+  }
+  compact(c->in);
+  c->start_reading();
+  if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(c->timer, *t);
+}
+
+void Session::end_exchange() {
+  w_.timers().disarm(ctimer_);
+  bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
+  if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
+  if (srv_) detach_server(reusable);
+  release_slot();
+  first_request_ = false;
+  if (!keep_client_ || stop_after_ || w_.stopping()) {
+    close_client();
+    return;
+  }
+  begin_next_request();
+}
+
+void Session::trace_end(bool client_closes, bool server_closes) {
+  int cfd = -1, sfd = -1;
+  uv_fileno(handle(&tcp_), &cfd);
+  if (srv_) uv_fileno(reinterpret_cast<uv_handle_t*>(&srv_->tcp), &sfd);
+  std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
+  if (client_closes) trace::event(stream_id_, name, "clicls", cfd, sfd);
+  if (server_closes) trace::event(stream_id_, name, "srvcls", cfd, sfd);
+  trace::event(stream_id_, name, "closed", cfd, sfd);
+}
+
+void Session::detach_server(bool reusable) {
+  ServerConn* c = srv_;
+  srv_ = nullptr;
+  if (!c) return;
+  const auto& be = w_.config().proxies[c->proxy_index];
+  if (!reusable || be.http_reuse == config::HttpReuse::never || w_.stopping()) {
+    c->close();
+    return;
+  }
+  c->owner = nullptr;
+  c->set_busy(false);
+  c->release_buffer();
+  w_.put_idle(c);
+}
+
+void Session::begin_next_request() {
+  phase_ = Phase::idle;
+  req_complete_ = req_upgrade_ = false;
+  // Bytes after the finished request are the next, pipelined, request.
+  in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
+  in_.parsed = in_.fwd;
+  compact(in_);
+  if (in_.data && in_.end > 0) {
+    handle_client_input();
+    return;
+  }
+  release(in_);
+  arm_client_timer(w_.config().proxies[fe_].keep_alive_timeout());
+  start_reading();
+}
+
+}  // namespace portero::proxy

@@ -1,0 +1,297 @@
+// Tunnels (after 101 and in mode tcp), local answers and error pages, writes with
+// backpressure, and the client-side timer. Worker-local.
+#include <cstring>
+
+#include "portero/http/error_pages.h"
+#include "portero/http/head_writer.h"
+#include "portero/proxy/worker.h"
+#include "session.h"
+#include "uv_cast.h"
+
+namespace portero::proxy {
+
+// ---------------------------------------------------------------------------------------------
+// Tunnel
+
+void Session::start_tunnel() {
+  phase_ = Phase::tunnel;
+  arm_client_timer(tunnel_timeout());
+  w_.timers().disarm(srv_->timer);
+  in_.fwd = req_end_;
+  in_.parsed = in_.end;
+  srv_->in.parsed = srv_->in.end;
+  srv_->start_reading();
+  start_reading();
+  relay_to_server();
+  relay_to_client();
+}
+
+void Session::relay_to_server() {
+  if (!srv_ || server_write_ != ServerWrite::none || closed_) return;
+  in_.parsed = in_.end;
+  if (in_.end > in_.fwd) {
+    pending_server_fwd_ = in_.end;
+    uv_buf_t buf = uv_buf_init(in_.data + in_.fwd, in_.end - in_.fwd);
+    if (!write_server(&buf, 1, ServerWrite::tunnel)) {
+      stop_reading();
+      return;
+    }
+    in_.fwd = in_.end;
+  }
+  compact(in_);
+  release(in_);
+  arm_client_timer(tunnel_timeout());
+}
+
+void Session::relay_to_client() {
+  ServerConn* c = srv_;
+  if (!c || client_write_ != ClientWrite::none || closed_) return;
+  c->in.parsed = c->in.end;
+  if (c->in.end > c->in.fwd) {
+    pending_client_fwd_ = c->in.end;
+    uv_buf_t buf = uv_buf_init(c->in.data + c->in.fwd, c->in.end - c->in.fwd);
+    if (!write_client(&buf, 1, ClientWrite::tunnel)) {
+      c->stop_reading();
+      return;
+    }
+    c->in.fwd = c->in.end;
+  }
+  compact(c->in);
+  c->release_buffer();
+  arm_client_timer(tunnel_timeout());
+}
+
+std::optional<uint64_t> Session::tunnel_timeout() const {
+  const auto& be = w_.config().proxies[be_];
+  const auto& fe = w_.config().proxies[fe_];
+  if (be.timeouts.tunnel) return be.timeouts.tunnel;
+  if (fe.timeouts.tunnel) return fe.timeouts.tunnel;
+  // mode tcp without `timeout tunnel`: an idle connection ends at the first of the client and
+  // server inactivity timeouts.
+  if (tcp_mode() && be.timeouts.server && (!fe.timeouts.client || *be.timeouts.server < *fe.timeouts.client))
+    return be.timeouts.server;
+  return fe.timeouts.client;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local answers and writing
+
+void Session::reply_error(int status, Termination t) {
+  term_ = t;
+  close_server();
+  if (resp_started_ || tcp_mode()) {
+    finish_close();
+    return;
+  }
+  // HAProxy's two forms: a request it could not parse or that timed out gets the
+  // connection-level page and a close; anything else the stream-level page, and the client
+  // connection stays open when the request was read whole and the client wants keep-alive.
+  bool connection_level = status == 400 || status == 408;
+  bool closing = connection_level || !keep_client_ || !req_complete_;
+  int owner = be_ >= 0 ? be_ : fe_;
+  std::string_view page;
+  if (!connection_level) page = w_.runtime().errorfile(owner, status);
+  if (!page.empty()) {
+    // Without a length the page ends only with the connection.
+    size_t head_end = page.find("\r\n\r\n");
+    if (page.substr(0, head_end).find("\ncontent-length:") == std::string_view::npos) closing = true;
+  }
+  if (!page.empty() && closing) {
+    // An errorfile's own Connection header was dropped at load; say we close, as HAProxy does.
+    size_t head_end = page.find("\r\n\r\n");
+    if (head_end != std::string_view::npos && page.size() + 19 <= w_.bufsize()) {
+      char* b = w_.buffers().get();
+      http::HeadWriter hw(b, w_.bufsize());
+      hw.put(page.substr(0, head_end + 2));
+      hw.put("connection: close\r\n");
+      hw.put(page.substr(head_end + 2));
+      if (out_) w_.buffers().put(out_);
+      out_ = b;
+      page = std::string_view(out_, hw.size());
+    }
+  }
+  if (page.empty())
+    page = http::error_response(status, nullptr,
+                                connection_level ? http::ErrorLevel::connection : http::ErrorLevel::stream,
+                                closing);
+  if (closing) keep_client_ = false;
+  else in_.fwd = req_end_;
+  reply_local(page.data(), page.size(), closing);
+}
+
+void Session::reply_local(const char* data, size_t len, bool close_after) {
+  w_.timers().disarm(ctimer_);
+  resp_started_ = true;
+  if (close_after) keep_client_ = false;
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
+  local_ = data;
+  if (write_client(&buf, 1, ClientWrite::local)) {
+    local_ = nullptr;
+    if (out_) {
+      w_.buffers().put(out_);
+      out_ = nullptr;
+    }
+    end_exchange();
+  }
+}
+
+bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
+  int r = uv_try_write(stream(&tcp_), bufs, n);
+  if (r == UV_EAGAIN) r = 0;
+  if (r < 0) {
+    abort_both({'C', 'D'});
+    return false;
+  }
+  size_t done = static_cast<size_t>(r);
+  int i = 0;
+  while (i < n && done >= bufs[i].len) done -= bufs[i++].len;
+  if (i == n) return true;
+  bufs[i].base += done;
+  bufs[i].len -= done;
+  client_write_ = kind;
+  wreq_.data = this;
+  if (uv_write(&wreq_, stream(&tcp_), bufs + i, n - i, on_write_done) != 0) {
+    client_write_ = ClientWrite::none;
+    abort_both({'C', 'D'});
+    return false;
+  }
+  // The client is slow: stop taking bytes from the server until it catches up.
+  if (srv_) srv_->stop_reading();
+  arm_client_timer(w_.config().proxies[fe_].timeouts.client);
+  return false;
+}
+
+bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
+  uv_stream_t* s = stream(&srv_->tcp);
+  int r = uv_try_write(s, bufs, n);
+  if (r == UV_EAGAIN) r = 0;
+  if (r < 0) {
+    if (!resp_started_) {
+      close_server();
+      reply_error(502, {'S', 'D'});
+    } else {
+      abort_both({'S', 'D'});
+    }
+    return false;
+  }
+  size_t done = static_cast<size_t>(r);
+  int i = 0;
+  while (i < n && done >= bufs[i].len) done -= bufs[i++].len;
+  if (i == n) return true;
+  bufs[i].base += done;
+  bufs[i].len -= done;
+  server_write_ = kind;
+  srv_->write_req.data = srv_;
+  int rc = uv_write(&srv_->write_req, s, bufs + i, n - i, [](uv_write_t* req, int status) {
+    auto* c = static_cast<ServerConn*>(req->data);
+    if (c->closing || !c->owner) return;
+    c->owner->on_server_write_done(status);
+  });
+  if (rc != 0) {
+    server_write_ = ServerWrite::none;
+    abort_both({'S', 'D'});
+    return false;
+  }
+  stop_reading();   // the server is slow: stop taking bytes from the client
+  return false;
+}
+
+void Session::on_write_done(uv_write_t* req, int status) {
+  auto* s = static_cast<Session*>(req->data);
+  ClientWrite kind = s->client_write_;
+  s->client_write_ = ClientWrite::none;
+  if (s->closed_) return;
+  if (status < 0) {
+    s->abort_both({'C', 'D'});
+    return;
+  }
+  s->w_.timers().disarm(s->ctimer_);
+  if (s->close_pending_) {
+    s->close_pending_ = false;
+    if (kind == ClientWrite::tunnel && s->srv_) s->srv_->in.fwd = s->pending_client_fwd_;
+    s->close_client();
+    return;
+  }
+  switch (kind) {
+    case ClientWrite::local:
+      s->local_ = nullptr;
+      if (s->out_) {
+        s->w_.buffers().put(s->out_);
+        s->out_ = nullptr;
+      }
+      s->end_exchange();
+      return;
+    case ClientWrite::interim:
+      if (s->out_) {
+        s->w_.buffers().put(s->out_);
+        s->out_ = nullptr;
+      }
+      if (s->srv_) {
+        s->srv_->in.fwd = s->pending_client_fwd_;
+        s->srv_->start_reading();
+      }
+      s->handle_response_input();
+      return;
+    case ClientWrite::response:
+      s->response_written();
+      if (!s->closed_ && s->phase_ != Phase::idle && s->srv_ && !s->resp_complete_) s->forward_response_body();
+      return;
+    case ClientWrite::tunnel:
+      if (s->srv_) {
+        s->srv_->in.fwd = s->pending_client_fwd_;
+        s->srv_->start_reading();
+        s->relay_to_client();
+      }
+      return;
+    case ClientWrite::none:
+      return;
+  }
+}
+
+void Session::arm_client_timer(std::optional<uint64_t> ms) {
+  if (ms && *ms > 0)
+    w_.timers().arm(ctimer_, *ms);
+  else
+    w_.timers().disarm(ctimer_);
+}
+
+void Session::on_client_timer(core::TimerNode* n) {
+  auto* s = static_cast<Session*>(n->owner);
+  switch (s->phase_) {
+    case Phase::idle:
+      // A new connection that sent nothing within `timeout http-request` gets a 408 (HAProxy
+      // does so too); an idle keep-alive connection is just closed.
+      if (s->first_request_) s->reply_error(408, {'c', 'R'});
+      else s->finish_close();
+      return;
+    case Phase::closing:
+      s->finish_close();
+      return;
+    case Phase::inspect:
+      s->inspect_tcp(true);
+      return;
+    case Phase::queued:
+      s->w_.dequeue(s);
+      s->reply_error(503, {'s', 'Q'});
+      return;
+    case Phase::retry_wait:
+      s->connect_server(s->retry_target_);
+      return;
+    case Phase::head:
+      s->reply_error(408, {'c', 'R'});
+      return;
+    case Phase::request:
+      if (!s->resp_started_) {
+        s->close_server();
+        s->reply_error(408, {'c', 'D'});
+      } else {
+        s->abort_both({'c', 'D'});
+      }
+      return;
+    default:
+      s->abort_both({'c', 'D'});
+      return;
+  }
+}
+
+}  // namespace portero::proxy

@@ -1,0 +1,147 @@
+// mode tcp: content inspection (`tcp-request inspect-delay`, `tcp-request content accept|reject`),
+// routing, and the bidirectional relay once the server is connected. Session methods;
+// worker-local.
+#include <algorithm>
+#include <cstring>
+
+#include "portero/proxy/worker.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+namespace {
+
+// The RDP connection request (TPKT + X.224) carries "Cookie: <name>=<value>\r\n". `final`: no
+// more bytes will come, so an incomplete request counts as "no cookie".
+Session::Tri rdp_cookie_present(std::string_view payload, std::string_view name, bool final) {
+  using Tri = Session::Tri;
+  if (payload.size() < 4) return final ? Tri::no : Tri::miss;
+  if (static_cast<unsigned char>(payload[0]) != 3) return Tri::no;   // not TPKT
+  size_t len = (static_cast<unsigned char>(payload[2]) << 8) | static_cast<unsigned char>(payload[3]);
+  if (payload.size() < len) return final ? Tri::no : Tri::miss;
+  std::string_view pdu = payload.substr(0, len);
+  size_t at = pdu.find("Cookie: ");
+  if (at == std::string_view::npos) return Tri::no;
+  std::string_view rest = pdu.substr(at + 8);
+  if (!name.empty() && (rest.size() <= name.size() || rest.substr(0, name.size()) != name || rest[name.size()] != '='))
+    return Tri::no;
+  return rest.find("\r\n") == std::string_view::npos ? Tri::no : Tri::yes;
+}
+
+}  // namespace
+
+bool Session::tcp_mode() const { return w_.config().proxies[fe_].mode == config::Mode::tcp; }
+
+// The conditions mode tcp needs before ACLs exist: TRUE, FALSE, RDP_COOKIE, WAIT_END,
+// REQ_CONTENT and `{ req.len|req_len gt|ge N }`. Anything else counts as false (the loader
+// warned that conditions are not evaluated yet).
+Session::Tri Session::eval_tcp_condition(const std::vector<std::string>& words, bool final) const {
+  if (words.empty()) return Tri::yes;
+  bool negate = words[0] == "unless";
+  std::vector<std::string_view> w(words.begin() + 1, words.end());
+  std::string_view payload(in_.data ? in_.data + in_.fwd : "", in_.data ? in_.end - in_.fwd : 0);
+  Tri r = Tri::no;
+  bool inverted = !w.empty() && w[0] == "!";
+  if (inverted) w.erase(w.begin());
+  if (w.size() == 1) {
+    if (w[0] == "TRUE") r = Tri::yes;
+    else if (w[0] == "FALSE") r = Tri::no;
+    else if (w[0] == "RDP_COOKIE") r = rdp_cookie_present(payload, {}, final);
+    else if (w[0] == "WAIT_END") r = final ? Tri::yes : Tri::miss;
+    else if (w[0] == "REQ_CONTENT") r = payload.empty() ? (final ? Tri::no : Tri::miss) : Tri::yes;
+  } else if (w.size() == 5 && w[0] == "{" && w[4] == "}" && (w[1] == "req.len" || w[1] == "req_len")) {
+    uint64_t n = std::strtoull(std::string(w[3]).c_str(), nullptr, 10);
+    bool ok = w[2] == "gt" ? payload.size() > n : w[2] == "ge" ? payload.size() >= n : false;
+    r = ok ? Tri::yes : (final ? Tri::no : Tri::miss);
+  }
+  if (r == Tri::miss) return r;
+  if (inverted) r = r == Tri::yes ? Tri::no : Tri::yes;
+  if (negate) r = r == Tri::yes ? Tri::no : Tri::yes;
+  return r;
+}
+
+// Runs the content rules of `proxy_index`. Returns yes (accepted or no rule decided), no
+// (rejected: the connection is already being closed) or miss (wait for more bytes).
+Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
+  for (const auto& rule : w_.config().proxies[proxy_index].tcp_request_rules) {
+    if (rule.layer != config::TcpRequestRule::Layer::content) continue;
+    Tri c = eval_tcp_condition(rule.condition, final);
+    if (c == Tri::miss) return Tri::miss;
+    if (c == Tri::no) continue;
+    if (rule.action == config::TcpRequestRule::Action::reject) {
+      term_ = {'P', 'R'};
+      finish_close();
+      return Tri::no;
+    }
+    return Tri::yes;
+  }
+  return Tri::yes;
+}
+
+void Session::start_tcp() {
+  const auto& fe = w_.config().proxies[fe_];
+  for (const auto& rule : fe.tcp_request_rules) {
+    if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
+    Tri c = eval_tcp_condition(rule.condition, true);
+    if (c != Tri::yes) continue;
+    if (rule.action == config::TcpRequestRule::Action::reject) {
+      term_ = {'P', 'R'};
+      finish_close();
+      return;
+    }
+    break;
+  }
+  phase_ = Phase::inspect;
+  if (fe.tcp_inspect_delay && *fe.tcp_inspect_delay > 0) {
+    arm_client_timer(fe.tcp_inspect_delay);
+    return;   // rules run as bytes arrive, and finally when the delay expires
+  }
+  inspect_tcp(true);
+}
+
+void Session::inspect_tcp(bool final) {
+  if (closed_ || phase_ != Phase::inspect) return;
+  Tri r = run_tcp_rules(fe_, final);
+  if (r == Tri::miss) {
+    if (in_.end >= w_.bufsize()) inspect_tcp(true);   // nothing more will fit: decide now
+    return;
+  }
+  if (r == Tri::no) return;
+  route_tcp();
+}
+
+void Session::route_tcp() {
+  w_.timers().disarm(ctimer_);
+  const auto& cfg = w_.config();
+  const auto& fe = cfg.proxies[fe_];
+  be_ = -1;
+  for (const auto& ub : fe.use_backends)
+    if (ub.condition.empty() && ub.backend_index >= 0) {
+      be_ = ub.backend_index;
+      break;
+    }
+  if (be_ < 0) be_ = fe.default_backend_index;
+  if (be_ < 0) {
+    term_ = {'S', 'C'};
+    finish_close();
+    return;
+  }
+  if (be_ != fe_ && run_tcp_rules(be_, true) != Tri::yes) return;
+  const auto& be = cfg.proxies[be_];
+  retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
+  retries_done_ = 0;
+  req_complete_ = true;
+  phase_ = Phase::connecting;
+  dispatch(-1);
+}
+
+void Session::start_tcp_relay() {
+  phase_ = Phase::tunnel;
+  resp_started_ = true;
+  srv_->start_reading();
+  start_reading();
+  relay_to_server();
+  relay_to_client();
+}
+
+}  // namespace portero::proxy
