@@ -29,6 +29,7 @@ class TcpConn:
         self.first_data_at = None
         self.eof = threading.Event()      # peer shut down its write side / closed
         self.closed = threading.Event()   # our side closed
+        self.reset = False                # the peer closed with a RST
         self.lock = threading.Lock()
 
     def data(self):
@@ -36,7 +37,11 @@ class TcpConn:
             return bytes(self.raw)
 
     def recv_record(self, n=262144):
-        d = self.sock.recv(n)
+        try:
+            d = self.sock.recv(n)
+        except ConnectionResetError:
+            self.reset = True
+            d = b''
         if d:
             with self.lock:
                 if self.first_data_at is None:
