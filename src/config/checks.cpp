@@ -1,5 +1,6 @@
 #include "checks.h"
 
+#include <algorithm>
 #include <set>
 
 namespace portero::config {
@@ -16,6 +17,79 @@ int find_backend(const Config& c, const std::string& name) {
   for (size_t i = 0; i < c.proxies.size(); ++i)
     if (c.proxies[i].name == name && c.proxies[i].is_backend()) return int(i);
   return -1;
+}
+
+// Server ids as HAProxy assigns them: an explicit `id` is kept; a server without one takes the
+// smallest unused id >= a counter that starts at 1 and moves to (id + 1) after every server,
+// explicit or not. E.g. ids {3, -, -, 2, -} become {3, 4, 5, 2, 7} (observed on 2.6.12).
+void assign_server_ids(Proxy& p) {
+  std::set<int> used;
+  for (const auto& s : p.servers)
+    if (s.id) used.insert(*s.id);
+  int next = 1;
+  for (auto& s : p.servers) {
+    if (s.id) {
+      s.puid = *s.id;
+    } else {
+      while (used.count(next)) ++next;
+      s.puid = next;
+      used.insert(next);
+    }
+    ++next;
+  }
+}
+
+// HAProxy's default fullconn: 10% (rounded up, at least 1) of the sum of the maxconn of the
+// frontends that can route to the backend (default_backend, a static use_backend, or a listen
+// section itself). A frontend without maxconn counts with the global maxconn; portero's
+// runtime uses 4096 when that is unset too (HAProxy derives it from the fd limit).
+void compute_fullconn(Config& config) {
+  const uint64_t global_maxconn = config.global.maxconn ? config.global.maxconn : 4096;
+  for (size_t b = 0; b < config.proxies.size(); ++b) {
+    Proxy& be = config.proxies[b];
+    if (!be.is_backend()) continue;
+    if (be.fullconn) {
+      be.fullconn_effective = be.fullconn;
+      continue;
+    }
+    uint64_t total = 0;
+    for (const auto& fe : config.proxies) {
+      if (!fe.is_frontend() || fe.disabled) continue;
+      bool reaches = fe.default_backend_index == int(b);
+      for (const auto& u : fe.use_backends) reaches = reaches || u.backend_index == int(b);
+      if (reaches) total += fe.maxconn.value_or(uint32_t(global_maxconn));
+    }
+    be.fullconn_effective = uint32_t(std::max<uint64_t>(1, std::min<uint64_t>((total + 9) / 10, UINT32_MAX)));
+  }
+}
+
+bool layer7_hash(const std::string& algorithm) {
+  return algorithm == "uri" || algorithm == "url_param" || algorithm == "hdr";
+}
+
+// What HAProxy ignores, with a warning, in a proxy that is not in `mode http`.
+void check_tcp_mode(Proxy& p, Diagnostics& diag) {
+  if (p.mode != Mode::tcp || p.disabled) return;
+  const std::string who = std::string(cap_type_name(p.kind)) + " '" + p.name + "'";
+  if (p.is_backend() && !p.cookie.empty())
+    diag.warning("cookie will be ignored for " + who + " (needs 'mode http').");
+  if (p.is_backend() && layer7_hash(p.balance.algorithm)) {
+    diag.warning("Layer 7 hash not possible for " + who + " (needs 'mode http'). Falling back to round robin.");
+    p.balance.algorithm = "roundrobin";
+  }
+  if (p.httplog) {
+    diag.warning(p.httplog_origin, "'option httplog' not usable with " + who +
+                                       " (needs 'mode http'). Falling back to 'option tcplog'.");
+    p.httplog = p.httplog_clf = false;
+    p.tcplog = true;
+  }
+  if (!p.http_request_rules.empty())
+    diag.warning("'http-request' rules ignored for " + who + " as they require HTTP mode.");
+  if (p.forwardfor.enabled) diag.warning("'option forwardfor' ignored for " + who + " as it requires HTTP mode.");
+  if (p.is_backend())
+    for (const auto& s : p.servers)
+      if (!s.cookie.empty())
+        diag.warning(who + " : ignoring cookie for server '" + s.name + "' as HTTP mode is disabled.");
 }
 
 }  // namespace
@@ -43,6 +117,8 @@ void resolve(Config& config) {
     used.insert(next);
   }
 
+  for (auto& p : config.proxies) assign_server_ids(p);
+
   for (size_t i = 0; i < config.proxies.size(); ++i) {
     Proxy& p = config.proxies[i];
     // `log global` stands for the global targets, wherever global was written.
@@ -67,9 +143,11 @@ void resolve(Config& config) {
     for (auto& u : p.use_backends)
       if (!dynamic_name(u.backend)) u.backend_index = find_backend(config, u.backend);
   }
+  compute_fullconn(config);
 }
 
 void check(Config& config, Diagnostics& diag) {
+  for (auto& p : config.proxies) check_tcp_mode(p, diag);
   for (const auto& p : config.proxies) {
     if (p.disabled) continue;
     const std::string me = "Proxy '" + p.name + "': ";

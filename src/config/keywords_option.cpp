@@ -18,7 +18,7 @@ const std::set<std::string>& later_options() {
       "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
       "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
       "ldap-check", "log-health-checks", "log-separate-errors", "logasap", "mysql-check", "nolinger",
-      "originalto", "persist", "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
+      "originalto", "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
       "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check", "srvtcpka",
       "ssl-hello-chk", "tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "transparent",
       "forceclose", "http-tunnel"};
@@ -89,14 +89,18 @@ void kw_option(ParseContext& c, const Args& a) {
     return c.negated;
   };
   // Backend-side options in a pure frontend: warned and dropped, as HAProxy does.
-  if ((o == "redispatch" || o == "allbackups" || o == "httpchk") && c.section != SectionKind::defaults &&
+  if ((o == "redispatch" || o == "allbackups" || o == "httpchk" || o == "persist") && c.section != SectionKind::defaults &&
       !p.is_backend())
     return c.warning("'" + o + "' ignored because " + std::string(c.proxy_type()) + " '" + p.name +
                      "' has no backend capability.");
+  // Options that take no argument refuse one, as HAProxy does.
+  if ((o == "allbackups" || o == "persist" || o == "tcplog") && a.size() > 2)
+    return c.alert("'option " + o + "' cannot handle unexpected argument '" + a[2] + "'.");
   if (o == "httplog") {
     if (no_negation()) return;
     if (a.size() > 2 && a[2] != "clf") return c.alert("'option httplog' only supports 'clf' option.");
     p.httplog = true;
+    p.httplog_origin = c.origin;
     p.tcplog = false;
     p.httplog_clf = a.size() > 2;
   } else if (o == "tcplog") {
@@ -117,10 +121,13 @@ void kw_option(ParseContext& c, const Args& a) {
     if (no_negation()) return;
     opt_forwardfor(c, a);
   } else if (o == "redispatch") {
+    // `option redispatch [N]`: N read with atoi (junk = 0 = never); no N = the last retry.
     p.redispatch = on;
-    if (on && a.size() > 2) p.redispatch_interval = std::atoi(a[2].c_str());
+    if (on) p.redispatch_interval = a.size() > 2 ? std::atoi(a[2].c_str()) : -1;
   } else if (o == "allbackups") {
     p.allbackups = on;
+  } else if (o == "persist") {
+    p.persist = on;
   } else if (o == "httpchk") {
     if (no_negation()) return;
     p.httpchk = true;

@@ -226,6 +226,7 @@ struct Proxy {
   std::vector<TcpRequestRule> tcp_request_rules;
   std::optional<Millis> tcp_inspect_delay;  // `tcp-request inspect-delay`
   bool httplog = false, httplog_clf = false, tcplog = false, dontlognull = false;
+  Origin httplog_origin;            // where `option httplog` was set (tcp-mode fallback warning)
   std::vector<LogTarget> logs;      // after `log global` resolution: the effective targets
   bool no_log = false;
 
