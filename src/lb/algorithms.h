@@ -17,4 +17,18 @@ std::unique_ptr<Balancer> make_roundrobin(const config::Proxy&, std::span<Server
 std::unique_ptr<Balancer> make_static_rr(const config::Proxy&, std::span<ServerState* const>,
                                          std::string&);
 
+std::unique_ptr<Balancer> make_leastconn(const config::Proxy&, std::span<ServerState* const>,
+                                         std::string&);
+std::unique_ptr<Balancer> make_first(const config::Proxy&, std::span<ServerState* const>,
+                                     std::string&);
+std::unique_ptr<Balancer> make_random(const config::Proxy&, std::span<ServerState* const>,
+                                      std::string&);
+// source, uri, url_param, hdr, rdp-cookie: key extraction + map table or consistent ring.
+std::unique_ptr<Balancer> make_hash(const config::Proxy&, std::span<ServerState* const>,
+                                    std::string&);
+
+// `hash-type consistent` (else map-based), and whether hashes go through avalanche.
+bool consistent_hashing(const config::Proxy& backend);
+bool hash_avalanche(const config::Proxy& backend);
+
 }  // namespace portero::lb

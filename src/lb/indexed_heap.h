@@ -19,10 +19,20 @@ class IndexedHeap {
   int top() const { return nodes_.empty() ? -1 : nodes_[0].idx; }
 
   // `idx` must not be in this heap already.
-  void push(int idx, uint32_t key) {
-    nodes_.push_back({key, seq_++, idx});  // never reallocates: reserved for every server
+  void push(int idx, uint32_t key) { push(idx, key, seq_++); }
+
+  // Puts back an entry taken out with take_top(), in its old place among equal keys.
+  void push(int idx, uint32_t key, uint64_t seq) {
+    nodes_.push_back({key, seq, idx});  // never reallocates: reserved for every server
     pos_[idx] = static_cast<int>(nodes_.size()) - 1;
     sift_up(pos_[idx]);
+  }
+
+  // Removes the top entry and returns its insertion rank (for push(idx, key, seq)).
+  uint64_t take_top() {
+    uint64_t seq = nodes_[0].seq;
+    erase(nodes_[0].idx);
+    return seq;
   }
 
   // Removes `idx` if present.

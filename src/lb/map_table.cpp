@@ -55,6 +55,7 @@ void MapTable::rebuild() {
       members_.push_back(static_cast<int>(i));
 
   size_ = 0;
+  used_ = actives ? actives : have_first_backup ? 1 : static_cast<int>(members_.size());
   if (tot == 0 || members_.empty()) return;
   if (tot > table_.size()) table_.resize(tot);   // weights raised above their initial value
   size_ = tot;
@@ -82,6 +83,32 @@ void MapTable::rebuild() {
     table_[slot] = members_[best];
     score_[best] -= t;
   }
+}
+
+int MapTable::next_rr(size_t& pos, int avoid) const {
+  const size_t tot = size_;
+  if (tot == 0) return -1;
+  if (pos >= tot) pos = 0;
+  // Take the next slot whose server is not full and not the one to avoid. The avoided server is
+  // kept as a fallback, as is the last non-full one seen (HAProxy returns that one when every
+  // other slot is full or avoided).
+  size_t idx = pos;
+  int fallback = -1;
+  size_t fallback_next = 0;
+  do {
+    int s = table_[idx++];
+    if (!is_full(servers_[s])) {
+      fallback = s;
+      fallback_next = idx;
+      if (s != avoid) {
+        pos = idx;
+        return s;
+      }
+    }
+    if (idx == tot) idx = 0;
+  } while (idx != pos);
+  if (fallback >= 0) pos = fallback_next;
+  return fallback;
 }
 
 }  // namespace portero::lb

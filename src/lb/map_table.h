@@ -22,6 +22,17 @@ class MapTable {
 
   // Server indices, in pick order; empty when no server is usable.
   std::span<const int> table() const { return {table_.data(), size_}; }
+  // HAProxy's tot_used: usable servers of the serving group (1 for the lone first backup).
+  int used() const { return used_; }
+
+  // Map-based hashing: the server at hash % table size (full servers are not skipped: the
+  // request queues on them). -1 when no server is usable.
+  int at_hash(uint32_t h) const { return size_ ? table_[h % size_] : -1; }
+
+  // Round robin over the table from slot `pos` (kept by the caller), skipping full servers and
+  // `avoid` (the avoided one is the fallback); -1 when every server is full. Used by static-rr
+  // and by the hash algorithms when the key is missing.
+  int next_rr(size_t& pos, int avoid) const;
   const std::vector<ServerInfo>& servers() const { return servers_; }
 
   // Effective weight of a server on the map scale: ceil(user weight / gcd).
@@ -33,6 +44,7 @@ class MapTable {
   uint32_t gcd_ = 1;
   std::vector<int> table_;
   size_t size_ = 0;
+  int used_ = 0;
   std::vector<int> members_;      // scratch: usable servers of the chosen group
   std::vector<int64_t> score_;    // scratch: per member
 };

@@ -1,7 +1,7 @@
-// Maps `balance <algorithm>` to its implementation. Hash-based algorithms will be assembled
-// from two parts: a key extractor (source, uri, url_param, hdr, rdp-cookie, hash expr) and a
-// key->server mapping (MapTable for map-based, a consistent-hash ring for `hash-type
-// consistent`), so each extractor works with either mapping.
+// Maps `balance <algorithm>` to its implementation. Hash-based algorithms are assembled from two
+// parts: a key extractor (hash_key.cpp: source, uri, url_param, hdr, rdp-cookie) and a
+// key->server mapping (MapTable for map-based, ChashRing for `hash-type consistent`), so each
+// extractor works with either mapping (hash_balancer.cpp).
 #include <string_view>
 
 #include "algorithms.h"
@@ -23,15 +23,15 @@ std::string_view stem(std::string_view algorithm) {
 constexpr Entry entries[] = {
     {"roundrobin", make_roundrobin},
     {"static-rr", make_static_rr},
-    {"leastconn", nullptr},
-    {"first", nullptr},
-    {"source", nullptr},
-    {"uri", nullptr},
-    {"url_param", nullptr},
-    {"hdr", nullptr},
-    {"rdp-cookie", nullptr},
+    {"leastconn", make_leastconn},
+    {"first", make_first},
+    {"source", make_hash},
+    {"uri", make_hash},
+    {"url_param", make_hash},
+    {"hdr", make_hash},
+    {"rdp-cookie", make_hash},
     {"hash", nullptr},
-    {"random", nullptr},
+    {"random", make_random},
 };
 
 }  // namespace

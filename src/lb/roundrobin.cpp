@@ -46,7 +46,7 @@ class RoundRobin final : public Balancer {
     uint32_t act_weight = 0, bck_weight = 0;
     for (size_t i = 0; i < info_.size(); ++i) {
       Srv& s = srv_[i];
-      s.eweight = user_weight(*info_[i].state) * weight_scale;
+      s.eweight = dynamic_eweight(*info_[i].state);
       s.usable = usable_with(*info_[i].state, s.eweight);
       s.next_eweight = s.eweight;
       s.next_usable = s.usable;
@@ -130,7 +130,7 @@ class RoundRobin final : public Balancer {
     // Snapshot every server first: the first-backup search looks at servers not yet updated.
     for (size_t i = 0; i < info_.size(); ++i) {
       Srv& s = srv_[i];
-      s.next_eweight = user_weight(*info_[i].state) * weight_scale;
+      s.next_eweight = dynamic_eweight(*info_[i].state);
       s.next_usable = usable_with(*info_[i].state, s.next_eweight);
     }
     for (size_t i = 0; i < info_.size(); ++i) {

@@ -12,31 +12,9 @@ class StaticRr final : public Balancer {
   explicit StaticRr(MapTable map) : map_(std::move(map)) {}
 
   int pick(const PickContext&, int avoid) override {
-    auto table = map_.table();
-    const size_t tot = table.size();
-    if (tot == 0) return -1;
-    if (next_ >= tot) next_ = 0;
-
-    // Take the next slot whose server is not full and not the one to avoid. The avoided server
-    // is kept as a fallback, as is the last non-full one seen (HAProxy returns that one when
-    // every other slot is full or avoided).
-    size_t idx = next_;
-    int fallback = -1;
-    size_t fallback_next = 0;
-    do {
-      int s = table[idx++];
-      if (!is_full(map_.servers()[s])) {
-        fallback = s;
-        fallback_next = idx;
-        if (s != avoid) {
-          next_ = idx;
-          return s;
-        }
-      }
-      if (idx == tot) idx = 0;
-    } while (idx != next_);
-    if (fallback >= 0) next_ = fallback_next;
-    return fallback;
+    if (map_.table().empty()) return kNoServer;
+    int s = map_.next_rr(next_, avoid);
+    return s < 0 ? kAllFull : s;
   }
 
   void refresh() override { map_.rebuild(); }

@@ -14,6 +14,10 @@ struct ServerState {
   std::atomic<OperState> oper{OperState::up};
   std::atomic<uint32_t> user_weight{1};   // as configured / set by `set weight`
   std::atomic<uint32_t> cur_conns{0};     // requests being served, all threads
+  // Slow-start factor out of 16 (lb/slowstart.h): 16 = full weight. Whoever brings a server
+  // back up with `slowstart` set lowers it and raises it once a second with slowstart_ramp(),
+  // then posts refresh() to the workers. Only the dynamic algorithms read it.
+  std::atomic<uint32_t> ramp{16};
 
   // Takes new, non-persistent traffic.
   bool usable() const {

@@ -2,6 +2,7 @@
 // A backend of named servers with their runtime states, for driving a balancer in tests.
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,42 @@ struct ServerSpec {
   bool backup = false;
   bool disabled = false;   // starts in maintenance, like `disabled` in haproxy.cfg
   uint32_t maxconn = 0;
+  int32_t id = 0;          // `id N`; 0 = assigned
 };
+
+// Splits "a b c" on spaces.
+inline std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t j = line.find(' ', i);
+    if (j == std::string::npos) j = line.size();
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
 
 class Farm {
  public:
-  Farm(std::string algorithm, std::vector<ServerSpec> specs, bool allbackups = false) {
+  // `balance` is the rest of a `balance` line ("uri len 6 whole"); `hash_type` the rest of a
+  // `hash-type` line ("consistent crc32"), empty for the default.
+  Farm(const std::string& balance, std::vector<ServerSpec> specs, bool allbackups = false,
+       const std::string& hash_type = "", uint32_t balance_factor = 0) {
     backend_.kind = config::Proxy::Kind::backend;
     backend_.name = "b";
-    backend_.balance.algorithm = std::move(algorithm);
+    auto w = words(balance);
+    backend_.balance.algorithm = w.empty() ? "roundrobin" : w[0];
+    backend_.balance.args.assign(w.begin() + (w.empty() ? 0 : 1), w.end());
     backend_.allbackups = allbackups;
+    backend_.hash_balance_factor = balance_factor;
+    auto h = words(hash_type);
+    if (!h.empty()) backend_.hash_type.method = h[0];
+    for (size_t i = 1; i < h.size(); ++i) {
+      if (h[i] == "avalanche") backend_.hash_type.avalanche = true;
+      else backend_.hash_type.function = h[i];
+    }
+
     for (const auto& s : specs) {
       config::Server srv;
       srv.name = s.name;
@@ -33,6 +61,7 @@ class Farm {
       srv.backup = s.backup;
       srv.disabled = s.disabled;
       srv.maxconn = s.maxconn;
+      if (s.id) srv.id = s.id;
       backend_.servers.push_back(srv);
       auto& st = states_.emplace_back();
       st.user_weight = s.weight;
@@ -43,6 +72,8 @@ class Farm {
   }
 
   Balancer* balancer() { return balancer_.get(); }
+  config::Proxy& backend() { return backend_; }
+  std::span<ServerState* const> states() { return ptrs_; }
   const std::string& error() const { return error_; }
   ServerState& state(const std::string& name) { return states_[index(name)]; }
   int index(const std::string& name) const {

@@ -178,11 +178,14 @@ TEST_CASE("registry") {
   CHECK(rr.balancer());
   Farm srr("static-rr", {{"s1"}});
   CHECK(srr.balancer());
-  Farm lc("leastconn", {{"s1"}});
-  CHECK_FALSE(lc.balancer());
-  CHECK(lc.error() == "balance algorithm 'leastconn' is not implemented yet");
-  Farm hdr("hdr(host)", {{"s1"}});
-  CHECK(hdr.error() == "balance algorithm 'hdr(host)' is not implemented yet");
+  for (const char* algo : {"leastconn", "first", "source", "uri", "url_param id", "hdr(host)",
+                           "rdp-cookie", "random", "random(3)"}) {
+    CAPTURE(algo);
+    Farm f(algo, {{"s1"}});
+    CHECK(f.balancer());
+  }
+  Farm hash("hash", {{"s1"}});
+  CHECK(hash.error() == "balance algorithm 'hash' is not implemented yet");
   Farm bad("bogus", {{"s1"}});
   CHECK_FALSE(bad.balancer());
   CHECK(bad.error() == "unknown balance algorithm 'bogus'");
