@@ -1,0 +1,81 @@
+#pragma once
+// ACLs, conditions and sample expressions as haproxy.cfg writes them, compiled once at start
+// (PCRE2 with JIT for regexes, pattern files read, maps loaded) and evaluated per request
+// without allocating. Compiled objects are immutable and shared by all threads.
+//
+// The data plane supplies a SampleContext (what a fetch may look at) and gets back a Tri:
+// `miss` means "not decidable yet, more bytes may come" (tcp-request inspect-delay,
+// wait-for-body); callers that cannot wait treat it as `no`.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portero/config/config.h"
+#include "portero/config/diagnostics.h"
+#include "portero/http/message.h"
+
+namespace portero::acl {
+
+enum class Tri : uint8_t { no, yes, miss };
+
+// Per-transaction variables (`set-var(txn.x)`), owned by the data plane, reused between
+// requests. Fixed capacity: no allocation on the hot path.
+class VarStore;
+
+// Everything a sample fetch may read. Pointers may be null / views empty when not available.
+struct SampleContext {
+  const sockaddr* src = nullptr;            // client address
+  const sockaddr* dst = nullptr;            // address the client connected to
+  const http::Head* request = nullptr;      // request head; spans point into `base`
+  const char* base = nullptr;
+  std::string_view body;                    // request body bytes received so far
+  bool body_complete = false;
+  std::string_view payload;                 // mode tcp: client bytes received so far
+  bool final = true;                        // no more bytes will come (inspect delay over)
+  const config::Proxy* frontend = nullptr;
+  const config::Proxy* backend = nullptr;
+  const config::Config* config = nullptr;
+  // Counts of usable servers for nbsrv()/srv_is_up(): supplied by the data plane.
+  int (*usable_servers)(const void* opaque, int proxy_index) = nullptr;
+  bool (*server_is_up)(const void* opaque, int proxy_index, int server_index) = nullptr;
+  const void* opaque = nullptr;
+  VarStore* vars = nullptr;
+  const http::Head* response = nullptr;     // for http-response rules
+  const char* response_base = nullptr;
+  bool ssl = false;
+};
+
+// A compiled `if|unless ...` condition.
+class Condition {
+ public:
+  virtual ~Condition() = default;
+  virtual Tri evaluate(const SampleContext& ctx) const = 0;
+};
+
+// A compiled sample expression `fetch,conv1,conv2(args)...` (as in `%[...]`, `use_backend`,
+// `set-header X %[...]`, log-format). Writes its string form into `out` (capacity `cap`) and
+// returns the length, or -1 when the sample is absent.
+class Expression {
+ public:
+  virtual ~Expression() = default;
+  virtual int evaluate(const SampleContext& ctx, char* out, size_t cap) const = 0;
+};
+
+// The ACLs of every proxy of a Config, compiled. Built on the main thread after config::load.
+class Compiled {
+ public:
+  virtual ~Compiled() = default;
+  // The condition of a rule (`words` = {"if"|"unless", ...}) as written in proxy `proxy_index`
+  // (its named ACLs, plus the predefined ones). Null when `words` is empty (always true).
+  virtual const Condition* condition(int proxy_index, const std::vector<std::string>& words) const = 0;
+  // A log-format-like string with `%[expr]` parts ("%[req.hdr(host),lower]", "/x/%[path]").
+  virtual const Expression* format(int proxy_index, const std::string& text) const = 0;
+};
+
+// Compiles every `acl` line, every rule condition and every expression of `cfg`. Errors go to
+// `diag` in HAProxy's form (file:line, keyword, why); null when any error was found.
+std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics& diag);
+
+}  // namespace portero::acl
