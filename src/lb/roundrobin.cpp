@@ -79,7 +79,7 @@ class RoundRobin final : public Balancer {
     } else if (bck_.count > 0) {
       g = &bck_;
     } else {
-      return -1;
+      return kNoServer;
     }
 
     // Servers taken out because they are full or to be avoided; put back afterwards so they
@@ -123,7 +123,7 @@ class RoundRobin final : public Balancer {
       else
         queue(*g, f);                          // as if served, so they are not asked again
     }
-    return chosen;
+    return chosen >= 0 ? chosen : kAllFull;   // every usable server is at its maxconn
   }
 
   void refresh() override {

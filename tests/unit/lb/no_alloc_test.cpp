@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <new>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "lb_fixture.h"
 
 namespace {
@@ -25,7 +28,8 @@ using portero::lb::test::Farm;
 using portero::lb::test::ServerSpec;
 
 TEST_CASE("picks do not allocate") {
-  for (const char* algo : {"roundrobin", "static-rr"}) {
+  for (const char* algo : {"roundrobin", "static-rr", "leastconn", "first", "random", "random(3)",
+                           "uri", "url_param id", "hdr(x-key)", "source", "rdp-cookie"}) {
     CAPTURE(algo);
     std::vector<ServerSpec> specs;
     for (int i = 0; i < 200; ++i)
@@ -38,7 +42,47 @@ TEST_CASE("picks do not allocate") {
     allocations = 0;
     counting = true;
     long sum = 0;
-    for (int i = 0; i < 20000; ++i) sum += b->pick({}, i % 3 == 0 ? 10 : -1);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    portero::lb::PickContext ctx;
+    ctx.source = reinterpret_cast<const sockaddr*>(&src);
+    auto states = f.states();
+    for (int i = 0; i < 20000; ++i) {
+      src.sin_addr.s_addr = htonl(0x7f000000u + static_cast<uint32_t>(i) * 2654435761u % 65536);
+      int s = b->pick(ctx, i % 3 == 0 ? 10 : -1);
+      sum += s;
+      if (s >= 0) {   // as the data plane does around a request; every 4th stays busy a while
+        states[s]->cur_conns++;
+        b->on_take(s);
+        if (i % 4) {
+          states[s]->cur_conns--;
+          b->on_release(s);
+        }
+      }
+    }
+    counting = false;
+    CHECK(allocations.load() == 0);
+    CHECK(sum > 0);
+  }
+}
+
+TEST_CASE("hash picks with keys do not allocate, map-based and consistent") {
+  for (const char* ht : {"", "consistent"}) {
+    CAPTURE(ht);
+    std::vector<ServerSpec> specs;
+    for (int i = 0; i < 100; ++i) specs.push_back({"s" + std::to_string(i), static_cast<uint32_t>(1 + i % 4)});
+    Farm f("uri whole", specs, false, ht, 150);
+    REQUIRE(f.balancer());
+    std::string uris[64];
+    for (int i = 0; i < 64; ++i) uris[i] = "/path/" + std::to_string(i * 7919) + "?x=" + std::to_string(i);
+    portero::lb::PickContext ctx;
+    allocations = 0;
+    counting = true;
+    long sum = 0;
+    for (int i = 0; i < 20000; ++i) {
+      ctx.uri = uris[i % 64];
+      sum += f.balancer()->pick(ctx, i % 5 == 0 ? 3 : -1);
+    }
     counting = false;
     CHECK(allocations.load() == 0);
     CHECK(sum > 0);
