@@ -99,13 +99,6 @@ struct Request {
   }
 };
 
-std::string rdp_request(const std::string& cookie) {
-  std::string body = "Cookie: mstshash=" + cookie + "\r\n" + std::string("\x01\x00\x08\x00\x03\x00\x00\x00", 8);
-  std::string x224 = {static_cast<char>(6 + body.size()), '\xe0', 0, 0, 0, 0, 0};
-  size_t total = 4 + x224.size() + body.size();
-  return std::string{3, 0, static_cast<char>(total >> 8), static_cast<char>(total & 0xff)} + x224 + body;
-}
-
 std::string pick_name(int idx) { return idx >= 0 ? std::to_string(idx) : "-"; }
 
 struct HttpScenario {
@@ -192,7 +185,7 @@ std::string run_tcp(const char* balance, const std::vector<std::string>& lines, 
     if (st[0] == 'r') {
       for (int i = 0, n = std::stoi(st.substr(1)); i < n; ++i) {
         lb::PickContext ctx;
-        std::string payload = rdp_request(key("rdp", i));
+        std::string payload = lb::test::rdp_connection_request("Cookie: mstshash=" + key("rdp", i));
         ctx.payload = payload;
         int idx = b->pick(ctx, -1);
         take(idx);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../../../src/lb/hash_key.h"
+#include "lb_fixture.h"
 #include "portero/lb/hash.h"
 #include "portero/lb/rdp_cookie.h"
 #include "portero/lb/slowstart.h"
@@ -151,24 +152,19 @@ TEST_CASE("dynamic maxconn") {
 
 TEST_SUITE("rdp-cookie") {
 
-std::string rdp(const std::string& line) {
-  std::string body = line + "\r\n";
-  std::string x224 = {static_cast<char>(6 + body.size()), '\xe0', 0, 0, 0, 0, 0};
-  size_t total = 4 + x224.size() + body.size();
-  return std::string{3, 0, static_cast<char>(total >> 8), static_cast<char>(total & 0xff)} + x224 + body;
-}
+using portero::lb::test::rdp_connection_request;
 
 TEST_CASE("find the cookie") {
   std::string_view v;
-  CHECK(find_rdp_cookie(rdp("Cookie: mstshash=alice"), "mstshash", v) == RdpCookie::found);
+  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: mstshash=alice"), "mstshash", v) == RdpCookie::found);
   CHECK(v == "alice");
-  CHECK(find_rdp_cookie(rdp("cookie:   MSTSHASH=bob"), "mstshash", v) == RdpCookie::found);
+  CHECK(find_rdp_cookie(rdp_connection_request("cookie:   MSTSHASH=bob"), "mstshash", v) == RdpCookie::found);
   CHECK(v == "bob");
-  CHECK(find_rdp_cookie(rdp("Cookie: other=x"), "mstshash", v) == RdpCookie::absent);
-  CHECK(find_rdp_cookie(rdp("Cookie: other=x"), "", v) == RdpCookie::found);
+  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: other=x"), "mstshash", v) == RdpCookie::absent);
+  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: other=x"), "", v) == RdpCookie::found);
   CHECK(v == "x");
-  std::string full = rdp("Cookie: mstshash=alice");
-  CHECK(find_rdp_cookie(full.substr(0, full.size() - 1), "mstshash", v) == RdpCookie::need_more);
+  std::string full = rdp_connection_request("Cookie: mstshash=alice");
+  CHECK(find_rdp_cookie(full.substr(0, full.find('\r') + 1), "mstshash", v) == RdpCookie::need_more);
   CHECK(find_rdp_cookie("abc", "mstshash", v) == RdpCookie::need_more);
 }
 
@@ -176,6 +172,30 @@ TEST_CASE("persist cookie encoding") {
   char buf[32];
   rdp_persist_cookie_for(0x0a000001, 3389, buf);
   CHECK(std::string(buf) == "16777226.15629.0000");
+}
+
+}  // TEST_SUITE
+
+TEST_SUITE("rdp-cookie") {
+
+TEST_CASE("persist rdp-cookie finds the server by address (checked against haproxy 2.6.12)") {
+  // haproxy sent "Cookie: msts=16777343.42346.0000" (127.0.0.1:27301) to that server every
+  // time, and "msts=16777343.27301.0000" (port bytes not swapped) to the round robin.
+  portero::lb::test::Farm f("roundrobin", {{"s0"}, {"s1"}, {"s2"}});
+  for (int i = 0; i < 3; ++i) {
+    auto& a = f.backend().servers[i].address;
+    auto* in = reinterpret_cast<sockaddr_in*>(&a.storage);
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &in->sin_addr);
+    a.port_lo = a.port_hi = static_cast<uint16_t>(27300 + i);
+  }
+  auto req = [](const char* v) { return portero::lb::test::rdp_connection_request(std::string("Cookie: msts=") + v); };
+  CHECK(rdp_persist_server(req("16777343.42346.0000"), "msts", f.backend(), f.states(), false) == 1);
+  CHECK(rdp_persist_server(req("16777343.27301.0000"), "msts", f.backend(), f.states(), false) == -1);
+  CHECK(rdp_persist_server(req("16777343.42346"), "msts", f.backend(), f.states(), false) == -1);
+  f.state("s1").oper = OperState::down;
+  CHECK(rdp_persist_server(req("16777343.42346.0000"), "msts", f.backend(), f.states(), false) == -1);
+  CHECK(rdp_persist_server(req("16777343.42346.0000"), "msts", f.backend(), f.states(), true) == 1);
 }
 
 }  // TEST_SUITE

@@ -21,6 +21,15 @@ struct ServerSpec {
   int32_t id = 0;          // `id N`; 0 = assigned
 };
 
+// An RDP connection request (TPKT + X.224 header) carrying `line` (e.g. "Cookie: mstshash=x")
+// and an RDP negotiation request, as mstsc sends it.
+inline std::string rdp_connection_request(const std::string& line) {
+  std::string body = line + "\r\n" + std::string("\x01\x00\x08\x00\x03\x00\x00\x00", 8);
+  std::string x224 = {static_cast<char>(6 + body.size()), '\xe0', 0, 0, 0, 0, 0};
+  size_t total = 4 + x224.size() + body.size();
+  return std::string{3, 0, static_cast<char>(total >> 8), static_cast<char>(total & 0xff)} + x224 + body;
+}
+
 // Splits "a b c" on spaces.
 inline std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> out;
