@@ -177,7 +177,7 @@ void kw_persist(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("missing persist method.");
   const std::string& w = a[1];
   if (!w.starts_with("rdp-cookie")) return c.alert("unknown persist method.");
-  std::string name = "mstshash";
+  std::string name = "msts";   // persistence reads the `msts` cookie, not balancing's mstshash
   if (w.size() > 10 && !paren_name(w, 10, name))
     return c.alert("persist rdp-cookie(name)' requires an rdp cookie name.");
   px(c).persist_rdp_cookie = true;

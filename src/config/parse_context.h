@@ -13,7 +13,7 @@
 
 namespace portero::config {
 
-enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, unsupported };
+enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, unsupported };
 
 // Bit mask of the sections a keyword row applies to.
 enum : unsigned {
@@ -61,6 +61,7 @@ class ParseContext {
   std::map<std::string, Proxy> named_defaults;
   Proxy current_defaults;          // what a new proxy starts from
   bool global_seen = false;
+  Userlist* userlist = nullptr;    // the userlist section being read (null: a duplicate, ignored)
 
   void alert(std::string text) { diag.alert(origin, std::move(text)); }
   void warning(std::string text) { diag.warning(origin, std::move(text)); }
@@ -101,6 +102,14 @@ void register_server_keywords(Registry& r);
 void register_http_request_keywords(Registry& r);
 void register_stats_keywords(Registry& r);
 void register_unsupported_keywords(Registry& r);
+void register_acl_keywords(Registry& r);
+
+// A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.
+void parse_userlist_line(ParseContext& ctx, const Args& words);
+// Opens a `userlist NAME` section.
+void open_userlist(ParseContext& ctx, const Args& words);
+// Checks made once every file was read (users of groups and groups of users exist).
+void check_userlists(Config& config, Diagnostics& diag);
 
 // The registry with every feature's rows.
 const Registry& registry();

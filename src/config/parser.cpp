@@ -16,7 +16,7 @@ namespace portero::config {
 namespace {
 
 const std::set<std::string>& unsupported_sections() {
-  static const std::set<std::string> s{"userlist", "peers", "resolvers", "program", "ring",
+  static const std::set<std::string> s{"peers", "resolvers", "program", "ring",
                                        "http-errors", "cache", "mailers", "fcgi-app"};
   return s;
 }
@@ -44,6 +44,7 @@ Proxy inherit(const Proxy& defaults) {
   p.servers.clear();
   p.use_backends.clear();
   p.http_request_rules.clear();
+  p.acls.clear();
   p.default_backend_index = -1;
   return p;
 }
@@ -88,11 +89,15 @@ void Parser::line(const std::string& raw) {
 
   const std::string& w = words[0];
   if (w == "global" || w == "defaults" || w == "frontend" || w == "backend" || w == "listen" ||
-      is_unsupported_section(w)) {
+      w == "userlist" || is_unsupported_section(w)) {
     open_section(words);
     return;
   }
   if (ctx_.section == SectionKind::unsupported) return;
+  if (ctx_.section == SectionKind::userlist) {
+    parse_userlist_line(ctx_, words);
+    return;
+  }
   keyword(std::move(words));
 }
 
@@ -180,6 +185,7 @@ void Parser::close_section() {
     ctx_.named_defaults[defaults_name_] = ctx_.current_defaults;
   defaults_name_.clear();
   ctx_.proxy = nullptr;
+  ctx_.userlist = nullptr;
   ctx_.section = SectionKind::none;
 }
 
@@ -190,6 +196,11 @@ void Parser::open_section(const std::vector<std::string>& words) {
     ctx_.section = SectionKind::global;
     if (!ctx_.global_seen) ctx_.config.global.origin = ctx_.origin;
     ctx_.global_seen = true;
+    return;
+  }
+  if (kw == "userlist") {
+    ctx_.section = SectionKind::userlist;
+    open_userlist(ctx_, words);
     return;
   }
   if (is_unsupported_section(kw)) {
@@ -331,6 +342,7 @@ void Parser::keyword(std::vector<std::string> words) {
 void Parser::finish() {
   close_section();
   for (auto& p : ctx_.proxies) ctx_.config.proxies.push_back(std::move(p));
+  check_userlists(ctx_.config, ctx_.diag);
   ctx_.proxies.clear();
 }
 

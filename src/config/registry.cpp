@@ -40,6 +40,7 @@ const Registry& registry() {
     register_server_keywords(reg);
     register_http_request_keywords(reg);
     register_stats_keywords(reg);
+    register_acl_keywords(reg);
     register_unsupported_keywords(reg);  // last: implemented rows win
     return reg;
   }();

@@ -94,11 +94,12 @@ void Session::dispatch(int avoid) {
     connect_server(idx);
     return;
   }
-  // The chosen server is full (a hash pick): wait for it, unless its queue is full too.
+  // The chosen server is full (a hash pick keeps its key on its server): wait for it; with
+  // its queue full too, HAProxy refuses at once.
   const auto& s = w_.config().proxies[be_].servers[idx];
   auto& queued = w_.runtime().backends[be_].server_queued[idx];
   if (s.maxqueue && queued.load(std::memory_order_relaxed) >= s.maxqueue) {
-    enqueue(-1);
+    reply_error(503, {'s', 'Q'});
     return;
   }
   enqueue(idx);
@@ -180,6 +181,27 @@ void Session::connect_server(int idx) {
   if (auto t = be.timeouts.connect) w_.timers().arm(c->timer, *t);
 }
 
+// With `option redispatch`, whether this failed attempt goes back to the balancer at once
+// (HAProxy's rules) rather than to the same server after the turn-around delay.
+bool Session::redispatch_now() const {
+  const auto& be = w_.config().proxies[be_];
+  // `option redispatch N`: every Nth retry (N > 0), or the |N|th retry before the last (N < 0).
+  int n = be.redispatch_interval;
+  if (n > 0 && retries_done_ % n == 0) return true;
+  if (n < 0 && retries_left_ == static_cast<uint8_t>(-n - 1)) return true;
+  // A request not bound to its server, balanced by an algorithm that does not hash a key, with
+  // another active server to try, is re-balanced on every failure.
+  if (direct_) return false;
+  const std::string& a = be.balance.algorithm;
+  bool hashed = a == "source" || a == "uri" || a == "url_param" || a == "hdr" || a == "rdp-cookie" || a == "hash";
+  if (hashed) return false;
+  int active = 0;
+  const auto& states = w_.runtime().backends[be_].states;
+  for (size_t i = 0; i < states.size(); ++i)
+    if (!be.servers[i].backup && states[i]->usable()) ++active;
+  return active > 1;
+}
+
 void Session::fail_connect() {
   close_server();
   const auto& be = w_.config().proxies[be_];
@@ -189,11 +211,8 @@ void Session::fail_connect() {
   }
   --retries_left_;
   ++retries_done_;
-  if (be.redispatch) {
-    // `option redispatch N`: every Nth retry (N > 0), or the |N|th before the last (N < 0).
-    int n = be.redispatch_interval;
-    bool now = n > 0 ? (retries_done_ % n) == 0 : retries_left_ == static_cast<uint8_t>(-n - 1);
-    if (now) {
+  if (be.redispatch && redispatch_now()) {
+    {
       int old = slot_;
       release_slot();
       dispatch(old);

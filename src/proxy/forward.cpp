@@ -167,7 +167,7 @@ void Session::on_server_write_done(int status) {
     compact(in_);
     release(in_);
     start_reading();
-    if (client_eof_) handle_client_eof();
+    relay_to_server();   // more bytes, or the client's half-close, may be waiting
     return;
   }
   request_sent();

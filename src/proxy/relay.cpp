@@ -40,7 +40,13 @@ void Session::relay_to_server() {
   }
   compact(in_);
   release(in_);
-  arm_client_timer(tunnel_timeout());
+  if (client_eof_ && !server_shut_) {
+    // Everything the client sent is through: pass its half-close on to the server.
+    server_shut_ = true;
+    auto* req = new uv_shutdown_t;   // rare: not worth a slot in every session
+    if (uv_shutdown(req, stream(&srv_->tcp), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
+  }
+  arm_client_timer(split_timeouts() ? w_.config().proxies[fe_].timeouts.client : tunnel_timeout());
 }
 
 void Session::relay_to_client() {
@@ -58,7 +64,30 @@ void Session::relay_to_client() {
   }
   compact(c->in);
   c->release_buffer();
-  arm_client_timer(tunnel_timeout());
+  if (!split_timeouts()) {
+    arm_client_timer(tunnel_timeout());
+  } else if (auto t = w_.config().proxies[be_].timeouts.server) {
+    w_.timers().arm(c->timer, *t);
+  }
+}
+
+// mode tcp without `timeout tunnel`: each side has its own inactivity timeout, as in HAProxy
+// (client: the client timer; server: the server connection's timer).
+bool Session::split_timeouts() const {
+  const auto& p = w_.config().proxies;
+  return tcp_mode() && !p[be_].timeouts.tunnel && !p[fe_].timeouts.tunnel;
+}
+
+// `timeout server` expired in a tcp relay: HAProxy closes the server-to-client direction (FIN
+// to the client) but keeps forwarding what the client sends; all ends when the client closes.
+void Session::server_side_timeout() {
+  if (client_write_ != ClientWrite::none) {
+    abort_both({'s', 'D'});
+    return;
+  }
+  client_shut_ = true;
+  srv_->stop_reading();
+  if (uv_shutdown(&shutdown_req_, stream(&tcp_), on_shutdown) != 0) abort_both({'s', 'D'});
 }
 
 std::optional<uint64_t> Session::tunnel_timeout() const {

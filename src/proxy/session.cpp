@@ -163,6 +163,7 @@ void Session::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*) {
   }
   if (nread < 0) {
     s->client_eof_ = true;
+    s->client_reset_ = nread != UV_EOF;
     s->handle_client_eof();
     return;
   }
@@ -190,6 +191,8 @@ void Session::compact(ReadBuffer& b) {
   b.fwd = 0;
 }
 
+// The client closed its side: `client_reset_` tells an abort (reset, error) from a half-close
+// (FIN), after which HAProxy still delivers the exchange in progress.
 void Session::handle_client_eof() {
   stop_reading();
   switch (phase_) {
@@ -199,23 +202,20 @@ void Session::handle_client_eof() {
       return;
     case Phase::inspect:
       // Whatever arrived is all there will be: decide, and forward it if accepted.
-      inspect_tcp(true);
+      if (client_reset_) finish_close();
+      else inspect_tcp(true);
       return;
     case Phase::head:
       term_ = {'C', 'R'};
       finish_close();
       return;
     case Phase::tunnel:
-      // Pass the half-close on; the tunnel ends when the server side closes too.
-      if (srv_ && in_.fwd == in_.end) {
-        auto* req = new uv_shutdown_t;   // rare (tunnels only): not worth a slot in every session
-        if (uv_shutdown(req, stream(&srv_->tcp), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
-      }
+      if (client_reset_ || client_shut_) abort_both({'C', 'D'});
+      else relay_to_server();   // passes the half-close on once the bytes are through
       return;
     default:
-      if (req_complete_ && phase_ == Phase::response) {
-        // The client finished sending and half-closed: HTTP/1.0-style clients do that. Let the
-        // response come, then close.
+      if (!client_reset_ && (req_complete_ || tcp_mode())) {
+        // Everything was sent: let the answer come, then close.
         keep_client_ = false;
         return;
       }
@@ -422,7 +422,8 @@ void Session::on_server_timeout() {
       }
       return;
     case Phase::tunnel:
-      abort_both({'s', 'D'});
+      if (split_timeouts()) server_side_timeout();
+      else abort_both({'s', 'D'});
       return;
     default:
       close_server();

@@ -144,6 +144,7 @@ class Session {
   Tri run_tcp_rules(int proxy_index, bool final);
   void connect_server(int server_index);
   void fail_connect();
+  bool redispatch_now() const;
   void send_request_head();
   void forward_request_body();
   void request_sent();
@@ -159,6 +160,8 @@ class Session {
   void relay_to_server();
   void relay_to_client();
   std::optional<uint64_t> tunnel_timeout() const;
+  bool split_timeouts() const;
+  void server_side_timeout();
 
   // Local answers
   void reply_error(int status, Termination t);
@@ -235,6 +238,10 @@ class Session {
   bool close_pending_ = false;   // close once the pending client write ends
   bool closed_ = false;
   bool client_eof_ = false;
+  bool client_reset_ = false;    // the client aborted (reset/error) rather than half-closed
+  bool server_shut_ = false;     // the client's half-close was passed on to the server
+  bool client_shut_ = false;     // we half-closed the client (tcp server timeout)
+  bool direct_ = false;          // the server was chosen by persistence, not by the balancer
 };
 
 }  // namespace portero::proxy

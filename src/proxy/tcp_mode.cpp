@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "portero/lb/rdp_cookie.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
 
@@ -11,21 +12,14 @@ namespace portero::proxy {
 
 namespace {
 
-// The RDP connection request (TPKT + X.224) carries "Cookie: <name>=<value>\r\n". `final`: no
-// more bytes will come, so an incomplete request counts as "no cookie".
-Session::Tri rdp_cookie_present(std::string_view payload, std::string_view name, bool final) {
-  using Tri = Session::Tri;
-  if (payload.size() < 4) return final ? Tri::no : Tri::miss;
-  if (static_cast<unsigned char>(payload[0]) != 3) return Tri::no;   // not TPKT
-  size_t len = (static_cast<unsigned char>(payload[2]) << 8) | static_cast<unsigned char>(payload[3]);
-  if (payload.size() < len) return final ? Tri::no : Tri::miss;
-  std::string_view pdu = payload.substr(0, len);
-  size_t at = pdu.find("Cookie: ");
-  if (at == std::string_view::npos) return Tri::no;
-  std::string_view rest = pdu.substr(at + 8);
-  if (!name.empty() && (rest.size() <= name.size() || rest.substr(0, name.size()) != name || rest[name.size()] != '='))
-    return Tri::no;
-  return rest.find("\r\n") == std::string_view::npos ? Tri::no : Tri::yes;
+// RDP_COOKIE: the connection request carries an RDP cookie. `final`: no more bytes will come.
+Session::Tri rdp_cookie_present(std::string_view payload, bool final) {
+  std::string_view value;
+  switch (lb::find_rdp_cookie(payload, {}, value)) {
+    case lb::RdpCookie::found: return Session::Tri::yes;
+    case lb::RdpCookie::need_more: return final ? Session::Tri::no : Session::Tri::miss;
+    default: return Session::Tri::no;
+  }
 }
 
 }  // namespace
@@ -46,7 +40,7 @@ Session::Tri Session::eval_tcp_condition(const std::vector<std::string>& words, 
   if (w.size() == 1) {
     if (w[0] == "TRUE") r = Tri::yes;
     else if (w[0] == "FALSE") r = Tri::no;
-    else if (w[0] == "RDP_COOKIE") r = rdp_cookie_present(payload, {}, final);
+    else if (w[0] == "RDP_COOKIE") r = rdp_cookie_present(payload, final);
     else if (w[0] == "WAIT_END") r = final ? Tri::yes : Tri::miss;
     else if (w[0] == "REQ_CONTENT") r = payload.empty() ? (final ? Tri::no : Tri::miss) : Tri::yes;
   } else if (w.size() == 5 && w[0] == "{" && w[4] == "}" && (w[1] == "req.len" || w[1] == "req_len")) {
@@ -131,7 +125,23 @@ void Session::route_tcp() {
   retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
   retries_done_ = 0;
   req_complete_ = true;
+  direct_ = false;
   phase_ = Phase::connecting;
+  if (be.persist_rdp_cookie && in_.data) {
+    // `persist rdp-cookie`: the client names its server (msts=<addr>.<port>) and goes back to it.
+    std::string_view payload(in_.data + in_.fwd, in_.end - in_.fwd);
+    const auto& states = w_.runtime().backends[be_].states;
+    int idx = lb::rdp_persist_server(payload, be.persist_rdp_cookie_name, be,
+                                     std::span<lb::ServerState* const>(states), be.persist);
+    if (idx >= 0) {
+      direct_ = true;
+      be_counted_ = true;
+      w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
+      if (try_take_slot(idx)) connect_server(idx);
+      else enqueue(idx);
+      return;
+    }
+  }
   dispatch(-1);
 }
 
@@ -142,6 +152,8 @@ void Session::start_tcp_relay() {
   start_reading();
   relay_to_server();
   relay_to_client();
+  if (split_timeouts())
+    if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
 }
 
 }  // namespace portero::proxy

@@ -8,9 +8,12 @@
 // wait-for-body); callers that cannot wait treat it as `no`.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include "portero/config/config.h"
 #include "portero/config/diagnostics.h"
@@ -21,8 +24,41 @@ namespace portero::acl {
 enum class Tri : uint8_t { no, yes, miss };
 
 // Per-transaction variables (`set-var(txn.x)`), owned by the data plane, reused between
-// requests. Fixed capacity: no allocation on the hot path.
-class VarStore;
+// requests. Fixed capacity: no allocation on the hot path. A value is kept with its type
+// (var() gives back an integer for `set-var(txn.n) int(3)`). Names are stored as written
+// ("txn.x"); the `var()` fetch looks them up by that name. Worker-local.
+class VarStore {
+ public:
+  static constexpr size_t kMaxVars = 32;
+  static constexpr size_t kArena = 4096;   // bytes for names and string values together
+  enum class Type : uint8_t { none, boolean, sint, str };
+
+  // Stores or replaces a variable. False when the store is full (the value is then dropped,
+  // as HAProxy drops a variable beyond its memory limits).
+  bool set_str(std::string_view name, std::string_view value);
+  bool set_int(std::string_view name, int64_t value, bool boolean = false);
+  void unset(std::string_view name);
+  void clear() { count_ = 0; used_ = 0; }
+
+  struct Value {
+    Type type = Type::none;
+    int64_t i = 0;
+    std::string_view s;
+  };
+  // The variable named `name`, or type == none.
+  Value get(std::string_view name) const;
+
+ private:
+  struct Slot {
+    uint32_t name_off, name_len, val_off, val_len;
+    Type type;
+    int64_t i;
+  };
+  bool store(std::string_view name, Type t, int64_t i, std::string_view s);
+  Slot slots_[kMaxVars];
+  char arena_[kArena];
+  size_t count_ = 0, used_ = 0;
+};
 
 // Everything a sample fetch may read. Pointers may be null / views empty when not available.
 struct SampleContext {
@@ -73,6 +109,10 @@ class Compiled {
   // A log-format-like string with `%[expr]` parts ("%[req.hdr(host),lower]", "/x/%[path]").
   virtual const Expression* format(int proxy_index, const std::string& text) const = 0;
 };
+
+// Evaluates an expression compiled from `format()` into a string, for callers that are not on
+// the hot path (tests, admin). Empty when the sample is absent.
+std::optional<std::string> evaluate_to_string(const Expression& e, const SampleContext& ctx);
 
 // Compiles every `acl` line, every rule condition and every expression of `cfg`. Errors go to
 // `diag` in HAProxy's form (file:line, keyword, why); null when any error was found.

@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "portero/config/address.h"
@@ -198,6 +200,14 @@ struct UseBackend {
   int backend_index = -1;           // resolved index in Config::proxies (-1 when dynamic)
 };
 
+// An `acl NAME FETCH [flags] [operator] VALUE...` line, as written; compiled by portero_acl.
+// Several lines with the same name OR together.
+struct AclLine {
+  Origin origin;
+  std::string name;
+  std::vector<std::string> words;   // everything after the name
+};
+
 struct Timeouts {
   std::optional<Millis> client, server, connect, http_request, http_keep_alive, queue, tunnel,
       client_fin, server_fin, check, tarpit;
@@ -230,6 +240,9 @@ struct Proxy {
   std::vector<LogTarget> logs;      // after `log global` resolution: the effective targets
   bool no_log = false;
 
+  // Named ACLs of this section in declaration order (not inherited from defaults).
+  std::vector<AclLine> acls;
+
   // Backend side (backend, listen)
   std::vector<Server> servers;
   Server default_server;            // `default-server` line, applied to later `server` lines
@@ -243,7 +256,7 @@ struct Proxy {
   bool allbackups = false;
   bool persist = false;             // `option persist`
   bool persist_rdp_cookie = false;  // `persist rdp-cookie[(NAME)]`
-  std::string persist_rdp_cookie_name = "mstshash";
+  std::string persist_rdp_cookie_name = "msts";
   uint32_t hash_balance_factor = 0; // 0 = off, else > 100 (percent)
   std::string cookie;               // raw `cookie` line words, for the persistence work later
   std::vector<std::string> cookie_words;
@@ -287,11 +300,41 @@ struct Proxy {
   }
 };
 
+// A `userlist` section: users with a crypt(3) hash or a clear password, and groups.
+// Group membership is resolved both ways at load time (User::groups lists every group of the
+// user, whether written on the `user` or on the `group` line).
+struct Userlist {
+  Origin origin;
+  std::string name;
+  struct User {
+    Origin origin;
+    std::string name, password;
+    bool insecure = false;          // `insecure-password`: `password` is the clear text
+    std::vector<std::string> groups;
+  };
+  std::vector<User> users;
+  // group name -> users written on its `group ... users a,b` line
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+
+  const User* find_user(std::string_view n) const {
+    for (const auto& u : users)
+      if (u.name == n) return &u;
+    return nullptr;
+  }
+};
+
 struct Config {
   Global global;
+  std::vector<Userlist> userlists;
   // frontends, backends and listen sections in declaration order (defaults excluded).
   std::vector<Proxy> proxies;
   std::vector<std::string> files;   // the files that were read, in order
+
+  const Userlist* find_userlist(std::string_view n) const {
+    for (const auto& u : userlists)
+      if (u.name == n) return &u;
+    return nullptr;
+  }
 
   const Proxy* find_proxy(const std::string& name, bool backend) const {
     for (const auto& p : proxies)

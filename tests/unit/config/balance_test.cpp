@@ -314,7 +314,7 @@ TEST_CASE("option redispatch, retries, persist") {
   CHECK(p({"retries 7"}).retries == 7u);
   CHECK(p({"option persist"}).persist);
   CHECK_FALSE(p({"option persist", "no option persist"}).persist);
-  CHECK(p({"persist rdp-cookie"}).persist_rdp_cookie_name == "mstshash");
+  CHECK(p({"persist rdp-cookie"}).persist_rdp_cookie_name == "msts");
   CHECK(p({"persist rdp-cookie(abc)"}).persist_rdp_cookie_name == "abc");
 }
 

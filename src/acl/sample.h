@@ -1,0 +1,160 @@
+#pragma once
+// Samples, fetches and converters: the typed values an ACL or a `%[...]` expression works on.
+// Private to portero_acl. Everything here is built at compile() time and read-only after.
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portero/acl/acl.h"
+
+namespace portero::acl {
+
+enum class SmpType : uint8_t { boolean, sint, str, ipv4, ipv6, bin };
+
+// One value. Strings view either the request buffer, the compiled config, or a scratch buffer
+// of the evaluation (see Scratch); they never own memory.
+struct Sample {
+  SmpType type = SmpType::str;
+  bool may_change = false;  // more bytes may change this value (tcp payload, partial body)
+  int64_t i = 0;            // boolean, sint
+  std::string_view s;       // str, bin
+  uint8_t ip[16] = {};      // ipv4 (4 bytes), ipv6 (16 bytes), network order
+};
+
+// Scratch space for converters: two buffers used alternately so a converter can read its input
+// from one and write into the other. Lives on the evaluating thread's stack.
+struct Scratch {
+  static constexpr size_t kSize = 8192;
+  char buf[2][kSize];
+  int next = 0;
+  char* take() {
+    char* b = buf[next];
+    next ^= 1;
+    return b;
+  }
+};
+
+// Where a multi-valued fetch (hdr, cook, url_param...) stands between two calls.
+struct FetchState {
+  uint32_t a = 0, b = 0;   // fetch-specific cursors
+  int seen = 0;            // occurrences returned so far
+  bool started = false;
+  bool more = false;       // set by the fetch: another value may follow
+};
+
+enum class ArgType : uint8_t { none, str, sint, backend, server, userlist };
+
+struct Arg {
+  ArgType type = ArgType::none;
+  std::string s;
+  int64_t i = 0;
+  int proxy_index = -1;              // backend / server
+  int server_index = -1;             // server
+  const config::Userlist* userlist = nullptr;
+};
+
+struct FetchDef;
+// Compiled call of a fetch: its definition and arguments.
+struct FetchCall {
+  const FetchDef* def = nullptr;
+  std::vector<Arg> args;
+  int proxy_index = -1;   // proxy the expression was written in
+};
+
+// Returns false when there is no (more) sample. `iterate`: the caller wants every value
+// (ACL matching), else the one value HAProxy's sample context gives (usually the last).
+using FetchFn = bool (*)(const FetchCall& call, const SampleContext& ctx, bool iterate, FetchState& st,
+                         Sample& out);
+
+struct FetchDef {
+  const char* name;
+  FetchFn fn;
+  SmpType out;
+  // Argument types, in order; `min_args` of them are mandatory.
+  ArgType args[3];
+  uint8_t min_args;
+  bool http;          // needs the request head (miss while it has not come)
+};
+
+const FetchDef* find_fetch(std::string_view name);
+
+struct ConvCall;
+using ConvFn = bool (*)(const ConvCall& call, Sample& smp, Scratch& scratch);
+
+struct ConvDef {
+  const char* name;
+  ConvFn fn;
+  ArgType args[3];
+  uint8_t min_args;
+};
+
+const ConvDef* find_conv(std::string_view name);
+
+class MapData;  // converters.cpp
+class Regex;    // regex.h
+
+struct ConvCall {
+  const ConvDef* def = nullptr;
+  std::vector<Arg> args;
+  std::shared_ptr<const MapData> map;   // map_* converters
+  std::shared_ptr<const Regex> regex;   // regsub
+  int flags = 0;                        // converter-specific (json mode, regsub global...)
+};
+
+// `fetch,conv,...` compiled.
+struct SampleExpr {
+  FetchCall fetch;
+  std::vector<ConvCall> convs;
+  std::string text;  // as written, for messages
+
+  // The single-value form (sample context). False when absent.
+  bool eval(const SampleContext& ctx, Sample& out, Scratch& scratch) const;
+  // Applies the converters to a fetched value. False when a converter fails.
+  bool convert(Sample& smp, Scratch& scratch) const;
+  SmpType out_type() const;
+};
+
+// Casts for matchers and output. `to_str` may use `scratch` for numbers and addresses.
+bool cast_to_str(Sample& smp, Scratch& scratch);
+bool cast_to_int(Sample& smp);
+bool cast_to_ip(Sample& smp);   // to ipv4 or ipv6
+// Writes the string form of a sample into out (cap bytes). Returns the length or -1.
+int write_sample(const Sample& smp, char* out, size_t cap);
+
+// Parses "name(arg1,arg2)" starting at text[pos]; stops after the closing parenthesis or at
+// the first ',' / end. Used for fetches and converters alike.
+struct CallText {
+  std::string name;
+  std::vector<std::string> args;
+  bool has_parens = false;
+};
+// Returns an error message (HAProxy-like) or empty. `pos` is advanced past the call.
+std::string parse_call(std::string_view text, size_t& pos, CallText& out);
+
+// Compiles a sample expression "fetch(args),conv(args)...". `err` receives HAProxy's wording.
+// `cfg` resolves backend/server/userlist arguments; `proxy_index` is the proxy it belongs to.
+bool compile_expr(std::string_view text, const config::Config& cfg, int proxy_index, SampleExpr& out,
+                  std::string& err);
+// Resolves and checks call arguments against `types`; fills `out`.
+bool compile_args(const std::vector<std::string>& in, const ArgType* types, size_t ntypes, int min_args,
+                  const config::Config& cfg, int proxy_index, std::vector<Arg>& out, std::string& err,
+                  const char* what, const std::string& name);
+// Prepares converter-specific data (maps, regexes) once its args are known.
+bool prepare_conv(ConvCall& c, std::string& err);
+
+// Lower-case ASCII.
+inline char lower_c(char c) { return (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c; }
+inline bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower_c(a[i]) != lower_c(b[i])) return false;
+  return true;
+}
+
+// Parses a v4 or v6 address literal into smp (type ipv4/ipv6).
+bool parse_ip(std::string_view text, Sample& smp);
+
+}  // namespace portero::acl
