@@ -98,6 +98,7 @@ class Regex;    // regex.h
 
 struct ConvCall {
   const ConvDef* def = nullptr;
+  std::string name;                     // as written ("map_beg", "lower")
   std::vector<Arg> args;
   std::shared_ptr<const MapData> map;   // map_* converters
   std::shared_ptr<const Regex> regex;   // regsub
