@@ -112,7 +112,8 @@ TEST_CASE("request smuggling vectors are errors") {
   CHECK(rejected(h + "Transfer-Encoding: chunked, identity\r\n\r\n"));
   CHECK(rejected(h + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n"));
   CHECK(rejected(h + "X-A: a\rb\r\n\r\n"));
-  CHECK(rejected(h + std::string("X-A: a\0b\r\n\r\n", 14)));
+  static const char nul_value[] = "X-A: a\0b\r\n\r\n";
+  CHECK(rejected(h + std::string(nul_value, sizeof(nul_value) - 1)));
   CHECK(rejected(h + "X A: b\r\n\r\n"));
   CHECK(rejected(h + "Content-Length : 0\r\n\r\n"));
 }

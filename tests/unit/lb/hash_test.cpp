@@ -156,12 +156,17 @@ using portero::lb::test::rdp_connection_request;
 
 TEST_CASE("find the cookie") {
   std::string_view v;
-  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: mstshash=alice"), "mstshash", v) == RdpCookie::found);
+  std::string keep;   // the request must outlive the value that points into it
+  auto find = [&](std::string req, std::string_view name) {
+    keep = std::move(req);
+    return find_rdp_cookie(keep, name, v);
+  };
+  CHECK(find(rdp_connection_request("Cookie: mstshash=alice"), "mstshash") == RdpCookie::found);
   CHECK(v == "alice");
-  CHECK(find_rdp_cookie(rdp_connection_request("cookie:   MSTSHASH=bob"), "mstshash", v) == RdpCookie::found);
+  CHECK(find(rdp_connection_request("cookie:   MSTSHASH=bob"), "mstshash") == RdpCookie::found);
   CHECK(v == "bob");
-  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: other=x"), "mstshash", v) == RdpCookie::absent);
-  CHECK(find_rdp_cookie(rdp_connection_request("Cookie: other=x"), "", v) == RdpCookie::found);
+  CHECK(find(rdp_connection_request("Cookie: other=x"), "mstshash") == RdpCookie::absent);
+  CHECK(find(rdp_connection_request("Cookie: other=x"), "") == RdpCookie::found);
   CHECK(v == "x");
   std::string full = rdp_connection_request("Cookie: mstshash=alice");
   CHECK(find_rdp_cookie(full.substr(0, full.find('\r') + 1), "mstshash", v) == RdpCookie::need_more);
