@@ -182,16 +182,50 @@ struct HttpReturn {
   bool has_body = false;
 };
 
-// An http-request rule. `condition` is the raw `if/unless ...` words, evaluated by the ACL module
-// later; rules with a condition the foundation cannot evaluate are reported at load time.
+// `redirect location|prefix|scheme <to> [code N] [drop-query] [append-slash] [set-cookie NAME[=V]]
+// [clear-cookie NAME]`, as the `redirect` keyword and the `http-request redirect` action write it.
+struct Redirect {
+  enum class Type : uint8_t { location, prefix, scheme } type = Type::location;
+  std::string target;               // a log-format string (may hold %[...])
+  uint16_t code = 302;              // 301 302 303 307 308
+  bool drop_query = false;
+  bool append_slash = false;
+  std::string set_cookie;           // "NAME" or "NAME=value"
+  std::string clear_cookie;         // "NAME"
+};
+
+// An http-request or http-response rule. `condition` is the raw `if/unless ...` words, compiled
+// by the ACL module. The fields used depend on the action (see each comment).
 struct HttpRequestRule {
   Origin origin;
-  enum class Action : uint8_t { return_, deny, allow, other } action = Action::other;
+  enum class Action : uint8_t {
+    return_, deny, allow, other,
+    tarpit,                         // ret: deny_status and payload, like deny
+    auth,                           // name: realm
+    redirect,                       // redirect
+    set_header, add_header,         // name, fmt
+    del_header,                     // name (fmt: optional `-m str|beg|...` method, "" = str)
+    replace_header, replace_value,  // name, regex, fmt (replacement with \1 references)
+    set_path, set_pathq, set_query, set_uri, set_method,  // fmt
+    set_status,                     // ret.status, reason
+    set_var, unset_var,             // name ("txn.x"), fmt (a sample expression, not a format)
+    wait_for_body,                  // wait_ms, at_least
+  } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
-  HttpReturn ret;                    // for return / deny
+  HttpReturn ret;                    // for return / deny / tarpit (status, payload)
   std::vector<std::string> condition;
+  std::string name;
+  std::string fmt;
+  std::string regex;
+  std::string reason;
+  Redirect redirect;
+  Millis wait_ms = 0;
+  uint64_t at_least = 0;
+  // `return ... hdr NAME FMT` (several allowed)
+  std::vector<std::pair<std::string, std::string>> return_headers;
 };
+using HttpRule = HttpRequestRule;
 
 struct UseBackend {
   Origin origin;
@@ -231,6 +265,11 @@ struct Proxy {
   int default_backend_index = -1;   // resolved; for listen sections: its own index
   std::vector<UseBackend> use_backends;
   std::vector<HttpRequestRule> http_request_rules;
+  std::vector<HttpRule> http_response_rules;
+  // The `redirect` keyword: rules with action redirect, run after the http-request rules.
+  std::vector<HttpRule> redirect_rules;
+  std::string monitor_uri;                          // `monitor-uri /path`
+  std::vector<std::vector<std::string>> monitor_fail;  // `monitor fail if|unless ...`
   // tcp-request rules of every layer in declaration order (frontend side for connection/session,
   // both sides for content).
   std::vector<TcpRequestRule> tcp_request_rules;
