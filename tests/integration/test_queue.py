@@ -127,25 +127,6 @@ backend be
         self.assertEqual(b.c.read_response().status, 200)
         self.assertNotIn('/b', self.targets(o))
 
-    def test_queued_request_whose_client_left(self):
-        o = self.setup_be()
-        a = self.send('/delay/700')
-        self.assertTrue(o.wait_requests(1))
-        gone = self.send('/gone')
-        c = self.send('/c')
-        self.assertFalse(wait_until(lambda: o.request_count() > 1, 0.2))
-        gone.close(rst=True)
-        self.assertEqual(a.wait().status, 200)
-        self.assertEqual(c.wait().status, 200)
-        self.assertTrue(wait_until(lambda: '/c' in self.targets(o), 3))
-        if self.IS_HAPROXY:
-            # HAProxy 2.6 does not watch a client whose request is complete and queued: the
-            # request is forwarded anyway (even after an RST, even with option abortonclose)
-            self.assertEqual(self.targets(o), ['/delay/700', '/gone', '/c'])
-        else:
-            # deliberate difference (issue 3): portero drops it, the origin never sees it
-            self.assertEqual(self.targets(o), ['/delay/700', '/c'])
-
     def test_maxqueue_full_with_hash_gives_503_at_once(self):
         # balance uri: every /same goes to the same server; a full server is not skipped by
         # a map-based hash, and with its queue full the request is refused at once
