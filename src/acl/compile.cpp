@@ -213,6 +213,14 @@ std::string kind_name(config::Proxy::Kind k) {
   }
 }
 
+const char* layer_name(config::TcpRequestRule::Layer l) {
+  switch (l) {
+    case config::TcpRequestRule::Layer::connection: return "connection";
+    case config::TcpRequestRule::Layer::session: return "session";
+    default: return "content";
+  }
+}
+
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -247,7 +255,7 @@ class CompiledImpl final : public Compiled {
     if (it != conds_.end()) return it->second.get();
     // Not seen by compile(): compile now; errors make a condition that never matches.
     config::Diagnostics d;
-    auto c = const_cast<CompiledImpl*>(this)->compile_condition(proxy_index, words, {}, "condition", d);
+    auto c = const_cast<CompiledImpl*>(this)->compile_condition(proxy_index, words, {}, "error detected while parsing condition : ", d);
     const Condition* r = c ? static_cast<const Condition*>(c) : &never_;
     return r;
   }
@@ -295,13 +303,14 @@ class CompiledImpl final : public Compiled {
   }
 
   // `words` = {"if"|"unless", ...}. `what` names the rule for messages ("switching rule").
+  // `what` is the message prefix up to the reason; `period` ends the message with '.'.
   const CondImpl* compile_condition(int proxy_index, const std::vector<std::string>& words,
                                     const std::optional<config::Origin>& origin, const std::string& what,
-                                    config::Diagnostics& diag) {
+                                    config::Diagnostics& diag, bool period = true) {
     auto key = std::to_string(proxy_index) + '\x1e' + join(words);
     if (auto it = conds_.find(key); it != conds_.end()) return it->second.get();
     auto fail = [&](const std::string& why) -> const CondImpl* {
-      const std::string text = "error detected while parsing " + what + " : " + why + ".";
+      const std::string text = what + why + (period ? "." : "");
       if (origin) diag.alert(*origin, text);
       else diag.alert(text);
       return nullptr;
@@ -367,7 +376,26 @@ class CompiledImpl final : public Compiled {
         lit += '%';
         ++i;
       } else if (text[i] == '%' && i + 1 < text.size() && text[i + 1] == '[') {
-        size_t end = text.find(']', i + 2);
+        // The closing ']' outside quotes and brackets (regexes may hold classes).
+        size_t end = std::string::npos;
+        int depth = 0;
+        char quote = 0;
+        for (size_t k = i + 2; k < text.size() && end == std::string::npos; ++k) {
+          const char ch = text[k];
+          if (quote) {
+            if (ch == '\\' && k + 1 < text.size()) ++k;
+            else if (ch == quote) quote = 0;
+          } else if (ch == '\\' && k + 1 < text.size()) {
+            ++k;
+          } else if (ch == '"' || ch == '\'') {
+            quote = ch;
+          } else if (ch == '[') {
+            ++depth;
+          } else if (ch == ']') {
+            if (depth == 0) end = k;
+            else --depth;
+          }
+        }
         if (end == std::string::npos) {
           err = "missing closing ']' in expression '" + text.substr(i) + "'";
           return nullptr;
@@ -435,9 +463,16 @@ class CompiledImpl final : public Compiled {
     }
     std::string xerr;
     if (!compile_expr(expr_text, cfg_, proxy_index, e->expr, xerr)) {
-      if (xerr.starts_with("unknown converter")) err = xerr + " in ACL expression '" + kw + "'";
-      else if (xerr.starts_with("fetch method")) err = "ACL keyword '" + ct.name + xerr.substr(xerr.find('\'', 14) + 1);
-      else err = xerr;
+      const std::string fm = "fetch method '";
+      if (xerr.starts_with("unknown converter")) {
+        err = xerr + " in ACL expression '" + kw + "'";
+      } else if (xerr.starts_with(fm)) {
+        err = "ACL keyword '" + ct.name + xerr.substr(xerr.find('\'', fm.size()));
+      } else if (xerr.starts_with("unable to find")) {
+        err = xerr.substr(0, xerr.find(" of fetch method")) + " of ACL keyword '" + ct.name + "'";
+      } else {
+        err = "ACL keyword '" + ct.name + "' : " + xerr;
+      }
       return nullptr;
     }
     if (!has_kind) kind = default_kind(e->expr.out_type());
@@ -473,14 +508,12 @@ class CompiledImpl final : public Compiled {
             err = "unknown matching method '" + words[i] + "' when parsing ACL expression";
             return nullptr;
           }
-          if (kind == MatchKind::auth_group) {
-            err = "matching method must be the first flag";
-          }
           kind = k;
           forced_method = true;
         }
       } else {
-        break;  // not a flag: the first pattern (HAProxy reads unknown dashes as patterns)
+        err = "'" + w + "' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'";
+        return nullptr;
       }
     }
     e->patterns.kind = kind;
@@ -543,12 +576,17 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
     const int pi = static_cast<int>(i);
     for (const auto& r : px.tcp_request_rules)
       if (!r.condition.empty())
-        c->compile_condition(pi, r.condition, r.origin, "an 'tcp-request content " + r.action_name + "' condition", diag);
+        c->compile_condition(pi, r.condition, r.origin,
+                             "'tcp-request " + std::string(layer_name(r.layer)) + " " + r.action_name +
+                                 "' : error detected in " + kind_name(px.kind) + " '" + px.name + "' while parsing '" +
+                                 r.condition[0] + "' condition : ",
+                             diag, false);
     for (const auto& r : px.http_request_rules)
       if (!r.condition.empty())
-        c->compile_condition(pi, r.condition, r.origin, "an 'http-request " + r.action_name + "' condition", diag);
+        c->compile_condition(pi, r.condition, r.origin,
+                             "error detected while parsing an 'http-request " + r.action_name + "' condition : ", diag);
     for (const auto& u : px.use_backends) {
-      if (!u.condition.empty()) c->compile_condition(pi, u.condition, u.origin, "switching rule", diag);
+      if (!u.condition.empty()) c->compile_condition(pi, u.condition, u.origin, "error detected while parsing switching rule : ", diag);
       if (u.backend.find("%[") != std::string::npos) {
         std::string err;
         if (!c->compile_format(pi, u.backend, err))
@@ -557,7 +595,8 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
       }
     }
     if (!px.stats_admin_condition.empty())
-      c->compile_condition(pi, px.stats_admin_condition, px.origin, "a 'stats admin' rule", diag);
+      c->compile_condition(pi, px.stats_admin_condition, px.origin,
+                          "error detected while parsing a 'stats admin' rule : ", diag);
   }
   if (diag.error_count() > before) return nullptr;
   return c;

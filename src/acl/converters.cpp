@@ -343,8 +343,8 @@ bool c_regsub(const ConvCall& c, Sample& smp, Scratch& sc) {
 }
 
 // json([ascii|utf8|utf8s|utf8p|utf8ps]): escapes for a JSON string. ascii (default) escapes
-// every byte >= 0x80 as \u00XX; utf8 keeps valid sequences (fails on invalid ones, "s" skips
-// them instead).
+// every byte >= 0x80 as \u00XX; utf8 escapes the code point of each valid sequence (fails on
+// an invalid one, "s" skips it instead).
 bool c_json(const ConvCall& c, Sample& smp, Scratch& sc) {
   if (!cast_to_str(smp, sc)) return false;
   const int mode = c.flags;  // 0 ascii, 1 utf8, 2 utf8s
@@ -359,7 +359,7 @@ bool c_json(const ConvCall& c, Sample& smp, Scratch& sc) {
   };
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char ch = s[i];
-    char esc[8];
+    char esc[16];
     if (ch == '"' || ch == '\\' || ch == '/') {
       esc[0] = '\\', esc[1] = char(ch);
       if (!put(esc, 2)) return false;
@@ -383,7 +383,11 @@ bool c_json(const ConvCall& c, Sample& smp, Scratch& sc) {
         if (mode == 1) return false;
         continue;  // utf8s: skip the bad byte
       }
-      if (!put(&s[i], len)) return false;
+      // Escaped as the code point it encodes.
+      uint32_t cp = len == 2 ? ch & 0x1f : len == 3 ? ch & 0x0f : ch & 0x07;
+      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (uint8_t(s[i + k]) & 0x3f);
+      const int w = std::snprintf(esc, sizeof(esc), "\\u%04x", cp);
+      if (w < 0 || !put(esc, static_cast<size_t>(w))) return false;
       i += len - 1;
     } else if (!put(reinterpret_cast<const char*>(&ch), 1)) {
       return false;

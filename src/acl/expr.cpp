@@ -26,7 +26,9 @@ std::string parse_call(std::string_view text, size_t& pos, CallText& out) {
       const char c = text[i];
       if (quote) {
         if (c == quote) quote = 0;
-        else if (c == '\\' && quote == '"' && i + 1 < text.size()) cur += text[++i];
+        // Inside double quotes only \" and \\ are escapes: "\1" stays a back-reference.
+        else if (c == '\\' && quote == '"' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\'))
+          cur += text[++i];
         else cur += c;
         continue;
       }
@@ -53,7 +55,6 @@ std::string parse_call(std::string_view text, size_t& pos, CallText& out) {
       }
     }
     if (!closed) return "missing closing ')' after arguments to '" + out.name + "'";
-    if (out.args.size() == 1 && out.args[0].empty()) out.args.clear();  // name()
   }
   pos = i;
   return {};
@@ -64,13 +65,20 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
                   const char* what, const std::string& name) {
   size_t max = 0;
   while (max < ntypes && types[max] != ArgType::none) ++max;
+  if (in.size() == 1 && in[0].empty() && (min_args == 0 || types[0] != ArgType::str)) {
+    // `name()`: no argument at all (but `str()` is the empty string)
+    return compile_args({}, types, ntypes, min_args, cfg, proxy_index, out, err, what, name);
+  }
   if (in.size() < static_cast<size_t>(min_args)) {
     err = std::string(what) + " '" + name + "' : missing arguments (got " + std::to_string(in.size()) + "/" +
           std::to_string(min_args) + ")";
     return false;
   }
   if (in.size() > max) {
-    err = std::string(what) + " '" + name + "' : expects at most " + std::to_string(max) + " argument(s)";
+    // HAProxy stops reading at the first argument too many.
+    std::string rest;
+    for (size_t k = max; k < in.size(); ++k) rest += (k > max ? "," : "") + in[k];
+    err = std::string(what) + " '" + name + "' : expected ')' before '" + rest + ")'";
     return false;
   }
   out.clear();
@@ -331,9 +339,14 @@ bool compile_expr(std::string_view text, const config::Config& cfg, int proxy_in
     ConvCall call;
     call.def = d;
     call.name = cc.name;
-    if (!compile_args(cc.args, d->args, 3, d->min_args, cfg, proxy_index, call.args, err, "converter", cc.name))
+    if (!compile_args(cc.args, d->args, 3, d->min_args, cfg, proxy_index, call.args, err,
+                      "invalid args in converter", cc.name))
       return false;
-    if (!prepare_conv(call, err)) return false;
+    if (!prepare_conv(call, err)) {
+      if (!err.starts_with("invalid args") && !err.starts_with("unknown converter"))
+        err = "invalid args in converter '" + cc.name + "' : " + err;
+      return false;
+    }
     out.convs.push_back(std::move(call));
   }
   return true;

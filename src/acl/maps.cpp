@@ -28,7 +28,7 @@ bool read_pattern_file(const std::string& path, std::vector<std::string>& out) {
 bool MapData::load(const std::string& path, std::string& err) {
   std::ifstream in(path);
   if (!in) {
-    err = "failed to open map file <" + path + ">";
+    err = "failed to open pattern file <" + path + ">.";
     return false;
   }
   std::string line;
