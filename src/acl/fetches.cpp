@@ -368,9 +368,11 @@ bool f_body(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample&
   return true;
 }
 
+// Bytes received from the client: the tcp payload, or in HTTP the head and body so far.
 bool f_req_len(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   o.type = SmpType::sint;
   o.i = static_cast<int64_t>(c.payload.size());
+  if (c.payload.empty() && c.request) o.i = static_cast<int64_t>(c.request->length + c.body.size());
   o.may_change = !c.final;
   return true;
 }

@@ -177,13 +177,13 @@ bool PatternSet::add(const std::string& text, const std::string& op, std::string
       if (colon != std::string::npos) {
         std::string_view lo = std::string_view(text).substr(0, colon), hi = std::string_view(text).substr(colon + 1);
         if ((!lo.empty() && !parse_int(lo, r.lo)) || (!hi.empty() && !parse_int(hi, r.hi)) || (lo.empty() && hi.empty())) {
-          err = "'" + text + "' is not a number.";
+          err = "'" + text + "' is not a number";
           return false;
         }
       } else {
         int64_t v;
         if (!parse_int(text, v)) {
-          err = "'" + text + "' is not a number.";
+          err = "'" + text + "' is not a number";
           return false;
         }
         if (op.empty() || op == "eq") r = {v, v};
@@ -198,7 +198,7 @@ bool PatternSet::add(const std::string& text, const std::string& op, std::string
     case MatchKind::ip: {
       IpPattern p;
       if (!parse_ip_pattern(text, p)) {
-        err = "'" + text + "' is not a valid IPv4 or IPv6 address.";
+        err = "'" + text + "' is not a valid IPv4 or IPv6 address";
         return false;
       }
       ips_.push_back(p);
