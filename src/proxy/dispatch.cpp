@@ -219,10 +219,12 @@ void Session::fail_connect() {
       return;
     }
   }
-  // Same server again after the turn-around delay.
+  // Same server again after the turn-around delay (1 s, or `timeout connect` when shorter).
   phase_ = Phase::retry_wait;
   retry_target_ = srv_idx_;
-  arm_client_timer(kRetryTurnAround);
+  uint64_t wait = kRetryTurnAround;
+  if (be.timeouts.connect && *be.timeouts.connect < wait) wait = *be.timeouts.connect;
+  arm_client_timer(wait);
 }
 
 }  // namespace portero::proxy

@@ -48,6 +48,14 @@ class Pending:
     def close(self, rst=False):
         if rst:
             self.c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            # The reader thread blocks in recv() on this socket: closing the fd alone would not
+            # release the socket (nor send the reset) until recv() returns. Shutting down the
+            # reading side wakes it without sending anything; the close then resets.
+            try:
+                self.c.sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            self.t.join(2)
         self.c.close()
 
 
