@@ -105,8 +105,15 @@ class Compiled {
   virtual ~Compiled() = default;
   // The condition of a rule (`words` = {"if"|"unless", ...}) as written in proxy `proxy_index`
   // (its named ACLs, plus the predefined ones). Null when `words` is empty (always true).
+  // compile() already compiled (and reported errors for) the conditions of use_backend,
+  // http-request, tcp-request and stats admin rules; other words are compiled on first request
+  // (main thread, under a lock) and, if invalid, give a condition that never matches.
   virtual const Condition* condition(int proxy_index, const std::vector<std::string>& words) const = 0;
-  // A log-format-like string with `%[expr]` parts ("%[req.hdr(host),lower]", "/x/%[path]").
+  // A log-format-like string with `%[expr]` parts ("%[req.hdr(host),lower]", "/x/%[path]"),
+  // `%%` for a percent sign. Dynamic use_backend names are compiled by compile(); others on
+  // first request. Null when the text does not compile. An absent sample writes nothing;
+  // evaluate() returns -1 only when nothing at all was written (so a name made of one absent
+  // expression reads as "no name").
   virtual const Expression* format(int proxy_index, const std::string& text) const = 0;
 };
 
