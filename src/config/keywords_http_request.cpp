@@ -1,139 +1,459 @@
-// `http-request`: `return` and `deny` are parsed fully; other actions HAProxy knows are kept as
-// words (Action::other) for the ACL/rules work and warned about. Errors stop parsing, as in
-// HAProxy (its rule parser aborts the file).
+// `http-request`, and the action parsers it shares with `http-response` and `redirect`.
+// Every action is checked as HAProxy 2.6 checks it, with its messages; log-format values are
+// kept as written (the ACL module compiles `%[...]`), payload files are read now. An error in
+// a rule stops reading the file, as HAProxy's rule parser does.
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "parse_context.h"
+#include "portero/config/units.h"
 
 namespace portero::config {
 namespace {
 
-// HAProxy 2.6's action names, in the order its error message lists them.
-constexpr const char* kActions =
-    "'wait-for-handshake', 'ot-group', 'set-log-level', 'set-nice', 'use-service', 'sc-inc-gpc(*)', "
-    "'sc-inc-gpc0(*)', 'sc-inc-gpc1(*)', 'sc-set-gpt(*)', 'sc-set-gpt0(*)', 'send-spoe-group', "
-    "'do-resolve(*)', 'cache-use', 'add-acl(*)', 'add-header', 'allow', 'auth', 'capture', "
-    "'del-acl(*)', 'del-header', 'del-map(*)', 'deny', 'disable-l7-retry', 'early-hint', "
-    "'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', "
-    "'replace-uri', 'replace-value', 'return', 'set-header', 'set-map(*)', 'set-method', 'set-path', "
-    "'set-pathq', 'set-query', 'set-uri', 'strict-mode', 'tarpit', 'track-sc(*)', 'set-timeout', "
-    "'wait-for-body', 'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)', 'set-dst', 'set-dst-port', "
-    "'set-mark', 'set-src', 'set-src-port', 'set-tos', 'silent-drop', 'set-priority-class', "
-    "'set-priority-offset'";
+using A = HttpRule::Action;
 
-bool known_action(const std::string& a) {
-  static const std::set<std::string> plain{
-      "wait-for-handshake", "ot-group", "set-log-level", "set-nice", "use-service", "send-spoe-group",
-      "cache-use", "add-header", "allow", "auth", "capture", "del-header", "deny", "disable-l7-retry",
-      "early-hint", "normalize-uri", "redirect", "reject", "replace-header", "replace-path",
-      "replace-pathq", "replace-uri", "replace-value", "return", "set-header", "set-method",
-      "set-path", "set-pathq", "set-query", "set-uri", "strict-mode", "tarpit", "set-timeout",
-      "wait-for-body", "set-dst", "set-dst-port", "set-mark", "set-src", "set-src-port", "set-tos",
-      "silent-drop", "set-priority-class", "set-priority-offset"};
-  static const char* const prefixed[] = {"sc-inc-gpc", "sc-set-gpt", "do-resolve(", "add-acl(",
-                                         "del-acl(", "del-map(", "set-map(", "track-sc", "set-var-fmt(",
-                                         "set-var(", "unset-var("};
-  if (plain.count(a)) return true;
-  for (const char* p : prefixed)
-    if (a.starts_with(p)) return true;
-  return false;
+// The action names of HAProxy 2.6, in the order its "expects ..." message lists them; "(*)"
+// marks names matched as a prefix (`set-var(txn.x)`).
+const std::vector<std::string_view> kRequestActions = {
+    "wait-for-handshake", "ot-group", "set-log-level", "set-nice", "use-service", "sc-inc-gpc(*)",
+    "sc-inc-gpc0(*)", "sc-inc-gpc1(*)", "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group",
+    "do-resolve(*)", "cache-use", "add-acl(*)", "add-header", "allow", "auth", "capture", "del-acl(*)",
+    "del-header", "del-map(*)", "deny", "disable-l7-retry", "early-hint", "normalize-uri", "redirect",
+    "reject", "replace-header", "replace-path", "replace-pathq", "replace-uri", "replace-value",
+    "return", "set-header", "set-map(*)", "set-method", "set-path", "set-pathq", "set-query",
+    "set-uri", "strict-mode", "tarpit", "track-sc(*)", "set-timeout", "wait-for-body",
+    "set-var-fmt(*)", "set-var(*)", "unset-var(*)", "set-dst", "set-dst-port", "set-mark", "set-src",
+    "set-src-port", "set-tos", "silent-drop", "set-priority-class", "set-priority-offset"};
+
+const std::vector<std::string_view> kResponseActions = {
+    "ot-group", "set-log-level", "set-nice", "sc-inc-gpc(*)", "sc-inc-gpc0(*)", "sc-inc-gpc1(*)",
+    "sc-set-gpt(*)", "sc-set-gpt0(*)", "send-spoe-group", "cache-store", "add-acl(*)", "add-header",
+    "allow", "capture", "del-acl(*)", "del-header", "del-map(*)", "deny", "redirect",
+    "replace-header", "replace-value", "return", "set-header", "set-map(*)", "set-status",
+    "strict-mode", "track-sc(*)", "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
+    "set-mark", "set-tos", "silent-drop"};
+
+bool is_prefix(std::string_view kw) { return kw.ends_with("(*)"); }
+std::string_view bare(std::string_view kw) { return is_prefix(kw) ? kw.substr(0, kw.size() - 3) : kw; }
+
+// The action keyword `word` falls under (first in list order), or empty.
+std::string_view lookup(const std::vector<std::string_view>& list, const std::string& word) {
+  for (auto kw : list)
+    if (is_prefix(kw) ? word.starts_with(bare(kw)) : word == kw) return bare(kw);
+  return {};
 }
 
+// HAProxy suggests a keyword by comparing counts of letter pairs (letters folded, digits as one
+// class, anything else sharing the class of the start and end markers); the nearest wins when its
+// distance is within twice the length of both words (three times for prefix keywords).
+std::vector<uint8_t> pair_counts(std::string_view w) {
+  auto cls = [](unsigned char ch) {
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 1;
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A' + 1;
+    if (ch >= '0' && ch <= '9') return 27;
+    return 28;
+  };
+  std::vector<uint8_t> fp(32 * 32, 0);
+  int prev = 28;
+  for (unsigned char ch : w) {
+    const int cur = cls(ch);
+    ++fp[32 * prev + cur];
+    prev = cur;
+  }
+  ++fp[32 * prev + 28];
+  return fp;
+}
+
+std::string suggest(const std::vector<std::string_view>& list, const std::string& word) {
+  const auto fw = pair_counts(word);
+  size_t best = SIZE_MAX;
+  std::string_view best_kw;
+  for (auto kw : list) {
+    const auto fk = pair_counts(bare(kw));
+    size_t d = 0;
+    for (size_t i = 0; i < fw.size(); ++i) d += size_t(std::abs(int(fw[i]) - int(fk[i])));
+    if (d < best) best = d, best_kw = kw;
+  }
+  if (best_kw.empty()) return {};
+  const size_t factor = is_prefix(best_kw) ? 3 : 2;
+  if (best > factor * word.size() || best > factor * bare(best_kw).size()) return {};
+  return std::string(bare(best_kw));
+}
+
+std::string expects_message(const char* kw, const std::vector<std::string_view>& list, const std::string& got) {
+  std::string m = std::string("'") + kw + "' expects ";
+  for (auto k : list) m += "'" + std::string(k) + "', ";
+  m += "but got '" + got + "'" + (got.empty() ? " (missing argument)." : ".");
+  if (auto s = suggest(list, got); !s.empty()) m += " Did you mean '" + s + "' maybe ?";
+  return m;
+}
+
+// A word HAProxy considers present: missing and empty arguments are the same to it.
+bool has(const Args& a, size_t i) { return i < a.size() && !a[i].empty(); }
+bool is_cond(const Args& a, size_t i) { return i < a.size() && (a[i] == "if" || a[i] == "unless"); }
+
+bool ieq(std::string_view x, std::string_view y) {
+  return x.size() == y.size() && strncasecmp(x.data(), y.data(), x.size()) == 0;
+}
+
+// What a rule parser reports: the text after "error detected ... rule : ", or a whole message
+// in another form.
 struct RuleError {
   std::string text;
+  bool whole = false;
   Form form = Form::parsing;
 };
 
-uint16_t status_of(const std::string& v) {
-  const long n = std::strtol(v.c_str(), nullptr, 10);
-  return uint16_t(n < 0 || n > 65535 ? 0 : n);
+[[noreturn]] void fail(std::string text) { throw RuleError{std::move(text)}; }
+
+std::string read_file(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = bool(in);
+  if (!ok) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
-// Parses the arguments of return/deny from a[i]; stops at if/unless.
-void parse_return_args(ParseContext& c, const Args& a, size_t& i, HttpRequestRule& r) {
-  const std::string head = "error detected in " + std::string(c.proxy_type()) + " '" + c.proxy->name +
-                           "' while parsing 'http-request " + r.action_name + "' rule : ";
-  const bool deny = r.action == HttpRequestRule::Action::deny;
-  r.ret.status = deny ? 403 : 200;
-  for (; i < a.size() && a[i] != "if" && a[i] != "unless"; ++i) {
-    const std::string& w = a[i];
-    const bool has_value = i + 1 < a.size();
-    if ((w == "status" && !deny) || (w == "deny_status" && deny)) {
-      if (!has_value) throw RuleError{head + "missing status code."};
-      const uint16_t st = status_of(a[++i]);
-      if (st < 200 || st > 599) throw RuleError{head + "Unexpected status code '" + std::to_string(st) + "'."};
-      r.ret.status = st;
+// atol(): leading digits, anything after ignored.
+long leading_number(const std::string& s) { return std::strtol(s.c_str(), nullptr, 10); }
+
+// `return`, `deny`, `tarpit`: [status N] [content-type T] [payload] [hdr N V]...; stops at the
+// first word it does not know (the caller checks it is a condition).
+void parse_reply(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
+  HttpReturn& ret = r.ret;
+  ret.status = r.action == A::return_ ? 200 : r.action == A::deny ? 403 : 500;
+  // deny and tarpit also know HAProxy 1.x's `deny_status`, as their first argument only.
+  const bool old_status = r.action != A::return_ && i < a.size() && a[i] == "deny_status";
+  std::string payload;  // the payload argument already seen
+  bool hdr_seen = false;
+  for (; i < a.size(); ++i) {
+    const std::string w = (old_status && i == 2) ? std::string("status") : a[i];
+    const bool value = has(a, i + 1);
+    if (w == "status") {
+      if (!value) fail("'status' expects <status_code> as argument.");
+      const long st = leading_number(a[++i]);
+      if (st < 200 || st > 599) fail("Unexpected status code '" + std::to_string(st) + "'.");
+      ret.status = uint16_t(st);
     } else if (w == "content-type") {
-      if (!has_value) throw RuleError{head + "missing content-type."};
-      r.ret.content_type = a[++i];
-    } else if (w == "string" || w == "lf-string") {
-      if (!has_value) throw RuleError{head + "missing string."};
-      r.ret.body = a[++i];
-      r.ret.has_body = true;
-    } else if (w == "file" || w == "lf-file" || w == "errorfile") {
-      if (!has_value) throw RuleError{head + "missing file."};
-      std::ifstream in(a[++i], std::ios::binary);
-      if (!in) throw RuleError{head + "error opening file '" + a[i] + "'."};
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      r.ret.body = ss.str();
-      r.ret.has_body = true;
+      if (!value) fail("'content-type' expects <ctype> as argument.");
+      ret.content_type = a[++i];
+    } else if (w == "default-errorfiles" || w == "errorfile" || w == "errorfiles" || w == "string" ||
+               w == "lf-string" || w == "file" || w == "lf-file") {
+      if (!payload.empty()) fail("unexpected '" + w + "' argument, '" + payload + "' already defined.");
+      payload = w;
+      if (w == "default-errorfiles") {
+        ret.default_errorfiles = true;
+        continue;
+      }
+      if (!value) {
+        const char* what = w == "errorfiles" ? "<name>" : (w == "string" ? "<str>" : (w == "file" || w == "lf-file") ? "<file>" : "<fmt>");
+        fail("'" + w + "' expects " + what + " as argument.");
+      }
+      const std::string& v = a[++i];
+      if (w == "errorfiles") {
+        ret.errorfiles = v;
+      } else if (w == "string" || w == "lf-string") {
+        ret.body = v;
+        ret.has_body = true;
+        ret.lf = w == "lf-string";
+      } else {
+        bool ok = false;
+        ret.body = read_file(v, ok);
+        // HAProxy's errorfile message has its doubled full stop.
+        if (!ok) fail("error opening file '" + v + (w == "errorfile" ? "'.." : "'."));
+        if (w == "errorfile") {
+          if (!ret.body.starts_with("HTTP/")) fail("'" + v + "': unable to parse headers (error offset: 0).");
+          ret.errorfile = true;
+        } else {
+          ret.has_body = true;
+          ret.lf = w == "lf-file";
+        }
+      }
     } else if (w == "hdr") {
-      if (i + 2 >= a.size()) throw RuleError{head + "'hdr' expects <name> and <value> arguments."};
-      i += 2;  // kept in `words`
-    } else if (w == "default-errorfiles" || w == "errorfiles") {
-      if (w == "errorfiles") ++i;
+      if (!value || !has(a, i + 2)) fail("'hdr' expects <name> and <value> as arguments.");
+      const std::string& n = a[i + 1];
+      if (ieq(n, "content-length") || ieq(n, "transfer-encoding") || ieq(n, "content-type"))
+        c.warning("header '" + n + "' always ignored by the http reply.");
+      else
+        r.return_headers.emplace_back(n, a[i + 2]);
+      hdr_seen = true;
+      i += 2;
     } else {
-      throw RuleError{"'http-request " + r.action_name + "' expects either 'if' or 'unless' followed by a "
-                      "condition but found '" + w + "'.", Form::tight};
+      break;
     }
   }
-  if (r.ret.has_body && !r.ret.body.empty() && r.ret.content_type.empty())
-    throw RuleError{head + "a content type must be defined when non-empty payload is configured."};
+  if (ret.errorfile || ret.default_errorfiles || !ret.errorfiles.empty()) {
+    if (!ret.content_type.empty())
+      c.warning("content-type '" + ret.content_type + "' ignored by the http reply when used with an erorrfile.");
+    if (hdr_seen) c.warning("hdr parameters ignored by the http reply when used with an erorrfile.");
+    ret.content_type.clear();
+    r.return_headers.clear();
+  } else if (!ret.has_body) {
+    if (!ret.content_type.empty())
+      c.warning("content-type '" + ret.content_type +
+                "' ignored by the http reply because neither errorfile nor payload defined.");
+    ret.content_type.clear();
+  } else if (!ret.body.empty()) {
+    if (ret.status == 204 || ret.status == 304)
+      fail("No body expected for " + std::to_string(ret.status) + " responses.");
+    if (ret.content_type.empty()) fail("a content type must be defined when non-empty payload is configured.");
+  }
 }
 
-void kw_http_request(ParseContext& c, const Args& a) {
-  if (c.section == SectionKind::defaults && !c.defaults_named)
-    return c.alert("'http-request' not allowed in anonymous 'defaults' section.");
-  const std::string action = a.size() > 1 ? a[1] : "";
-  if (!known_action(action)) {
-    c.alert(Form::tight, std::string("'http-request' expects ") + kActions + ", but got '" + action + "'" +
-                             (action.empty() ? " (missing argument)." : "."));
-    c.abort = true;
-    return;
+void parse_auth(const Args& a, size_t& i, HttpRule& r) {
+  if (i < a.size() && a[i] == "realm") {
+    if (!has(a, i + 1)) fail("missing realm value.\n.");
+    r.name = a[i + 1];
+    i += 2;
   }
-  HttpRequestRule r;
+}
+
+// set-header / add-header NAME FMT, replace-header / replace-value NAME REGEX FMT.
+void parse_header_rewrite(const Args& a, size_t& i, HttpRule& r, bool replace) {
+  const size_t n = replace ? 3 : 2;
+  for (size_t k = 0; k < n; ++k)
+    if (!has(a, i + k)) fail(replace ? "expects exactly 3 arguments." : "expects exactly 2 arguments.");
+  r.name = a[i];
+  if (replace) {
+    r.regex = a[i + 1];
+    r.fmt = a[i + 2];
+  } else {
+    r.fmt = a[i + 1];
+  }
+  i += n;
+}
+
+void parse_del_header(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i)) fail("expects at least 1 argument.");
+  r.name = a[i++];
+  if (i < a.size() && a[i] == "-m") {
+    if (!has(a, i + 1)) fail("-m flag expects exactly 1 argument.");
+    const std::string& m = a[i + 1];
+    if (m != "str" && m != "beg" && m != "end" && m != "sub" && m != "reg")
+      fail("-m with unsupported matching method '" + m + "'.");
+    r.fmt = m;
+    i += 2;
+  }
+}
+
+// set-path, set-pathq, set-query, set-uri, set-method FMT
+void parse_one_format(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i) || (has(a, i + 1) && !is_cond(a, i + 1))) fail("expects exactly 1 argument <format>.");
+  r.fmt = a[i++];
+}
+
+void parse_set_status(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i)) fail("expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>.");
+  char* end = nullptr;
+  const long st = std::strtol(a[i].c_str(), &end, 10);
+  if (*end || st < 100 || st > 999) fail("expects an integer status code between 100 and 999.");
+  r.ret.status = uint16_t(st);
+  ++i;
+  if (i < a.size() && a[i] == "reason" && has(a, i + 1)) {
+    r.reason = a[i + 1];
+    i += 2;
+  }
+}
+
+// The character HAProxy's size parser stops at ("10k" is fine, "10kb" stops at 'b').
+std::optional<char> size_stop_char(const std::string& v) {
+  size_t i = 0;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  if (i == 0) return v.empty() ? '\0' : v[0];
+  if (i < v.size() && std::strchr("kKmMgG", v[i])) ++i;
+  if (i < v.size()) return v[i];
+  return std::nullopt;
+}
+
+void parse_wait_for_body(const Args& a, size_t& i, HttpRule& r) {
+  bool time_seen = false;
+  for (; i < a.size(); ++i) {
+    if (a[i] == "time") {
+      if (!has(a, i + 1)) fail("missing argument for 'time'.");
+      const std::string& v = a[++i];
+      if (auto bad = time_stop_char(v)) fail("unexpected character '" + std::string(1, *bad) + "'.");
+      const auto ms = parse_time_ms(v);
+      if (!ms || *ms > 2147483647u) fail("time overflow (maximum value is 2147483647 ms or ~24.8 days).");
+      r.wait_ms = *ms;
+      time_seen = true;
+    } else if (a[i] == "at-least") {
+      if (!has(a, i + 1)) fail("missing argument for 'at-least'.");
+      const std::string& v = a[++i];
+      if (auto bad = size_stop_char(v)) fail("unexpected character '" + std::string(1, *bad) + "'.");
+      r.at_least = parse_size(v).value_or(0);
+    } else {
+      break;
+    }
+  }
+  if (!time_seen) fail("expects time <time> [ at-least <bytes> ].");
+}
+
+// set-var(NAME[,COND...]) EXPR, unset-var(NAME), from the action word itself.
+void parse_var(const Args& a, size_t& i, HttpRule& r, std::string_view kw) {
+  const std::string& w = a[1];
+  const std::string expects = ". Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'.";
+  if (w.size() <= kw.size() || w[kw.size()] != '(') fail("invalid or incomplete action '" + w + "'" + expects);
+  const size_t close = w.rfind(')');
+  if (close == std::string::npos || close + 1 != w.size() || close <= kw.size())
+    fail("incomplete argument after action '" + w + "'" + expects);
+  const size_t start = kw.size() + 1;
+  const std::string inside = w.substr(start, close - start);
+  const size_t comma = inside.find(',');
+  const std::string name = inside.substr(0, comma);
+  if (name.empty()) fail("Empty variable name cannot be accepted.");
+  static const char* const scopes[] = {"proc.", "sess.", "txn.", "req.", "res.", "check."};
+  bool scoped = false;
+  for (const char* s : scopes)
+    if (name.starts_with(s) && name.size() > std::strlen(s)) scoped = true;
+  if (!scoped)
+    fail("invalid variable name '" + name +
+         "'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', "
+         "'res' or 'check'.");
+  if (comma != std::string::npos) {
+    if (kw == "unset-var")
+      fail("unset-var does not expect parameters after the variable name. Only \"set-var\" and "
+           "\"set-var-fmt\" manage conditions.");
+    static const char* const conds[] = {"ifexists", "ifnotexists", "ifempty", "ifnotempty",
+                                        "ifset",    "ifnotset",    "ifgt",    "iflt"};
+    std::istringstream in(inside.substr(comma + 1));
+    for (std::string cnd; std::getline(in, cnd, ',');) {
+      if (cnd.empty()) continue;
+      bool known = false;
+      for (const char* k : conds) known = known || cnd == k;
+      if (!known) fail("unknown condition \"" + cnd + "\".");
+      r.var_conditions.push_back(cnd);
+    }
+  }
+  for (size_t k = 0; k < name.size(); ++k) {
+    const unsigned char ch = static_cast<unsigned char>(name[k]);
+    if (!std::isalnum(ch) || ch >= 0x80) {
+      if (ch == '_' || ch == '.') continue;
+      fail("invalid syntax at char '" + w.substr(start + k) + "'.");
+    }
+  }
+  r.name = name;
+  if (kw == "set-var") {
+    if (!has(a, i)) fail("missing fetch method.");
+    r.fmt = a[i++];
+  }
+}
+
+}  // namespace
+
+void parse_redirect_args(const Args& a, size_t& i, Redirect& r) {
+  bool type_seen = false;
+  for (; i < a.size() && !is_cond(a, i); ++i) {
+    const std::string& w = a[i];
+    if (w == "location" || w == "prefix" || w == "scheme" || w == "code" || w == "set-cookie" ||
+        w == "clear-cookie") {
+      if (!has(a, i + 1)) throw RedirectError{"missing argument for '" + w + "'."};
+      const std::string& v = a[++i];
+      if (w == "code") {
+        const long code = leading_number(v);
+        if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+          throw RedirectError{"'code': unsupported HTTP code '" + v + "' (must be one of 301, 302, 303, 307 or 308)."};
+        r.code = uint16_t(code);
+      } else if (w == "set-cookie") {
+        r.set_cookie = v;
+      } else if (w == "clear-cookie") {
+        r.clear_cookie = v;
+      } else {
+        r.type = w == "location" ? Redirect::Type::location : w == "prefix" ? Redirect::Type::prefix : Redirect::Type::scheme;
+        r.target = v;
+        type_seen = true;
+      }
+    } else if (w == "drop-query") {
+      r.drop_query = true;
+    } else if (w == "append-slash") {
+      r.append_slash = true;
+    } else if (w == "ignore-empty") {
+      r.ignore_empty = true;
+    } else {
+      throw RedirectError{"expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', "
+                          "'drop-query', 'ignore-empty' or 'append-slash' (was '" + w + "')."};
+    }
+  }
+  if (!type_seen) throw RedirectError{"redirection type expected ('prefix', 'location', or 'scheme')."};
+}
+
+bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule& r) {
+  const bool req = side == HttpRuleSide::request;
+  const char* kw = req ? "http-request" : "http-response";
+  const auto& list = req ? kRequestActions : kResponseActions;
+  const std::string action = a.size() > 1 ? a[1] : "";
+  const std::string_view found = lookup(list, action);
+  if (found.empty()) {
+    c.alert(Form::tight, expects_message(kw, list, action));
+    c.abort = true;
+    return false;
+  }
   r.origin = c.origin;
   r.action_name = action;
   r.words.assign(a.begin() + 2, a.end());
   size_t i = 2;
   try {
-    if (action == "return" || action == "deny") {
-      r.action = action == "return" ? HttpRequestRule::Action::return_ : HttpRequestRule::Action::deny;
-      parse_return_args(c, a, i, r);
-    } else {
-      r.action = action == "allow" ? HttpRequestRule::Action::allow : HttpRequestRule::Action::other;
-      while (i < a.size() && a[i] != "if" && a[i] != "unless") ++i;
+    try {
+      if (found == "allow") r.action = A::allow;
+      else if (found == "deny") r.action = A::deny, parse_reply(c, a, i, r);
+      else if (found == "tarpit") r.action = A::tarpit, parse_reply(c, a, i, r);
+      else if (found == "return") r.action = A::return_, parse_reply(c, a, i, r);
+      else if (found == "auth") r.action = A::auth, parse_auth(a, i, r);
+      else if (found == "redirect") r.action = A::redirect, parse_redirect_args(a, i, r.redirect);
+      else if (found == "set-header") r.action = A::set_header, parse_header_rewrite(a, i, r, false);
+      else if (found == "add-header") r.action = A::add_header, parse_header_rewrite(a, i, r, false);
+      else if (found == "replace-header") r.action = A::replace_header, parse_header_rewrite(a, i, r, true);
+      else if (found == "replace-value") r.action = A::replace_value, parse_header_rewrite(a, i, r, true);
+      else if (found == "del-header") r.action = A::del_header, parse_del_header(a, i, r);
+      else if (found == "set-path") r.action = A::set_path, parse_one_format(a, i, r);
+      else if (found == "set-pathq") r.action = A::set_pathq, parse_one_format(a, i, r);
+      else if (found == "set-query") r.action = A::set_query, parse_one_format(a, i, r);
+      else if (found == "set-uri") r.action = A::set_uri, parse_one_format(a, i, r);
+      else if (found == "set-method") r.action = A::set_method, parse_one_format(a, i, r);
+      else if (found == "set-status") r.action = A::set_status, parse_set_status(a, i, r);
+      else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(a, i, r);
+      else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);
+      else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
+      else {
+        // Not implemented: its arguments are kept as words; the condition is whatever follows
+        // the first if/unless.
+        r.action = A::other;
+        while (i < a.size() && !is_cond(a, i)) ++i;
+      }
+    } catch (const RedirectError& e) {
+      throw RuleError{e.text};
     }
     if (i < a.size()) {
-      if (i + 1 >= a.size()) {
-        // HAProxy only warns about an empty condition.
-        c.warning("'http-request " + action + "' : no condition after '" + a[i] + "', the rule always applies.");
-      } else {
-        r.condition.assign(a.begin() + long(i), a.end());
-      }
+      if (!is_cond(a, i))
+        throw RuleError{"'" + std::string(kw) + " " + action + "' expects either 'if' or 'unless' followed by a condition but found '" +
+                            a[i] + "'.",
+                        true, Form::tight};
+      r.condition.assign(a.begin() + long(i), a.end());
     }
   } catch (const RuleError& e) {
-    c.alert(e.form, e.text);
+    if (e.whole) c.alert(e.form, e.text);
+    else
+      c.alert("error detected in " + std::string(c.proxy_type()) + " '" + c.proxy->name + "' while parsing '" + kw + " " +
+              action + "' rule : " + e.text);
     c.abort = true;
-    return;
+    return false;
   }
-  if (r.action == HttpRequestRule::Action::other)
-    c.warning("keyword 'http-request " + action + "' in '" + std::string(c.proxy_type()) +
+  if (r.action == A::other)
+    c.warning("keyword '" + std::string(kw) + " " + action + "' in '" + c.proxy_type() +
               "' section is not supported yet by portero and is ignored.");
-  c.proxy->http_request_rules.push_back(std::move(r));
+  return true;
+}
+
+namespace {
+
+void kw_http_request(ParseContext& c, const Args& a) {
+  if (c.section == SectionKind::defaults && !c.defaults_named)
+    return c.alert("'http-request' not allowed in anonymous 'defaults' section.");
+  HttpRule r;
+  if (parse_http_rule(c, a, HttpRuleSide::request, r)) c.proxy->http_request_rules.push_back(std::move(r));
 }
 
 const KeywordRow kRows[] = {

@@ -100,6 +100,8 @@ void register_option_keywords(Registry& r);
 void register_bind_keywords(Registry& r);
 void register_server_keywords(Registry& r);
 void register_http_request_keywords(Registry& r);
+void register_http_response_keywords(Registry& r);
+void register_redirect_keywords(Registry& r);
 void register_stats_keywords(Registry& r);
 void register_unsupported_keywords(Registry& r);
 void register_acl_keywords(Registry& r);
@@ -110,6 +112,17 @@ void parse_userlist_line(ParseContext& ctx, const Args& words);
 void open_userlist(ParseContext& ctx, const Args& words);
 // Checks made once every file was read (users of groups and groups of users exist).
 void check_userlists(Config& config, Diagnostics& diag);
+
+// http-request / http-response rules (keywords_http_request.cpp). `words[1]` is the action.
+// Returns false after reporting an error (and setting `abort`, as HAProxy stops there).
+enum class HttpRuleSide : uint8_t { request, response };
+bool parse_http_rule(ParseContext& ctx, const Args& words, HttpRuleSide side, HttpRule& out);
+// The arguments of a redirect (`redirect` keyword and `http-request redirect`), from words[i]
+// up to an `if`/`unless` (left at words[i]). Throws RedirectError with HAProxy's reason.
+struct RedirectError {
+  std::string text;
+};
+void parse_redirect_args(const Args& words, size_t& i, Redirect& out);
 
 // The registry with every feature's rows.
 const Registry& registry();

@@ -39,6 +39,8 @@ const Registry& registry() {
     register_bind_keywords(reg);
     register_server_keywords(reg);
     register_http_request_keywords(reg);
+    register_http_response_keywords(reg);
+    register_redirect_keywords(reg);
     register_stats_keywords(reg);
     register_acl_keywords(reg);
     register_unsupported_keywords(reg);  // last: implemented rows win

@@ -180,6 +180,11 @@ struct HttpReturn {
   std::string content_type;
   std::string body;                 // `string S`, or the content of `file F`
   bool has_body = false;
+  // Added with the http rules: how `body` is to be used.
+  bool lf = false;                  // lf-string / lf-file: `body` is a log-format string
+  bool errorfile = false;           // `errorfile F`: `body` is a whole HTTP response, sent as-is
+  bool default_errorfiles = false;  // `default-errorfiles`: the proxy's errorfile for `status`
+  std::string errorfiles;           // `errorfiles NAME`: an http-errors section (not supported yet)
 };
 
 // `redirect location|prefix|scheme <to> [code N] [drop-query] [append-slash] [set-cookie NAME[=V]]
@@ -192,6 +197,7 @@ struct Redirect {
   bool append_slash = false;
   std::string set_cookie;           // "NAME" or "NAME=value"
   std::string clear_cookie;         // "NAME"
+  bool ignore_empty = false;        // `ignore-empty`: no redirect when the target evaluates empty
 };
 
 // An http-request or http-response rule. `condition` is the raw `if/unless ...` words, compiled
@@ -224,6 +230,9 @@ struct HttpRequestRule {
   uint64_t at_least = 0;
   // `return ... hdr NAME FMT` (several allowed)
   std::vector<std::pair<std::string, std::string>> return_headers;
+  // `set-var(NAME,COND,...)`: the conditions as written (ifexists ifnotexists ifempty ifnotempty
+  // ifset ifnotset ifgt iflt); empty = always set.
+  std::vector<std::string> var_conditions;
 };
 using HttpRule = HttpRequestRule;
 
