@@ -27,6 +27,7 @@
 
 #include "portero/config/load.h"
 #include "portero/core/listener.h"
+#include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
 #include "version.h"
@@ -346,13 +347,16 @@ int main(int argc, char** argv) {
 
   config::Diagnostics diag;
   config::ConfigPtr cfg = config::load(opt.files, diag);
+  // ACLs, conditions and rule expressions are compiled before anything starts (and by -c).
+  std::unique_ptr<proxy::BoundRules> rules;
+  if (cfg && !diag.has_errors()) rules = proxy::bind_rules(*cfg, diag);
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
   if (!opt.quiet && !diag.all().empty()) {
     notice_header(printed_notice);
     diag.print(stderr, g_pid);
   }
-  if (!cfg || diag.has_errors() || warn_fail) {
+  if (!cfg || !rules || diag.has_errors() || warn_fail) {
     if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
     return 1;
   }
@@ -366,6 +370,7 @@ int main(int argc, char** argv) {
 
   auto rt = std::make_unique<proxy::Runtime>(cfg);
   rt->debug = opt.debug;
+  rt->rules = std::move(rules);
   if (opt.maxconn) rt->maxconn = opt.maxconn;
   raise_fd_limit(cfg->global, rt->maxconn);
 

@@ -153,8 +153,8 @@ void Session::connect_server(int idx) {
   c->set_busy(true);
   sockaddr_storage addr = s.address.storage;
   uint16_t port = s.address.port_lo;
-  if (s.address.port_offset) port = static_cast<uint16_t>(local_port_ + s.address.offset);
-  else if (port == 0) port = local_port_;
+  if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
+  else if (port == 0) port = local_port();
   if (addr.ss_family == AF_INET6)
     reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
   else

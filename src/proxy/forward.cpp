@@ -60,8 +60,9 @@ bool Session::forwardfor_applies(const config::ForwardFor& ff) const {
 void Session::send_request_head() {
   phase_ = Phase::request;
   const auto& cfg = w_.config();
-  const http::Head& h = req_.head();
-  const char* base = in_.data;
+  const http::Head& h = req_head();        // as the rules left it
+  const char* base = req_base();
+  const http::Head& frame = req_.head();   // where the head and body sit in the buffer
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   hw.put(h.method.in(base));
@@ -99,7 +100,8 @@ void Session::send_request_head() {
     return;
   }
   out_ = b;
-  uint32_t head_end = h.start + h.length;
+  release_rewrites();
+  uint32_t head_end = frame.start + frame.length;
   uint32_t limit = req_complete_ ? req_end_ : in_.parsed;
   in_.fwd = head_end;
   pending_server_fwd_ = limit;
@@ -255,8 +257,10 @@ void Session::handle_response_input() {
 
 void Session::send_response_head(bool interim) {
   ServerConn* c = srv_;
-  const http::Head& h = c->parser.head();
-  const char* base = c->in.data;
+  if (!interim && !process_response_rules()) return;
+  const http::Head& frame = c->parser.head();   // where the head and body sit in the buffer
+  const http::Head& h = rs_block_ ? *block_head(rs_block_) : frame;   // as the rules left it
+  const char* base = rs_block_ ? rs_block_ : c->in.data;
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   put_version(hw, h);
@@ -267,10 +271,10 @@ void Session::send_response_head(bool interim) {
   hw.put("\r\n");
   copy_headers(hw, h, base);
   if (!interim) {
-    bool bodiless = req_head_method_ || h.status == 204 || h.status == 304 || h.status < 200;
-    resp_eof_body_ = !bodiless && !h.chunked && !h.has_length;
+    bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
+    resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
     if (resp_eof_body_ || !req_complete_) keep_client_ = false;
-    keep_server_ = keep_server_ && h.keep_alive && !resp_eof_body_;
+    keep_server_ = keep_server_ && frame.keep_alive && !resp_eof_body_;
     if (resp_upgrade_) {
       hw.put("connection: upgrade\r\n");
     } else if (!keep_client_) {
@@ -294,8 +298,9 @@ void Session::send_response_head(bool interim) {
   }
   if (out_) w_.buffers().put(out_);
   out_ = b;
+  release_rewrites();
   w_.timers().disarm(c->timer);
-  uint32_t head_end = h.start + h.length;
+  uint32_t head_end = frame.start + frame.length;
   uint32_t limit = interim || resp_complete_ ? resp_end_ : c->in.parsed;
   if (resp_upgrade_) limit = c->in.end;   // bytes after a 101 already belong to the tunnel
   c->in.fwd = head_end;
@@ -364,6 +369,11 @@ void Session::response_written() {
 
 void Session::end_exchange() {
   w_.timers().disarm(ctimer_);
+  release_rewrites();
+  if (vars_) {   // txn variables live as long as the transaction
+    w_.free_vars(vars_);
+    vars_ = nullptr;
+  }
   bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
   if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
   if (srv_) detach_server(reusable);

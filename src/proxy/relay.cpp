@@ -299,6 +299,12 @@ void Session::on_client_timer(core::TimerNode* n) {
     case Phase::inspect:
       s->inspect_tcp(true);
       return;
+    case Phase::body_wait:
+      s->process_request();   // waited long enough: the rules go on with what arrived
+      return;
+    case Phase::tarpit:
+      s->reply_error(s->tarpit_status_, s->term_);
+      return;
     case Phase::queued:
       s->w_.dequeue(s);
       s->reply_error(503, {'s', 'Q'});

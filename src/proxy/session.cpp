@@ -41,8 +41,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
     sockaddr_storage local;
     int len = sizeof(local);
     if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-      local_port_ = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
-                                                     : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+      std::memcpy(&local_addr_, &local, local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   }
   phase_ = Phase::idle;
   if (w_.runtime().debug) {
@@ -67,6 +66,11 @@ void Session::finish_close() {
   if (closed_) return;
   closed_ = true;
   w_.timers().disarm(ctimer_);
+  release_rewrites();
+  if (vars_) {
+    w_.free_vars(vars_);
+    vars_ = nullptr;
+  }
   if (queued_on != kNotQueued) w_.dequeue(this);
   close_server();
   release_slot();
@@ -253,6 +257,15 @@ void Session::handle_client_input() {
       start_request();
       return;
     }
+    case Phase::body_wait:
+      parse_request_body();
+      if (closed_) return;
+      if (req_complete_ || in_.end >= w_.bufsize()) {
+        w_.timers().disarm(ctimer_);
+        process_request();   // the rules resume where wait-for-body stopped them
+      }
+      return;
+    case Phase::tarpit:
     case Phase::queued:
     case Phase::retry_wait:
     case Phase::connecting:
@@ -314,77 +327,19 @@ void Session::start_request() {
     trace::head(stream_id_, cfg.proxies[fe_].name, true, cfd, -1, h, in_.data);
   }
 
-  if (!apply_http_request_rules(fe_)) return;
-
-  const auto& fe = cfg.proxies[fe_];
   be_ = -1;
-  for (const auto& ub : fe.use_backends)
-    if (ub.condition.empty() && ub.backend_index >= 0) {
-      be_ = ub.backend_index;
-      break;
-    }
-  if (be_ < 0) be_ = fe.default_backend_index;
-  if (be_ < 0) {
-    reply_error(503, {'S', 'C'});
-    return;
-  }
-  if (be_ != fe_ && !apply_http_request_rules(be_)) return;
+  rule_stage_ = 0;
+  rule_pos_ = 0;
+  process_request();
+}
 
+// After the rules and the choice of a backend: pick a server and go.
+void Session::dispatch_request() {
   keep_client_ = keep_client_ && conn_mode() != config::HttpConnMode::close;
-  const auto& be = cfg.proxies[be_];
+  const auto& be = w_.config().proxies[be_];
   retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
   retries_done_ = 0;
   dispatch(-1);
-}
-
-// Applies the unconditional `http-request` rules the foundation knows (return, deny).
-// Returns false when a rule answered the request.
-bool Session::apply_http_request_rules(int proxy_index) {
-  const auto& rules = w_.config().proxies[proxy_index].http_request_rules;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const auto& rule = rules[i];
-    if (!rule.condition.empty()) continue;  // conditions come with ACLs (warned at load time)
-    using A = config::HttpRequestRule::Action;
-    if (rule.action == A::allow) return true;
-    if (rule.action == A::deny) {
-      be_ = proxy_index;
-      reply_error(rule.ret.status ? rule.ret.status : 403, {'P', 'R'});
-      return false;
-    }
-    if (rule.action == A::return_) {
-      const auto& ret = rule.ret;
-      char* b = w_.buffers().get();
-      http::HeadWriter hw(b, w_.bufsize());
-      hw.put("HTTP/1.1 ");
-      hw.put_uint(ret.status);
-      hw.put(" ");
-      hw.put(http::reason_phrase(ret.status));
-      hw.put("\r\n");
-      // HAProxy's order: content-length first, none at all for statuses without a body.
-      if (ret.status != 204 && ret.status != 304) {
-        hw.put("content-length: ");
-        hw.put_uint(ret.has_body ? ret.body.size() : 0);
-        hw.put("\r\n");
-      }
-      if (ret.has_body && !ret.content_type.empty()) hw.header("content-type", ret.content_type);
-      bool close_after = !keep_client_ || !req_complete_;
-      if (close_after) hw.put("connection: close\r\n");
-      else if (req_http10_) hw.put("connection: keep-alive\r\n");
-      hw.put("\r\n");
-      if (!req_head_method_ && ret.has_body) hw.put(ret.body);
-      if (hw.overflow()) {
-        w_.buffers().put(b);
-        reply_error(500, {'P', 'R'});
-        return false;
-      }
-      if (out_) w_.buffers().put(out_);
-      out_ = b;
-      in_.fwd = req_complete_ ? req_end_ : in_.parsed;
-      reply_local(out_, hw.size(), close_after);
-      return false;
-    }
-  }
-  return true;
 }
 
 config::HttpConnMode Session::conn_mode() const {

@@ -12,8 +12,11 @@
 
 #include "portero/core/timers.h"
 #include "portero/config/config.h"
+#include "portero/http/head_edit.h"
 #include "portero/http/parser.h"
+#include "portero/acl/acl.h"
 #include "portero/lb/balancer.h"
+#include "portero/proxy/bound_rules.h"
 
 namespace portero::proxy {
 
@@ -105,6 +108,8 @@ class Session {
     head,          // receiving a request head
     queued,        // waiting for a server slot (maxconn), under `timeout queue`
     retry_wait,    // between two connection attempts (HAProxy's 1 s turn-around)
+    body_wait,     // http-request wait-for-body: buffering the body before the next rules
+    tarpit,        // http-request tarpit: holding the client before answering
     connecting,    // waiting for a server connection
     request,       // request head sent, body still flowing to the server
     response,      // request fully sent, waiting for / relaying the response
@@ -127,20 +132,36 @@ class Session {
   void handle_client_eof();
   void parse_request_body();
   void start_request();
-  bool apply_http_request_rules(int proxy_index);
   // dispatch.cpp: choosing a server, slots, queues, retries
   void dispatch(int avoid);
   uint32_t server_maxconn(int idx) const;
   void release_slot();
   void enqueue(int where);
   lb::PickContext pick_context() const;
+  // http_rules.cpp
+  enum class RuleResult : uint8_t { next, stop, answered, wait };
+  const http::Head& req_head() const;    // the request head as rules left it
+  const char* req_base() const;
+  http::Head* block_head(char* block) const;
+  acl::SampleContext sample(bool final) const;
+  std::string_view eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out, size_t cap);
+  RuleResult run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from, bool request);
+  void process_request();
+  bool choose_backend();
+  void dispatch_request();
+  bool process_response_rules();
+  bool edit_head(bool request, const http::HeadEdit& e);
+  void release_rewrites();
+  void reply_auth(const std::string& realm);
+  void reply_redirect(const config::Redirect& r, const acl::Expression* target);
+  void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status);
   // tcp_mode.cpp
   bool tcp_mode() const;
   void start_tcp();
   void inspect_tcp(bool final);
   void route_tcp();
   void start_tcp_relay();
-  Tri eval_tcp_condition(const std::vector<std::string>& words, bool final) const;
+  Tri eval_tcp_condition(int proxy_index, size_t rule, bool final) const;
   Tri run_tcp_rules(int proxy_index, bool final);
   void connect_server(int server_index);
   void fail_connect();
@@ -213,7 +234,21 @@ class Session {
     sockaddr_in6 v6;
   } peer_{};
   uint32_t stream_id_ = 0;       // for -d traces
-  uint16_t local_port_ = 0;      // the port the client connected to (servers without a port)
+  union {
+    sockaddr sa;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } local_addr_{};               // the address the client connected to (dst, servers without a port)
+  uint16_t local_port() const {
+    return ntohs(local_addr_.sa.sa_family == AF_INET6 ? local_addr_.v6.sin6_port : local_addr_.v4.sin_port);
+  }
+  // http-request / http-response rules (http_rules.cpp)
+  char* rq_block_ = nullptr;     // the request head as rules rewrote it (pooled), or null
+  char* rs_block_ = nullptr;     // the response head as rules rewrote it (pooled), or null
+  acl::VarStore* vars_ = nullptr;  // txn variables, taken from the worker's pool on first set-var
+  uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
+  uint8_t rule_stage_ = 0;
+  uint16_t tarpit_status_ = 0;
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
   ServerWrite server_write_ = ServerWrite::none;

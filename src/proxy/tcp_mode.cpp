@@ -5,61 +5,33 @@
 #include <cstring>
 
 #include "portero/lb/rdp_cookie.h"
+#include "portero/proxy/bound_rules.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
 
 namespace portero::proxy {
 
-namespace {
-
-// RDP_COOKIE: the connection request carries an RDP cookie. `final`: no more bytes will come.
-Session::Tri rdp_cookie_present(std::string_view payload, bool final) {
-  std::string_view value;
-  switch (lb::find_rdp_cookie(payload, {}, value)) {
-    case lb::RdpCookie::found: return Session::Tri::yes;
-    case lb::RdpCookie::need_more: return final ? Session::Tri::no : Session::Tri::miss;
-    default: return Session::Tri::no;
-  }
-}
-
-}  // namespace
-
 bool Session::tcp_mode() const { return w_.config().proxies[fe_].mode == config::Mode::tcp; }
 
-// The conditions mode tcp needs before ACLs exist: TRUE, FALSE, RDP_COOKIE, WAIT_END,
-// REQ_CONTENT and `{ req.len|req_len gt|ge N }`. Anything else counts as false (the loader
-// warned that conditions are not evaluated yet).
-Session::Tri Session::eval_tcp_condition(const std::vector<std::string>& words, bool final) const {
-  if (words.empty()) return Tri::yes;
-  bool negate = words[0] == "unless";
-  std::vector<std::string_view> w(words.begin() + 1, words.end());
-  std::string_view payload(in_.data ? in_.data + in_.fwd : "", in_.data ? in_.end - in_.fwd : 0);
-  Tri r = Tri::no;
-  bool inverted = !w.empty() && w[0] == "!";
-  if (inverted) w.erase(w.begin());
-  if (w.size() == 1) {
-    if (w[0] == "TRUE") r = Tri::yes;
-    else if (w[0] == "FALSE") r = Tri::no;
-    else if (w[0] == "RDP_COOKIE") r = rdp_cookie_present(payload, final);
-    else if (w[0] == "WAIT_END") r = final ? Tri::yes : Tri::miss;
-    else if (w[0] == "REQ_CONTENT") r = payload.empty() ? (final ? Tri::no : Tri::miss) : Tri::yes;
-  } else if (w.size() == 5 && w[0] == "{" && w[4] == "}" && (w[1] == "req.len" || w[1] == "req_len")) {
-    uint64_t n = std::strtoull(std::string(w[3]).c_str(), nullptr, 10);
-    bool ok = w[2] == "gt" ? payload.size() > n : w[2] == "ge" ? payload.size() >= n : false;
-    r = ok ? Tri::yes : (final ? Tri::no : Tri::miss);
+// A tcp-request rule's condition through the ACL engine; `final`: no more bytes will come.
+Session::Tri Session::eval_tcp_condition(int proxy_index, size_t rule, bool final) const {
+  const acl::Condition* c = w_.runtime().rules->proxies[proxy_index].tcp_request[rule];
+  if (!c) return Tri::yes;
+  switch (c->evaluate(sample(final))) {
+    case acl::Tri::yes: return Tri::yes;
+    case acl::Tri::miss: return final ? Tri::no : Tri::miss;
+    default: return Tri::no;
   }
-  if (r == Tri::miss) return r;
-  if (inverted) r = r == Tri::yes ? Tri::no : Tri::yes;
-  if (negate) r = r == Tri::yes ? Tri::no : Tri::yes;
-  return r;
 }
 
 // Runs the content rules of `proxy_index`. Returns yes (accepted or no rule decided), no
 // (rejected: the connection is already being closed) or miss (wait for more bytes).
 Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
-  for (const auto& rule : w_.config().proxies[proxy_index].tcp_request_rules) {
+  const auto& rules = w_.config().proxies[proxy_index].tcp_request_rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const auto& rule = rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::content) continue;
-    Tri c = eval_tcp_condition(rule.condition, final);
+    Tri c = eval_tcp_condition(proxy_index, i, final);
     if (c == Tri::miss) return Tri::miss;
     if (c == Tri::no) continue;
     if (rule.action == config::TcpRequestRule::Action::reject) {
@@ -74,9 +46,10 @@ Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
 
 void Session::start_tcp() {
   const auto& fe = w_.config().proxies[fe_];
-  for (const auto& rule : fe.tcp_request_rules) {
+  for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
+    const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
-    Tri c = eval_tcp_condition(rule.condition, true);
+    Tri c = eval_tcp_condition(fe_, i, true);
     if (c != Tri::yes) continue;
     if (rule.action == config::TcpRequestRule::Action::reject) {
       term_ = {'P', 'R'};

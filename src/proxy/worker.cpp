@@ -17,7 +17,12 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   bufsize_ = g.tune_bufsize;
   max_headers_ = static_cast<uint16_t>(g.tune_http_maxhdr > 32767 ? 32767 : g.tune_http_maxhdr);
   // One block holds a side's bytes and, right after them, the index of a message head.
-  buffers_ = std::make_unique<core::BufferPool>(bufsize_ + sizeof(http::Header) * max_headers_, 32);
+  // One block holds a side's bytes, right after them the index of a message head, and (for a
+  // head rewritten by rules) the Head itself.
+  buffers_ = std::make_unique<core::BufferPool>(
+      bufsize_ + sizeof(http::Header) * max_headers_ + sizeof(http::Head), 32);
+  vars_pool_ = std::make_unique<core::ObjectPool<acl::VarStore>>(64);
+  scratch_ = std::make_unique<char[]>(bufsize_);
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
   const size_t n = rt_.config->proxies.size();

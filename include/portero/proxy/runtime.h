@@ -11,6 +11,7 @@
 
 #include "portero/config/config.h"
 #include "portero/lb/server_state.h"
+#include "portero/proxy/bound_rules.h"
 
 namespace portero::proxy {
 
@@ -39,6 +40,7 @@ struct Runtime {
   // Set when some worker paused its listeners for the global maxconn.
   std::atomic<bool> saturated{false};
   bool debug = false;                      // -d: trace events on stdout
+  std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
   std::atomic<uint32_t> next_stream_id{0};  // numbering of -d traces, as HAProxy's streams
 
   // The `errorfile` response for `status` in proxy `proxy_index` as HAProxy sends it

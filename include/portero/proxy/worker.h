@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "portero/acl/acl.h"
 #include "portero/core/buffer_pool.h"
 #include "portero/core/listener.h"
 #include "portero/core/mailbox.h"
@@ -55,6 +56,15 @@ class Worker {
   lb::Balancer* balancer(int proxy_index) { return balancers_[proxy_index].get(); }
   bool stopping() const { return stopping_; }
   uint32_t bufsize() const { return bufsize_; }
+  // A bufsize-long scratch area for one evaluation at a time (rule values, replacements).
+  char* scratch() { return scratch_.get(); }
+  // Per-transaction variables, pooled: taken on a request's first set-var, given back after.
+  acl::VarStore* new_vars() {
+    acl::VarStore* v = vars_pool_->make();
+    v->clear();
+    return v;
+  }
+  void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
   uint16_t max_headers() const { return max_headers_; }
 
   // Idle server connections kept for reuse, per server (LIFO).
@@ -118,6 +128,8 @@ class Worker {
   uv_timer_t purge_timer_;
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
+  std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
+  std::unique_ptr<char[]> scratch_;
   Session* sessions_ = nullptr;      // intrusive list of live sessions
   uint32_t live_server_conns_ = 0;
   uint32_t bufsize_;

@@ -92,7 +92,7 @@ TEST_CASE("old timeout names, nbproc, LVS balance names") {
 
 TEST_CASE("keywords known to HAProxy but not implemented are warnings, not errors") {
   auto out = run("global\n  tune.ssl.default-dh-param 2048\npeers u\n  peer a 127.0.0.1:1\n"
-                 "frontend f\n  bind :80 ssl crt /x.pem\n  timeout client 1s\n  monitor-uri /x\n",
+                 "frontend f\n  bind :80 ssl crt /x.pem\n  timeout client 1s\n  compression algo gzip\n",
                  true);
   REQUIRE(out.size() == 5);
   CHECK(out[0] == "[WARNING]  (42) : config : parsing [x.cfg:2] : keyword 'tune.ssl.default-dh-param' in "
@@ -100,7 +100,7 @@ TEST_CASE("keywords known to HAProxy but not implemented are warnings, not error
   CHECK(out[1].find("'peers' section is not supported yet by portero") != std::string::npos);
   CHECK(out[2].find("option 'ssl' is not supported yet") != std::string::npos);
   CHECK(out[3].find("option 'crt' is not supported yet") != std::string::npos);
-  CHECK(out[4].find("keyword 'monitor-uri' in 'frontend' section is not supported yet by portero") != std::string::npos);
+  CHECK(out[4].find("keyword 'compression' in 'frontend' section is not supported yet by portero") != std::string::npos);
 }
 
 TEST_CASE("errorfile must be readable now") {

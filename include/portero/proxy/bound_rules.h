@@ -1,0 +1,41 @@
+#pragma once
+// Every rule of every proxy bound, once at start-up, to its compiled condition, expressions and
+// regex, so a worker evaluates them without any lookup or lock. Immutable after binding; shared
+// by all threads.
+#include <memory>
+#include <vector>
+
+#include "portero/acl/acl.h"
+#include "portero/config/config.h"
+
+namespace portero::acl {
+class Regex;
+}
+
+namespace portero::proxy {
+
+struct BoundRule {
+  const config::HttpRule* rule = nullptr;
+  const acl::Condition* cond = nullptr;      // null: unconditional
+  const acl::Expression* fmt = nullptr;      // value, target, lf-string, set-var expression
+  std::shared_ptr<const acl::Regex> regex;   // replace-header / replace-value
+  std::vector<const acl::Expression*> return_headers;  // parallel to rule->return_headers
+};
+
+struct BoundProxy {
+  std::vector<const acl::Condition*> use_backend_cond;   // parallel to Proxy::use_backends
+  std::vector<const acl::Expression*> use_backend_name;  // set when the name is "%[...]"
+  std::vector<BoundRule> http_request, http_response, redirects;
+  std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
+  std::vector<const acl::Condition*> monitor_fail;
+};
+
+// Compiles the ACLs of `cfg` and binds every rule. Errors go to `diag` in HAProxy's form.
+// Null on error.
+struct BoundRules {
+  std::unique_ptr<acl::Compiled> acls;
+  std::vector<BoundProxy> proxies;   // indexed like config->proxies
+};
+std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagnostics& diag);
+
+}  // namespace portero::proxy

@@ -1,0 +1,84 @@
+#include "portero/proxy/bound_rules.h"
+
+#include "../acl/regex.h"
+
+namespace portero::proxy {
+
+namespace {
+
+using Action = config::HttpRule::Action;
+
+// Which actions carry a log-format (or, for set-var, a sample expression) in `fmt`.
+bool has_format(Action a) {
+  switch (a) {
+    case Action::set_header: case Action::add_header: case Action::replace_header:
+    case Action::replace_value: case Action::set_path: case Action::set_pathq: case Action::set_query:
+    case Action::set_uri: case Action::set_method: case Action::set_var:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::HttpRule>& rules,
+               std::vector<BoundRule>& out, config::Diagnostics& diag) {
+  bool ok = true;
+  for (const auto& r : rules) {
+    BoundRule b;
+    b.rule = &r;
+    b.cond = acls.condition(pi, r.condition);
+    std::string text;
+    if (r.action == Action::set_var) text = "%[" + r.fmt + "]";
+    else if (r.action == Action::redirect) text = r.redirect.target;
+    else if (has_format(r.action)) text = r.fmt;
+    else if ((r.action == Action::return_ || r.action == Action::deny || r.action == Action::tarpit) && !r.fmt.empty())
+      text = r.fmt;   // lf-string payload
+    if (!text.empty()) {
+      b.fmt = acls.format(pi, text);
+      if (!b.fmt) {
+        diag.alert(r.origin, "'" + r.action_name + "': failed to parse log-format '" + text + "'.");
+        ok = false;
+      }
+    }
+    if (r.action == Action::replace_header || r.action == Action::replace_value) {
+      std::string err;
+      b.regex = acl::Regex::compile(r.regex, false, err);
+      if (!b.regex) {
+        diag.alert(r.origin, "'" + r.action_name + "': " + err);
+        ok = false;
+      }
+    }
+    for (const auto& [name, value] : r.return_headers) b.return_headers.push_back(acls.format(pi, value));
+    out.push_back(std::move(b));
+  }
+  return ok;
+}
+
+}  // namespace
+
+std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagnostics& diag) {
+  auto br = std::make_unique<BoundRules>();
+  br->acls = acl::compile(cfg, diag);
+  if (!br->acls) return nullptr;
+  const acl::Compiled& acls = *br->acls;
+  bool ok = true;
+  br->proxies.resize(cfg.proxies.size());
+  for (size_t i = 0; i < cfg.proxies.size(); ++i) {
+    const auto& px = cfg.proxies[i];
+    const int pi = static_cast<int>(i);
+    BoundProxy& bp = br->proxies[i];
+    for (const auto& ub : px.use_backends) {
+      bp.use_backend_cond.push_back(acls.condition(pi, ub.condition));
+      bp.use_backend_name.push_back(ub.backend.find("%[") != std::string::npos ? acls.format(pi, ub.backend) : nullptr);
+    }
+    ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag) && ok;
+    ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag) && ok;
+    ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag) && ok;
+    for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
+    for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
+  }
+  if (!ok) return nullptr;
+  return br;
+}
+
+}  // namespace portero::proxy

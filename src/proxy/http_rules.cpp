@@ -1,0 +1,541 @@
+// http-request / http-response rules, redirects, monitor-uri and content switching: each rule's
+// condition is evaluated with the ACL engine, then its action applied. Header and request-line
+// edits rewrite the head into a pooled block, so later rules (and the forwarded request) see
+// them. Session methods; worker-local.
+#include <cstring>
+
+#include "../acl/regex.h"
+#include "portero/http/error_pages.h"
+#include "portero/http/head_edit.h"
+#include "portero/http/head_writer.h"
+#include "portero/http/status.h"
+#include "portero/proxy/worker.h"
+#include "session.h"
+#include "uv_cast.h"
+
+namespace portero::proxy {
+
+using Action = config::HttpRule::Action;
+
+namespace {
+
+int usable_servers(const void* opaque, int proxy_index) {
+  const auto& rt = *static_cast<const Runtime*>(opaque);
+  int n = 0;
+  for (auto* st : rt.backends[proxy_index].states) n += st->usable() ? 1 : 0;
+  return n;
+}
+
+bool server_is_up(const void* opaque, int proxy_index, int server_index) {
+  const auto& rt = *static_cast<const Runtime*>(opaque);
+  const auto& states = rt.backends[proxy_index].states;
+  return server_index >= 0 && static_cast<size_t>(server_index) < states.size() &&
+         states[server_index]->oper.load(std::memory_order_relaxed) == lb::OperState::up;
+}
+
+// Expands \0..\9 in `repl` with the groups of the last match of `subject`.
+size_t substitute(std::string_view subject, const size_t* ovec, int pairs, std::string_view repl, char* out,
+                  size_t cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < repl.size() && n < cap; ++i) {
+    if (repl[i] == '\\' && i + 1 < repl.size() && repl[i + 1] >= '0' && repl[i + 1] <= '9') {
+      int g = repl[++i] - '0';
+      if (g < pairs && ovec[2 * g] != ~size_t(0)) {
+        size_t len = ovec[2 * g + 1] - ovec[2 * g];
+        if (n + len > cap) len = cap - n;
+        std::memcpy(out + n, subject.data() + ovec[2 * g], len);
+        n += len;
+      }
+      continue;
+    }
+    out[n++] = repl[i];
+  }
+  return n;
+}
+
+// State for HeadEdit::replace callbacks of replace-header / replace-value.
+struct Replacer {
+  const acl::Regex* regex;
+  std::string_view replacement;   // with \N references
+  bool per_value;                 // replace-value: each comma-separated value on its own
+  char* out;
+  size_t cap;
+
+  std::string_view one(std::string_view v, char* dst, size_t cap_left) const {
+    size_t ovec[20];
+    int pairs = regex->match_at(v, 0, ovec, 10);
+    // HAProxy replaces only when the whole value matches the regex.
+    if (pairs <= 0 || ovec[0] != 0 || ovec[1] != v.size()) {
+      size_t n = v.size() < cap_left ? v.size() : cap_left;
+      std::memcpy(dst, v.data(), n);
+      return {dst, n};
+    }
+    return {dst, substitute(v, ovec, pairs, replacement, dst, cap_left)};
+  }
+
+  static std::string_view apply(void* ctx, std::string_view value) {
+    auto* r = static_cast<Replacer*>(ctx);
+    if (!r->per_value) return r->one(value, r->out, r->cap);
+    size_t n = 0;
+    size_t i = 0;
+    while (i <= value.size()) {
+      size_t comma = value.find(',', i);
+      if (comma == std::string_view::npos) comma = value.size();
+      std::string_view item = value.substr(i, comma - i);
+      size_t lead = 0;
+      while (lead < item.size() && (item[lead] == ' ' || item[lead] == '\t')) ++lead;
+      if (n > 0 && n < r->cap) r->out[n++] = ',';
+      if (lead && n + lead <= r->cap) {
+        std::memcpy(r->out + n, item.data(), lead);
+        n += lead;
+      }
+      n += r->one(item.substr(lead), r->out + n, r->cap - n).size();
+      i = comma + 1;
+    }
+    return {r->out, n};
+  }
+};
+
+}  // namespace
+
+http::Head* Session::block_head(char* block) const {
+  // Layout of a pooled block: bytes, header slots, then (for rewritten heads) the Head itself.
+  return reinterpret_cast<http::Head*>(block + w_.bufsize() + sizeof(http::Header) * w_.max_headers());
+}
+
+const http::Head& Session::req_head() const { return rq_block_ ? *block_head(rq_block_) : req_.head(); }
+const char* Session::req_base() const { return rq_block_ ? rq_block_ : in_.data; }
+
+acl::SampleContext Session::sample(bool final) const {
+  acl::SampleContext ctx;
+  ctx.src = &peer_.sa;
+  ctx.dst = &local_addr_.sa;
+  ctx.config = &w_.config();
+  ctx.frontend = &w_.config().proxies[fe_];
+  ctx.backend = be_ >= 0 ? &w_.config().proxies[be_] : nullptr;
+  ctx.usable_servers = usable_servers;
+  ctx.server_is_up = server_is_up;
+  ctx.opaque = &w_.runtime();
+  ctx.vars = vars_;
+  ctx.final = final;
+  if (tcp_mode()) {
+    if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
+    return ctx;
+  }
+  if (req_.head_done() && in_.data) {
+    ctx.request = &req_head();
+    ctx.base = req_base();
+    const http::Head& h = req_.head();
+    uint32_t body_start = h.start + h.length;
+    uint32_t body_end = req_complete_ ? req_end_ : in_.parsed;
+    if (body_end > body_start) ctx.body = std::string_view(in_.data + body_start, body_end - body_start);
+    ctx.body_complete = req_complete_;
+  }
+  if (srv_ && srv_->parser.head_done()) {
+    ctx.response = rs_block_ ? block_head(rs_block_) : &srv_->parser.head();
+    ctx.response_base = rs_block_ ? rs_block_ : srv_->in.data;
+  }
+  return ctx;
+}
+
+void Session::release_rewrites() {
+  if (rq_block_) {
+    w_.buffers().put(rq_block_);
+    rq_block_ = nullptr;
+  }
+  if (rs_block_) {
+    w_.buffers().put(rs_block_);
+    rs_block_ = nullptr;
+  }
+}
+
+bool Session::edit_head(bool request, const http::HeadEdit& e) {
+  // Framing is the proxy's business: rules may not change how a body is delimited.
+  if (http::iequals(e.name, "content-length") || http::iequals(e.name, "transfer-encoding")) return true;
+  char*& block = request ? rq_block_ : rs_block_;
+  const http::Head& src = request ? req_head()
+                                  : (rs_block_ ? *block_head(rs_block_) : srv_->parser.head());
+  const char* base = request ? req_base() : (rs_block_ ? rs_block_ : srv_->in.data);
+  char* fresh = w_.buffers().get();
+  http::Head out;
+  if (!http::rewrite_head(src, base, request, e, fresh, w_.bufsize(), w_.max_headers(), out)) {
+    w_.buffers().put(fresh);
+    return false;
+  }
+  *block_head(fresh) = out;
+  if (block) w_.buffers().put(block);
+  block = fresh;
+  return true;
+}
+
+// Evaluates a log-format expression into the worker's scratch space; empty when absent.
+std::string_view Session::eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out,
+                                      size_t cap) {
+  if (!fmt) return {};
+  int n = fmt->evaluate(ctx, out, cap);
+  return n < 0 ? std::string_view() : std::string_view(out, static_cast<size_t>(n));
+}
+
+// Runs `rules` from index `from`. Request rules when `request`, else response rules.
+Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from,
+                                       bool request) {
+  for (size_t i = from; i < rules.size(); ++i) {
+    const BoundRule& b = rules[i];
+    const config::HttpRule& r = *b.rule;
+    acl::SampleContext ctx = sample(true);
+    if (b.cond) {
+      // wait-for-body is the only way to give a condition more bytes; without it, decide now.
+      if (b.cond->evaluate(ctx) != acl::Tri::yes) continue;
+    }
+    char* scratch = w_.scratch();
+    const size_t cap = w_.bufsize();
+    http::HeadEdit e;
+    switch (r.action) {
+      case Action::allow:
+        return RuleResult::stop;
+      case Action::deny:
+        if (!request) {
+          reply_error(r.ret.status ? r.ret.status : 502, {'P', 'H'});
+          return RuleResult::answered;
+        }
+        if (r.ret.has_body || b.fmt || !r.return_headers.empty()) reply_return(b, proxy_index, 403);
+        else reply_error(r.ret.status ? r.ret.status : 403, {'P', 'R'});
+        return RuleResult::answered;
+      case Action::tarpit: {
+        // Hold the client for `timeout tarpit` (else `timeout connect`), then answer (500).
+        const auto& px = w_.config().proxies[proxy_index];
+        tarpit_status_ = r.ret.status ? r.ret.status : 500;
+        phase_ = Phase::tarpit;
+        term_ = {'P', 'T'};
+        auto t = px.timeouts.tarpit ? px.timeouts.tarpit : px.timeouts.connect;
+        if (t && *t) arm_client_timer(t);
+        else reply_error(tarpit_status_, term_);
+        return RuleResult::answered;
+      }
+      case Action::auth:
+        reply_auth(r.name.empty() ? w_.config().proxies[proxy_index].name : r.name);
+        return RuleResult::answered;
+      case Action::redirect:
+        reply_redirect(r.redirect, b.fmt);
+        return RuleResult::answered;
+      case Action::return_:
+        reply_return(b, proxy_index, 200);
+        return RuleResult::answered;
+      case Action::set_header:
+      case Action::add_header:
+        e.kind = r.action == Action::set_header ? http::HeadEdit::Kind::set_header : http::HeadEdit::Kind::add_header;
+        e.name = r.name;
+        e.value = eval_format(b.fmt, ctx, scratch, cap);
+        break;
+      case Action::del_header:
+        e.kind = http::HeadEdit::Kind::del_header;
+        e.name = r.name;
+        if (r.fmt == "beg") e.match = http::HeadEdit::Match::beg;
+        else if (r.fmt == "end") e.match = http::HeadEdit::Match::end;
+        else if (r.fmt == "sub") e.match = http::HeadEdit::Match::sub;
+        break;
+      case Action::replace_header:
+      case Action::replace_value: {
+        std::string_view repl = eval_format(b.fmt, ctx, scratch, cap / 2);
+        // The replacement text lives in the first half of the scratch, results in the second.
+        static thread_local Replacer rep;
+        rep = Replacer{b.regex.get(), repl, r.action == Action::replace_value, scratch + cap / 2, cap / 2};
+        e.kind = http::HeadEdit::Kind::replace_header;
+        e.name = r.name;
+        e.replace = Replacer::apply;
+        e.replace_ctx = &rep;
+        break;
+      }
+      case Action::set_method:
+        e.kind = http::HeadEdit::Kind::set_method;
+        e.value = eval_format(b.fmt, ctx, scratch, cap);
+        break;
+      case Action::set_uri:
+      case Action::set_path:
+      case Action::set_pathq:
+      case Action::set_query: {
+        std::string_view v = eval_format(b.fmt, ctx, scratch, cap / 2);
+        std::string_view target = req_head().target.in(req_base());
+        size_t q = target.find('?');
+        std::string_view path = target.substr(0, q), query = q == std::string_view::npos ? "" : target.substr(q);
+        char* t = scratch + cap / 2;
+        size_t n = 0;
+        auto put = [&](std::string_view s) {
+          size_t len = s.size() < cap / 2 - n ? s.size() : cap / 2 - n;
+          std::memcpy(t + n, s.data(), len);
+          n += len;
+        };
+        if (r.action == Action::set_uri || r.action == Action::set_pathq) put(v);
+        else if (r.action == Action::set_path) { put(v); put(query); }
+        else { put(path); if (!v.empty()) { put("?"); put(v); } }
+        e.kind = http::HeadEdit::Kind::set_target;
+        e.value = std::string_view(t, n);
+        break;
+      }
+      case Action::set_status:
+        if (request) continue;
+        e.kind = http::HeadEdit::Kind::set_status;
+        e.status = r.ret.status;
+        e.value = r.reason.empty() ? http::reason_phrase(r.ret.status) : std::string_view(r.reason);
+        break;
+      case Action::set_var: {
+        if (!vars_) vars_ = w_.new_vars();
+        std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+        vars_->set_str(r.name, v);
+        continue;
+      }
+      case Action::unset_var:
+        if (vars_) vars_->unset(r.name);
+        continue;
+      case Action::wait_for_body:
+        if (request && !req_complete_) {
+          const http::Head& h = req_.head();
+          uint32_t have = in_.parsed - (h.start + h.length);
+          bool enough = r.at_least && have >= r.at_least;
+          if (!enough && in_.end < w_.bufsize()) {
+            rule_pos_ = static_cast<uint16_t>(i + 1);
+            phase_ = Phase::body_wait;
+            arm_client_timer(r.wait_ms ? std::optional<uint64_t>(r.wait_ms) : std::nullopt);
+            return RuleResult::wait;
+          }
+        }
+        continue;
+      case Action::other:
+        continue;
+    }
+    if (!edit_head(request, e)) {
+      // The rewritten head does not fit: HAProxy answers with an internal error too.
+      reply_error(request ? 500 : 502, {'P', request ? 'R' : 'H'});
+      return RuleResult::answered;
+    }
+  }
+  return RuleResult::next;
+}
+
+// The request side, stage by stage: frontend rules, redirects, monitor, content switching,
+// then the backend's rules and redirects. Resumable after wait-for-body.
+void Session::process_request() {
+  const auto& cfg = w_.config();
+  const BoundRules& br = *w_.runtime().rules;
+  for (;;) {
+    switch (rule_stage_) {
+      case 0: {  // monitor-uri answers before anything else
+        const auto& fe = cfg.proxies[fe_];
+        if (!fe.monitor_uri.empty() && req_head().target.in(req_base()) == fe.monitor_uri) {
+          bool fail = false;
+          acl::SampleContext ctx = sample(true);
+          for (const auto* c : br.proxies[fe_].monitor_fail) fail = fail || (c && c->evaluate(ctx) == acl::Tri::yes);
+          be_ = fe_;
+          std::string_view page = http::error_response(fail ? 503 : 200, nullptr, http::ErrorLevel::stream,
+                                                       !keep_client_ || !req_complete_);
+          in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+          reply_local(page.data(), page.size(), !keep_client_ || !req_complete_);
+          return;
+        }
+        rule_stage_ = 1;
+        rule_pos_ = 0;
+        break;
+      }
+      case 1:
+      case 4: {  // http-request rules of the frontend (1) / the backend (4)
+        int p = rule_stage_ == 1 ? fe_ : be_;
+        RuleResult r = run_rules(br.proxies[p].http_request, p, rule_pos_, true);
+        if (r == RuleResult::answered || r == RuleResult::wait) return;
+        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
+        rule_pos_ = 0;
+        break;
+      }
+      case 2:
+      case 5: {  // `redirect` rules, after the http-request rules of the same proxy
+        int p = rule_stage_ == 2 ? fe_ : be_;
+        if (run_rules(br.proxies[p].redirects, p, 0, true) == RuleResult::answered) return;
+        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
+        break;
+      }
+      case 3: {  // content switching
+        if (!choose_backend()) return;
+        rule_stage_ = be_ == fe_ ? 6 : 4;
+        rule_pos_ = 0;
+        break;
+      }
+      default:
+        dispatch_request();
+        return;
+    }
+  }
+}
+
+// use_backend rules in order (conditions, dynamic names), then default_backend.
+bool Session::choose_backend() {
+  const auto& cfg = w_.config();
+  const auto& fe = cfg.proxies[fe_];
+  const BoundProxy& bp = w_.runtime().rules->proxies[fe_];
+  be_ = -1;
+  acl::SampleContext ctx = sample(true);
+  for (size_t i = 0; i < fe.use_backends.size() && be_ < 0; ++i) {
+    const auto& ub = fe.use_backends[i];
+    if (bp.use_backend_cond[i] && bp.use_backend_cond[i]->evaluate(ctx) != acl::Tri::yes) continue;
+    if (bp.use_backend_name[i]) {
+      char* scratch = w_.scratch();
+      std::string_view name = eval_format(bp.use_backend_name[i], ctx, scratch, w_.bufsize());
+      // A dynamic name that matches no backend falls through to the next rule, as in HAProxy.
+      for (size_t k = 0; k < cfg.proxies.size(); ++k)
+        if (cfg.proxies[k].is_backend() && cfg.proxies[k].name == name) {
+          be_ = static_cast<int>(k);
+          break;
+        }
+      continue;
+    }
+    be_ = ub.backend_index;
+  }
+  if (be_ < 0) be_ = fe.default_backend_index;
+  if (be_ < 0) {
+    reply_error(503, {'S', 'C'});
+    return false;
+  }
+  // Mode mismatches are refused at load time for static names; a dynamic one is checked here.
+  if (cfg.proxies[be_].mode != fe.mode) {
+    reply_error(503, {'S', 'C'});
+    return false;
+  }
+  return true;
+}
+
+// http-response rules: the backend's first, then the frontend's. False when a rule answered
+// (the response was replaced and the connection handled).
+bool Session::process_response_rules() {
+  const BoundRules& br = *w_.runtime().rules;
+  if (run_rules(br.proxies[be_].http_response, be_, 0, false) == RuleResult::answered) return false;
+  if (be_ != fe_ && run_rules(br.proxies[fe_].http_response, fe_, 0, false) == RuleResult::answered) return false;
+  return !closed_;
+}
+
+void Session::reply_auth(const std::string& realm) {
+  term_ = {'P', 'R'};
+  bool closing = !keep_client_ || !req_complete_;
+  std::string_view page = http::error_response(401, nullptr, http::ErrorLevel::stream, closing);
+  // HAProxy appends the challenge after the page's own headers.
+  size_t head_end = page.find("\r\n\r\n");
+  char* b = w_.buffers().get();
+  http::HeadWriter hw(b, w_.bufsize());
+  hw.put(page.substr(0, head_end + 2));
+  hw.put("www-authenticate: Basic realm=\"");
+  hw.put(realm);
+  hw.put("\"\r\n");
+  hw.put(page.substr(head_end + 2));
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
+  in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+  reply_local(out_, hw.size(), closing);
+}
+
+void Session::reply_redirect(const config::Redirect& r, const acl::Expression* target) {
+  term_ = {'L', 'R'};
+  acl::SampleContext ctx = sample(true);
+  char* scratch = w_.scratch();
+  std::string_view to = target ? eval_format(target, ctx, scratch, w_.bufsize()) : std::string_view(r.target);
+  const http::Head& h = req_head();
+  std::string_view uri = h.target.in(req_base());
+  if (r.drop_query) uri = uri.substr(0, uri.find('?'));
+  bool closing = !keep_client_ || !req_complete_;
+  char* b = w_.buffers().get();
+  http::HeadWriter hw(b, w_.bufsize());
+  hw.put("HTTP/1.1 ");
+  hw.put_uint(r.code);
+  hw.put(" ");
+  hw.put(http::reason_phrase(r.code));
+  hw.put("\r\ncontent-length: 0\r\nlocation: ");
+  switch (r.type) {
+    case config::Redirect::Type::location:
+      hw.put(to);
+      break;
+    case config::Redirect::Type::prefix:
+      // A prefix of "/" only adds what follows; HAProxy does not double the slash.
+      if (!(to == "/" && !uri.empty() && uri[0] == '/')) hw.put(to);
+      hw.put(uri);
+      break;
+    case config::Redirect::Type::scheme: {
+      hw.put(to);
+      hw.put("://");
+      const http::Header* host = h.find(req_base(), "host");
+      if (host) hw.put(host->value.in(req_base()));
+      hw.put(uri);
+      break;
+    }
+  }
+  if (r.append_slash && r.type != config::Redirect::Type::scheme && (uri.empty() || uri.back() != '/')) hw.put("/");
+  hw.put("\r\n");
+  if (!r.set_cookie.empty()) {
+    hw.put("set-cookie: ");
+    hw.put(r.set_cookie);
+    if (r.set_cookie.find('=') == std::string::npos) hw.put("=");
+    hw.put("; path=/\r\n");
+  }
+  if (!r.clear_cookie.empty()) {
+    hw.put("set-cookie: ");
+    hw.put(r.clear_cookie);
+    hw.put("=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/\r\n");
+  }
+  // Permanent redirects may be cached; HAProxy marks the others no-cache.
+  if (r.code != 301 && r.code != 308) hw.put("cache-control: no-cache\r\n");
+  if (closing) hw.put("connection: close\r\n");
+  hw.put("\r\n");
+  if (hw.overflow()) {
+    w_.buffers().put(b);
+    reply_error(500, {'P', 'R'});
+    return;
+  }
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
+  in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+  reply_local(out_, hw.size(), closing);
+}
+
+// `http-request return` and `deny` with a payload: HAProxy writes the rule's own headers first,
+// then content-length and content-type.
+void Session::reply_return(const BoundRule& b, int /*proxy_index*/, uint16_t default_status) {
+  const config::HttpRule& r = *b.rule;
+  term_ = {'P', 'R'};
+  uint16_t status = r.ret.status ? r.ret.status : default_status;
+  acl::SampleContext ctx = sample(true);
+  char* scratch = w_.scratch();
+  char* blk = w_.buffers().get();
+  http::HeadWriter hw(blk, w_.bufsize());
+  hw.put("HTTP/1.1 ");
+  hw.put_uint(status);
+  hw.put(" ");
+  hw.put(http::reason_phrase(status));
+  hw.put("\r\n");
+  for (size_t i = 0; i < r.return_headers.size(); ++i) {
+    std::string_view v = eval_format(b.return_headers[i], ctx, scratch, w_.bufsize());
+    hw.header(r.return_headers[i].first, v);
+  }
+  std::string_view body = r.ret.body;
+  bool has_body = r.ret.has_body;
+  if (b.fmt) {
+    body = eval_format(b.fmt, ctx, scratch, w_.bufsize());
+    has_body = true;
+  }
+  if (status != 204 && status != 304) {
+    hw.put("content-length: ");
+    hw.put_uint(has_body ? body.size() : 0);
+    hw.put("\r\n");
+  }
+  if (has_body && !r.ret.content_type.empty()) hw.header("content-type", r.ret.content_type);
+  bool closing = !keep_client_ || !req_complete_;
+  if (closing) hw.put("connection: close\r\n");
+  else if (req_http10_) hw.put("connection: keep-alive\r\n");
+  hw.put("\r\n");
+  if (!req_head_method_ && has_body) hw.put(body);
+  if (hw.overflow()) {
+    w_.buffers().put(blk);
+    reply_error(500, {'P', 'R'});
+    return;
+  }
+  if (out_) w_.buffers().put(out_);
+  out_ = blk;
+  in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+  reply_local(out_, hw.size(), closing);
+}
+
+}  // namespace portero::proxy
