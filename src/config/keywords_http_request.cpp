@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "checks.h"
 #include "parse_context.h"
 #include "portero/config/units.h"
 
@@ -436,7 +437,7 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
   } catch (const RuleError& e) {
     if (e.whole) c.alert(e.form, e.text);
     else
-      c.alert("error detected in " + std::string(c.proxy_type()) + " '" + c.proxy->name + "' while parsing '" + kw + " " +
+      c.alert("error detected in " + std::string(cap_type_name(c.proxy->kind)) + " '" + c.proxy->name + "' while parsing '" + kw + " " +
               action + "' rule : " + e.text);
     c.abort = true;
     return false;

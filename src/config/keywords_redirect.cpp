@@ -1,5 +1,6 @@
 // `redirect`, `monitor-uri` and `monitor fail`. Unlike http-request rules, an error here does
 // not stop reading the file (HAProxy goes on with the next line).
+#include "checks.h"
 #include "parse_context.h"
 
 namespace portero::config {
@@ -17,7 +18,7 @@ void kw_redirect(ParseContext& c, const Args& a) {
   try {
     parse_redirect_args(a, i, r.redirect);
   } catch (const RedirectError& e) {
-    return c.alert("error detected in " + std::string(c.proxy_type()) + " '" + c.proxy->name +
+    return c.alert("error detected in " + std::string(cap_type_name(c.proxy->kind)) + " '" + c.proxy->name +
                    "' while parsing redirect rule : " + e.text);
   }
   if (i < a.size()) r.condition.assign(a.begin() + long(i), a.end());

@@ -117,6 +117,15 @@ TEST_CASE("allow, deny, tarpit: haproxy's messages") {
   CHECK(m[1] == kTight + "'http-request deny' expects either 'if' or 'unless' followed by a condition but found 'deny_status'.");
 }
 
+TEST_CASE("a listen section is called 'proxy' in rule errors") {
+  CHECK(first("  http-request set-header", "listen f") ==
+        "[ALERT]    (0) : config : parsing [t.cfg:8] : error detected in proxy 'f' while parsing 'http-request set-header' "
+        "rule : expects exactly 2 arguments.");
+  CHECK(first("  redirect", "listen f") ==
+        "[ALERT]    (0) : config : parsing [t.cfg:8] : error detected in proxy 'f' while parsing redirect rule : "
+        "redirection type expected ('prefix', 'location', or 'scheme').");
+}
+
 TEST_CASE("an error in a rule stops reading the file") {
   auto m = messages("  http-request set-header\n  foo");
   REQUIRE(m.size() == 1);
