@@ -585,6 +585,16 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
       if (!r.condition.empty())
         c->compile_condition(pi, r.condition, r.origin,
                              "error detected while parsing an 'http-request " + r.action_name + "' condition : ", diag);
+    for (const auto& r : px.http_response_rules)
+      if (!r.condition.empty())
+        c->compile_condition(pi, r.condition, r.origin,
+                             "error detected while parsing an 'http-response " + r.action_name + "' condition : ", diag);
+    for (const auto& r : px.redirect_rules)
+      if (!r.condition.empty())
+        c->compile_condition(pi, r.condition, r.origin, "error detected while parsing redirect rule : ", diag);
+    for (const auto& cond : px.monitor_fail)
+      if (!cond.empty())
+        c->compile_condition(pi, cond, px.origin, "error detected while parsing a 'monitor fail' condition : ", diag);
     for (const auto& u : px.use_backends) {
       if (!u.condition.empty()) c->compile_condition(pi, u.condition, u.origin, "error detected while parsing switching rule : ", diag);
       if (u.backend.find("%[") != std::string::npos) {

@@ -43,7 +43,12 @@ Proxy inherit(const Proxy& defaults) {
   p.binds.clear();
   p.servers.clear();
   p.use_backends.clear();
+  // Rules are not inherited from a defaults section (named ones are warned about at parse time).
   p.http_request_rules.clear();
+  p.http_response_rules.clear();
+  p.redirect_rules.clear();
+  p.tcp_request_rules.clear();
+  p.monitor_fail.clear();
   p.acls.clear();
   p.default_backend_index = -1;
   return p;

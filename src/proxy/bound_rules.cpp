@@ -31,8 +31,8 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     if (r.action == Action::set_var) text = "%[" + r.fmt + "]";
     else if (r.action == Action::redirect) text = r.redirect.target;
     else if (has_format(r.action)) text = r.fmt;
-    else if ((r.action == Action::return_ || r.action == Action::deny || r.action == Action::tarpit) && !r.fmt.empty())
-      text = r.fmt;   // lf-string payload
+    else if ((r.action == Action::return_ || r.action == Action::deny || r.action == Action::tarpit) && r.ret.lf)
+      text = r.ret.body;   // lf-string / lf-file payload
     if (!text.empty()) {
       b.fmt = acls.format(pi, text);
       if (!b.fmt) {

@@ -198,7 +198,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
           reply_error(r.ret.status ? r.ret.status : 502, {'P', 'H'});
           return RuleResult::answered;
         }
-        if (r.ret.has_body || b.fmt || !r.return_headers.empty()) reply_return(b, proxy_index, 403);
+        if (r.ret.has_body || r.ret.errorfile || b.fmt || !r.return_headers.empty()) reply_return(b, proxy_index, 403);
         else reply_error(r.ret.status ? r.ret.status : 403, {'P', 'R'});
         return RuleResult::answered;
       case Action::tarpit: {
@@ -493,10 +493,20 @@ void Session::reply_redirect(const config::Redirect& r, const acl::Expression* t
 
 // `http-request return` and `deny` with a payload: HAProxy writes the rule's own headers first,
 // then content-length and content-type.
-void Session::reply_return(const BoundRule& b, int /*proxy_index*/, uint16_t default_status) {
+void Session::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status) {
   const config::HttpRule& r = *b.rule;
   term_ = {'P', 'R'};
   uint16_t status = r.ret.status ? r.ret.status : default_status;
+  bool closing = !keep_client_ || !req_complete_;
+  if (r.ret.errorfile || r.ret.default_errorfiles) {
+    // A whole response written by the user (or the proxy's errorfile for that status).
+    std::string_view page = r.ret.errorfile ? std::string_view(r.ret.body)
+                                            : w_.runtime().errorfile(proxy_index, status);
+    if (page.empty()) page = http::error_response(status, nullptr, http::ErrorLevel::stream, closing);
+    in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+    reply_local(page.data(), page.size(), closing);
+    return;
+  }
   acl::SampleContext ctx = sample(true);
   char* scratch = w_.scratch();
   char* blk = w_.buffers().get();
@@ -522,7 +532,6 @@ void Session::reply_return(const BoundRule& b, int /*proxy_index*/, uint16_t def
     hw.put("\r\n");
   }
   if (has_body && !r.ret.content_type.empty()) hw.header("content-type", r.ret.content_type);
-  bool closing = !keep_client_ || !req_complete_;
   if (closing) hw.put("connection: close\r\n");
   else if (req_http10_) hw.put("connection: keep-alive\r\n");
   hw.put("\r\n");
