@@ -379,7 +379,7 @@ void Session::end_exchange() {
   if (srv_) detach_server(reusable);
   release_slot();
   first_request_ = false;
-  if (!keep_client_ || stop_after_ || w_.stopping()) {
+  if (!keep_client_ || client_eof_ || stop_after_ || w_.stopping()) {
     close_client();
     return;
   }

@@ -219,8 +219,8 @@ void Session::handle_client_eof() {
       return;
     default:
       if (!client_reset_ && (req_complete_ || tcp_mode())) {
-        // Everything was sent: let the answer come, then close.
-        keep_client_ = false;
+        // Everything was sent: let the answer come, then close (end_exchange sees client_eof_;
+        // like HAProxy, the answer does not announce the close).
         return;
       }
       abort_both({'C', phase_ == Phase::queued ? 'Q' : phase_ == Phase::connecting ? 'C' : 'D'});
