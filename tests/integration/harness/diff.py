@@ -136,8 +136,9 @@ class Setup:
                       for n in backends)
         full = f'global\n{glob}\n{defaults}\n{text}\n{bes}'
         self.cfg = full
-        self.proxy = Proxy(full, listeners, binary=binary, workdir=tc.tmpdir())
+        self.proxy = Proxy(full, listeners, binary=binary, workdir=tc.tmpdir(), start=False)
         tc.addCleanup(self.proxy.stop)
+        self.proxy.start()
 
     def counts(self):
         return {n: o.request_count() for n, o in self.origins.items()}
