@@ -188,6 +188,9 @@ REQ_CASES = [
          checks=[body_is(b'hello bob'), resp_hdr('x-r', 'r1')]),
     Case('return_404_no_body', tagged('ret404'), 404),
     Case('return_json_503', tagged('retjson'), 503, checks=[body_is(b'{"ok":false}')]),
+    Case('deny_head_no_body', tagged('deny', method='HEAD'), 403),
+    Case('return_head_no_body', tagged('ret', method='HEAD', headers=['X-Name: h']), 200),
+    Case('head_forwarded', tagged('none', method='HEAD'), D),
     Case('deny_keeps_post_body_out', tagged('deny', '/p', method='POST', body=b'abc'), 403),
     # redirects
     Case('redirect_location', tagged('rloc', '/x?q=1'), 302, checks=[resp_hdr('location', '/loc')]),
@@ -281,6 +284,8 @@ AUTH_CASES = [
     Case('auth_no_credentials_401', tagged('auth'), 401,
          checks=[resp_hdr('www-authenticate', 'Basic realm="Private Zone"')]),
     Case('auth_default_realm_401', tagged('authdef'), 401),
+    Case('auth_head_401_no_body', tagged('auth', method='HEAD'), 401),
+    Case('auth_http10_401', tagged('auth', version='HTTP/1.0'), 401),
     Case('auth_insecure_ok', tagged('auth', headers=[basic('alice', 'secret')]), D),
     Case('auth_insecure_wrong', tagged('auth', headers=[basic('alice', 'nope')]), 401),
     Case('auth_sha512_ok', tagged('auth', headers=[basic('bob', 'pw')]), D),
@@ -315,7 +320,8 @@ MONITOR_CASES = [
     Case('monitor_before_http_request_rules', req('/health', headers=['X-Deny: 1']), 200),
     Case('monitor_head', req('/health', method='HEAD'), 200),
     Case('monitor_other_path', req('/healthz'), D),
-    Case('monitor_with_query', req('/health?x=1'), None),
+    # monitor-uri is compared with the whole URI: a query string makes it a normal request
+    Case('monitor_with_query', req('/health?x=1'), D),
     Case('monitor_http10', req('/health', version='HTTP/1.0'), 200),
 ]
 

@@ -49,13 +49,18 @@ def req(path='/', method='GET', host='test', headers=(), body=b'', version='HTTP
     return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1') + body
 
 
+FOLLOWUP = b'GET /__followup HTTP/1.1\r\nHost: followup\r\n\r\n'
+
+
 class Case:
     """name; raw request bytes; expect = backend name (str), status (int) or None;
     src = client source address; checks = [(description, predicate(Outcome) -> bool)];
     method = request method (for reading the response: HEAD has no body)."""
 
-    def __init__(self, name, raw, expect=None, src=None, checks=(), method=None, timeout=5.0):
+    def __init__(self, name, raw, expect=None, src=None, checks=(), method=None, timeout=5.0,
+                 followup=True):
         self.name, self.raw, self.expect, self.src = name, raw, expect, src
+        self.followup = followup
         self.checks = list(checks)
         self.method = method or raw.split(b' ', 1)[0].decode('latin-1')
         self.timeout = timeout
@@ -70,13 +75,14 @@ class Outcome:
         self.fwd_head = None      # exact head received by the origin
         self.fwd_body = None
         self.elapsed = 0.0
+        self.kept_alive = None    # a follow-up request on the same connection was answered
         self.error = None         # read error (timeout, EOF) as text
 
     def key(self):
         """What must be identical between the two binaries."""
         return {'status': self.status, 'origin': self.origin, 'response': self.response,
                 'forwarded_head': self.fwd_head, 'forwarded_body': self.fwd_body,
-                'error': self.error}
+                'error': self.error, 'kept_alive': self.kept_alive}
 
     def header(self, name):
         return self.resp.header(name) if self.resp is not None else None
@@ -163,14 +169,26 @@ class Setup:
                 out.error = type(e).__name__
                 out.response = bytes(c.buf)
             out.elapsed = time.monotonic() - t0
-        # which origin got it (the origin records the request before answering)
-        after = self.counts()
-        for n in self.origins:
-            if after[n] > before[n]:
-                req_ = self.origins[n].requests[before[n]]
-                out.origin = n
-                out.fwd_head = req_.raw_head
-                out.fwd_body = req_.body
+            # which origin got it (the origin records the request before answering)
+            after = self.counts()
+            for n in self.origins:
+                if after[n] > before[n]:
+                    req_ = self.origins[n].requests[before[n]]
+                    out.origin = n
+                    out.fwd_head = req_.raw_head
+                    out.fwd_body = req_.body
+            if out.error is None and case.followup:
+                # is the connection still usable? A second request either gets an answer
+                # (kept alive) or EOF/RST (closed): no fixed wait either way.
+                try:
+                    c.send(FOLLOWUP)
+                    r2 = c.read_response('GET', timeout=case.timeout)
+                    if r2.version.startswith('HTTP/') and r2.status > 0:
+                        out.kept_alive = True
+                    else:   # bytes after the response (e.g. a body sent after HEAD)
+                        out.kept_alive = f'unexpected bytes after the response: {r2.raw_head[:80]!r}'
+                except (Timeout, EOFError, OSError, ValueError):
+                    out.kept_alive = False
         return out
 
 
