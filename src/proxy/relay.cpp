@@ -87,7 +87,7 @@ void Session::server_side_timeout() {
   }
   client_shut_ = true;
   srv_->stop_reading();
-  if (uv_shutdown(&shutdown_req_, stream(&tcp_), on_shutdown) != 0) abort_both({'s', 'D'});
+  if (!shutdown_client()) abort_both({'s', 'D'});
 }
 
 std::optional<uint64_t> Session::tunnel_timeout() const {
@@ -178,8 +178,11 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   bufs[i].base += done;
   bufs[i].len -= done;
   client_write_ = kind;
-  wreq_.data = this;
-  if (uv_write(&wreq_, stream(&tcp_), bufs + i, n - i, on_write_done) != 0) {
+  creq_ = w_.new_req();
+  creq_->write.data = this;
+  if (uv_write(&creq_->write, stream(&tcp_), bufs + i, n - i, on_write_done) != 0) {
+    w_.free_req(creq_);
+    creq_ = nullptr;
     client_write_ = ClientWrite::none;
     abort_both({'C', 'D'});
     return false;
@@ -227,6 +230,8 @@ bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
 
 void Session::on_write_done(uv_write_t* req, int status) {
   auto* s = static_cast<Session*>(req->data);
+  s->w_.free_req(s->creq_);
+  s->creq_ = nullptr;
   ClientWrite kind = s->client_write_;
   s->client_write_ = ClientWrite::none;
   if (s->closed_) return;

@@ -94,16 +94,28 @@ void Session::soft_stop() {
     finish_close();
 }
 
+bool Session::shutdown_client() {
+  if (creq_) return false;
+  creq_ = w_.new_req();
+  if (uv_shutdown(&creq_->shutdown, stream(&tcp_), on_shutdown) != 0) {
+    w_.free_req(creq_);
+    creq_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
 void Session::close_client() {
   if (client_write_ != ClientWrite::none) {
     close_pending_ = true;
     return;
   }
+  if (phase_ == Phase::closing) return;
   close_server();
   phase_ = Phase::closing;
   // Send FIN after the last bytes, then drain what the client still sends until it closes,
   // so unread input does not turn our close into a reset that could destroy the response.
-  if (uv_shutdown(&shutdown_req_, stream(&tcp_), on_shutdown) != 0) {
+  if (!shutdown_client()) {
     finish_close();
     return;
   }
@@ -113,6 +125,8 @@ void Session::close_client() {
 
 void Session::on_shutdown(uv_shutdown_t* req, int) {
   auto* s = static_cast<Session*>(req->handle->data);
+  s->w_.free_req(s->creq_);
+  s->creq_ = nullptr;
   if (s->client_eof_) s->finish_close();
 }
 

@@ -22,6 +22,7 @@ namespace portero::proxy {
 
 class Worker;
 class Session;
+union StreamReq;
 
 // The bytes one side has received and not yet finished with: [fwd, end) of `data`.
 // `parsed` is how far the HTTP parser has looked (fwd <= parsed <= end).
@@ -71,7 +72,7 @@ class ServerConn {
 class Session {
  public:
   Session(Worker& w, int proxy_index);
-  ~Session() {}
+  ~Session() = default;
 
   // Takes `fd` (accepted, non-blocking) and starts reading.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd);
@@ -223,11 +224,8 @@ class Session {
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
   uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends
   core::TimerNode ctimer_;
-  // A shutdown is only issued once no write is pending, so the two requests share memory.
-  union {
-    uv_write_t wreq_;
-    uv_shutdown_t shutdown_req_;
-  };
+  StreamReq* creq_ = nullptr;    // the pending write or shutdown on the client, if any (pooled)
+  bool shutdown_client();        // FIN to the client; false when it could not be started
   union {
     sockaddr sa;
     sockaddr_in v4;

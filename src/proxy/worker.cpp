@@ -22,6 +22,7 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   buffers_ = std::make_unique<core::BufferPool>(
       bufsize_ + sizeof(http::Header) * max_headers_ + sizeof(http::Head), 32);
   vars_pool_ = std::make_unique<core::ObjectPool<acl::VarStore>>(64);
+  reqs_pool_ = std::make_unique<core::ObjectPool<StreamReq>>(256);
   scratch_ = std::make_unique<char[]>(bufsize_);
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);

@@ -22,6 +22,13 @@ namespace portero::proxy {
 class Session;
 class ServerConn;
 
+// A pending write or shutdown on a client socket. Rare (most writes complete at once), so
+// sessions take one from the worker's pool only when needed instead of carrying one each.
+union StreamReq {
+  uv_write_t write;
+  uv_shutdown_t shutdown;
+};
+
 class Worker {
  public:
   Worker(Runtime& rt, int index);
@@ -65,6 +72,8 @@ class Worker {
     return v;
   }
   void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
+  StreamReq* new_req() { return reqs_pool_->make(); }
+  void free_req(StreamReq* r) { reqs_pool_->destroy(r); }
   uint16_t max_headers() const { return max_headers_; }
 
   // Idle server connections kept for reuse, per server (LIFO).
@@ -129,6 +138,7 @@ class Worker {
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
   std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
+  std::unique_ptr<core::ObjectPool<StreamReq>> reqs_pool_;
   std::unique_ptr<char[]> scratch_;
   Session* sessions_ = nullptr;      // intrusive list of live sessions
   uint32_t live_server_conns_ = 0;
