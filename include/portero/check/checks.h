@@ -1,0 +1,70 @@
+#pragma once
+// Health checks, as HAProxy runs them: one scheduler on the main thread's loop drives every
+// server's check (tcp connect, httpchk / http-check, tcp-check, agent-check, external-check),
+// keeps rise/fall health, and writes the outcome into the shared lb::ServerState atomics.
+// Workers learn of changes through Events::server_state_changed (the caller posts a balancer
+// refresh to every worker). Main-thread only.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
+
+#include "portero/config/config.h"
+#include "portero/lb/server_state.h"
+
+namespace portero::check {
+
+// What the rest of the process must do when checks change something. Called on the main thread.
+class Events {
+ public:
+  virtual ~Events() = default;
+  // Server `server` of backend `proxy` changed operational state, weight or slow-start ramp.
+  virtual void server_state_changed(int proxy, int server) = 0;
+  // A message HAProxy would log (same words): "Health check for server b/s failed, ...",
+  // "Server b/s is DOWN, ...", "backend b has no server available!". `level` is syslog's
+  // (0 emerg .. 7 debug). `proxy` names whose log targets receive it (-1: global targets).
+  virtual void log(int proxy, int level, std::string_view message) = 0;
+  // on-marked-down shutdown-sessions / on-marked-up shutdown-backup-sessions.
+  virtual void shutdown_sessions(int proxy, int server) = 0;
+};
+
+// HAProxy's check status names and their meaning (CSV check_status).
+enum class Status : uint8_t {
+  unk, ini, sockerr, l4ok, l4tout, l4con, l6ok, l6tout, l6rsp, l7ok, l7okc, l7tout, l7rsp, l7sts,
+  procerr, proctout, procok,
+};
+std::string_view status_name(Status s);   // "L7OK", "L4CON"...
+
+// The last result of a server's check or agent, for the stats page and the admin socket.
+struct Result {
+  Status status = Status::ini;
+  int code = -1;              // L7 status code, or -1
+  int64_t duration_ms = -1;   // -1 when not measured
+  std::string desc;           // HAProxy's description ("Layer4 connection problem", ...)
+  int health = 0;             // 0 .. rise+fall-1
+  uint64_t failures = 0;      // chkfail
+  uint64_t downs = 0;         // chkdown: UP -> DOWN transitions
+  uint64_t last_change = 0;   // unix seconds of the last state change
+  uint64_t downtime = 0;      // seconds spent DOWN
+};
+
+class Checker {
+ public:
+  // `states[p][s]` is the runtime state of server s of proxy p (empty for non-backends).
+  static std::unique_ptr<Checker> create(uv_loop_t* loop, const config::Config& cfg,
+                                         std::vector<std::vector<lb::ServerState*>> states, Events& events);
+  virtual ~Checker() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;   // closes every handle; the loop can then end
+  // Null when the server has no check (or no agent).
+  virtual const Result* check(int proxy, int server) const = 0;
+  virtual const Result* agent(int proxy, int server) const = 0;
+  // Admin socket / stats page actions (enable/disable health, agent; force states).
+  virtual void set_check_enabled(int proxy, int server, bool enabled) = 0;
+  virtual void set_agent_enabled(int proxy, int server, bool enabled) = 0;
+};
+
+}  // namespace portero::check

@@ -1,0 +1,79 @@
+#pragma once
+// Logging as HAProxy does it: syslog messages (every `format`) to UDP, unix datagram sockets
+// (/dev/log), stdout or stderr; and the traffic log lines (httplog, httplog clf, tcplog,
+// log-format). One Sender per thread (it owns its sockets); formatting allocates nothing.
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "portero/config/config.h"
+
+namespace portero::log {
+
+// Sends messages to log targets. Owned by one thread.
+class Sender {
+ public:
+  explicit Sender(const config::Global& global);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  // Sends `message` (the text only: no header, no newline) at syslog `level` to each target of
+  // `targets` whose level accepts it, with the header its `format` asks for, truncated to its
+  // `len`. `now` is the time of the event.
+  void send(std::span<const config::LogTarget> targets, int level, std::string_view message,
+            const timespec& now);
+};
+
+// Everything a traffic log line may show (HAProxy's log-format variables).
+struct Record {
+  const sockaddr* client = nullptr;       // %ci:%cp
+  const sockaddr* frontend_addr = nullptr;  // %fi:%fp
+  timespec accept_date{};                 // %t / %T...
+  timespec request_date{};                // %tr (first byte of the request)
+  std::string_view frontend;              // %f / %ft (with '~' when `ssl`)
+  bool ssl = false;
+  std::string_view backend;               // %b
+  std::string_view server;                // %s: name, "<NOSRV>", "<STATS>"
+  int64_t t_request = -1;                 // %TR  ms, -1 when not reached
+  int64_t t_queue = -1;                   // %Tw
+  int64_t t_connect = -1;                 // %Tc
+  int64_t t_response = -1;                // %Tr
+  int64_t t_active = -1;                  // %Ta
+  int64_t t_total = -1;                   // %Tt
+  int64_t t_idle = -1;                    // %Ti
+  int64_t t_handshake = 0;                // %Th
+  int status = -1;                        // %ST
+  uint64_t bytes_out = 0;                 // %B  bytes sent to the client
+  uint64_t bytes_in = 0;                  // %U
+  std::string_view captured_request_cookie;   // %CC
+  std::string_view captured_response_cookie;  // %CS
+  char termination[4] = {'-', '-', '-', '-'};  // %tsc (%ts = first two)
+  uint32_t actconn = 0, feconn = 0, beconn = 0, srv_conn = 0;  // %ac %fc %bc %sc
+  uint32_t retries = 0;                   // %rc
+  bool redispatched = false;              // '+' before %rc
+  uint32_t srv_queue = 0, backend_queue = 0;  // %sq %bq
+  std::string_view request_line;          // %r  "GET /x HTTP/1.1"
+  std::span<const std::string_view> captured_request_headers;   // %hr
+  std::span<const std::string_view> captured_response_headers;  // %hs
+  std::string_view http_method, http_uri, http_path, http_version;  // %HM %HU %HP %HV
+  uint32_t pid = 0;
+  std::string_view unique_id;             // %ID
+};
+
+// A compiled log-format string. The built-in formats (httplog, clf, tcplog) are log-format
+// strings too (COMPAT.md §7).
+class Format {
+ public:
+  static std::unique_ptr<Format> compile(std::string_view text, std::string& error);
+  static const Format& httplog();
+  static const Format& httplog_clf();
+  static const Format& tcplog();
+  virtual ~Format() = default;
+  // Writes the line into `out` (capacity `cap`) and returns its length (truncated to `cap`).
+  virtual size_t render(const Record& r, char* out, size_t cap) const = 0;
+};
+
+}  // namespace portero::log
