@@ -74,6 +74,19 @@ frontend fe
     acl list_path path -f <<dir>>/paths.lst
     acl list_host hdr(host) -i -f <<dir>>/hosts.lst -f <<dir>>/hosts2.lst
     acl list_net src -f <<dir>>/nets.lst
+    acl dashes req.hdr(x-a) -- -dash
+    acl nbs nbsrv(b_api) ge 1
+    acl nbs0 nbsrv(b_api) eq 0
+    acl fen fe_name fe
+    acl sslfc ssl_fc
+    acl reqver req.ver 1.0
+    acl methi method -i get
+    acl psub path_sub /mid/
+    acl ureg url_reg \?(.*&)?k=[0-9]+$
+    acl conv req.hdr(x-k),lower,map_str(<<dir>>/kv.map) -m str yes
+    acl convlen req.hdr(x-k),length gt 5
+    acl trueval always_true
+    acl falseval always_false
     acl dup path /one
     acl dup path /two
     acl dup hdr(x-dup) yes
@@ -135,6 +148,18 @@ frontend fe
     use_backend b_misc  if { hdr(x-t) urls } urls
     use_backend b_misc  if { hdr(x-t) base } base_m
     use_backend b_misc  if { hdr(x-t) cookc } cookc
+    use_backend b_misc  if { hdr(x-t) dashes } dashes
+    use_backend b_misc  if { hdr(x-t) nbs } nbs !nbs0
+    use_backend b_misc  if { hdr(x-t) fen } fen
+    use_backend b_misc  if { hdr(x-t) sslfc } sslfc
+    use_backend b_misc  if { hdr(x-t) nosslfc } !sslfc
+    use_backend b_misc  if { hdr(x-t) reqver } reqver
+    use_backend b_misc  if { hdr(x-t) methi } methi
+    use_backend b_misc  if { hdr(x-t) psub } psub
+    use_backend b_misc  if { hdr(x-t) ureg } ureg
+    use_backend b_misc  if { hdr(x-t) conv } conv
+    use_backend b_misc  if { hdr(x-t) convlen } convlen
+    use_backend b_misc  if { hdr(x-t) always } trueval !falseval
     use_backend b_file  if { hdr(x-t) fpath } list_path
     use_backend b_file  if { hdr(x-t) fhost } list_host
     use_backend b_file  if { hdr(x-t) fnet } list_net
@@ -167,6 +192,7 @@ FILES = {
     'hosts.map': ('# host -> backend\nwww.a.test b_api\nimg.a.test b_img\n'
                   'ghost.a.test b_nonexistent\n'),
     'paths.map': '/static b_img\n/api b_api\n',
+    'kv.map': 'on yes\noff no\n',
 }
 
 D = 'b_default'
@@ -296,6 +322,23 @@ CORPUS = [
     C('url_sub_in_query', 'urls', '/x?token=1', 'b_misc'),
     C('base', 'base', '/base/x?q=1', 'b_misc'),
     C('cook_cnt', 'cookc', headers=['Cookie: c=1; d=2; c=3'], expect='b_misc'),
+    C('double_dash_pattern', 'dashes', headers=['X-A: -dash'], expect='b_misc'),
+    C('nbsrv', 'nbs', expect='b_misc'),
+    C('fe_name', 'fen', expect='b_misc'),
+    C('ssl_fc_false', 'sslfc'),
+    C('not_ssl_fc', 'nosslfc', expect='b_misc'),
+    C('req_ver', 'reqver', version='HTTP/1.0', expect='b_misc'),
+    C('req_ver_miss', 'reqver'),
+    # haproxy 2.6: `method -i get` does NOT match GET (a lower-case pattern is an unknown
+    # method, compared as such; -i has no effect on known methods)
+    C('method_i_lowercase_pattern', 'methi'),
+    C('path_sub', 'psub', '/a/mid/b', 'b_misc'),
+    C('url_reg', 'ureg', '/x?a=1&k=42', 'b_misc'),
+    C('url_reg_miss', 'ureg', '/x?a=1&kk=42'),
+    C('converter_map_str', 'conv', headers=['X-K: ON'], expect='b_misc'),
+    C('converter_map_str_no', 'conv', headers=['X-K: off']),
+    C('converter_length', 'convlen', headers=['X-K: 123456'], expect='b_misc'),
+    C('always_true_false', 'always', expect='b_misc'),
     # pattern files
     C('file_path_1', 'fpath', '/one', 'b_file'),
     C('file_path_2', 'fpath', '/two/three', 'b_file'),
