@@ -84,12 +84,6 @@ void kw_errorfile(ParseContext& c, const Args& a) {
   px(c).errorfiles[int(code)] = ss.str();
 }
 
-void kw_cookie(ParseContext& c, const Args& a) {
-  if (a.size() < 2) return c.alert("'cookie' expects <cookie_name> as argument.");
-  px(c).cookie = a[1];
-  px(c).cookie_words = rest(a, 1);
-}
-
 void kw_disabled(ParseContext& c, const Args&) { px(c).disabled = true; }
 void kw_enabled(ParseContext& c, const Args&) { px(c).disabled = false; }
 
@@ -122,7 +116,6 @@ const KeywordRow kRows[] = {
     {kInProxies, "maxconn", true, Cap::frontend, false, kw_maxconn},
     {kInProxies, "fullconn", true, Cap::backend, false, kw_fullconn},
     {kInProxies, "errorfile", true, Cap::any, false, kw_errorfile},
-    {kInProxies, "cookie", true, Cap::backend, false, kw_cookie},
     {kInProxies, "disabled", true, Cap::any, false, kw_disabled},
     {kInProxies, "enabled", true, Cap::any, false, kw_enabled},
     {kInProxies, "id", false, Cap::any, false, kw_id},

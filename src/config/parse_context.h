@@ -105,6 +105,7 @@ void register_redirect_keywords(Registry& r);
 void register_stats_keywords(Registry& r);
 void register_unsupported_keywords(Registry& r);
 void register_acl_keywords(Registry& r);
+void register_cookie_keywords(Registry& r);
 
 // A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.
 void parse_userlist_line(ParseContext& ctx, const Args& words);

@@ -100,7 +100,10 @@ bool rewrite_head(const Head& src, const char* src_base, bool request, const Hea
         if (header_name_matches(name, e.name, e.match)) continue;
         break;
       case K::replace_header:
-        if (iequals(name, e.name)) value = e.replace ? e.replace(e.replace_ctx, value) : e.value;
+        if (iequals(name, e.name)) {
+          value = e.replace ? e.replace(e.replace_ctx, value) : e.value;
+          if (e.drop_empty && value.empty()) continue;
+        }
         break;
       default:
         break;
@@ -108,6 +111,7 @@ bool rewrite_head(const Head& src, const char* src_base, bool request, const Hea
     ok = add(name, value);
   }
   if (ok && (e.kind == K::set_header || e.kind == K::add_header)) ok = add(e.name, e.value);
+  if (ok && e.kind == K::add_header && !e.name2.empty()) ok = add(e.name2, e.value2);
   o.put("\r\n");
   h.length = o.len();
   (void)lower;

@@ -80,6 +80,13 @@ void Session::dispatch(int avoid) {
     be_counted_ = true;
     w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
+  if (direct_ && persist_server_ >= 0 && avoid < 0) {
+    // The cookie names its server: no balancing, wait for it if it is full.
+    int idx = persist_server_;
+    if (try_take_slot(idx)) connect_server(idx);
+    else enqueue(idx);
+    return;
+  }
   lb::Balancer* lb = w_.balancer(be_);
   int idx = lb ? lb->pick(pick_context(), avoid) : lb::kNoServer;
   if (idx == lb::kNoServer) {
@@ -215,6 +222,8 @@ void Session::fail_connect() {
     {
       int old = slot_;
       release_slot();
+      direct_ = false;   // redispatching breaks persistence
+      persist_server_ = -1;
       dispatch(old);
       return;
     }

@@ -258,6 +258,11 @@ void Session::handle_response_input() {
 void Session::send_response_head(bool interim) {
   ServerConn* c = srv_;
   if (!interim && !process_response_rules()) return;
+  if (!interim && !cookie_response()) {
+    close_server();
+    reply_error(502, {'P', 'H'});
+    return;
+  }
   const http::Head& frame = c->parser.head();   // where the head and body sit in the buffer
   const http::Head& h = rs_block_ ? *block_head(rs_block_) : frame;   // as the rules left it
   const char* base = rs_block_ ? rs_block_ : c->in.data;

@@ -359,6 +359,7 @@ void Session::process_request() {
         break;
       }
       default:
+        cookie_request();
         dispatch_request();
         return;
     }

@@ -327,6 +327,9 @@ void Session::start_request() {
   w_.timers().disarm(ctimer_);
   const http::Head& h = req_.head();
   req_head_method_ = h.method_id == HTTP_HEAD;
+  req_post_ = h.method_id == HTTP_POST;
+  req_cacheable_method_ = h.method_id == HTTP_GET || h.method_id == HTTP_HEAD || h.method_id == HTTP_OPTIONS ||
+                          h.method_id == HTTP_TRACE;
   req_http10_ = h.is_http10();
   const auto& cfg = w_.config();
   keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !stop_after_ &&
@@ -344,6 +347,8 @@ void Session::start_request() {
   be_ = -1;
   rule_stage_ = 0;
   rule_pos_ = 0;
+  direct_ = false;
+  persist_server_ = -1;
   process_request();
 }
 

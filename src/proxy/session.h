@@ -156,6 +156,10 @@ class Session {
   void reply_auth(const std::string& realm);
   void reply_redirect(const config::Redirect& r, const acl::Expression* target);
   void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status);
+  // cookies.cpp
+  void cookie_request();
+  bool cookie_response();
+  bool response_cacheable(const http::Head& h, const char* base) const;
   // tcp_mode.cpp
   bool tcp_mode() const;
   void start_tcp();
@@ -247,6 +251,12 @@ class Session {
   uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
   uint8_t rule_stage_ = 0;
   uint16_t tarpit_status_ = 0;
+  // cookie persistence (cookies.cpp)
+  int16_t persist_server_ = -1;  // the server the request's cookie names, when it may serve
+  char cookie_req_flag_ = '-';   // %tsc 3rd char: N I D V E O U -
+  char cookie_resp_flag_ = '-';  // %tsc 4th char: N I U P R D -
+  bool cookie_dated_ = false;
+  uint64_t cookie_first_ = 0;    // first-seen date of the request's cookie (maxlife), 0: none
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
   ServerWrite server_write_ = ServerWrite::none;
@@ -258,6 +268,8 @@ class Session {
   bool req_upgrade_ = false;
   bool req_head_method_ = false;  // HEAD: the response has no body
   bool req_http10_ = false;
+  bool req_post_ = false;             // the request's method, kept for the response side
+  bool req_cacheable_method_ = false; // GET, HEAD, OPTIONS, TRACE
   bool keep_client_ = false;     // the client connection stays open after this exchange
   bool keep_server_ = false;     // the server connection can serve another request
   bool resp_begun_ = false;      // the response parser has been started on the server buffer

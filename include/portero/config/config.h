@@ -74,6 +74,8 @@ struct Global {
   std::optional<Millis> stats_timeout;
   std::string node, description;
   uint32_t hard_stop_after_ms = 0;  // 0 = never
+  bool external_check = false;      // `external-check`: allows `option external-check`
+  std::optional<uint32_t> spread_checks;  // `spread-checks <0..50>` percent of jitter
 };
 
 enum class Mode : uint8_t { tcp, http };
@@ -129,6 +131,18 @@ struct HashType {
   bool avalanche = false;
 };
 
+// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] [httponly]
+// [secure] [domain D]* [maxidle T] [maxlife T] [dynamic] [attr V]*`: cookie persistence.
+struct CookiePersistence {
+  std::string name;                 // empty: no cookie persistence
+  enum class Mode : uint8_t { passive, insert, rewrite, prefix } mode = Mode::passive;
+  bool indirect = false, nocache = false, postonly = false, preserve = false;
+  bool httponly = false, secure = false, dynamic = false;
+  std::vector<std::string> domains;
+  std::vector<std::string> attrs;
+  uint32_t maxidle_s = 0, maxlife_s = 0;   // seconds; 0 = unset
+};
+
 // A `bind` line: one or more addresses sharing the same options.
 struct Bind {
   Origin origin;
@@ -162,6 +176,51 @@ struct Server {
   std::optional<uint16_t> check_port;
   std::string check_addr;
   Millis slowstart = 0;
+  // More health check parameters (check/ module, keywords_check.cpp).
+  bool check_send_proxy = false;
+  bool agent_check = false;
+  std::optional<uint16_t> agent_port;
+  std::optional<Millis> agent_inter;  // unset: `inter`
+  std::string agent_addr;             // empty: check addr, else server address
+  std::string agent_send;             // string sent to the agent on connect
+  enum class Observe : uint8_t { none, layer4, layer7 };
+  Observe observe = Observe::none;
+  uint32_t error_limit = 10;
+  enum class OnError : uint8_t { fastinter, fail_check, sudden_death, mark_down };
+  OnError on_error = OnError::fastinter;
+  bool on_marked_down_shutdown = false;      // on-marked-down shutdown-sessions
+  bool on_marked_up_shutdown_backup = false; // on-marked-up shutdown-backup-sessions
+};
+
+// How a backend checks its servers (`option httpchk`, `http-check`, `option tcp-check`,
+// `tcp-check`, `option external-check`, `external-check`), filled by keywords_check.cpp.
+struct HttpCheckExpect {
+  enum class Kind : uint8_t { status, rstatus, string, rstring };
+  Kind kind = Kind::status;
+  bool negate = false;
+  std::string pattern;              // status: "200,201,300-310"; others: the text or regex
+};
+struct TcpCheckRule {
+  enum class Kind : uint8_t { connect, send, send_binary, expect_string, expect_rstring, expect_binary, comment };
+  Kind kind = Kind::connect;
+  bool negate = false;
+  std::optional<uint16_t> port;     // connect port
+  bool send_proxy = false;          // connect send-proxy
+  std::string data;                 // send: bytes (binary already decoded); expect: pattern
+};
+struct CheckSetup {
+  enum class Kind : uint8_t { tcp, http, tcp_check, external };
+  Kind kind = Kind::tcp;
+  // http: the request. The version string may carry legacy headers folded in with "\r\n".
+  std::string method = "OPTIONS", uri = "/", version = "HTTP/1.0";
+  std::vector<std::pair<std::string, std::string>> headers;   // http-check send hdr (names lower-cased)
+  std::string body;
+  std::vector<HttpCheckExpect> expects;
+  bool disable_on_404 = false;
+  bool send_state = false;
+  std::vector<TcpCheckRule> tcp_rules;
+  std::string external_command, external_path;
+  bool log_health_checks = false;
 };
 
 // A `tcp-request connection|content|session` rule. `condition` is the raw `if/unless ...` words
@@ -306,10 +365,13 @@ struct Proxy {
   bool persist_rdp_cookie = false;  // `persist rdp-cookie[(NAME)]`
   std::string persist_rdp_cookie_name = "msts";
   uint32_t hash_balance_factor = 0; // 0 = off, else > 100 (percent)
-  std::string cookie;               // raw `cookie` line words, for the persistence work later
+  std::string cookie;               // the cookie name as written (also in persistence.name)
   std::vector<std::string> cookie_words;
+  CookiePersistence persistence;
+  std::string dynamic_cookie_key;   // `dynamic-cookie-key`
   bool httpchk = false;
   std::vector<std::string> httpchk_words;
+  CheckSetup checks;                // health check kind, request, expectations (check/ module)
   uint32_t fullconn = 0;            // `fullconn N` as written; 0 = not set
   // The fullconn the dynamic server limits use: `fullconn` when set, else HAProxy's default,
   // 10% of the sum of the maxconn of the frontends that can reach this backend (resolve()).

@@ -28,6 +28,11 @@ struct HeadEdit {
   // callback (nullptr: all of them get `value`). Returns the new value, or the old one.
   std::string_view (*replace)(void* ctx, std::string_view old_value) = nullptr;
   void* replace_ctx = nullptr;
+  // replace_header only: a header whose new value is empty is removed rather than kept empty
+  // (a Cookie header left with no cookie, a Set-Cookie to delete).
+  bool drop_empty = false;
+  // add_header: a second header to add after the first (Set-Cookie then Cache-Control).
+  std::string_view name2, value2;
 };
 
 // Writes `src` (spans relative to `src_base`) with `edit` applied into `block` (`data_cap` bytes
