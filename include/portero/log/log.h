@@ -2,6 +2,8 @@
 // Logging as HAProxy does it: syslog messages (every `format`) to UDP, unix datagram sockets
 // (/dev/log), stdout or stderr; and the traffic log lines (httplog, httplog clf, tcplog,
 // log-format). One Sender per thread (it owns its sockets); formatting allocates nothing.
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -25,6 +27,20 @@ class Sender {
   // `len`. `now` is the time of the event.
   void send(std::span<const config::LogTarget> targets, int level, std::string_view message,
             const timespec& now);
+  // Builds into `out` (capacity `cap`) the exact datagram `send` would write for `target`
+  // (header, message truncated to the target's `len`, trailing newline) and returns its length,
+  // or 0 when the target's level range filters the message out. No I/O.
+  size_t build(const config::LogTarget& target, int level, std::string_view message,
+               const timespec& now, char* out, size_t cap);
+  // The pid shown in headers (getpid() at construction; call again after a fork).
+  void set_pid(uint32_t pid);
+  // Messages dropped because a socket or fd would have blocked (or failed).
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint64_t dropped_ = 0;
 };
 
 // Everything a traffic log line may show (HAProxy's log-format variables).
@@ -59,8 +75,19 @@ struct Record {
   std::span<const std::string_view> captured_request_headers;   // %hr
   std::span<const std::string_view> captured_response_headers;  // %hs
   std::string_view http_method, http_uri, http_path, http_version;  // %HM %HU %HP %HV
-  uint32_t pid = 0;
+  uint32_t pid = 0;                       // %pid (0: this process)
   std::string_view unique_id;             // %ID
+  // Additions (log-format variables beyond the built-in formats):
+  const sockaddr* server_addr = nullptr;  // %si:%sp (the server's address)
+  const sockaddr* backend_src = nullptr;  // %bi:%bp (our source address towards the server)
+  std::string_view hostname;              // %H
+  std::string_view ssl_version, ssl_cipher;  // %sslv %sslc
+  uint64_t log_counter = 0;               // %lc  lines logged by this frontend before
+  uint64_t request_counter = 0;           // %rt  requests (or TCP sessions) of the frontend
+  bool logasap = false;                   // `option logasap`: '+' before %Ta %Tt %B
+  // Captured headers: a view with data() == nullptr is a header that was not present (shown
+  // '-' by %hrl/%hsl, nothing inside %hr's braces); an empty span means no capture configured.
+  // %HM %HU %HP %HPO %HQ %HV are taken from `request_line` when the fields above are empty.
 };
 
 // A compiled log-format string. The built-in formats (httplog, clf, tcplog) are log-format
@@ -74,6 +101,8 @@ class Format {
   virtual ~Format() = default;
   // Writes the line into `out` (capacity `cap`) and returns its length (truncated to `cap`).
   virtual size_t render(const Record& r, char* out, size_t cap) const = 0;
+  // The string it was compiled from.
+  virtual std::string_view text() const = 0;
 };
 
 }  // namespace portero::log
