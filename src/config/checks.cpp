@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "parse_context.h"
 
 #include <algorithm>
 #include <set>
@@ -150,6 +151,7 @@ void check(Config& config, Diagnostics& diag) {
   for (auto& p : config.proxies) check_tcp_mode(p, diag);
   for (const auto& p : config.proxies) {
     if (p.disabled) continue;
+    check_check_setup(p, diag);
     const std::string me = "Proxy '" + p.name + "': ";
     auto mode_clash = [&](const Proxy& be, const std::string& how) {
       if (p.mode == Mode::http && be.mode != Mode::http)

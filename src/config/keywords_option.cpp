@@ -13,14 +13,14 @@ namespace {
 const std::set<std::string>& later_options() {
   static const std::set<std::string> s{
       "abortonclose", "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
-      "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal", "external-check",
+      "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal",
       "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request",
       "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
       "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
-      "ldap-check", "log-health-checks", "log-separate-errors", "logasap", "mysql-check", "nolinger",
+      "ldap-check", "log-separate-errors", "logasap", "mysql-check", "nolinger",
       "originalto", "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
       "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check", "srvtcpka",
-      "ssl-hello-chk", "tcp-check", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "transparent",
+      "ssl-hello-chk", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "transparent",
       "forceclose", "http-tunnel"};
   return s;
 }
@@ -96,6 +96,7 @@ void kw_option(ParseContext& c, const Args& a) {
   // Options that take no argument refuse one, as HAProxy does.
   if ((o == "allbackups" || o == "persist" || o == "tcplog") && a.size() > 2)
     return c.alert("'option " + o + "' cannot handle unexpected argument '" + a[2] + "'.");
+  if (parse_check_option(c, a)) return;
   if (o == "httplog") {
     if (no_negation()) return;
     if (a.size() > 2 && a[2] != "clf") return c.alert("'option httplog' only supports 'clf' option.");

@@ -15,10 +15,9 @@ namespace {
 // HAProxy 2.6 server options portero does not implement yet: with a value, then flags.
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "agent-addr", "agent-inter", "agent-port", "agent-send", "alpn", "ca-file", "check-alpn",
-      "check-proto", "check-sni", "ciphers", "ciphersuites", "crl-file", "crt", "curves", "error-limit",
-      "init-addr", "log-proto", "max-reuse", "namespace", "npn", "observe", "on-error", "on-marked-down",
-      "on-marked-up", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto", "proxy-v2-options",
+      "alpn", "ca-file", "check-alpn",
+      "check-proto", "check-sni", "ciphers", "ciphersuites", "crl-file", "crt", "curves",
+      "init-addr", "log-proto", "max-reuse", "namespace", "npn", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto", "proxy-v2-options",
       "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers", "shard", "sni", "socks4",
       "source", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "track", "verify", "verifyhost", "ws",
       "set-proxy-v2-tlv-fmt", "usesrc", "sigalgs", "client-sigalgs", "check-via-socks4"};
@@ -26,8 +25,8 @@ const std::set<std::string>& later_valued() {
 }
 const std::set<std::string>& later_flags() {
   static const std::set<std::string> s{
-      "agent-check", "allow-0rtt", "check-send-proxy", "check-ssl", "force-sslv3", "force-tlsv10",
-      "force-tlsv11", "force-tlsv12", "force-tlsv13", "no-agent-check", "no-backup", "no-check",
+      "allow-0rtt", "check-ssl", "force-sslv3", "force-tlsv10",
+      "force-tlsv11", "force-tlsv12", "force-tlsv13", "no-backup",
       "no-check-ssl", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl",
       "no-send-proxy-v2-ssl-cn", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tfo", "no-tls-tickets",
       "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "non-stick", "send-proxy",
@@ -39,7 +38,9 @@ const std::set<std::string>& later_flags() {
 const std::vector<std::string_view>& implemented() {
   static const std::vector<std::string_view> v{
       "weight", "disabled", "enabled", "backup", "maxconn", "minconn", "maxqueue", "id", "cookie", "check",
-      "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart"};
+      "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
+      "check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
+      "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up"};
   return v;
 }
 
@@ -136,6 +137,8 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (v.empty()) return fail("'addr' expects <ipv4|ipv6> as argument..");
       s.check_addr = v;
       ++i;
+    } else if (int r = parse_check_server_option(c, a, i, s, prefix, srv); r != 0) {
+      if (r < 0) return false;
     } else if (later_valued().count(o)) {
       if (!has_value) return fail("'" + o + "' expects an argument.");
       c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");

@@ -105,6 +105,15 @@ void register_redirect_keywords(Registry& r);
 void register_stats_keywords(Registry& r);
 void register_unsupported_keywords(Registry& r);
 void register_acl_keywords(Registry& r);
+void register_check_keywords(Registry& r);
+// Health check parts of other keywords (keywords_check.cpp). `option X`: returns true when the
+// option was fully handled. Server option a[i]: 0 = not a check option, 1 = parsed (i moved past
+// its value), -1 = error reported.
+bool parse_check_option(ParseContext& ctx, const Args& args);
+int parse_check_server_option(ParseContext& ctx, const Args& args, size_t& i, Server& s, const std::string& prefix,
+                              const std::string& srv);
+// HAProxy's post-parse checks of a proxy's health check setup.
+void check_check_setup(const Proxy& p, Diagnostics& diag);
 void register_cookie_keywords(Registry& r);
 
 // A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.

@@ -43,6 +43,7 @@ const Registry& registry() {
     register_redirect_keywords(reg);
     register_stats_keywords(reg);
     register_acl_keywords(reg);
+    register_check_keywords(reg);
     register_cookie_keywords(reg);
     register_unsupported_keywords(reg);  // last: implemented rows win
     return reg;

@@ -1,0 +1,707 @@
+// The health check scheduler: one uv timer per check, one short-lived TCP connection (or child
+// process for external checks) per run. Main-thread only. Handles are heap-allocated and freed
+// in their close callbacks, so a callback that arrives after stop() finds its owner detached.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "logic.h"
+#include "portero/check/checks.h"
+#include "portero/lb/slowstart.h"
+
+namespace portero::check {
+namespace {
+
+constexpr int kLogAlert = 1, kLogEmerg = 0, kLogNotice = 5;
+constexpr size_t kMaxReply = 16384;
+
+uint64_t now_ms() { return uv_hrtime() / 1000000; }
+uint64_t unix_now() { return uint64_t(std::time(nullptr)); }
+
+class CheckerImpl;
+struct Task;
+
+// One connection attempt. Owned by itself: freed in the close callback.
+struct Conn {
+  Task* task = nullptr;   // null once the task let go of it
+  uv_tcp_t tcp{};
+  uv_connect_t creq{};
+  uv_write_t wreq{};
+  std::string out;
+};
+
+// One external check child. Freed in the close callback.
+struct Proc {
+  Task* task = nullptr;
+  uv_process_t proc{};
+};
+
+enum class Kind : uint8_t { check, agent };
+
+struct Srv;
+
+// A check or an agent check of one server.
+struct Task {
+  CheckerImpl* owner = nullptr;
+  Srv* srv = nullptr;
+  Kind kind = Kind::check;
+  uv_timer_t* timer = nullptr;
+  Health health;
+  Result result;
+  bool enabled = true;
+  bool running = false;     // a check is in progress
+  bool connected = false;
+  Conn* conn = nullptr;
+  Proc* proc = nullptr;
+  uint64_t started = 0;
+  std::string in;
+  size_t rule = 0;          // tcp-check: index of the next rule
+  uint64_t inter = 2000;
+  std::optional<uint64_t> fastinter, downinter;
+  sockaddr_storage dst{};
+};
+
+struct Srv {
+  int px = 0, idx = 0;
+  const config::Proxy* proxy = nullptr;
+  const config::Server* cfg = nullptr;
+  lb::ServerState* st = nullptr;
+  std::unique_ptr<Task> check, agent;
+  bool up = true;          // what the checks concluded (before admin state)
+  bool stopping = false;   // NOLB (disable-on-404)
+  uint64_t up_since = 0;   // for slowstart
+  uint64_t down_since = 0;
+  uint32_t iweight = 1;
+};
+
+void on_handle_closed(uv_handle_t* h) {
+  if (h->type == UV_TIMER) delete reinterpret_cast<uv_timer_t*>(h);
+}
+void on_conn_closed(uv_handle_t* h) { delete static_cast<Conn*>(h->data); }
+void on_proc_closed(uv_handle_t* h) { delete static_cast<Proc*>(h->data); }
+
+class CheckerImpl final : public Checker {
+ public:
+  CheckerImpl(uv_loop_t* loop, const config::Config& cfg, std::vector<std::vector<lb::ServerState*>> states,
+              Events& events)
+      : loop_(loop), cfg_(cfg), events_(events) {
+    for (size_t p = 0; p < cfg.proxies.size(); ++p) {
+      const auto& px = cfg.proxies[p];
+      by_proxy_.emplace_back();
+      if (!px.is_backend() || p >= states.size()) continue;
+      for (size_t s = 0; s < px.servers.size() && s < states[p].size(); ++s) {
+        auto srv = std::make_unique<Srv>();
+        srv->px = int(p);
+        srv->idx = int(s);
+        srv->proxy = &px;
+        srv->cfg = &px.servers[s];
+        srv->st = states[p][s];
+        srv->iweight = srv->cfg->weight;
+        if (srv->cfg->check) srv->check = make_task(*srv, Kind::check);
+        if (srv->cfg->agent_check && srv->cfg->agent_port) srv->agent = make_task(*srv, Kind::agent);
+        srv->up = !srv->check || srv->check->health.up();
+        by_proxy_.back().push_back(srv.get());
+        servers_.push_back(std::move(srv));
+      }
+    }
+  }
+
+  ~CheckerImpl() override { stop(); }
+
+  void start() override {
+    if (started_) return;
+    started_ = true;
+    std::vector<Task*> tasks;
+    for (auto& s : servers_) {
+      if (s->check) tasks.push_back(s->check.get());
+      if (s->agent) tasks.push_back(s->agent.get());
+    }
+    // First checks are spread over the interval so that they do not all start together.
+    const size_t n = tasks.size();
+    for (size_t i = 0; i < n; ++i) {
+      Task* t = tasks[i];
+      t->timer = new uv_timer_t;
+      uv_timer_init(loop_, t->timer);
+      t->timer->data = t;
+      uv_timer_start(t->timer, on_timer, t->inter * i / n, 0);
+    }
+    ramp_timer_ = new uv_timer_t;
+    uv_timer_init(loop_, ramp_timer_);
+    ramp_timer_->data = this;
+    uv_timer_start(ramp_timer_, on_ramp_tick, 1000, 1000);
+    uv_unref(reinterpret_cast<uv_handle_t*>(ramp_timer_));
+  }
+
+  void stop() override {
+    if (!started_) return;
+    started_ = false;
+    for (auto& s : servers_)
+      for (Task* t : {s->check.get(), s->agent.get()}) {
+        if (!t) continue;
+        release(*t);
+        if (t->timer) {
+          uv_close(reinterpret_cast<uv_handle_t*>(t->timer), on_handle_closed);
+          t->timer = nullptr;
+        }
+      }
+    if (ramp_timer_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(ramp_timer_), on_handle_closed);
+      ramp_timer_ = nullptr;
+    }
+  }
+
+  const Result* check(int proxy, int server) const override {
+    const Srv* s = find(proxy, server);
+    return s && s->check ? &s->check->result : nullptr;
+  }
+  const Result* agent(int proxy, int server) const override {
+    const Srv* s = find(proxy, server);
+    return s && s->agent ? &s->agent->result : nullptr;
+  }
+  void set_check_enabled(int proxy, int server, bool enabled) override { set_enabled(find(proxy, server), false, enabled); }
+  void set_agent_enabled(int proxy, int server, bool enabled) override { set_enabled(find(proxy, server), true, enabled); }
+
+ private:
+  Srv* find(int proxy, int server) const {
+    if (proxy < 0 || size_t(proxy) >= by_proxy_.size()) return nullptr;
+    const auto& v = by_proxy_[proxy];
+    if (server < 0 || size_t(server) >= v.size()) return nullptr;
+    return v[server];
+  }
+
+  void set_enabled(Srv* s, bool agent, bool enabled) {
+    if (!s) return;
+    Task* t = agent ? s->agent.get() : s->check.get();
+    if (!t || t->enabled == enabled) return;
+    t->enabled = enabled;
+    if (!enabled) {
+      release(*t);
+    } else if (t->timer) {
+      uv_timer_start(t->timer, on_timer, 0, 0);
+    }
+  }
+
+  std::unique_ptr<Task> make_task(Srv& s, Kind kind) {
+    auto t = std::make_unique<Task>();
+    t->owner = this;
+    t->srv = &s;
+    t->kind = kind;
+    const auto& c = *s.cfg;
+    if (kind == Kind::check) {
+      t->health.rise = int(c.rise);
+      t->health.fall = int(c.fall);
+      // A server with checks starts UP but transitional: one failure takes it DOWN.
+      t->health.value = c.disabled ? 0 : t->health.rise;
+      t->inter = c.inter;
+      t->fastinter = c.fastinter;
+      t->downinter = c.downinter;
+    } else {
+      // Agents go by a single result each way.
+      t->health.rise = t->health.fall = 1;
+      t->health.value = 1;
+      t->inter = c.agent_inter.value_or(c.inter);
+    }
+    t->result.health = t->health.value;
+    // Destination: addr/port of the check (agent-addr/agent-port for agents), else the server's.
+    sockaddr_storage ss = c.address.storage;
+    const std::string& addr = kind == Kind::agent && !c.agent_addr.empty() ? c.agent_addr : c.check_addr;
+    if (!addr.empty()) {
+      auto r = config::parse_address(addr, false);
+      if (r.address && r.address->kind == config::Address::Kind::inet) ss = r.address->storage;
+    }
+    uint16_t port = c.address.port_lo;
+    if (kind == Kind::agent) port = *c.agent_port;
+    else if (c.check_port) port = *c.check_port;
+    if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
+    else if (ss.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
+    t->dst = ss;
+    return t;
+  }
+
+  // Lets go of the connection or process of a task (without a result).
+  void release(Task& t) {
+    if (t.conn) {
+      t.conn->task = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(&t.conn->tcp), on_conn_closed);
+      t.conn = nullptr;
+    }
+    if (t.proc) {
+      t.proc->task = nullptr;
+      uv_process_kill(&t.proc->proc, SIGKILL);
+      uv_close(reinterpret_cast<uv_handle_t*>(&t.proc->proc), on_proc_closed);
+      t.proc = nullptr;
+    }
+    t.running = false;
+    t.connected = false;
+  }
+
+  static void on_timer(uv_timer_t* h) {
+    Task* t = static_cast<Task*>(h->data);
+    if (t->running) t->owner->on_timeout(*t);
+    else t->owner->run(*t);
+  }
+
+  static void on_ramp_tick(uv_timer_t* h) { static_cast<CheckerImpl*>(h->data)->ramp_tick(); }
+
+  void ramp_tick() {
+    const uint64_t now = now_ms();
+    for (auto& s : servers_) {
+      uint32_t cur = s->st->ramp.load(std::memory_order_relaxed);
+      if (cur >= lb::kWeightScale) continue;
+      uint32_t next = lb::slowstart_ramp(s->cfg->slowstart, now - s->up_since);
+      if (next != cur) {
+        s->st->ramp.store(next, std::memory_order_relaxed);
+        events_.server_state_changed(s->px, s->idx);
+      }
+    }
+  }
+
+  void schedule(Task& t) {
+    if (!t.timer || !t.enabled) return;
+    uint64_t iv = next_interval(t.health, !t.srv->up, t.inter, t.fastinter, t.downinter);
+    uv_timer_start(t.timer, on_timer, iv, 0);
+  }
+
+  void run(Task& t) {
+    if (!t.enabled) return;
+    if (t.srv->st->admin.load(std::memory_order_relaxed) == lb::AdminState::maint && t.kind == Kind::check) {
+      schedule(t);   // checks pause in maintenance
+      return;
+    }
+    t.running = true;
+    t.connected = false;
+    t.in.clear();
+    t.rule = 0;
+    t.started = now_ms();
+    const auto& px = *t.srv->proxy;
+    if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::external) return run_external(t);
+    // The whole check is bounded by `inter`; with `timeout check`, the connect is also bounded
+    // by `timeout connect` and the reply by `timeout check`.
+    uint64_t tmo = t.inter;
+    if (px.timeouts.check && px.timeouts.connect && *px.timeouts.connect < tmo) tmo = *px.timeouts.connect;
+    uv_timer_start(t.timer, on_timer, tmo, 0);
+    uint16_t port = 0;
+    if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp_check && !px.checks.tcp_rules.empty() &&
+        px.checks.tcp_rules[0].kind == config::TcpCheckRule::Kind::connect) {
+      port = px.checks.tcp_rules[0].port.value_or(0);
+      t.rule = 1;
+    }
+    connect(t, port);
+  }
+
+  void connect(Task& t, uint16_t port) {
+    auto* c = new Conn;
+    c->task = &t;
+    c->tcp.data = c;
+    c->creq.data = c;
+    c->wreq.data = c;
+    uv_tcp_init(loop_, &c->tcp);
+    t.conn = c;
+    sockaddr_storage dst = t.dst;
+    if (port) {
+      if (dst.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&dst)->sin_port = htons(port);
+      else if (dst.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&dst)->sin6_port = htons(port);
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    int rc = uv_tcp_connect(&c->creq, &c->tcp, reinterpret_cast<const sockaddr*>(&dst), on_connect);
+    if (rc < 0) finish_errno(t, Status::sockerr, rc);
+  }
+
+  static void on_connect(uv_connect_t* req, int status) {
+    Conn* c = static_cast<Conn*>(req->data);
+    if (!c->task) return;
+    c->task->owner->connected(*c->task, status);
+  }
+
+  void connected(Task& t, int status) {
+    if (status < 0) {
+      finish_errno(t, status == UV_ETIMEDOUT ? Status::l4tout : Status::l4con, status);
+      return;
+    }
+    t.connected = true;
+    const auto& px = *t.srv->proxy;
+    if (px.timeouts.check) uv_timer_start(t.timer, on_timer, *px.timeouts.check, 0);
+    std::string out;
+    if (t.kind == Kind::check && t.srv->cfg->check_send_proxy) out = proxy_line(t);
+    if (t.kind == Kind::agent) {
+      out += t.srv->cfg->agent_send;
+    } else {
+      switch (px.checks.kind) {
+        case config::CheckSetup::Kind::tcp:
+          if (out.empty()) return finish(t, Status::l4ok, -1, "");
+          break;
+        case config::CheckSetup::Kind::http: out += http_request(px.checks, state_header(t)); break;
+        case config::CheckSetup::Kind::tcp_check:
+          if (!out.empty()) send(t, std::move(out));
+          return tcp_check_step(t);
+        case config::CheckSetup::Kind::external: break;
+      }
+    }
+    if (!out.empty()) send(t, std::move(out));
+    start_reading(t);
+  }
+
+  std::string proxy_line(Task& t) {
+    sockaddr_storage a{}, b{};
+    int la = sizeof a, lb = sizeof b;
+    uv_tcp_getsockname(&t.conn->tcp, reinterpret_cast<sockaddr*>(&a), &la);
+    uv_tcp_getpeername(&t.conn->tcp, reinterpret_cast<sockaddr*>(&b), &lb);
+    char sa[INET6_ADDRSTRLEN] = {}, sb[INET6_ADDRSTRLEN] = {};
+    if (a.ss_family == AF_INET && b.ss_family == AF_INET) {
+      auto* x = reinterpret_cast<sockaddr_in*>(&a);
+      auto* y = reinterpret_cast<sockaddr_in*>(&b);
+      inet_ntop(AF_INET, &x->sin_addr, sa, sizeof sa);
+      inet_ntop(AF_INET, &y->sin_addr, sb, sizeof sb);
+      return std::string("PROXY TCP4 ") + sa + " " + sb + " " + std::to_string(ntohs(x->sin_port)) + " " +
+             std::to_string(ntohs(y->sin_port)) + "\r\n";
+    }
+    return "PROXY UNKNOWN\r\n";
+  }
+
+  std::string state_header(Task& t) {
+    const auto& px = *t.srv->proxy;
+    if (!px.checks.send_state) return {};
+    const Srv& s = *t.srv;
+    std::string st = s.up ? "UP" : "DOWN";
+    if (!t.health.full()) st += " " + t.health.ratio();
+    char host[INET6_ADDRSTRLEN] = {};
+    const auto& ss = s.cfg->address.storage;
+    if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
+    else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, host, sizeof host);
+    char node[256] = {};
+    if (cfg_.global.node.empty()) gethostname(node, sizeof node - 1);
+    return st + "; address=" + host + "; port=" + std::to_string(s.cfg->address.port_lo) + "; name=" + px.name + "/" +
+           s.cfg->name + "; node=" + (cfg_.global.node.empty() ? std::string(node) : cfg_.global.node) +
+           "; weight=" + std::to_string(s.st->user_weight.load()) + "/" + std::to_string(s.cfg->weight) +
+           "; scur=" + std::to_string(s.st->cur_conns.load()) + "/0; qcur=0";
+  }
+
+  void send(Task& t, std::string data) {
+    Conn* c = t.conn;
+    c->out = std::move(data);
+    uv_buf_t b = uv_buf_init(c->out.data(), unsigned(c->out.size()));
+    uv_write(&c->wreq, reinterpret_cast<uv_stream_t*>(&c->tcp), &b, 1, [](uv_write_t*, int) {});
+  }
+
+  void start_reading(Task& t) {
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&t.conn->tcp),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          static char scratch[kMaxReply];
+          (void)h;
+          *buf = uv_buf_init(scratch, sizeof scratch);
+        },
+        on_read);
+  }
+
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+    Conn* c = static_cast<Conn*>(s->data);
+    if (!c->task) return;
+    Task& t = *c->task;
+    if (n > 0) {
+      size_t room = kMaxReply - std::min(kMaxReply, t.in.size());
+      t.in.append(buf->base, std::min(size_t(n), room));
+      t.owner->received(t, t.in.size() >= kMaxReply);
+    } else if (n < 0) {
+      t.owner->received(t, true);
+    }
+  }
+
+  void received(Task& t, bool eof) {
+    const auto& px = *t.srv->proxy;
+    if (t.kind == Kind::agent) return agent_reply(t, eof);
+    if (px.checks.kind == config::CheckSetup::Kind::http) {
+      Verdict v = http_verdict(px.checks, t.in, eof);
+      if (v.need_more) return;
+      return finish(t, v.status, v.code, v.desc);
+    }
+    if (px.checks.kind == config::CheckSetup::Kind::tcp_check) return tcp_check_step(t, eof);
+    if (eof) finish(t, Status::l4ok, -1, "");
+  }
+
+  // Runs tcp-check rules from t.rule until one has to wait for data.
+  void tcp_check_step(Task& t, bool eof = false) {
+    const auto& rules = t.srv->proxy->checks.tcp_rules;
+    bool reading = false;
+    bool expected = false;
+    while (t.rule < rules.size()) {
+      const auto& r = rules[t.rule];
+      const int step = int(t.rule) + 1;
+      switch (r.kind) {
+        case config::TcpCheckRule::Kind::connect:
+          // A second connect would need a new connection; portero supports one per check.
+          ++t.rule;
+          break;
+        case config::TcpCheckRule::Kind::comment: ++t.rule; break;
+        case config::TcpCheckRule::Kind::send:
+        case config::TcpCheckRule::Kind::send_binary: {
+          uv_buf_t b = uv_buf_init(const_cast<char*>(r.data.data()), unsigned(r.data.size()));
+          uv_try_write(reinterpret_cast<uv_stream_t*>(&t.conn->tcp), &b, 1);
+          t.in.clear();
+          ++t.rule;
+          break;
+        }
+        default: {
+          Verdict v = tcp_expect_verdict(r, t.in, eof, step);
+          if (v.need_more) {
+            if (!reading) start_reading(t);
+            return;
+          }
+          if (v.status != Status::l7ok) return finish(t, v.status, -1, v.desc);
+          expected = true;
+          ++t.rule;
+          reading = true;
+          break;
+        }
+      }
+    }
+    (void)expected;
+    bool any_expect = false;
+    for (const auto& r : rules)
+      if (r.kind >= config::TcpCheckRule::Kind::expect_string && r.kind <= config::TcpCheckRule::Kind::expect_binary)
+        any_expect = true;
+    if (any_expect) finish(t, Status::l7ok, 0, "(tcp-check)");
+    else finish(t, Status::l4ok, -1, "");
+  }
+
+  void agent_reply(Task& t, bool eof) {
+    AgentReply r = parse_agent_reply(t.in, eof);
+    if (!r.complete) return;
+    Srv& s = *t.srv;
+    bool changed = false;
+    if (r.weight_pct) {
+      uint32_t w = s.iweight * *r.weight_pct / 100;
+      if (w > 256) w = 256;
+      if (s.st->user_weight.exchange(w) != w) changed = true;
+    }
+    if (r.admin) {
+      lb::AdminState prev = s.st->admin.exchange(*r.admin);
+      if (prev != *r.admin) {
+        changed = true;
+        if (*r.admin == lb::AdminState::drain)
+          events_.log(s.px, kLogNotice, server_drain_line(s.cfg->backup, s.proxy->name, s.cfg->name,
+                                                          count_usable(s.px, false), count_usable(s.px, true)));
+      }
+    }
+    if (changed) {
+      events_.server_state_changed(s.px, s.idx);
+    }
+    if (r.status) return finish(t, *r.status, -1, r.desc);
+    // Nothing about health: the check ends without changing it.
+    finish(t, Status::unk, -1, "");
+  }
+
+  void run_external(Task& t) {
+    const auto& px = *t.srv->proxy;
+    const auto& c = *t.srv->cfg;
+    std::string proxy_addr = "NOT_USED", proxy_port = "NOT_USED", env_paddr, env_pport;
+    for (const auto& b : px.binds) {
+      (void)b;
+      break;
+    }
+    auto host_of = [](const sockaddr_storage& ss) {
+      char h[INET6_ADDRSTRLEN] = {};
+      if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, h, sizeof h);
+      else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, h, sizeof h);
+      return std::string(h);
+    };
+    std::string srv_addr = host_of(c.address.storage);
+    std::string srv_port = std::to_string(c.check_port.value_or(c.address.port_lo));
+    std::vector<std::string> args{px.checks.external_command, proxy_addr, proxy_port, srv_addr, srv_port};
+    std::vector<std::string> env{
+        "PATH=" + px.checks.external_path,
+        "HAPROXY_PROXY_ADDR=" + env_paddr,
+        "HAPROXY_PROXY_ID=" + std::to_string(px.id),
+        "HAPROXY_PROXY_NAME=" + px.name,
+        "HAPROXY_PROXY_PORT=" + env_pport,
+        "HAPROXY_SERVER_ADDR=" + srv_addr,
+        "HAPROXY_SERVER_CURCONN=" + std::to_string(t.srv->st->cur_conns.load()),
+        "HAPROXY_SERVER_ID=" + std::to_string(c.puid),
+        "HAPROXY_SERVER_MAXCONN=" + std::to_string(c.maxconn),
+        "HAPROXY_SERVER_NAME=" + c.name,
+        "HAPROXY_SERVER_PORT=" + srv_port,
+        "HAPROXY_SERVER_SSL=0",
+        "HAPROXY_SERVER_PROTO=" + std::string(px.mode == config::Mode::http ? "h1" : "tcp"),
+    };
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    auto* p = new Proc;
+    p->task = &t;
+    p->proc.data = p;
+    uv_process_options_t o{};
+    o.file = argv[0];
+    o.args = argv.data();
+    o.env = envp.data();
+    o.exit_cb = on_exit;
+    uv_stdio_container_t stdio[3];
+    stdio[0].flags = UV_IGNORE;
+    stdio[1].flags = UV_IGNORE;
+    stdio[2].flags = UV_INHERIT_FD;
+    stdio[2].data.fd = 2;
+    o.stdio = stdio;
+    o.stdio_count = 3;
+    int rc = uv_spawn(loop_, &p->proc, &o);
+    if (rc < 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&p->proc), on_proc_closed);
+      p->task = nullptr;
+      t.proc = nullptr;
+      return finish(t, Status::procerr, -1, "");
+    }
+    t.proc = p;
+    uv_timer_start(t.timer, on_timer, px.timeouts.check.value_or(t.inter), 0);
+  }
+
+  static void on_exit(uv_process_t* h, int64_t status, int) {
+    Proc* p = static_cast<Proc*>(h->data);
+    if (!p->task) return;
+    Task& t = *p->task;
+    t.owner->finish(t, status == 0 ? Status::procok : Status::procerr, int(status), "");
+  }
+
+  void on_timeout(Task& t) {
+    if (t.proc) return finish(t, Status::proctout, -1, "");
+    if (!t.connected) return finish(t, Status::l4tout, -1, "");
+    const auto& px = *t.srv->proxy;
+    if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp) return finish(t, Status::l4ok, -1, "");
+    if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp_check && t.rule < px.checks.tcp_rules.size()) {
+      const auto& r = px.checks.tcp_rules[t.rule];
+      std::string what = r.kind == config::TcpCheckRule::Kind::expect_rstring  ? "rstring"
+                         : r.kind == config::TcpCheckRule::Kind::expect_binary ? "binary"
+                                                                                : "string";
+      std::string shown = r.data;
+      if (r.kind == config::TcpCheckRule::Kind::expect_binary) {
+        static const char* hex = "0123456789ABCDEF";
+        shown.clear();
+        for (unsigned char ch : r.data) { shown += hex[ch >> 4]; shown += hex[ch & 15]; }
+      }
+      return finish(t, Status::l7tout, -1, " at step " + std::to_string(t.rule + 1) + " of tcp-check (expect " + what +
+                                               " '" + shown + "')");
+    }
+    finish(t, Status::l7tout, -1, "");
+  }
+
+  void finish_errno(Task& t, Status s, int uv_err) {
+    std::string msg = uv_strerror(uv_err);
+    if (uv_err == UV_ECONNREFUSED) msg = "Connection refused";
+    else if (uv_err == UV_ETIMEDOUT) msg = "";
+    finish(t, s, -1, msg);
+  }
+
+  // A check ended with status `s`: update health, log as HAProxy does, reschedule.
+  void finish(Task& t, Status s, int code, std::string desc) {
+    const uint64_t end = now_ms();
+    release(t);
+    if (s == Status::unk) {
+      schedule(t);
+      return;
+    }
+    Srv& srv = *t.srv;
+    const Status prev = t.result.status;
+    t.result.status = s;
+    t.result.code = status_has_code(s) ? (code < 0 ? 0 : code) : -1;
+    t.result.duration_ms = int64_t(end - t.started);
+    t.result.desc = std::move(desc);
+    Outcome o = status_outcome(s);
+    bool report = false;
+    // A failure to reach the agent does not count against the server, only its replies do.
+    const bool counts = t.kind == Kind::check || status_has_code(s);
+    if (counts) {
+      if (o == Outcome::fail && t.health.value > 0) ++t.result.failures;
+      report = t.health.apply(o);
+    }
+    t.result.health = t.health.value;
+    const auto& px = *srv.proxy;
+    if (px.checks.log_health_checks && (report || s != prev)) {
+      events_.log(srv.px, kLogNotice,
+                  check_log_line(t.kind == Kind::agent, srv.cfg->backup, px.name, srv.cfg->name, t.result, t.health,
+                                 srv.st->admin.load() == lb::AdminState::drain || srv.st->user_weight.load() == 0));
+    }
+    update_state(srv, t, o);
+    schedule(t);
+  }
+
+  int count_usable(int px, bool backup) const {
+    int n = 0;
+    for (const Srv* s : by_proxy_[px])
+      if (s->cfg->backup == backup && s->st->usable()) ++n;
+    return n;
+  }
+
+  void update_state(Srv& s, Task& t, Outcome o) {
+    bool up = (!s.check || s.check->health.up()) && (!s.agent || !s.agent->enabled || s.agent->health.value > 0);
+    bool stopping = up && o == Outcome::condpass ? true : (o == Outcome::pass ? false : s.stopping);
+    if (!up) stopping = false;
+    const bool log_checks = s.proxy->checks.log_health_checks;
+    const Result* detail = log_checks ? nullptr : &t.result;
+    if (up == s.up && stopping == s.stopping) return;
+    const int before = count_usable(s.px, false) + count_usable(s.px, true);
+    const bool was_up = s.up;
+    s.up = up;
+    s.stopping = stopping;
+    // NOLB servers take no new traffic: the balancers see them as down.
+    s.st->oper.store(up && !stopping ? lb::OperState::up : lb::OperState::down, std::memory_order_relaxed);
+    const uint64_t now = unix_now();
+    Result& r = s.check ? s.check->result : t.result;
+    if (up != was_up) {
+      if (!up) {
+        ++r.downs;
+        s.down_since = now;
+      } else if (s.down_since) {
+        r.downtime += now - s.down_since;
+        s.down_since = 0;
+      }
+      r.last_change = now;
+    }
+    if (up && !was_up && s.cfg->slowstart) {
+      s.up_since = now_ms();
+      s.st->ramp.store(lb::slowstart_ramp(s.cfg->slowstart, 0), std::memory_order_relaxed);
+    }
+    events_.server_state_changed(s.px, s.idx);
+    const int act = count_usable(s.px, false), bck = count_usable(s.px, true);
+    const int sess = int(s.st->cur_conns.load());
+    if (!up && was_up) {
+      events_.log(s.px, kLogAlert, server_down_line(s.cfg->backup, s.proxy->name, s.cfg->name, detail, act, bck, sess));
+      if (s.cfg->on_marked_down_shutdown) events_.shutdown_sessions(s.px, s.idx);
+    } else if (stopping) {
+      events_.log(s.px, kLogNotice,
+                  server_stopping_line(s.cfg->backup, s.proxy->name, s.cfg->name, detail, act, bck, sess));
+    } else if (up) {
+      events_.log(s.px, kLogNotice, server_up_line(s.cfg->backup, s.proxy->name, s.cfg->name, detail, act, bck));
+      if (!s.cfg->backup && s.cfg->on_marked_up_shutdown_backup)
+        for (Srv* b : by_proxy_[s.px])
+          if (b->cfg->backup) events_.shutdown_sessions(b->px, b->idx);
+    }
+    if (before > 0 && act == 0 && bck == 0)
+      events_.log(s.px, kLogEmerg, std::string(s.proxy->kind == config::Proxy::Kind::listen ? "proxy" : "backend") + " " + s.proxy->name +
+                                       " has no server available!");
+  }
+
+  uv_loop_t* loop_;
+  const config::Config& cfg_;
+  Events& events_;
+  std::vector<std::unique_ptr<Srv>> servers_;
+  std::vector<std::vector<Srv*>> by_proxy_;
+  uv_timer_t* ramp_timer_ = nullptr;
+  bool started_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Checker> Checker::create(uv_loop_t* loop, const config::Config& cfg,
+                                         std::vector<std::vector<lb::ServerState*>> states, Events& events) {
+  return std::make_unique<CheckerImpl>(loop, cfg, std::move(states), events);
+}
+
+}  // namespace portero::check

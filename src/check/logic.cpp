@@ -1,0 +1,389 @@
+#include "logic.h"
+
+#include <regex.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace portero::check {
+
+std::string_view status_name(Status s) {
+  switch (s) {
+    case Status::unk: return "UNK";
+    case Status::ini: return "INI";
+    case Status::sockerr: return "SOCKERR";
+    case Status::l4ok: return "L4OK";
+    case Status::l4tout: return "L4TOUT";
+    case Status::l4con: return "L4CON";
+    case Status::l6ok: return "L6OK";
+    case Status::l6tout: return "L6TOUT";
+    case Status::l6rsp: return "L6RSP";
+    case Status::l7ok: return "L7OK";
+    case Status::l7okc: return "L7OKC";
+    case Status::l7tout: return "L7TOUT";
+    case Status::l7rsp: return "L7RSP";
+    case Status::l7sts: return "L7STS";
+    case Status::procerr: return "PROCERR";
+    case Status::proctout: return "PROCTOUT";
+    case Status::procok: return "PROCOK";
+  }
+  return "UNK";
+}
+
+std::string_view status_desc(Status s) {
+  switch (s) {
+    case Status::unk: return "Unknown";
+    case Status::ini: return "Initializing";
+    case Status::sockerr: return "Socket error";
+    case Status::l4ok: return "Layer4 check passed";
+    case Status::l4tout: return "Layer4 timeout";
+    case Status::l4con: return "Layer4 connection problem";
+    case Status::l6ok: return "Layer6 check passed";
+    case Status::l6tout: return "Layer6 timeout";
+    case Status::l6rsp: return "Layer6 invalid response";
+    case Status::l7ok: return "Layer7 check passed";
+    case Status::l7okc: return "Layer7 check conditionally passed";
+    case Status::l7tout: return "Layer7 timeout";
+    case Status::l7rsp: return "Layer7 invalid response";
+    case Status::l7sts: return "Layer7 wrong status";
+    case Status::procerr: return "External check error";
+    case Status::proctout: return "External check timeout";
+    case Status::procok: return "External check passed";
+  }
+  return "Unknown";
+}
+
+Outcome status_outcome(Status s) {
+  switch (s) {
+    case Status::l4ok: case Status::l6ok: case Status::l7ok: case Status::procok: return Outcome::pass;
+    case Status::l7okc: return Outcome::condpass;
+    case Status::unk: case Status::ini: return Outcome::neutral;
+    default: return Outcome::fail;
+  }
+}
+
+bool status_has_code(Status s) {
+  switch (s) {
+    case Status::l7ok: case Status::l7okc: case Status::l7sts:
+    case Status::procerr: case Status::proctout: case Status::procok: return true;
+    default: return false;
+  }
+}
+
+bool Health::apply(Outcome o) {
+  if (o == Outcome::fail) {
+    if (value <= 0) return false;
+    --value;
+    if (value < rise) value = 0;
+    return true;
+  }
+  if (o == Outcome::pass || o == Outcome::condpass) {
+    if (value >= rise + fall - 1) return false;
+    ++value;
+    if (value >= rise) value = rise + fall - 1;
+    return true;
+  }
+  return false;
+}
+
+std::string Health::ratio() const {
+  if (up()) return std::to_string(value - rise + 1) + "/" + std::to_string(fall);
+  return std::to_string(value) + "/" + std::to_string(rise);
+}
+
+uint64_t next_interval(const Health& h, bool stopped, uint64_t inter, std::optional<uint64_t> fastinter,
+                       std::optional<uint64_t> downinter) {
+  if (h.full()) return inter;
+  if (stopped && h.value == 0) return downinter.value_or(inter);
+  return fastinter.value_or(inter);
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool regex_search(const std::string& re, std::string_view text) {
+  regex_t r;
+  if (regcomp(&r, re.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
+  std::string t(text);
+  bool ok = regexec(&r, t.c_str(), 0, nullptr, 0) == 0;
+  regfree(&r);
+  return ok;
+}
+
+}  // namespace
+
+std::string http_request(const config::CheckSetup& setup, std::string_view state_header) {
+  // The version word of `option httpchk` may hide headers after "\r\n" (the legacy form); they
+  // are sent as headers (names lower-cased), as 2.6 does after converting them to a send rule.
+  std::string version = setup.version;
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (auto crlf = version.find("\r\n"); crlf != std::string::npos) {
+    std::string rest = version.substr(crlf + 2);
+    version.resize(crlf);
+    size_t pos = 0;
+    while (pos < rest.size()) {
+      size_t end = rest.find("\r\n", pos);
+      if (end == std::string::npos) end = rest.size();
+      std::string line = rest.substr(pos, end - pos);
+      pos = end + 2;
+      auto colon = line.find(':');
+      if (colon == std::string::npos || colon == 0) continue;
+      std::string value = line.substr(colon + 1);
+      size_t b = value.find_first_not_of(" \t");
+      value = b == std::string::npos ? "" : value.substr(b);
+      headers.emplace_back(lower(line.substr(0, colon)), value);
+    }
+  }
+  if (!setup.headers.empty()) headers = setup.headers;
+  std::string out = setup.method + " " + setup.uri + " " + version + "\r\n";
+  bool has_connection = false, has_clen = false;
+  for (const auto& [n, v] : headers) {
+    out += n + ": " + v + "\r\n";
+    if (iequals(n, "connection")) has_connection = true;
+    if (iequals(n, "content-length")) has_clen = true;
+  }
+  if (!state_header.empty()) out += "x-haproxy-server-state: " + std::string(state_header) + "\r\n";
+  if (!setup.body.empty() && !has_clen) out += "content-length: " + std::to_string(setup.body.size()) + "\r\n";
+  if (version == "HTTP/1.1" && !has_connection && (!headers.empty() || !setup.body.empty() || true))
+    out += "connection: close\r\n";
+  out += "\r\n";
+  out += setup.body;
+  return out;
+}
+
+bool status_in_list(std::string_view list, int code) {
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string_view::npos) end = list.size();
+    std::string item(list.substr(pos, end - pos));
+    pos = end + 1;
+    if (item.empty()) continue;
+    auto dash = item.find('-');
+    int lo = std::atoi(item.c_str());
+    int hi = dash == std::string::npos ? lo : std::atoi(item.c_str() + dash + 1);
+    if (code >= lo && code <= hi) return true;
+  }
+  return false;
+}
+
+Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, bool eof) {
+  Verdict v;
+  auto head_end = data.find("\r\n\r\n");
+  size_t hlen = 4;
+  if (head_end == std::string_view::npos) {
+    head_end = data.find("\n\n");
+    hlen = 2;
+  }
+  if (head_end == std::string_view::npos) {
+    if (!eof) {
+      v.need_more = true;
+      return v;
+    }
+  }
+  // Status line: HTTP/x.y NNN reason
+  auto line_end = data.find('\n');
+  std::string_view line = data.substr(0, line_end == std::string_view::npos ? data.size() : line_end);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  bool valid = line.size() >= 12 && line.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(line[5])) &&
+               line[6] == '.' && std::isdigit(static_cast<unsigned char>(line[7])) && line[8] == ' ' &&
+               std::isdigit(static_cast<unsigned char>(line[9])) && std::isdigit(static_cast<unsigned char>(line[10])) &&
+               std::isdigit(static_cast<unsigned char>(line[11])) && (line.size() == 12 || line[12] == ' ');
+  if (!valid || head_end == std::string_view::npos) {
+    v.status = Status::l7rsp;   // HAProxy gives no info for an empty or non-HTTP reply
+    return v;
+  }
+  v.code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  std::string reason = line.size() > 13 ? std::string(line.substr(13)) : std::string();
+  std::string_view body = data.substr(head_end + hlen);
+
+  bool needs_body = false;
+  for (const auto& e : setup.expects)
+    if (e.kind == config::HttpCheckExpect::Kind::string || e.kind == config::HttpCheckExpect::Kind::rstring)
+      needs_body = true;
+  if (needs_body && !eof) {
+    // Wait for the whole body when its length is known, else for the close.
+    std::string head = lower(std::string(data.substr(0, head_end)));
+    auto cl = head.find("\ncontent-length:");
+    if (cl == std::string::npos || body.size() < size_t(std::atol(head.c_str() + cl + 16))) {
+      v.need_more = true;
+      return v;
+    }
+  }
+
+  if (setup.disable_on_404 && v.code == 404) {
+    v.status = Status::l7okc;
+    return v;
+  }
+  if (setup.expects.empty()) {
+    if (v.code >= 200 && v.code < 400) {
+      v.status = Status::l7ok;
+    } else {
+      v.status = Status::l7sts;
+      v.desc = reason;
+    }
+    return v;
+  }
+  for (const auto& e : setup.expects) {
+    bool match = false;
+    switch (e.kind) {
+      case config::HttpCheckExpect::Kind::status: match = status_in_list(e.pattern, v.code); break;
+      case config::HttpCheckExpect::Kind::rstatus: match = regex_search(e.pattern, line.substr(9, 3)); break;
+      case config::HttpCheckExpect::Kind::string: match = body.find(e.pattern) != std::string_view::npos; break;
+      case config::HttpCheckExpect::Kind::rstring: match = regex_search(e.pattern, body); break;
+    }
+    if (match == e.negate) {
+      if (e.kind == config::HttpCheckExpect::Kind::status || e.kind == config::HttpCheckExpect::Kind::rstatus) {
+        v.status = Status::l7sts;
+        v.desc = reason;
+      } else {
+        v.status = Status::l7rsp;
+        v.desc = "HTTP content check did not match";
+      }
+      return v;
+    }
+  }
+  v.status = Status::l7ok;
+  return v;
+}
+
+Verdict tcp_expect_verdict(const config::TcpCheckRule& rule, std::string_view data, bool eof, int step) {
+  Verdict v;
+  bool match = false;
+  switch (rule.kind) {
+    case config::TcpCheckRule::Kind::expect_string:
+    case config::TcpCheckRule::Kind::expect_binary: match = data.find(rule.data) != std::string_view::npos; break;
+    case config::TcpCheckRule::Kind::expect_rstring: match = regex_search(rule.data, data); break;
+    default: break;
+  }
+  if (match != rule.negate && (match || eof)) {
+    v.status = Status::l7ok;
+    return v;
+  }
+  if (!eof && !match) {
+    v.need_more = true;
+    return v;
+  }
+  v.status = Status::l7rsp;
+  const char* what = rule.kind == config::TcpCheckRule::Kind::expect_binary   ? "binary"
+                     : rule.kind == config::TcpCheckRule::Kind::expect_rstring ? "regex"
+                                                                                 : "content";
+  v.desc = std::string("TCPCHK ") + (rule.negate ? "matched unwanted " : "did not match ") + what + " '" + rule.data +
+           "' at step " + std::to_string(step);
+  return v;
+}
+
+AgentReply parse_agent_reply(std::string_view data, bool eof) {
+  AgentReply r;
+  auto nl = data.find('\n');
+  if (nl == std::string_view::npos && !eof) return r;
+  r.complete = true;
+  std::string_view line = data.substr(0, nl == std::string_view::npos ? data.size() : nl);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string_view text;   // after '#'
+  if (auto hash = line.find('#'); hash != std::string_view::npos) {
+    text = line.substr(hash + 1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    line = line.substr(0, hash);
+  }
+  std::string hs, as;
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t end = line.find_first_of(" \t,", pos);
+    if (end == std::string_view::npos) end = line.size();
+    std::string_view w = line.substr(pos, end - pos);
+    pos = end + 1;
+    if (w.empty()) continue;
+    if (iequals(w, "up")) { r.status = Status::l7ok; hs = w; }
+    else if (iequals(w, "down") || iequals(w, "stopped") || iequals(w, "fail")) { r.status = Status::l7sts; hs = w; }
+    else if (iequals(w, "drain")) { r.admin = lb::AdminState::drain; as = w; }
+    else if (iequals(w, "maint")) { r.admin = lb::AdminState::maint; as = w; }
+    else if (iequals(w, "ready")) { r.admin = lb::AdminState::ready; as = w; }
+    else if (!w.empty() && w.back() == '%') {
+      std::string n(w.substr(0, w.size() - 1));
+      if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) r.weight_pct = uint32_t(std::atoi(n.c_str()));
+    }
+  }
+  if (!hs.empty()) {
+    r.desc = "via agent : " + hs;
+    if (!text.empty()) r.desc += " (" + std::string(text) + ")";
+  }
+  return r;
+}
+
+std::string status_detail(const Result& r) {
+  std::string out = ", reason: " + std::string(status_desc(r.status));
+  if (status_has_code(r.status)) out += ", code: " + std::to_string(r.code);
+  if (!r.desc.empty()) out += ", info: \"" + r.desc + "\"";
+  if (r.duration_ms >= 0) out += ", check duration: " + std::to_string(r.duration_ms) + "ms";
+  return out;
+}
+
+std::string check_log_line(bool agent, bool backup, std::string_view proxy, std::string_view server,
+                           const Result& r, const Health& h, bool drain) {
+  Outcome o = status_outcome(r.status);
+  std::string out = std::string(agent ? "Agent" : "Health") + " check for " + (backup ? "backup " : "") + "server " +
+                    std::string(proxy) + "/" + std::string(server) + " " + (o == Outcome::condpass ? "conditionally " : "") +
+                    (o == Outcome::pass || o == Outcome::condpass ? "succeeded" : "failed");
+  out += status_detail(r);
+  out += ", status: " + h.ratio() + " " + (h.up() ? (drain ? "DRAIN" : "UP") : "DOWN") + ".";
+  return out;
+}
+
+namespace {
+std::string server_prefix(bool backup, std::string_view proxy, std::string_view server) {
+  return std::string(backup ? "Backup Server " : "Server ") + std::string(proxy) + "/" + std::string(server);
+}
+std::string backup_note(int active, int backups) { return backups && !active ? " Running on backup." : ""; }
+}  // namespace
+
+std::string server_down_line(bool backup, std::string_view proxy, std::string_view server, const Result* r,
+                             int active, int backups, int cur_sess) {
+  std::string out = server_prefix(backup, proxy, server) + " is DOWN";
+  if (r) out += status_detail(*r);
+  out += ". " + std::to_string(active) + " active and " + std::to_string(backups) + " backup servers left." +
+         backup_note(active, backups) + " " + std::to_string(cur_sess) + " sessions active, 0 requeued, 0 remaining in queue.";
+  return out;
+}
+
+std::string server_up_line(bool backup, std::string_view proxy, std::string_view server, const Result* r,
+                           int active, int backups) {
+  std::string out = server_prefix(backup, proxy, server) + " is UP";
+  if (r) out += status_detail(*r);
+  out += ". " + std::to_string(active) + " active and " + std::to_string(backups) + " backup servers online." +
+         backup_note(active, backups) + " 0 sessions requeued, 0 total in queue.";
+  return out;
+}
+
+std::string server_stopping_line(bool backup, std::string_view proxy, std::string_view server, const Result* r,
+                                 int active, int backups, int cur_sess) {
+  (void)cur_sess;
+  std::string out = server_prefix(backup, proxy, server) + " is stopping";
+  if (r) out += status_detail(*r);
+  out += ". " + std::to_string(active) + " active and " + std::to_string(backups) + " backup servers online." +
+         backup_note(active, backups) + " 0 sessions requeued, 0 total in queue.";
+  return out;
+}
+
+}  // namespace portero::check
+
+namespace portero::check {
+std::string server_drain_line(bool backup, std::string_view proxy, std::string_view server, int active, int backups) {
+  return std::string(backup ? "Backup Server " : "Server ") + std::string(proxy) + "/" + std::string(server) +
+         " enters drain state. " + std::to_string(active) + " active and " + std::to_string(backups) +
+         " backup servers online." + (backups && !active ? " Running on backup." : "") +
+         " 0 sessions requeued, 0 total in queue.";
+}
+}  // namespace portero::check

@@ -1,0 +1,348 @@
+// Health check keywords (owned by the check module's feature): server options (agent-*,
+// observe, on-error, ...), `option httpchk|tcp-check|external-check|log-health-checks`,
+// `http-check`, `tcp-check`, `external-check`, and global `external-check` / `spread-checks`.
+// Messages are HAProxy 2.6.12's (captured from `haproxy -c`).
+#include <cstdlib>
+
+#include "parse_context.h"
+#include "portero/config/units.h"
+
+namespace portero::config {
+namespace {
+
+long lenient(const std::string& v) { return std::strtol(v.c_str(), nullptr, 10); }
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// "0a0d" -> bytes; returns the offending character on failure.
+std::optional<char> decode_hex(const std::string& in, std::string& out) {
+  out.clear();
+  auto val = [](char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i)
+    if (val(in[i]) < 0) return in[i];
+  if (in.size() % 2) return '\0';
+  for (size_t i = 0; i < in.size(); i += 2) out.push_back(char(val(in[i]) * 16 + val(in[i + 1])));
+  return std::nullopt;
+}
+
+void kw_http_check(ParseContext& c, const Args& a) {
+  Proxy& p = *c.proxy;
+  CheckSetup& k = p.checks;
+  const std::string sub = a.size() > 1 ? a[1] : "";
+  if (sub == "disable-on-404" || sub == "send-state") {
+    if (a.size() > 2) return c.alert("'http-check' cannot handle unexpected argument '" + a[2] + "'.");
+    (sub == "disable-on-404" ? k.disable_on_404 : k.send_state) = true;
+    return;
+  }
+  if (sub == "comment" || sub == "connect" || sub.starts_with("set-var") || sub == "unset-var") return;
+  if (sub == "send") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    bool has_hdr = false;
+    for (size_t i = 2; i < a.size(); ++i) {
+      const std::string& o = a[i];
+      auto need = [&](const char* what) {
+        if (i + 1 >= a.size() || a[i + 1].empty()) {
+          c.alert("'http-check send' : '" + o + "' expects " + what + " as argument..");
+          return false;
+        }
+        return true;
+      };
+      if (o == "meth") { if (!need("a string")) return; k.method = a[++i]; }
+      else if (o == "uri" || o == "uri-lf") { if (!need("a string")) return; k.uri = a[++i]; }
+      else if (o == "ver") { if (!need("a string")) return; k.version = a[++i]; }
+      else if (o == "body" || o == "body-lf") { if (!need("a string")) return; k.body = a[++i]; }
+      else if (o == "comment") { if (!need("a string")) return; ++i; }
+      else if (o == "hdr") {
+        if (i + 2 >= a.size()) return c.alert("'http-check send' : 'hdr' expects <name> and <value> as arguments..");
+        headers.emplace_back(lower(a[i + 1]), a[i + 2]);
+        has_hdr = true;
+        i += 2;
+      } else {
+        return c.alert("'http-check send' : expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or "
+                       "'body-lf' but got '" + o + "' as argument..");
+      }
+    }
+    // The header list of the later declaration replaces the earlier one entirely, which also
+    // drops headers hidden in an `option httpchk` version string.
+    if (has_hdr) {
+      k.headers = std::move(headers);
+      if (auto crlf = k.version.find("\r\n"); crlf != std::string::npos) k.version.resize(crlf);
+    }
+    if (k.kind != CheckSetup::Kind::http && p.httpchk) k.kind = CheckSetup::Kind::http;
+    return;
+  }
+  if (sub == "expect") {
+    size_t i = 2;
+    bool neg = false;
+    while (i < a.size() && (a[i] == "min-recv" || a[i] == "comment" || a[i] == "ok-status" || a[i] == "error-status" ||
+                            a[i] == "tout-status" || a[i] == "on-success" || a[i] == "on-error" || a[i] == "status-code"))
+      i += 2;
+    if (i >= a.size()) return c.alert("'http-check expect' : expects at least a matching pattern as arguments.");
+    std::string m = a[i];
+    if (m.starts_with("!")) {
+      neg = true;
+      m = m.substr(1);
+    }
+    HttpCheckExpect e;
+    e.negate = neg;
+    if (m == "status") e.kind = HttpCheckExpect::Kind::status;
+    else if (m == "rstatus") e.kind = HttpCheckExpect::Kind::rstatus;
+    else if (m == "string" || m == "string-lf") e.kind = HttpCheckExpect::Kind::string;
+    else if (m == "rstring") e.kind = HttpCheckExpect::Kind::rstring;
+    else if (m == "hdr" || m == "fhdr") return;   // accepted, not evaluated yet
+    else
+      return c.alert("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', "
+                     "'[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '" + a[i] + "' as argument..");
+    if (i + 1 >= a.size()) return c.alert("'http-check expect' : '" + m + "' expects a <pattern> as argument.");
+    e.pattern = a[i + 1];
+    k.expects.push_back(std::move(e));
+    return;
+  }
+  c.alert(Form::tight, "'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', "
+          "'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '" + sub + "'");
+}
+
+void kw_tcp_check(ParseContext& c, const Args& a) {
+  CheckSetup& k = c.proxy->checks;
+  const std::string sub = a.size() > 1 ? a[1] : "";
+  TcpCheckRule r;
+  if (sub == "comment" || sub.starts_with("set-var") || sub == "unset-var") return;
+  if (sub == "connect") {
+    r.kind = TcpCheckRule::Kind::connect;
+    for (size_t i = 2; i < a.size(); ++i) {
+      if (a[i] == "port" && i + 1 < a.size()) {
+        const long n = lenient(a[i + 1]);
+        if (n <= 0 || n > 65535 || a[i + 1].find_first_not_of("0123456789") != std::string::npos)
+          return c.alert("'tcp-check connect' : error detected while parsing port expression : unknown fetch method '" +
+                         a[i + 1] + "'.");
+        r.port = uint16_t(n);
+        ++i;
+      } else if (a[i] == "send-proxy") {
+        r.send_proxy = true;
+      }
+    }
+  } else if (sub == "send" || sub == "send-lf") {
+    if (a.size() < 3) return c.alert("'tcp-check send' : 'string' expects a send as argument.");
+    r.kind = TcpCheckRule::Kind::send;
+    r.data = a[2];
+  } else if (sub == "send-binary" || sub == "send-binary-lf") {
+    if (a.size() < 3) return c.alert("'tcp-check send-binary' : 'binary' expects a send as argument.");
+    if (auto bad = decode_hex(a[2], r.data))
+      return c.alert("'tcp-check send-binary' : '" + a[2] + "' invalid binary string (an hex digit is expected (found '" +
+                     std::string(1, *bad) + "')).");
+    r.kind = TcpCheckRule::Kind::send_binary;
+  } else if (sub == "expect") {
+    size_t i = 2;
+    while (i < a.size() && (a[i] == "min-recv" || a[i] == "comment" || a[i] == "ok-status" || a[i] == "error-status" ||
+                            a[i] == "tout-status" || a[i] == "on-success" || a[i] == "on-error" || a[i] == "status-code"))
+      i += 2;
+    if (i >= a.size()) return c.alert("'tcp-check expect' : expects at least a matching pattern as arguments.");
+    std::string m = a[i];
+    if (m.starts_with("!")) {
+      r.negate = true;
+      m = m.substr(1);
+    }
+    if (m == "string" || m == "string-lf") r.kind = TcpCheckRule::Kind::expect_string;
+    else if (m == "rstring") r.kind = TcpCheckRule::Kind::expect_rstring;
+    else if (m == "binary" || m == "binary-lf" || m == "rbinary") r.kind = TcpCheckRule::Kind::expect_binary;
+    else
+      return c.alert("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', "
+                     "'[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '" + a[i] + "' as argument..");
+    if (i + 1 >= a.size()) return c.alert("'tcp-check expect' : '" + m + "' expects a <pattern> as argument.");
+    r.data = a[i + 1];
+    if (r.kind == TcpCheckRule::Kind::expect_binary && m != "rbinary") {
+      std::string bytes;
+      if (auto bad = decode_hex(a[i + 1], bytes))
+        return c.alert("'tcp-check expect' : '" + a[i + 1] + "' invalid binary string (an hex digit is expected (found '" +
+                       std::string(1, *bad) + "')).");
+      r.data = bytes;
+    }
+  } else {
+    return c.alert(Form::tight, "'tcp-check' only supports 'comment', 'connect', 'send', 'send-binary', 'expect', "
+                   "'set-var-fmt(*)', 'set-var(*)', 'unset-var(*)'. but got '" + sub + "'");
+  }
+  k.tcp_rules.push_back(std::move(r));
+}
+
+void kw_external_check(ParseContext& c, const Args& a) {
+  CheckSetup& k = c.proxy->checks;
+  const std::string sub = a.size() > 1 ? a[1] : "";
+  if (sub == "command" || sub == "path") {
+    if (a.size() < 3) return c.alert("missing argument after '" + sub + "'.");
+    (sub == "command" ? k.external_command : k.external_path) = a[2];
+    return;
+  }
+  c.alert("'external-check' only supports 'command' and 'path'. but got '" + sub + "'.");
+}
+
+void kw_global_external_check(ParseContext& c, const Args&) { c.config.global.external_check = true; }
+
+void kw_spread_checks(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'" + a[0] + "' expects an integer argument (0..50).");
+  const long n = lenient(a[1]);
+  if (n < 0 || n > 50) return c.alert("'" + a[0] + "' needs a positive value in range 0..50.");
+  c.config.global.spread_checks = uint32_t(n);
+}
+
+const KeywordRow kRows[] = {
+    {kInProxies, "http-check", true, Cap::backend, false, kw_http_check},
+    {kInProxies, "tcp-check", true, Cap::backend, false, kw_tcp_check},
+    {kInProxies, "external-check", true, Cap::backend, false, kw_external_check},
+    {kInGlobal, "external-check", false, Cap::any, false, kw_global_external_check},
+    {kInGlobal, "spread-checks", false, Cap::any, false, kw_spread_checks},
+};
+
+}  // namespace
+
+bool parse_check_option(ParseContext& c, const Args& a) {
+  Proxy& p = *c.proxy;
+  const std::string& o = a[1];
+  if (o == "log-health-checks") {
+    p.checks.log_health_checks = !c.negated;
+    return true;
+  }
+  if (o == "tcp-check") {
+    if (!c.negated) p.checks.kind = CheckSetup::Kind::tcp_check;
+    else if (p.checks.kind == CheckSetup::Kind::tcp_check) p.checks.kind = CheckSetup::Kind::tcp;
+    return true;
+  }
+  if (o == "external-check") {
+    if (!c.negated) p.checks.kind = CheckSetup::Kind::external;
+    else if (p.checks.kind == CheckSetup::Kind::external) p.checks.kind = CheckSetup::Kind::tcp;
+    return true;
+  }
+  if (o == "httpchk") {
+    if (c.negated) return false;
+    if (a.size() > 5) {
+      c.alert("'option httpchk' cannot handle unexpected argument '" + a[5] + "'.");
+      return true;
+    }
+    // A new `option httpchk` resets the request inherited from defaults.
+    CheckSetup& k = p.checks;
+    k.kind = CheckSetup::Kind::http;
+    k.method = "OPTIONS";
+    k.uri = "/";
+    k.version = "HTTP/1.0";
+    k.headers.clear();
+    k.body.clear();
+    if (a.size() == 3) k.uri = a[2];
+    else if (a.size() >= 4) {
+      k.method = a[2];
+      k.uri = a[3];
+      if (a.size() == 5) k.version = a[4];
+      if (k.version.find("\r\n") != std::string::npos)
+        c.warning(Form::tight, "'option httpchk' : hiding headers or body at the end of the version string is deprecated."
+                  " Please, consider to use 'http-check send' directive instead.");
+    }
+    return false;   // the option file also records httpchk / httpchk_words
+  }
+  return false;
+}
+
+int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server& s, const std::string& prefix,
+                              const std::string& srv) {
+  const std::string& o = a[i];
+  const bool has = i + 1 < a.size();
+  const std::string v = has ? a[i + 1] : "";
+  auto fail = [&](const std::string& why) {
+    c.alert(Form::bare, prefix + why);
+    return -1;
+  };
+  if (o == "check-send-proxy") { s.check_send_proxy = true; return 1; }
+  if (o == "agent-check") { s.agent_check = true; return 1; }
+  if (o == "no-agent-check") { s.agent_check = false; return 1; }
+  if (o == "no-check") { s.check = false; return 1; }
+  if (o == "agent-port") {
+    if (v.empty()) return fail("'agent-port' expects a port number as argument..");
+    const long n = lenient(v);
+    if (n > 0 && n <= 65535) s.agent_port = uint16_t(n);
+    ++i;
+    return 1;
+  }
+  if (o == "agent-inter") {
+    if (v.empty()) return fail("'agent-inter' expects a delay as argument..");
+    if (auto bad = time_stop_char(v))
+      return fail("unexpected character '" + std::string(1, *bad) + "' in 'agent-inter' argument of server " + srv + "..");
+    auto t = parse_time_ms(v);
+    if (!t || *t == 0) return fail("invalid value 0 for argument 'agent-inter' of server " + srv + "..");
+    s.agent_inter = *t;
+    ++i;
+    return 1;
+  }
+  if (o == "agent-send") {
+    if (v.empty()) return fail("'agent-send' expects a string as argument..");
+    s.agent_send = v;
+    ++i;
+    return 1;
+  }
+  if (o == "agent-addr") {
+    if (v.empty()) return fail("'agent-addr' expects an address as argument..");
+    s.agent_addr = v;
+    ++i;
+    return 1;
+  }
+  if (o == "observe") {
+    if (v.empty()) return fail("'observe' expects <mode> as argument..");
+    if (v == "none") s.observe = Server::Observe::none;
+    else if (v == "layer4") s.observe = Server::Observe::layer4;
+    else if (v == "layer7") s.observe = Server::Observe::layer7;
+    else return fail("'observe' expects one of 'none', 'layer4', 'layer7' but got '" + v + "'.");
+    ++i;
+    return 1;
+  }
+  if (o == "error-limit") {
+    if (v.empty()) return fail("'error-limit' expects integer argument..");
+    const long n = lenient(v);
+    if (n <= 0) return fail("error-limit has to be > 0..");
+    s.error_limit = uint32_t(n);
+    ++i;
+    return 1;
+  }
+  if (o == "on-error") {
+    if (v == "fastinter") s.on_error = Server::OnError::fastinter;
+    else if (v == "fail-check") s.on_error = Server::OnError::fail_check;
+    else if (v == "sudden-death") s.on_error = Server::OnError::sudden_death;
+    else if (v == "mark-down") s.on_error = Server::OnError::mark_down;
+    else
+      return fail("'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '" + v + "'.");
+    ++i;
+    return 1;
+  }
+  if (o == "on-marked-down") {
+    if (v != "shutdown-sessions") return fail("'on-marked-down' expects 'shutdown-sessions' but got '" + v + "'.");
+    s.on_marked_down_shutdown = true;
+    ++i;
+    return 1;
+  }
+  if (o == "on-marked-up") {
+    if (v != "shutdown-backup-sessions")
+      return fail("'on-marked-up' expects 'shutdown-backup-sessions' but got '" + v + "'.");
+    s.on_marked_up_shutdown_backup = true;
+    ++i;
+    return 1;
+  }
+  return 0;
+}
+
+// Checks once a proxy is complete (HAProxy's post-parse messages).
+void check_check_setup(const Proxy& p, Diagnostics& diag) {
+  if (p.checks.kind == CheckSetup::Kind::external && p.checks.external_command.empty())
+    diag.alert("Proxy '" + p.name + "' : 'option external-check' unable to find required 'external-check command'.");
+  for (const auto& s : p.servers)
+    if (s.agent_check && !s.agent_port)
+      diag.add(Severity::alert, s.origin, Form::bare,
+               "'server " + p.name + "/" + s.name + "' : server " + s.name +
+                   " does not have agent port. Agent check has been disabled.");
+}
+
+void register_check_keywords(Registry& r) { r.add(kRows); }
+
+}  // namespace portero::config
