@@ -88,6 +88,7 @@ void kw_option(ParseContext& c, const Args& a) {
     if (c.negated) c.alert(Form::tight, "negation/default is not supported for option '" + o + "'.");
     return c.negated;
   };
+  if (parse_logging_option(c, a)) return;
   // Backend-side options in a pure frontend: warned and dropped, as HAProxy does.
   if ((o == "redispatch" || o == "allbackups" || o == "httpchk" || o == "persist") && c.section != SectionKind::defaults &&
       !p.is_backend())

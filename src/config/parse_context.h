@@ -92,6 +92,10 @@ class Registry {
 // Each feature registers its own rows explicitly (called once from registry.cpp).
 void register_global_keywords(Registry& r);
 void register_log_keywords(Registry& r);
+void register_logging_keywords(Registry& r);
+// `option log-separate-errors|logasap|dontlog-normal` (keywords_logging.cpp); returns true when
+// the option was fully handled.
+bool parse_logging_option(ParseContext& ctx, const Args& args);
 void register_proxy_keywords(Registry& r);
 void register_balance_keywords(Registry& r);
 void register_tcp_request_keywords(Registry& r);

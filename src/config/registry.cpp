@@ -31,6 +31,7 @@ const Registry& registry() {
     Registry reg;
     register_global_keywords(reg);
     register_log_keywords(reg);
+    register_logging_keywords(reg);
     register_proxy_keywords(reg);
     register_balance_keywords(reg);
     register_tcp_request_keywords(reg);

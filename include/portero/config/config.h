@@ -346,6 +346,23 @@ struct Proxy {
   Origin httplog_origin;            // where `option httplog` was set (tcp-mode fallback warning)
   std::vector<LogTarget> logs;      // after `log global` resolution: the effective targets
   bool no_log = false;
+  // Logging keywords (keywords_logging.cpp). `log-format` and `option httplog/tcplog` replace
+  // one another, the last one wins: a non-empty log_format is the format to use.
+  std::string log_format;
+  Origin log_format_origin;
+  std::string log_format_sd;        // `log-format-sd`: rfc5424 structured data
+  Origin log_format_sd_origin;
+  std::string log_tag;              // `log-tag` of this proxy; empty: the global one
+  bool log_separate_errors = false, logasap = false, dontlog_normal = false;
+  struct Capture {
+    std::string name;               // header or cookie name as written
+    uint32_t len = 0;               // longest value kept
+  };
+  std::vector<Capture> capture_request_headers, capture_response_headers;  // `capture ... header`
+  std::optional<Capture> capture_cookie;                                   // `capture cookie`
+  std::string unique_id_format;     // `unique-id-format` (a log-format string)
+  Origin unique_id_format_origin;
+  std::string unique_id_header;     // `unique-id-header NAME`
 
   // Named ACLs of this section in declaration order (not inherited from defaults).
   std::vector<AclLine> acls;
