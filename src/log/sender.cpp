@@ -108,7 +108,7 @@ Sender::~Sender() = default;
 void Sender::set_pid(uint32_t pid) { impl_->pid = pid; }
 
 size_t Sender::build(const config::LogTarget& t, int level, std::string_view message,
-                     const timespec& now, char* out, size_t cap) {
+                     const timespec& now, char* out, size_t cap, std::string_view sd) {
   if (cap == 0 || level > t.level) return 0;
   if (level < t.min_level) level = t.min_level;
   const int pri = t.facility * 8 + level;
@@ -151,7 +151,9 @@ size_t Sender::build(const config::LogTarget& t, int level, std::string_view mes
       o.put(impl_->hostname.empty() ? std::string_view("-") : impl_->hostname);
       o.put(' ');
       tag_pid(false);
-      o.put(" - - ");
+      o.put(" - ");
+      o.put(sd.empty() ? std::string_view("-") : sd);
+      o.put(' ');
       break;
     case Fmt::priority:
       o.put('<');
@@ -181,11 +183,11 @@ size_t Sender::build(const config::LogTarget& t, int level, std::string_view mes
 }
 
 void Sender::send(std::span<const config::LogTarget> targets, int level, std::string_view message,
-                  const timespec& now) {
+                  const timespec& now, std::string_view sd) {
   char* buf = impl_->line.data();
   for (const config::LogTarget& t : targets) {
     if (!t.address) continue;  // `log global` placeholders, ring@ (not supported)
-    size_t n = build(t, level, message, now, buf, impl_->line.size());
+    size_t n = build(t, level, message, now, buf, impl_->line.size(), sd);
     if (n == 0) continue;
     const config::Address& a = *t.address;
     ssize_t w = -1;

@@ -24,14 +24,15 @@ class Sender {
   Sender& operator=(const Sender&) = delete;
   // Sends `message` (the text only: no header, no newline) at syslog `level` to each target of
   // `targets` whose level accepts it, with the header its `format` asks for, truncated to its
-  // `len`. `now` is the time of the event.
+  // `len`. `now` is the time of the event. `structured_data` (a rendered `log-format-sd`)
+  // replaces the '-' SD field of rfc5424 headers; other formats ignore it.
   void send(std::span<const config::LogTarget> targets, int level, std::string_view message,
-            const timespec& now);
+            const timespec& now, std::string_view structured_data = {});
   // Builds into `out` (capacity `cap`) the exact datagram `send` would write for `target`
   // (header, message truncated to the target's `len`, trailing newline) and returns its length,
   // or 0 when the target's level range filters the message out. No I/O.
   size_t build(const config::LogTarget& target, int level, std::string_view message,
-               const timespec& now, char* out, size_t cap);
+               const timespec& now, char* out, size_t cap, std::string_view structured_data = {});
   // The pid shown in headers (getpid() at construction; call again after a fork).
   void set_pid(uint32_t pid);
   // Messages dropped because a socket or fd would have blocked (or failed).

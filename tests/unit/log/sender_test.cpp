@@ -83,6 +83,17 @@ TEST_CASE("log-send-hostname and log-tag") {
         "<150>1 2026-11-24T20:38:44.873821+00:00 myhost mytag 749 - - " + m + "\n");
 }
 
+TEST_CASE("log-format-sd fills rfc5424's structured data; other formats ignore it") {
+  Haproxy h(4220);
+  char buf[512];
+  const timespec t = at(20, 47, 4, 885282);
+  size_t n = h.s->build(target("rfc5424", 16), 6, "127.0.0.1 200", t, buf, sizeof buf, "[exp@1 b=\"f\"]");
+  CHECK(std::string(buf, n) ==
+        "<134>1 2026-11-24T20:47:04.885282+00:00 - haproxy 4220 - [exp@1 b=\"f\"] 127.0.0.1 200\n");
+  n = h.s->build(target("local", 17), 6, "127.0.0.1 200", t, buf, sizeof buf, "[exp@1 b=\"f\"]");
+  CHECK(std::string(buf, n) == "<142>Nov 24 20:47:04 haproxy[4220]: 127.0.0.1 200\n");
+}
+
 TEST_CASE("single-digit days are padded with a space in rfc3164 dates") {
   Haproxy h(7);
   const timespec t{1795478400 + 10 * 86400 + 3600, 0};  // 4 Dec 2026 01:00:00 UTC
