@@ -349,7 +349,14 @@ int main(int argc, char** argv) {
   config::ConfigPtr cfg = config::load(opt.files, diag);
   // ACLs, conditions and rule expressions are compiled before anything starts (and by -c).
   std::unique_ptr<proxy::BoundRules> rules;
-  if (cfg && !diag.has_errors()) rules = proxy::bind_rules(*cfg, diag);
+  if (cfg && !diag.has_errors()) {
+    rules = proxy::bind_rules(*cfg, diag);
+    if (!rules) {
+      // Errors found after parsing end the way parse errors do in HAProxy's output.
+      for (const auto& f : cfg->files) diag.alert("Error(s) found in configuration file : " + f);
+      diag.alert("Fatal errors found in configuration.");
+    }
+  }
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
   if (!opt.quiet && !diag.all().empty()) {

@@ -1,5 +1,6 @@
 // Converters and sample casts. A converter reads its input sample and writes any new bytes
 // into the evaluation's Scratch (never the heap); maps are loaded once at compile() time.
+#include <cstdint>
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -148,6 +149,28 @@ bool c_length(const ConvCall&, Sample& smp, Scratch& sc) {
   if (!cast_to_str(smp, sc)) return false;
   smp.type = SmpType::sint;
   smp.i = static_cast<int64_t>(smp.s.size());
+  return true;
+}
+
+// Integer arithmetic: add, sub, mul, div, mod, neg, and, or, xor (argument: an integer).
+// Division or modulo by zero give HAProxy's results (the largest value / 0).
+template <char Op>
+bool c_arith(const ConvCall& c, Sample& smp, Scratch&) {
+  if (!cast_to_int(smp)) return false;
+  const int64_t a = smp.i;
+  const int64_t b = c.args.empty() ? 0 : c.args[0].i;
+  switch (Op) {
+    case '+': smp.i = a + b; break;
+    case '-': smp.i = a - b; break;
+    case '*': smp.i = a * b; break;
+    case '/': smp.i = b ? a / b : INT64_MAX; break;
+    case '%': smp.i = b ? a % b : 0; break;
+    case 'n': smp.i = -a; break;
+    case '&': smp.i = a & b; break;
+    case '|': smp.i = a | b; break;
+    case '^': smp.i = a ^ b; break;
+  }
+  smp.type = SmpType::sint;
   return true;
 }
 
@@ -426,6 +449,15 @@ const ConvDef kConvs[] = {
     {"lower", c_lower, {}, 0},
     {"upper", c_upper, {}, 0},
     {"length", c_length, {}, 0},
+    {"add", c_arith<'+'>, {A::sint}, 1},
+    {"sub", c_arith<'-'>, {A::sint}, 1},
+    {"mul", c_arith<'*'>, {A::sint}, 1},
+    {"div", c_arith<'/'>, {A::sint}, 1},
+    {"mod", c_arith<'%'>, {A::sint}, 1},
+    {"neg", c_arith<'n'>, {}, 0},
+    {"and", c_arith<'&'>, {A::sint}, 1},
+    {"or", c_arith<'|'>, {A::sint}, 1},
+    {"xor", c_arith<'^'>, {A::sint}, 1},
     {"hex", c_hex, {}, 0},
     {"base64", c_base64, {}, 0},
     {"b64dec", c_b64dec, {}, 0},

@@ -315,7 +315,8 @@ bool f_cook(const FetchCall& f, const SampleContext& c, bool iterate, FetchState
     }
     return true;
   });
-  if (!found) return false;
+  // In an ACL, HAProxy does not see a cookie with an empty value (`sess=` is "not found").
+  if (!found || (iterate && o.s.empty())) return false;
   st.a = static_cast<uint32_t>(want);
   st.more = iterate && want < static_cast<int>(st.b);
   o.type = SmpType::str;

@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "checks.h"
+#include <algorithm>
+
 #include "parse_context.h"
 #include "portero/config/units.h"
 
@@ -399,7 +401,13 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
   try {
     try {
       if (found == "allow") r.action = A::allow;
-      else if (found == "deny") r.action = A::deny, parse_reply(c, a, i, r);
+      else if (found == "deny") {
+        r.action = A::deny;
+        parse_reply(c, a, i, r);
+        // A response denied by a rule becomes HAProxy's 502 unless a status is given.
+        if (!req && !std::count(a.begin(), a.end(), "status") && !std::count(a.begin(), a.end(), "deny_status"))
+          r.ret.status = 502;
+      }
       else if (found == "tarpit") r.action = A::tarpit, parse_reply(c, a, i, r);
       else if (found == "return") r.action = A::return_, parse_reply(c, a, i, r);
       else if (found == "auth") r.action = A::auth, parse_auth(a, i, r);

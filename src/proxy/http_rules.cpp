@@ -61,15 +61,18 @@ struct Replacer {
   char* out;
   size_t cap;
 
-  std::string_view one(std::string_view v, char* dst, size_t cap_left) const {
+  // Writes `v` with the replacement applied when the whole value matches; `matched` says so.
+  std::string_view one(std::string_view v, char* dst, size_t cap_left, bool* matched = nullptr) const {
     size_t ovec[20];
     int pairs = regex->match_at(v, 0, ovec, 10);
     // HAProxy replaces only when the whole value matches the regex.
     if (pairs <= 0 || ovec[0] != 0 || ovec[1] != v.size()) {
+      if (matched) *matched = false;
       size_t n = v.size() < cap_left ? v.size() : cap_left;
       std::memcpy(dst, v.data(), n);
       return {dst, n};
     }
+    if (matched) *matched = true;
     return {dst, substitute(v, ovec, pairs, replacement, dst, cap_left)};
   }
 
@@ -85,16 +88,36 @@ struct Replacer {
       size_t lead = 0;
       while (lead < item.size() && (item[lead] == ' ' || item[lead] == '\t')) ++lead;
       if (n > 0 && n < r->cap) r->out[n++] = ',';
-      if (lead && n + lead <= r->cap) {
+      // HAProxy keeps the spaces before a value it leaves alone, and drops them before one it
+      // replaces ("abc, def, axy" -> "Abc, def,Axy").
+      bool matched = false;
+      size_t at = n + lead;
+      size_t len = at <= r->cap ? r->one(item.substr(lead), r->out + at, r->cap - at, &matched).size() : 0;
+      if (matched) {
+        std::memmove(r->out + n, r->out + at, len);
+        n += len;
+      } else {
         std::memcpy(r->out + n, item.data(), lead);
-        n += lead;
+        n += lead + len;
       }
-      n += r->one(item.substr(lead), r->out + n, r->cap - n).size();
       i = comma + 1;
     }
     return {r->out, n};
   }
 };
+
+// Redirects have their own wording in HAProxy (302 "Found", where `return` says "Moved
+// Temporarily").
+std::string_view redirect_reason(int code) {
+  switch (code) {
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    default: return http::reason_phrase(code);
+  }
+}
 
 }  // namespace
 
@@ -199,7 +222,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
           return RuleResult::answered;
         }
         if (r.ret.has_body || r.ret.errorfile || b.fmt || !r.return_headers.empty()) reply_return(b, proxy_index, 403);
-        else reply_error(r.ret.status ? r.ret.status : 403, {'P', 'R'});
+        else reply_error(r.ret.status ? r.ret.status : 403, {'P', 'R'}, true);
         return RuleResult::answered;
       case Action::tarpit: {
         // Hold the client for `timeout tarpit` (else `timeout connect`), then answer (500).
@@ -414,8 +437,8 @@ bool Session::process_response_rules() {
 void Session::reply_auth(const std::string& realm) {
   term_ = {'P', 'R'};
   bool closing = !keep_client_ || !req_complete_;
-  std::string_view page = http::error_response(401, nullptr, http::ErrorLevel::stream, closing);
-  // HAProxy appends the challenge after the page's own headers.
+  std::string_view page = http::error_response(401, nullptr, http::ErrorLevel::stream, false);
+  // HAProxy appends the challenge after the page's own headers, and the close after that.
   size_t head_end = page.find("\r\n\r\n");
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
@@ -423,6 +446,7 @@ void Session::reply_auth(const std::string& realm) {
   hw.put("www-authenticate: Basic realm=\"");
   hw.put(realm);
   hw.put("\"\r\n");
+  if (closing) hw.put("connection: close\r\n");
   hw.put(page.substr(head_end + 2));
   if (out_) w_.buffers().put(out_);
   out_ = b;
@@ -444,7 +468,7 @@ void Session::reply_redirect(const config::Redirect& r, const acl::Expression* t
   hw.put("HTTP/1.1 ");
   hw.put_uint(r.code);
   hw.put(" ");
-  hw.put(http::reason_phrase(r.code));
+  hw.put(redirect_reason(r.code));
   hw.put("\r\ncontent-length: 0\r\nlocation: ");
   switch (r.type) {
     case config::Redirect::Type::location:
@@ -466,19 +490,19 @@ void Session::reply_redirect(const config::Redirect& r, const acl::Expression* t
   }
   if (r.append_slash && r.type != config::Redirect::Type::scheme && (uri.empty() || uri.back() != '/')) hw.put("/");
   hw.put("\r\n");
+  // Permanent redirects may be cached; HAProxy marks the others no-cache.
+  if (r.code != 301 && r.code != 308) hw.put("cache-control: no-cache\r\n");
+  // The cookie is sent as written, with HAProxy's fixed attributes.
   if (!r.set_cookie.empty()) {
     hw.put("set-cookie: ");
     hw.put(r.set_cookie);
-    if (r.set_cookie.find('=') == std::string::npos) hw.put("=");
-    hw.put("; path=/\r\n");
+    hw.put("; path=/;\r\n");
   }
   if (!r.clear_cookie.empty()) {
     hw.put("set-cookie: ");
     hw.put(r.clear_cookie);
-    hw.put("=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/\r\n");
+    hw.put("; path=/; Max-Age=0;\r\n");
   }
-  // Permanent redirects may be cached; HAProxy marks the others no-cache.
-  if (r.code != 301 && r.code != 308) hw.put("cache-control: no-cache\r\n");
   if (closing) hw.put("connection: close\r\n");
   hw.put("\r\n");
   if (hw.overflow()) {

@@ -105,7 +105,7 @@ std::optional<uint64_t> Session::tunnel_timeout() const {
 // ---------------------------------------------------------------------------------------------
 // Local answers and writing
 
-void Session::reply_error(int status, Termination t) {
+void Session::reply_error(int status, Termination t, bool from_rule) {
   term_ = t;
   close_server();
   if (resp_started_ || tcp_mode()) {
@@ -115,8 +115,8 @@ void Session::reply_error(int status, Termination t) {
   // HAProxy's two forms: a request it could not parse or that timed out gets the
   // connection-level page and a close; anything else the stream-level page, and the client
   // connection stays open when the request was read whole and the client wants keep-alive.
-  bool connection_level = status == 400 || status == 408;
-  bool closing = connection_level || !keep_client_ || !req_complete_;
+  bool connection_level = !from_rule && (status == 400 || status == 408);
+  bool closing = status == 400 || status == 408 || !keep_client_ || !req_complete_;
   int owner = be_ >= 0 ? be_ : fe_;
   std::string_view page;
   if (!connection_level) page = w_.runtime().errorfile(owner, status);
@@ -149,6 +149,12 @@ void Session::reply_error(int status, Termination t) {
 }
 
 void Session::reply_local(const char* data, size_t len, bool close_after) {
+  if (req_head_method_ && !tcp_mode()) {
+    // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
+    std::string_view v(data, len);
+    size_t end = v.find("\r\n\r\n");
+    if (end != std::string_view::npos) len = end + 4;
+  }
   w_.timers().disarm(ctimer_);
   resp_started_ = true;
   if (close_after) keep_client_ = false;

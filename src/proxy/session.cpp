@@ -344,6 +344,11 @@ void Session::start_request() {
     trace::head(stream_id_, cfg.proxies[fe_].name, true, cfd, -1, h, in_.data);
   }
 
+  if (h.target.in(in_.data).find('#') != std::string_view::npos) {
+    // HAProxy does not accept a fragment in a request target.
+    reply_error(400, {'P', 'R'});
+    return;
+  }
   be_ = -1;
   rule_stage_ = 0;
   rule_pos_ = 0;

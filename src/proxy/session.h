@@ -190,7 +190,7 @@ class Session {
   void server_side_timeout();
 
   // Local answers
-  void reply_error(int status, Termination t);
+  void reply_error(int status, Termination t, bool from_rule = false);
   void reply_local(const char* data, size_t len, bool close_after);
 
   bool write_client(uv_buf_t* bufs, int n, ClientWrite kind);
