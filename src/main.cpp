@@ -25,7 +25,9 @@
 #include <openssl/opensslv.h>
 #include <uv.h>
 
+#include "portero/check/checks.h"
 #include "portero/config/load.h"
+#include "portero/log/log.h"
 #include "portero/core/listener.h"
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
@@ -299,6 +301,41 @@ void apply_cpu_map(const config::Global& g, std::vector<std::unique_ptr<proxy::W
   }
 }
 
+// What health checks ask of the rest of the process (main thread).
+class CheckEvents final : public check::Events {
+ public:
+  CheckEvents(const config::Config& cfg, std::vector<std::unique_ptr<proxy::Worker>>& workers, bool to_stderr)
+      : cfg_(cfg), workers_(workers), sender_(cfg.global), to_stderr_(to_stderr) {
+    sender_.set_pid(static_cast<uint32_t>(getpid()));
+  }
+  void server_state_changed(int proxy, int) override {
+    for (auto& w : workers_) w->refresh_backend(proxy);
+  }
+  void log(int proxy, int level, std::string_view message) override {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    const auto& targets = proxy >= 0 ? cfg_.proxies[proxy].logs : cfg_.global.logs;
+    sender_.send(std::span<const config::LogTarget>(targets), level, message, now);
+    if (!to_stderr_) return;
+    // In the foreground HAProxy also prints these on stderr, an emergency as an alert.
+    std::string line(message);
+    if (level == 0 && proxy >= 0)
+      std::fprintf(stderr, "[ALERT]    (%d) : backend '%s' has no server available!\n", getpid(),
+                   cfg_.proxies[proxy].name.c_str());
+    else
+      std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), line.c_str());
+  }
+  void shutdown_sessions(int proxy, int server) override {
+    for (auto& w : workers_) w->shutdown_server_sessions(proxy, server);
+  }
+
+ private:
+  const config::Config& cfg_;
+  std::vector<std::unique_ptr<proxy::Worker>>& workers_;
+  log::Sender sender_;
+  bool to_stderr_;
+};
+
 // The main thread's loop: signals in, control out to the workers, and the end of the run.
 struct Control {
   uv_loop_t loop;
@@ -505,11 +542,19 @@ int main(int argc, char** argv) {
     });
   apply_cpu_map(cfg->global, workers);
 
+  // Health checks run on this (main) thread's loop and write the shared server states.
+  CheckEvents check_events(*cfg, workers, !daemon && !opt.quiet);
+  std::vector<std::vector<lb::ServerState*>> states(cfg->proxies.size());
+  for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
+  std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events);
+  if (checker) checker->start();
+
   // The new listeners accept: now the old processes may go.
   for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
   for (pid_t p : opt.hard_stop_pids) kill(p, SIGTERM);
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
+  if (checker) checker->stop();
   for (auto& w : workers) w->join();
   workers.clear();
   uv_walk(&control.loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);

@@ -94,6 +94,7 @@ class Session {
   bool try_take_slot(int idx);
   void on_dequeued(int idx);
   int backend() const { return be_; }
+  bool serving(int proxy_index, int server_index) const { return be_ == proxy_index && slot_ == server_index; }
   enum class Tri : uint8_t { yes, no, miss };   // a condition on bytes that may still come
 
   // Called by the server connection's callbacks.

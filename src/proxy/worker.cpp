@@ -151,6 +151,22 @@ void Worker::hard_stop() {
   });
 }
 
+void Worker::refresh_backend(int proxy_index) {
+  post([this, proxy_index] {
+    if (lb::Balancer* b = balancer(proxy_index)) b->refresh();
+  });
+}
+
+void Worker::shutdown_server_sessions(int proxy_index, int server_index) {
+  post([this, proxy_index, server_index] {
+    for (Session* s = sessions_; s;) {
+      Session* next = s->next;
+      if (s->serving(proxy_index, server_index)) s->hard_close();
+      s = next;
+    }
+  });
+}
+
 void Worker::pause_listeners() {
   post([this] {
     paused_by_signal_ = true;

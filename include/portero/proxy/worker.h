@@ -53,6 +53,10 @@ class Worker {
   void hard_stop();     // close everything now
   void pause_listeners();
   void resume_listeners();
+  // Any thread: a server's state or weight changed (balancers re-read it) / its sessions must end
+  // (on-marked-down shutdown-sessions).
+  void refresh_backend(int proxy_index);
+  void shutdown_server_sessions(int proxy_index, int server_index);
 
   // --- worker thread only ---
   uv_loop_t* loop() { return &loop_; }
