@@ -1,0 +1,76 @@
+#pragma once
+// Traffic counters, HAProxy's `show stat` fields. Each worker has its own block per proxy and per
+// server and is its only writer (relaxed atomics: no lock, no contention on the request path);
+// readers on the main thread (stats page, admin socket) sum the blocks of every worker.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace portero::stats {
+
+struct Counters {
+  using C = std::atomic<uint64_t>;
+  C sessions{0};          // stot: sessions (frontend: accepted connections; backend/server: requests sent)
+  C requests{0};          // req_tot (frontend: HTTP requests received)
+  C bytes_in{0};          // bin: bytes from clients
+  C bytes_out{0};         // bout: bytes to clients
+  C denied_req{0}, denied_resp{0};        // dreq, dresp
+  C errors_req{0}, errors_conn{0}, errors_resp{0};  // ereq, econ, eresp
+  C retries{0}, redispatches{0};          // wretr, wredis
+  C http_1xx{0}, http_2xx{0}, http_3xx{0}, http_4xx{0}, http_5xx{0}, http_other{0};
+  C client_aborts{0}, server_aborts{0};   // cli_abrt, srv_abrt
+  C lb_total{0};          // lbtot: times the server was picked by the balancer
+  C connects{0}, reuses{0};               // connect, reuse
+  C intercepted{0};       // requests answered by the proxy itself (return, redirect, stats...)
+  C failed_checks{0};
+  // Sums and count for the average times (ms) over the requests of this worker.
+  C t_queue_sum{0}, t_connect_sum{0}, t_response_sum{0}, t_total_sum{0}, t_samples{0};
+  C t_queue_max{0}, t_connect_max{0}, t_response_max{0}, t_total_max{0};
+  C last_session_s{0};    // unix seconds of the last session (lastsess)
+
+  void add(C& c, uint64_t v = 1) { c.fetch_add(v, std::memory_order_relaxed); }
+  void max(C& c, uint64_t v) {
+    uint64_t cur = c.load(std::memory_order_relaxed);
+    while (v > cur && !c.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {}
+  }
+  void status(int code) {
+    if (code >= 100 && code < 200) add(http_1xx);
+    else if (code < 300 && code >= 200) add(http_2xx);
+    else if (code < 400 && code >= 300) add(http_3xx);
+    else if (code < 500 && code >= 400) add(http_4xx);
+    else if (code < 600 && code >= 500) add(http_5xx);
+    else add(http_other);
+  }
+};
+
+// Plain sums of Counters, for rendering.
+struct Totals {
+  uint64_t sessions = 0, requests = 0, bytes_in = 0, bytes_out = 0, denied_req = 0, denied_resp = 0,
+           errors_req = 0, errors_conn = 0, errors_resp = 0, retries = 0, redispatches = 0, http_1xx = 0,
+           http_2xx = 0, http_3xx = 0, http_4xx = 0, http_5xx = 0, http_other = 0, client_aborts = 0,
+           server_aborts = 0, lb_total = 0, connects = 0, reuses = 0, intercepted = 0, failed_checks = 0,
+           t_queue_sum = 0, t_connect_sum = 0, t_response_sum = 0, t_total_sum = 0, t_samples = 0,
+           t_queue_max = 0, t_connect_max = 0, t_response_max = 0, t_total_max = 0, last_session_s = 0;
+  void add(const Counters& c);
+};
+
+// Every counter block of a process: [worker][proxy] and [worker][proxy][server].
+class CounterSet {
+ public:
+  // `servers_per_proxy[p]`: number of servers of proxy p (0 for frontends).
+  CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy);
+  Counters& proxy(size_t worker, size_t p) { return proxies_[worker * nproxies_ + p]; }
+  Counters& server(size_t worker, size_t p, size_t s) { return servers_[worker][p][s]; }
+  Totals proxy_totals(size_t p) const;
+  Totals server_totals(size_t p, size_t s) const;
+  // `clear counters`: everything back to zero (max values included with `all`).
+  void clear();
+
+ private:
+  size_t workers_, nproxies_;
+  std::unique_ptr<Counters[]> proxies_;
+  std::vector<std::vector<std::vector<Counters>>> servers_;
+};
+
+}  // namespace portero::stats
