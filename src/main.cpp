@@ -415,6 +415,7 @@ int main(int argc, char** argv) {
   auto rt = std::make_unique<proxy::Runtime>(cfg);
   rt->debug = opt.debug;
   rt->rules = std::move(rules);
+  for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
   raise_fd_limit(cfg->global, rt->maxconn);
 

@@ -77,6 +77,24 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
   }
+  // Traffic log formats: `log-format`, else the built-in one the options ask for.
+  br->log_formats.resize(cfg.proxies.size());
+  for (size_t i = 0; i < cfg.proxies.size(); ++i) {
+    const auto& px = cfg.proxies[i];
+    if (!px.is_frontend() || px.logs.empty() || px.no_log) continue;
+    std::string text;
+    if (!px.log_format.empty()) text = px.log_format;
+    else if (px.httplog_clf && px.mode == config::Mode::http) text = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+    else if (px.httplog && px.mode == config::Mode::http) text = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
+    else if (px.tcplog || px.httplog) text = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+    else continue;
+    std::string err;
+    br->log_formats[i] = log::Format::compile(text, err);
+    if (!br->log_formats[i]) {
+      diag.alert(px.log_format_origin, "failed to parse log-format : " + err + ".");
+      ok = false;
+    }
+  }
   if (!ok) return nullptr;
   return br;
 }

@@ -114,6 +114,7 @@ void Session::dispatch(int avoid) {
 
 void Session::enqueue(int where) {
   phase_ = Phase::queued;
+  t_queue_ = uv_now(w_.loop());
   auto& br = w_.runtime().backends[be_];
   (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed);
   w_.enqueue(this, be_, where);
@@ -123,6 +124,7 @@ void Session::enqueue(int where) {
 
 void Session::on_dequeued(int idx) {
   // try_take_slot() succeeded: the slot is ours.
+  t_dequeue_ = uv_now(w_.loop());
   w_.timers().disarm(ctimer_);
   connect_server(idx);
 }
@@ -145,6 +147,7 @@ void Session::connect_server(int idx) {
   }
   if (srv_) {
     srv_->set_busy(true);
+    t_connect_ = t_connected_ = uv_now(w_.loop());   // a kept-alive connection: no connect time
     send_request_head();
     return;
   }
@@ -158,6 +161,8 @@ void Session::connect_server(int idx) {
   c->connect_req.data = c;
   srv_ = c;
   c->set_busy(true);
+  t_connect_ = uv_now(w_.loop());
+  t_connected_ = 0;
   sockaddr_storage addr = s.address.storage;
   uint16_t port = s.address.port_lo;
   if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
@@ -223,6 +228,7 @@ void Session::fail_connect() {
       int old = slot_;
       release_slot();
       direct_ = false;   // redispatching breaks persistence
+      redispatched_ = true;
       persist_server_ = -1;
       dispatch(old);
       return;

@@ -301,6 +301,10 @@ void Session::send_response_head(bool interim) {
     uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &sfd);
     trace::head(stream_id_, w_.config().proxies[be_].name, false, cfd, sfd, h, base);
   }
+  if (!interim) {
+    t_resp_ = uv_now(w_.loop());
+    status_ = h.status;
+  }
   if (out_) w_.buffers().put(out_);
   out_ = b;
   release_rewrites();
@@ -383,6 +387,7 @@ void Session::end_exchange() {
   if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
   if (srv_) detach_server(reusable);
   release_slot();
+  log_exchange();   // after the release, as HAProxy counts connections in its log line
   first_request_ = false;
   if (!keep_client_ || client_eof_ || stop_after_ || w_.stopping()) {
     close_client();

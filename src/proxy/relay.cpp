@@ -149,6 +149,8 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
 }
 
 void Session::reply_local(const char* data, size_t len, bool close_after) {
+  // The status of a local answer, for the log ("HTTP/1.1 NNN ...").
+  if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
   if (req_head_method_ && !tcp_mode()) {
     // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
     std::string_view v(data, len);
@@ -171,6 +173,7 @@ void Session::reply_local(const char* data, size_t len, bool close_after) {
 }
 
 bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
+  for (int i = 0; i < n; ++i) bytes_out_ += bufs[i].len;
   int r = uv_try_write(stream(&tcp_), bufs, n);
   if (r == UV_EAGAIN) r = 0;
   if (r < 0) {

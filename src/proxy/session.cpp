@@ -44,12 +44,19 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
       std::memcpy(&local_addr_, &local, local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   }
   phase_ = Phase::idle;
+  t_accept_ = uv_now(w_.loop());
+  if (logging()) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    accept_real_ms_ = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  }
   if (w_.runtime().debug) {
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &peer_.sa);
   }
   start_reading();
   if (tcp_mode()) {
+    log_request_start();
     start_tcp();
     return true;
   }
@@ -74,6 +81,8 @@ void Session::finish_close() {
   if (queued_on != kNotQueued) w_.dequeue(this);
   close_server();
   release_slot();
+  if (phase_ != Phase::idle && phase_ != Phase::closing) log_exchange();
+  release_log_block();
   if (out_) {
     w_.buffers().put(out_);
     out_ = nullptr;
@@ -250,6 +259,7 @@ void Session::handle_client_input() {
     case Phase::idle: {
       compact(in_);
       phase_ = Phase::head;
+      log_request_start();
       req_.begin(in_.data, in_.fwd, header_slots(in_.data), w_.max_headers());
       if (!first_request_) arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
       [[fallthrough]];
@@ -337,6 +347,7 @@ void Session::start_request() {
   resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
   resp_eof_body_ = false;
   term_ = {};
+  redispatched_ = false;
   if (w_.runtime().debug) {
     if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     int cfd = -1;
@@ -344,6 +355,7 @@ void Session::start_request() {
     trace::head(stream_id_, cfg.proxies[fe_].name, true, cfd, -1, h, in_.data);
   }
 
+  log_request_line();
   if (h.target.in(in_.data).find('#') != std::string_view::npos) {
     // HAProxy does not accept a fragment in a request target.
     reply_error(400, {'P', 'R'});
@@ -381,6 +393,7 @@ void Session::on_server_connected(int status) {
     return;
   }
   srv_->connected = true;
+  t_connected_ = uv_now(w_.loop());
   uv_tcp_nodelay(&srv_->tcp, 1);
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();

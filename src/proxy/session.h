@@ -157,6 +157,12 @@ class Session {
   void reply_auth(const std::string& realm);
   void reply_redirect(const config::Redirect& r, const acl::Expression* target);
   void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status);
+  // traffic_log.cpp
+  bool logging() const;
+  void log_request_start();
+  void log_request_line();
+  void log_exchange();
+  void release_log_block();
   // cookies.cpp
   void cookie_request();
   bool cookie_response();
@@ -252,6 +258,15 @@ class Session {
   uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
   uint8_t rule_stage_ = 0;
   uint16_t tarpit_status_ = 0;
+  // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
+  uint64_t t_accept_ = 0, accept_real_ms_ = 0, t_req_ = 0, req_real_ms_ = 0;
+  uint64_t t_head_ = 0, t_queue_ = 0, t_dequeue_ = 0, t_connect_ = 0, t_connected_ = 0, t_resp_ = 0;
+  uint64_t bytes_out_ = 0;
+  char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
+  uint16_t log_line_len_ = 0;
+  uint16_t status_ = 0;
+  bool logged_ = false;
+  bool redispatched_ = false;
   // cookie persistence (cookies.cpp)
   int16_t persist_server_ = -1;  // the server the request's cookie names, when it may serve
   char cookie_req_flag_ = '-';   // %tsc 3rd char: N I D V E O U -

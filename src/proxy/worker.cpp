@@ -24,6 +24,8 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   vars_pool_ = std::make_unique<core::ObjectPool<acl::VarStore>>(64);
   reqs_pool_ = std::make_unique<core::ObjectPool<StreamReq>>(256);
   scratch_ = std::make_unique<char[]>(bufsize_);
+  log_sender_ = std::make_unique<log::Sender>(rt_.config->global);
+  log_sender_->set_pid(static_cast<uint32_t>(getpid()));
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
   const size_t n = rt_.config->proxies.size();

@@ -7,6 +7,7 @@
 
 #include "portero/acl/acl.h"
 #include "portero/config/config.h"
+#include "portero/log/log.h"
 
 namespace portero::acl {
 class Regex;
@@ -35,6 +36,8 @@ struct BoundProxy {
 struct BoundRules {
   std::unique_ptr<acl::Compiled> acls;
   std::vector<BoundProxy> proxies;   // indexed like config->proxies
+  // The traffic log format of each frontend that logs (targets + a format), else null.
+  std::vector<std::unique_ptr<log::Format>> log_formats;
 };
 std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagnostics& diag);
 

@@ -41,6 +41,8 @@ struct Runtime {
   std::atomic<bool> saturated{false};
   bool debug = false;                      // -d: trace events on stdout
   std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
+  // Per proxy: the traffic log format when the proxy logs, else null (set with `rules`).
+  std::vector<const log::Format*> log_formats;
   std::atomic<uint32_t> next_stream_id{0};  // numbering of -d traces, as HAProxy's streams
 
   // The `errorfile` response for `status` in proxy `proxy_index` as HAProxy sends it

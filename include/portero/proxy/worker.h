@@ -15,6 +15,7 @@
 #include "portero/core/mailbox.h"
 #include "portero/core/timers.h"
 #include "portero/lb/balancer.h"
+#include "portero/log/log.h"
 #include "portero/proxy/runtime.h"
 
 namespace portero::proxy {
@@ -76,6 +77,7 @@ class Worker {
     return v;
   }
   void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
+  log::Sender& log_sender() { return *log_sender_; }
   StreamReq* new_req() { return reqs_pool_->make(); }
   void free_req(StreamReq* r) { reqs_pool_->destroy(r); }
   uint16_t max_headers() const { return max_headers_; }
@@ -144,6 +146,7 @@ class Worker {
   std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
   std::unique_ptr<core::ObjectPool<StreamReq>> reqs_pool_;
   std::unique_ptr<char[]> scratch_;
+  std::unique_ptr<log::Sender> log_sender_;   // this thread's own log sockets
   Session* sessions_ = nullptr;      // intrusive list of live sessions
   uint32_t live_server_conns_ = 0;
   uint32_t bufsize_;
