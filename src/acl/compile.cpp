@@ -592,6 +592,10 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
     for (const auto& r : px.redirect_rules)
       if (!r.condition.empty())
         c->compile_condition(pi, r.condition, r.origin, "error detected while parsing redirect rule : ", diag);
+    for (const auto& cond : px.force_persist)
+      c->compile_condition(pi, cond, px.force_persist_origin, "error detected while parsing a 'force-persist' rule : ", diag);
+    for (const auto& cond : px.ignore_persist)
+      c->compile_condition(pi, cond, px.ignore_persist_origin, "error detected while parsing an 'ignore-persist' rule : ", diag);
     for (const auto& cond : px.monitor_fail)
       if (!cond.empty())
         c->compile_condition(pi, cond, px.origin, "error detected while parsing a 'monitor fail' condition : ", diag);

@@ -86,7 +86,24 @@ void kw_dynamic_cookie_key(ParseContext& c, const Args& a) {
   c.proxy->dynamic_cookie_key = a[1];
 }
 
+// `force-persist if|unless COND` / `ignore-persist if|unless COND`.
+void persist_rule(ParseContext& c, const Args& a, std::vector<std::vector<std::string>>& out, Origin& origin) {
+  if (a.size() < 2 || (a[1] != "if" && a[1] != "unless"))
+    return c.alert("'" + a[0] + "' requires either 'if' or 'unless' followed by a condition.");
+  out.emplace_back(a.begin() + 1, a.end());
+  origin = c.origin;
+}
+
+void kw_force_persist(ParseContext& c, const Args& a) {
+  persist_rule(c, a, c.proxy->force_persist, c.proxy->force_persist_origin);
+}
+void kw_ignore_persist(ParseContext& c, const Args& a) {
+  persist_rule(c, a, c.proxy->ignore_persist, c.proxy->ignore_persist_origin);
+}
+
 const KeywordRow kRows[] = {
+    {kInProxies, "force-persist", false, Cap::backend, false, kw_force_persist},
+    {kInProxies, "ignore-persist", false, Cap::backend, false, kw_ignore_persist},
     {kInProxies, "cookie", true, Cap::backend, false, kw_cookie},
     {kInProxies, "dynamic-cookie-key", true, Cap::backend, false, kw_dynamic_cookie_key},
 };

@@ -76,6 +76,8 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag) && ok;
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
+    for (const auto& c : px.force_persist) bp.force_persist.push_back(acls.condition(pi, c));
+    for (const auto& c : px.ignore_persist) bp.ignore_persist.push_back(acls.condition(pi, c));
   }
   // Traffic log formats: `log-format`, else the built-in one the options ask for.
   br->log_formats.resize(cfg.proxies.size());

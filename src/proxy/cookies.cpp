@@ -64,6 +64,7 @@ struct RequestCookieEdit {
       n += len;
     };
     size_t i = 0;
+    bool dropping = false;   // after a stripped cookie, its $-attributes go too
     while (i < value.size()) {
       size_t semi = value.find(';', i);
       if (semi == std::string_view::npos) semi = value.size();
@@ -72,8 +73,13 @@ struct RequestCookieEdit {
       if (item.empty()) continue;
       size_t eq = item.find('=');
       std::string_view cname = trim(item.substr(0, eq));
+      if (dropping && !cname.empty() && cname[0] == '$') continue;
+      dropping = false;
       if (cname == e->name) {
-        if (e->strip) continue;
+        if (e->strip) {
+          dropping = true;
+          continue;
+        }
         if (e->mode == Mode::prefix && eq != std::string_view::npos) {
           std::string_view v = trim(item.substr(eq + 1));
           size_t tilde = v.find('~');
@@ -89,7 +95,21 @@ struct RequestCookieEdit {
       if (n) put("; ");
       put(item);
     }
+    // Only $-attributes left (`$Version=1`): HAProxy removes the whole header.
+    if (!has_real_cookie(std::string_view(e->out, n))) return {};
     return {e->out, n};
+  }
+
+  static bool has_real_cookie(std::string_view v) {
+    size_t i = 0;
+    while (i < v.size()) {
+      size_t semi = v.find(';', i);
+      if (semi == std::string_view::npos) semi = v.size();
+      std::string_view item = trim(v.substr(i, semi - i));
+      if (!item.empty() && item[0] != '$') return true;
+      i = semi + 1;
+    }
+    return false;
   }
 };
 
@@ -142,6 +162,7 @@ void Session::cookie_request() {
   const auto& be = w_.config().proxies[be_];
   const auto& ck = be.persistence;
   persist_server_ = -1;
+  persist_ignored_ = false;
   cookie_req_flag_ = ck.name.empty() ? '-' : 'N';
   cookie_dated_ = false;
   cookie_first_ = 0;
@@ -169,6 +190,23 @@ void Session::cookie_request() {
     }
   }
   if (!present) return;
+  // ignore-persist: the cookie does not choose the server (and no cookie is inserted either).
+  const BoundProxy& bp = w_.runtime().rules->proxies[be_];
+  if (!bp.ignore_persist.empty()) {
+    acl::SampleContext ctx = sample(true);
+    for (const auto* c : bp.ignore_persist)
+      if (c && c->evaluate(ctx) == acl::Tri::yes) {
+        cookie_req_flag_ = 'U';
+        persist_ignored_ = true;
+        return;
+      }
+  }
+  // force-persist: a cookie naming a stopped server still goes there.
+  bool forced = false;
+  if (!bp.force_persist.empty()) {
+    acl::SampleContext ctx = sample(true);
+    for (const auto* c : bp.force_persist) forced = forced || (c && c->evaluate(ctx) == acl::Tri::yes);
+  }
   // The server part: before '~' (prefix) or before the first '|' (dates, insert/rewrite).
   std::string_view srv = found;
   if (ck.mode == Mode::prefix) {
@@ -188,15 +226,19 @@ void Session::cookie_request() {
       if (has_first) cookie_first_ = first;
       if (has_first && ck.maxlife_s && (now > first + ck.maxlife_s || first > now + 86400)) {
         cookie_req_flag_ = 'O';
-        return;
-      }
-      if (has_last && ck.maxidle_s && (now > last + ck.maxidle_s || last > now + 86400)) {
+      } else if (has_last && ck.maxidle_s && (now > last + ck.maxidle_s || last > now + 86400)) {
         cookie_req_flag_ = 'E';
-        return;
+      }
+      if (cookie_req_flag_ == 'O' || cookie_req_flag_ == 'E') {
+        // Too old: it chooses nothing, and the new cookie starts its life again.
+        cookie_first_ = 0;
+        srv = {};
       }
     }
   }
-  if (srv.empty()) {
+  if (cookie_req_flag_ == 'O' || cookie_req_flag_ == 'E') {
+    // already decided
+  } else if (srv.empty()) {
     cookie_req_flag_ = 'I';
   } else {
     cookie_req_flag_ = 'I';
@@ -206,7 +248,7 @@ void Session::cookie_request() {
       const lb::ServerState& st = *states[i];
       bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||
                      st.oper.load(std::memory_order_relaxed) == lb::OperState::down;
-      if (!stopped || be.persist) {
+      if (!stopped || be.persist || forced) {
         persist_server_ = static_cast<int>(i);
         cookie_req_flag_ = stopped ? 'D' : 'V';
         break;
@@ -243,7 +285,6 @@ bool Session::response_cacheable(const http::Head& h, const char* base) const {
     std::string_view n = h.headers[i].name.in(base), v = h.headers[i].value.in(base);
     if (http::iequals(n, "pragma") && has_token_value(v, "no-cache")) return false;
     if (http::iequals(n, "cache-control")) {
-      if (has_token_value(v, "public")) return true;
       if (has_token_value(v, "private") || has_token_value(v, "no-cache") || has_token_value(v, "no-store") ||
           has_token_value(v, "max-age=0") || has_token_value(v, "s-maxage=0"))
         return false;
@@ -296,7 +337,7 @@ bool Session::cookie_response() {
   }
 
   // 2. Insert mode: our own Set-Cookie, appended after the other headers.
-  if (ck.mode != Mode::insert || (server_sent && ck.preserve)) return true;
+  if (ck.mode != Mode::insert || (server_sent && ck.preserve) || persist_ignored_) return true;
   bool refresh_dates = ck.maxidle_s || (ck.maxlife_s && !cookie_first_) || (cookie_first_ && !ck.maxlife_s);
   if (direct_ && !refresh_dates) return true;
   if (ck.postonly && !req_post_) return true;

@@ -272,6 +272,7 @@ class Session {
   char cookie_req_flag_ = '-';   // %tsc 3rd char: N I D V E O U -
   char cookie_resp_flag_ = '-';  // %tsc 4th char: N I U P R D -
   bool cookie_dated_ = false;
+  bool persist_ignored_ = false;  // ignore-persist matched: no routing by cookie, no insert
   uint64_t cookie_first_ = 0;    // first-seen date of the request's cookie (maxlife), 0: none
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;

@@ -385,6 +385,9 @@ struct Proxy {
   std::string cookie;               // the cookie name as written (also in persistence.name)
   std::vector<std::string> cookie_words;
   CookiePersistence persistence;
+  // `force-persist` / `ignore-persist` conditions (words from "if"/"unless" on).
+  std::vector<std::vector<std::string>> force_persist, ignore_persist;
+  Origin force_persist_origin, ignore_persist_origin;
   std::string dynamic_cookie_key;   // `dynamic-cookie-key`
   bool httpchk = false;
   std::vector<std::string> httpchk_words;

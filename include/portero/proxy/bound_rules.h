@@ -29,6 +29,7 @@ struct BoundProxy {
   std::vector<BoundRule> http_request, http_response, redirects;
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
   std::vector<const acl::Condition*> monitor_fail;
+  std::vector<const acl::Condition*> force_persist, ignore_persist;
 };
 
 // Compiles the ACLs of `cfg` and binds every rule. Errors go to `diag` in HAProxy's form.
