@@ -169,6 +169,55 @@ class CheckerImpl final : public Checker {
   void set_check_enabled(int proxy, int server, bool enabled) override { set_enabled(find(proxy, server), false, enabled); }
   void set_agent_enabled(int proxy, int server, bool enabled) override { set_enabled(find(proxy, server), true, enabled); }
 
+  void force(int proxy, int server, bool agent, Force how) override {
+    Srv* s = find(proxy, server);
+    Task* t = !s ? nullptr : agent ? s->agent.get() : s->check.get();
+    if (!t) return;
+    t->health.value = how == Force::down ? 0 : t->health.rise + t->health.fall - 1;
+    t->result.health = t->health.value;
+    update_state(*s, *t, how == Force::down ? Outcome::fail : how == Force::stopping ? Outcome::condpass : Outcome::pass);
+  }
+
+  void enter_maintenance(int proxy, int server) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    for (Task* t : {s->check.get(), s->agent.get()})
+      if (t) release(*t);
+    const uint64_t now = unix_now();
+    if (s->check) {
+      Result& r = s->check->result;
+      if (s->up) {
+        ++r.downs;   // HAProxy counts entering maintenance as a DOWN transition
+        s->down_since = now;
+      }
+      r.last_change = now;
+    }
+  }
+
+  void leave_maintenance(int proxy, int server) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    const uint64_t now = unix_now();
+    if (s->check) {
+      Task& t = *s->check;
+      t.health.value = t.health.rise + t.health.fall - 1;
+      t.result.health = t.health.value;
+      if (s->down_since) t.result.downtime += now - s->down_since;
+      t.result.last_change = now;
+    }
+    s->down_since = 0;
+    s->up = true;
+    s->stopping = false;
+    s->st->oper.store(lb::OperState::up, std::memory_order_relaxed);
+    if (s->cfg->slowstart) {
+      s->up_since = now_ms();
+      s->st->ramp.store(lb::slowstart_ramp(s->cfg->slowstart, 0), std::memory_order_relaxed);
+    }
+    for (Task* t : {s->check.get(), s->agent.get()})
+      if (t && t->enabled && t->timer && !t->running) uv_timer_start(t->timer, on_timer, 0, 0);
+    events_.server_state_changed(s->px, s->idx);
+  }
+
  private:
   Srv* find(int proxy, int server) const {
     if (proxy < 0 || size_t(proxy) >= by_proxy_.size()) return nullptr;
@@ -650,8 +699,9 @@ class CheckerImpl final : public Checker {
     const bool was_up = s.up;
     s.up = up;
     s.stopping = stopping;
-    // NOLB servers take no new traffic: the balancers see them as down.
-    s.st->oper.store(up && !stopping ? lb::OperState::up : lb::OperState::down, std::memory_order_relaxed);
+    // NOLB servers take no new traffic but keep their persistent clients.
+    s.st->oper.store(!up ? lb::OperState::down : stopping ? lb::OperState::stopping : lb::OperState::up,
+                     std::memory_order_relaxed);
     const uint64_t now = unix_now();
     Result& r = s.check ? s.check->result : t.result;
     if (up != was_up) {

@@ -65,6 +65,14 @@ class Checker {
   // Admin socket / stats page actions (enable/disable health, agent; force states).
   virtual void set_check_enabled(int proxy, int server, bool enabled) = 0;
   virtual void set_agent_enabled(int proxy, int server, bool enabled) = 0;
+  // `set server b/s health|agent up|stopping|down`, the page's "force" actions: the check (or
+  // agent) health jumps to full (up), stays up but takes no new traffic (stopping, NOLB) or 0.
+  enum class Force : uint8_t { up, stopping, down };
+  virtual void force(int proxy, int server, bool agent, Force how) = 0;
+  // The server left maintenance (admin READY): it comes back UP with full health, as HAProxy's.
+  virtual void leave_maintenance(int proxy, int server) = 0;
+  // The server entered maintenance: checks pause (their results stay), chkdown counts it.
+  virtual void enter_maintenance(int proxy, int server) = 0;
 };
 
 }  // namespace portero::check

@@ -9,6 +9,23 @@
 
 namespace portero::stats {
 
+// Latency histogram: log2 buckets of microseconds, each split in 4 (about 19% wide), from 1 µs
+// to about an hour. Bucket 0 holds < 1 µs.
+constexpr int kLatencyBuckets = 128;
+inline int latency_bucket(uint64_t us) {
+  if (us < 4) return static_cast<int>(us);
+  const int msb = 63 - __builtin_clzll(us);                     // >= 2
+  const int sub = static_cast<int>((us >> (msb - 2)) & 3);      // the next two bits
+  const int b = 4 * (msb - 1) + sub;
+  return b < kLatencyBuckets ? b : kLatencyBuckets - 1;
+}
+// The largest value (µs) that falls in bucket b.
+inline uint64_t latency_bucket_upper(int b) {
+  if (b < 4) return static_cast<uint64_t>(b);
+  const int msb = b / 4 + 1, sub = b % 4;
+  return ((4ull + sub + 1) << (msb - 2)) - 1;
+}
+
 struct Counters {
   using C = std::atomic<uint64_t>;
   C sessions{0};          // stot: sessions (frontend: accepted connections; backend/server: requests sent)
@@ -28,6 +45,10 @@ struct Counters {
   C t_queue_sum{0}, t_connect_sum{0}, t_response_sum{0}, t_total_sum{0}, t_samples{0};
   C t_queue_max{0}, t_connect_max{0}, t_response_max{0}, t_total_max{0};
   C last_session_s{0};    // unix seconds of the last session (lastsess)
+  C cur_max{0};           // smax: the highest current-sessions value seen by this worker
+  C queue_max{0};         // qmax
+  C wrew{0};              // failed header rewrites
+  C latency[kLatencyBuckets] = {};   // total time of each request (µs), for percentiles
 
   void add(C& c, uint64_t v = 1) { c.fetch_add(v, std::memory_order_relaxed); }
   void max(C& c, uint64_t v) {
@@ -51,8 +72,12 @@ struct Totals {
            http_2xx = 0, http_3xx = 0, http_4xx = 0, http_5xx = 0, http_other = 0, client_aborts = 0,
            server_aborts = 0, lb_total = 0, connects = 0, reuses = 0, intercepted = 0, failed_checks = 0,
            t_queue_sum = 0, t_connect_sum = 0, t_response_sum = 0, t_total_sum = 0, t_samples = 0,
-           t_queue_max = 0, t_connect_max = 0, t_response_max = 0, t_total_max = 0, last_session_s = 0;
-  void add(const Counters& c);
+           t_queue_max = 0, t_connect_max = 0, t_response_max = 0, t_total_max = 0, last_session_s = 0,
+           cur_max = 0, queue_max = 0, wrew = 0;
+  uint64_t latency[kLatencyBuckets] = {};
+  void add(const Counters& c);   // sums; *_max and last_session_s take the maximum
+  // The p-quantile (0 < q < 1) of the latency histogram, in µs (upper bound of its bucket); 0 if empty.
+  uint64_t latency_quantile(double q) const;
 };
 
 // Every counter block of a process: [worker][proxy] and [worker][proxy][server].
@@ -64,8 +89,9 @@ class CounterSet {
   Counters& server(size_t worker, size_t p, size_t s) { return servers_[worker][p][s]; }
   Totals proxy_totals(size_t p) const;
   Totals server_totals(size_t p, size_t s) const;
-  // `clear counters`: everything back to zero (max values included with `all`).
-  void clear();
+  // `clear counters`: the maxima back to zero; `clear counters all`: everything.
+  void clear_max();
+  void clear_all();
 
  private:
   size_t workers_, nproxies_;

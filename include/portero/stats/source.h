@@ -1,0 +1,107 @@
+#pragma once
+// What the stats renderers, the stats page and the admin socket read and act on, so that they
+// need neither the proxy runtime nor the workers. main.cpp fills one StatsSource before the
+// admin socket starts and keeps everything it points to alive while it runs.
+// Main-thread only: everything here is read and called on the main thread (the stats page is
+// rendered there too: workers post the request and get the bytes back).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "portero/check/checks.h"
+#include "portero/config/config.h"
+#include "portero/lb/server_state.h"
+#include "portero/stats/counters.h"
+
+namespace portero::stats {
+
+// Process-wide facts for `show info` (and the stats page header).
+struct ProcessInfo {
+  std::string name = "HAProxy";                 // `Name:` (tools such as hatop expect HAProxy)
+  std::string version = "2.6.12-1+deb12u4";     // `Version:` and `show version`
+  std::string release_date = "2026/10/17";      // `Release_date:`
+  int pid = 0;
+  uint64_t start_time_ms = 0;                   // unix ms when the process started
+  uint32_t nbthread = 1;
+  uint32_t ulimit_n = 0;                        // Ulimit-n / Maxsock
+  uint32_t maxconn = 0;                         // Maxconn / Hard_maxconn
+  uint32_t listeners = 0;                       // bound listening sockets
+};
+
+// Per-second rates over the last second and their maxima (HAProxy's rate, rate_max,
+// req_rate, req_rate_max, conn_rate, conn_rate_max), as a sampler on the main thread sees them.
+struct Rate {
+  uint32_t cur = 0, max = 0;
+};
+struct Rates {
+  Rate sessions, requests, connections;
+};
+class RateView {
+ public:
+  virtual ~RateView() = default;
+  virtual Rates proxy(int p) const = 0;
+  virtual Rates server(int p, int s) const = 0;
+  virtual void clear_max() = 0;   // `clear counters`
+};
+
+// The last request (or response) a frontend/backend rejected as malformed (`show errors`).
+struct CapturedError {
+  uint64_t when_ms = 0;          // unix ms
+  int proxy = -1;                // frontend (request) or backend (response)
+  int backend = -1, server = -1; // -1: none
+  bool request = true;
+  uint32_t event = 0;            // running number of captured errors in this proxy
+  std::string source;            // "127.0.0.1:52702"
+  int error_pos = -1;            // offset of the offending byte, -1 unknown
+  std::string bytes;             // what was received (capped at tune.bufsize)
+};
+
+// One live client connection (`show sess`).
+struct SessionInfo {
+  uint64_t id = 0;               // unique, printed as 0x%x
+  std::string proto;             // "tcpv4", "tcpv6"
+  std::string source;            // "ip:port"
+  int frontend = -1, backend = -1, server = -1;
+  uint64_t age_s = 0;
+};
+
+struct StatsSource {
+  const config::Config* cfg = nullptr;
+  CounterSet* counters = nullptr;               // may be null: traffic counters print 0
+  const RateView* rates = nullptr;              // may be null: rates print 0
+  // states[p][s]: runtime state of server s of proxy p (empty for proxies without servers).
+  std::vector<std::vector<lb::ServerState*>> states;
+  check::Checker* checker = nullptr;            // may be null: no health checks running
+  ProcessInfo process;
+
+  // Live gauges; each may be left empty (then 0 is reported).
+  std::function<uint32_t(int proxy)> frontend_cur_conns;   // scur of a FRONTEND row
+  std::function<uint32_t(int proxy)> backend_cur_conns;    // scur of a BACKEND row
+  std::function<uint32_t(int proxy)> backend_queued;       // qcur of a BACKEND row
+  std::function<uint32_t(int proxy, int server)> server_queued;  // qcur of a server row
+  std::function<uint32_t()> cur_conns;                     // CurrConns
+  std::function<uint64_t()> cum_conns;                     // CumConns
+  std::function<uint64_t()> cum_reqs;                      // CumReq
+  std::function<bool(int proxy)> frontend_paused;          // status STOP (paused listeners)
+  std::function<std::vector<CapturedError>()> errors;      // `show errors`
+  std::function<std::vector<SessionInfo>()> sessions;      // `show sess` (asks every worker)
+
+  // Called after an admin action changed server s of proxy p (admin state, weight, checks):
+  // the data plane posts a balancer refresh to every worker.
+  std::function<void(int proxy)> state_changed;
+  // `shutdown sessions server` / the page's "Kill Sessions": end every stream of that server.
+  std::function<void(int proxy, int server)> shutdown_sessions;
+  // `shutdown frontend`: stop that frontend's listeners for good.
+  std::function<void(int proxy)> shutdown_frontend;
+  // `set maxconn frontend` / `set maxconn global`; `frontend_maxconn` reads slim back.
+  std::function<void(int proxy, uint32_t)> set_frontend_maxconn;
+  std::function<uint32_t(int proxy)> frontend_maxconn;
+  std::function<void(uint32_t)> set_global_maxconn;
+  // A message HAProxy would log for an admin action ("Server b/s is going DOWN for
+  // maintenance. ..."); `proxy` picks the log targets (-1: global). Syslog level 0..7.
+  std::function<void(int proxy, int level, std::string_view message)> log;
+};
+
+}  // namespace portero::stats
