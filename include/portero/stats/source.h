@@ -71,6 +71,8 @@ struct StatsSource {
   const config::Config* cfg = nullptr;
   CounterSet* counters = nullptr;               // may be null: traffic counters print 0
   const RateView* rates = nullptr;              // may be null: rates print 0
+  // The live JSON of the charts (web::Sampler::live_json); may be empty.
+  std::function<std::string()> live_json;
   // states[p][s]: runtime state of server s of proxy p (empty for proxies without servers).
   std::vector<std::vector<lb::ServerState*>> states;
   check::Checker* checker = nullptr;            // may be null: no health checks running

@@ -1,0 +1,25 @@
+#pragma once
+// The admin socket (`stats socket` in global): HAProxy's CLI over unix and TCP sockets, on the
+// main thread's loop. One-shot and `prompt` modes, levels, `stats timeout`, `stats maxconn`.
+// Main-thread only.
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "portero/stats/source.h"
+
+namespace portero::admin {
+
+class Server {
+ public:
+  // Binds every `stats socket` of src.cfg->global (call before privileges are dropped: unix
+  // sockets get their mode/user/group here). On failure returns null and sets `error` to the
+  // alert text HAProxy prints (e.g. "Starting frontend GLOBAL: cannot bind UNIX socket [path]").
+  static std::unique_ptr<Server> create(uv_loop_t* loop, stats::StatsSource& src, std::string& error);
+  virtual ~Server() = default;
+  virtual void start() = 0;   // accept clients
+  virtual void stop() = 0;    // close the listeners and every client; the loop can then end
+};
+
+}  // namespace portero::admin
