@@ -417,9 +417,10 @@ int main(int argc, char** argv) {
   rt->rules = std::move(rules);
   for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
-  raise_fd_limit(cfg->global, rt->maxconn);
+  raise_fd_limit(cfg->global, rt->maxconn.load());
 
   uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : 1;
+  rt->make_counters(nbthread);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (uint32_t i = 0; i < nbthread; ++i) workers.push_back(std::make_unique<proxy::Worker>(*rt, static_cast<int>(i)));
 
@@ -432,7 +433,7 @@ int main(int argc, char** argv) {
     if (!p.is_frontend() || p.disabled) continue;
     for (const auto& b : p.binds) {
       int backlog = b.backlog ? static_cast<int>(b.backlog)
-                              : static_cast<int>(b.maxconn.value_or(rt->frontends[pi].maxconn));
+                              : static_cast<int>(b.maxconn.value_or(rt->frontends[pi].maxconn.load()));
       if (backlog <= 0 || backlog > 65535) backlog = 65535;
       for (const auto& a : b.addresses) {
         for (uint32_t port = a.port_lo; port <= std::max<uint32_t>(a.port_hi, a.port_lo); ++port) {

@@ -38,10 +38,12 @@ uint32_t Session::server_maxconn(int idx) const {
   // backend's load approaches fullconn.
   const auto& be = w_.config().proxies[be_];
   const auto& s = be.servers[idx];
-  if (!s.minconn || !s.maxconn || !be.fullconn_effective) return s.maxconn;
+  // `set maxconn server` changes the runtime value; minconn scaling applies to it.
+  const uint32_t maxconn = w_.runtime().backends[be_].states[idx]->maxconn.load(std::memory_order_relaxed);
+  if (!s.minconn || !maxconn || !be.fullconn_effective) return maxconn;
   uint64_t load = w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed);
-  if (load >= be.fullconn_effective) return s.maxconn;
-  uint64_t dyn = uint64_t(s.maxconn) * load / be.fullconn_effective;
+  if (load >= be.fullconn_effective) return maxconn;
+  uint64_t dyn = uint64_t(maxconn) * load / be.fullconn_effective;
   return static_cast<uint32_t>(std::max<uint64_t>(dyn, s.minconn));
 }
 
@@ -56,6 +58,7 @@ bool Session::try_take_slot(int idx) {
       if (cur >= max) return false;
     } while (!st.cur_conns.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
   }
+  w_.srv_counters(be_, idx).max_of(&stats::Counters::cur_max, st.cur_conns.load(std::memory_order_relaxed));
   slot_ = idx;
   if (lb::Balancer* lb = w_.balancer(be_)) lb->on_take(idx);
   return true;
@@ -78,6 +81,8 @@ void Session::release_slot() {
 void Session::dispatch(int avoid) {
   if (!be_counted_) {
     be_counted_ = true;
+    w_.be_counters(be_).max_of(&stats::Counters::cur_max,
+                               w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
     w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
   if (direct_ && persist_server_ >= 0 && avoid < 0) {
@@ -116,7 +121,9 @@ void Session::enqueue(int where) {
   phase_ = Phase::queued;
   t_queue_ = uv_now(w_.loop());
   auto& br = w_.runtime().backends[be_];
-  (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed);
+  const uint32_t depth = (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed) + 1;
+  stats::Counters& c = where < 0 ? w_.be_counters(be_) : w_.srv_counters(be_, where);
+  c.max_of(&stats::Counters::queue_max, depth);
   w_.enqueue(this, be_, where);
   const auto& be = w_.config().proxies[be_];
   arm_client_timer(be.queue_timeout());
@@ -148,6 +155,8 @@ void Session::connect_server(int idx) {
   if (srv_) {
     srv_->set_busy(true);
     t_connect_ = t_connected_ = uv_now(w_.loop());   // a kept-alive connection: no connect time
+    w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).reuses);
+    w_.be_counters(be_).add(w_.be_counters(be_).reuses);
     send_request_head();
     return;
   }
@@ -162,6 +171,8 @@ void Session::connect_server(int idx) {
   srv_ = c;
   c->set_busy(true);
   t_connect_ = uv_now(w_.loop());
+  w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).connects);
+  w_.be_counters(be_).add(w_.be_counters(be_).connects);
   t_connected_ = 0;
   sockaddr_storage addr = s.address.storage;
   uint16_t port = s.address.port_lo;

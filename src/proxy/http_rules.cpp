@@ -217,6 +217,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
       case Action::allow:
         return RuleResult::stop;
       case Action::deny:
+        if (request) denied_by_ = static_cast<int16_t>(proxy_index);
         if (!request) {
           reply_error(r.ret.status ? r.ret.status : 502, {'P', 'H'});
           return RuleResult::answered;
@@ -228,6 +229,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         // Hold the client for `timeout tarpit` (else `timeout connect`), then answer (500).
         const auto& px = w_.config().proxies[proxy_index];
         tarpit_status_ = r.ret.status ? r.ret.status : 500;
+        denied_by_ = static_cast<int16_t>(proxy_index);
         phase_ = Phase::tarpit;
         term_ = {'P', 'T'};
         auto t = px.timeouts.tarpit ? px.timeouts.tarpit : px.timeouts.connect;
@@ -239,9 +241,11 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         reply_auth(r.name.empty() ? w_.config().proxies[proxy_index].name : r.name);
         return RuleResult::answered;
       case Action::redirect:
+        intercepted_ = true;
         reply_redirect(r.redirect, b.fmt);
         return RuleResult::answered;
       case Action::return_:
+        intercepted_ = true;
         reply_return(b, proxy_index, 200);
         return RuleResult::answered;
       case Action::set_header:
@@ -349,6 +353,7 @@ void Session::process_request() {
           acl::SampleContext ctx = sample(true);
           for (const auto* c : br.proxies[fe_].monitor_fail) fail = fail || (c && c->evaluate(ctx) == acl::Tri::yes);
           be_ = fe_;
+          intercepted_ = true;
           std::string_view page = http::error_response(fail ? 503 : 200, nullptr, http::ErrorLevel::stream,
                                                        !keep_client_ || !req_complete_);
           in_.fwd = req_complete_ ? req_end_ : in_.parsed;

@@ -8,22 +8,29 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   const auto& proxies = config->proxies;
   backends = std::make_unique<BackendRuntime[]>(proxies.size());
   frontends = std::make_unique<FrontendRuntime[]>(proxies.size());
-  maxconn = config->global.maxconn ? config->global.maxconn : 4096;
+  maxconn.store(config->global.maxconn ? config->global.maxconn : 4096);
   errorfiles_.resize(proxies.size());
   for (size_t i = 0; i < proxies.size(); ++i) {
     const auto& p = proxies[i];
     for (const auto& [status, raw] : p.errorfiles) errorfiles_[i][status] = http::normalize_errorfile(raw);
-    frontends[i].maxconn = p.maxconn.value_or(maxconn);
+    frontends[i].maxconn.store(p.maxconn.value_or(maxconn.load()));
     if (!p.is_backend()) continue;
     backends[i].server_queued = std::make_unique<std::atomic<uint32_t>[]>(p.servers.size());
     for (const auto& s : p.servers) {
       auto st = std::make_unique<lb::ServerState>();
       st->user_weight.store(s.weight);
+      st->maxconn.store(s.maxconn);
       if (s.disabled) st->admin.store(lb::AdminState::maint);
       backends[i].states.push_back(st.get());
       backends[i].servers.push_back(std::move(st));
     }
   }
+}
+
+void Runtime::make_counters(size_t workers) {
+  std::vector<size_t> servers;
+  for (const auto& p : config->proxies) servers.push_back(p.is_backend() ? p.servers.size() : 0);
+  counters = std::make_unique<stats::CounterSet>(workers, servers);
 }
 
 std::string_view Runtime::errorfile(int proxy_index, int status) const {

@@ -195,6 +195,7 @@ void Session::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*) {
     return;
   }
   s->in_.end += static_cast<uint32_t>(nread);
+  s->bytes_in_ += static_cast<uint64_t>(nread);
   s->handle_client_input();
 }
 

@@ -163,6 +163,11 @@ class Session {
   void log_request_line();
   void log_exchange();
   void release_log_block();
+  // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
+  void count_exchange();
+  // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
+  bool stats_request(int proxy_index);
+  void start_stats(int proxy_index);
   // cookies.cpp
   void cookie_request();
   bool cookie_response();
@@ -262,6 +267,10 @@ class Session {
   uint64_t t_accept_ = 0, accept_real_ms_ = 0, t_req_ = 0, req_real_ms_ = 0;
   uint64_t t_head_ = 0, t_queue_ = 0, t_dequeue_ = 0, t_connect_ = 0, t_connected_ = 0, t_resp_ = 0;
   uint64_t bytes_out_ = 0;
+  uint64_t bytes_in_ = 0;
+  uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
+  int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
+  bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
   char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
   uint16_t log_line_len_ = 0;
   uint16_t status_ = 0;

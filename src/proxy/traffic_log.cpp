@@ -33,20 +33,24 @@ int64_t span(uint64_t from, uint64_t to) { return from && to >= from ? static_ca
 bool Session::logging() const { return w_.runtime().log_formats[fe_] != nullptr; }
 
 // Called when the first byte of a request arrives (or at accept for the first one).
+// The timings are kept for the counters too, logged or not.
 void Session::log_request_start() {
-  if (!logging()) return;
   t_req_ = uv_now(w_.loop());
-  req_real_ms_ = realtime_ms();
+  t_req_ns_ = uv_hrtime();
+  if (logging()) req_real_ms_ = realtime_ms();
   t_head_ = t_queue_ = t_dequeue_ = t_connect_ = t_connected_ = t_resp_ = 0;
   bytes_out_ = 0;
+  bytes_in_ = in_.end - in_.fwd;   // what of this request is already buffered
   status_ = 0;
+  denied_by_ = -1;
+  intercepted_ = false;
   logged_ = false;
 }
 
 // Keeps the request line for %r: the request buffer is gone by the time the line is written.
 void Session::log_request_line() {
-  if (!logging()) return;
   t_head_ = uv_now(w_.loop());
+  if (!logging()) return;
   if (!log_block_) log_block_ = w_.buffers().get();
   const http::Head& h = req_.head();
   std::string_view m = h.method.in(in_.data), t = h.target.in(in_.data);
@@ -64,8 +68,10 @@ void Session::log_request_line() {
 }
 
 void Session::log_exchange() {
-  if (!logging() || logged_ || !t_req_) return;
+  if (logged_ || !t_req_) return;
   logged_ = true;
+  count_exchange();
+  if (!logging()) return;
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
   bool error = status_ >= 500 || term_.cause != '-';

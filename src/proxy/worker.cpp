@@ -193,12 +193,16 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   FrontendRuntime& fe = rt_.frontends[proxy];
   uint32_t global = rt_.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
   uint32_t local = fe.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+  rt_.cum_conns.fetch_add(1, std::memory_order_relaxed);
+  stats::Counters& c = px_counters(proxy);
+  c.add(c.sessions);
+  c.max_of(&stats::Counters::cur_max, local);
   Session* s = sessions_pool_->make(*this, proxy);
   s->next = sessions_;
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
   s->open(fd, peer, from.fd());
-  if (global >= rt_.maxconn || local >= fe.maxconn) {
+  if (global >= rt_.maxconn.load(std::memory_order_relaxed) || local >= fe.maxconn.load(std::memory_order_relaxed)) {
     // At the limit: stop accepting until a connection ends (the kernel queues the rest).
     paused_by_maxconn_ = true;
     for (auto& l : listeners_) l->pause();

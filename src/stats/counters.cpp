@@ -65,7 +65,7 @@ uint64_t Totals::latency_quantile(double q) const {
 CounterSet::CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy)
     : workers_(workers),
       nproxies_(servers_per_proxy.size()),
-      proxies_(new Counters[workers * servers_per_proxy.size()]),
+      proxies_(new Counters[workers * servers_per_proxy.size() * 2]),
       servers_(workers) {
   for (auto& w : servers_) {
     w.reserve(nproxies_);
@@ -75,7 +75,13 @@ CounterSet::CounterSet(size_t workers, const std::vector<size_t>& servers_per_pr
 
 Totals CounterSet::proxy_totals(size_t p) const {
   Totals t;
-  for (size_t w = 0; w < workers_; ++w) t.add(proxies_[w * nproxies_ + p]);
+  for (size_t w = 0; w < workers_; ++w) t.add(proxies_[(w * nproxies_ + p) * 2]);
+  return t;
+}
+
+Totals CounterSet::backend_totals(size_t p) const {
+  Totals t;
+  for (size_t w = 0; w < workers_; ++w) t.add(proxies_[(w * nproxies_ + p) * 2 + 1]);
   return t;
 }
 
@@ -105,14 +111,14 @@ void zero_all(Counters& c) {
 }  // namespace
 
 void CounterSet::clear_max() {
-  for (size_t i = 0; i < workers_ * nproxies_; ++i) zero_max(proxies_[i]);
+  for (size_t i = 0; i < workers_ * nproxies_ * 2; ++i) zero_max(proxies_[i]);
   for (auto& w : servers_)
     for (auto& p : w)
       for (auto& c : p) zero_max(c);
 }
 
 void CounterSet::clear_all() {
-  for (size_t i = 0; i < workers_ * nproxies_; ++i) zero_all(proxies_[i]);
+  for (size_t i = 0; i < workers_ * nproxies_ * 2; ++i) zero_all(proxies_[i]);
   for (auto& w : servers_)
     for (auto& p : w)
       for (auto& c : p) zero_all(c);

@@ -12,6 +12,7 @@
 #include "portero/config/config.h"
 #include "portero/lb/server_state.h"
 #include "portero/proxy/bound_rules.h"
+#include "portero/stats/counters.h"
 
 namespace portero::proxy {
 
@@ -26,7 +27,8 @@ struct BackendRuntime {
 
 struct FrontendRuntime {
   std::atomic<uint32_t> cur_conns{0};
-  uint32_t maxconn = 0;
+  std::atomic<uint32_t> maxconn{0};        // configured, or `set maxconn frontend`
+  std::atomic<bool> shut{false};           // `shutdown frontend`: its listeners are closed for good
 };
 
 struct Runtime {
@@ -36,7 +38,12 @@ struct Runtime {
   std::unique_ptr<BackendRuntime[]> backends;     // indexed like config->proxies
   std::unique_ptr<FrontendRuntime[]> frontends;   // indexed like config->proxies
   std::atomic<uint32_t> cur_conns{0};
-  uint32_t maxconn = 0;
+  std::atomic<uint32_t> maxconn{0};        // global maxconn, or `set maxconn global`
+  std::atomic<uint64_t> cum_conns{0};      // CumConns
+  std::atomic<uint64_t> cum_reqs{0};       // CumReq
+  // Traffic counters, one block per worker (make_counters before the workers start).
+  std::unique_ptr<stats::CounterSet> counters;
+  void make_counters(size_t workers);
   // Set when some worker paused its listeners for the global maxconn.
   std::atomic<bool> saturated{false};
   bool debug = false;                      // -d: trace events on stdout

@@ -81,6 +81,12 @@ class Worker {
   StreamReq* new_req() { return reqs_pool_->make(); }
   void free_req(StreamReq* r) { reqs_pool_->destroy(r); }
   uint16_t max_headers() const { return max_headers_; }
+  // This worker's own counter blocks (it is their only writer).
+  stats::Counters& px_counters(int proxy) { return rt_.counters->proxy(size_t(index_), size_t(proxy)); }
+  stats::Counters& be_counters(int proxy) { return rt_.counters->backend(size_t(index_), size_t(proxy)); }
+  stats::Counters& srv_counters(int proxy, int server) {
+    return rt_.counters->server(size_t(index_), size_t(proxy), size_t(server));
+  }
 
   // Idle server connections kept for reuse, per server (LIFO).
   ServerConn* take_idle(int proxy_index, int server_index);

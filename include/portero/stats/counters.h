@@ -51,6 +51,8 @@ struct Counters {
   C latency[kLatencyBuckets] = {};   // total time of each request (µs), for percentiles
 
   void add(C& c, uint64_t v = 1) { c.fetch_add(v, std::memory_order_relaxed); }
+  void max_of(C Counters::*m, uint64_t v) { max(this->*m, v); }
+  void store_max(C& c, uint64_t v) { max(c, v); }
   void max(C& c, uint64_t v) {
     uint64_t cur = c.load(std::memory_order_relaxed);
     while (v > cur && !c.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {}
@@ -80,14 +82,18 @@ struct Totals {
   uint64_t latency_quantile(double q) const;
 };
 
-// Every counter block of a process: [worker][proxy] and [worker][proxy][server].
+// Every counter block of a process: [worker][proxy] for each side of a proxy (a `listen` has a
+// FRONTEND and a BACKEND row) and [worker][proxy][server].
 class CounterSet {
  public:
   // `servers_per_proxy[p]`: number of servers of proxy p (0 for frontends).
   CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy);
-  Counters& proxy(size_t worker, size_t p) { return proxies_[worker * nproxies_ + p]; }
+  // Frontend side of proxy p (FRONTEND row) / backend side (BACKEND row).
+  Counters& proxy(size_t worker, size_t p) { return proxies_[(worker * nproxies_ + p) * 2]; }
+  Counters& backend(size_t worker, size_t p) { return proxies_[(worker * nproxies_ + p) * 2 + 1]; }
   Counters& server(size_t worker, size_t p, size_t s) { return servers_[worker][p][s]; }
-  Totals proxy_totals(size_t p) const;
+  Totals proxy_totals(size_t p) const;     // frontend side
+  Totals backend_totals(size_t p) const;
   Totals server_totals(size_t p, size_t s) const;
   // `clear counters`: the maxima back to zero; `clear counters all`: everything.
   void clear_max();

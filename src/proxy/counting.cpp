@@ -1,0 +1,83 @@
+// The counters of one finished exchange: what HAProxy's `show stat` reports per frontend,
+// backend and server. Each worker writes only its own blocks (relaxed atomics, no lock); the
+// main thread sums them when it renders. Session method; worker-local.
+#include <ctime>
+
+#include "portero/proxy/worker.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+namespace {
+
+using stats::Counters;
+
+int64_t span(uint64_t from, uint64_t to) { return from && to >= from ? static_cast<int64_t>(to - from) : -1; }
+
+void add_times(Counters& c, int64_t tq, int64_t tc, int64_t tr, int64_t tt, uint64_t us) {
+  c.add(c.t_samples);
+  if (tq > 0) c.add(c.t_queue_sum, uint64_t(tq)), c.max(c.t_queue_max, uint64_t(tq));
+  if (tc > 0) c.add(c.t_connect_sum, uint64_t(tc)), c.max(c.t_connect_max, uint64_t(tc));
+  if (tr > 0) c.add(c.t_response_sum, uint64_t(tr)), c.max(c.t_response_max, uint64_t(tr));
+  if (tt > 0) c.add(c.t_total_sum, uint64_t(tt)), c.max(c.t_total_max, uint64_t(tt));
+  c.add(c.latency[stats::latency_bucket(us)]);
+}
+
+}  // namespace
+
+void Session::count_exchange() {
+  Runtime& rt = w_.runtime();
+  const bool http = !tcp_mode();
+  const uint64_t now = uv_now(w_.loop());
+  const uint64_t us = (uv_hrtime() - t_req_ns_) / 1000;
+  const char cause = term_.cause, state = term_.state;
+  const bool got_response = t_resp_ != 0;   // a response head came from a server
+
+  Counters& fe = w_.px_counters(fe_);
+  fe.add(fe.bytes_in, bytes_in_);
+  fe.add(fe.bytes_out, bytes_out_);
+  if (http && t_head_) {
+    fe.add(fe.requests);
+    rt.cum_reqs.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (http && status_) fe.status(status_);
+  if (denied_by_ >= 0) {
+    Counters& d = denied_by_ == fe_ || be_ < 0 ? fe : w_.be_counters(denied_by_);
+    d.add(d.denied_req);
+  }
+  if (intercepted_) fe.add(fe.intercepted);
+  // Request errors: bad or timed-out requests, clients leaving before their request was whole,
+  // tarpitted requests (HAProxy's ereq).
+  if ((state == 'R' && (cause == 'C' || cause == 'c' || (cause == 'P' && (status_ == 400 || status_ == 408)))) ||
+      state == 'T')
+    fe.add(fe.errors_req);
+  if (http && t_head_) add_times(fe, -1, -1, -1, -1, us);
+
+  if (be_ < 0 || (be_ == fe_ && !rt.config->proxies[be_].is_backend())) return;
+  const int64_t tq = t_queue_ ? span(t_queue_, t_dequeue_ ? t_dequeue_ : now) : 0;
+  const int64_t tc = span(t_connect_, t_connected_);
+  const int64_t tr = span(t_connected_, t_resp_);
+  const int64_t tt = span(t_req_, now);
+  const bool to_server = srv_idx_ >= 0 && t_connect_ != 0;
+  Counters* sides[2] = {&w_.be_counters(be_), to_server ? &w_.srv_counters(be_, srv_idx_) : nullptr};
+  const uint64_t unix_s = static_cast<uint64_t>(std::time(nullptr));
+  for (Counters* c : sides) {
+    if (!c) continue;
+    c->add(c->sessions);
+    c->add(c->bytes_in, bytes_in_);
+    c->add(c->bytes_out, bytes_out_);
+    if (http && status_ && (got_response || c == sides[0])) c->status(status_);
+    if (state == 'C') c->add(c->errors_conn);
+    if ((state == 'H' && (cause == 'S' || cause == 's' || cause == 'P')) || (state == 'D' && cause == 'S'))
+      c->add(c->errors_resp);
+    if (state == 'D' && cause == 'S') c->add(c->server_aborts);
+    if ((state == 'D' || state == 'H') && cause == 'C') c->add(c->client_aborts);
+    if (retries_done_) c->add(c->retries, retries_done_ - (redispatched_ ? 1 : 0));
+    if (redispatched_) c->add(c->redispatches);
+    if (to_server && !direct_) c->add(c->lb_total);
+    if (to_server) c->store_max(c->last_session_s, unix_s);
+    if (to_server || got_response) add_times(*c, tq, tc, tr, tt, us);
+  }
+}
+
+}  // namespace portero::proxy
