@@ -76,6 +76,7 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag) && ok;
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
+    if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);
     for (const auto& c : px.force_persist) bp.force_persist.push_back(acls.condition(pi, c));
     for (const auto& c : px.ignore_persist) bp.ignore_persist.push_back(acls.condition(pi, c));
   }

@@ -369,6 +369,12 @@ void Session::process_request() {
         int p = rule_stage_ == 1 ? fe_ : be_;
         RuleResult r = run_rules(br.proxies[p].http_request, p, rule_pos_, true);
         if (r == RuleResult::answered || r == RuleResult::wait) return;
+        // The stats page of this proxy comes right after its http-request rules, as in HAProxy.
+        if (stats_request(p)) {
+          rule_pos_ = static_cast<uint16_t>(br.proxies[p].http_request.size());   // resume here after a body wait
+          start_stats(p);
+          return;
+        }
         rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
         rule_pos_ = 0;
         break;

@@ -163,13 +163,19 @@ void Session::reply_local(const char* data, size_t len, bool close_after) {
   uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
   local_ = data;
   if (write_client(&buf, 1, ClientWrite::local)) {
-    local_ = nullptr;
-    if (out_) {
-      w_.buffers().put(out_);
-      out_ = nullptr;
-    }
+    release_local();
     end_exchange();
   }
+}
+
+void Session::release_local() {
+  local_ = nullptr;
+  if (out_) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
+  }
+  delete page_;
+  page_ = nullptr;
 }
 
 bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
@@ -257,11 +263,7 @@ void Session::on_write_done(uv_write_t* req, int status) {
   }
   switch (kind) {
     case ClientWrite::local:
-      s->local_ = nullptr;
-      if (s->out_) {
-        s->w_.buffers().put(s->out_);
-        s->out_ = nullptr;
-      }
+      s->release_local();
       s->end_exchange();
       return;
     case ClientWrite::interim:

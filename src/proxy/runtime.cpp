@@ -27,6 +27,21 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   }
 }
 
+void Runtime::capture_error(stats::CapturedError e) {
+  std::lock_guard<std::mutex> lock(errors_mutex_);
+  if (errors_.size() < config->proxies.size()) errors_.resize(config->proxies.size());
+  e.event = error_events_++;
+  errors_[size_t(e.proxy)] = std::move(e);
+}
+
+std::vector<stats::CapturedError> Runtime::captured_errors() const {
+  std::lock_guard<std::mutex> lock(errors_mutex_);
+  std::vector<stats::CapturedError> out;
+  for (const auto& e : errors_)
+    if (e.proxy >= 0) out.push_back(e);
+  return out;
+}
+
 void Runtime::make_counters(size_t workers) {
   std::vector<size_t> servers;
   for (const auto& p : config->proxies) servers.push_back(p.is_backend() ? p.servers.size() : 0);

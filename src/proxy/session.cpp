@@ -83,10 +83,8 @@ void Session::finish_close() {
   release_slot();
   if (phase_ != Phase::idle && phase_ != Phase::closing) log_exchange();
   release_log_block();
-  if (out_) {
-    w_.buffers().put(out_);
-    out_ = nullptr;
-  }
+  release_local();
+  if (stats_ticket_) w_.stats_forget(stats_ticket_);
   if (in_.data) {
     w_.buffers().put(in_.data);
     in_ = ReadBuffer{};
@@ -269,11 +267,15 @@ void Session::handle_client_input() {
       auto r = req_.feed(in_.parsed, in_.end);
       in_.parsed = r.end;
       if (r.status == ParseStatus::error) {
+        capture_bad_request(r.end);
         reply_error(400, {'P', 'R'});
         return;
       }
       if (!req_.head_done()) {
-        if (in_.end >= w_.bufsize()) reply_error(400, {'P', 'R'});
+        if (in_.end >= w_.bufsize()) {
+          capture_bad_request(in_.end);
+          reply_error(400, {'P', 'R'});
+        }
         return;
       }
       req_complete_ = r.status != ParseStatus::more;
@@ -291,6 +293,7 @@ void Session::handle_client_input() {
       }
       return;
     case Phase::tarpit:
+    case Phase::stats:
     case Phase::queued:
     case Phase::retry_wait:
     case Phase::connecting:

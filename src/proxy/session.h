@@ -17,6 +17,7 @@
 #include "portero/acl/acl.h"
 #include "portero/lb/balancer.h"
 #include "portero/proxy/bound_rules.h"
+#include "portero/stats/source.h"
 
 namespace portero::proxy {
 
@@ -80,6 +81,7 @@ class Session {
   void soft_stop();
   void hard_close();
   int frontend() const { return fe_; }
+  stats::SessionInfo info(uint64_t now_ms) const;   // `show sess`
 
   Session* next = nullptr;   // worker's list of live sessions
   Session* prev = nullptr;
@@ -112,6 +114,7 @@ class Session {
     retry_wait,    // between two connection attempts (HAProxy's 1 s turn-around)
     body_wait,     // http-request wait-for-body: buffering the body before the next rules
     tarpit,        // http-request tarpit: holding the client before answering
+    stats,         // the stats page is being rendered on the main thread
     connecting,    // waiting for a server connection
     request,       // request head sent, body still flowing to the server
     response,      // request fully sent, waiting for / relaying the response
@@ -168,6 +171,8 @@ class Session {
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
   bool stats_request(int proxy_index);
   void start_stats(int proxy_index);
+  // `show errors`: keeps the rejected request's bytes for the admin socket (rare).
+  void capture_bad_request(uint32_t error_at);
   // cookies.cpp
   void cookie_request();
   bool cookie_response();
@@ -204,6 +209,10 @@ class Session {
   // Local answers
   void reply_error(int status, Termination t, bool from_rule = false);
   void reply_local(const char* data, size_t len, bool close_after);
+ public:
+  void stats_answer(std::string page);   // worker: the main thread's answer arrived
+ private:
+  void release_local();                   // frees out_ / page_ once a local answer is written
 
   bool write_client(uv_buf_t* bufs, int n, ClientWrite kind);
   bool write_server(uv_buf_t* bufs, int n, ServerWrite kind);
@@ -235,6 +244,8 @@ class Session {
   ReadBuffer in_;                // client bytes
   char* out_ = nullptr;          // a rebuilt head being written (pooled block)
   const char* local_ = nullptr;  // a local answer being written (static or config-owned bytes)
+  std::string* page_ = nullptr;  // the stats page being written (heap: it can be large; rare)
+  uint64_t stats_ticket_ = 0;    // while the main thread renders our stats page
   uint32_t req_end_ = 0;         // where the current request message ends (when complete)
   uint32_t resp_end_ = 0;        // where the current response message ends (when complete)
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends

@@ -169,6 +169,22 @@ void Worker::shutdown_server_sessions(int proxy_index, int server_index) {
   });
 }
 
+void Worker::shutdown_frontend(int proxy_index) {
+  post([this, proxy_index] {
+    for (auto& l : listeners_)
+      if (int(l->tag()) == proxy_index) l->close();
+  });
+}
+
+void Worker::list_sessions(std::function<void(std::vector<stats::SessionInfo>)> done) {
+  post([this, done = std::move(done)] {
+    std::vector<stats::SessionInfo> out;
+    const uint64_t now = uv_now(&loop_);
+    for (Session* s = sessions_; s; s = s->next) out.push_back(s->info(now));
+    done(std::move(out));
+  });
+}
+
 void Worker::pause_listeners() {
   post([this] {
     paused_by_signal_ = true;
@@ -322,6 +338,29 @@ ServerConn* Worker::new_server_conn() {
 void Worker::free_server_conn(ServerConn* c) {
   --live_server_conns_;
   server_pool_->destroy(c);
+}
+
+}  // namespace portero::proxy
+
+namespace portero::proxy {
+
+uint64_t Worker::stats_wait(Session* s) {
+  stats_waiting_.emplace_back(++stats_tickets_, s);
+  return stats_tickets_;
+}
+
+void Worker::stats_forget(uint64_t ticket) {
+  for (size_t i = 0; i < stats_waiting_.size(); ++i)
+    if (stats_waiting_[i].first == ticket) {
+      stats_waiting_.erase(stats_waiting_.begin() + long(i));
+      return;
+    }
+}
+
+Session* Worker::stats_waiting(uint64_t ticket) {
+  for (auto& [t, s] : stats_waiting_)
+    if (t == ticket) return s;
+  return nullptr;
 }
 
 }  // namespace portero::proxy

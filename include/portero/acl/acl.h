@@ -21,6 +21,11 @@
 
 namespace portero::acl {
 
+// Standard base64 (RFC 4648) decoding into out; returns the length or -1 when malformed or
+// longer than cap (acl/auth.cpp).
+int base64_decode(std::string_view in, char* out, size_t cap);
+
+
 enum class Tri : uint8_t { no, yes, miss };
 
 // Per-transaction variables (`set-var(txn.x)`), owned by the data plane, reused between

@@ -29,6 +29,7 @@ struct BoundProxy {
   std::vector<BoundRule> http_request, http_response, redirects;
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
   std::vector<const acl::Condition*> monitor_fail;
+  const acl::Condition* stats_admin = nullptr;   // `stats admin if|unless ...`
   std::vector<const acl::Condition*> force_persist, ignore_persist;
 };
 

@@ -4,6 +4,7 @@
 // Built on the main thread before the workers start; lives as long as they do.
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@
 #include "portero/lb/server_state.h"
 #include "portero/proxy/bound_rules.h"
 #include "portero/stats/counters.h"
+#include "portero/stats/page.h"
+#include "portero/stats/source.h"
+#include <functional>
 
 namespace portero::proxy {
 
@@ -50,7 +54,14 @@ struct Runtime {
   std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
   // Per proxy: the traffic log format when the proxy logs, else null (set with `rules`).
   std::vector<const log::Format*> log_formats;
-  std::atomic<uint32_t> next_stream_id{0};  // numbering of -d traces, as HAProxy's streams
+  // The main thread's stats page service (set before the workers start; empty: no page). Any
+  // thread may call it; `done` runs on the main thread with the whole HTTP response.
+  std::function<void(stats::PageRequest, std::function<void(std::string)> done)> stats_page;
+  std::atomic<uint32_t> next_stream_id{0};
+
+  // `show errors`: the last malformed request of each frontend (any thread may record one).
+  void capture_error(stats::CapturedError e);
+  std::vector<stats::CapturedError> captured_errors() const;  // numbering of -d traces, as HAProxy's streams
 
   // The `errorfile` response for `status` in proxy `proxy_index` as HAProxy sends it
   // (normalised once at load), or empty when the proxy has none for that status.
@@ -58,6 +69,9 @@ struct Runtime {
 
  private:
   std::vector<std::map<int, std::string>> errorfiles_;   // indexed like config->proxies
+  mutable std::mutex errors_mutex_;
+  std::vector<stats::CapturedError> errors_;             // one slot per proxy (proxy -1: empty)
+  uint32_t error_events_ = 0;
 };
 
 }  // namespace portero::proxy

@@ -58,6 +58,10 @@ class Worker {
   // (on-marked-down shutdown-sessions).
   void refresh_backend(int proxy_index);
   void shutdown_server_sessions(int proxy_index, int server_index);
+  // Any thread: `shutdown frontend`: this worker's listeners of that frontend close for good.
+  void shutdown_frontend(int proxy_index);
+  // Any thread: `show sess`: `done` runs on this worker's thread with its live sessions.
+  void list_sessions(std::function<void(std::vector<stats::SessionInfo>)> done);
 
   // --- worker thread only ---
   uv_loop_t* loop() { return &loop_; }
@@ -99,6 +103,11 @@ class Worker {
   void conn_done(int proxy_index, int server_index);
 
   void session_closed(Session* s);
+  // Stats page requests waiting for the main thread: a ticket per session, forgotten when the
+  // session closes first (then the answer is dropped).
+  uint64_t stats_wait(Session* s);
+  void stats_forget(uint64_t ticket);
+  Session* stats_waiting(uint64_t ticket);
 
   // Requests waiting for a connection slot: each backend has its own queue and one per server
   // (worker-local lists; the totals of all workers are in BackendRuntime for the others to see).
@@ -154,6 +163,8 @@ class Worker {
   std::unique_ptr<char[]> scratch_;
   std::unique_ptr<log::Sender> log_sender_;   // this thread's own log sockets
   Session* sessions_ = nullptr;      // intrusive list of live sessions
+  std::vector<std::pair<uint64_t, Session*>> stats_waiting_;
+  uint64_t stats_tickets_ = 0;
   uint32_t live_server_conns_ = 0;
   uint32_t bufsize_;
   uint16_t max_headers_;

@@ -1,0 +1,156 @@
+// `stats uri`: a request for the stats page is checked here (URI prefix, `stats auth`,
+// `stats admin`) and handed to the main thread, which owns what the page shows and renders it;
+// the bytes come back through the worker's mailbox. Session methods; worker-local.
+#include <arpa/inet.h>
+#include <cstring>
+#include <ctime>
+
+#include "portero/acl/acl.h"
+#include "portero/proxy/worker.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+namespace {
+
+constexpr std::string_view kDefaultUri = "/haproxy?stats";
+constexpr std::string_view kDefaultRealm = "HAProxy Statistics";
+
+// The request target from the path on: an absolute-form URI loses its scheme and authority.
+std::string_view origin_form(std::string_view t) {
+  size_t scheme = t.find("://");
+  if (t.empty() || t[0] == '/' || scheme == std::string_view::npos) return t;
+  size_t path = t.find('/', scheme + 3);
+  return path == std::string_view::npos ? std::string_view("/") : t.substr(path);
+}
+
+}  // namespace
+
+bool Session::stats_request(int proxy_index) {
+  const auto& px = w_.config().proxies[proxy_index];
+  if (!px.stats_enabled || !w_.runtime().stats_page) return false;
+  const http::Head& h = req_head();
+  const char* base = req_base();
+  std::string_view m = h.method.in(base);
+  if (m != "GET" && m != "HEAD" && m != "POST") return false;   // other methods go to the servers
+  std::string_view prefix = px.stats_uri.empty() ? kDefaultUri : std::string_view(px.stats_uri);
+  std::string_view target = h.target.in(base);
+  if (!prefix.empty() && prefix[0] == '/') target = origin_form(target);
+  return target.substr(0, prefix.size()) == prefix;
+}
+
+void Session::start_stats(int proxy_index) {
+  const auto& px = w_.config().proxies[proxy_index];
+  const http::Head& h = req_head();
+  const char* base = req_base();
+  if (!px.stats_auth.empty()) {
+    // Basic credentials, compared with every `stats auth user:pass` (clear text).
+    bool ok = false;
+    if (const http::Header* a = h.find(base, "authorization")) {
+      std::string_view v = a->value.in(base);
+      if (v.size() > 6 && strncasecmp(v.data(), "Basic ", 6) == 0) {
+        char creds[512];
+        int n = acl::base64_decode(v.substr(6), creds, sizeof(creds));
+        for (const auto& up : px.stats_auth)
+          if (n >= 0 && std::string_view(creds, size_t(n)) == up) ok = true;
+      }
+    }
+    if (!ok) {
+      reply_auth(px.stats_realm.empty() ? std::string(kDefaultRealm) : px.stats_realm);
+      return;
+    }
+  }
+  std::string_view method = h.method.in(base);
+  if (method == "POST" && !req_complete_ && in_.end < w_.bufsize()) {
+    // The admin form is read whole before it is acted on.
+    phase_ = Phase::body_wait;
+    arm_client_timer(px.http_request_timeout());
+    return;
+  }
+  stats::PageRequest r;
+  r.proxy = proxy_index;
+  r.method = std::string(method);
+  r.uri = std::string(h.target.in(base));
+  if (method == "POST") {
+    uint32_t from = h.start + h.length, to = req_complete_ ? req_end_ : in_.parsed;
+    if (to > from) r.body.assign(in_.data + from, to - from);
+  }
+  const BoundProxy& bp = w_.runtime().rules->proxies[proxy_index];
+  r.admin_allowed = bp.stats_admin && bp.stats_admin->evaluate(sample(true)) == acl::Tri::yes;
+  r.http10 = req_http10_;
+  r.keep_alive = keep_client_ && req_complete_;
+  if (!r.keep_alive) keep_client_ = false;
+  intercepted_ = true;
+  be_ = proxy_index;
+  phase_ = Phase::stats;
+  stats_ticket_ = w_.stats_wait(this);
+  Worker* w = &w_;
+  const uint64_t ticket = stats_ticket_;
+  w_.runtime().stats_page(std::move(r), [w, ticket](std::string page) {
+    w->post([w, ticket, page = std::move(page)]() mutable {
+      if (Session* s = w->stats_waiting(ticket)) s->stats_answer(std::move(page));
+    });
+  });
+}
+
+void Session::stats_answer(std::string page) {
+  w_.stats_forget(stats_ticket_);
+  stats_ticket_ = 0;
+  if (closed_) return;
+  in_.fwd = req_complete_ ? req_end_ : in_.parsed;
+  page_ = new std::string(std::move(page));
+  reply_local(page_->data(), page_->size(), !keep_client_);
+}
+
+}  // namespace portero::proxy
+
+namespace portero::proxy {
+
+void Session::capture_bad_request(uint32_t error_at) {
+  stats::CapturedError e;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  e.when_ms = uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+  e.proxy = fe_;
+  char host[64] = "";
+  uint16_t port = 0;
+  if (peer_.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
+    port = ntohs(peer_.v4.sin_port);
+  } else if (peer_.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
+    port = ntohs(peer_.v6.sin6_port);
+  }
+  e.source = std::string(host) + ":" + std::to_string(port);
+  e.error_pos = int(error_at >= in_.fwd ? error_at - in_.fwd : 0);
+  e.bytes.assign(in_.data + in_.fwd, in_.end - in_.fwd);
+  w_.runtime().capture_error(std::move(e));
+}
+
+}  // namespace portero::proxy
+
+namespace portero::proxy {
+
+stats::SessionInfo Session::info(uint64_t now_ms) const {
+  stats::SessionInfo i;
+  i.id = reinterpret_cast<uintptr_t>(this);
+  char host[64] = "";
+  uint16_t port = 0;
+  if (peer_.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
+    port = ntohs(peer_.v6.sin6_port);
+    i.proto = "tcpv6";
+  } else {
+    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
+    port = ntohs(peer_.v4.sin_port);
+    i.proto = "tcpv4";
+  }
+  i.source = std::string(host) + ":" + std::to_string(port);
+  i.frontend = fe_;
+  i.backend = be_;
+  i.server = srv_idx_;
+  i.age_s = now_ms >= t_accept_ ? (now_ms - t_accept_) / 1000 : 0;
+  return i;
+}
+
+}  // namespace portero::proxy
