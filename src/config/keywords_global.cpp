@@ -193,7 +193,13 @@ void kw_stats(ParseContext& c, const Args& a) {
       return c.alert("'stats timeout' : unexpected character '" + std::string(1, i < bad.size() ? bad[i] : ' ') + "'");
     }
     g(c).stats_timeout = *v;
-  } else if (sub == "maxconn" || sub == "bind-process") {
+  } else if (sub == "maxconn") {
+    char* end = nullptr;
+    const std::string v = a.size() > 2 ? a[2] : "";
+    unsigned long n = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end || n == 0) return c.alert("'stats maxconn' : expects a positive integer value.");
+    g(c).stats_maxconn = uint32_t(n);
+  } else if (sub == "bind-process") {
     c.warning("keyword 'stats " + sub + "' in 'global' section is not supported yet by portero and is ignored.");
   } else {
     c.alert("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '" + sub + "')");

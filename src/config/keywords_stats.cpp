@@ -42,8 +42,22 @@ void kw_stats(ParseContext& c, const Args& a) {
   } else if (sub == "hide-version") {
     p.stats_hide_version = true;
     p.stats_enabled = true;
-  } else if (sub == "scope" || sub == "show-node" || sub == "show-desc" || sub == "show-legends" ||
-             sub == "http-request" || sub == "show-modules") {
+  } else if (sub == "scope") {
+    if (!has) return c.alert("'stats scope' needs a proxy name.");
+    p.stats_scope.push_back(a[2]);
+    p.stats_enabled = true;
+  } else if (sub == "show-legends") {
+    p.stats_show_legends = true;
+    p.stats_enabled = true;
+  } else if (sub == "show-node") {
+    p.stats_show_node = has ? a[2] : std::string();
+    p.stats_enabled = true;
+  } else if (sub == "show-desc") {
+    std::string d;
+    for (size_t i = 2; i < a.size(); ++i) d += (i > 2 ? " " : "") + a[i];
+    p.stats_show_desc = d;
+    p.stats_enabled = true;
+  } else if (sub == "http-request" || sub == "show-modules") {
     p.stats_enabled = true;
     c.warning("keyword 'stats " + sub + "' in '" + std::string(c.proxy_type()) +
               "' section is not supported yet by portero and is ignored.");

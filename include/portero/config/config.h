@@ -72,6 +72,7 @@ struct Global {
   bool log_send_hostname = false;
   std::vector<StatsSocket> stats_sockets;
   std::optional<Millis> stats_timeout;
+  uint32_t stats_maxconn = 10;      // `stats maxconn`: admin socket clients at once
   std::string node, description;
   uint32_t hard_stop_after_ms = 0;  // 0 = never
   bool external_check = false;      // `external-check`: allows `option external-check`
@@ -413,6 +414,10 @@ struct Proxy {
   bool stats_admin = false;
   std::vector<std::string> stats_admin_condition;
   bool stats_hide_version = false;
+  std::vector<std::string> stats_scope;    // `stats scope NAME|.` (empty: every proxy)
+  bool stats_show_legends = false;
+  std::optional<std::string> stats_show_node;   // `stats show-node [NAME]` (empty: the global node)
+  std::optional<std::string> stats_show_desc;   // `stats show-desc [TEXT]` (empty: the global description)
 
   bool is_frontend() const { return kind == Kind::frontend || kind == Kind::listen; }
   bool is_backend() const { return kind == Kind::backend || kind == Kind::listen; }
