@@ -4,6 +4,7 @@
 // read the same rows. Plain values, built on the main thread.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace portero::stats {
@@ -41,6 +42,13 @@ struct Value {
   uint64_t u = 0;      // u32 / u64
   std::string s;       // str
   std::string text() const;   // the CSV form (no quoting)
+
+  static Value make_s32(int64_t v) { Value x; x.type = Type::s32; x.i = v; return x; }
+  static Value make_u32(uint64_t v) { Value x; x.type = Type::u32; x.u = v; return x; }
+  static Value make_u64(uint64_t v) { Value x; x.type = Type::u64; x.u = v; return x; }
+  static Value make_str(std::string v) { Value x; x.type = Type::str; x.s = std::move(v); return x; }
+  bool empty() const { return type == Type::none; }
+  const char* type_name() const;  // "s32", "u32", "u64", "str" as the typed/JSON forms print them
 };
 
 struct Row {
@@ -48,6 +56,9 @@ struct Row {
   int proxy = -1;      // index in config proxies
   int server = -1;     // index in the proxy's servers, -1 for FRONTEND/BACKEND rows
   std::vector<Value> fields;   // kFieldCount values
+  // The per-module columns printed after the "-" separator (SSL, H2, H1 counters; 24 of
+  // them in 2.6.12). Servers fill only the SSL ones; the others stay empty.
+  std::vector<Value> extra;
 };
 
 }  // namespace portero::stats

@@ -2,6 +2,7 @@
 // Text renderers of the stats: `show stat` (CSV, typed, JSON), `show info`, `show servers state`,
 // `show backend`, in HAProxy 2.6.12's exact formats (COMPAT.md §4, §5.2). Main-thread only.
 // The row model (collect_rows) is what the HTML page renders too.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,18 @@ enum class InfoFormat : uint8_t { plain, typed, json };
 std::string show_info(const StatsSource& src, InfoFormat f, bool desc = false);
 // The ordered (name, value) pairs of `show info`, for the HTML page's process block.
 std::vector<std::pair<std::string, std::string>> info_fields(const StatsSource& src);
-// `show servers state [backend]` (backend -1: all).
+// `show servers state [backend]`: `backend` is the index in cfg->proxies (-1: all backends).
+// The caller answers "Can't find backend." for an unknown name.
 std::string show_servers_state(const StatsSource& src, int backend);
 // `show backend`.
 std::string show_backend(const StatsSource& src);
+
+// The status cell of a server row ("UP", "UP 1/3", "DOWN 1/2", "NOLB", "DRAIN", "MAINT",
+// "no check"), also used by the stats page.
+std::string server_status(const StatsSource& src, int proxy, int server);
+
+// Unit tests: the wall clock (unix ms) the ages (lastchg, lastsess, Uptime) are computed
+// from. nullptr restores the system clock.
+void set_clock_for_tests(uint64_t (*now_ms)());
 
 }  // namespace portero::stats
