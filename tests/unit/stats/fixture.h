@@ -3,7 +3,9 @@
 // shared by the stats renderer tests.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,10 +18,10 @@ namespace stats_test {
 
 using namespace portero;
 
-// The fixed "now" of every test: 16 s after the process started.
+// The fixed clock of every test: the process started at kStartMs, "now" is g_now_ms.
 constexpr uint64_t kStartMs = 1795554477000ull;
-constexpr uint64_t kNowMs = kStartMs + 16000;
-inline uint64_t fixed_clock() { return kNowMs; }
+inline uint64_t g_now_ms = kStartMs + 16000;
+inline uint64_t fixed_clock() { return g_now_ms; }
 
 class FakeChecker : public check::Checker {
  public:
@@ -48,7 +50,9 @@ struct Fixture {
   FakeChecker checker;
   stats::StatsSource src;
 
-  explicit Fixture(const std::string& text) {
+  // `uptime_s`: seconds between the start and "now".
+  explicit Fixture(const std::string& text, uint64_t uptime_s = 16) {
+    g_now_ms = kStartMs + uptime_s * 1000;
     config::Diagnostics d;
     cfg = config::load_text(text, "t.cfg", d);
     REQUIRE(cfg);
@@ -84,6 +88,16 @@ struct Fixture {
   }
   lb::ServerState& state(int p, int s) { return *owned[static_cast<size_t>(p)][static_cast<size_t>(s)]; }
 };
+
+// A file of golden/ (outputs captured from haproxy 2.6.12).
+inline std::string golden(const std::string& name) {
+  const std::string dir = std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/'));
+  std::ifstream in(dir + "/golden/" + name, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "missing golden file " << name);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 inline std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
