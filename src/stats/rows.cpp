@@ -379,7 +379,10 @@ Row backend_row(const Ctx& c, int p) {
   f[f_act] = V::make_u32(sum.act);
   f[f_bck] = V::make_u32(sum.bck);
   f[f_chkdown] = V::make_u64(0);
-  f[f_lastchg] = V::make_u32(age(c.now_s, sum.last_change ? sum.last_change : c.start_s));
+  // We keep no backend transitions: a DOWN backend went down when its last server did; an UP
+  // one is taken as up since the start (right unless it was DOWN at some point).
+  const bool down = status.rfind("DOWN", 0) == 0;
+  f[f_lastchg] = V::make_u32(age(c.now_s, down && sum.last_change ? sum.last_change : c.start_s));
   if (!px.servers.empty()) f[f_downtime] = V::make_u32(0);
   f[f_rate] = V::make_u32(rt.sessions.cur);
   f[f_rate_max] = V::make_u32(rt.sessions.max);
