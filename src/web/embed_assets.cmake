@@ -1,0 +1,27 @@
+# Turns the stats page's www/ files into a C++ source with one byte array per file (run in
+# script mode by src/web/CMakeLists.txt: cmake -DOUT=<file.cpp> -DFILES=<a;b> -P this).
+# Byte arrays rather than string literals: any byte is fine and no escaping can go wrong.
+set(body "// Generated from www/ by src/web/embed_assets.cmake at build time; do not edit.\n")
+string(APPEND body "#include \"assets.h\"\n\nnamespace portero::web {\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(f IN LISTS FILES)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  # one line per 32 bytes keeps the generated file readable in a diff
+  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){32})" "\\1\n  " bytes "${bytes}")
+  string(APPEND body "const unsigned char k${i}[] = {\n  ${bytes}0};\n")
+  string(APPEND table "    {\"${name}\", {reinterpret_cast<const char*>(k${i}), ${size}}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "struct Entry {\n  std::string_view name, bytes;\n};\n")
+string(APPEND body "const Entry kAssets[] = {\n${table}};\n}  // namespace\n\n")
+string(APPEND body "std::string_view asset(std::string_view name) {\n")
+string(APPEND body "  for (const auto& e : kAssets)\n    if (e.name == name) return e.bytes;\n  return {};\n}\n\n")
+string(APPEND body "}  // namespace portero::web\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
