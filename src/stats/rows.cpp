@@ -72,6 +72,10 @@ const check::Result* agent_of(const StatsSource& src, int p, int s) {
   return src.checker ? src.checker->agent(p, s) : nullptr;
 }
 
+Totals backend_totals(const StatsSource& src, int p) {
+  return src.counters ? src.counters->backend_totals(static_cast<size_t>(p)) : Totals{};
+}
+
 Totals proxy_totals(const StatsSource& src, int p) {
   return src.counters ? src.counters->proxy_totals(static_cast<size_t>(p)) : Totals{};
 }
@@ -359,7 +363,7 @@ Row backend_row(const Ctx& c, int p) {
   Row r;
   r.proxy = p;
   fill_common(r, px, ObjType::backend, 0, "BACKEND");
-  const Totals t = proxy_totals(c.src, p);
+  const Totals t = backend_totals(c.src, p);
   const Rates rt = proxy_rates(c.src, p);
   fill_traffic(r, t, http);
   auto& f = r.fields;
