@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <sched.h>
 #include <grp.h>
@@ -32,6 +33,7 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "observe.h"
 #include "version.h"
 
 namespace {
@@ -489,8 +491,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (!drop_privileges(cfg->global)) return 1;
-
   bool daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
   std::string pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
   if (daemon) {
@@ -536,6 +536,25 @@ int main(int argc, char** argv) {
     uv_signal_start(s.h, on_signal, s.sig);
   }
 
+  // The stats page service and the admin socket (bound before privileges are dropped).
+  stats::ProcessInfo process;
+  process.pid = getpid();
+  process.start_time_ms = uint64_t(std::time(nullptr)) * 1000;
+  process.nbthread = nbthread;
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) process.ulimit_n = uint32_t(nofile.rlim_cur);
+  process.maxconn = rt->maxconn.load();
+  process.listeners = uint32_t(n_listeners);
+  Observability observe(&control.loop, *rt, peers, std::move(process));
+  {
+    std::string err;
+    if (!observe.bind_admin(err)) {
+      alert(err);
+      return 1;
+    }
+  }
+  if (!drop_privileges(cfg->global)) return 1;
+
   control.running = static_cast<int>(workers.size());
   for (auto& w : workers)
     w->start([&control] {
@@ -550,6 +569,9 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
   std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events);
   if (checker) checker->start();
+  observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
+    check_events.log(proxy, level, msg);
+  });
 
   // The new listeners accept: now the old processes may go.
   for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
@@ -558,6 +580,7 @@ int main(int argc, char** argv) {
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
   for (auto& w : workers) w->join();
+  observe.stop();
   workers.clear();
   uv_walk(&control.loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
   uv_run(&control.loop, UV_RUN_DEFAULT);

@@ -1,0 +1,40 @@
+#pragma once
+// The main thread's observability: the StatsSource every view reads, the sampler (rates,
+// history, percentiles), the stats page service the workers call, and the admin socket.
+// Main-thread only, except Runtime::stats_page, which any worker may call.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "portero/admin/server.h"
+#include "portero/check/checks.h"
+#include "portero/core/mailbox.h"
+#include "portero/proxy/runtime.h"
+#include "portero/proxy/worker.h"
+#include "portero/stats/source.h"
+#include "portero/web/sampler.h"
+
+namespace portero {
+
+class Observability {
+ public:
+  Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vector<proxy::Worker*>& workers,
+                stats::ProcessInfo process);
+  ~Observability();
+  // Before privileges are dropped: binds the `stats socket`s. False with HAProxy's alert text.
+  bool bind_admin(std::string& error);
+  // Once the checker runs: starts the sampler and the admin socket.
+  void start(check::Checker* checker, std::function<void(int, int, std::string_view)> log);
+  void stop();   // closes every handle on the loop
+
+ private:
+  uv_loop_t* loop_;
+  stats::StatsSource src_;
+  std::unique_ptr<core::Mailbox> mailbox_;   // worker -> main: stats page requests
+  std::unique_ptr<web::Sampler> sampler_;
+  std::unique_ptr<admin::Server> admin_;
+};
+
+}  // namespace portero
