@@ -110,7 +110,8 @@ void resolve(Config& config) {
   std::set<uint32_t> used;
   for (const auto& p : config.proxies)
     if (p.id) used.insert(p.id);
-  uint32_t next = 1;
+  // With a `stats socket`, HAProxy's internal CLI proxy ("GLOBAL") takes the first id.
+  uint32_t next = config.global.stats_sockets.empty() ? 1 : 2;
   for (auto& p : config.proxies) {
     if (p.id) continue;
     while (used.count(next)) ++next;
