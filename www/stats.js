@@ -90,7 +90,21 @@
     });
   }
 
-  function sparkline(canvas, values) { draw(canvas, [values], COLORS.req, null, values.length || 1); }
+  // A bare trend line for the table: no axis, scaled to its own maximum.
+  function sparkline(canvas, values) {
+    var w = canvas.width, h = canvas.height, g = canvas.getContext('2d');
+    g.clearRect(0, 0, w, h);
+    var max = Math.max.apply(null, values.concat([1]));
+    g.strokeStyle = COLORS.req[0];
+    g.lineWidth = 1;
+    g.beginPath();
+    values.forEach(function (v, k) {
+      var x = values.length > 1 ? (w - 1) * k / (values.length - 1) : 0;
+      var y = h - 1 - (h - 2) * v / max;
+      if (k) g.lineTo(x, y); else g.moveTo(x, y);
+    });
+    g.stroke();
+  }
 
   function fillSelect() {
     var keys = objects.map(key);

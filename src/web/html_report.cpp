@@ -93,7 +93,7 @@ std::string live_block(const ReportContext& ctx) {
       {"req", "Requests / s"}, {"err", "Errors / s (5xx, connection and request errors)"}, {"lat", "Latency (ms): p50 p90 p99 p99.9"}};
   for (const auto& [id, title] : kCharts)
     h += std::string("<figure class=\"chart\" data-chart=\"") + id + "\"><figcaption>" + title +
-         " <b class=\"latest\" data-latest=\"" + id + "\">-</b></figcaption><canvas width=\"440\" height=\"160\"></canvas></figure>";
+         " <b class=\"latest\" data-latest=\"" + id + "\">-</b></figcaption><canvas width=\"400\" height=\"150\"></canvas></figure>";
   h += "</div>\n<table class=\"tbl live-table\" id=\"live-table\"><thead><tr class=\"titre\"><th>Object</th><th>req/s</th>"
        "<th>max req/s</th><th>err/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>trend</th></tr></thead>"
        "<tbody></tbody></table>\n</div>\n";

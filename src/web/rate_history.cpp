@@ -23,7 +23,9 @@ RateHistory::Base RateHistory::base_of(const stats::Totals& t) {
 void RateHistory::sample(const stats::Totals& t, uint64_t t_ms) {
   Base now = base_of(t);
   const bool reset = now.sessions < base_.sessions || now.requests < base_.requests || now.errors < base_.errors;
-  if (!have_base_ || reset || t_ms <= base_ms_) {
+  const bool clock_back = t_ms < base_ms_;   // the wall clock was set back: start over
+  if (have_base_ && !reset && !clock_back && t_ms < base_ms_ + kMinIntervalMs) return;
+  if (!have_base_ || reset || clock_back) {
     have_base_ = true;
     base_ = now;
     base_ms_ = t_ms;

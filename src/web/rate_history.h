@@ -22,10 +22,13 @@ struct Point {
 // Requests count for servers and backends too (HTTP requests forwarded), sessions for rate.
 class RateHistory {
  public:
+  static constexpr uint64_t kMinIntervalMs = 250;
   explicit RateHistory(size_t capacity = 300) : capacity_(capacity) {}
 
   // Folds in the totals read at `t_ms`. The first call only sets the baseline. A counter that
-  // went backwards (`clear counters all`) restarts the baseline without a bogus spike.
+  // went backwards (`clear counters all`) restarts the baseline without a bogus spike. A sample
+  // closer than kMinIntervalMs to the previous one is ignored: a rate over a few milliseconds
+  // is noise, and it would set a maximum no one saw.
   void sample(const stats::Totals& t, uint64_t t_ms);
 
   stats::Rates rates() const { return rates_; }

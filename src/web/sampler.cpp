@@ -2,6 +2,7 @@
 // (one per FRONTEND, BACKEND and server), serving both the rate columns and the live charts.
 #include "portero/web/sampler.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +39,9 @@ class SamplerImpl final : public Sampler {
     uv_timer_init(loop_, timer_);
     timer_->data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+    // The loop's cached clock may be stale (boot work ran since it last ticked): without this
+    // the first tick would fire at once and measure a rate over a few milliseconds.
+    uv_update_time(loop_);
     sample();
     uv_timer_start(timer_, on_tick, kIntervalMs, kIntervalMs);
   }
@@ -94,10 +98,18 @@ class SamplerImpl final : public Sampler {
     const auto& px = src_.cfg->proxies;
     for (size_t p = 0; p < px.size(); ++p) {
       if (px[p].is_frontend()) fe_[p].sample(src_.counters->proxy_totals(p), now);
-      if (px[p].is_backend()) be_[p].sample(src_.counters->backend_totals(p), now);
-      for (size_t s = 0; s < srv_[p].size(); ++s) srv_[p][s].sample(src_.counters->server_totals(p, s), now);
+      if (px[p].is_backend()) be_[p].sample(forwarded(src_.counters->backend_totals(p)), now);
+      for (size_t s = 0; s < srv_[p].size(); ++s)
+        srv_[p][s].sample(forwarded(src_.counters->server_totals(p, s)), now);
     }
     ++samples_;
+  }
+
+  // On the server side every forwarded request is a session (HAProxy's stot), and the
+  // request counter may be left to the frontend: the charts count whichever is larger.
+  static stats::Totals forwarded(stats::Totals t) {
+    t.requests = std::max(t.requests, t.sessions);
+    return t;
   }
 
   // Columns rather than rows of points: compact, and what a chart draws from.

@@ -105,3 +105,14 @@ TEST_CASE("Sampler: live feed lists every frontend, server and backend; timer cl
   uv_run(&loop, UV_RUN_DEFAULT);   // runs the close callback that frees the timer
   CHECK(uv_loop_close(&loop) == 0);
 }
+
+TEST_CASE("samples too close together are skipped, not turned into a spike") {
+  RateHistory h(10);
+  h.sample(totals(0, 0), 1000);
+  h.sample(totals(0, 5), 1010);   // 10 ms later: ignored
+  CHECK(h.size() == 0);
+  h.sample(totals(0, 10), 2000);
+  REQUIRE(h.size() == 1);
+  CHECK(h.points()[0].req == 10);   // over the whole second since the baseline
+  CHECK(h.rates().requests.max == 10);
+}
