@@ -419,7 +419,8 @@ int main(int argc, char** argv) {
   rt->rules = std::move(rules);
   for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
-  raise_fd_limit(cfg->global, rt->maxconn.load());
+  // A maxconn derived from the fd limit needs no more of it.
+  if (cfg->global.maxconn || opt.maxconn) raise_fd_limit(cfg->global, rt->maxconn.load());
 
   uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : 1;
   rt->make_counters(nbthread);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sys/resource.h>
 
 namespace portero::config {
 namespace {
@@ -42,10 +43,25 @@ void assign_server_ids(Proxy& p) {
 
 // HAProxy's default fullconn: 10% (rounded up, at least 1) of the sum of the maxconn of the
 // frontends that can route to the backend (default_backend, a static use_backend, or a listen
-// section itself). A frontend without maxconn counts with the global maxconn; portero's
-// runtime uses 4096 when that is unset too (HAProxy derives it from the fd limit).
+// section itself). A frontend without maxconn counts with the global maxconn.
+// Observed on haproxy 2.6.12: with N open files allowed and L listening sockets (binds and
+// stats sockets), maxconn = (N - 24 - 2 L) / 2 (20000 fds, 2 sockets -> 9986).
+void compute_default_maxconn(Config& config) {
+  auto& g = config.global;
+  rlimit rl{};
+  uint64_t fds = g.ulimit_n;
+  if (!fds && getrlimit(RLIMIT_NOFILE, &rl) == 0) fds = rl.rlim_cur == RLIM_INFINITY ? 1048576 : rl.rlim_cur;
+  if (!fds) return;
+  uint64_t listeners = g.stats_sockets.size();
+  for (const auto& p : config.proxies)
+    if (p.is_frontend())
+      for (const auto& b : p.binds) listeners += b.addresses.size();
+  const uint64_t reserved = 24 + 2 * listeners;
+  g.maxconn_default = fds > reserved + 2 ? uint32_t(std::min<uint64_t>((fds - reserved) / 2, 1u << 30)) : 1;
+}
+
 void compute_fullconn(Config& config) {
-  const uint64_t global_maxconn = config.global.maxconn ? config.global.maxconn : 4096;
+  const uint64_t global_maxconn = config.global.effective_maxconn();
   for (size_t b = 0; b < config.proxies.size(); ++b) {
     Proxy& be = config.proxies[b];
     if (!be.is_backend()) continue;
@@ -145,6 +161,7 @@ void resolve(Config& config) {
     for (auto& u : p.use_backends)
       if (!dynamic_name(u.backend)) u.backend_index = find_backend(config, u.backend);
   }
+  compute_default_maxconn(config);
   compute_fullconn(config);
 }
 

@@ -8,7 +8,7 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   const auto& proxies = config->proxies;
   backends = std::make_unique<BackendRuntime[]>(proxies.size());
   frontends = std::make_unique<FrontendRuntime[]>(proxies.size());
-  maxconn.store(config->global.maxconn ? config->global.maxconn : 4096);
+  maxconn.store(config->global.effective_maxconn());
   errorfiles_.resize(proxies.size());
   for (size_t i = 0; i < proxies.size(); ++i) {
     const auto& p = proxies[i];

@@ -58,7 +58,11 @@ struct Global {
   Origin origin;
   bool daemon = false;
   std::string pidfile;
-  uint32_t maxconn = 0;            // 0: unset (HAProxy derives it from ulimit; we use 4096)
+  uint32_t maxconn = 0;            // 0: unset (then maxconn_default applies)
+  // HAProxy's maxconn when none is set: half the fd limit (ulimit-n or the process limit) less
+  // what listeners and the process reserve. Computed by resolve().
+  uint32_t maxconn_default = 4096;
+  uint32_t effective_maxconn() const { return maxconn ? maxconn : maxconn_default; }
   uint32_t nbthread = 1;
   std::vector<CpuMap> cpu_map;
   std::string user, group, chroot;
