@@ -124,7 +124,7 @@ class FormatImpl final : public Expression {
     for (const auto& p : parts) {
       if (!p.expr) {
         if (n + p.literal.size() > cap) return -1;
-        std::memcpy(out + n, p.literal.data(), p.literal.size());
+        if (p.literal.size()) std::memcpy(out + n, p.literal.data(), p.literal.size());
         n += p.literal.size();
         any = true;
         continue;
@@ -632,7 +632,7 @@ bool VarStore::store(std::string_view name, Type t, int64_t i, std::string_view 
   Slot& sl = slots_[count_++];
   sl.name_off = static_cast<uint32_t>(used_);
   sl.name_len = static_cast<uint32_t>(name.size());
-  std::memcpy(arena_ + used_, name.data(), name.size());
+  if (name.size()) std::memcpy(arena_ + used_, name.data(), name.size());
   used_ += name.size();
   sl.val_off = static_cast<uint32_t>(used_);
   sl.val_len = static_cast<uint32_t>(s.size());

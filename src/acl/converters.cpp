@@ -17,7 +17,7 @@ namespace portero::acl {
 bool parse_ip(std::string_view text, Sample& smp) {
   char buf[64];
   if (text.size() >= sizeof(buf)) return false;
-  std::memcpy(buf, text.data(), text.size());
+  if (text.size()) std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   if (inet_pton(AF_INET, buf, smp.ip) == 1) {
     smp.type = SmpType::ipv4;
@@ -335,7 +335,7 @@ bool c_regsub(const ConvCall& c, Sample& smp, Scratch& sc) {
   size_t n = 0, pos = 0;
   auto put = [&](std::string_view v) {
     if (n + v.size() > Scratch::kSize) return false;
-    std::memcpy(out + n, v.data(), v.size());
+    if (v.size()) std::memcpy(out + n, v.data(), v.size());
     n += v.size();
     return true;
   };

@@ -110,8 +110,8 @@ bool f_base(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample&
   if (!host) return str_out(o, p);
   std::string_view hv = host->value.in(c.base);
   if (hv.size() + p.size() > sizeof(tl_base)) return false;
-  std::memcpy(tl_base, hv.data(), hv.size());
-  std::memcpy(tl_base + hv.size(), p.data(), p.size());
+  if (hv.size()) std::memcpy(tl_base, hv.data(), hv.size());
+  if (p.size()) std::memcpy(tl_base + hv.size(), p.data(), p.size());
   return str_out(o, {tl_base, hv.size() + p.size()});
 }
 

@@ -85,7 +85,7 @@ AddressResult parse_address(std::string_view text, bool port_required) {
     a.path = std::string(rest);
     auto& un = reinterpret_cast<sockaddr_un&>(a.storage);
     un.sun_family = AF_UNIX;
-    std::memcpy(un.sun_path, a.path.data(), a.path.size());
+    if (a.path.size()) std::memcpy(un.sun_path, a.path.data(), a.path.size());
     a.storage_len = socklen_t(offsetof(sockaddr_un, sun_path) + a.path.size() + 1);
     return AddressResult{a, {}};
   }

@@ -16,7 +16,7 @@ class Out {
       overflow_ = true;
       return sp;
     }
-    std::memcpy(b_ + len_, s.data(), s.size());
+    if (s.size()) std::memcpy(b_ + len_, s.data(), s.size());
     len_ += static_cast<uint32_t>(s.size());
     return sp;
   }

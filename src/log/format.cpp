@@ -77,7 +77,7 @@ struct W {
   }
   void s(std::string_view v) {
     size_t n = std::min(v.size(), size_t(end - p));
-    std::memcpy(p, v.data(), n);
+    if (n) std::memcpy(p, v.data(), n);
     p += n;
   }
   void u(uint64_t v) {

@@ -29,7 +29,7 @@ struct Out {
   }
   void put(std::string_view s) {
     size_t n = std::min(s.size(), size_t(end - p));
-    std::memcpy(p, s.data(), n);
+    if (n) std::memcpy(p, s.data(), n);
     p += n;
   }
   void num(uint64_t v) {
@@ -205,7 +205,7 @@ void Sender::send(std::span<const config::LogTarget> targets, int level, std::st
         sockaddr_un sun{};
         sun.sun_family = AF_UNIX;
         if (fd >= 0 && a.path.size() < sizeof sun.sun_path) {
-          std::memcpy(sun.sun_path, a.path.data(), a.path.size());
+          if (a.path.size()) std::memcpy(sun.sun_path, a.path.data(), a.path.size());
           w = ::sendto(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
                        socklen_t(offsetof(sockaddr_un, sun_path) + a.path.size() + 1));
         }

@@ -60,7 +60,7 @@ struct RequestCookieEdit {
     size_t n = 0;
     auto put = [&](std::string_view s) {
       size_t len = s.size() < e->cap - n ? s.size() : e->cap - n;
-      std::memcpy(e->out + n, s.data(), len);
+      if (len) std::memcpy(e->out + n, s.data(), len);
       n += len;
     };
     size_t i = 0;
@@ -135,7 +135,7 @@ struct ResponseCookieEdit {
     size_t n = 0;
     auto put = [&](std::string_view s) {
       size_t len = s.size() < e->cap - n ? s.size() : e->cap - n;
-      std::memcpy(e->out + n, s.data(), len);
+      if (len) std::memcpy(e->out + n, s.data(), len);
       n += len;
     };
     put(e->name);
@@ -345,7 +345,7 @@ bool Session::cookie_response() {
   size_t n = 0;
   auto put = [&](std::string_view s) {
     size_t len = s.size() < w_.bufsize() - n ? s.size() : w_.bufsize() - n;
-    std::memcpy(out + n, s.data(), len);
+    if (len) std::memcpy(out + n, s.data(), len);
     n += len;
   };
   put(ck.name);

@@ -69,7 +69,7 @@ struct Replacer {
     if (pairs <= 0 || ovec[0] != 0 || ovec[1] != v.size()) {
       if (matched) *matched = false;
       size_t n = v.size() < cap_left ? v.size() : cap_left;
-      std::memcpy(dst, v.data(), n);
+      if (n) std::memcpy(dst, v.data(), n);
       return {dst, n};
     }
     if (matched) *matched = true;
@@ -97,7 +97,7 @@ struct Replacer {
         std::memmove(r->out + n, r->out + at, len);
         n += len;
       } else {
-        std::memcpy(r->out + n, item.data(), lead);
+        if (lead) std::memcpy(r->out + n, item.data(), lead);
         n += lead + len;
       }
       i = comma + 1;
@@ -289,7 +289,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         size_t n = 0;
         auto put = [&](std::string_view s) {
           size_t len = s.size() < cap / 2 - n ? s.size() : cap / 2 - n;
-          std::memcpy(t + n, s.data(), len);
+          if (len) std::memcpy(t + n, s.data(), len);
           n += len;
         };
         if (r.action == Action::set_uri || r.action == Action::set_pathq) put(v);

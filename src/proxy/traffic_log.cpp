@@ -57,7 +57,7 @@ void Session::log_request_line() {
   size_t n = 0;
   auto put = [&](std::string_view s) {
     size_t len = s.size() < 1024 - n ? s.size() : 1024 - n;
-    std::memcpy(log_block_ + n, s.data(), len);
+    if (len) std::memcpy(log_block_ + n, s.data(), len);
     n += len;
   };
   put(m);
