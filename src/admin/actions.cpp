@@ -179,7 +179,7 @@ std::string set_server_maxconn(stats::StatsSource& src, ServerRef s, std::string
 
 std::string set_check_enabled(stats::StatsSource& src, ServerRef s, bool agent, bool enabled) {
   const auto& cfg = server_cfg(src, s);
-  if (agent ? !cfg.agent_check : !cfg.check) return agent ? (enabled ? "Agent was not configured on this server, cannot enable." : "") : (enabled ? "Health checks are not configured on this server, cannot enable." : "");
+  if (agent ? !cfg.agent_check : !cfg.check) return agent ? (enabled ? "Agent was not configured on this server, cannot enable." : "") : (enabled ? "Health check was not configured on this server, cannot enable." : "");
   if (!src.checker) return "";
   if (agent) src.checker->set_agent_enabled(s.proxy, s.server, enabled);
   else src.checker->set_check_enabled(s.proxy, s.server, enabled);

@@ -172,6 +172,16 @@ class CheckerImpl final : public Checker {
   void force(int proxy, int server, bool agent, Force how) override {
     Srv* s = find(proxy, server);
     Task* t = !s ? nullptr : agent ? s->agent.get() : s->check.get();
+    if (s && !t && !agent) {
+      // No check to move: the operational state itself is forced, as HAProxy does.
+      s->up = how != Force::down;
+      s->stopping = how == Force::stopping;
+      s->st->oper.store(how == Force::down ? lb::OperState::down
+                        : how == Force::stopping ? lb::OperState::stopping : lb::OperState::up,
+                        std::memory_order_relaxed);
+      events_.server_state_changed(s->px, s->idx);
+      return;
+    }
     if (!t) return;
     t->health.value = how == Force::down ? 0 : t->health.rise + t->health.fall - 1;
     t->result.health = t->health.value;
