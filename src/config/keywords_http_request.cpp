@@ -424,6 +424,8 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "set-method") r.action = A::set_method, parse_one_format(a, i, r);
       else if (found == "set-status") r.action = A::set_status, parse_set_status(a, i, r);
       else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(a, i, r);
+      else if (found == "use-service" && req && i < a.size() && a[i] == "prometheus-exporter")
+        r.action = A::use_service, r.name = a[i++];
       else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);
       else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
       else {

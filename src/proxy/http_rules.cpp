@@ -244,6 +244,11 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         intercepted_ = true;
         reply_redirect(r.redirect, b.fmt);
         return RuleResult::answered;
+      case Action::use_service:
+        if (!w_.runtime().stats_page) continue;
+        rule_pos_ = static_cast<uint16_t>(i + 1);
+        start_stats(proxy_index, true);
+        return RuleResult::answered;
       case Action::return_:
         intercepted_ = true;
         reply_return(b, proxy_index, 200);

@@ -170,7 +170,7 @@ class Session {
   void count_exchange();
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
   bool stats_request(int proxy_index);
-  void start_stats(int proxy_index);
+  void start_stats(int proxy_index, bool prometheus = false);
   // `show errors`: keeps the rejected request's bytes for the admin socket (rare).
   void capture_bad_request(uint32_t error_at);
   // cookies.cpp

@@ -39,11 +39,11 @@ bool Session::stats_request(int proxy_index) {
   return target.substr(0, prefix.size()) == prefix;
 }
 
-void Session::start_stats(int proxy_index) {
+void Session::start_stats(int proxy_index, bool prometheus) {
   const auto& px = w_.config().proxies[proxy_index];
   const http::Head& h = req_head();
   const char* base = req_base();
-  if (!px.stats_auth.empty()) {
+  if (!prometheus && !px.stats_auth.empty()) {
     // Basic credentials, compared with every `stats auth user:pass` (clear text).
     bool ok = false;
     if (const http::Header* a = h.find(base, "authorization")) {
@@ -61,7 +61,7 @@ void Session::start_stats(int proxy_index) {
     }
   }
   std::string_view method = h.method.in(base);
-  if (method == "POST" && !req_complete_ && in_.end < w_.bufsize()) {
+  if (!prometheus && method == "POST" && !req_complete_ && in_.end < w_.bufsize()) {
     // The admin form is read whole before it is acted on.
     phase_ = Phase::body_wait;
     arm_client_timer(px.http_request_timeout());
@@ -69,6 +69,7 @@ void Session::start_stats(int proxy_index) {
   }
   stats::PageRequest r;
   r.proxy = proxy_index;
+  r.prometheus = prometheus;
   r.method = std::string(method);
   r.uri = std::string(h.target.in(base));
   if (method == "POST") {

@@ -280,6 +280,7 @@ struct HttpRequestRule {
     set_status,                     // ret.status, reason
     set_var, unset_var,             // name ("txn.x"), fmt (a sample expression, not a format)
     wait_for_body,                  // wait_ms, at_least
+    use_service,                    // name: the service ("prometheus-exporter")
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line

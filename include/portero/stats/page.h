@@ -16,6 +16,8 @@ struct PageRequest {
   bool admin_allowed = false;  // `stats admin if ...` matched
   bool http10 = false;         // answer as HTTP/1.0 (no chunking)
   bool keep_alive = true;      // the client connection stays open after the answer
+  // `http-request use-service prometheus-exporter`: the metrics page instead of the report.
+  bool prometheus = false;
 };
 
 // The whole HTTP response: status line, headers (HAProxy's), body.
