@@ -139,7 +139,7 @@ std::string cmd_clear_counters(Context& c, Session& s, const Args& a) {
     c.src->counters->clear_max();
   }
   // The source hands rates out read-only; resetting their maxima is the one change allowed.
-  if (c.src->rates) const_cast<stats::RateView*>(c.src->rates)->clear_max();
+  if (c.src->rates) c.src->rates->clear_max();
   return "";
 }
 

@@ -83,6 +83,7 @@ Totals server_totals(const StatsSource& src, int p, int s) {
   return src.counters ? src.counters->server_totals(static_cast<size_t>(p), static_cast<size_t>(s)) : Totals{};
 }
 Rates proxy_rates(const StatsSource& src, int p) { return src.rates ? src.rates->proxy(p) : Rates{}; }
+Rates backend_rates(const StatsSource& src, int p) { return src.rates ? src.rates->backend(p) : Rates{}; }
 Rates server_rates(const StatsSource& src, int p, int s) {
   return src.rates ? src.rates->server(p, s) : Rates{};
 }
@@ -364,7 +365,7 @@ Row backend_row(const Ctx& c, int p) {
   r.proxy = p;
   fill_common(r, px, ObjType::backend, 0, "BACKEND");
   const Totals t = backend_totals(c.src, p);
-  const Rates rt = proxy_rates(c.src, p);
+  const Rates rt = backend_rates(c.src, p);
   fill_traffic(r, t, http);
   auto& f = r.fields;
   const uint32_t scur = c.src.backend_cur_conns ? c.src.backend_cur_conns(p) : 0;

@@ -54,11 +54,8 @@ class SamplerImpl final : public Sampler {
     timer_ = nullptr;
   }
 
-  stats::Rates proxy(int p) const override {
-    // A FRONTEND row reports its sessions, a backend-only proxy its backend's.
-    if (!valid(p)) return {};
-    return src_.cfg->proxies[p].is_frontend() ? fe_[p].rates() : be_[p].rates();
-  }
+  stats::Rates proxy(int p) const override { return valid(p) ? fe_[p].rates() : stats::Rates{}; }
+  stats::Rates backend(int p) const override { return valid(p) ? be_[p].rates() : stats::Rates{}; }
   stats::Rates server(int p, int s) const override {
     if (!valid(p) || s < 0 || size_t(s) >= srv_[p].size()) return {};
     return srv_[p][s].rates();

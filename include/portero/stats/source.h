@@ -41,7 +41,8 @@ struct Rates {
 class RateView {
  public:
   virtual ~RateView() = default;
-  virtual Rates proxy(int p) const = 0;
+  virtual Rates proxy(int p) const = 0;     // frontend side (FRONTEND row)
+  virtual Rates backend(int p) const = 0;   // backend side (BACKEND row)
   virtual Rates server(int p, int s) const = 0;
   virtual void clear_max() = 0;   // `clear counters`
 };
@@ -70,7 +71,7 @@ struct SessionInfo {
 struct StatsSource {
   const config::Config* cfg = nullptr;
   CounterSet* counters = nullptr;               // may be null: traffic counters print 0
-  const RateView* rates = nullptr;              // may be null: rates print 0
+  RateView* rates = nullptr;                    // may be null: rates print 0
   // The live JSON of the charts (web::Sampler::live_json); may be empty.
   std::function<std::string()> live_json;
   // states[p][s]: runtime state of server s of proxy p (empty for proxies without servers).
