@@ -60,10 +60,8 @@ void Session::count_exchange() {
   const int64_t tt = span(t_req_, now);
   const bool to_server = srv_idx_ >= 0 && t_connect_ != 0;
   Counters* sides[2] = {&w_.be_counters(be_), to_server ? &w_.srv_counters(be_, srv_idx_) : nullptr};
-  const uint64_t unix_s = static_cast<uint64_t>(std::time(nullptr));
   for (Counters* c : sides) {
     if (!c) continue;
-    c->add(c->sessions);
     c->add(c->bytes_in, bytes_in_);
     c->add(c->bytes_out, bytes_out_);
     if (http && status_ && (got_response || c == sides[0])) c->status(status_);
@@ -74,8 +72,6 @@ void Session::count_exchange() {
     if ((state == 'D' || state == 'H') && cause == 'C') c->add(c->client_aborts);
     if (retries_done_) c->add(c->retries, retries_done_ - (redispatched_ ? 1 : 0));
     if (redispatched_) c->add(c->redispatches);
-    if (to_server && !direct_) c->add(c->lb_total);
-    if (to_server) c->store_max(c->last_session_s, unix_s);
     if (to_server || got_response) add_times(*c, tq, tc, tr, tt, us);
   }
 }

@@ -1,6 +1,7 @@
 // Choosing a server for a request: the balancer's pick, connection slots (server maxconn),
 // queues under `timeout queue`, and connection retries with HAProxy's turn-around delay and
 // redispatch. Session methods; worker-local.
+#include <ctime>
 #include <algorithm>
 #include <cstring>
 
@@ -81,8 +82,9 @@ void Session::release_slot() {
 void Session::dispatch(int avoid) {
   if (!be_counted_) {
     be_counted_ = true;
-    w_.be_counters(be_).max_of(&stats::Counters::cur_max,
-                               w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
+    stats::Counters& bc = w_.be_counters(be_);
+    bc.add(bc.sessions);   // HAProxy counts a backend's sessions when the stream is assigned to it
+    bc.max_of(&stats::Counters::cur_max, w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
     w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
   if (direct_ && persist_server_ >= 0 && avoid < 0) {
@@ -139,6 +141,14 @@ void Session::on_dequeued(int idx) {
 void Session::connect_server(int idx) {
   phase_ = Phase::connecting;
   retry_target_ = -1;
+  if (counted_srv_ != idx) {
+    // A server's sessions, lbtot and lastsess count when a request is assigned to it.
+    counted_srv_ = static_cast<int16_t>(idx);
+    stats::Counters& sc = w_.srv_counters(be_, idx);
+    sc.add(sc.sessions);
+    if (!direct_) sc.add(sc.lb_total), w_.be_counters(be_).add(w_.be_counters(be_).lb_total);
+    sc.store_max(sc.last_session_s, static_cast<uint64_t>(std::time(nullptr)));
+  }
   const auto& be = w_.config().proxies[be_];
   if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx)) detach_server(true);
   srv_idx_ = idx;

@@ -350,6 +350,7 @@ void Session::start_request() {
                  !w_.stopping();
   resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
   resp_eof_body_ = false;
+  counted_srv_ = -1;
   term_ = {};
   redispatched_ = false;
   if (w_.runtime().debug) {

@@ -19,6 +19,10 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/stats/source.h"
 
+namespace portero::log {
+struct Record;
+}
+
 namespace portero::proxy {
 
 class Worker;
@@ -166,6 +170,10 @@ class Session {
   void log_request_line();
   void log_exchange();
   void release_log_block();
+  void log_response_head();            // `capture response header`: at the final response head
+  std::string_view unique_id();        // the request's unique-id-format, computed once
+  static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
+  void fill_log_record(log::Record& r, uint64_t now) const;
   // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
   void count_exchange();
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
@@ -280,10 +288,14 @@ class Session {
   uint64_t bytes_out_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
-  int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
+  int16_t denied_by_ = -1;
+  int16_t counted_srv_ = -1;     // the server whose stot already counts this request       // the proxy whose rule denied the request (dreq)
   bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
   char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
   uint16_t log_line_len_ = 0;
+  uint16_t unique_id_len_ = 0;   // the unique id kept in log_block_ (valid when unique_id_set_)
+  bool unique_id_set_ = false;
+  uint32_t req_counter_ = 0;     // %rt: the process's request counter at this request
   uint16_t status_ = 0;
   bool logged_ = false;
   bool redispatched_ = false;

@@ -97,6 +97,7 @@ void Session::route_tcp() {
   const auto& be = cfg.proxies[be_];
   retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
   retries_done_ = 0;
+  counted_srv_ = -1;
   req_complete_ = true;
   direct_ = false;
   phase_ = Phase::connecting;
@@ -109,6 +110,7 @@ void Session::route_tcp() {
     if (idx >= 0) {
       direct_ = true;
       be_counted_ = true;
+      w_.be_counters(be_).add(w_.be_counters(be_).sessions);
       w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
       if (try_take_slot(idx)) connect_server(idx);
       else enqueue(idx);

@@ -178,8 +178,9 @@ class MaxconnTest(ProxyTestCase):
             t.join(8)
         self.assertEqual(r.status, 200)
         self.assertEqual(sorted(s for _, s in done), [200, 200])
-        # ... only once one of the first two has finished
-        self.assertGreaterEqual(t_third, min(t for t, _ in done))
+        # ... only once one of the first two has finished (their threads may note the time a
+        # little after the third was served, hence the margin, far below the 800 ms delay)
+        self.assertGreaterEqual(t_third, min(t for t, _ in done) - 0.2)
         self.assertEqual([q.target for q in o.requests][-1], '/third')
         self.assertTrue(p.alive())
 
