@@ -288,8 +288,8 @@ class Session {
   uint64_t bytes_out_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
-  int16_t denied_by_ = -1;
-  int16_t counted_srv_ = -1;     // the server whose stot already counts this request       // the proxy whose rule denied the request (dreq)
+  int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
+  int16_t counted_srv_ = -1;     // the server whose stot already counts this request
   bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
   char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
   uint16_t log_line_len_ = 0;
