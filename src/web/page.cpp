@@ -8,6 +8,7 @@
 #include "html_report.h"
 #include "http_reply.h"
 #include "portero/stats/render.h"
+#include "prometheus.h"
 #include "uri_options.h"
 
 namespace portero::stats {
@@ -26,6 +27,7 @@ uint64_t now_ms() {
 std::string serve_page(StatsSource& src, const PageRequest& req) {
   using web::PageOptions;
   using web::PostStatus;
+  if (req.prometheus) return web::prometheus_reply(src, req);
   const config::Proxy& px = src.cfg->proxies[req.proxy];
   const std::string prefix = px.stats_uri.empty() ? std::string(kDefaultUri) : px.stats_uri;
   const PageOptions o = web::parse_options(req.uri, prefix);

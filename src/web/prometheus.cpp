@@ -1,0 +1,596 @@
+// The Prometheus metrics page (`http-request use-service prometheus-exporter`).
+//
+// Layout, as HAProxy 2.6.12 answers (observed on the same configs): one block per metric (HELP,
+// TYPE, then one sample per object), scopes in the order process, frontend, backend, server,
+// objects in config order. Metrics with a second label (`code`, `state`) list every value of it:
+// per object for `state`, per value then object for `code`. A field `show stat` leaves empty is
+// `NaN`; times kept in milliseconds are printed in seconds ("%f"). HTTP-only metrics are only
+// given for proxies in `mode http`.
+#include "prometheus.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+
+#include "http_reply.h"
+#include "portero/stats/counters.h"
+#include "portero/stats/model.h"
+#include "portero/stats/render.h"
+
+namespace portero::web {
+namespace {
+
+using stats::Row;
+using stats::Value;
+using namespace stats;  // Field names (f_scur...)
+
+// The process block: the `show info` field each metric reads.
+struct ProcMetric {
+  const char* name;
+  const char* help;
+  bool counter;
+  const char* info;   // `show info` field name
+};
+
+// How an object metric gets its value(s).
+enum class K : uint8_t {
+  field,            // the `show stat` field, NaN when empty
+  ms_as_seconds,    // a field in ms, printed in seconds
+  status,           // {state=...}: the object's status, one sample per state
+  http_codes,       // {code=1xx..other}: hrsp_* fields
+  agg_status,       // backend: servers per state
+  agg_check,        // backend: servers per check status
+  check_status,     // server with checks: one sample per check status
+  check_code,       // server with checks: L7 code, 0 when none
+  check_duration,   // server with checks: last check duration, seconds
+};
+struct ObjMetric {
+  const char* name;
+  const char* help;
+  bool counter;
+  K kind;
+  Field field;
+  bool http_only;
+};
+
+// The tables: names and help texts are HAProxy 2.6.12's, in its order.
+constexpr ProcMetric kProcess[] = {
+    {"nbthread", "Number of started threads (global.nbthread)", false, "Nbthread"},
+    {"nbproc", "Number of started worker processes (historical, always 1)", false, "Nbproc"},
+    {"relative_process_id", "Relative worker process number (1)", false, "Process_num"},
+    {"uptime_seconds", "How long ago this worker process was started (seconds)", false, "Uptime_sec"},
+    {"pool_failures_total", "Number of failed pool allocations since this worker was started", true, "PoolFailed"},
+    {"max_fds", "Hard limit on the number of per-process file descriptors", false, "Ulimit-n"},
+    {"max_sockets", "Hard limit on the number of per-process sockets", false, "Maxsock"},
+    {"max_connections", "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)", false, "Maxconn"},
+    {"hard_max_connections", "Hard limit on the number of per-process connections (imposed by Memmax_MB or Ulimit-n)", false, "Hard_maxconn"},
+    {"current_connections", "Current number of connections on this worker process", false, "CurrConns"},
+    {"connections_total", "Total number of connections on this worker process since started", true, "CumConns"},
+    {"requests_total", "Total number of requests on this worker process since started", true, "CumReq"},
+    {"max_ssl_connections", "Hard limit on the number of per-process SSL endpoints (front+back), 0=unlimited", false, "MaxSslConns"},
+    {"current_ssl_connections", "Current number of SSL endpoints on this worker process (front+back)", false, "CurrSslConns"},
+    {"ssl_connections_total", "Total number of SSL endpoints on this worker process since started (front+back)", true, "CumSslConns"},
+    {"max_pipes", "Hard limit on the number of pipes for splicing, 0=unlimited", false, "Maxpipes"},
+    {"pipes_used_total", "Current number of pipes in use in this worker process", true, "PipesUsed"},
+    {"pipes_free_total", "Current number of allocated and available pipes in this worker process", true, "PipesFree"},
+    {"current_connection_rate", "Number of front connections created on this worker process over the last second", false, "ConnRate"},
+    {"limit_connection_rate", "Hard limit for ConnRate (global.maxconnrate)", false, "ConnRateLimit"},
+    {"max_connection_rate", "Highest ConnRate reached on this worker process since started (in connections per second)", false, "MaxConnRate"},
+    {"current_session_rate", "Number of sessions created on this worker process over the last second", false, "SessRate"},
+    {"limit_session_rate", "Hard limit for SessRate (global.maxsessrate)", false, "SessRateLimit"},
+    {"max_session_rate", "Highest SessRate reached on this worker process since started (in sessions per second)", false, "MaxSessRate"},
+    {"current_ssl_rate", "Number of SSL connections created on this worker process over the last second", false, "SslRate"},
+    {"limit_ssl_rate", "Hard limit for SslRate (global.maxsslrate)", false, "SslRateLimit"},
+    {"max_ssl_rate", "Highest SslRate reached on this worker process since started (in connections per second)", false, "MaxSslRate"},
+    {"current_frontend_ssl_key_rate", "Number of SSL keys created on frontends in this worker process over the last second", false, "SslFrontendKeyRate"},
+    {"max_frontend_ssl_key_rate", "Highest SslFrontendKeyRate reached on this worker process since started (in SSL keys per second)", false, "SslFrontendMaxKeyRate"},
+    {"frontend_ssl_reuse", "Percent of frontend SSL connections which did not require a new key", false, "SslFrontendSessionReuse_pct"},
+    {"current_backend_ssl_key_rate", "Number of SSL keys created on backends in this worker process over the last second", false, "SslBackendKeyRate"},
+    {"max_backend_ssl_key_rate", "Highest SslBackendKeyRate reached on this worker process since started (in SSL keys per second)", false, "SslBackendMaxKeyRate"},
+    {"ssl_cache_lookups_total", "Total number of SSL session ID lookups in the SSL session cache on this worker since started", true, "SslCacheLookups"},
+    {"ssl_cache_misses_total", "Total number of SSL session ID lookups that didn't find a session in the SSL session cache on this worker since started", true, "SslCacheMisses"},
+    {"http_comp_bytes_in_total", "Number of bytes submitted to the HTTP compressor in this worker process over the last second", true, "CompressBpsIn"},
+    {"http_comp_bytes_out_total", "Number of bytes emitted by the HTTP compressor in this worker process over the last second", true, "CompressBpsOut"},
+    {"limit_http_comp", "Limit of CompressBpsOut beyond which HTTP compression is automatically disabled", false, "CompressBpsRateLim"},
+    {"current_zlib_memory", "Amount of memory currently used by HTTP compression on the current worker process (in bytes)", false, "ZlibMemUsage"},
+    {"max_zlib_memory", "Limit on the amount of memory used by HTTP compression above which it is automatically disabled (in bytes, see global.maxzlibmem)", false, "MaxZlibMemUsage"},
+    {"current_tasks", "Total number of tasks in the current worker process (active + sleeping)", false, "Tasks"},
+    {"current_run_queue", "Total number of active tasks+tasklets in the current worker process", false, "Run_queue"},
+    {"idle_time_percent", "Percentage of last second spent waiting in the current worker thread", false, "Idle_pct"},
+    {"stopping", "1 if the worker process is currently stopping, otherwise zero", false, "Stopping"},
+    {"jobs", "Current number of active jobs on the current worker process (frontend connections, master connections, listeners)", false, "Jobs"},
+    {"unstoppable_jobs", "Current number of unstoppable jobs on the current worker process (master connections)", false, "Unstoppable Jobs"},
+    {"listeners", "Current number of active listeners on the current worker process", false, "Listeners"},
+    {"active_peers", "Current number of verified active peers connections on the current worker process", false, "ActivePeers"},
+    {"connected_peers", "Current number of peers having passed the connection step on the current worker process", false, "ConnectedPeers"},
+    {"dropped_logs_total", "Total number of dropped logs for current worker process since started", true, "DroppedLogs"},
+    {"busy_polling_enabled", "1 if busy-polling is currently in use on the worker process, otherwise zero (config.busy-polling)", false, "BusyPolling"},
+    {"failed_resolutions", "Total number of failed DNS resolutions in current worker process since started", true, "FailedResolutions"},
+    {"bytes_out_total", "Total number of bytes emitted by current worker process since started", true, "TotalBytesOut"},
+    {"spliced_bytes_out_total", "Total number of bytes emitted by current worker process through a kernel pipe since started", true, "TotalSplicdedBytesOut"},
+    {"bytes_out_rate", "Number of bytes emitted by current worker process over the last second", false, "BytesOutRate"},
+    {"recv_logs_total", "Total number of log messages received by log-forwarding listeners on this worker process since started", true, "CumRecvLogs"},
+    {"build_info", "Build info", false, "Build info"},
+    {"max_memory_bytes", "Worker process's hard limit on memory usage in byes (-m on command line)", false, "Memmax_bytes"},
+    {"pool_allocated_bytes", "Amount of memory allocated in pools (in bytes)", false, "PoolAlloc_bytes"},
+    {"pool_used_bytes", "Amount of pool memory currently used (in bytes)", false, "PoolUsed_bytes"},
+    {"start_time_seconds", "Start time in seconds", false, "Start_time_sec"},
+};
+constexpr ObjMetric kFrontend[] = {
+    {"current_sessions", "Number of current sessions on the frontend, backend or server", false, K::field, f_scur, false},
+    {"max_sessions", "Highest value of current sessions encountered since process started", false, K::field, f_smax, false},
+    {"limit_sessions", "Frontend/listener/server's maxconn, backend's fullconn", false, K::field, f_slim, false},
+    {"sessions_total", "Total number of sessions since process started", true, K::field, f_stot, false},
+    {"bytes_in_total", "Total number of request bytes since process started", true, K::field, f_bin, false},
+    {"bytes_out_total", "Total number of response bytes since process started", true, K::field, f_bout, false},
+    {"requests_denied_total", "Total number of denied requests since process started", true, K::field, f_dreq, false},
+    {"responses_denied_total", "Total number of denied responses since process started", true, K::field, f_dresp, false},
+    {"request_errors_total", "Total number of invalid requests since process started", true, K::field, f_ereq, false},
+    {"status", "Current status of the service, per state label value.", false, K::status, f_pxname, false},
+    {"limit_session_rate", "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)", false, K::field, f_rate_lim, false},
+    {"max_session_rate", "Highest value of sessions per second observed since the worker process started", false, K::field, f_rate_max, false},
+    {"http_responses_total", "Total number of HTTP responses with status 100-199 returned by this object since the worker process started", true, K::http_codes, f_pxname, true},
+    {"http_requests_rate_max", "Highest value of http requests observed since the worker process started", false, K::field, f_req_rate_max, true},
+    {"http_requests_total", "Total number of HTTP requests processed by this object since the worker process started", true, K::field, f_req_tot, true},
+    {"http_comp_bytes_in_total", "Total number of bytes submitted to the HTTP compressor for this object since the worker process started", true, K::field, f_comp_in, true},
+    {"http_comp_bytes_out_total", "Total number of bytes emitted by the HTTP compressor for this object since the worker process started", true, K::field, f_comp_out, true},
+    {"http_comp_bytes_bypassed_total", "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)", true, K::field, f_comp_byp, true},
+    {"http_comp_responses_total", "Total number of HTTP responses that were compressed for this object since the worker process started", true, K::field, f_comp_rsp, true},
+    {"connections_rate_max", "Highest value of connections per second observed since the worker process started", false, K::field, f_conn_rate_max, false},
+    {"connections_total", "Total number of new connections accepted on this frontend since the worker process started", true, K::field, f_conn_tot, false},
+    {"intercepted_requests_total", "Total number of HTTP requests intercepted on the frontend (redirects/stats/services) since the worker process started", true, K::field, f_intercepted, true},
+    {"denied_connections_total", "Total number of incoming connections blocked on a listener/frontend by a tcp-request connection rule since the worker process started", true, K::field, f_dcon, false},
+    {"denied_sessions_total", "Total number of incoming sessions blocked on a listener/frontend by a tcp-request connection rule since the worker process started", true, K::field, f_dses, false},
+    {"failed_header_rewriting_total", "Total number of failed HTTP header rewrites since the worker process started", true, K::field, f_wrew, false},
+    {"http_cache_lookups_total", "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started", true, K::field, f_cache_lookups, true},
+    {"http_cache_hits_total", "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started", true, K::field, f_cache_hits, true},
+    {"internal_errors_total", "Total number of internal errors since process started", true, K::field, f_eint, false},
+};
+constexpr ObjMetric kBackend[] = {
+    {"current_queue", "Number of current queued connections", false, K::field, f_qcur, false},
+    {"max_queue", "Highest value of queued connections encountered since process started", false, K::field, f_qmax, false},
+    {"current_sessions", "Number of current sessions on the frontend, backend or server", false, K::field, f_scur, false},
+    {"max_sessions", "Highest value of current sessions encountered since process started", false, K::field, f_smax, false},
+    {"limit_sessions", "Frontend/listener/server's maxconn, backend's fullconn", false, K::field, f_slim, false},
+    {"sessions_total", "Total number of sessions since process started", true, K::field, f_stot, false},
+    {"bytes_in_total", "Total number of request bytes since process started", true, K::field, f_bin, false},
+    {"bytes_out_total", "Total number of response bytes since process started", true, K::field, f_bout, false},
+    {"requests_denied_total", "Total number of denied requests since process started", true, K::field, f_dreq, false},
+    {"responses_denied_total", "Total number of denied responses since process started", true, K::field, f_dresp, false},
+    {"connection_errors_total", "Total number of failed connections to server since the worker process started", true, K::field, f_econ, false},
+    {"response_errors_total", "Total number of invalid responses since the worker process started", true, K::field, f_eresp, false},
+    {"retry_warnings_total", "Total number of server connection retries since the worker process started", true, K::field, f_wretr, false},
+    {"redispatch_warnings_total", "Total number of server redispatches due to connection failures since the worker process started", true, K::field, f_wredis, false},
+    {"status", "Current status of the service, per state label value.", false, K::status, f_pxname, false},
+    {"weight", "Server's effective weight, or sum of active servers' effective weights for a backend", false, K::field, f_weight, false},
+    {"active_servers", "Total number of active UP servers with a non-zero weight", false, K::field, f_act, false},
+    {"backup_servers", "Total number of backup UP servers with a non-zero weight", false, K::field, f_bck, false},
+    {"check_up_down_total", "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started", true, K::field, f_chkdown, false},
+    {"check_last_change_seconds", "How long ago the last server state changed, in seconds", false, K::field, f_lastchg, false},
+    {"downtime_seconds_total", "Total time spent in DOWN state, for server or backend", true, K::field, f_downtime, false},
+    {"loadbalanced_total", "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)", true, K::field, f_lbtot, false},
+    {"max_session_rate", "Highest value of sessions per second observed since the worker process started", false, K::field, f_rate_max, false},
+    {"http_responses_total", "Total number of HTTP responses with status 100-199 returned by this object since the worker process started", true, K::http_codes, f_pxname, true},
+    {"http_requests_total", "Total number of HTTP requests processed by this object since the worker process started", true, K::field, f_req_tot, true},
+    {"client_aborts_total", "Total number of requests or connections aborted by the client since the worker process started", true, K::field, f_cli_abrt, false},
+    {"server_aborts_total", "Total number of requests or connections aborted by the server since the worker process started", true, K::field, f_srv_abrt, false},
+    {"http_comp_bytes_in_total", "Total number of bytes submitted to the HTTP compressor for this object since the worker process started", true, K::field, f_comp_in, true},
+    {"http_comp_bytes_out_total", "Total number of bytes emitted by the HTTP compressor for this object since the worker process started", true, K::field, f_comp_out, true},
+    {"http_comp_bytes_bypassed_total", "Total number of bytes that bypassed HTTP compression for this object since the worker process started (CPU/memory/bandwidth limitation)", true, K::field, f_comp_byp, true},
+    {"http_comp_responses_total", "Total number of HTTP responses that were compressed for this object since the worker process started", true, K::field, f_comp_rsp, true},
+    {"last_session_seconds", "How long ago some traffic was seen on this object on this worker process, in seconds", false, K::field, f_lastsess, false},
+    {"queue_time_average_seconds", "Avg. queue time for last 1024 successful connections.", false, K::ms_as_seconds, f_qtime, false},
+    {"connect_time_average_seconds", "Avg. connect time for last 1024 successful connections.", false, K::ms_as_seconds, f_ctime, false},
+    {"response_time_average_seconds", "Avg. response time for last 1024 successful connections.", false, K::ms_as_seconds, f_rtime, false},
+    {"total_time_average_seconds", "Avg. total time for last 1024 successful connections.", false, K::ms_as_seconds, f_ttime, false},
+    {"failed_header_rewriting_total", "Total number of failed HTTP header rewrites since the worker process started", true, K::field, f_wrew, false},
+    {"connection_attempts_total", "Total number of outgoing connection attempts on this backend/server since the worker process started", true, K::field, f_connect, false},
+    {"connection_reuses_total", "Total number of reused connection on this backend/server since the worker process started", true, K::field, f_reuse, false},
+    {"http_cache_lookups_total", "Total number of HTTP requests looked up in the cache on this frontend/backend since the worker process started", true, K::field, f_cache_lookups, true},
+    {"http_cache_hits_total", "Total number of HTTP requests not found in the cache on this frontend/backend since the worker process started", true, K::field, f_cache_hits, true},
+    {"max_queue_time_seconds", "Maximum observed time spent in the queue", false, K::ms_as_seconds, f_qtime_max, false},
+    {"max_connect_time_seconds", "Maximum observed time spent waiting for a connection to complete", false, K::ms_as_seconds, f_ctime_max, false},
+    {"max_response_time_seconds", "Maximum observed time spent waiting for a server response", false, K::ms_as_seconds, f_rtime_max, false},
+    {"max_total_time_seconds", "Maximum observed total request+response time (request+queue+connect+response+processing)", false, K::ms_as_seconds, f_ttime_max, false},
+    {"internal_errors_total", "Total number of internal errors since process started", true, K::field, f_eint, false},
+    {"uweight", "Server's user weight, or sum of active servers' user weights for a backend", false, K::field, f_uweight, false},
+    {"agg_server_status", "Backend's aggregated gauge of servers' status", false, K::agg_status, f_pxname, false},
+    {"agg_server_check_status", "Backend's aggregated gauge of servers' state check status", false, K::agg_status, f_pxname, false},
+    {"agg_check_status", "Backend's aggregated gauge of servers' state check status", false, K::agg_check, f_pxname, false},
+};
+constexpr ObjMetric kServer[] = {
+    {"current_queue", "Number of current queued connections", false, K::field, f_qcur, false},
+    {"max_queue", "Highest value of queued connections encountered since process started", false, K::field, f_qmax, false},
+    {"current_sessions", "Number of current sessions on the frontend, backend or server", false, K::field, f_scur, false},
+    {"max_sessions", "Highest value of current sessions encountered since process started", false, K::field, f_smax, false},
+    {"limit_sessions", "Frontend/listener/server's maxconn, backend's fullconn", false, K::field, f_slim, false},
+    {"sessions_total", "Total number of sessions since process started", true, K::field, f_stot, false},
+    {"bytes_in_total", "Total number of request bytes since process started", true, K::field, f_bin, false},
+    {"bytes_out_total", "Total number of response bytes since process started", true, K::field, f_bout, false},
+    {"responses_denied_total", "Total number of denied responses since process started", true, K::field, f_dresp, false},
+    {"connection_errors_total", "Total number of failed connections to server since the worker process started", true, K::field, f_econ, false},
+    {"response_errors_total", "Total number of invalid responses since the worker process started", true, K::field, f_eresp, false},
+    {"retry_warnings_total", "Total number of server connection retries since the worker process started", true, K::field, f_wretr, false},
+    {"redispatch_warnings_total", "Total number of server redispatches due to connection failures since the worker process started", true, K::field, f_wredis, false},
+    {"status", "Current status of the service, per state label value.", false, K::status, f_pxname, false},
+    {"weight", "Server's effective weight, or sum of active servers' effective weights for a backend", false, K::field, f_weight, false},
+    {"check_failures_total", "Total number of failed individual health checks per server/backend, since the worker process started", true, K::field, f_chkfail, false},
+    {"check_up_down_total", "Total number of failed checks causing UP to DOWN server transitions, per server/backend, since the worker process started", true, K::field, f_chkdown, false},
+    {"check_last_change_seconds", "How long ago the last server state changed, in seconds", false, K::field, f_lastchg, false},
+    {"downtime_seconds_total", "Total time spent in DOWN state, for server or backend", true, K::field, f_downtime, false},
+    {"queue_limit", "Limit on the number of connections in queue, for servers only (maxqueue argument)", false, K::field, f_qlimit, false},
+    {"current_throttle", "Throttling ratio applied to a server's maxconn and weight during the slowstart period (0 to 100%)", false, K::field, f_throttle, false},
+    {"loadbalanced_total", "Total number of requests routed by load balancing since the worker process started (ignores queue pop and stickiness)", true, K::field, f_lbtot, false},
+    {"max_session_rate", "Highest value of sessions per second observed since the worker process started", false, K::field, f_rate_max, false},
+    {"check_status", "Status of last health check, per state label value.", false, K::check_status, f_pxname, false},
+    {"check_code", "layer5-7 code, if available of the last health check.", false, K::check_code, f_pxname, false},
+    {"check_duration_seconds", "Total duration of the latest server health check, in seconds.", false, K::check_duration, f_pxname, false},
+    {"http_responses_total", "Total number of HTTP responses with status 100-199 returned by this object since the worker process started", true, K::http_codes, f_pxname, true},
+    {"client_aborts_total", "Total number of requests or connections aborted by the client since the worker process started", true, K::field, f_cli_abrt, false},
+    {"server_aborts_total", "Total number of requests or connections aborted by the server since the worker process started", true, K::field, f_srv_abrt, false},
+    {"last_session_seconds", "How long ago some traffic was seen on this object on this worker process, in seconds", false, K::field, f_lastsess, false},
+    {"queue_time_average_seconds", "Avg. queue time for last 1024 successful connections.", false, K::ms_as_seconds, f_qtime, false},
+    {"connect_time_average_seconds", "Avg. connect time for last 1024 successful connections.", false, K::ms_as_seconds, f_ctime, false},
+    {"response_time_average_seconds", "Avg. response time for last 1024 successful connections.", false, K::ms_as_seconds, f_rtime, false},
+    {"total_time_average_seconds", "Avg. total time for last 1024 successful connections.", false, K::ms_as_seconds, f_ttime, false},
+    {"failed_header_rewriting_total", "Total number of failed HTTP header rewrites since the worker process started", true, K::field, f_wrew, false},
+    {"connection_attempts_total", "Total number of outgoing connection attempts on this backend/server since the worker process started", true, K::field, f_connect, false},
+    {"connection_reuses_total", "Total number of reused connection on this backend/server since the worker process started", true, K::field, f_reuse, false},
+    {"idle_connections_current", "Current number of idle connections available for reuse on this server", false, K::field, f_srv_icur, false},
+    {"idle_connections_limit", "Limit on the number of available idle connections on this server (server 'pool_max_conn' directive)", false, K::field, f_src_ilim, false},
+    {"max_queue_time_seconds", "Maximum observed time spent in the queue", false, K::ms_as_seconds, f_qtime_max, false},
+    {"max_connect_time_seconds", "Maximum observed time spent waiting for a connection to complete", false, K::ms_as_seconds, f_ctime_max, false},
+    {"max_response_time_seconds", "Maximum observed time spent waiting for a server response", false, K::ms_as_seconds, f_rtime_max, false},
+    {"max_total_time_seconds", "Maximum observed total request+response time (request+queue+connect+response+processing)", false, K::ms_as_seconds, f_ttime_max, false},
+    {"internal_errors_total", "Total number of internal errors since process started", true, K::field, f_eint, false},
+    {"unsafe_idle_connections_current", "Current number of unsafe idle connections", false, K::field, f_idle_conn_cur, false},
+    {"safe_idle_connections_current", "Current number of safe idle connections", false, K::field, f_safe_conn_cur, false},
+    {"used_connections_current", "Current number of connections in use", false, K::field, f_used_conn_cur, false},
+    {"need_connections_current", "Estimated needed number of connections", false, K::field, f_need_conn_est, false},
+    {"uweight", "Server's user weight, or sum of active servers' user weights for a backend", false, K::field, f_uweight, false},
+};
+
+constexpr const char* kServerStates[] = {"DOWN", "UP", "MAINT", "DRAIN", "NOLB"};
+constexpr const char* kCheckStates[] = {"HANA",  "SOCKERR", "L4OK", "L4TOUT", "L4CON",   "L6OK",
+                                        "L6TOUT", "L6RSP",  "L7TOUT", "L7RSP", "L7OK",   "L7OKC",
+                                        "L7STS", "PROCERR", "PROCTOUT", "PROCOK"};
+constexpr const char* kCodes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+constexpr Field kCodeFields[] = {f_hrsp_1xx, f_hrsp_2xx, f_hrsp_3xx, f_hrsp_4xx, f_hrsp_5xx, f_hrsp_other};
+
+// Label values escaped as the exposition format wants (\\, \", \n).
+void append_label_value(std::string& out, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+std::string fmt_seconds_ms(uint64_t ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%f", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+std::string value_text(const Value& v) {
+  switch (v.type) {
+    case Value::Type::none: return "NaN";
+    case Value::Type::str: return v.s.empty() ? "NaN" : v.s;
+    default: return v.text();
+  }
+}
+uint64_t value_u(const Value& v) {
+  switch (v.type) {
+    case Value::Type::u32:
+    case Value::Type::u64: return v.u;
+    case Value::Type::s32:
+    case Value::Type::s64: return v.i > 0 ? static_cast<uint64_t>(v.i) : 0;
+    default: return 0;
+  }
+}
+
+// The server's state label from its status cell ("UP 1/3", "no check", "MAINT (via b/s)"...).
+std::string_view server_state(const Row& r) {
+  const std::string& s = r.fields[f_status].s;
+  auto starts = [&](std::string_view p) { return s.compare(0, p.size(), p) == 0; };
+  if (starts("MAINT")) return "MAINT";
+  if (starts("DRAIN")) return "DRAIN";
+  if (starts("NOLB")) return "NOLB";
+  if (starts("DOWN")) return "DOWN";
+  return "UP";
+}
+// "L4OK" from "L4OK" or "* L4OK" (check in progress); "" when none.
+std::string_view check_state(const Row& r) {
+  std::string_view s = r.fields[f_check_status].s;
+  if (s.substr(0, 2) == "* ") s.remove_prefix(2);
+  return s;
+}
+
+class Writer {
+ public:
+  Writer(const StatsSource& src, const PromOptions& o) : src_(src), o_(o) {}
+  std::string run();
+
+ private:
+  const StatsSource& src_;
+  const PromOptions& o_;
+  std::string out_;
+  std::vector<Row> rows_;
+  std::vector<const Row*> fe_, be_, sv_;   // sv_: the servers shown (no-maint applied)
+
+  const config::Proxy& proxy(const Row& r) const { return src_.cfg->proxies[static_cast<size_t>(r.proxy)]; }
+  const config::Server& server(const Row& r) const {
+    return proxy(r).servers[static_cast<size_t>(r.server)];
+  }
+  bool is_http(const Row& r) const { return proxy(r).mode == config::Mode::http; }
+  bool checked(const Row& r) const { return server(r).check && !server(r).disabled; }
+
+  void header(std::string_view full, const char* help, std::string_view type) {
+    out_ += "# HELP ";
+    out_ += full;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += full;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  // name{proxy="..",server="..",extra="value"} text
+  void sample(std::string_view full, const Row& r, std::string_view extra_key, std::string_view extra,
+              std::string_view text) {
+    out_ += full;
+    out_ += "{proxy=\"";
+    append_label_value(out_, proxy(r).name);
+    out_ += '"';
+    if (r.type == ObjType::server) {
+      out_ += ",server=\"";
+      append_label_value(out_, server(r).name);
+      out_ += '"';
+    }
+    if (!extra_key.empty()) {
+      out_ += ',';
+      out_ += extra_key;
+      out_ += "=\"";
+      out_ += extra;
+      out_ += '"';
+    }
+    out_ += "} ";
+    out_ += text;
+    out_ += '\n';
+  }
+
+  void process();
+  void objects(std::string_view scope, const ObjMetric* table, size_t n, const std::vector<const Row*>& rows);
+  void one_metric(std::string_view full, const ObjMetric& m, const std::vector<const Row*>& rows);
+  void histograms(std::string_view scope, const std::vector<const Row*>& rows);
+  Totals totals_of(const Row& r) const;
+};
+
+void Writer::process() {
+  std::map<std::string, std::string> info;
+  for (auto& [k, v] : stats::info_fields(src_)) info.emplace(k, v);
+  for (const ProcMetric& m : kProcess) {
+    const std::string full = std::string("haproxy_process_") + m.name;
+    header(full, m.help, m.counter ? "counter" : "gauge");
+    out_ += full;
+    if (std::string_view(m.name) == "build_info") {
+      out_ += "{version=\"";
+      append_label_value(out_, info["Build info"]);
+      out_ += "\"} 1\n";
+      continue;
+    }
+    auto it = info.find(m.info);
+    out_ += ' ';
+    out_ += it == info.end() || it->second.empty() ? std::string("NaN") : it->second;
+    out_ += '\n';
+  }
+}
+
+void Writer::one_metric(std::string_view full, const ObjMetric& m, const std::vector<const Row*>& all) {
+  std::vector<const Row*> rows;
+  for (const Row* r : all) {
+    if (m.http_only && !is_http(*r)) continue;
+    if ((m.kind == K::check_status || m.kind == K::check_code || m.kind == K::check_duration) && !checked(*r))
+      continue;
+    rows.push_back(r);
+  }
+  if (rows.empty()) return;
+  header(full, m.help, m.counter ? "counter" : "gauge");
+  switch (m.kind) {
+    case K::field:
+      for (const Row* r : rows) sample(full, *r, {}, {}, value_text(r->fields[m.field]));
+      break;
+    case K::ms_as_seconds:
+      for (const Row* r : rows) {
+        const Value& v = r->fields[m.field];
+        sample(full, *r, {}, {}, v.empty() ? std::string("NaN") : fmt_seconds_ms(value_u(v)));
+      }
+      break;
+    case K::status:
+      for (const Row* r : rows) {
+        if (r->type == ObjType::server) {
+          const std::string_view st = server_state(*r);
+          for (const char* s : kServerStates) sample(full, *r, "state", s, st == s ? "1" : "0");
+        } else {
+          // FRONTEND: OPEN/FULL are up, STOP down; BACKEND: UP or DOWN.
+          const std::string& s = r->fields[f_status].s;
+          const bool up = r->type == ObjType::frontend ? s != "STOP" : s == "UP";
+          sample(full, *r, "state", "DOWN", up ? "0" : "1");
+          sample(full, *r, "state", "UP", up ? "1" : "0");
+        }
+      }
+      break;
+    case K::http_codes:
+      for (size_t c = 0; c < std::size(kCodes); ++c)
+        for (const Row* r : rows) sample(full, *r, "code", kCodes[c], value_text(r->fields[kCodeFields[c]]));
+      break;
+    case K::agg_status:
+    case K::agg_check:
+      for (const Row* r : rows) {
+        std::map<std::string_view, uint64_t> count;
+        for (const Row& s : rows_) {
+          if (s.type != ObjType::server || s.proxy != r->proxy) continue;
+          if (m.kind == K::agg_status) ++count[server_state(s)];
+          else if (checked(s)) ++count[check_state(s)];
+        }
+        if (m.kind == K::agg_status)
+          for (const char* s : kServerStates) sample(full, *r, "state", s, std::to_string(count[s]));
+        else
+          for (const char* s : kCheckStates) sample(full, *r, "state", s, std::to_string(count[s]));
+      }
+      break;
+    case K::check_status:
+      for (const Row* r : rows) {
+        const std::string_view st = check_state(*r);
+        for (const char* s : kCheckStates) sample(full, *r, "state", s, st == s ? "1" : "0");
+      }
+      break;
+    case K::check_code:
+      for (const Row* r : rows) sample(full, *r, {}, {}, std::to_string(value_u(r->fields[f_check_code])));
+      break;
+    case K::check_duration:
+      for (const Row* r : rows) sample(full, *r, {}, {}, fmt_seconds_ms(value_u(r->fields[f_check_duration])));
+      break;
+  }
+}
+
+void Writer::objects(std::string_view scope, const ObjMetric* table, size_t n, const std::vector<const Row*>& rows) {
+  for (size_t i = 0; i < n; ++i) {
+    std::string full = "haproxy_";
+    full += scope;
+    full += '_';
+    full += table[i].name;
+    one_metric(full, table[i], rows);
+  }
+  histograms(scope, rows);
+}
+
+Totals Writer::totals_of(const Row& r) const {
+  if (!src_.counters) return {};
+  const size_t p = static_cast<size_t>(r.proxy);
+  switch (r.type) {
+    case ObjType::frontend: return src_.counters->proxy_totals(p);
+    case ObjType::backend: return src_.counters->backend_totals(p);
+    case ObjType::server: return src_.counters->server_totals(p, static_cast<size_t>(r.server));
+    default: return {};
+  }
+}
+
+// Seconds from whole microseconds, without trailing zeros ("0.000128", "1.048576", "2").
+std::string us_as_seconds(uint64_t us) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+// portero_<scope>_request_duration_seconds: the latency counters (log2 µs buckets, 4 per power
+// of two) as a Prometheus histogram. Every 4th bucket bound is shown, 128 µs .. 67 s: bucket b
+// holds whole µs values up to latency_bucket_upper(b), so `le` = (upper + 1) µs is exact.
+// _sum is estimated from the bucket midpoints.
+void Writer::histograms(std::string_view scope, const std::vector<const Row*>& rows) {
+  if (rows.empty()) return;
+  constexpr int kFirst = 23, kLast = 99, kStep = 4;   // 128 µs, 256 µs, ... 67.108864 s
+  const std::string full = std::string("portero_") + std::string(scope) + "_request_duration_seconds";
+  out_ += "# HELP " + full +
+          " Total time of the requests (portero; from log2 buckets, 4 per power of two; sum estimated)\n";
+  out_ += "# TYPE " + full + " histogram\n";
+  for (const Row* r : rows) {
+    const Totals t = totals_of(*r);
+    uint64_t cum = 0, total = 0;
+    double sum_us = 0;
+    for (int b = 0; b < kLatencyBuckets; ++b) {
+      const uint64_t lo = b == 0 ? 0 : latency_bucket_upper(b - 1) + 1, hi = latency_bucket_upper(b);
+      total += t.latency[b];
+      sum_us += static_cast<double>(t.latency[b]) * (static_cast<double>(lo) + static_cast<double>(hi)) / 2.0;
+    }
+    int b = 0;
+    for (int bound = kFirst; bound <= kLast; bound += kStep) {
+      for (; b <= bound; ++b) cum += t.latency[b];
+      sample(full + "_bucket", *r, "le", us_as_seconds(latency_bucket_upper(bound) + 1), std::to_string(cum));
+    }
+    sample(full + "_bucket", *r, "le", "+Inf", std::to_string(total));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", sum_us / 1e6);
+    sample(full + "_sum", *r, {}, {}, buf);
+    sample(full + "_count", *r, {}, {}, std::to_string(total));
+  }
+}
+
+std::string Writer::run() {
+  if (o_.global) process();
+  if (!src_.cfg || !(o_.frontend || o_.backend || o_.server)) return std::move(out_);
+  StatQuery q;
+  q.show_private = true;
+  rows_ = collect_rows(src_, q);
+  for (const Row& r : rows_) {
+    if (r.type == ObjType::frontend) fe_.push_back(&r);
+    else if (r.type == ObjType::backend) be_.push_back(&r);
+    else if (r.type == ObjType::server) {
+      if (o_.no_maint && server_state(r) == "MAINT") continue;
+      sv_.push_back(&r);
+    }
+  }
+  if (o_.frontend) objects("frontend", kFrontend, std::size(kFrontend), fe_);
+  if (o_.backend) objects("backend", kBackend, std::size(kBackend), be_);
+  if (o_.server) objects("server", kServer, std::size(kServer), sv_);
+  return std::move(out_);
+}
+
+// HAProxy's 400 (its default error page).
+constexpr std::string_view k400 =
+    "HTTP/1.1 400 Bad request\r\n"
+    "content-length: 90\r\n"
+    "cache-control: no-cache\r\n"
+    "content-type: text/html\r\n"
+    "connection: close\r\n"
+    "\r\n"
+    "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+
+}  // namespace
+
+PromOptions parse_prom_query(std::string_view uri) {
+  PromOptions o;
+  const size_t q = uri.find('?');
+  if (q == std::string_view::npos) return o;
+  std::string_view rest = uri.substr(q + 1);
+  bool scoped = false;
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    std::string_view param = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const size_t eq = param.find('=');
+    const std::string_view key = param.substr(0, eq);
+    const std::string_view val = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    if (key == "no-maint") {
+      o.no_maint = true;
+    } else if (key == "scope") {
+      if (!scoped) o.global = o.frontend = o.backend = o.server = false;
+      scoped = true;
+      if (val.empty() || val == "sticktable") {}   // nothing (portero has no stick tables to show)
+      else if (val == "*") o.global = o.frontend = o.backend = o.server = true;
+      else if (val == "global") o.global = true;
+      else if (val == "frontend") o.frontend = true;
+      else if (val == "backend") o.backend = true;
+      else if (val == "server") o.server = true;
+      else o.bad_request = true;
+    }
+  }
+  return o;
+}
+
+std::string prometheus_metrics(const stats::StatsSource& src, const PromOptions& o) {
+  return Writer(src, o).run();
+}
+
+std::string prometheus_reply(const stats::StatsSource& src, const stats::PageRequest& req) {
+  const PromOptions o = parse_prom_query(req.uri);
+  if (o.bad_request) return std::string(k400);
+  return ok_reply(req, "text/plain; version=0.0.4", std::nullopt, prometheus_metrics(src, o));
+}
+
+}  // namespace portero::web
