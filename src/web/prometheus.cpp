@@ -571,7 +571,8 @@ PromOptions parse_prom_query(std::string_view uri) {
     } else if (key == "scope") {
       if (!scoped) o.global = o.frontend = o.backend = o.server = false;
       scoped = true;
-      if (val.empty() || val == "sticktable") {}   // nothing (portero has no stick tables to show)
+      if (val.empty()) o.global = o.frontend = o.backend = o.server = false;   // "none so far"
+      else if (val == "sticktable") {}   // nothing: portero has no stick tables to show
       else if (val == "*") o.global = o.frontend = o.backend = o.server = true;
       else if (val == "global") o.global = true;
       else if (val == "frontend") o.frontend = true;

@@ -14,7 +14,8 @@
 namespace portero::web {
 
 // The page's query string: `scope=` (global, frontend, backend, server, sticktable, `*`; may be
-// repeated; the first one replaces "everything", an empty one adds nothing) and `no-maint`
+// repeated; the first one replaces "everything", an empty one drops those given before it) and
+// `no-maint`
 // (hide servers in maintenance). Other parameters are ignored; an unknown scope is a 400.
 struct PromOptions {
   bool global = true, frontend = true, backend = true, server = true;

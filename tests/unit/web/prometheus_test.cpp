@@ -178,6 +178,10 @@ TEST_CASE("prometheus: scope= and no-maint") {
   CHECK((!o.global && !o.frontend && !o.backend && !o.server && !o.bad_request));
   o = parse_prom_query("/metrics?scope=&scope=backend&no-maint");
   CHECK((!o.global && !o.frontend && o.backend && !o.server && o.no_maint));
+  o = parse_prom_query("/metrics?scope=global&scope=");   // as HAProxy: empty drops the earlier ones
+  CHECK((!o.global && !o.frontend && !o.backend && !o.server && !o.bad_request));
+  o = parse_prom_query("/metrics?scope=global&scope=&scope=frontend");
+  CHECK((!o.global && o.frontend && !o.backend && !o.server));
   o = parse_prom_query("/metrics?scope=frontend&scope=*");
   CHECK((o.global && o.frontend && o.backend && o.server));
   o = parse_prom_query("/metrics?foo=1&no-maint=0");
