@@ -22,6 +22,30 @@ Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vec
   rt.stats_page = [box, src](stats::PageRequest req, std::function<void(std::string)> done) {
     box->post([src, req = std::move(req), done = std::move(done)] { done(stats::serve_page(*src, req)); });
   };
+  // observe layer4|layer7: workers' outcomes reach the checker on this thread.
+  const config::Config& cfg = *rt.config;
+  bool any = false;
+  for (const auto& px : cfg.proxies) {
+    observe_dirty_.emplace_back(new std::atomic<bool>[px.servers.size()]{});
+    for (const auto& sv : px.servers) any = any || sv.observe != config::Server::Observe::none;
+  }
+  if (any) {
+    rt.observe = [this, &cfg](int p, int s, check::Observed what) {
+      const int effect = check::observed_effect(cfg.proxies[p].servers[s].observe, what);
+      if (effect == 0) return;
+      std::atomic<bool>& dirty = observe_dirty_[p][s];
+      if (effect < 0) {
+        if (!dirty.load(std::memory_order_relaxed) || !dirty.exchange(false, std::memory_order_relaxed)) return;
+      } else {
+        dirty.store(true, std::memory_order_relaxed);
+      }
+      // Small enough for std::function's inline storage: no allocation per post.
+      const uint32_t ps = uint32_t(p) << 16 | uint32_t(s & 0xffff);
+      mailbox_->post([this, ps, what] {
+        if (checker_) checker_->observe(int(ps >> 16), int(ps & 0xffff), what);
+      });
+    };
+  }
 }
 
 Observability::~Observability() = default;
@@ -34,6 +58,7 @@ bool Observability::bind_admin(std::string& error) {
 
 void Observability::start(check::Checker* checker, std::function<void(int, int, std::string_view)> log) {
   src_.checker = checker;
+  checker_ = checker;
   src_.log = std::move(log);
   sampler_->start();
   if (admin_) admin_->start();

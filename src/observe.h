@@ -2,6 +2,7 @@
 // The main thread's observability: the StatsSource every view reads, the sampler (rates,
 // history, percentiles), the stats page service the workers call, and the admin socket.
 // Main-thread only, except Runtime::stats_page, which any worker may call.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class Observability {
   std::unique_ptr<core::Mailbox> mailbox_;   // worker -> main: stats page requests
   std::unique_ptr<web::Sampler> sampler_;
   std::unique_ptr<admin::Server> admin_;
+  // observe: per server of each proxy, "an error was posted since the last success": successes
+  // are only posted after an error, so a healthy observed server costs no post at all.
+  std::vector<std::unique_ptr<std::atomic<bool>[]>> observe_dirty_;
+  check::Checker* checker_ = nullptr;
 };
 
 }  // namespace portero

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -80,6 +81,7 @@ struct Srv {
   uint64_t up_since = 0;   // for slowstart
   uint64_t down_since = 0;
   uint32_t iweight = 1;
+  uint32_t consecutive_errors = 0;   // observe: errors seen in a row by the traffic
 };
 
 void on_handle_closed(uv_handle_t* h) {
@@ -226,6 +228,43 @@ class CheckerImpl final : public Checker {
     for (Task* t : {s->check.get(), s->agent.get()})
       if (t && t->enabled && t->timer && !t->running) uv_timer_start(t->timer, on_timer, 0, 0);
     events_.server_state_changed(s->px, s->idx);
+  }
+
+  void observe(int proxy, int server, Observed what) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    const int effect = observed_effect(s->cfg->observe, what);
+    if (effect == 0) return;
+    if (effect < 0) {
+      s->consecutive_errors = 0;
+      return;
+    }
+    if (++s->consecutive_errors < std::max<uint32_t>(1, s->cfg->error_limit)) return;
+    const uint32_t count = s->consecutive_errors;
+    s->consecutive_errors = 0;
+    Task* t = s->check.get();
+    if (!t) return;   // observing needs the server's health check
+    ++t->result.analyse_failures;
+    if (t->enabled && prepare_on_error(t->health, s->cfg->on_error)) {
+      // One failed check, in HAProxy's words: "Health analyze", no code, no duration.
+      const Status prev = t->result.status;
+      t->result.status = Status::hana;
+      t->result.code = -1;
+      t->result.duration_ms = -1;
+      t->result.desc = on_error_info(count, what);
+      if (t->health.value > 0) ++t->result.failures;
+      const bool report = t->health.apply(Outcome::fail);
+      t->result.health = t->health.value;
+      const auto& px = *s->proxy;
+      if (px.checks.log_health_checks && (report || prev != Status::hana))
+        events_.log(s->px, kLogNotice,
+                    check_log_line(false, s->cfg->backup, px.name, s->cfg->name, t->result, t->health,
+                                   s->st->admin.load() == lb::AdminState::drain || s->st->user_weight.load() == 0));
+      update_state(*s, *t, Outcome::fail);
+    }
+    // Every action brings the next check forward to `fastinter`.
+    if (t->fastinter && t->timer && t->enabled && !t->running && uv_timer_get_due_in(t->timer) > *t->fastinter)
+      uv_timer_start(t->timer, on_timer, *t->fastinter, 0);
   }
 
  private:

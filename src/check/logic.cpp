@@ -27,6 +27,7 @@ std::string_view status_name(Status s) {
     case Status::procerr: return "PROCERR";
     case Status::proctout: return "PROCTOUT";
     case Status::procok: return "PROCOK";
+    case Status::hana: return "HANA";
   }
   return "UNK";
 }
@@ -50,6 +51,7 @@ std::string_view status_desc(Status s) {
     case Status::procerr: return "External check error";
     case Status::proctout: return "External check timeout";
     case Status::procok: return "External check passed";
+    case Status::hana: return "Health analyze";
   }
   return "Unknown";
 }
@@ -90,6 +92,48 @@ bool Health::apply(Outcome o) {
 std::string Health::ratio() const {
   if (up()) return std::to_string(value - rise + 1) + "/" + std::to_string(fall);
   return std::to_string(value) + "/" + std::to_string(rise);
+}
+
+std::string_view observed_desc(Observed o) {
+  switch (o) {
+    case Observed::l4_ok: return "L4 successful connection";
+    case Observed::l4_err: return "L4 unsuccessful connection";
+    case Observed::http_ok: return "Correct http response";
+    case Observed::http_sts: return "Wrong http response";
+    case Observed::http_hdrrsp: return "Invalid http response (headers)";
+    case Observed::read_error: return "Read error (http)";
+    case Observed::read_timeout: return "Read timeout (http)";
+    case Observed::broken_pipe: return "Broken pipe (http)";
+  }
+  return "Unknown";
+}
+
+int observed_effect(config::Server::Observe mode, Observed o) {
+  using M = config::Server::Observe;
+  if (mode == M::none) return 0;
+  if (o == Observed::l4_err) return 1;           // both modes
+  if (o == Observed::l4_ok) return mode == M::layer4 ? -1 : 0;
+  if (mode != M::layer7) return 0;               // layer4 ignores HTTP outcomes
+  return o == Observed::http_ok ? -1 : 1;
+}
+
+bool prepare_on_error(Health& h, config::Server::OnError action) {
+  using E = config::Server::OnError;
+  switch (action) {
+    case E::fastinter: return false;
+    case E::sudden_death:
+      if (h.value > h.rise) h.value = h.rise + 1;
+      return true;
+    case E::fail_check: return true;
+    case E::mark_down:
+      h.value = h.rise;
+      return true;
+  }
+  return false;
+}
+
+std::string on_error_info(uint32_t count, Observed last) {
+  return "Detected " + std::to_string(count) + " consecutive errors, last one was: " + std::string(observed_desc(last));
 }
 
 uint64_t next_interval(const Health& h, bool stopped, uint64_t inter, std::optional<uint64_t> fastinter,

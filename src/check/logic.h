@@ -33,6 +33,13 @@ struct Health {
   std::string ratio() const;
 };
 
+// The `on-error` action on a check's health once `error-limit` consecutive errors were seen:
+// true when it counts as a failed check (then apply Outcome::fail); sudden-death first brings a
+// fully UP server to one failure from DOWN, mark-down to none.
+bool prepare_on_error(Health& h, config::Server::OnError action);
+// "Detected N consecutive errors, last one was: <what>".
+std::string on_error_info(uint32_t count, Observed last);
+
 // Interval before the next check of a server whose check has health `h`.
 uint64_t next_interval(const Health& h, bool stopped, uint64_t inter, std::optional<uint64_t> fastinter,
                        std::optional<uint64_t> downinter);

@@ -1,10 +1,92 @@
 // Cookie persistence: `cookie` and `dynamic-cookie-key` (the server's `cookie VALUE` is a
 // server option). Messages as haproxy 2.6 prints them.
+#include <netinet/in.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "parse_context.h"
 
 namespace portero::config {
+
+// XXH64 (seed 0), the hash HAProxy derives dynamic cookies with.
+uint64_t xxh64(std::string_view data) {
+  constexpr uint64_t p1 = 11400714785074694791ULL, p2 = 14029467366897019727ULL, p3 = 1609587929392839161ULL,
+                     p4 = 9650029242287828579ULL, p5 = 2870177450012600261ULL;
+  auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
+  auto round = [&](uint64_t acc, uint64_t in) { return rotl(acc + in * p2, 31) * p1; };
+  auto merge = [&](uint64_t acc, uint64_t v) { return (acc ^ round(0, v)) * p1 + p4; };
+  auto le64 = [](const unsigned char* b) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+    return v;
+  };
+  auto le32 = [](const unsigned char* b) { return uint64_t(b[0]) | uint64_t(b[1]) << 8 | uint64_t(b[2]) << 16 | uint64_t(b[3]) << 24; };
+  const auto* b = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t n = data.size();
+  size_t i = 0;
+  uint64_t h;
+  if (n >= 32) {
+    uint64_t v1 = p1 + p2, v2 = p2, v3 = 0, v4 = 0 - p1;
+    for (; i + 32 <= n; i += 32) {
+      v1 = round(v1, le64(b + i));
+      v2 = round(v2, le64(b + i + 8));
+      v3 = round(v3, le64(b + i + 16));
+      v4 = round(v4, le64(b + i + 24));
+    }
+    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+    h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+  } else {
+    h = p5;
+  }
+  h += n;
+  for (; i + 8 <= n; i += 8) h = rotl(h ^ round(0, le64(b + i)), 27) * p1 + p4;
+  if (i + 4 <= n) {
+    h = rotl(h ^ (le32(b + i) * p1), 23) * p2 + p3;
+    i += 4;
+  }
+  for (; i < n; ++i) h = rotl(h ^ (b[i] * p5), 11) * p1;
+  h ^= h >> 33;
+  h *= p2;
+  h ^= h >> 29;
+  h *= p3;
+  h ^= h >> 32;
+  return h;
+}
+
+// `cookie NAME ... dynamic` + `dynamic-cookie-key KEY`: a server without its own `cookie` value
+// gets 16 hex digits of XXH64(key, address bytes in network order, port as a 32-bit big-endian
+// integer), as HAProxy computes it. Called whenever the cookie, the key or a server changes, so
+// the order of the keywords in the section does not matter.
+void refresh_dynamic_cookies(Proxy& p) {
+  const bool on = p.persistence.dynamic && !p.persistence.name.empty() && !p.dynamic_cookie_key.empty();
+  for (auto& s : p.servers) {
+    if (!s.dynamic_cookie && !s.cookie.empty()) continue;   // an explicit value wins
+    s.cookie.clear();
+    s.dynamic_cookie = false;
+    if (!on) continue;
+    std::string buf = p.dynamic_cookie_key;
+    const auto& ss = s.address.storage;
+    if (ss.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+      buf.append(reinterpret_cast<const char*>(&a->sin_addr), 4);
+    } else if (ss.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+      buf.append(reinterpret_cast<const char*>(&a->sin6_addr), 16);
+    } else {
+      continue;
+    }
+    const uint32_t port = s.address.port_lo;
+    const char be[4] = {char(port >> 24), char(port >> 16), char(port >> 8), char(port)};
+    buf.append(be, 4);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(xxh64(buf)));
+    s.cookie = hex;
+    s.dynamic_cookie = true;
+  }
+}
+
 namespace {
 
 // `maxidle` / `maxlife`: seconds by default, with HAProxy's time units.
@@ -79,11 +161,13 @@ void kw_cookie(ParseContext& c, const Args& a) {
   c.proxy->cookie = ck.name;
   c.proxy->cookie_words.assign(a.begin() + 1, a.end());
   c.proxy->persistence = std::move(ck);
+  refresh_dynamic_cookies(*c.proxy);
 }
 
 void kw_dynamic_cookie_key(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'dynamic-cookie-key' expects <key> as argument.");
   c.proxy->dynamic_cookie_key = a[1];
+  refresh_dynamic_cookies(*c.proxy);
 }
 
 // `force-persist if|unless COND` / `ignore-persist if|unless COND`.

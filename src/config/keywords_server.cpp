@@ -175,6 +175,7 @@ void kw_server(ParseContext& c, const Args& a) {
   s.address = *r.address;
   if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;
   c.proxy->servers.push_back(std::move(s));
+  refresh_dynamic_cookies(*c.proxy);
 }
 
 void kw_default_server(ParseContext& c, const Args& a) {

@@ -236,6 +236,7 @@ bool Session::redispatch_now() const {
 }
 
 void Session::fail_connect() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_err);
   close_server();
   const auto& be = w_.config().proxies[be_];
   if (retries_left_ == 0) {

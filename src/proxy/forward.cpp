@@ -58,6 +58,7 @@ bool Session::forwardfor_applies(const config::ForwardFor& ff) const {
 }
 
 void Session::send_request_head() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);
   phase_ = Phase::request;
   const auto& cfg = w_.config();
   const http::Head& h = req_head();        // as the rules left it
@@ -197,6 +198,7 @@ void Session::on_server_read(ssize_t nread) {
       return;
     }
     if (!resp_started_) {
+      w_.runtime().observed(be_, srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
       close_server();
       reply_error(502, {'S', 'H'});
     } else {
@@ -229,12 +231,14 @@ void Session::handle_response_input() {
     auto r = c->parser.feed(c->in.parsed, c->in.end);
     c->in.parsed = r.end;
     if (r.status == ParseStatus::error) {
+      w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
       close_server();
       reply_error(502, {'S', 'H'});
       return;
     }
     if (!c->parser.head_done()) {
       if (c->in.end >= w_.bufsize()) {
+        w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
         close_server();
         reply_error(502, {'S', 'H'});
       }
@@ -250,6 +254,10 @@ void Session::handle_response_input() {
       if (client_write_ != ClientWrite::none || closed_) return;
       continue;
     }
+    // observe layer7: 100-499, 501 and 505 are good answers, anything else an error.
+    w_.runtime().observed(be_, srv_idx_,
+                          h.status < 500 || h.status == 501 || h.status == 505 ? check::Observed::http_ok
+                                                                               : check::Observed::http_sts);
     send_response_head(false);
     return;
   }

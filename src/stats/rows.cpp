@@ -299,7 +299,7 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_agent_fall] = V::make_u32(1);
     f[f_agent_health] = V::make_u32(agt ? static_cast<uint64_t>(agt->health) : 1);
   }
-  if (cs.observe != config::Server::Observe::none) f[f_hanafail] = V::make_u64(0);
+  if (cs.observe != config::Server::Observe::none) f[f_hanafail] = V::make_u64(chk ? chk->analyse_failures : 0);
   f[f_lastsess] = V::make_s32(t.last_session_s ? static_cast<int64_t>(age(c.now_s, t.last_session_s)) : -1);
   if (c.q.show_private) {
     f[f_addr] = V::make_str(config::to_string(cs.address));

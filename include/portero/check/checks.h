@@ -35,6 +35,7 @@ class Events {
 enum class Status : uint8_t {
   unk, ini, sockerr, l4ok, l4tout, l4con, l6ok, l6tout, l6rsp, l7ok, l7okc, l7tout, l7rsp, l7sts,
   procerr, proctout, procok,
+  hana,   // "Health analyze": traffic observation (`observe` + `on-error`) failed the check
 };
 std::string_view status_name(Status s);   // "L7OK", "L4CON"...
 
@@ -49,7 +50,20 @@ struct Result {
   uint64_t downs = 0;         // chkdown: UP -> DOWN transitions
   uint64_t last_change = 0;   // unix seconds of the last state change
   uint64_t downtime = 0;      // seconds spent DOWN
+  uint64_t analyse_failures = 0;   // hanafail: times `error-limit` consecutive errors were seen
 };
+
+// What a worker saw of a server's traffic (`observe layer4|layer7`), HAProxy's analysis
+// statuses. The worker reports them; the checker counts consecutive errors.
+enum class Observed : uint8_t {
+  l4_ok, l4_err,                               // connection established / failed
+  http_ok, http_sts,                           // status 100-499, 501, 505 / any other
+  http_hdrrsp, read_error, read_timeout, broken_pipe,
+};
+// "L4 unsuccessful connection", "Wrong http response"... (the "last one was" of the log line).
+std::string_view observed_desc(Observed o);
+// For a server observing `mode`: +1 an error, -1 a success (resets the count), 0 ignored.
+int observed_effect(config::Server::Observe mode, Observed o);
 
 class Checker {
  public:
@@ -73,6 +87,9 @@ class Checker {
   virtual void leave_maintenance(int proxy, int server) = 0;
   // The server entered maintenance: checks pause (their results stay), chkdown counts it.
   virtual void enter_maintenance(int proxy, int server) = 0;
+  // Traffic outcome of a server with `observe` (main thread; workers post it through
+  // proxy::Runtime::observe). `error-limit` consecutive errors run the `on-error` action.
+  virtual void observe(int proxy, int server, Observed what) { (void)proxy, (void)server, (void)what; }
 };
 
 }  // namespace portero::check

@@ -173,6 +173,7 @@ struct Server {
   std::optional<int32_t> id;        // `id N` as written
   int puid = 0;                     // effective id: `id N`, or assigned as HAProxy does (resolve())
   std::string cookie;
+  bool dynamic_cookie = false;      // `cookie` computed from the backend's dynamic-cookie-key
   // Health check parameters, parsed now and used by the checks work later.
   bool check = false;
   Millis inter = 2000;
@@ -451,6 +452,11 @@ struct Userlist {
     std::string name, password;
     bool insecure = false;          // `insecure-password`: `password` is the clear text
     std::vector<std::string> groups;
+// `cookie ... dynamic` with `dynamic-cookie-key`: fills the cookie of servers without one
+// (keywords_cookie.cpp; XXH64 seed 0 as HAProxy).
+uint64_t xxh64(std::string_view data);
+void refresh_dynamic_cookies(Proxy& p);
+
   };
   std::vector<User> users;
   // group name -> users written on its `group ... users a,b` line

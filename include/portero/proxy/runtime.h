@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "portero/check/checks.h"
 #include "portero/config/config.h"
 #include "portero/lb/server_state.h"
 #include "portero/proxy/bound_rules.h"
@@ -58,6 +59,14 @@ struct Runtime {
   // thread may call it; `done` runs on the main thread with the whole HTTP response.
   std::function<void(stats::PageRequest, std::function<void(std::string)> done)> stats_page;
   std::atomic<uint32_t> next_stream_id{0};
+  // `observe layer4|layer7`: the main thread's receiver of traffic outcomes (set before the
+  // workers start; empty: nobody listens). Workers call observed(), which skips servers
+  // without `observe` so that unobserved traffic costs one load.
+  std::function<void(int proxy, int server, check::Observed what)> observe;
+  void observed(int proxy, int server, check::Observed what) const {
+    if (server >= 0 && config->proxies[proxy].servers[server].observe != config::Server::Observe::none && observe)
+      observe(proxy, server, what);
+  }
 
   // `show errors`: the last malformed request of each frontend (any thread may record one).
   void capture_error(stats::CapturedError e);
