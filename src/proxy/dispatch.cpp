@@ -84,6 +84,7 @@ void Session::dispatch(int avoid) {
     be_counted_ = true;
     stats::Counters& bc = w_.be_counters(be_);
     bc.add(bc.sessions);   // HAProxy counts a backend's sessions when the stream is assigned to it
+    if (!tcp_mode()) bc.add(bc.requests);
     bc.max_of(&stats::Counters::cur_max, w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
     w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
@@ -146,6 +147,7 @@ void Session::connect_server(int idx) {
     counted_srv_ = static_cast<int16_t>(idx);
     stats::Counters& sc = w_.srv_counters(be_, idx);
     sc.add(sc.sessions);
+    if (!tcp_mode()) sc.add(sc.requests);
     if (!direct_) sc.add(sc.lb_total), w_.be_counters(be_).add(w_.be_counters(be_).lb_total);
     sc.store_max(sc.last_session_s, static_cast<uint64_t>(std::time(nullptr)));
   }

@@ -45,8 +45,19 @@ void Session::relay_to_server() {
     server_shut_ = true;
     auto* req = new uv_shutdown_t;   // rare: not worth a slot in every session
     if (uv_shutdown(req, stream(&srv_->tcp), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
+    if (split_timeouts())
+      if (auto t = side_timeout(false)) w_.timers().arm(srv_->timer, *t);
   }
-  arm_client_timer(split_timeouts() ? w_.config().proxies[fe_].timeouts.client : tunnel_timeout());
+  arm_client_timer(split_timeouts() ? side_timeout(true) : tunnel_timeout());
+}
+
+// mode tcp, each side's inactivity timeout: `timeout client|server`, or once a direction is shut
+// (either side half-closed), `timeout client-fin|server-fin` when set, as HAProxy.
+std::optional<uint64_t> Session::side_timeout(bool client) const {
+  const auto& t = w_.config().proxies[client ? fe_ : be_].timeouts;
+  const bool half_closed = client_eof_ || client_shut_ || server_shut_;
+  if (client) return half_closed && t.client_fin ? t.client_fin : t.client;
+  return half_closed && t.server_fin ? t.server_fin : t.server;
 }
 
 void Session::relay_to_client() {
@@ -66,7 +77,7 @@ void Session::relay_to_client() {
   c->release_buffer();
   if (!split_timeouts()) {
     arm_client_timer(tunnel_timeout());
-  } else if (auto t = w_.config().proxies[be_].timeouts.server) {
+  } else if (auto t = side_timeout(false)) {
     w_.timers().arm(c->timer, *t);
   }
 }

@@ -212,6 +212,7 @@ class Session {
   void relay_to_client();
   std::optional<uint64_t> tunnel_timeout() const;
   bool split_timeouts() const;
+  std::optional<uint64_t> side_timeout(bool client) const;
   void server_side_timeout();
 
   // Local answers

@@ -164,9 +164,6 @@ backend be_tcp
         self.assertEqual(value(s, 'portero_backend_request_duration_seconds_count', proxy='be'), str(n + 1))
 
     def test_backend_requests_counted(self):
-        if not self.IS_HAPROXY:
-            self.skipTest('portero does not count requests on the backend side yet: BACKEND req_tot '
-                          '(`show stat` too) stays 0; src/proxy/counting.cpp')
         fe = self.start()
         with Client(fe.port) as c:
             for i in range(5):

@@ -175,6 +175,36 @@ listen app
         s.close()
         self.assertTrue(wait_until(lambda: c.eof.is_set() or c.closed.is_set(), 3))
 
+    def _half_closed_close_time(self, timeouts, limit=5.0):
+        """The client sends a byte and half-closes; the server neither answers nor closes."""
+        release = threading.Event()
+
+        def hold_after_eof(origin, c):
+            while c.recv_record():
+                pass
+            c.eof.set()
+            release.wait(10)   # keeps its side open until the test ends
+        o = TcpOrigin('h', handler=hold_after_eof)
+        self.addCleanup(o.stop)
+        self.addCleanup(release.set)
+        _, fe = self.tcp([o], timeouts=timeouts)
+        s = tcp_connect(fe.port)
+        self.addCleanup(s.close)
+        s.sendall(b'x')
+        s.shutdown(socket.SHUT_WR)
+        self.assertTrue(wait_until(lambda: o.conns() and o.conns()[0].eof.is_set(), 5),
+                        'the half-close did not reach the server')
+        t0 = time.monotonic()
+        out, _ = read_to_eof(s, limit)
+        self.assertEqual(out, b'')
+        return time.monotonic() - t0
+
+    def test_timeout_server_fin(self):
+        # once one direction is shut, `timeout server-fin` replaces `timeout server`
+        el = self._half_closed_close_time({'client': '10s', 'server': '10s', 'server-fin': '400ms'})
+        self.assertGreater(el, 0.25)
+        self.assertLess(el, 2.0)
+
     def test_timeout_tunnel_supersedes_client_and_server(self):
         el = self._idle_close_time({'client': '300ms', 'server': '300ms', 'tunnel': '1500ms'})
         self.assertGreater(el, 1.2)
