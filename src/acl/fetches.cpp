@@ -382,6 +382,10 @@ bool f_fe_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Samp
   if (!c.frontend) return false;
   return str_out(o, c.frontend->name);
 }
+bool f_unique_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!c.unique_id || !c.frontend || c.frontend->unique_id_format.empty()) return false;
+  return str_out(o, c.unique_id(c.unique_id_self));
+}
 bool f_be_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!c.backend) return false;
   return str_out(o, c.backend->name);
@@ -594,6 +598,7 @@ const FetchDef kFetches[] = {
     {"req_rdp_cookie_cnt", f_rdp_cookie_cnt, SmpType::sint, {A::str}, 0, false},
     {"fe_name", f_fe_name, SmpType::str, {}, 0, false},
     {"be_name", f_be_name, SmpType::str, {}, 0, false},
+    {"unique-id", f_unique_id, SmpType::str, {}, 0, false},
     {"nbsrv", f_nbsrv, SmpType::sint, {A::backend}, 0, false},
     {"srv_is_up", f_srv_is_up, SmpType::boolean, {A::server}, 1, false},
     {"always_true", f_true, SmpType::boolean, {}, 0, false},

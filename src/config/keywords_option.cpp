@@ -100,11 +100,17 @@ void kw_option(ParseContext& c, const Args& a) {
   if (parse_check_option(c, a)) return;
   if (o == "httplog") {
     if (no_negation()) return;
-    if (a.size() > 2 && a[2] != "clf") return c.alert("'option httplog' only supports 'clf' option.");
+    // `json` is portero's (HAProxy accepts only `clf`): a log-format (config.h).
+    if (a.size() > 2 && a[2] != "clf" && a[2] != "json")
+      return c.alert("'option httplog' only supports 'clf' option.");
     p.httplog = true;
     p.httplog_origin = c.origin;
     p.tcplog = false;
-    p.httplog_clf = a.size() > 2;
+    p.httplog_clf = a.size() > 2 && a[2] == "clf";
+    if (a.size() > 2 && a[2] == "json") {
+      p.log_format = kHttplogJsonFormat;
+      p.log_format_origin = c.origin;
+    }
   } else if (o == "tcplog") {
     if (no_negation()) return;
     p.tcplog = true;

@@ -46,8 +46,9 @@ constexpr VarName kVars[] = {
     {"Ts", Var::Ts},     {"sslv", Var::sslv}, {"sslc", Var::sslc}, {"o", Var::o},
 };
 
-// Per-variable options of `%{+Q,-X,+E}`.
-constexpr uint8_t kQuote = 1, kHex = 2, kEscape = 4;
+// Per-variable options of `%{+Q,-X,+E}`; +json (portero; HAProxy 2.6 ignores it) renders each
+// variable as a JSON value.
+constexpr uint8_t kQuote = 1, kHex = 2, kEscape = 4, kJson = 8;
 
 struct Node {
   enum class Kind : uint8_t { text, separator, var } kind;
@@ -124,6 +125,37 @@ struct W {
         c(ch);
       }
     }
+  }
+  // A JSON string: '"' and backslash escaped; control characters, DEL and bytes >= 0x80 as \u00XX
+  // (read as Latin-1), so any bytes give valid JSON.
+  void json(std::string_view v) {
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    c('"');
+    for (char ch : v) {
+      uint8_t b = uint8_t(ch);
+      if (b == '"' || b == '\\') {
+        c('\\');
+        c(ch);
+      } else if (b == '\n') {
+        s("\\n");
+      } else if (b == '\r') {
+        s("\\r");
+      } else if (b == '\t') {
+        s("\\t");
+      } else if (b < 0x20 || b >= 0x7f) {
+        s("\\u00");
+        c(kHexDigits[b >> 4]);
+        c(kHexDigits[b & 15]);
+      } else {
+        c(ch);
+      }
+    }
+    c('"');
+  }
+  // A JSON string, or null when absent (empty).
+  void json_or_null(std::string_view v) {
+    if (v.empty()) return s("null");
+    json(v);
   }
   void encoded_text(std::string_view v, const EncodeMap& m, uint8_t opts) {
     if (opts & kQuote) c('"');
@@ -213,6 +245,7 @@ class Compiled final : public Format {
 
  private:
   void var(W& w, const Node& n, const Record& r, const RequestParts& rp) const;
+  void json_var(W& w, const Node& n, const Record& r, const RequestParts& rp) const;
   std::string text_;
   std::vector<Node> nodes_;
 };
@@ -241,8 +274,99 @@ size_t Compiled::render(const Record& r, char* out, size_t cap) const {
   return size_t(w.p - out);
 }
 
+// +json: each variable as a JSON value. Numbers bare (no '+' marks), text as strings escaped for
+// JSON (raw bytes, not HAProxy's #XX encoding), absent values null, dates ISO 8601, captured
+// headers as arrays (null for a header that was not present).
+void Compiled::json_var(W& w, const Node& n, const Record& r, const RequestParts& rp) const {
+  char tmp[64];
+  auto number = [&](Var v) {
+    W t{tmp, tmp + sizeof tmp};
+    var(t, Node{Node::Kind::var, v, 0, {}}, r, rp);
+    std::string_view out(tmp, size_t(t.p - tmp));
+    if (!out.empty() && out[0] == '+') out.remove_prefix(1);
+    if (out.empty() || out == "-") return w.s("null");
+    w.s(out);
+  };
+  auto ip = [&](const sockaddr* a) {
+    if (!a) return w.s("null");
+    W t{tmp, tmp + sizeof tmp};
+    put_ip(t, a, 0);
+    w.json(std::string_view(tmp, size_t(t.p - tmp)));
+  };
+  auto captures = [&](std::span<const std::string_view> caps) {
+    w.c('[');
+    for (size_t k = 0; k < caps.size(); ++k) {
+      if (k) w.c(',');
+      if (caps[k].data())
+        w.json(caps[k]);
+      else
+        w.s("null");
+    }
+    w.c(']');
+  };
+  auto date = [&](const timespec& t) {
+    char d[48];
+    w.c('"');
+    w.s(std::string_view(d, write_iso_date(d, t)));
+    w.c('"');
+  };
+  const timespec& req_date =
+      (r.request_date.tv_sec || r.request_date.tv_nsec) ? r.request_date : r.accept_date;
+  switch (n.var) {
+    case Var::o: return;
+    case Var::ci: return ip(r.client);
+    case Var::fi: return ip(r.frontend_addr);
+    case Var::bi: return ip(r.backend_src);
+    case Var::si: return ip(r.server_addr);
+    case Var::f: return w.json(r.frontend);
+    case Var::ft: {
+      W t{tmp, tmp + sizeof tmp};
+      if (r.frontend.size() + 1 > sizeof tmp) return w.json(r.frontend);
+      t.s(r.frontend);
+      if (r.ssl) t.c('~');
+      return w.json(std::string_view(tmp, size_t(t.p - tmp)));
+    }
+    case Var::b: return w.json(r.backend);
+    case Var::s: return w.json(r.server.empty() ? std::string_view("<NOSRV>") : r.server);
+    case Var::H: return w.json_or_null(r.hostname);
+    case Var::HM: return w.json(rp.method);
+    case Var::HU: return w.json(rp.uri);
+    case Var::HP: return w.json(rp.uri.substr(0, rp.uri.find('?')));
+    case Var::HPO: {
+      std::string_view nq = rp.uri.substr(0, rp.uri.find('?'));
+      return w.json(r.http_path.empty() ? path_only(nq) : r.http_path);
+    }
+    case Var::HQ: {
+      size_t qm = rp.uri.find('?');
+      return w.json(qm == std::string_view::npos ? std::string_view() : rp.uri.substr(qm));
+    }
+    case Var::HV: return w.json(rp.version);
+    case Var::ID: return w.json_or_null(r.unique_id);
+    case Var::CC: return w.json_or_null(r.captured_request_cookie);
+    case Var::CS: return w.json_or_null(r.captured_response_cookie);
+    case Var::tsc: return w.json(std::string_view(r.termination, 4));
+    case Var::ts: return w.json(std::string_view(r.termination, 2));
+    case Var::hr:
+    case Var::hrl: return captures(r.captured_request_headers);
+    case Var::hs:
+    case Var::hsl: return captures(r.captured_response_headers);
+    case Var::r: return w.json(r.request_line);
+    case Var::t:
+    case Var::T:
+    case Var::Tl: return date(r.accept_date);
+    case Var::tr:
+    case Var::trg:
+    case Var::trl: return date(req_date);
+    case Var::sslv: return w.json_or_null(r.ssl_version);
+    case Var::sslc: return w.json_or_null(r.ssl_cipher);
+    case Var::ms: return w.u(uint64_t(r.accept_date.tv_nsec / 1000000));   // no leading zeros
+    default: return number(n.var);
+  }
+}
+
 void Compiled::var(W& w, const Node& n, const Record& r, const RequestParts& rp) const {
   const uint8_t o = n.opts;
+  if (o & kJson) return json_var(w, n, r, rp);
   char date[48];
   const timespec& req_date =
       (r.request_date.tv_sec || r.request_date.tv_nsec) ? r.request_date : r.accept_date;
@@ -425,7 +549,8 @@ std::unique_ptr<Format> Format::compile(std::string_view text, std::string& erro
         std::string_view a = args.substr(0, comma);
         args = comma == std::string_view::npos ? std::string_view() : args.substr(comma + 1);
         if (a.size() < 2 || (a[0] != '+' && a[0] != '-')) continue;
-        uint8_t bit = a.substr(1) == "Q" ? kQuote : a.substr(1) == "X" ? kHex : a.substr(1) == "E" ? kEscape : 0;
+        std::string_view f = a.substr(1);
+        uint8_t bit = f == "Q" ? kQuote : f == "X" ? kHex : f == "E" ? kEscape : f == "json" ? kJson : 0;
         if (a[0] == '+')
           opts |= bit;
         else

@@ -98,6 +98,20 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       ok = false;
     }
   }
+  br->unique_id_formats.resize(cfg.proxies.size());
+  for (size_t i = 0; i < cfg.proxies.size(); ++i) {
+    const auto& px = cfg.proxies[i];
+    if (px.unique_id_format.empty()) continue;
+    std::string err;
+    br->unique_id_formats[i] = log::Format::compile(px.unique_id_format, err);
+    if (!br->unique_id_formats[i]) {
+      diag.alert(px.unique_id_format_origin, "failed to parse unique-id : " + err + ".");
+      ok = false;
+    }
+  }
+  for (const auto* list : {&br->log_formats, &br->unique_id_formats})
+    for (const auto& f : *list)
+      if (f && f->text().find("rt") != std::string_view::npos) br->request_counter = true;
   if (!ok) return nullptr;
   return br;
 }

@@ -73,6 +73,10 @@ void Session::send_request_head() {
   put_version(hw, h);
   hw.put("\r\n");
   copy_headers(hw, h, base);
+  // unique-id-header (with a unique-id-format), before x-forwarded-for as HAProxy.
+  if (const auto& uid_header = cfg.proxies[fe_].unique_id_header; !uid_header.empty()) {
+    if (std::string_view id = unique_id(); id.data()) hw.header(uid_header, id);
+  }
   // option forwardfor: the backend's settings win over the frontend's.
   const config::ForwardFor& ff =
       cfg.proxies[be_].forwardfor.enabled ? cfg.proxies[be_].forwardfor : cfg.proxies[fe_].forwardfor;
@@ -254,6 +258,7 @@ void Session::handle_response_input() {
       if (client_write_ != ClientWrite::none || closed_) return;
       continue;
     }
+    log_response_head();   // capture response header
     // observe layer7: 100-499, 501 and 505 are good answers, anything else an error.
     w_.runtime().observed(be_, srv_idx_,
                           h.status < 500 || h.status == 501 || h.status == 505 ? check::Observed::http_ok

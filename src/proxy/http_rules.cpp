@@ -141,6 +141,8 @@ acl::SampleContext Session::sample(bool final) const {
   ctx.opaque = &w_.runtime();
   ctx.vars = vars_;
   ctx.final = final;
+  ctx.unique_id = unique_id_of;
+  ctx.unique_id_self = this;
   if (tcp_mode()) {
     if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
     return ctx;

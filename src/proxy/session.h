@@ -173,7 +173,7 @@ class Session {
   void log_response_head();            // `capture response header`: at the final response head
   std::string_view unique_id();        // the request's unique-id-format, computed once
   static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
-  void fill_log_record(log::Record& r, uint64_t now) const;
+  void fill_log_record(log::Record& r, uint64_t now);
   // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
   void count_exchange();
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread

@@ -2,6 +2,19 @@
 // to the frontend's log targets by the worker's own log::Sender. Timings are HAProxy's: TR
 // (request head received), Tw (queue), Tc (connect), Tr (response head), Ta (whole exchange).
 // Session methods; worker-local.
+//
+// `capture request/response header` and the unique id live in the session's log block (a
+// pooled bufsize block, taken when the request head arrives), nothing is allocated per request:
+//   [0, 1024)       the request line (%r)
+//   [1024, 1152)    the unique id (unique-id-format, at most 127 bytes as HAProxy)
+//   [1152, ...)     the string_views handed to the Record for %hr/%hs (filled at log time),
+//                   then one slot per capture (request ones, then response ones): a 2-byte
+//                   length (kAbsent: the header was not present) and up to `len` bytes.
+// HAProxy's semantics: captures in config order, the last occurrence of a header wins, values
+// cut at `len`; request headers as received (before any rule), response headers at the final
+// response head (before http-response rules).
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 
@@ -28,6 +41,63 @@ timespec to_timespec(uint64_t ms) {
 
 int64_t span(uint64_t from, uint64_t to) { return from && to >= from ? static_cast<int64_t>(to - from) : -1; }
 
+constexpr uint32_t kLineCap = 1024;
+constexpr uint32_t kIdOff = 1024, kIdCap = 127;
+constexpr uint32_t kViewsOff = 1152;
+constexpr uint16_t kAbsent = 0xFFFF;
+
+// HAProxy's %rt: one counter for the whole process, a value per request (or TCP session) of
+// every proxy.
+std::atomic<uint32_t> g_request_counter{0};
+
+size_t capture_count(const config::Proxy& fe) {
+  return fe.capture_request_headers.size() + fe.capture_response_headers.size();
+}
+
+// Offset in the log block of capture slot k (request captures first) and the bytes it may
+// hold; 0 when the block has no room left for it.
+uint32_t slot_at(const config::Proxy& fe, size_t k, uint32_t bufsize, uint32_t& room) {
+  const size_t nreq = fe.capture_request_headers.size();
+  uint64_t off = kViewsOff + capture_count(fe) * sizeof(std::string_view);
+  for (size_t i = 0; i < k; ++i)
+    off += 2 + (i < nreq ? fe.capture_request_headers[i].len : fe.capture_response_headers[i - nreq].len);
+  if (off + 2 > bufsize) return 0;
+  uint32_t len = k < nreq ? fe.capture_request_headers[k].len : fe.capture_response_headers[k - nreq].len;
+  room = static_cast<uint32_t>(std::min<uint64_t>({len, bufsize - off - 2, kAbsent - 1}));
+  return static_cast<uint32_t>(off);
+}
+
+void set_len(char* block, uint32_t off, uint16_t len) { std::memcpy(block + off, &len, sizeof len); }
+uint16_t get_len(const char* block, uint32_t off) {
+  uint16_t len;
+  std::memcpy(&len, block + off, sizeof len);
+  return len;
+}
+
+void reset_captures(char* block, const config::Proxy& fe, uint32_t bufsize) {
+  uint32_t room = 0;
+  for (size_t k = 0, n = capture_count(fe); k < n; ++k)
+    if (uint32_t off = slot_at(fe, k, bufsize, room)) set_len(block, off, kAbsent);
+}
+
+// Stores the captured headers of `h` in slots [first, first + caps.size()).
+void capture_headers(char* block, const config::Proxy& fe, uint32_t bufsize, size_t first,
+                     const std::vector<config::Proxy::Capture>& caps, const http::Head& h, const char* base) {
+  for (uint16_t i = 0; i < h.count; ++i) {
+    std::string_view name = h.headers[i].name.in(base);
+    for (size_t k = 0; k < caps.size(); ++k) {
+      if (!http::iequals(name, caps[k].name)) continue;
+      uint32_t room = 0;
+      uint32_t off = slot_at(fe, first + k, bufsize, room);
+      if (!off) continue;
+      std::string_view v = h.headers[i].value.in(base);
+      uint16_t n = static_cast<uint16_t>(std::min<size_t>(v.size(), room));
+      if (n) std::memcpy(block + off + 2, v.data(), n);
+      set_len(block, off, n);
+    }
+  }
+}
+
 }  // namespace
 
 bool Session::logging() const { return w_.runtime().log_formats[fe_] != nullptr; }
@@ -45,18 +115,25 @@ void Session::log_request_start() {
   denied_by_ = -1;
   intercepted_ = false;
   logged_ = false;
+  unique_id_set_ = false;
+  log_line_len_ = 0;
+  // %rt: only numbered when some format shows it (one shared atomic otherwise unused).
+  const BoundRules* br = w_.runtime().rules.get();
+  if (br && br->request_counter) req_counter_ = g_request_counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Keeps the request line for %r: the request buffer is gone by the time the line is written.
+// Keeps the request line for %r (the request buffer is gone by the time the line is written)
+// and the captured request headers.
 void Session::log_request_line() {
   t_head_ = uv_now(w_.loop());
   if (!logging()) return;
   if (!log_block_) log_block_ = w_.buffers().get();
+  const config::Proxy& fe = w_.config().proxies[fe_];
   const http::Head& h = req_.head();
   std::string_view m = h.method.in(in_.data), t = h.target.in(in_.data);
   size_t n = 0;
   auto put = [&](std::string_view s) {
-    size_t len = s.size() < 1024 - n ? s.size() : 1024 - n;
+    size_t len = s.size() < kLineCap - n ? s.size() : kLineCap - n;
     if (len) std::memcpy(log_block_ + n, s.data(), len);
     n += len;
   };
@@ -65,20 +142,48 @@ void Session::log_request_line() {
   put(t);
   put(h.is_http10() ? " HTTP/1.0" : " HTTP/1.1");
   log_line_len_ = static_cast<uint16_t>(n);
+  if (capture_count(fe)) {
+    reset_captures(log_block_, fe, w_.bufsize());
+    capture_headers(log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, in_.data);
+  }
 }
 
-void Session::log_exchange() {
-  if (logged_ || !t_req_) return;
-  logged_ = true;
-  count_exchange();
-  if (!logging()) return;
+// The final response head arrived: `capture response header`.
+void Session::log_response_head() {
+  if (!log_block_ || !srv_ || !logging()) return;
+  const config::Proxy& fe = w_.config().proxies[fe_];
+  if (fe.capture_response_headers.empty()) return;
+  capture_headers(log_block_, fe, w_.bufsize(), fe.capture_request_headers.size(), fe.capture_response_headers,
+                  srv_->parser.head(), srv_->in.data);
+}
+
+// HAProxy computes the unique id once, at its first use (the `unique-id` fetch, the
+// unique-id-header, the log line), with what is known at that moment.
+std::string_view Session::unique_id() {
+  if (unique_id_set_) return {log_block_ + kIdOff, unique_id_len_};
+  const BoundRules* br = w_.runtime().rules.get();
+  if (!br || br->unique_id_formats.size() <= size_t(fe_) || !br->unique_id_formats[fe_]) return {};
+  if (w_.bufsize() < kIdOff + kIdCap) return {};
+  if (!log_block_) {
+    log_block_ = w_.buffers().get();
+    log_line_len_ = 0;
+    if (capture_count(w_.config().proxies[fe_])) reset_captures(log_block_, w_.config().proxies[fe_], w_.bufsize());
+  }
+  log::Record r;
+  fill_log_record(r, uv_now(w_.loop()));
+  unique_id_len_ = static_cast<uint16_t>(br->unique_id_formats[fe_]->render(r, log_block_ + kIdOff, kIdCap));
+  unique_id_set_ = true;
+  return {log_block_ + kIdOff, unique_id_len_};
+}
+
+std::string_view Session::unique_id_of(const void* self) {
+  return const_cast<Session*>(static_cast<const Session*>(self))->unique_id();
+}
+
+void Session::fill_log_record(log::Record& r, uint64_t now) {
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
-  bool error = status_ >= 500 || term_.cause != '-';
-  if (fe.dontlog_normal && !error) return release_log_block();
   const Runtime& rt = w_.runtime();
-  uint64_t now = uv_now(w_.loop());
-  log::Record r;
   r.client = &peer_.sa;
   r.frontend_addr = &local_addr_.sa;
   r.accept_date = to_timespec(accept_real_ms_);
@@ -106,10 +211,41 @@ void Session::log_exchange() {
   r.srv_conn = (be_ >= 0 && srv_idx_ >= 0) ? rt.backends[be_].states[srv_idx_]->cur_conns.load(std::memory_order_relaxed) : 0;
   r.retries = retries_done_;
   r.redispatched = redispatched_;
-  r.request_line = log_block_ ? std::string_view(log_block_, log_line_len_) : std::string_view("<BADREQ>");
+  r.request_line = log_block_ && log_line_len_ ? std::string_view(log_block_, log_line_len_) : std::string_view("<BADREQ>");
   r.pid = static_cast<uint32_t>(getpid());
+  r.request_counter = req_counter_;
+  if (unique_id_set_) r.unique_id = std::string_view(log_block_ + kIdOff, unique_id_len_);
+  // Captured headers: a view per configured capture (absent ones have no data), stored in the
+  // block itself. A request whose head never came whole (<BADREQ>) shows none, as HAProxy.
+  const size_t ncap = capture_count(fe);
+  if (ncap && log_block_ && log_line_len_ && w_.bufsize() >= kViewsOff + ncap * sizeof(std::string_view)) {
+    auto* views = reinterpret_cast<std::string_view*>(log_block_ + kViewsOff);
+    for (size_t k = 0; k < ncap; ++k) {
+      uint32_t room = 0;
+      uint32_t off = slot_at(fe, k, w_.bufsize(), room);
+      uint16_t len = off ? get_len(log_block_, off) : kAbsent;
+      views[k] = len == kAbsent ? std::string_view() : std::string_view(log_block_ + off + 2, len);
+    }
+    const size_t nreq = fe.capture_request_headers.size();
+    r.captured_request_headers = std::span<const std::string_view>(views, nreq);
+    r.captured_response_headers = std::span<const std::string_view>(views + nreq, ncap - nreq);
+  }
+}
+
+void Session::log_exchange() {
+  if (logged_ || !t_req_) return;
+  logged_ = true;
+  count_exchange();
+  if (!logging()) return release_log_block();
+  const auto& fe = w_.config().proxies[fe_];
+  bool error = status_ >= 500 || term_.cause != '-';
+  if (fe.dontlog_normal && !error) return release_log_block();
+  uint64_t now = uv_now(w_.loop());
+  unique_id();   // HAProxy computes it for the log line when nothing asked for it before
+  log::Record r;
+  fill_log_record(r, now);
   char* line = w_.scratch();
-  size_t len = rt.log_formats[fe_]->render(r, line, 4096);
+  size_t len = w_.runtime().log_formats[fe_]->render(r, line, 4096);
   timespec ts = to_timespec(realtime_ms());
   // `option log-separate-errors` raises errors from info to err.
   int level = fe.log_separate_errors && error ? 3 : 6;
@@ -122,6 +258,7 @@ void Session::release_log_block() {
     w_.buffers().put(log_block_);
     log_block_ = nullptr;
   }
+  unique_id_set_ = false;
 }
 
 }  // namespace portero::proxy

@@ -86,6 +86,10 @@ struct SampleContext {
   const http::Head* response = nullptr;     // for http-response rules
   const char* response_base = nullptr;
   bool ssl = false;
+  // `unique-id`: the request's unique id (the frontend's unique-id-format), computed on first
+  // use by the data plane; null when there is none.
+  std::string_view (*unique_id)(const void* self) = nullptr;
+  const void* unique_id_self = nullptr;
 };
 
 // A compiled `if|unless ...` condition.

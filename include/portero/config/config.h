@@ -322,6 +322,17 @@ struct Timeouts {
       client_fin, server_fin, check, tarpit;
 };
 
+// `option httplog json` (portero, not HAProxy): the fields of the httplog line as one JSON
+// object per line. A log-format string: `%{+json}o` renders every later variable as a JSON value.
+inline constexpr const char* kHttplogJsonFormat =
+    "%{+json}o{\"client_ip\":%ci,\"client_port\":%cp,\"accept_date\":%tr,\"frontend\":%ft,"
+    "\"backend\":%b,\"server\":%s,\"TR\":%TR,\"Tw\":%Tw,\"Tc\":%Tc,\"Tr\":%Tr,\"Ta\":%Ta,"
+    "\"status\":%ST,\"bytes_read\":%B,\"captured_request_cookie\":%CC,"
+    "\"captured_response_cookie\":%CS,\"termination_state\":%tsc,\"actconn\":%ac,"
+    "\"feconn\":%fc,\"beconn\":%bc,\"srv_conn\":%sc,\"retries\":%rc,\"srv_queue\":%sq,"
+    "\"backend_queue\":%bq,\"captured_request_headers\":%hr,"
+    "\"captured_response_headers\":%hs,\"http_request\":%r}";
+
 // frontend, backend, listen, and (kind == defaults) the defaults sections themselves.
 struct Proxy {
   enum class Kind : uint8_t { defaults, frontend, backend, listen };

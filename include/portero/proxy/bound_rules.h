@@ -40,6 +40,10 @@ struct BoundRules {
   std::vector<BoundProxy> proxies;   // indexed like config->proxies
   // The traffic log format of each frontend that logs (targets + a format), else null.
   std::vector<std::unique_ptr<log::Format>> log_formats;
+  // `unique-id-format` of each proxy that has one, else null (a frontend's is the one used).
+  std::vector<std::unique_ptr<log::Format>> unique_id_formats;
+  // Some format shows %rt: every request (of any proxy) then takes a number, as in HAProxy.
+  bool request_counter = false;
 };
 std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagnostics& diag);
 

@@ -1,0 +1,329 @@
+"""Traffic log lines with `capture request/response header`, `unique-id-format` /
+`unique-id-header` (the forwarded header, %ID and the `unique-id` fetch) and portero's
+`option httplog json`, received on a local UDP syslog socket.
+
+Expected values were observed with HAProxy 2.6.12; when the binary under test is not haproxy
+and haproxy is installed, the differential tests also run haproxy and compare field by field.
+Run against haproxy with PROXY_BIN=/usr/sbin/haproxy (the json tests are skipped)."""
+
+import json
+import re
+import socket
+import threading
+import time
+import unittest
+
+from harness import ProxyTestCase, Client
+from harness.proxy import IS_HAPROXY, HAPROXY_BIN, haproxy_available, run_check
+
+
+class Syslog:
+    """A UDP syslog receiver keeping the messages (header removed), in arrival order."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.port = self.sock.getsockname()[1]
+        self.lines = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                d, _ = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            text = d.decode('latin-1').rstrip('\n')
+            m = re.match(r'<(\d+)>(.*)', text, re.S)
+            if not m:
+                continue
+            msg = m.group(2)
+            i = msg.find(']: ')
+            msg = msg[i + 3:] if i >= 0 else msg
+            with self.lock:
+                self.lines.append(msg)
+
+    def wait_count(self, pred, n, timeout=5.0):
+        """The first n lines satisfying pred (waits for them)."""
+        deadline = time.time() + timeout
+        while True:
+            with self.lock:
+                got = [l for l in self.lines if pred(l)]
+            if len(got) >= n:
+                return got[:n]
+            if time.time() > deadline:
+                raise AssertionError(f'{len(got)} of {n} log lines within {timeout}s: {got!r}\n'
+                                     f'all: {self.lines!r}')
+            time.sleep(0.02)
+
+    def close(self):
+        self.sock.close()
+
+
+# %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq rest
+HTTPLOG = re.compile(r'(\S+) \[([^\]]+)\] (\S+) (\S+) (\S+) (\d+) (\d+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)',
+                     re.S)
+
+
+def fields(line):
+    m = HTTPLOG.fullmatch(line)
+    assert m, f'not an httplog line: {line!r}'
+    return {'client': m.group(1), 'frontend': m.group(3), 'route': m.group(4), 'status': m.group(6),
+            'tsc': m.group(10), 'rest': m.group(13)}
+
+
+def origin_handler(origin, c, req):
+    # response headers to capture: a repeated one (the last wins), one longer than its capture
+    return origin.respond(c, req, headers=['X-Resp: first', 'X-Resp: r2"#|{}\\z',
+                                           'Server: Foo Bar Baz Qux', 'X-Empty:'])
+
+
+CAPTURES = """
+    capture request header Host len 2
+    capture request header X-Missing len 10
+    capture request header User-Agent len 64
+    capture request header X-Dup len 10
+    capture response header X-Resp len 20
+    capture response header Server len 7
+    capture response header X-Empty len 5
+    capture response header X-Absent len 5
+"""
+
+# Requests on fresh connections: (path, headers, expected rest of the httplog line, status).
+CAPTURE_CASES = [
+    ('/a?b="c"', ['User-Agent: ua "q" #h |p {b} \\ end', 'X-Dup: one', 'X-Dup: two'],
+     '{te||ua #22q#22 #23h #7Cp #7Bb#7D \\ end|two} {r2#22#23#7C#7B#7D\\z|Foo Bar||} '
+     '"GET /a?b=#22c#22 HTTP/1.1"', '200'),
+    ('/b', ['X-Missing: 0123456789abcdef', 'User-Agent:', 'x-dup: in\tside'],
+     '{te|0123456789||in#09side} {r2#22#23#7C#7B#7D\\z|Foo Bar||} "GET /b HTTP/1.1"', '200'),
+    ('/c', ['User-Agent: caf\xe9'],
+     '{te||caf#E9|} {r2#22#23#7C#7B#7D\\z|Foo Bar||} "GET /c HTTP/1.1"', '200'),
+]
+
+
+class LogCaptureTest(ProxyTestCase):
+    def start(self, frontend, backend='', binary=None, handler=origin_handler, glob='', extra_fe=''):
+        log = Syslog()
+        self.addCleanup(log.close)
+        o = self.origin('s1', handler=handler)
+        fe = self.listener()
+        fe2 = self.listener()
+        cfg = f"""
+global
+    log 127.0.0.1:{log.port} local0
+{glob}
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind {fe.bind}
+{frontend}
+    default_backend be
+frontend fe2
+    bind {fe2.bind}
+{extra_fe}
+    default_backend nosrv
+backend be
+{backend}
+    server s1 {o.addr}
+backend nosrv
+"""
+        self.proxy(cfg, [fe, fe2], binary=binary)
+        return log, o, fe, fe2
+
+    def get(self, port, path, headers=(), raw=None):
+        with Client(port) as c:
+            if raw is not None:
+                c.send(raw)
+                c.read_until_close(5)
+                return None, c.sock
+            r = c.request('GET', path, headers=list(headers))
+            return r, c.sock.getsockname()
+
+    def capture_lines(self, binary=None):
+        log, o, fe, fe2 = self.start('    option httplog\n' + CAPTURES, binary=binary,
+                                     extra_fe='    option httplog\n' + CAPTURES)
+        mine = lambda l: ' fe ' in l or ' fe2 ' in l
+        n = 0
+        for path, headers, _, _ in CAPTURE_CASES:
+            self.get(fe.port, path, headers)
+            n += 1
+            log.wait_count(mine, n)
+        # no server: no response captured
+        self.get(fe2.port, '/nosrv', ['User-Agent: u1', 'X-Dup: d'])
+        n += 1
+        log.wait_count(mine, n)
+        # a request that is not HTTP: <BADREQ>, no capture shown at all
+        self.get(fe.port, None, raw=b'GET / HTTP/1.1\r\nHost: a\r\nBad header\r\n\r\n')
+        n += 1
+        log.wait_count(mine, n)
+        return [fields(l) for l in log.wait_count(mine, n)]
+
+    def test_captures_in_httplog_line(self):
+        lines = self.capture_lines()
+        for (path, _, rest, status), f in zip(CAPTURE_CASES, lines):
+            self.assertEqual(f['rest'], rest, path)
+            self.assertEqual(f['status'], status, path)
+            self.assertEqual(f['route'], 'be/s1')
+        bad = lines[-1]
+        self.assertEqual((bad['status'], bad['route'], bad['tsc']), ('400', 'fe/<NOSRV>', 'PR--'))
+        self.assertEqual(bad['rest'], '"<BADREQ>"')
+        nosrv = lines[-2]
+        self.assertEqual(nosrv['status'], '503')
+        self.assertEqual(nosrv['rest'], '{te||u1|d} {|||} "GET /nosrv HTTP/1.1"')
+
+    def test_captures_differential(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        ours = self.capture_lines()
+        theirs = self.capture_lines(binary=HAPROXY_BIN)
+        for a, b in zip(ours, theirs):
+            for k in ('frontend', 'route', 'status', 'tsc', 'rest'):
+                self.assertEqual(a[k], b[k], (k, a, b))
+
+    def test_capture_lists_and_quoting(self):
+        # %hrl/%hsl: one field per capture, '-' (or "" quoted) for a header not present.
+        fmt = '%hrl|%hsl|%{+Q}hrl|%{+Q}hsl|%{+Q}hr|%{+Q}hs'
+        log, o, fe, fe2 = self.start(f'    log-format "{fmt}"\n' + CAPTURES)
+        self.get(fe.port, '/x', ['User-Agent: a b', 'X-Dup: "d"'])
+        line, = log.wait_count(lambda l: 'a b' in l, 1)
+        self.assertEqual(line, 'te - a b #22d#22|r2#22#23#7C#7B#7D\\z Foo Bar  -|'
+                               '"te" "" "a b" "#22d#22"|"r2#22#23#7C#7B#7D\\z" "Foo Bar" "" ""|'
+                               '"{te||a b|#22d#22}"|"{r2#22#23#7C#7B#7D\\z|Foo Bar||}"')
+
+    def test_clf_lists(self):
+        log, o, fe, fe2 = self.start('    option httplog clf\n' + CAPTURES)
+        self.get(fe.port, '/clf', ['User-Agent: x'])
+        line, = log.wait_count(lambda l: '/clf' in l, 1)
+        self.assertTrue(line.endswith(' "te" "" "x" "" "r2#22#23#7C#7B#7D\\z" "Foo Bar" "" ""'), line)
+
+    def test_no_capture_no_braces(self):
+        log, o, fe, fe2 = self.start('    option httplog\n')
+        self.get(fe.port, '/plain', ['User-Agent: x'])
+        line, = log.wait_count(lambda l: '/plain' in l, 1)
+        self.assertEqual(fields(line)['rest'], '"GET /plain HTTP/1.1"')
+
+    # ---- unique-id ------------------------------------------------------------------------
+    UID_FMT = r'%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt'
+
+    def uid_run(self, binary=None):
+        log, o, fe, fe2 = self.start(
+            f'    unique-id-format {self.UID_FMT}\n    unique-id-header X-Unique-ID\n'
+            '    option forwardfor\n    http-request set-header X-Fetch %[unique-id]\n'
+            '    log-format "id=%ID r=%r"\n',
+            binary=binary, extra_fe='    unique-id-header X-Unique-ID\n    log-format "id=%ID r=%r"\n',
+            handler=None)
+        out = []
+        for path in ('/u1', '/u2'):
+            t0 = int(time.time())
+            _, (ip, port) = self.get(fe.port, path)
+            line, = log.wait_count(lambda l, p=path: f' r=GET {p} ' in l, 1)
+            out.append((port, t0, line))
+        self.get(fe2.port, '/u3')
+        line3, = log.wait_count(lambda l: ' r=GET /u3 ' in l, 1)
+        return o, fe, out, line3
+
+    def test_unique_id(self):
+        o, fe, out, line3 = self.uid_run()
+        rts = []
+        for i, (port, t0, line) in enumerate(out):
+            q = o.requests[i]
+            uid = q.header('x-unique-id')
+            m = re.fullmatch(r'7F000001:([0-9A-F]{4})_7F000001:([0-9A-F]{4})_([0-9A-F]{8})_([0-9A-F]{4})', uid)
+            self.assertTrue(m, uid)
+            self.assertEqual(int(m.group(1), 16), port)
+            self.assertEqual(int(m.group(2), 16), fe.port)
+            self.assertLessEqual(abs(int(m.group(3), 16) - t0), 2)
+            rts.append(int(m.group(4), 16))
+            self.assertEqual(line, f'id={uid} r=GET /u{i + 1} HTTP/1.1')
+            self.assertEqual(q.header('x-fetch'), uid)   # the fetch: the same id, computed once
+            # after the rules' headers, before x-forwarded-for (HAProxy's order)
+            self.assertTrue(q.raw_head.endswith(
+                f'x-fetch: {uid}\r\nx-unique-id: {uid}\r\nx-forwarded-for: 127.0.0.1\r\n\r\n'.encode()),
+                q.raw_head)
+        self.assertEqual(rts[1], rts[0] + 1)
+        # unique-id-header without unique-id-format: no header, %ID is '-'
+        self.assertEqual(line3, 'id=- r=GET /u3 HTTP/1.1')
+
+    def test_unique_id_differential(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        a = self.uid_run()
+        b = self.uid_run(binary=HAPROXY_BIN)
+        for run in (a, b):
+            o, fe, out, line3 = run
+            self.assertEqual(line3, 'id=- r=GET /u3 HTTP/1.1')
+        # %rt: the same request number in both processes (the harness probe counts as one)
+        def rt(run):
+            return [int(run[0].requests[i].header('x-unique-id').rsplit('_', 1)[1], 16) for i in range(2)]
+        self.assertEqual(rt(a), rt(b))
+        # the forwarded heads differ only by the id's values
+        norm = lambda h: re.sub(rb'7F000001:[0-9A-F_:]+', b'ID', h)
+        self.assertEqual([norm(q.raw_head) for q in a[0].requests], [norm(q.raw_head) for q in b[0].requests])
+
+    def test_bad_unique_id_format_rejected(self):
+        cfg = ('defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n'
+               'frontend f\n    bind 127.0.0.1:1\n    unique-id-format %zz\n    default_backend b\n'
+               'backend b\n    server s 127.0.0.1:2\n')
+        rc, out, err = run_check(self.PROXY_BIN, cfg, self.tmpdir())
+        self.assertNotEqual(rc, 0)
+        self.assertIn("failed to parse unique-id : no such format variable 'zz'", err)
+
+    # ---- option httplog json (portero) ----------------------------------------------------
+    def require_portero(self):
+        if IS_HAPROXY:
+            self.skipTest('option httplog json is portero-only (haproxy -c rejects it)')
+
+    def test_json_check_config_quiet(self):
+        self.require_portero()
+        cfg = ('defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n'
+               'frontend f\n    bind 127.0.0.1:1\n    log 127.0.0.1:514 local0\n    option httplog json\n'
+               '    default_backend b\nbackend b\n    server s 127.0.0.1:2\n')
+        rc, out, err = run_check(self.PROXY_BIN, cfg, self.tmpdir())
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn('WARNING', err + out)
+        self.assertNotIn('ALERT', err + out)
+
+    def test_json_line(self):
+        self.require_portero()
+        log, o, fe, fe2 = self.start('    option httplog json\n' + CAPTURES,
+                                     extra_fe='    option httplog json\n')
+        _, (ip, port) = self.get(fe.port, '/j?q="x"', ['User-Agent: a"b\\c\td\xe9', 'X-Dup: 1'])
+        self.get(fe2.port, '/none')
+        a, = log.wait_count(lambda l: '/j?' in l, 1)
+        b, = log.wait_count(lambda l: '/none' in l, 1)
+        ja, jb = json.loads(a), json.loads(b)
+        self.assertEqual(list(ja), [
+            'client_ip', 'client_port', 'accept_date', 'frontend', 'backend', 'server', 'TR', 'Tw',
+            'Tc', 'Tr', 'Ta', 'status', 'bytes_read', 'captured_request_cookie',
+            'captured_response_cookie', 'termination_state', 'actconn', 'feconn', 'beconn',
+            'srv_conn', 'retries', 'srv_queue', 'backend_queue', 'captured_request_headers',
+            'captured_response_headers', 'http_request'])
+        self.assertEqual(ja['client_ip'], '127.0.0.1')
+        self.assertEqual(ja['client_port'], port)
+        self.assertRegex(ja['accept_date'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\d*[+-]\d\d:\d\d$')
+        self.assertEqual((ja['frontend'], ja['backend'], ja['server']), ('fe', 'be', 's1'))
+        self.assertEqual(ja['status'], 200)
+        self.assertEqual(ja['termination_state'], '----')
+        self.assertEqual((ja['captured_request_cookie'], ja['captured_response_cookie']), (None, None))
+        for k in ('TR', 'Tw', 'Tc', 'Tr', 'Ta', 'bytes_read', 'actconn', 'feconn', 'beconn', 'srv_conn',
+                  'retries', 'srv_queue', 'backend_queue'):
+            self.assertIsInstance(ja[k], int, k)
+        self.assertGreater(ja['bytes_read'], 0)
+        # raw values, JSON-escaped (a byte >= 0x80 is read as Latin-1)
+        self.assertEqual(ja['captured_request_headers'], ['te', None, 'a"b\\c\td\xe9', '1'])
+        self.assertEqual(ja['captured_response_headers'], ['r2"#|{}\\z', 'Foo Bar', '', None])
+        self.assertEqual(ja['http_request'], 'GET /j?q="x" HTTP/1.1')
+        self.assertIn('\\u00e9', a)
+        # no server, no capture configured: -1 timings, empty arrays
+        self.assertEqual((jb['status'], jb['server'], jb['Tc'], jb['termination_state']),
+                         (503, '<NOSRV>', -1, 'SC--'))
+        self.assertEqual((jb['captured_request_headers'], jb['captured_response_headers']), ([], []))
+
+
+if __name__ == '__main__':
+    unittest.main()
