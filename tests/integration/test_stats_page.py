@@ -302,7 +302,7 @@ listen stats_ro
         def counted():
             f = json.loads(self.get(ports['stats'], '/stats;live').body)
             return sum(f['objects'][0]['req']) >= 5
-        self.assertTrue(wait_until(counted, 5))
+        self.assertTrue(wait_until(counted, 10))
 
 
 if __name__ == '__main__':
