@@ -157,13 +157,65 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool regex_search(const std::string& re, std::string_view text) {
+bool regex_search(const std::string& re, std::string_view text, bool nocase = false) {
   regex_t r;
-  if (regcomp(&r, re.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
+  if (regcomp(&r, re.c_str(), REG_EXTENDED | REG_NOSUB | (nocase ? REG_ICASE : 0)) != 0) return false;
   std::string t(text);
   bool ok = regexec(&r, t.c_str(), 0, nullptr, 0) == 0;
   regfree(&r);
   return ok;
+}
+
+bool text_match(config::HttpCheckExpect::Match m, std::string_view pat, std::string_view text, bool nocase) {
+  using M = config::HttpCheckExpect::Match;
+  auto eq = [nocase](std::string_view x, std::string_view y) { return nocase ? iequals(x, y) : x == y; };
+  switch (m) {
+    case M::str: return eq(text, pat);
+    case M::beg: return text.size() >= pat.size() && eq(text.substr(0, pat.size()), pat);
+    case M::end: return text.size() >= pat.size() && eq(text.substr(text.size() - pat.size()), pat);
+    case M::sub:
+      if (!nocase) return text.find(pat) != std::string_view::npos;
+      for (size_t i = 0; i + pat.size() <= text.size(); ++i)
+        if (iequals(text.substr(i, pat.size()), pat)) return true;
+      return false;
+    case M::reg: return regex_search(std::string(pat), text, nocase);
+  }
+  return false;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+  return v;
+}
+
+// `http-check expect [!] hdr|fhdr name ... [value ...]` against the response head: a header
+// whose name matches (case-insensitive) and, with a value pattern, one of its values (hdr: each
+// comma-separated value; fhdr: the whole line) matches.
+bool header_match(const config::HttpCheckExpect& e, std::string_view head) {
+  size_t pos = head.find('\n');
+  while (pos != std::string_view::npos && pos < head.size()) {
+    size_t end = head.find('\n', pos + 1);
+    std::string_view line = head.substr(pos + 1, (end == std::string_view::npos ? head.size() : end) - pos - 1);
+    pos = end;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    if (!text_match(e.name_match, e.pattern, line.substr(0, colon), true)) continue;
+    if (!e.has_value) return true;
+    std::string_view v = trim(line.substr(colon + 1));
+    if (e.kind == config::HttpCheckExpect::Kind::fhdr) {
+      if (text_match(e.value_match, e.value, v, false)) return true;
+      continue;
+    }
+    size_t p = 0;
+    while (p <= v.size()) {
+      size_t comma = v.find(',', p);
+      if (comma == std::string_view::npos) comma = v.size();
+      if (text_match(e.value_match, e.value, trim(v.substr(p, comma - p)), false)) return true;
+      p = comma + 1;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -287,9 +339,12 @@ Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, boo
       case config::HttpCheckExpect::Kind::rstatus: match = regex_search(e.pattern, line.substr(9, 3)); break;
       case config::HttpCheckExpect::Kind::string: match = body.find(e.pattern) != std::string_view::npos; break;
       case config::HttpCheckExpect::Kind::rstring: match = regex_search(e.pattern, body); break;
+      case config::HttpCheckExpect::Kind::hdr:
+      case config::HttpCheckExpect::Kind::fhdr: match = header_match(e, data.substr(0, head_end)); break;
     }
     if (match == e.negate) {
-      if (e.kind == config::HttpCheckExpect::Kind::status || e.kind == config::HttpCheckExpect::Kind::rstatus) {
+      if (e.kind == config::HttpCheckExpect::Kind::status || e.kind == config::HttpCheckExpect::Kind::rstatus ||
+          e.kind == config::HttpCheckExpect::Kind::hdr || e.kind == config::HttpCheckExpect::Kind::fhdr) {
         v.status = Status::l7sts;
         v.desc = reason;
       } else {

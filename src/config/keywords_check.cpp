@@ -87,7 +87,10 @@ void kw_http_check(ParseContext& c, const Args& a) {
       i += 2;
     if (i >= a.size()) return c.alert("'http-check expect' : expects at least a matching pattern as arguments.");
     std::string m = a[i];
-    if (m.starts_with("!")) {
+    if (m == "!" && i + 1 < a.size()) {   // "! status 500": spaces allowed after the '!'
+      neg = true;
+      m = a[++i];
+    } else if (m.starts_with("!")) {
       neg = true;
       m = m.substr(1);
     }
@@ -97,7 +100,42 @@ void kw_http_check(ParseContext& c, const Args& a) {
     else if (m == "rstatus") e.kind = HttpCheckExpect::Kind::rstatus;
     else if (m == "string" || m == "string-lf") e.kind = HttpCheckExpect::Kind::string;
     else if (m == "rstring") e.kind = HttpCheckExpect::Kind::rstring;
-    else if (m == "hdr" || m == "fhdr") return;   // accepted, not evaluated yet
+    else if (m == "hdr" || m == "fhdr") {
+      // hdr { name | name-lf } [-m meth] <name> [{ value | value-lf } [-m meth] <value>]
+      e.kind = m == "hdr" ? HttpCheckExpect::Kind::hdr : HttpCheckExpect::Kind::fhdr;
+      size_t j = i + 1;
+      auto method = [&](HttpCheckExpect::Match& out) {
+        if (j + 1 < a.size() && a[j] == "-m") {
+          const std::string& w = a[j + 1];
+          if (w == "str") out = HttpCheckExpect::Match::str;
+          else if (w == "beg") out = HttpCheckExpect::Match::beg;
+          else if (w == "end") out = HttpCheckExpect::Match::end;
+          else if (w == "sub") out = HttpCheckExpect::Match::sub;
+          else if (w == "reg") out = HttpCheckExpect::Match::reg;
+          else {
+            c.alert("'http-check expect' : '" + m + "' : unknown matching method '" + w + "'.");
+            return false;
+          }
+          j += 2;
+        }
+        return true;
+      };
+      if (j >= a.size() || (a[j] != "name" && a[j] != "name-lf"))
+        return c.alert("'http-check expect' : '" + m + "' : missing header name.");
+      ++j;
+      if (!method(e.name_match)) return;
+      if (j >= a.size()) return c.alert("'http-check expect' : '" + m + "' : missing header name.");
+      e.pattern = a[j++];
+      if (j < a.size() && (a[j] == "value" || a[j] == "value-lf")) {
+        ++j;
+        if (!method(e.value_match)) return;
+        if (j >= a.size()) return c.alert("'http-check expect' : '" + m + "' : missing header value.");
+        e.has_value = true;
+        e.value = a[j++];
+      }
+      k.expects.push_back(std::move(e));
+      return;
+    }
     else
       return c.alert("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', "
                      "'[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '" + a[i] + "' as argument..");

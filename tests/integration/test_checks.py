@@ -240,6 +240,19 @@ backend be
         self.log.wait(r'Server be/s1 is DOWN\. 0 active and 0 backup servers left\. '
                       r'0 sessions active, 0 requeued, 0 remaining in queue\.', self.within())
 
+    def test_expect_hdr(self):
+        # x-origin: s1 matches (hdr, -m sub on a case-changed name); s2's value does not
+        self.farm(['s1', 's2'], backend_opts='    http-check expect hdr name X-ORIGIN value -m sub 1')
+        self.log.wait(r'Server be/s2 is DOWN, reason: Layer7 wrong status, code: 200, info: "OK", '
+                      r'check duration: \d+ms\. 1 active and 0 backup servers left\. 0 sessions '
+                      r'active, 0 requeued, 0 remaining in queue\.', self.within())
+        self.assertEqual(set(self.picks()), {'s1'})
+
+    def test_expect_negated_fhdr_regex(self):
+        self.farm(['s1'], backend_opts='    http-check expect ! fhdr name -m beg content- value -m reg ^[0-9]+$')
+        self.log.wait(r'Server be/s1 is DOWN, reason: Layer7 wrong status, code: 200, info: "OK", .*',
+                      self.within())
+
 
 if __name__ == '__main__':
     unittest.main()

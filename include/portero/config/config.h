@@ -201,10 +201,15 @@ struct Server {
 // How a backend checks its servers (`option httpchk`, `http-check`, `option tcp-check`,
 // `tcp-check`, `option external-check`, `external-check`), filled by keywords_check.cpp.
 struct HttpCheckExpect {
-  enum class Kind : uint8_t { status, rstatus, string, rstring };
+  enum class Kind : uint8_t { status, rstatus, string, rstring, hdr, fhdr };
   Kind kind = Kind::status;
   bool negate = false;
-  std::string pattern;              // status: "200,201,300-310"; others: the text or regex
+  std::string pattern;              // status: "200,201,300-310"; hdr/fhdr: the name; others: the text or regex
+  // hdr/fhdr: `-m str|beg|end|sub|reg` for the name and the value; the value is optional.
+  enum class Match : uint8_t { str, beg, end, sub, reg };
+  Match name_match = Match::str, value_match = Match::str;
+  bool has_value = false;
+  std::string value;
 };
 struct TcpCheckRule {
   enum class Kind : uint8_t { connect, send, send_binary, expect_string, expect_rstring, expect_binary, comment };

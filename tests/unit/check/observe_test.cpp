@@ -95,3 +95,33 @@ TEST_CASE("dynamic cookies: XXH64 and the derivation from key, address and port"
   config::refresh_dynamic_cookies(p);
   CHECK(p.servers[0].cookie.empty());
 }
+
+TEST_CASE("http-check expect hdr / fhdr") {
+  const std::string reply = "HTTP/1.1 200 OK\r\nX-Origin: s1, s2\r\nContent-Length: 0\r\n\r\n";
+  auto verdict = [&](config::HttpCheckExpect e) {
+    config::CheckSetup setup;
+    setup.expects.push_back(std::move(e));
+    return http_verdict(setup, reply, true);
+  };
+  config::HttpCheckExpect e;
+  e.kind = config::HttpCheckExpect::Kind::hdr;
+  e.pattern = "x-origin";
+  CHECK(verdict(e).status == Status::l7ok);          // presence, name case-insensitive
+  e.has_value = true;
+  e.value = "s2";
+  CHECK(verdict(e).status == Status::l7ok);          // hdr: each comma-separated value
+  e.kind = config::HttpCheckExpect::Kind::fhdr;
+  CHECK(verdict(e).status == Status::l7sts);         // fhdr: the whole line
+  e.value_match = config::HttpCheckExpect::Match::end;
+  CHECK(verdict(e).status == Status::l7ok);
+  e.negate = true;
+  Verdict v = verdict(e);
+  CHECK(v.status == Status::l7sts);                  // as HAProxy: "Layer7 wrong status", info "OK"
+  CHECK(v.code == 200);
+  CHECK(v.desc == "OK");
+  config::HttpCheckExpect r;
+  r.kind = config::HttpCheckExpect::Kind::hdr;
+  r.name_match = config::HttpCheckExpect::Match::reg;
+  r.pattern = "^content-";
+  CHECK(verdict(r).status == Status::l7ok);
+}
