@@ -457,6 +457,11 @@ struct Proxy {
   }
 };
 
+// `cookie ... dynamic` with `dynamic-cookie-key`: fills the cookie of servers without one
+// (keywords_cookie.cpp; XXH64 seed 0 as HAProxy).
+uint64_t xxh64(std::string_view data);
+void refresh_dynamic_cookies(Proxy& p);
+
 // A `userlist` section: users with a crypt(3) hash or a clear password, and groups.
 // Group membership is resolved both ways at load time (User::groups lists every group of the
 // user, whether written on the `user` or on the `group` line).
@@ -468,11 +473,6 @@ struct Userlist {
     std::string name, password;
     bool insecure = false;          // `insecure-password`: `password` is the clear text
     std::vector<std::string> groups;
-// `cookie ... dynamic` with `dynamic-cookie-key`: fills the cookie of servers without one
-// (keywords_cookie.cpp; XXH64 seed 0 as HAProxy).
-uint64_t xxh64(std::string_view data);
-void refresh_dynamic_cookies(Proxy& p);
-
   };
   std::vector<User> users;
   // group name -> users written on its `group ... users a,b` line
