@@ -412,6 +412,7 @@ void Session::on_server_timeout() {
     case Phase::request:
     case Phase::response:
       if (!resp_started_) {
+        w_.runtime().observed(be_, srv_idx_, check::Observed::read_timeout);
         close_server();
         reply_error(504, {'s', 'H'});
       } else {

@@ -121,6 +121,7 @@ void Session::route_tcp() {
 }
 
 void Session::start_tcp_relay() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);   // `observe layer4`
   phase_ = Phase::tunnel;
   resp_started_ = true;
   srv_->start_reading();

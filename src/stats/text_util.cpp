@@ -79,6 +79,7 @@ std::string_view check_status_desc(check::Status s) {
     case S::procerr: return "External check error";
     case S::proctout: return "External check timeout";
     case S::procok: return "External check passed";
+    case S::hana: return "Health analyze";
   }
   return "Unknown";
 }
@@ -103,6 +104,7 @@ int check_status_number(check::Status s) {
     case S::procerr: return 18;
     case S::proctout: return 19;
     case S::procok: return 20;
+    case S::hana: return 4;
   }
   return 0;
 }
