@@ -33,6 +33,7 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "master.h"
 #include "observe.h"
 #include "version.h"
 
@@ -52,6 +53,8 @@ struct Options {
   std::vector<pid_t> soft_stop_pids;   // -sf
   std::vector<pid_t> hard_stop_pids;   // -st
   uint32_t maxconn = 0;               // -n
+  bool master_worker = false;          // -W / -Ws
+  bool notify = false;                 // -Ws: systemd notify
 };
 
 std::string exe_path() {
@@ -101,7 +104,9 @@ void usage() {
                "        -p writes pids of all children to this file\n"
                "        -dW fails if any warning is emitted\n"
                "        -sf/-st [pid ]* finishes/terminates old pids.\n"
-               "  Accepted and ignored for compatibility: -W -Ws -dM -de -dp -dS -dG -dR -dr -dV -dD -dL\n\n");
+               "        -W master-worker mode.\n"
+               "        -Ws master-worker mode with systemd notify support.\n"
+               "  Accepted and ignored for compatibility: -dM -de -dp -dS -dG -dR -dr -dV -dD -dL\n\n");
   std::exit(1);
 }
 
@@ -159,7 +164,9 @@ Options parse_args(int argc, char** argv) {
       auto& list = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
       while (i + 1 < argc && is_pid(argv[i + 1])) list.push_back(static_cast<pid_t>(std::atoi(argv[++i])));
     } else if (a == "-dW") o.fail_on_warnings = true;
-    else if (a == "-W" || a == "-Ws" || a.rfind("-d", 0) == 0) {
+    else if (a == "-W") o.master_worker = true;
+    else if (a == "-Ws") o.master_worker = o.notify = true;
+    else if (a.rfind("-d", 0) == 0) {
       // Accepted for compatibility with HAProxy's unit files and test harnesses.
     } else if (a[0] != '-') {
       o.files.push_back(a);   // HAProxy also takes bare file names after the options
@@ -347,6 +354,7 @@ struct Control {
   uint64_t hard_stop_after_ms = 0;
   std::vector<std::unique_ptr<proxy::Worker>>* workers = nullptr;
   std::atomic<int> running{0};
+  int stop_signal = 0;              // SIGTERM or SIGINT when one cut the run
 };
 
 Control* g_control = nullptr;
@@ -363,6 +371,7 @@ void on_signal(uv_signal_t* h, int signum) {
       break;
     case SIGTERM:
     case SIGINT:
+      g_control->stop_signal = signum;
       for (auto& w : workers) w->hard_stop();
       break;
     case SIGTTOU:
@@ -372,9 +381,22 @@ void on_signal(uv_signal_t* h, int signum) {
       for (auto& w : workers) w->resume_listeners();
       break;
     default:
-      break;  // SIGHUP/SIGUSR2: nothing to do yet (no master process)
+      break;  // SIGHUP/SIGUSR2: reloads are the master's (master-worker mode)
   }
   (void)h;
+}
+
+master::Settings master_settings(int argc, char** argv, const Options& opt, const config::Config* cfg) {
+  master::Settings s;
+  s.argv.assign(argv, argv + argc);
+  s.notify = opt.notify;
+  s.quiet = opt.quiet;
+  if (cfg) {
+    s.daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
+    s.exit_on_failure = cfg->global.master_exit_on_failure;
+    s.pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
+  }
+  return s;
 }
 
 }  // namespace
@@ -404,6 +426,8 @@ int main(int argc, char** argv) {
   }
   if (!cfg || !rules || diag.has_errors() || warn_fail) {
     if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
+    // A master reloading a broken configuration keeps its workers.
+    if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));
     return 1;
   }
   if (opt.check) {
@@ -412,6 +436,10 @@ int main(int argc, char** argv) {
       std::printf("Configuration file is valid\n");
     }
     return 0;
+  }
+  if (opt.master_worker || cfg->global.master_worker) {
+    master::run(master_settings(argc, argv, opt, cfg.get()));  // returns in the worker only
+    g_pid = getpid();
   }
 
   auto rt = std::make_unique<proxy::Runtime>(cfg);
@@ -492,7 +520,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  bool daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
+  // A worker never detaches nor writes the pidfile: its master does.
+  bool daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground && !master::is_worker();
   std::string pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
   if (daemon) {
     pid_t child = fork();
@@ -577,6 +606,7 @@ int main(int argc, char** argv) {
   // The new listeners accept: now the old processes may go.
   for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
   for (pid_t p : opt.hard_stop_pids) kill(p, SIGTERM);
+  master::worker_ready();
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
@@ -586,5 +616,7 @@ int main(int argc, char** argv) {
   uv_walk(&control.loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
   uv_run(&control.loop, UV_RUN_DEFAULT);
   uv_loop_close(&control.loop);
+  // A worker stopped by SIGTERM/SIGINT reports the signal to its master, as HAProxy's do.
+  if (master::is_worker() && control.stop_signal) return 128 + control.stop_signal;
   return 0;
 }

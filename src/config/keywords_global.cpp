@@ -20,6 +20,14 @@ bool one_uint(ParseContext& c, const Args& a, uint32_t& out, const std::string& 
 
 void kw_daemon(ParseContext& c, const Args&) { g(c).daemon = true; }
 
+// `master-worker [no-exit-on-failure]`: master-worker mode, as -W.
+void kw_master_worker(ParseContext& c, const Args& a) {
+  if (a.size() > 1 && a[1] != "no-exit-on-failure")
+    return c.alert("'master-worker' only supports 'no-exit-on-failure' option.");
+  g(c).master_worker = true;
+  if (a.size() > 1) g(c).master_exit_on_failure = false;
+}
+
 void kw_pidfile(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'pidfile' expects a file name as an argument.");
   g(c).pidfile = a[1];
@@ -208,6 +216,7 @@ void kw_stats(ParseContext& c, const Args& a) {
 
 const KeywordRow kRows[] = {
     {kInGlobal, "daemon", false, Cap::any, false, kw_daemon},
+    {kInGlobal, "master-worker", false, Cap::any, false, kw_master_worker},
     {kInGlobal, "pidfile", false, Cap::any, false, kw_pidfile},
     {kInGlobal, "maxconn", false, Cap::any, false, kw_maxconn},
     {kInGlobal, "nbthread", false, Cap::any, false, kw_nbthread},

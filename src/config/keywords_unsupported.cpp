@@ -27,7 +27,7 @@ const KeywordRow kRows[] = {
     LATER_G("h2-workaround-bogus-websocket-clients"), LATER_G("insecure-fork-wanted"),
     LATER_G("insecure-setuid-wanted"), LATER_G("issuers-chain-path"), LATER_G("localpeer"),
     LATER_G("lua-load"), LATER_G("lua-load-per-thread"), LATER_G("lua-prepend-path"),
-    LATER_G("master-worker"), LATER_G("mworker-max-reloads"), LATER_G("numa-cpu-mapping"),
+    LATER_G("mworker-max-reloads"), LATER_G("numa-cpu-mapping"),
     LATER_G("pp2-never-send-local"), LATER_G("presetenv"), LATER_G("resetenv"), LATER_G("set-dumpable"),
     LATER_G("set-var"), LATER_G("set-var-fmt"), LATER_G("setenv"), LATER_G("unsetenv"),
     LATER_G("ssl-dh-param-file"), LATER_G("ssl-server-verify"), LATER_G("ssl-skip-self-issued-ca"),

@@ -57,6 +57,8 @@ struct CpuMap {
 struct Global {
   Origin origin;
   bool daemon = false;
+  bool master_worker = false;           // `master-worker` (as -W)
+  bool master_exit_on_failure = true;   // cleared by `master-worker no-exit-on-failure`
   std::string pidfile;
   uint32_t maxconn = 0;            // 0: unset (then maxconn_default applies)
   // HAProxy's maxconn when none is set: half the fd limit (ulimit-n or the process limit) less

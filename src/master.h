@@ -1,0 +1,42 @@
+// portero: master-worker mode (-W, -Ws, global `master-worker`).
+//
+// The process started is the master. It forks one worker which runs the proxy; the master stays,
+// writes the pidfile with its own pid, forwards the stop signals to its workers and exits when
+// they are gone. SIGUSR2 or SIGHUP reloads: the master re-executes itself with the same
+// arguments (same pid, so the workers remain its children), re-reads the configuration and forks
+// a new worker; once that one listens (its sockets are bound with SO_REUSEPORT next to the old
+// ones) the old workers are soft-stopped. A configuration that fails to load on reload leaves
+// the old workers serving. With -Ws the master reports to systemd over $NOTIFY_SOCKET.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace portero::master {
+
+struct Settings {
+  std::vector<std::string> argv;  // the command line, re-executed on reload
+  bool notify = false;            // -Ws: sd_notify over $NOTIFY_SOCKET
+  bool daemon = false;            // -D or `daemon`: the master detaches
+  bool quiet = false;             // -q: no notices or warnings
+  bool exit_on_failure = true;    // `master-worker no-exit-on-failure` clears it
+  std::string pidfile;
+};
+
+// True in a master that re-executed itself for a reload.
+bool reexecuted();
+
+// Becomes the master: forks the worker and supervises it. Returns only in the worker process,
+// which then goes on starting the proxy.
+void run(const Settings& s);
+
+// A reload whose configuration failed: the master goes on with the workers it had.
+[[noreturn]] void recover(const Settings& s);
+
+// True in a worker forked by a master.
+bool is_worker();
+
+// Worker side: the listeners accept, tell the master (which then retires the old workers).
+void worker_ready();
+
+}  // namespace portero::master
