@@ -20,6 +20,7 @@ enum class Var : uint8_t {
   ci, cp, fi, fp, bi, bp, si, sp, f, ft, b, s, H, HM, HU, HP, HPO, HQ, HV, ID, ST,
   TR, Tw, Tc, Tr, Ta, Tt, Th, Ti, Tq, Td, Tu, B, U, CC, CS, tsc, ts, ac, fc, bc, sc, rc,
   sq, bq, lc, rt, pid, hr, hrl, hs, hsl, r, t, tr, trg, trl, T, Tl, ms, Ts, sslv, sslc, o,
+  sample,   // %[expr]: not a name, the node's `sample` numbers the expression
 };
 
 struct VarName {
@@ -55,6 +56,7 @@ struct Node {
   Var var{};
   uint8_t opts = 0;
   std::string text;
+  int sample = -1;   // Var::sample: the SampleCompiler's number
 };
 
 // Characters shown as '#XX' in captured headers and in the request line / URI parts.
@@ -67,6 +69,17 @@ struct EncodeMap {
 };
 constexpr EncodeMap kHeaderMap("\"#{|}");
 constexpr EncodeMap kUrlMap("\"#");
+
+// unique-id-format's %[...]: what may not appear in a header value (controls but HTAB, DEL)
+// is written %XX.
+struct HttpMap {
+  bool enc[256];
+  constexpr HttpMap() : enc{} {
+    for (int c = 0; c < 32; ++c) enc[c] = c != '\t';
+    enc[127] = true;
+  }
+};
+constexpr HttpMap kHttpMap;
 
 // Bounded writer: stops silently at the end of the caller's buffer.
 struct W {
@@ -239,16 +252,44 @@ uint32_t this_pid() {
 
 class Compiled final : public Format {
  public:
-  Compiled(std::string text, std::vector<Node> nodes) : text_(std::move(text)), nodes_(std::move(nodes)) {}
+  Compiled(std::string text, std::vector<Node> nodes, SampleStyle style)
+      : text_(std::move(text)), nodes_(std::move(nodes)), style_(style) {
+    for (const Node& n : nodes_) has_samples_ = has_samples_ || n.var == Var::sample;
+  }
   std::string_view text() const override { return text_; }
+  bool has_samples() const override { return has_samples_; }
   size_t render(const Record& r, char* out, size_t cap) const override;
 
  private:
   void var(W& w, const Node& n, const Record& r, const RequestParts& rp) const;
   void json_var(W& w, const Node& n, const Record& r, const RequestParts& rp) const;
+  void sample(W& w, const Node& n, const Record& r) const;
   std::string text_;
   std::vector<Node> nodes_;
+  SampleStyle style_;
+  bool has_samples_ = false;
 };
+
+void Compiled::sample(W& w, const Node& n, const Record& r) const {
+  std::string_view v;
+  const bool present = r.sample && r.sample(r.sample_self, n.sample, v);
+  if (n.opts & kJson) return present ? w.json(v) : w.s("null");
+  if (style_ == SampleStyle::http) {
+    static constexpr char kHexDigits[] = "0123456789ABCDEF";
+    for (char ch : v) {
+      const uint8_t b = uint8_t(ch);
+      if (kHttpMap.enc[b]) {
+        w.c('%');
+        w.c(kHexDigits[b >> 4]);
+        w.c(kHexDigits[b & 15]);
+      } else {
+        w.c(ch);
+      }
+    }
+    return;
+  }
+  w.text(v, n.opts);   // absent or empty: '-' ("" quoted)
+}
 
 size_t Compiled::render(const Record& r, char* out, size_t cap) const {
   W w{out, out + cap};
@@ -265,7 +306,10 @@ size_t Compiled::render(const Record& r, char* out, size_t cap) const {
         break;
       case Node::Kind::var: {
         char* before = w.p;
-        var(w, n, r, rp);
+        if (n.var == Var::sample)
+          sample(w, n, r);
+        else
+          var(w, n, r, rp);
         if (w.p != before) w.last_space = false;
         break;
       }
@@ -360,6 +404,7 @@ void Compiled::json_var(W& w, const Node& n, const Record& r, const RequestParts
     case Var::sslv: return w.json_or_null(r.ssl_version);
     case Var::sslc: return w.json_or_null(r.ssl_cipher);
     case Var::ms: return w.u(uint64_t(r.accept_date.tv_nsec / 1000000));   // no leading zeros
+    case Var::sample: return;   // rendered by sample()
     default: return number(n.var);
   }
 }
@@ -499,6 +544,7 @@ void Compiled::var(W& w, const Node& n, const Record& r, const RequestParts& rp)
       return (o & kHex) ? w.hex(uint64_t(r.accept_date.tv_sec), 8) : w.u(uint64_t(r.accept_date.tv_sec));
     case Var::sslv: return w.text(r.ssl_version, o);
     case Var::sslc: return w.text(r.ssl_cipher, o);
+    case Var::sample: return;   // rendered by sample()
   }
 }
 
@@ -506,9 +552,50 @@ bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+// Where the sample expression starting at text[pos] ends, as HAProxy's expression parser sees
+// it: `name(args)` calls (quotes and backslashes honoured inside the parentheses) joined by
+// ','. The caller then expects a ']' there.
+size_t expression_end(std::string_view text, size_t pos) {
+  const size_t n = text.size();
+  while (pos < n) {
+    while (pos < n && text[pos] != '(' && text[pos] != ',' && text[pos] != ']' && text[pos] != ' ' &&
+           text[pos] != '\t')
+      ++pos;
+    if (pos < n && text[pos] == '(') {
+      int depth = 0;
+      char quote = 0;
+      size_t k = pos;
+      for (; k < n; ++k) {
+        const char ch = text[k];
+        if (quote) {
+          if (ch == '\\' && k + 1 < n) ++k;
+          else if (ch == quote) quote = 0;
+        } else if (ch == '\\' && k + 1 < n) {
+          ++k;
+        } else if (ch == '"' || ch == '\'') {
+          quote = ch;
+        } else if (ch == '(') {
+          ++depth;
+        } else if (ch == ')' && --depth == 0) {
+          break;
+        }
+      }
+      if (k >= n) return n;   // unbalanced: the expression compiler says why
+      pos = k + 1;
+    }
+    if (pos < n && text[pos] == ',') {
+      ++pos;
+      continue;
+    }
+    break;
+  }
+  return pos;
+}
+
 }  // namespace
 
-std::unique_ptr<Format> Format::compile(std::string_view text, std::string& error) {
+std::unique_ptr<Format> Format::compile(std::string_view text, std::string& error, const SampleCompiler& samples,
+                                        SampleStyle style) {
   std::vector<Node> nodes;
   uint8_t global_opts = 0;
   auto add_text = [&](char c) {
@@ -559,8 +646,29 @@ std::unique_ptr<Format> Format::compile(std::string_view text, std::string& erro
       i = close + 1;
     }
     if (i < text.size() && text[i] == '[') {
-      error = "sample fetch expressions ('%[...]') in log-format strings are not supported yet by portero";
-      return nullptr;
+      if (!samples) {
+        error = "sample fetch expressions ('%[...]') are not supported in this format";
+        return nullptr;
+      }
+      // HAProxy parses the expression first, then wants the ']' right after it.
+      const size_t start = i + 1;
+      const size_t end = expression_end(text, start);
+      std::string_view expr = text.substr(start, end - start);
+      const int id = samples(expr, text.substr(start), error);
+      if (id < 0) return nullptr;
+      if (end >= text.size()) {
+        error = "missing ']' after '" + std::string(expr) + "'";
+        return nullptr;
+      }
+      if (text[end] != ']') {
+        error = "expected ']' after '" + std::string(expr) + "', but found '" + text[end] + "'";
+        return nullptr;
+      }
+      Node node{Node::Kind::var, Var::sample, opts, {}};
+      node.sample = id;
+      nodes.push_back(std::move(node));
+      i = end + 1;
+      continue;
     }
     size_t start = i;
     while (i < text.size() && is_name_char(text[i])) ++i;
@@ -585,7 +693,7 @@ std::unique_ptr<Format> Format::compile(std::string_view text, std::string& erro
     nodes.push_back(Node{Node::Kind::var, found->var, opts, {}});
   }
   error.clear();
-  return std::make_unique<Compiled>(std::string(text), std::move(nodes));
+  return std::make_unique<Compiled>(std::string(text), std::move(nodes), style);
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "portero/proxy/bound_rules.h"
 
 #include "../acl/regex.h"
+#include "../acl/sample.h"
 
 namespace portero::proxy {
 
@@ -54,6 +55,61 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
   return ok;
 }
 
+// What a fetch needs that a log format cannot give it (HAProxy's words), or null. Traffic log
+// formats are evaluated when the exchange is over: no request nor response buffer any more.
+// unique-id-format is evaluated once the request is in: no response, no backend.
+const char* unavailable_in_format(std::string_view fetch, bool unique_id) {
+  static constexpr std::string_view kReqHeaders[] = {
+      "path", "url", "base", "query", "url_param", "urlp", "req.ver", "req_ver", "req.hdr", "req.fhdr",
+      "req.hdr_cnt", "hdr_cnt", "req.fhdr_cnt", "req.cook", "cook", "req.cook_cnt", "cook_cnt", "req.body",
+      "http_auth", "http_auth_group"};
+  static constexpr std::string_view kReqBuffer[] = {"req.len", "req_len", "req.rdp_cookie", "rdp_cookie",
+                                                    "req.rdp_cookie_cnt", "rdp_cookie_cnt"};
+  static constexpr std::string_view kResHeaders[] = {"res.hdr", "shdr", "res.fhdr", "res.hdr_cnt", "shdr_cnt",
+                                                     "res.ver"};
+  for (auto f : kResHeaders)
+    if (fetch == f) return "HTTP response headers";
+  if (unique_id) {
+    if (fetch == "status") return "HTTP response";
+    if (fetch == "be_name") return "backend";
+    return nullptr;
+  }
+  if (fetch == "hdr") return "HTTP request headers,HTTP response headers";
+  for (auto f : kReqHeaders)
+    if (fetch == f) return "HTTP request headers";
+  for (auto f : kReqBuffer)
+    if (fetch == f) return "request buffer";
+  return nullptr;
+}
+
+// Compiles the %[...] of proxy `pi`'s log formats into `out` (see BoundRules::format_samples).
+log::SampleCompiler format_sample_compiler(const config::Config& cfg, const acl::Compiled& acls, int pi,
+                                           bool unique_id, std::vector<const acl::Expression*>& out) {
+  return [&cfg, &acls, pi, unique_id, &out](std::string_view expr, std::string_view rest, std::string& err) -> int {
+    acl::SampleExpr e;
+    std::string why;
+    if (!acl::compile_expr(expr, cfg, pi, e, why)) {
+      err = "failed to parse sample expression <" + std::string(rest) + "> : " + why;
+      return -1;
+    }
+    const std::string_view fetch = e.fetch.def ? std::string_view(e.fetch.def->name) : std::string_view();
+    if (const char* needs = unavailable_in_format(fetch, unique_id)) {
+      err = "sample fetch <" + std::string(rest) + "> may not be reliably used here because it needs '" + needs +
+            "' which is not available here";
+      return -1;
+    }
+    const acl::Expression* x = acls.format(pi, "%[" + std::string(expr) + "]");
+    if (!x) {
+      err = "failed to parse sample expression <" + std::string(rest) + ">";
+      return -1;
+    }
+    // req.proto_http: accepted, but HAProxy never has the request to tell at log time.
+    if (!unique_id && (fetch == "req.proto_http" || fetch == "req_proto_http")) x = nullptr;
+    out.push_back(x);
+    return static_cast<int>(out.size() - 1);
+  };
+}
+
 }  // namespace
 
 std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagnostics& diag) {
@@ -82,20 +138,40 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
   }
   // Traffic log formats: `log-format`, else the built-in one the options ask for.
   br->log_formats.resize(cfg.proxies.size());
+  br->log_format_sds.resize(cfg.proxies.size());
+  br->format_samples.resize(cfg.proxies.size());
   for (size_t i = 0; i < cfg.proxies.size(); ++i) {
     const auto& px = cfg.proxies[i];
-    if (!px.is_frontend() || px.logs.empty() || px.no_log) continue;
+    if (!px.is_frontend()) continue;
+    // A frontend that does not log still has its strings checked, as HAProxy does.
+    const bool logs = !px.logs.empty() && !px.no_log;
     std::string text;
     if (!px.log_format.empty()) text = px.log_format;
     else if (px.httplog_clf && px.mode == config::Mode::http) text = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
     else if (px.httplog && px.mode == config::Mode::http) text = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
     else if (px.tcplog || px.httplog) text = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
-    else continue;
+    if (text.empty() && px.log_format_sd.empty()) continue;
     std::string err;
-    br->log_formats[i] = log::Format::compile(text, err);
-    if (!br->log_formats[i]) {
-      diag.alert(px.log_format_origin, "failed to parse log-format : " + err + ".");
-      ok = false;
+    const int pi = static_cast<int>(i);
+    if (!text.empty()) {
+      br->log_formats[i] =
+          log::Format::compile(text, err, format_sample_compiler(cfg, acls, pi, false, br->format_samples[i]));
+      if (!br->log_formats[i]) {
+        diag.alert(px.log_format_origin, "failed to parse log-format : " + err + ".");
+        ok = false;
+      }
+    }
+    if (!px.log_format_sd.empty()) {
+      br->log_format_sds[i] = log::Format::compile(
+          px.log_format_sd, err, format_sample_compiler(cfg, acls, pi, false, br->format_samples[i]));
+      if (!br->log_format_sds[i]) {
+        diag.alert(px.log_format_sd_origin, "failed to parse log-format-sd : " + err + ".");
+        ok = false;
+      }
+    }
+    if (!logs || !br->log_formats[i]) {
+      br->log_formats[i].reset();
+      br->log_format_sds[i].reset();
     }
   }
   br->unique_id_formats.resize(cfg.proxies.size());
@@ -103,13 +179,16 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     const auto& px = cfg.proxies[i];
     if (px.unique_id_format.empty()) continue;
     std::string err;
-    br->unique_id_formats[i] = log::Format::compile(px.unique_id_format, err);
+    br->unique_id_formats[i] =
+        log::Format::compile(px.unique_id_format, err,
+                             format_sample_compiler(cfg, acls, static_cast<int>(i), true, br->format_samples[i]),
+                             log::SampleStyle::http);
     if (!br->unique_id_formats[i]) {
       diag.alert(px.unique_id_format_origin, "failed to parse unique-id : " + err + ".");
       ok = false;
     }
   }
-  for (const auto* list : {&br->log_formats, &br->unique_id_formats})
+  for (const auto* list : {&br->log_formats, &br->log_format_sds, &br->unique_id_formats})
     for (const auto& f : *list)
       if (f && f->text().find("rt") != std::string_view::npos) br->request_counter = true;
   if (!ok) return nullptr;

@@ -392,15 +392,15 @@ void Session::response_written() {
 void Session::end_exchange() {
   w_.timers().disarm(ctimer_);
   release_rewrites();
-  if (vars_) {   // txn variables live as long as the transaction
-    w_.free_vars(vars_);
-    vars_ = nullptr;
-  }
   bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
   if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), srv_ && !reusable);
   if (srv_) detach_server(reusable);
   release_slot();
   log_exchange();   // after the release, as HAProxy counts connections in its log line
+  if (vars_) {   // txn variables live as long as the transaction (the log line shows them)
+    w_.free_vars(vars_);
+    vars_ = nullptr;
+  }
   first_request_ = false;
   if (!keep_client_ || client_eof_ || stop_after_ || w_.stopping()) {
     close_client();

@@ -315,6 +315,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
       case Action::set_var: {
         if (!vars_) vars_ = w_.new_vars();
         std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+        if (!v.data()) continue;   // an absent sample sets nothing, as in HAProxy
         vars_->set_str(r.name, v);
         continue;
       }
@@ -401,6 +402,8 @@ void Session::process_request() {
       }
       default:
         cookie_request();
+        // HAProxy computes the unique id here (with the request), when it is to be logged.
+        if (logging()) unique_id();
         dispatch_request();
         return;
     }

@@ -74,14 +74,14 @@ void Session::finish_close() {
   closed_ = true;
   w_.timers().disarm(ctimer_);
   release_rewrites();
-  if (vars_) {
-    w_.free_vars(vars_);
-    vars_ = nullptr;
-  }
   if (queued_on != kNotQueued) w_.dequeue(this);
   close_server();
   release_slot();
   if (phase_ != Phase::idle && phase_ != Phase::closing) log_exchange();
+  if (vars_) {   // after the log line, which may show them
+    w_.free_vars(vars_);
+    vars_ = nullptr;
+  }
   release_log_block();
   release_local();
   if (stats_ticket_) w_.stats_forget(stats_ticket_);

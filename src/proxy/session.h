@@ -174,6 +174,10 @@ class Session {
   std::string_view unique_id();        // the request's unique-id-format, computed once
   static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
   void fill_log_record(log::Record& r, uint64_t now);
+  std::string_view make_unique_id(bool at_log_time);
+  void init_log_block();
+  // %[...] of the log formats when the exchange is over: what HAProxy still knows then.
+  acl::SampleContext log_sample_context(http::Head& req, http::Head& res) const;
   // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
   void count_exchange();
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread

@@ -7,12 +7,22 @@
 // pooled bufsize block, taken when the request head arrives), nothing is allocated per request:
 //   [0, 1024)       the request line (%r)
 //   [1024, 1152)    the unique id (unique-id-format, at most 127 bytes as HAProxy)
-//   [1152, ...)     the string_views handed to the Record for %hr/%hs (filled at log time),
+//   [1152, 1216)    `capture cookie`, request: a length byte and up to 63 bytes (%CC)
+//   [1216, 1280)    the same for the response cookie (%CS)
+//   [1280, 1282)    the status of the server's final response (%[status]), 0: none
+//   [1288, ...)     the string_views handed to the Record for %hr/%hs (filled at log time),
 //                   then one slot per capture (request ones, then response ones): a 2-byte
 //                   length (kAbsent: the header was not present) and up to `len` bytes.
 // HAProxy's semantics: captures in config order, the last occurrence of a header wins, values
 // cut at `len`; request headers as received (before any rule), response headers at the final
-// response head (before http-response rules).
+// response head (before http-response rules). `capture cookie NAME`: the first cookie whose
+// "name=value" begins with NAME, cut at `len`; request cookies before any rule, response ones
+// (Set-Cookie, up to its first ';') at the final response head.
+//
+// %[...] in log-format / log-format-sd is evaluated when the line is written, with what HAProxy
+// still has then (addresses, names, variables, the server's status, a known method); the
+// fetches that need the request or response buffers are refused at load time, as HAProxy does.
+// unique-id-format's are evaluated with the request, when HAProxy computes the id.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -43,7 +53,9 @@ int64_t span(uint64_t from, uint64_t to) { return from && to >= from ? static_ca
 
 constexpr uint32_t kLineCap = 1024;
 constexpr uint32_t kIdOff = 1024, kIdCap = 127;
-constexpr uint32_t kViewsOff = 1152;
+constexpr uint32_t kReqCookieOff = 1152, kResCookieOff = 1216, kCookieCap = 63;
+constexpr uint32_t kSrvStatusOff = 1280;
+constexpr uint32_t kViewsOff = 1288;
 constexpr uint16_t kAbsent = 0xFFFF;
 
 // HAProxy's %rt: one counter for the whole process, a value per request (or TCP session) of
@@ -98,6 +110,79 @@ void capture_headers(char* block, const config::Proxy& fe, uint32_t bufsize, siz
   }
 }
 
+void put_u16(char* block, uint32_t off, uint16_t v) { std::memcpy(block + off, &v, sizeof v); }
+uint16_t get_u16(const char* block, uint32_t off) {
+  uint16_t v;
+  std::memcpy(&v, block + off, sizeof v);
+  return v;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// Keeps `item` ("name=value") in the cookie slot at `off` when it is the one to capture.
+bool capture_cookie_item(char* block, uint32_t off, const config::Proxy::Capture& cap, std::string_view item) {
+  item = trim(item);
+  if (item.find('=') == std::string_view::npos || !item.starts_with(cap.name)) return false;
+  const size_t n = std::min<size_t>({item.size(), cap.len, kCookieCap});
+  block[off] = static_cast<char>(n);
+  if (n) std::memcpy(block + off + 1, item.data(), n);
+  return true;
+}
+
+// `capture cookie` on a request head: the Cookie headers in order, items split on ';' and ','.
+void capture_request_cookie(char* block, const config::Proxy::Capture& cap, const http::Head& h, const char* base) {
+  for (uint16_t i = 0; i < h.count; ++i) {
+    if (!http::iequals(h.headers[i].name.in(base), "cookie")) continue;
+    std::string_view v = h.headers[i].value.in(base);
+    while (!v.empty()) {
+      size_t sep = v.find_first_of(";,");
+      if (capture_cookie_item(block, kReqCookieOff, cap, v.substr(0, sep))) return;
+      v = sep == std::string_view::npos ? std::string_view() : v.substr(sep + 1);
+    }
+  }
+}
+
+// On a response head: the first Set-Cookie whose cookie matches, up to its attributes.
+void capture_response_cookie(char* block, const config::Proxy::Capture& cap, const http::Head& h, const char* base) {
+  for (uint16_t i = 0; i < h.count; ++i) {
+    if (!http::iequals(h.headers[i].name.in(base), "set-cookie")) continue;
+    std::string_view v = h.headers[i].value.in(base);
+    if (capture_cookie_item(block, kResCookieOff, cap, v.substr(0, v.find(';')))) return;
+  }
+}
+
+std::string_view cookie_slot(const char* block, uint32_t off) {
+  return {block + off + 1, static_cast<uint8_t>(block[off])};
+}
+
+bool known_method(std::string_view m) {
+  for (std::string_view k : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+    if (m == k) return true;
+  return false;
+}
+
+// Record::sample for the session's formats.
+struct SampleSource {
+  const acl::SampleContext* ctx;
+  const std::vector<const acl::Expression*>* exprs;
+};
+
+bool eval_sample(const void* self, int id, std::string_view& out) {
+  static thread_local char buf[8192];
+  const auto* src = static_cast<const SampleSource*>(self);
+  if (id < 0 || static_cast<size_t>(id) >= src->exprs->size()) return false;
+  const acl::Expression* e = (*src->exprs)[static_cast<size_t>(id)];
+  if (!e) return false;
+  const int n = e->evaluate(*src->ctx, buf, sizeof buf);
+  if (n < 0) return false;
+  out = std::string_view(buf, static_cast<size_t>(n));
+  return true;
+}
+
 }  // namespace
 
 bool Session::logging() const { return w_.runtime().log_formats[fe_] != nullptr; }
@@ -124,10 +209,18 @@ void Session::log_request_start() {
 
 // Keeps the request line for %r (the request buffer is gone by the time the line is written)
 // and the captured request headers.
+void Session::init_log_block() {
+  if (!log_block_) log_block_ = w_.buffers().get();
+  log_block_[kReqCookieOff] = log_block_[kResCookieOff] = 0;
+  put_u16(log_block_, kSrvStatusOff, 0);
+  const config::Proxy& fe = w_.config().proxies[fe_];
+  if (capture_count(fe)) reset_captures(log_block_, fe, w_.bufsize());
+}
+
 void Session::log_request_line() {
   t_head_ = uv_now(w_.loop());
   if (!logging()) return;
-  if (!log_block_) log_block_ = w_.buffers().get();
+  init_log_block();
   const config::Proxy& fe = w_.config().proxies[fe_];
   const http::Head& h = req_.head();
   std::string_view m = h.method.in(in_.data), t = h.target.in(in_.data);
@@ -142,16 +235,16 @@ void Session::log_request_line() {
   put(t);
   put(h.is_http10() ? " HTTP/1.0" : " HTTP/1.1");
   log_line_len_ = static_cast<uint16_t>(n);
-  if (capture_count(fe)) {
-    reset_captures(log_block_, fe, w_.bufsize());
-    capture_headers(log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, in_.data);
-  }
+  if (capture_count(fe)) capture_headers(log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, in_.data);
+  if (fe.capture_cookie) capture_request_cookie(log_block_, *fe.capture_cookie, h, in_.data);
 }
 
 // The final response head arrived: `capture response header`.
 void Session::log_response_head() {
   if (!log_block_ || !srv_ || !logging()) return;
   const config::Proxy& fe = w_.config().proxies[fe_];
+  put_u16(log_block_, kSrvStatusOff, srv_->parser.head().status);
+  if (fe.capture_cookie) capture_response_cookie(log_block_, *fe.capture_cookie, srv_->parser.head(), srv_->in.data);
   if (fe.capture_response_headers.empty()) return;
   capture_headers(log_block_, fe, w_.bufsize(), fe.capture_request_headers.size(), fe.capture_response_headers,
                   srv_->parser.head(), srv_->in.data);
@@ -159,21 +252,67 @@ void Session::log_response_head() {
 
 // HAProxy computes the unique id once, at its first use (the `unique-id` fetch, the
 // unique-id-header, the log line), with what is known at that moment.
-std::string_view Session::unique_id() {
+std::string_view Session::unique_id() { return make_unique_id(false); }
+
+// At log time the request is gone: its fetches are then absent (HAProxy's id of a request
+// denied before it computed one).
+std::string_view Session::make_unique_id(bool at_log_time) {
   if (unique_id_set_) return {log_block_ + kIdOff, unique_id_len_};
   const BoundRules* br = w_.runtime().rules.get();
   if (!br || br->unique_id_formats.size() <= size_t(fe_) || !br->unique_id_formats[fe_]) return {};
   if (w_.bufsize() < kIdOff + kIdCap) return {};
   if (!log_block_) {
-    log_block_ = w_.buffers().get();
+    init_log_block();
     log_line_len_ = 0;
-    if (capture_count(w_.config().proxies[fe_])) reset_captures(log_block_, w_.config().proxies[fe_], w_.bufsize());
   }
+  const log::Format& f = *br->unique_id_formats[fe_];
   log::Record r;
   fill_log_record(r, uv_now(w_.loop()));
-  unique_id_len_ = static_cast<uint16_t>(br->unique_id_formats[fe_]->render(r, log_block_ + kIdOff, kIdCap));
+  http::Head req, res;
+  acl::SampleContext ctx;
+  SampleSource src{&ctx, &br->format_samples[fe_]};
+  if (f.has_samples()) {
+    ctx = at_log_time ? log_sample_context(req, res) : sample(true);
+    ctx.unique_id = nullptr;   // %[unique-id] inside its own format: absent
+    r.sample = eval_sample;
+    r.sample_self = &src;
+  }
+  unique_id_len_ = static_cast<uint16_t>(f.render(r, log_block_ + kIdOff, kIdCap));
   unique_id_set_ = true;
   return {log_block_ + kIdOff, unique_id_len_};
+}
+
+acl::SampleContext Session::log_sample_context(http::Head& req, http::Head& res) const {
+  const auto& cfg = w_.config();
+  acl::SampleContext ctx = sample(true);
+  ctx.request = ctx.response = nullptr;
+  ctx.base = ctx.response_base = nullptr;
+  ctx.body = ctx.payload = {};
+  ctx.body_complete = false;
+  ctx.backend = &cfg.proxies[be_ >= 0 ? be_ : fe_];
+  if (!log_block_ || !log_line_len_) {
+    // No request came whole (<BADREQ>): HAProxy logs it without a stream, nothing of a
+    // transaction (backend, variables, unique id) exists.
+    ctx.backend = nullptr;
+    ctx.vars = nullptr;
+    ctx.unique_id = nullptr;
+    return ctx;
+  }
+  std::string_view line(log_block_, log_line_len_);
+  std::string_view method = line.substr(0, line.find(' '));
+  // HAProxy keeps the method when it is one it knows; another one was only in the buffer.
+  if (known_method(method)) {
+    req.method = http::Span{0, static_cast<uint32_t>(method.size())};
+    ctx.request = &req;
+    ctx.base = log_block_;
+  }
+  // `status`: the server's response (HAProxy reads it from the response it got).
+  if (uint16_t st = get_u16(log_block_, kSrvStatusOff)) {
+    res.status = st;
+    ctx.response = &res;
+    ctx.response_base = log_block_;
+  }
+  return ctx;
 }
 
 std::string_view Session::unique_id_of(const void* self) {
@@ -215,6 +354,10 @@ void Session::fill_log_record(log::Record& r, uint64_t now) {
   r.pid = static_cast<uint32_t>(getpid());
   r.request_counter = req_counter_;
   if (unique_id_set_) r.unique_id = std::string_view(log_block_ + kIdOff, unique_id_len_);
+  if (log_block_ && fe.capture_cookie) {
+    r.captured_request_cookie = cookie_slot(log_block_, kReqCookieOff);
+    r.captured_response_cookie = cookie_slot(log_block_, kResCookieOff);
+  }
   // Captured headers: a view per configured capture (absent ones have no data), stored in the
   // block itself. A request whose head never came whole (<BADREQ>) shows none, as HAProxy.
   const size_t ncap = capture_count(fe);
@@ -241,15 +384,30 @@ void Session::log_exchange() {
   bool error = status_ >= 500 || term_.cause != '-';
   if (fe.dontlog_normal && !error) return release_log_block();
   uint64_t now = uv_now(w_.loop());
-  unique_id();   // HAProxy computes it for the log line when nothing asked for it before
+  make_unique_id(true);   // HAProxy computes it for the log line when nothing asked for it before
+  const Runtime& rt = w_.runtime();
+  const log::Format& format = *rt.log_formats[fe_];
+  const log::Format* sd = rt.rules->log_format_sds[fe_].get();
   log::Record r;
   fill_log_record(r, now);
+  http::Head req, res;
+  acl::SampleContext ctx;
+  SampleSource src{&ctx, &rt.rules->format_samples[fe_]};
+  if (format.has_samples() || (sd && sd->has_samples())) {
+    ctx = log_sample_context(req, res);
+    r.sample = eval_sample;
+    r.sample_self = &src;
+  }
   char* line = w_.scratch();
-  size_t len = w_.runtime().log_formats[fe_]->render(r, line, 4096);
+  const size_t line_cap = std::min<size_t>(4096, w_.bufsize() / 2);
+  size_t len = format.render(r, line, line_cap);
+  std::string_view structured;
+  if (sd) structured = std::string_view(line + line_cap, sd->render(r, line + line_cap, w_.bufsize() - line_cap));
   timespec ts = to_timespec(realtime_ms());
   // `option log-separate-errors` raises errors from info to err.
   int level = fe.log_separate_errors && error ? 3 : 6;
-  w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), level, std::string_view(line, len), ts);
+  w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), level, std::string_view(line, len), ts,
+                       structured);
   release_log_block();
 }
 

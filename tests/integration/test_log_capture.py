@@ -273,6 +273,132 @@ backend nosrv
         self.assertNotEqual(rc, 0)
         self.assertIn("failed to parse unique-id : no such format variable 'zz'", err)
 
+    # ---- %[sample,converter...] in log-format / unique-id-format ----------------------------
+    SAMPLE_FE = r"""
+    http-request set-var(txn.a) str(va)
+    http-request set-var(txn.e) str()
+    http-request set-var(txn.sp) req.hdr(x-sp)
+    http-request set-var(txn.i) int(42)
+    http-request deny if { path /deny }
+    http-response set-var(txn.b) res.hdr(x-resp)
+    unique-id-format %[req.hdr(x-nope)]-%[req.hdr(x-h)]-%{+Q}[req.hdr(x-sp)]
+    log-format "%HP m=%[method] a=%[var(txn.a)] b=%[var(txn.b)] e=%[var(txn.e)] qe=%{+Q}[var(txn.e)] miss=%[var(txn.zz)] qmiss=%{+Q}[var(txn.zz)] sp=%[var(txn.sp)] qsp=%{+Q}[var(txn.sp)] esp=%{+E}[var(txn.sp)] i=%[var(txn.i)] uid=%[unique-id] id=%ID be=%[be_name] fe=%[fe_name] ph=%[req.proto_http] src=%[src] up=%[var(txn.a),upper] ln=%[var(txn.sp),length] sd=%[var(txn.i),add(8)] w=%[var(txn.sp),word(2, ),upper]"
+    use_backend nosrv if { path /nosrv }
+"""
+    SAMPLE_CASES = [
+        ('/ok', ['X-H: hh', 'X-Sp: a b"c]d\\e'],
+         '/ok m=GET a=va b=r2"#|{}\\z e=- qe="" miss=- qmiss="" sp=a b"c]d\\e qsp="a b"c]d\\e" '
+         'esp=a b\\"c\\]d\\\\e i=42 uid=-hh-a b"c]d\\e id=-hh-a b"c]d\\e be=be fe=fe ph=- src=127.0.0.1 up=VA '
+         'ln=9 sd=50 w=B"C]D\\E'),
+        # denied by a rule: no server status; the id is computed at log time, the request gone
+        ('/deny', ['X-H: h2'],
+         '/deny m=GET a=va b=- e=- qe="" miss=- qmiss="" sp=- qsp="" esp=- i=42 uid=-- id=-- be=fe fe=fe '
+         'ph=- src=127.0.0.1 up=VA ln=- sd=50 w=-'),
+        ('/nosrv', ['X-H: h3'],
+         '/nosrv m=GET a=va b=- e=- qe="" miss=- qmiss="" sp=- qsp="" esp=- i=42 uid=-h3- id=-h3- be=nosrv '
+         'fe=fe ph=- src=127.0.0.1 up=VA ln=- sd=50 w=-'),
+    ]
+
+    def sample_lines(self, binary=None):
+        log, o, fe, fe2 = self.start(self.SAMPLE_FE, binary=binary)
+        out = []
+        for path, headers, _ in self.SAMPLE_CASES:
+            self.get(fe.port, path, headers)
+            line, = log.wait_count(lambda l, p=path: l.startswith(p + ' '), 1)
+            out.append(line)
+        return out
+
+    def test_sample_expressions(self):
+        for (path, _, want), got in zip(self.SAMPLE_CASES, self.sample_lines()):
+            self.assertEqual(got, want, path)
+
+    def test_sample_expressions_differential(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        self.assertEqual(self.sample_lines(), self.sample_lines(binary=HAPROXY_BIN))
+
+    def test_bad_sample_in_log_format_rejected(self):
+        base = ('defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n'
+                'frontend f\n    bind 127.0.0.1:1\n    log 127.0.0.1:514 local0\n    {}\n    default_backend b\n'
+                'backend b\n    server s 127.0.0.1:2\n')
+        cases = [
+            ('log-format "h=%[req.hdr(host)] x"', "failed to parse log-format : sample fetch <req.hdr(host)] x> may "
+             "not be reliably used here because it needs 'HTTP request headers' which is not available here."),
+            ('log-format "%[res.hdr(a)]"', "failed to parse log-format : sample fetch <res.hdr(a)]> may not be "
+             "reliably used here because it needs 'HTTP response headers' which is not available here."),
+            ('log-format "%[req.len]"', "needs 'request buffer' which is not available here."),
+            ('log-format "%[nosuch]"', "failed to parse log-format : failed to parse sample expression <nosuch]> : "
+             "unknown fetch method 'nosuch'."),
+            ('log-format "%[str(a),bogus]"', "failed to parse log-format : failed to parse sample expression "
+             "<str(a),bogus]> : unknown converter 'bogus'."),
+            ('log-format "%[str(a)"', "failed to parse log-format : missing ']' after 'str(a)'."),
+            ('log-format "%[str(a) x"', "failed to parse log-format : expected ']' after 'str(a)', but found ' '."),
+            ('log-format-sd "%[path]"', "failed to parse log-format-sd : sample fetch <path]> may not be reliably "
+             "used here because it needs 'HTTP request headers' which is not available here."),
+            ('unique-id-format %[status]', "failed to parse unique-id : sample fetch <status]> may not be reliably "
+             "used here because it needs 'HTTP response' which is not available here."),
+        ]
+        for line, want in cases:
+            rc, out, err = run_check(self.PROXY_BIN, base.format(line), self.tmpdir())
+            self.assertNotEqual(rc, 0, line)
+            self.assertIn(want, err, line)
+        for line in ('log-format "%[var(txn.a),lower] %[status] %[method] %[src] %[be_name]"',
+                     'unique-id-format %[req.hdr(host)]-%[path]', 'log-format-sd "%[fe_name]"'):
+            rc, out, err = run_check(self.PROXY_BIN, base.format(line), self.tmpdir())
+            self.assertEqual(rc, 0, (line, err))
+
+    # ---- capture cookie -------------------------------------------------------------------
+    COOKIE_CASES = [
+        # (path, request headers, expected "%CC %CS %{+Q}CC %{+E}CC")
+        ('/c1', ['Cookie: a=1; SESSIONID=abcdefghijkl; SESS=2'], 'SESSIONID=ab SESSA=first "SESSIONID=ab" SESSIONID=ab'),
+        ('/c2', ['Cookie: a=1', 'Cookie: SESS=x"y]z\\w'], 'SESS=x"y]z\\w SESSA=first "SESS=x"y]z\\w" SESS=x\\"y\\]z\\\\w'),
+        ('/c3', ['Cookie: SESS'], '- SESSA=first "" -'),
+        ('/c4', ['Cookie: xSESS=1;SESS='], 'SESS= SESSA=first "SESS=" SESS='),
+        ('/c5', [], '- SESSA=first "" -'),
+        ('/c6', ['Cookie: $Version=1; SESS=v; $Path=/'], 'SESS=v SESSA=first "SESS=v" SESS=v'),
+        ('/c7', ['Cookie: a=1, SESS=comma'], 'SESS=comma SESSA=first "SESS=comma" SESS=comma'),
+        ('/nosrv', ['Cookie:  SESS=n  ; b=2'], 'SESS=n - "SESS=n" SESS=n'),
+    ]
+
+    def cookie_lines(self, binary=None):
+        def handler(origin, c, req):
+            return origin.respond(c, req, headers=['Set-Cookie: x=1', 'Set-Cookie: SESSA=first; path=/; HttpOnly',
+                                                   'Set-Cookie: SESS=second'])
+        fe_cfg = ('    capture cookie SESS len 12\n    log-format "%HP %CC %CS %{+Q}CC %{+E}CC"\n'
+                  '    use_backend nosrv if { path /nosrv }\n')
+        log, o, fe, fe2 = self.start(fe_cfg, binary=binary, handler=handler)
+        out = []
+        for path, headers, _ in self.COOKIE_CASES:
+            self.get(fe.port, path, headers)
+            line, = log.wait_count(lambda l, p=path: l.startswith(p + ' '), 1)
+            out.append(line[len(path) + 1:])
+        return out
+
+    def test_capture_cookie(self):
+        for (path, _, want), got in zip(self.COOKIE_CASES, self.cookie_lines()):
+            self.assertEqual(got, want, path)
+
+    def test_capture_cookie_differential(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        self.assertEqual(self.cookie_lines(), self.cookie_lines(binary=HAPROXY_BIN))
+
+    def test_capture_cookie_in_httplog_and_json(self):
+        def handler(origin, c, req):
+            return origin.respond(c, req, headers=['Set-Cookie: SID=s1; path=/'])
+        log, o, fe, fe2 = self.start('    capture cookie SID len 20\n    option httplog\n', handler=handler)
+        self.get(fe.port, '/h', ['Cookie: SID=abc'])
+        line, = log.wait_count(lambda l: '/h ' in l, 1)
+        self.assertIn(' 200 ', line)
+        self.assertRegex(line, r' SID=abc SID=s1 ---- ')
+        if IS_HAPROXY:
+            return
+        log, o, fe, fe2 = self.start('    capture cookie SID len 20\n    option httplog json\n', handler=handler)
+        self.get(fe.port, '/j', ['Cookie: SID=abc'])
+        line, = log.wait_count(lambda l: '/j ' in l, 1)
+        j = json.loads(line)
+        self.assertEqual((j['captured_request_cookie'], j['captured_response_cookie']), ('SID=abc', 'SID=s1'))
+
     # ---- option httplog json (portero) ----------------------------------------------------
     def require_portero(self):
         if IS_HAPROXY:

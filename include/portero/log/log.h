@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -89,13 +90,31 @@ struct Record {
   // Captured headers: a view with data() == nullptr is a header that was not present (shown
   // '-' by %hrl/%hsl, nothing inside %hr's braces); an empty span means no capture configured.
   // %HM %HU %HP %HPO %HQ %HV are taken from `request_line` when the fields above are empty.
+  // %[...]: the value of sample expression `id` (as numbered by the format's SampleCompiler)
+  // in `out`; false when the sample is absent. Null: every %[...] is absent.
+  bool (*sample)(const void* self, int id, std::string_view& out) = nullptr;
+  const void* sample_self = nullptr;
 };
+
+// Compiles the `expr` of a `%[expr]` (converters included) for a Format: returns a number >= 0
+// the Record's `sample` callback will be asked for, or -1 with `error` set to the whole message
+// (HAProxy's wording). `rest` is the format text from the expression to the end, which
+// HAProxy's messages quote.
+using SampleCompiler = std::function<int(std::string_view expr, std::string_view rest, std::string& error)>;
+
+// How %[...] values are written. `log`: HAProxy's log-format (absent or empty '-', `""` when
+// quoted, +E escapes). `http`: unique-id-format (absent or empty write nothing, quotes
+// ignored, control characters as %XX).
+enum class SampleStyle : uint8_t { log, http };
 
 // A compiled log-format string. The built-in formats (httplog, clf, tcplog) are log-format
 // strings too (COMPAT.md §7).
 class Format {
  public:
-  static std::unique_ptr<Format> compile(std::string_view text, std::string& error);
+  // `samples` compiles `%[...]` expressions; without one they are refused.
+  static std::unique_ptr<Format> compile(std::string_view text, std::string& error,
+                                         const SampleCompiler& samples = nullptr,
+                                         SampleStyle style = SampleStyle::log);
   static const Format& httplog();
   static const Format& httplog_clf();
   static const Format& tcplog();
@@ -104,6 +123,8 @@ class Format {
   virtual size_t render(const Record& r, char* out, size_t cap) const = 0;
   // The string it was compiled from.
   virtual std::string_view text() const = 0;
+  // It holds %[...] expressions.
+  virtual bool has_samples() const = 0;
 };
 
 }  // namespace portero::log

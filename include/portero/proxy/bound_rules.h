@@ -42,6 +42,12 @@ struct BoundRules {
   std::vector<std::unique_ptr<log::Format>> log_formats;
   // `unique-id-format` of each proxy that has one, else null (a frontend's is the one used).
   std::vector<std::unique_ptr<log::Format>> unique_id_formats;
+  // `log-format-sd` of each frontend that logs and has one, else null.
+  std::vector<std::unique_ptr<log::Format>> log_format_sds;
+  // The `%[...]` expressions of each proxy's log-format, log-format-sd and unique-id-format,
+  // numbered as the formats' nodes ask (log::SampleCompiler). A null entry is a fetch HAProxy
+  // accepts there but that is never available at log time (its value is absent).
+  std::vector<std::vector<const acl::Expression*>> format_samples;
   // Some format shows %rt: every request (of any proxy) then takes a number, as in HAProxy.
   bool request_counter = false;
 };
