@@ -49,6 +49,37 @@ void kw_retries(ParseContext& c, const Args& a) {
   px(c).retries = lenient_uint(a[1]);
 }
 
+// `retry-on none | all-retryable-errors | conn-failure | empty-response | junk-response |
+// response-timeout | 0rtt-rejected | 401 403 404 408 425 500 501 502 503 504`...
+void kw_retry_on(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'retry-on' needs at least one keyword to specify when to retry");
+  uint16_t flags = 0;
+  std::vector<uint16_t> statuses;
+  static const uint16_t kStatuses[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
+  for (size_t i = 1; i < a.size(); ++i) {
+    const std::string& k = a[i];
+    if (k == "none") {
+      if (a.size() != 2) return c.alert("'retry-on' 'none' keyworld only usable alone");
+    } else if (k == "conn-failure") flags |= Proxy::retry_conn_failure;
+    else if (k == "empty-response") flags |= Proxy::retry_empty_response;
+    else if (k == "junk-response") flags |= Proxy::retry_junk_response;
+    else if (k == "response-timeout") flags |= Proxy::retry_response_timeout;
+    else if (k == "0rtt-rejected") flags |= Proxy::retry_0rtt_rejected;
+    else if (k == "all-retryable-errors") {
+      flags |= Proxy::retry_conn_failure | Proxy::retry_empty_response | Proxy::retry_junk_response |
+               Proxy::retry_response_timeout | Proxy::retry_0rtt_rejected;
+      for (uint16_t s : {500, 502, 503, 504}) statuses.push_back(s);
+    } else {
+      bool known = false;
+      for (uint16_t s : kStatuses)
+        if (k == std::to_string(s)) statuses.push_back(s), known = true;
+      if (!known) return c.alert("'retry-on': unknown keyword '" + k + "'");
+    }
+  }
+  px(c).retry_on = flags;
+  px(c).retry_on_status = std::move(statuses);
+}
+
 void kw_http_reuse(ParseContext& c, const Args& a) {
   const std::string m = a.size() > 1 ? a[1] : "";
   if (m == "never") px(c).http_reuse = HttpReuse::never;
@@ -112,6 +143,7 @@ const KeywordRow kRows[] = {
     {kInProxies, "default_backend", true, Cap::frontend, false, kw_default_backend},
     {kInProxies, "use_backend", false, Cap::frontend, false, kw_use_backend},
     {kInProxies, "retries", true, Cap::backend, false, kw_retries},
+    {kInProxies, "retry-on", true, Cap::backend, false, kw_retry_on},
     {kInProxies, "http-reuse", true, Cap::backend, false, kw_http_reuse},
     {kInProxies, "maxconn", true, Cap::frontend, false, kw_maxconn},
     {kInProxies, "fullconn", true, Cap::backend, false, kw_fullconn},

@@ -41,7 +41,7 @@ const KeywordRow kRows[] = {
     LATER_G("anonkey"), LATER_G("fd-hard-limit"),
     LATER_G("ocsp-update.*"),
     // proxies
-    LATER_P("backlog"), LATER_P("bind-process"), LATER_P("capture"), LATER_P("retry-on"),
+    LATER_P("backlog"), LATER_P("bind-process"), LATER_P("capture"),
     LATER_P("clitcpka-cnt"), LATER_P("clitcpka-idle"), LATER_P("clitcpka-intvl"), LATER_P("compression"),
     LATER_P("declare"), LATER_P("dispatch"), LATER_P("email-alert"), LATER_P("errorfiles"),
     LATER_P("errorloc"), LATER_P("errorloc302"), LATER_P("errorloc303"),

@@ -241,10 +241,38 @@ void Session::fail_connect() {
   w_.runtime().observed(be_, srv_idx_, check::Observed::l4_err);
   close_server();
   const auto& be = w_.config().proxies[be_];
-  if (retries_left_ == 0) {
+  if (retries_left_ == 0 || !(be.retry_on & config::Proxy::retry_conn_failure)) {
     reply_error(503, {'S', 'C'});
     return;
   }
+  retry_after_failure(false);
+}
+
+void Session::drop_replay() {
+  if (!replay_) return;
+  replay_ = false;
+  // While the head is still being written to the server, its write completion frees it.
+  if (out_ && server_write_ != ServerWrite::head) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
+  }
+}
+
+bool Session::retry_layer7(uint16_t flag, int status) {
+  if (!replay_ || resp_started_ || retries_left_ == 0 || !out_ || server_write_ != ServerWrite::none) return false;
+  const auto& be = w_.config().proxies[be_];
+  bool listed = flag ? (be.retry_on & flag) != 0
+                     : std::find(be.retry_on_status.begin(), be.retry_on_status.end(), status) != be.retry_on_status.end();
+  if (!listed) return false;
+  close_server();
+  resp_begun_ = resp_complete_ = resp_upgrade_ = false;
+  keep_server_ = false;
+  retry_after_failure(true);
+  return true;
+}
+
+void Session::retry_after_failure(bool layer7) {
+  const auto& be = w_.config().proxies[be_];
   --retries_left_;
   ++retries_done_;
   if (be.redispatch && redispatch_now()) {
@@ -257,6 +285,10 @@ void Session::fail_connect() {
       dispatch(old);
       return;
     }
+  }
+  if (layer7) {
+    connect_server(srv_idx_);   // a layer-7 retry goes again at once, as HAProxy's
+    return;
   }
   // Same server again after the turn-around delay (1 s, or `timeout connect` when shorter).
   phase_ = Phase::retry_wait;

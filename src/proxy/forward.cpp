@@ -60,6 +60,18 @@ bool Session::forwardfor_applies(const config::ForwardFor& ff) const {
 void Session::send_request_head() {
   w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);
   phase_ = Phase::request;
+  if (replay_ && out_) {
+    // A layer-7 retry: the same bytes as the first attempt (rules are not run again).
+    uv_buf_t bufs[2] = {uv_buf_init(out_, replay_head_len_),
+                        uv_buf_init(in_.data + replay_body_from_, replay_body_to_ - replay_body_from_)};
+    pending_server_fwd_ = replay_body_to_;
+    srv_->start_reading();
+    if (write_server(bufs, replay_body_to_ > replay_body_from_ ? 2 : 1, ServerWrite::head)) {
+      in_.fwd = replay_body_to_;
+      request_sent();
+    }
+    return;
+  }
   const auto& cfg = w_.config();
   const http::Head& h = req_head();        // as the rules left it
   const char* base = req_base();
@@ -108,14 +120,22 @@ void Session::send_request_head() {
   release_rewrites();
   uint32_t head_end = frame.start + frame.length;
   uint32_t limit = req_complete_ ? req_end_ : in_.parsed;
+  // `retry-on` beyond connection failures: a request read whole is kept until its response
+  // head arrives, so that it can be sent again to another attempt.
+  replay_ = cfg.proxies[be_].l7_retries() && req_complete_ && !req_upgrade_ && retries_left_ > 0;
+  replay_head_len_ = static_cast<uint32_t>(hw.size());
+  replay_body_from_ = head_end;
+  replay_body_to_ = limit;
   in_.fwd = head_end;
   pending_server_fwd_ = limit;
   uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
                       uv_buf_init(in_.data + head_end, limit - head_end)};
   srv_->start_reading();
   if (write_server(bufs, limit > head_end ? 2 : 1, ServerWrite::head)) {
-    w_.buffers().put(out_);
-    out_ = nullptr;
+    if (!replay_) {
+      w_.buffers().put(out_);
+      out_ = nullptr;
+    }
     in_.fwd = limit;
     request_sent();
   }
@@ -139,7 +159,7 @@ void Session::request_sent() {
   if (closed_) return;
   if (req_complete_) {
     if (phase_ == Phase::request) phase_ = Phase::response;
-    if (in_.fwd == in_.end) release(in_);
+    if (in_.fwd == in_.end && !replay_) release(in_);
     if (!resp_started_) {
       w_.timers().disarm(ctimer_);
       if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
@@ -165,7 +185,7 @@ void Session::on_server_write_done(int status) {
     }
     return;
   }
-  if (out_ && kind == ServerWrite::head) {
+  if (out_ && kind == ServerWrite::head && !replay_) {
     w_.buffers().put(out_);
     out_ = nullptr;
   }
@@ -203,6 +223,7 @@ void Session::on_server_read(ssize_t nread) {
     }
     if (!resp_started_) {
       w_.runtime().observed(be_, srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
+      if (!resp_begun_ && retry_layer7(config::Proxy::retry_empty_response, 0)) return;
       close_server();
       reply_error(502, {'S', 'H'});
     } else {
@@ -236,6 +257,7 @@ void Session::handle_response_input() {
     c->in.parsed = r.end;
     if (r.status == ParseStatus::error) {
       w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
+      if (retry_layer7(config::Proxy::retry_junk_response, 0)) return;
       close_server();
       reply_error(502, {'S', 'H'});
       return;
@@ -258,6 +280,8 @@ void Session::handle_response_input() {
       if (client_write_ != ClientWrite::none || closed_) return;
       continue;
     }
+    if (retry_layer7(0, h.status)) return;
+    drop_replay();
     log_response_head();   // capture response header
     // observe layer7: 100-499, 501 and 505 are good answers, anything else an error.
     w_.runtime().observed(be_, srv_idx_,
@@ -270,6 +294,7 @@ void Session::handle_response_input() {
 
 void Session::send_response_head(bool interim) {
   ServerConn* c = srv_;
+  drop_replay();   // once the client has bytes of an answer, the request is not retried
   if (!interim && !process_response_rules()) return;
   if (!interim && !cookie_response()) {
     close_server();

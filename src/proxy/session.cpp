@@ -351,6 +351,7 @@ void Session::start_request() {
   resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
   resp_eof_body_ = false;
   counted_srv_ = -1;
+  replay_ = false;
   term_ = {};
   redispatched_ = false;
   if (w_.runtime().debug) {
@@ -413,6 +414,7 @@ void Session::on_server_timeout() {
     case Phase::response:
       if (!resp_started_) {
         w_.runtime().observed(be_, srv_idx_, check::Observed::read_timeout);
+        if (retry_layer7(config::Proxy::retry_response_timeout, 0)) return;
         close_server();
         reply_error(504, {'s', 'H'});
       } else {

@@ -199,6 +199,10 @@ class Session {
   Tri run_tcp_rules(int proxy_index, bool final);
   void connect_server(int server_index);
   void fail_connect();
+  void retry_after_failure(bool layer7);   // the next attempt of a retried request
+  // `retry-on`: retries the kept request when `flag` (or `status`, when flag is 0) is listed.
+  bool retry_layer7(uint16_t flag, int status);
+  void drop_replay();
   bool redispatch_now() const;
   void send_request_head();
   void forward_request_body();
@@ -295,6 +299,9 @@ class Session {
   uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
   int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
   int16_t counted_srv_ = -1;     // the server whose stot already counts this request
+  // layer-7 retries: the request head sent (kept in out_) and its body range in in_
+  bool replay_ = false;
+  uint32_t replay_head_len_ = 0, replay_body_from_ = 0, replay_body_to_ = 0;
   bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
   char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
   uint16_t log_line_len_ = 0;

@@ -398,6 +398,15 @@ struct Proxy {
   Balance balance;
   HashType hash_type;
   uint32_t retries = 3;
+  // `retry-on`: what a retry may follow. Connection failures by default; the others are layer-7
+  // retries (the request is replayed, so only a request already read whole is retried).
+  enum RetryOn : uint16_t {
+    retry_conn_failure = 1, retry_empty_response = 2, retry_junk_response = 4, retry_response_timeout = 8,
+    retry_0rtt_rejected = 16,
+  };
+  uint16_t retry_on = retry_conn_failure;
+  std::vector<uint16_t> retry_on_status;   // `retry-on 503 504 ...`
+  bool l7_retries() const { return (retry_on & ~retry_conn_failure) || !retry_on_status.empty(); }
   bool redispatch = false;
   // `option redispatch [N]`: N > 0 every Nth retry, N < 0 the Nth retry before the last
   // (-1 = the last retry, the default when no N is given). 0 disables redispatch.
