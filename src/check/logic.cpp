@@ -1,6 +1,9 @@
 #include "logic.h"
 
-#include <regex.h>
+#include <map>
+#include <memory>
+
+#include "portero/acl/regex.h"
 
 #include <algorithm>
 #include <cctype>
@@ -157,13 +160,17 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Check patterns are PCRE2 (JIT) like every regex of the configuration, compiled once per
+// pattern and kept: checks run on the main thread only.
 bool regex_search(const std::string& re, std::string_view text, bool nocase = false) {
-  regex_t r;
-  if (regcomp(&r, re.c_str(), REG_EXTENDED | REG_NOSUB | (nocase ? REG_ICASE : 0)) != 0) return false;
-  std::string t(text);
-  bool ok = regexec(&r, t.c_str(), 0, nullptr, 0) == 0;
-  regfree(&r);
-  return ok;
+  static std::map<std::pair<std::string, bool>, std::shared_ptr<const acl::Regex>> cache;
+  auto& r = cache[{re, nocase}];
+  if (!r) {
+    std::string err;
+    r = acl::Regex::compile(re, nocase, err);
+    if (!r) return false;
+  }
+  return r->match(text);
 }
 
 bool text_match(config::HttpCheckExpect::Match m, std::string_view pat, std::string_view text, bool nocase) {

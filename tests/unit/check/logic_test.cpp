@@ -102,6 +102,10 @@ TEST_CASE("http verdicts") {
   CHECK(http_verdict(s, "HTTP/1.0 403 X\r\n\r\n", true).status == Status::l7ok);
   s.expects = {{config::HttpCheckExpect::Kind::rstring, false, "ok[0-9]"}};
   CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nis ok7", true).status == Status::l7ok);
+  // PCRE syntax, as HAProxy's checks use (POSIX ERE has no \d nor lazy quantifiers)
+  s.expects = {{config::HttpCheckExpect::Kind::rstring, false, "\\bok\\d+?\\b"}};
+  CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nstatus ok42", true).status == Status::l7ok);
+  CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nstatus okay", true).status == Status::l7rsp);
 }
 
 TEST_CASE("status lists") {
