@@ -411,12 +411,10 @@ int main(int argc, char** argv) {
   // ACLs, conditions and rule expressions are compiled before anything starts (and by -c).
   std::unique_ptr<proxy::BoundRules> rules;
   if (cfg && !diag.has_errors()) {
+    const size_t first = diag.all().size();
     rules = proxy::bind_rules(*cfg, diag);
-    if (!rules) {
-      // Errors found after parsing end the way parse errors do in HAProxy's output.
-      for (const auto& f : cfg->files) diag.alert("Error(s) found in configuration file : " + f);
-      diag.alert("Fatal errors found in configuration.");
-    }
+    // Errors found now end the way HAProxy ends them (at parse or check time).
+    if (!rules) diag.finish_late(first, cfg->files);
   }
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();

@@ -31,6 +31,8 @@ struct AclExpr {
   SampleExpr expr;
   PatternSet patterns;
   const config::Userlist* userlist = nullptr;  // http_auth_group
+  std::string keyword;          // as written, without arguments (for messages)
+  bool response_only = false;   // its fetch reads the response
 
   bool match(Sample& smp, Scratch& sc) const {
     if (patterns.kind != MatchKind::auth_group) return patterns.match(smp, sc);
@@ -270,12 +272,23 @@ class CompiledImpl final : public Compiled {
     return f;
   }
 
+  std::string format_error(int proxy_index, const std::string& text) const override {
+    std::lock_guard lock(mu_);
+    std::string err;
+    const_cast<CompiledImpl*>(this)->compile_format(proxy_index, text, err);
+    return err;
+  }
+
   // Compiles every named ACL of a proxy. Errors go to diag.
   void compile_acls(int proxy_index, const config::Proxy& px, config::Diagnostics& diag) {
     auto& named = named_[proxy_index];
     for (const auto& line : px.acls) {
       std::string err;
       auto e = compile_acl_line(proxy_index, line.words, err, diag);
+      if (!e && err_stage_ == config::Stage::check) {
+        diag.alert(config::Stage::check, line.origin, config::Form::tight, err + ".");
+        continue;
+      }
       if (!e) {
         diag.alert(line.origin, "error detected while parsing ACL '" + line.name + "' : " + err + ".");
         continue;
@@ -306,13 +319,13 @@ class CompiledImpl final : public Compiled {
   // `what` is the message prefix up to the reason; `period` ends the message with '.'.
   const CondImpl* compile_condition(int proxy_index, const std::vector<std::string>& words,
                                     const std::optional<config::Origin>& origin, const std::string& what,
-                                    config::Diagnostics& diag, bool period = true) {
+                                    config::Diagnostics& diag, bool period = true,
+                                    config::Stage stage = config::Stage::parse) {
     auto key = std::to_string(proxy_index) + '\x1e' + join(words);
     if (auto it = conds_.find(key); it != conds_.end()) return it->second.get();
     auto fail = [&](const std::string& why) -> const CondImpl* {
       const std::string text = what + why + (period ? "." : "");
-      if (origin) diag.alert(*origin, text);
-      else diag.alert(text);
+      diag.alert(stage, origin, config::Form::parsing, text);
       return nullptr;
     };
     auto c = std::make_unique<CondImpl>();
@@ -347,6 +360,10 @@ class CompiledImpl final : public Compiled {
         if (inner.empty()) return fail("missing fetch method in ACL expression ''");
         std::string err;
         auto e = compile_acl_line(proxy_index, inner, err, diag);
+        if (!e && err_stage_ == config::Stage::check && origin) {
+          diag.alert(config::Stage::check, origin, config::Form::tight, err + ".");
+          return nullptr;
+        }
         if (!e) return fail(err);
         acls_.push_back(std::make_unique<Acl>());
         acls_.back()->name = "anonymous";
@@ -364,6 +381,23 @@ class CompiledImpl final : public Compiled {
     const CondImpl* r = c.get();
     conds_[key] = std::move(c);
     return r;
+  }
+
+  // HAProxy's warning for a condition that reads the response where there is none yet
+  // (`where` names the rule, e.g. "frontend http-request header rule"); once per condition.
+  static void warn_response_fetch(const CondImpl* c, const config::Origin& origin, const std::string& where,
+                                  config::Diagnostics& diag) {
+    if (!c) return;
+    for (const auto& suite : c->suites)
+      for (const Term& t : suite)
+        for (const AclExpr* e : t.acl->lines)
+          if (e->response_only) {
+            diag.warning(origin, (t.acl->name == "anonymous" ? std::string("anonymous acl")
+                                                             : "acl '" + t.acl->name + "'") +
+                                     " will never match because it uses keyword '" + e->keyword +
+                                     "' which is incompatible with '" + where + "'");
+            return;
+          }
   }
 
   const FormatImpl* compile_format(int proxy_index, const std::string& text, std::string& err) {
@@ -430,6 +464,7 @@ class CompiledImpl final : public Compiled {
   // `words` = FETCH [flags] [operator] VALUE...
   const AclExpr* compile_acl_line(int proxy_index, const std::vector<std::string>& words, std::string& err,
                                   config::Diagnostics& diag) {
+    err_stage_ = config::Stage::parse;
     auto e = std::make_unique<AclExpr>();
     const std::string& kw = words[0];
     // The keyword: a fetch expression, or <family>_<method>(args)[,conv...].
@@ -464,12 +499,20 @@ class CompiledImpl final : public Compiled {
     std::string xerr;
     if (!compile_expr(expr_text, cfg_, proxy_index, e->expr, xerr)) {
       const std::string fm = "fetch method '";
+      // HAProxy words it after the ACL keyword when there is one, else after the fetch.
+      const bool acl_kw = has_kind || ct.name == "path" || ct.name == "url" || ct.name == "base" ||
+                          ct.name == "hdr" || ct.name == "cook" || ct.name == "urlp" || ct.name == "shdr" ||
+                          ct.name == "scook" || ct.name == "method" || ct.name == "req.ver" || ct.name == "resp.ver";
       if (xerr.starts_with("unknown converter")) {
-        err = xerr + " in ACL expression '" + kw + "'";
+        err = acl_kw ? "ACL keyword '" + ct.name + "' : " + xerr : xerr + " in ACL expression '" + kw + "'";
       } else if (xerr.starts_with(fm)) {
-        err = "ACL keyword '" + ct.name + xerr.substr(xerr.find('\'', fm.size()));
+        err = acl_kw ? "ACL keyword '" + ct.name + xerr.substr(xerr.find('\'', fm.size()))
+                     : xerr + " in ACL expression '" + kw + "'";
       } else if (xerr.starts_with("unable to find")) {
-        err = xerr.substr(0, xerr.find(" of fetch method")) + " of ACL keyword '" + ct.name + "'";
+        // Resolved by HAProxy's post-parse checks, which name the proxy.
+        err = xerr.substr(0, xerr.find(" of fetch method")) + " of ACL keyword '" + ct.name + "' in proxy '" +
+              (proxy_index >= 0 ? cfg_.proxies[static_cast<size_t>(proxy_index)].name : std::string()) + "'";
+        err_stage_ = config::Stage::check;
       } else {
         err = "ACL keyword '" + ct.name + "' : " + xerr;
       }
@@ -516,6 +559,17 @@ class CompiledImpl final : public Compiled {
         return nullptr;
       }
     }
+    // A fetch of any type (var) has no default matching method.
+    if (!has_kind && !forced_method && e->expr.convs.empty() && ct.name == "var") {
+      err = "matching method must be specified first (using '-m') when using a sample fetch of this type ('" +
+            ct.name + "')";
+      return nullptr;
+    }
+    e->keyword = ct.name;
+    {
+      const std::string_view f = e->expr.fetch.def->name;
+      e->response_only = f.starts_with("res.") || f.starts_with("shdr") || f == "status";
+    }
     e->patterns.kind = kind;
     // Known methods compare exactly whatever -i says (HAProxy matches them by method id).
     e->patterns.icase = icase && ct.name != "method";
@@ -554,6 +608,7 @@ class CompiledImpl final : public Compiled {
   }
 
   const config::Config& cfg_;
+  config::Stage err_stage_ = config::Stage::parse;  // of compile_acl_line's last error
   mutable std::mutex mu_;
   NeverCond never_;
   std::vector<std::unique_ptr<AclExpr>> exprs_;
@@ -581,14 +636,19 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
                                  "' : error detected in " + kind_name(px.kind) + " '" + px.name + "' while parsing '" +
                                  r.condition[0] + "' condition : ",
                              diag, false);
+    const std::string side = px.kind == config::Proxy::Kind::backend ? "backend" : "frontend";
     for (const auto& r : px.http_request_rules)
       if (!r.condition.empty())
-        c->compile_condition(pi, r.condition, r.origin,
-                             "error detected while parsing an 'http-request " + r.action_name + "' condition : ", diag);
+        CompiledImpl::warn_response_fetch(
+            c->compile_condition(pi, r.condition, r.origin,
+                                 "error detected while parsing an 'http-request " + r.action_name + "' condition : ",
+                                 diag, true, config::Stage::abort),
+            r.origin, side + " http-request header rule", diag);
     for (const auto& r : px.http_response_rules)
       if (!r.condition.empty())
         c->compile_condition(pi, r.condition, r.origin,
-                             "error detected while parsing an 'http-response " + r.action_name + "' condition : ", diag);
+                             "error detected while parsing an 'http-response " + r.action_name + "' condition : ", diag,
+                             true, config::Stage::abort);
     for (const auto& r : px.redirect_rules)
       if (!r.condition.empty())
         c->compile_condition(pi, r.condition, r.origin, "error detected while parsing redirect rule : ", diag);
@@ -600,12 +660,17 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
       if (!cond.empty())
         c->compile_condition(pi, cond, px.origin, "error detected while parsing a 'monitor fail' condition : ", diag);
     for (const auto& u : px.use_backends) {
-      if (!u.condition.empty()) c->compile_condition(pi, u.condition, u.origin, "error detected while parsing switching rule : ", diag);
+      if (!u.condition.empty())
+        CompiledImpl::warn_response_fetch(
+            c->compile_condition(pi, u.condition, u.origin, "error detected while parsing switching rule : ", diag),
+            u.origin, "frontend use-backend rule", diag);
       if (u.backend.find("%[") != std::string::npos) {
         std::string err;
+        // HAProxy parses dynamic names in its post-parse checks.
         if (!c->compile_format(pi, u.backend, err))
-          diag.alert(u.origin, "error detected in " + kind_name(px.kind) + " '" + px.name +
-                                   "' while parsing 'use_backend' rule : " + err + ".");
+          diag.alert(config::Stage::check, std::nullopt, config::Form::parsing,
+                     "Parsing [" + u.origin.file + ":" + std::to_string(u.origin.line) +
+                         "]: failed to parse use_backend rule '" + u.backend + "' : " + err + ".");
       }
     }
     if (!px.stats_admin_condition.empty())

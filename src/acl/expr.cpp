@@ -77,7 +77,7 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
   if (in.size() > max) {
     // HAProxy stops reading at the first argument too many.
     std::string rest;
-    for (size_t k = max; k < in.size(); ++k) rest += (k > max ? "," : "") + in[k];
+    for (size_t k = max; k < in.size(); ++k) rest += (k > 0 ? "," : "") + in[k];
     err = std::string(what) + " '" + name + "' : expected ')' before '" + rest + ")'";
     return false;
   }

@@ -177,13 +177,14 @@ bool PatternSet::add(const std::string& text, const std::string& op, std::string
       if (colon != std::string::npos) {
         std::string_view lo = std::string_view(text).substr(0, colon), hi = std::string_view(text).substr(colon + 1);
         if ((!lo.empty() && !parse_int(lo, r.lo)) || (!hi.empty() && !parse_int(hi, r.hi)) || (lo.empty() && hi.empty())) {
-          err = "'" + text + "' is not a number";
+          err = "'" + text + "' is not a valid number range";
           return false;
         }
       } else {
         int64_t v;
         if (!parse_int(text, v)) {
-          err = "'" + text + "' is not a number";
+          // After an operator HAProxy still accepts another operator in its place.
+          err = "'" + text + (op.empty() ? "' is not a number" : "' is neither a number nor a supported operator");
           return false;
         }
         if (op.empty() || op == "eq") r = {v, v};

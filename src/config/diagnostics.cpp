@@ -14,6 +14,46 @@ void Diagnostics::alert_nonfatal(const Origin& where, Form form, std::string tex
   items_.push_back(Diagnostic{Severity::alert, where, std::move(text), form});
 }
 
+void Diagnostics::alert(Stage stage, const std::optional<Origin>& where, Form form, std::string text) {
+  items_.push_back(Diagnostic{Severity::alert, where, std::move(text), form, stage});
+  ++errors_;
+}
+
+void Diagnostics::finish_late(size_t from, const std::vector<std::string>& files) {
+  if (from > items_.size()) return;
+  auto is_error = [](const Diagnostic& d) { return d.severity == Severity::alert; };
+  // HAProxy stops reading at an aborting line: whatever comes after it is never reported.
+  bool aborted = false, line_errors = false;
+  for (size_t i = from; i < items_.size(); ++i) {
+    if (!is_error(items_[i]) || items_[i].stage != Stage::abort) continue;
+    for (size_t j = i + 1; j < items_.size(); ++j)
+      if (is_error(items_[j])) --errors_;
+    items_.resize(i + 1);
+    aborted = true;
+    break;
+  }
+  for (size_t i = from; i < items_.size(); ++i)
+    if (is_error(items_[i]) && items_[i].stage != Stage::check) line_errors = true;
+  // Post-parse checks do not run after a line in error.
+  if (line_errors)
+    for (size_t i = items_.size(); i-- > from;)
+      if (is_error(items_[i]) && items_[i].stage == Stage::check) {
+        items_.erase(items_.begin() + static_cast<long>(i));
+        --errors_;
+      }
+  bool any = false;
+  for (size_t i = from; i < items_.size(); ++i) any = any || is_error(items_[i]);
+  if (!any) return;
+  if (line_errors)
+    for (const auto& f : files) {
+      bool in_file = false;
+      for (size_t i = from; i < items_.size(); ++i)
+        in_file = in_file || (is_error(items_[i]) && (!items_[i].origin || items_[i].origin->file == f));
+      if (in_file) alert("Error(s) found in configuration file : " + f);
+    }
+  if (!aborted) alert("Fatal errors found in configuration.");
+}
+
 void Diagnostics::alert(const Origin& where, std::string text) {
   add(Severity::alert, where, Form::parsing, std::move(text));
 }

@@ -189,6 +189,13 @@ void parse_reply(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
       break;
     }
   }
+  // `deny_status` alone stands for `status N default-errorfiles`: N needs a built-in page.
+  if (ret.default_errorfiles || (old_status && payload.empty())) {
+    static const uint16_t kBuiltin[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
+                                        421, 422, 425, 429, 500, 501, 502, 503, 504};
+    if (std::find(std::begin(kBuiltin), std::end(kBuiltin), ret.status) == std::end(kBuiltin))
+      fail("status code '" + std::to_string(ret.status) + "' not handled by default with 'default-errorfiles' argument..");
+  }
   if (ret.errorfile || ret.default_errorfiles || !ret.errorfiles.empty()) {
     if (!ret.content_type.empty())
       c.warning("content-type '" + ret.content_type + "' ignored by the http reply when used with an erorrfile.");

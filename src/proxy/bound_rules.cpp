@@ -21,9 +21,19 @@ bool has_format(Action a) {
   }
 }
 
+// `kw`: "http-request" or "http-response", whose errors stop HAProxy's parsing at once; null
+// for `redirect` rules.
 bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::HttpRule>& rules,
-               std::vector<BoundRule>& out, config::Diagnostics& diag) {
+               std::vector<BoundRule>& out, config::Diagnostics& diag, const config::Proxy& px,
+               const char* kw) {
   bool ok = true;
+  auto rule_error = [&](const config::HttpRule& r, const std::string& why) {
+    const char* type = px.kind == config::Proxy::Kind::frontend ? "frontend"
+                       : px.kind == config::Proxy::Kind::backend ? "backend" : "proxy";
+    diag.alert(config::Stage::abort, r.origin, config::Form::parsing,
+               "error detected in " + std::string(type) + " '" + px.name + "' while parsing '" + kw + " " +
+                   r.action_name + "' rule : " + why + ".");
+  };
   for (const auto& r : rules) {
     BoundRule b;
     b.rule = &r;
@@ -37,7 +47,17 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     if (!text.empty()) {
       b.fmt = acls.format(pi, text);
       if (!b.fmt) {
-        diag.alert(r.origin, "'" + r.action_name + "': failed to parse log-format '" + text + "'.");
+        if (kw) {
+          std::string why = acls.format_error(pi, text);
+          // set-var takes an expression, not a format: no "failed to parse sample expression <...> : ".
+          if (r.action == Action::set_var)
+            if (const size_t k = why.find("> : "); why.starts_with("failed to parse sample expression <") &&
+                                                    k != std::string::npos)
+              why.erase(0, k + 4);
+          rule_error(r, why);
+        } else {
+          diag.alert(r.origin, "'" + r.action_name + "': failed to parse log-format '" + text + "'.");
+        }
         ok = false;
       }
     }
@@ -45,7 +65,8 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
       std::string err;
       b.regex = acl::Regex::compile(r.regex, false, err);
       if (!b.regex) {
-        diag.alert(r.origin, "'" + r.action_name + "': " + err);
+        if (kw) rule_error(r, err);
+        else diag.alert(r.origin, "'" + r.action_name + "': " + err);
         ok = false;
       }
     }
@@ -127,9 +148,9 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       bp.use_backend_cond.push_back(acls.condition(pi, ub.condition));
       bp.use_backend_name.push_back(ub.backend.find("%[") != std::string::npos ? acls.format(pi, ub.backend) : nullptr);
     }
-    ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag) && ok;
-    ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag) && ok;
-    ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag) && ok;
+    ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag, px, "http-request") && ok;
+    ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag, px, "http-response") && ok;
+    ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag, px, nullptr) && ok;
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
     if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);

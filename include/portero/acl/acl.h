@@ -124,6 +124,8 @@ class Compiled {
   // evaluate() returns -1 only when nothing at all was written (so a name made of one absent
   // expression reads as "no name").
   virtual const Expression* format(int proxy_index, const std::string& text) const = 0;
+  // Why `text` does not compile as format() would (HAProxy's words), or empty.
+  virtual std::string format_error(int proxy_index, const std::string& text) const = 0;
 };
 
 // Evaluates an expression compiled from `format()` into a string, for callers that are not on

@@ -21,11 +21,20 @@ enum class Form : uint8_t {
   bare,     // "[f:l] : text"          (server keyword errors)
 };
 
+// Where an error found once every file is read (ACLs, rules and sample expressions are compiled
+// after parsing) stands in HAProxy's sequence, which decides the summary lines that follow.
+enum class Stage : uint8_t {
+  parse,  // a line's error: "Error(s) found in configuration file", then "Fatal errors"
+  abort,  // a line's error that stops HAProxy's parsing (http-request/response rules): only "Error(s) found"
+  check,  // found by HAProxy's post-parse checks: only "Fatal errors", and only without parse errors
+};
+
 struct Diagnostic {
   Severity severity;
   std::optional<Origin> origin;  // set for messages about a line ("parsing [f:l] : ...")
   std::string text;              // without prefix or trailing newline; may hold "\n   | " lines
   Form form = Form::parsing;
+  Stage stage = Stage::parse;
 };
 
 class Diagnostics {
@@ -39,6 +48,14 @@ class Diagnostics {
   void add(Severity s, const Origin& where, Form form, std::string text);
   // An [ALERT] line that HAProxy prints without failing the load (e.g. `default-server id`).
   void alert_nonfatal(const Origin& where, Form form, std::string text);
+  // An error of a later stage than parsing (see Stage); `where` may be unset.
+  void alert(Stage stage, const std::optional<Origin>& where, Form form, std::string text);
+  // Ends the errors added since all()[from] (the post-parse compilation of ACLs and rules) as
+  // HAProxy ends the same errors met while parsing and checking: errors after the first
+  // `abort` one are dropped, `check` ones too when a line had an error; then "Error(s) found
+  // in configuration file" for each file of `files` with a line in error, and "Fatal errors"
+  // unless parsing was aborted. Nothing when no error was added.
+  void finish_late(size_t from, const std::vector<std::string>& files);
 
   bool has_errors() const { return errors_ > 0; }
   bool has_warnings() const { return warnings_ > 0; }
