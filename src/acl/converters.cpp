@@ -175,9 +175,16 @@ bool c_arith(const ConvCall& c, Sample& smp, Scratch&) {
 }
 
 bool c_hex(const ConvCall&, Sample& smp, Scratch& sc) {
+  static const char* d = "0123456789ABCDEF";
+  if (smp.type == SmpType::sint || smp.type == SmpType::boolean) {
+    // An integer is shown as its 64-bit two's complement, 16 digits (as HAProxy).
+    char* out = sc.take();
+    const uint64_t v = static_cast<uint64_t>(smp.i);
+    for (int k = 0; k < 16; ++k) out[k] = d[(v >> (60 - 4 * k)) & 15];
+    return set_str(smp, out, 16);
+  }
   if (!cast_to_str(smp, sc)) return false;
   if (smp.s.size() * 2 > Scratch::kSize) return false;
-  static const char* d = "0123456789ABCDEF";
   char* out = sc.take();
   for (size_t i = 0; i < smp.s.size(); ++i) {
     out[2 * i] = d[uint8_t(smp.s[i]) >> 4];

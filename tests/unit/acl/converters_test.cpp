@@ -22,6 +22,11 @@ TEST_CASE("case, length, hex, base64, bool, not [haproxy]") {
   CHECK(e.expr("req.hdr(e),length") == "0");
   CHECK(e.expr("path,hex") == "2F612F622F63");
   CHECK(e.expr("req.hdr(y),hex") == "71225C75C3A9");
+  // integers: 64-bit two's complement on 16 digits (haproxy 2.6.12 answers these)
+  CHECK(e.expr("int(50),hex") == "0000000000000032");
+  CHECK(e.expr("int(-1),hex") == "FFFFFFFFFFFFFFFF");
+  CHECK(e.expr("bool(1),hex") == "0000000000000001");
+  CHECK(e.expr("str(ab),hex") == "6162");
   CHECK(e.expr("req.hdr(y),base64") == "cSJcdcOp");
   CHECK(e.expr("req.hdr(y),base64,b64dec") == "q\"\\u\xc3\xa9");
   CHECK(e.expr("req.hdr(y),length") == "6");
