@@ -7,30 +7,16 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import unittest
 import urllib.request
 
 from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port
+from harness.cli import cli
 
 EXPORTER = shutil.which('prometheus-haproxy-exporter')
 
 
-def cli(path, line, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(line.encode() + b'\n')
-    s.shutdown(socket.SHUT_WR)
-    out = b''
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 @unittest.skipUnless(EXPORTER, 'prometheus-haproxy-exporter is needed (scripts/bootstrap installs it)')

@@ -6,32 +6,18 @@ hatop talks to the socket in `prompt` mode and sends `set timeout cli`, `show in
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import unittest
 
 from harness import ProxyTestCase, DEFAULTS, wait_until
+from harness.cli import cli
 
 HATOP = shutil.which('hatop')
 TMUX = shutil.which('tmux')
 SGR = re.compile(r'\x1b\[([0-9;]*)m')
 
 
-def cli(path, line, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(line.encode() + b'\n')
-    s.shutdown(socket.SHUT_WR)
-    out = b''
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 def server_stat(path, px, sv):

@@ -12,6 +12,7 @@ import time
 import unittest
 
 from harness import ProxyTestCase, Client
+from harness.cli import cli
 from harness.proxy import Proxy, Listener, HAPROXY_BIN, haproxy_available
 from test_checks import ModeServer, Syslog
 
@@ -58,20 +59,9 @@ def closed_port():
 
 
 def show_stat(path, server):
-    u = socket.socket(socket.AF_UNIX)
-    u.settimeout(5)
-    u.connect(path)
-    u.sendall(b'show stat\n')
-    data = b''
-    while True:
-        d = u.recv(65536)
-        if not d:
-            break
-        data += d
-    u.close()
     import csv
     import io
-    rows = list(csv.reader(io.StringIO(data.decode())))
+    rows = list(csv.reader(io.StringIO(cli(path, 'show stat', half_close=False))))
     hdr = rows[0]
     hdr[0] = hdr[0].lstrip('# ')
     for r in rows[1:]:

@@ -4,25 +4,12 @@ admin socket: with `slowstart 20s` the returning server gets only a trickle of t
 at first; without slowstart it takes its full share at once."""
 
 import os
-import socket
 import unittest
 
 from harness import ProxyTestCase, Client, wait_until
+from harness.cli import cli as admin
 
 
-def admin(path, cmd, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(cmd.encode() + b'\n')
-    out = b''
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
 
 
 class SlowstartTest(ProxyTestCase):

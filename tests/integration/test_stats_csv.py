@@ -5,10 +5,10 @@ same config and every row must match once the cells that depend on time or on ha
 check traffic are masked."""
 
 import os
-import socket
 import unittest
 
 from harness import ProxyTestCase, Client, Proxy, HAPROXY_BIN, wait_until, free_port
+from harness.cli import cli
 
 HEADER = ('# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,'
           'wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,'
@@ -39,18 +39,6 @@ MASKED = {'lastchg', 'downtime', 'check_duration', 'rate', 'rate_max', 'lastsess
           'chkfail', 'chkdown'}
 
 
-def cli(path, command):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall(command.encode() + b'\n')
-        s.shutdown(socket.SHUT_WR)
-        data = b''
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data.decode()
-            data += chunk
 
 
 class StatsCsvTest(ProxyTestCase):
