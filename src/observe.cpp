@@ -10,6 +10,7 @@ Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vec
     : loop_(loop) {
   proxy::fill_stats_source(src_, rt, workers);
   src_.process = std::move(process);
+  src_.backend_watch = &backend_watch_;
   mailbox_ = std::make_unique<core::Mailbox>(loop);
   mailbox_->release_loop();   // the page service alone does not keep the process running
   sampler_ = web::Sampler::create(loop, src_);

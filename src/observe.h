@@ -14,6 +14,7 @@
 #include "portero/core/mailbox.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "portero/stats/backend_watch.h"
 #include "portero/stats/source.h"
 #include "portero/web/sampler.h"
 
@@ -35,6 +36,7 @@ class Observability {
   stats::StatsSource src_;
   std::unique_ptr<core::Mailbox> mailbox_;   // worker -> main: stats page requests
   std::unique_ptr<web::Sampler> sampler_;
+  stats::BackendWatch backend_watch_;       // fed by the sampler's ticks
   std::unique_ptr<admin::Server> admin_;
   // observe: per server of each proxy, "an error was posted since the last success": successes
   // are only posted after an error, so a healthy observed server costs no post at all.

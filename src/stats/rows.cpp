@@ -5,6 +5,7 @@
 
 #include "fields.h"
 #include "portero/stats/render.h"
+#include "portero/stats/backend_watch.h"
 #include "text_util.h"
 
 namespace portero::stats {
@@ -383,12 +384,14 @@ Row backend_row(const Ctx& c, int p) {
   f[f_weight] = V::make_u32(sum.weight);
   f[f_act] = V::make_u32(sum.act);
   f[f_bck] = V::make_u32(sum.bck);
-  f[f_chkdown] = V::make_u64(0);
-  // We keep no backend transitions: a DOWN backend went down when its last server did; an UP
-  // one is taken as up since the start (right unless it was DOWN at some point).
+  // Backend transitions as the once-a-second watch saw them; without it, a DOWN backend went
+  // down when its last server did and an UP one is taken as up since the start.
   const bool down = status.rfind("DOWN", 0) == 0;
-  f[f_lastchg] = V::make_u32(age(c.now_s, down && sum.last_change ? sum.last_change : c.start_s));
-  if (!px.servers.empty()) f[f_downtime] = V::make_u32(0);
+  const BackendWatch::State* w = c.src.backend_watch ? c.src.backend_watch->get(p) : nullptr;
+  f[f_chkdown] = V::make_u64(w ? w->downs : 0);
+  f[f_lastchg] = V::make_u32(age(c.now_s, w ? w->last_change : down && sum.last_change ? sum.last_change : c.start_s));
+  if (!px.servers.empty())
+    f[f_downtime] = V::make_u32(w ? w->downtime + (!w->up && c.now_s > w->down_since ? c.now_s - w->down_since : 0) : 0);
   f[f_rate] = V::make_u32(rt.sessions.cur);
   f[f_rate_max] = V::make_u32(rt.sessions.max);
   for (int i : {f_comp_in, f_comp_out, f_comp_byp, f_comp_rsp}) f[i] = V::make_u64(0);
@@ -442,6 +445,16 @@ std::vector<Row> collect_rows(const StatsSource& src, const StatQuery& q) {
     if (px.is_backend() && (q.type_mask & 2)) rows.push_back(backend_row(c, p));
   }
   return rows;
+}
+
+}  // namespace portero::stats
+
+namespace portero::stats {
+
+bool backend_up(const StatsSource& src, int p) {
+  const StatQuery q;
+  const Ctx c{src, q, 0, 0};
+  return summarize(c, p).weight > 0 || src.cfg->proxies[static_cast<size_t>(p)].servers.empty();
 }
 
 }  // namespace portero::stats

@@ -2,6 +2,8 @@
 // (one per FRONTEND, BACKEND and server), serving both the rate columns and the live charts.
 #include "portero/web/sampler.h"
 
+#include "portero/stats/backend_watch.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -99,6 +101,7 @@ class SamplerImpl final : public Sampler {
       for (size_t s = 0; s < srv_[p].size(); ++s)
         srv_[p][s].sample(forwarded(src_.counters->server_totals(p, s)), now);
     }
+    if (src_.backend_watch) src_.backend_watch->tick(src_, now / 1000);
     ++samples_;
   }
 

@@ -68,10 +68,13 @@ struct SessionInfo {
   uint64_t age_s = 0;
 };
 
+class BackendWatch;
+
 struct StatsSource {
   const config::Config* cfg = nullptr;
   CounterSet* counters = nullptr;               // may be null: traffic counters print 0
   RateView* rates = nullptr;                    // may be null: rates print 0
+  BackendWatch* backend_watch = nullptr;        // may be null: backend chkdown/downtime print 0
   // The live JSON of the charts (web::Sampler::live_json); may be empty.
   std::function<std::string()> live_json;
   // states[p][s]: runtime state of server s of proxy p (empty for proxies without servers).
