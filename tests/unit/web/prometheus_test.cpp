@@ -81,7 +81,7 @@ TEST_CASE("prometheus: framing as HAProxy's") {
   CHECK(web_test::header(resp, "cache-control") == "no-cache");
   CHECK(web_test::header(resp, "transfer-encoding") == "chunked");
   const std::string b = body(resp);
-  CHECK(b.rfind("# HELP haproxy_process_nbthread Number of started threads (global.nbthread)\n"
+  CHECK(b.rfind("# HELP haproxy_process_nbthread Worker threads running in the process, as set by 'nbthread'\n"
                 "# TYPE haproxy_process_nbthread gauge\nhaproxy_process_nbthread ",
                 0) == 0);
   CHECK(value(b, "haproxy_process_nbproc") == "1");
