@@ -25,8 +25,27 @@ void add_times(Counters& c, int64_t tq, int64_t tc, int64_t tr, int64_t tt, uint
 
 }  // namespace
 
+// A request head was received: req_tot and CumReq count it now, as HAProxy, so a client that has
+// its answer already sees it counted.
+void Session::count_request() {
+  Counters& fe = w_.px_counters(fe_);
+  fe.add(fe.requests);
+  w_.runtime().cum_reqs.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The status of the answer, counted when its head is sent (a server's, or the proxy's own):
+// the frontend always, the backend when one was chosen, the server when it answered.
+void Session::count_status(bool from_server) {
+  if (status_counted_ || !status_ || tcp_mode()) return;
+  status_counted_ = true;
+  w_.px_counters(fe_).status(status_);
+  if (be_ < 0 || (be_ == fe_ && !w_.config().proxies[be_].is_backend())) return;
+  w_.be_counters(be_).status(status_);
+  if (from_server && srv_idx_ >= 0) w_.srv_counters(be_, srv_idx_).status(status_);
+}
+
 void Session::count_exchange() {
-  Runtime& rt = w_.runtime();
+  const Runtime& rt = w_.runtime();
   const bool http = !tcp_mode();
   const uint64_t now = uv_now(w_.loop());
   const uint64_t us = (uv_hrtime() - t_req_ns_) / 1000;
@@ -36,11 +55,6 @@ void Session::count_exchange() {
   Counters& fe = w_.px_counters(fe_);
   fe.add(fe.bytes_in, bytes_in_);
   fe.add(fe.bytes_out, bytes_out_);
-  if (http && t_head_) {
-    fe.add(fe.requests);
-    rt.cum_reqs.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (http && status_) fe.status(status_);
   if (denied_by_ >= 0) {
     Counters& d = denied_by_ == fe_ || be_ < 0 ? fe : w_.be_counters(denied_by_);
     d.add(d.denied_req);
@@ -64,7 +78,6 @@ void Session::count_exchange() {
     if (!c) continue;
     c->add(c->bytes_in, bytes_in_);
     c->add(c->bytes_out, bytes_out_);
-    if (http && status_ && (got_response || c == sides[0])) c->status(status_);
     if (state == 'C') c->add(c->errors_conn);
     if ((state == 'H' && (cause == 'S' || cause == 's' || cause == 'P')) || (state == 'D' && cause == 'S'))
       c->add(c->errors_resp);

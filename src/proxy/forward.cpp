@@ -342,6 +342,7 @@ void Session::send_response_head(bool interim) {
   if (!interim) {
     t_resp_ = uv_now(w_.loop());
     status_ = h.status;
+    count_status(true);
   }
   if (out_) w_.buffers().put(out_);
   out_ = b;

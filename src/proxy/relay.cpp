@@ -162,6 +162,7 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
 void Session::reply_local(const char* data, size_t len, bool close_after) {
   // The status of a local answer, for the log ("HTTP/1.1 NNN ...").
   if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
+  count_status(false);
   if (req_head_method_ && !tcp_mode()) {
     // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
     std::string_view v(data, len);

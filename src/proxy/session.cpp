@@ -352,6 +352,7 @@ void Session::start_request() {
   resp_eof_body_ = false;
   counted_srv_ = -1;
   replay_ = false;
+  count_request();
   term_ = {};
   redispatched_ = false;
   if (w_.runtime().debug) {

@@ -180,6 +180,8 @@ class Session {
   acl::SampleContext log_sample_context(http::Head& req, http::Head& res) const;
   // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
   void count_exchange();
+  void count_request();
+  void count_status(bool from_server);
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
   bool stats_request(int proxy_index);
   void start_stats(int proxy_index, bool prometheus = false);
@@ -299,6 +301,7 @@ class Session {
   uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
   int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
   int16_t counted_srv_ = -1;     // the server whose stot already counts this request
+  bool status_counted_ = false;  // the answer's status is in hrsp_* already
   // layer-7 retries: the request head sent (kept in out_) and its body range in in_
   bool replay_ = false;
   uint32_t replay_head_len_ = 0, replay_body_from_ = 0, replay_body_to_ = 0;

@@ -198,6 +198,7 @@ void Session::log_request_start() {
   bytes_in_ = in_.end - in_.fwd;   // what of this request is already buffered
   status_ = 0;
   denied_by_ = -1;
+  status_counted_ = false;
   intercepted_ = false;
   logged_ = false;
   unique_id_set_ = false;
