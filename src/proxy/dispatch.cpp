@@ -154,6 +154,18 @@ void Session::connect_server(int idx) {
   const auto& be = w_.config().proxies[be_];
   if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx)) detach_server(true);
   srv_idx_ = idx;
+  if (!srv_ && private_) {
+    // `http-reuse never`: our own connection from the previous request, if it goes to that server.
+    if (private_->proxy_index == be_ && private_->server_index == idx) {
+      srv_ = private_;
+      private_ = nullptr;
+      srv_->keeper = nullptr;
+      srv_->owner = this;
+      srv_->reused = true;
+    } else {
+      close_private();
+    }
+  }
   if (!srv_) {
     bool may_reuse = be.http_reuse == config::HttpReuse::always ||
                      be.http_reuse == config::HttpReuse::aggressive ||

@@ -445,13 +445,36 @@ void Session::trace_end(bool client_closes, bool server_closes) {
   trace::event(stream_id_, name, "closed", cfd, sfd);
 }
 
+void Session::close_private() {
+  ServerConn* c = private_;
+  private_ = nullptr;
+  if (!c) return;
+  c->keeper = nullptr;
+  c->close();
+}
+
 void Session::detach_server(bool reusable) {
   ServerConn* c = srv_;
   srv_ = nullptr;
   if (!c) return;
   const auto& be = w_.config().proxies[c->proxy_index];
-  if (!reusable || be.http_reuse == config::HttpReuse::never || w_.stopping()) {
+  if (!reusable || w_.stopping()) {
     c->close();
+    return;
+  }
+  if (be.http_reuse == config::HttpReuse::never) {
+    // Never shared: it stays with this client for its next request, as HAProxy's.
+    if (!keep_client_ || client_eof_ || stop_after_) {
+      c->close();
+      return;
+    }
+    if (private_) close_private();
+    c->owner = nullptr;
+    c->keeper = this;
+    c->set_busy(false);
+    c->release_buffer();
+    c->start_reading();   // notices the server closing it meanwhile
+    private_ = c;
     return;
   }
   c->owner = nullptr;

@@ -33,7 +33,10 @@ void ServerConn::start_reading() {
         if (c->owner) {
           c->owner->on_server_read(nread);
         } else {
-          // Idle in the pool: the server closed it or sent something unexpected; drop it.
+          // Idle (in the pool, or kept by its client session): the server closed it or sent
+          // something unexpected; drop it.
+          if (c->keeper) c->keeper->private_lost();
+          c->keeper = nullptr;
           c->worker.forget_idle(c);
           c->close();
         }

@@ -76,6 +76,7 @@ void Session::finish_close() {
   release_rewrites();
   if (queued_on != kNotQueued) w_.dequeue(this);
   close_server();
+  close_private();
   release_slot();
   if (phase_ != Phase::idle && phase_ != Phase::closing) log_exchange();
   if (vars_) {   // after the log line, which may show them

@@ -50,6 +50,7 @@ class ServerConn {
   uv_tcp_t tcp;                  // handle; never moves (pool-allocated object)
   Worker& worker;
   Session* owner = nullptr;      // null while idle in the pool
+  Session* keeper = nullptr;     // `http-reuse never`: the client session it stays private to
   int proxy_index = -1;          // backend
   int server_index = -1;
   http::Parser parser{http::Parser::Kind::response};
@@ -239,6 +240,7 @@ class Session {
   void stop_reading();
   void arm_client_timer(std::optional<uint64_t> ms);
   void detach_server(bool reusable);
+  void close_private();
   void close_server();
   void abort_both(Termination t);
   void close_client();
@@ -259,6 +261,10 @@ class Session {
   int retry_target_ = -1;        // server of the next attempt (retry_wait)
   bool be_counted_ = false;      // counted in the backend's current requests
   ServerConn* srv_ = nullptr;
+  ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request
+ public:
+  void private_lost() { private_ = nullptr; }   // it closed while idle
+ private:
   http::Parser req_{http::Parser::Kind::request};
   ReadBuffer in_;                // client bytes
   char* out_ = nullptr;          // a rebuilt head being written (pooled block)

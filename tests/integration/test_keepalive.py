@@ -32,6 +32,25 @@ class KeepAliveTest(ProxyTestCase):
                         'backend saw one connection per request despite http-keep-alive')
         self.assertEqual(o.connection_count(), 1)
 
+    def test_http_reuse_never_keeps_a_private_server_connection(self):
+        # the server connection stays with its client for the next requests, but a second
+        # client never gets it: two clients, two server connections
+        o = self.origin('s1')
+        p, fe = self.simple([o], backend='    http-reuse never')
+        with Client(fe.port) as a:
+            for i in range(4):
+                self.assertEqual(a.request('GET', f'/a{i}').status, 200)
+            self.assertEqual(o.connection_count(), 1)
+            with Client(fe.port) as b:
+                for i in range(3):
+                    self.assertEqual(b.request('GET', f'/b{i}').status, 200)
+            self.assertEqual(a.request('GET', '/a4').status, 200)
+        self.assertEqual(o.request_count(), 8)
+        self.assertEqual(o.connection_count(), 2)
+        first, second = (bytes(c.raw) for c in o.connections)
+        self.assertEqual([t in first for t in (b'/a0 ', b'/a3 ', b'/a4 ', b'/b0 ')], [True, True, True, False])
+        self.assertEqual([t in second for t in (b'/b0 ', b'/b2 ', b'/a0 ')], [True, True, False])
+
     def test_http_server_close_one_server_connection_per_request(self):
         o = self.origin('s1')
         p, fe = self.simple([o], frontend='    option http-server-close')
