@@ -134,10 +134,6 @@ void kw_balance(ParseContext& c, const Args& a) {
       err += " ('" + a[1] + "' is an LVS scheduler name; the closest HAProxy algorithm is 'balance " + eq + "'.)";
     return c.alert("balance " + err);
   }
-  if (b.algorithm == "hash") {
-    // Sample expressions belong to the ACL work; refuse rather than balance differently.
-    return c.alert("balance hash : sample expressions are not supported yet by portero.");
-  }
   px(c).balance = std::move(b);
 }
 

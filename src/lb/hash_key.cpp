@@ -99,6 +99,8 @@ bool parse_key_spec(const config::Balance& b, KeySpec& spec, std::string& error)
       error = "rdp-cookie : missing cookie name.";
       return false;
     }
+  } else if (algo == "hash") {
+    spec.kind = KeyKind::sample;   // the session evaluates the expression (PickContext::sample_key)
   } else {
     error = "'" + b.algorithm + "' is not a hash algorithm";
     return false;
@@ -231,6 +233,10 @@ KeyStatus hash_key(const KeySpec& spec, HashFunction fn, const PickContext& ctx,
       hash = hash_with(fn, spec.domain_only ? domain_of(v) : v);
       return KeyStatus::found;
     }
+    case KeyKind::sample:
+      if (!ctx.has_sample_key) return KeyStatus::missing;
+      hash = hash_with(fn, ctx.sample_key);
+      return KeyStatus::found;
     case KeyKind::rdp_cookie: {
       std::string_view v;
       if (find_rdp_cookie(ctx.payload, spec.name, v) != RdpCookie::found || v.empty())

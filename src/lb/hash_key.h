@@ -12,7 +12,7 @@
 
 namespace portero::lb {
 
-enum class KeyKind : uint8_t { source, uri, url_param, hdr, rdp_cookie };
+enum class KeyKind : uint8_t { source, uri, url_param, hdr, rdp_cookie, sample };
 
 struct KeySpec {
   KeyKind kind = KeyKind::uri;

@@ -30,7 +30,7 @@ constexpr Entry entries[] = {
     {"url_param", make_hash},
     {"hdr", make_hash},
     {"rdp-cookie", make_hash},
-    {"hash", nullptr},
+    {"hash", make_hash},
     {"random", make_random},
 };
 

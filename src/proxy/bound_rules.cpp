@@ -154,6 +154,21 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
     if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);
+    if (px.is_backend() && px.balance.algorithm == "hash") {
+      std::string expr;
+      for (const auto& w : px.balance.hash_expr) expr += (expr.empty() ? "" : " ") + w;
+      const std::string text = "%[" + expr + "]";
+      bp.balance_hash = acls.format(pi, text);
+      if (!bp.balance_hash) {
+        // HAProxy's post-parse check names the backend's own line, then the converter's error.
+        std::string why = acls.format_error(pi, text);
+        if (size_t at = why.find("> : "); at != std::string::npos) why = why.substr(at + 4);
+        diag.alert(config::Stage::check, std::nullopt, config::Form::parsing,
+                   "backend '" + px.name + "' [" + px.origin.file + ":" + std::to_string(px.origin.line) +
+                       "]: failed to parse 'balance hash' expression '" + expr + "' in : " + why + ".");
+        ok = false;
+      }
+    }
     for (const auto& c : px.force_persist) bp.force_persist.push_back(acls.condition(pi, c));
     for (const auto& c : px.ignore_persist) bp.ignore_persist.push_back(acls.condition(pi, c));
   }

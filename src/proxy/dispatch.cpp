@@ -96,7 +96,13 @@ void Session::dispatch(int avoid) {
     return;
   }
   lb::Balancer* lb = w_.balancer(be_);
-  int idx = lb ? lb->pick(pick_context(), avoid) : lb::kNoServer;
+  lb::PickContext pick = pick_context();
+  if (const acl::Expression* e = w_.runtime().rules->proxies[be_].balance_hash) {
+    // `balance hash <expr>`: an absent sample is no key (round robin); an empty one is a key.
+    pick.sample_key = eval_format(e, sample(true), w_.scratch(), w_.bufsize());
+    pick.has_sample_key = pick.sample_key.data() != nullptr;
+  }
+  int idx = lb ? lb->pick(pick, avoid) : lb::kNoServer;
   if (idx == lb::kNoServer) {
     reply_error(503, {'S', 'C'});
     return;

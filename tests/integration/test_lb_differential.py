@@ -286,6 +286,23 @@ backend be
     def test_hdr_map_based_wt6(self):
         self._hdr('map-based wt6')
 
+    # ---- hash <expr> (the sample's text is the key) ------------------------------------------
+    def _hash_expr(self, expr, ht):
+        hs = self._hdr_reqs()
+        # compared with haproxy's picks (check() does that); the model is not consulted
+        self.check(f'hash {expr}', [{'path': '/h', 'headers': h} for h, _ in hs],
+                   [h for h, _ in hs], None, ht)
+
+    def test_hash_req_hdr_map_based(self):
+        self._hash_expr('req.hdr(x-key)', None)
+
+    def test_hash_req_hdr_lower_consistent(self):
+        self._hash_expr('req.hdr(x-key),lower', 'consistent')
+
+    def test_hash_path_map_based(self):
+        us = uris()
+        self.check('hash path', [{'path': u} for u in us], us, None, None)
+
     def _host_domain(self, ht):
         rnd = random.Random(9)
         hosts = []

@@ -21,6 +21,10 @@ struct PickContext {
   const char* base = nullptr;
   std::string_view body;                // request body bytes received so far (url_param check_post)
   std::string_view payload;             // mode tcp: client bytes received so far (rdp-cookie)
+  // `balance hash <expr>`: the sample's value as the session evaluated it; absent when the
+  // sample is (then the algorithm falls back to round robin, as the other hashes).
+  std::string_view sample_key;
+  bool has_sample_key = false;
 };
 
 // pick() results that are not a server index.

@@ -30,6 +30,7 @@ struct BoundProxy {
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
   std::vector<const acl::Condition*> monitor_fail;
   const acl::Condition* stats_admin = nullptr;   // `stats admin if|unless ...`
+  const acl::Expression* balance_hash = nullptr; // `balance hash <expr>`, as a "%[expr]" format
   std::vector<const acl::Condition*> force_persist, ignore_persist;
 };
 
