@@ -141,6 +141,33 @@ class FormatImpl final : public Expression {
     }
     return any ? static_cast<int>(n) : -1;
   }
+
+  int evaluate_binary(const SampleContext& ctx, char* out, size_t cap) const override {
+    if (parts.size() != 1 || !parts[0].expr) return evaluate(ctx, out, cap);
+    Scratch sc;
+    Sample smp;
+    if (!parts[0].expr->eval(ctx, smp, sc)) return -1;
+    switch (smp.type) {
+      case SmpType::ipv4:
+      case SmpType::ipv6: {
+        const size_t n = smp.type == SmpType::ipv4 ? 4 : 16;
+        if (n > cap) return -1;
+        std::memcpy(out, smp.ip, n);
+        return static_cast<int>(n);
+      }
+      case SmpType::sint:
+      case SmpType::boolean: {
+        if (cap < 8) return -1;
+        const uint64_t v = static_cast<uint64_t>(smp.i);
+        for (int k = 0; k < 8; ++k) out[k] = static_cast<char>(v >> (56 - 8 * k));
+        return 8;
+      }
+      default:
+        if (smp.s.size() > cap) return -1;
+        if (!smp.s.empty()) std::memcpy(out, smp.s.data(), smp.s.size());
+        return static_cast<int>(smp.s.size());
+    }
+  }
 };
 
 // ACL keywords that are not fetch names: <family>_<method> and a few aliases.

@@ -99,8 +99,9 @@ void Session::dispatch(int avoid) {
   lb::PickContext pick = pick_context();
   if (const acl::Expression* e = w_.runtime().rules->proxies[be_].balance_hash) {
     // `balance hash <expr>`: an absent sample is no key (round robin); an empty one is a key.
-    pick.sample_key = eval_format(e, sample(true), w_.scratch(), w_.bufsize());
-    pick.has_sample_key = pick.sample_key.data() != nullptr;
+    const int n = e->evaluate_binary(sample(true), w_.scratch(), w_.bufsize());
+    pick.has_sample_key = n >= 0;
+    if (n >= 0) pick.sample_key = std::string_view(w_.scratch(), static_cast<size_t>(n));
   }
   int idx = lb ? lb->pick(pick, avoid) : lb::kNoServer;
   if (idx == lb::kNoServer) {

@@ -299,6 +299,15 @@ backend be
     def test_hash_req_hdr_lower_consistent(self):
         self._hash_expr('req.hdr(x-key),lower', 'consistent')
 
+    def test_hash_src_binary_key(self):
+        # an address sample is hashed in its 4-byte form, as HAProxy
+        srcs = sources()
+        self.check('hash src', [{'source': s} for s in srcs], srcs, None, None)
+
+    def test_hash_int_key_consistent(self):
+        us = uris()
+        self.check('hash path,length', [{'path': u} for u in us], us, None, 'consistent')
+
     def test_hash_path_map_based(self):
         us = uris()
         self.check('hash path', [{'path': u} for u in us], us, None, None)

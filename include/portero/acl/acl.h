@@ -106,6 +106,10 @@ class Expression {
  public:
   virtual ~Expression() = default;
   virtual int evaluate(const SampleContext& ctx, char* out, size_t cap) const = 0;
+  // `balance hash`: a format made of one sample gives that sample in binary form, as HAProxy
+  // hashes it (addresses as 4 or 16 bytes, integers as 8 big-endian bytes, strings as they
+  // are); anything else as evaluate(). -1 when the sample is absent.
+  virtual int evaluate_binary(const SampleContext& ctx, char* out, size_t cap) const { return evaluate(ctx, out, cap); }
 };
 
 // The ACLs of every proxy of a Config, compiled. Built on the main thread after config::load.
