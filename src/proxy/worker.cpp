@@ -112,45 +112,29 @@ void Worker::set_affinity(const std::vector<int>& cpus) {
   pthread_setaffinity_np(thread_.native_handle(), sizeof(set), &set);
 }
 
-void Worker::soft_stop() {
-  post([this] {
-    stopping_ = true;
-    mailbox_->release_loop();
-    for (auto& l : listeners_) l->close();
-    for (Session* s = sessions_; s;) {
-      Session* next = s->next;
-      s->soft_stop();
-      s = next;
-    }
-    // Idle server connections serve no one now.
-    for (auto& per_server : idle_)
-      for (auto& head : per_server)
-        while (head) {
-          ServerConn* c = head;
-          forget_idle(c);
-          c->close();
-        }
-  });
-}
+void Worker::soft_stop() { post([this] { stop_now(false); }); }
 
-void Worker::hard_stop() {
-  post([this] {
-    stopping_ = true;
-    mailbox_->release_loop();
-    for (auto& l : listeners_) l->close();
-    for (Session* s = sessions_; s;) {
-      Session* next = s->next;
-      s->hard_close();
-      s = next;
-    }
-    for (auto& per_server : idle_)
-      for (auto& head : per_server)
-        while (head) {
-          ServerConn* c = head;
-          forget_idle(c);
-          c->close();
-        }
-  });
+void Worker::hard_stop() { post([this] { stop_now(true); }); }
+
+// Worker thread: no more accepting; sessions finish their exchange (soft) or close now (hard);
+// idle server connections serve no one any more.
+void Worker::stop_now(bool hard) {
+  stopping_ = true;
+  mailbox_->release_loop();
+  for (auto& l : listeners_) l->close();
+  for (Session* s = sessions_; s;) {
+    Session* next = s->next;
+    if (hard) s->hard_close();
+    else s->soft_stop();
+    s = next;
+  }
+  for (auto& per_server : idle_)
+    for (auto& head : per_server)
+      while (head) {
+        ServerConn* c = head;
+        forget_idle(c);
+        c->close();
+      }
 }
 
 void Worker::refresh_backend(int proxy_index) {

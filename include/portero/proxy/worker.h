@@ -123,6 +123,7 @@ class Worker {
   void accept_one(int fd, const sockaddr_storage& peer, core::Listener& from);
   void run();
   void update_saturation();
+  void stop_now(bool hard);
 
   Runtime& rt_;
   int index_;
