@@ -1,7 +1,6 @@
 // The counters of one finished exchange: what HAProxy's `show stat` reports per frontend,
 // backend and server. Each worker writes only its own blocks (relaxed atomics, no lock); the
 // main thread sums them when it renders. Session method; worker-local.
-#include <ctime>
 
 #include "portero/proxy/worker.h"
 #include "session.h"
@@ -25,6 +24,11 @@ void add_times(Counters& c, int64_t tq, int64_t tc, int64_t tr, int64_t tt, uint
 
 }  // namespace
 
+// The exchange went to a backend (a `listen` answering by itself has none).
+bool Session::backend_counted() const {
+  return be_ >= 0 && (be_ != fe_ || w_.config().proxies[be_].is_backend());
+}
+
 // A request head was received: req_tot and CumReq count it now, as HAProxy, so a client that has
 // its answer already sees it counted.
 void Session::count_request() {
@@ -39,13 +43,12 @@ void Session::count_status(bool from_server) {
   if (status_counted_ || !status_ || tcp_mode()) return;
   status_counted_ = true;
   w_.px_counters(fe_).status(status_);
-  if (be_ < 0 || (be_ == fe_ && !w_.config().proxies[be_].is_backend())) return;
+  if (!backend_counted()) return;
   w_.be_counters(be_).status(status_);
   if (from_server && srv_idx_ >= 0) w_.srv_counters(be_, srv_idx_).status(status_);
 }
 
 void Session::count_exchange() {
-  const Runtime& rt = w_.runtime();
   const bool http = !tcp_mode();
   const uint64_t now = uv_now(w_.loop());
   const uint64_t us = (uv_hrtime() - t_req_ns_) / 1000;
@@ -67,7 +70,7 @@ void Session::count_exchange() {
     fe.add(fe.errors_req);
   if (http && t_head_) add_times(fe, -1, -1, -1, -1, us);
 
-  if (be_ < 0 || (be_ == fe_ && !rt.config->proxies[be_].is_backend())) return;
+  if (!backend_counted()) return;
   const int64_t tq = t_queue_ ? span(t_queue_, t_dequeue_ ? t_dequeue_ : now) : 0;
   const int64_t tc = span(t_connect_, t_connected_);
   const int64_t tr = span(t_connected_, t_resp_);

@@ -183,6 +183,7 @@ class Session {
   void count_exchange();
   void count_request();
   void count_status(bool from_server);
+  bool backend_counted() const;
   // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
   bool stats_request(int proxy_index);
   void start_stats(int proxy_index, bool prometheus = false);
