@@ -44,7 +44,7 @@ class SamplerImpl final : public Sampler {
     // The loop's cached clock may be stale (boot work ran since it last ticked): without this
     // the first tick would fire at once and measure a rate over a few milliseconds.
     uv_update_time(loop_);
-    sample();
+    prime();
     uv_timer_start(timer_, on_tick, kIntervalMs, kIntervalMs);
   }
 
@@ -89,6 +89,19 @@ class SamplerImpl final : public Sampler {
 
   static void on_tick(uv_timer_t* t) {
     if (t->data) static_cast<SamplerImpl*>(t->data)->sample();
+  }
+
+  // The baseline is the process' start, when every counter was zero: the workers accept before
+  // this runs, and traffic that came in between belongs to the first interval, not to nobody.
+  void prime() {
+    const uint64_t now = wall_ms();
+    const stats::Totals zero;
+    for (auto& h : fe_) h.sample(zero, now);
+    for (auto& h : be_) h.sample(zero, now);
+    for (auto& v : srv_)
+      for (auto& h : v) h.sample(zero, now);
+    if (src_.backend_watch) src_.backend_watch->tick(src_, now / 1000);
+    ++samples_;
   }
 
   void sample() {
