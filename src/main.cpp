@@ -3,6 +3,7 @@
 // The main thread loads and validates the configuration, binds every listening socket (one
 // SO_REUSEPORT socket per worker and address), drops privileges, starts the workers, signals
 // the processes named by -sf/-st, then waits for signals and for the workers to finish.
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -285,6 +286,15 @@ std::vector<int> parse_cpus(const std::string& text) {
   return out;
 }
 
+// Without `nbthread`, one thread per CPU this process may run on (HAProxy 2.6's default),
+// at most 64.
+uint32_t default_nbthread() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return static_cast<uint32_t>(std::clamp(CPU_COUNT(&set), 1, 64));
+}
+
 // `cpu-map [auto:]1/<thread|range|all> <cpus>`: pins worker threads. With `auto:` and a range of
 // threads, the CPUs are handed out one per thread in order, as HAProxy does.
 void apply_cpu_map(const config::Global& g, std::vector<std::unique_ptr<proxy::Worker>>& workers) {
@@ -313,13 +323,11 @@ void apply_cpu_map(const config::Global& g, std::vector<std::unique_ptr<proxy::W
 // What health checks ask of the rest of the process (main thread).
 class CheckEvents final : public check::Events {
  public:
-  CheckEvents(const config::Config& cfg, std::vector<std::unique_ptr<proxy::Worker>>& workers, bool to_stderr)
-      : cfg_(cfg), workers_(workers), sender_(cfg.global), to_stderr_(to_stderr) {
+  CheckEvents(const proxy::Runtime& rt, std::vector<std::unique_ptr<proxy::Worker>>& workers, bool to_stderr)
+      : rt_(rt), cfg_(*rt.config), workers_(workers), sender_(cfg_.global), to_stderr_(to_stderr) {
     sender_.set_pid(static_cast<uint32_t>(getpid()));
   }
-  void server_state_changed(int proxy, int) override {
-    for (auto& w : workers_) w->refresh_backend(proxy);
-  }
+  void server_state_changed(int proxy, int) override { rt_.refresh_backend(proxy); }
   void log(int proxy, int level, std::string_view message) override {
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
@@ -339,6 +347,7 @@ class CheckEvents final : public check::Events {
   }
 
  private:
+  const proxy::Runtime& rt_;
   const config::Config& cfg_;
   std::vector<std::unique_ptr<proxy::Worker>>& workers_;
   log::Sender sender_;
@@ -448,7 +457,7 @@ int main(int argc, char** argv) {
   // A maxconn derived from the fd limit needs no more of it.
   if (cfg->global.maxconn || opt.maxconn) raise_fd_limit(cfg->global, rt->maxconn.load());
 
-  uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : 1;
+  uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : default_nbthread();
   rt->make_counters(nbthread);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (uint32_t i = 0; i < nbthread; ++i) workers.push_back(std::make_unique<proxy::Worker>(*rt, static_cast<int>(i)));
@@ -508,10 +517,10 @@ int main(int argc, char** argv) {
   }
   std::vector<proxy::Worker*> peers;
   for (auto& w : workers) peers.push_back(w.get());
-  for (auto& w : workers) {
-    w->set_peers(peers);
+  for (auto& w : workers) w->set_peers(peers);
+  {
     std::string err;
-    if (!w->prepare(err)) {
+    if (!rt->make_balancers(err)) {
       notice_header(printed_notice);
       alert("config : " + err);
       return 1;
@@ -592,7 +601,7 @@ int main(int argc, char** argv) {
   apply_cpu_map(cfg->global, workers);
 
   // Health checks run on this (main) thread's loop and write the shared server states.
-  CheckEvents check_events(*cfg, workers, !daemon && !opt.quiet);
+  CheckEvents check_events(*rt, workers, !daemon && !opt.quiet);
   std::vector<std::vector<lb::ServerState*>> states(cfg->proxies.size());
   for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
   std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events);

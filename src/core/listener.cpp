@@ -81,8 +81,8 @@ int open_listening_socket(const config::Address& addr, int backlog, std::string&
   return fd;
 }
 
-Listener::Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag)
-    : fd_(fd), fn_(fn), owner_(owner), tag_(tag) {
+Listener::Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag, Gate gate)
+    : fd_(fd), fn_(fn), owner_(owner), gate_(gate), tag_(tag) {
   poll_ = new uv_poll_t;
   uv_poll_init(loop, poll_, fd_);
   poll_->data = this;
@@ -135,10 +135,13 @@ void Listener::on_readable(uv_poll_t* p, int status, int) {
 
 void Listener::accept_batch(size_t max) {
   for (size_t i = 0; i < max && active_; ++i) {
+    // Admitted before accepting, so that threads sharing a limit never take one too many.
+    if (gate_.admit && !gate_.admit(owner_, *this)) return;
     sockaddr_storage peer;
     socklen_t len = sizeof(peer);
     int cfd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
+      if (gate_.unadmit) gate_.unadmit(owner_, *this);
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;  // EAGAIN, or EMFILE/ENFILE: retried on the next readiness
     }

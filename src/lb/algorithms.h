@@ -31,4 +31,7 @@ std::unique_ptr<Balancer> make_hash(const config::Proxy&, std::span<ServerState*
 bool consistent_hashing(const config::Proxy& backend);
 bool hash_avalanche(const config::Proxy& backend);
 
+// Wraps an algorithm so that every worker thread may call it (one lock per backend).
+std::unique_ptr<Balancer> serialized(std::unique_ptr<Balancer> inner);
+
 }  // namespace portero::lb

@@ -64,6 +64,7 @@ class LeastConn final : public Balancer {
 
   void on_take(int idx) override { reposition(idx); }
   void on_release(int idx) override { reposition(idx); }
+  bool follows_load() const override { return true; }
 
  private:
   struct Srv {

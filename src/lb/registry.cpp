@@ -46,7 +46,7 @@ std::unique_ptr<Balancer> make_balancer(const config::Proxy& backend,
       error = "balance algorithm '" + algorithm + "' is not implemented yet";
       return nullptr;
     }
-    return e.make(backend, states, error);
+    return serialized(e.make(backend, states, error));
   }
   error = "unknown balance algorithm '" + algorithm + "'";
   return nullptr;

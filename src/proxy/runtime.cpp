@@ -42,6 +42,20 @@ std::vector<stats::CapturedError> Runtime::captured_errors() const {
   return out;
 }
 
+bool Runtime::make_balancers(std::string& error) {
+  const auto& proxies = config->proxies;
+  balancers.resize(proxies.size());
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    if (!proxies[i].is_backend()) continue;
+    balancers[i] = lb::make_balancer(proxies[i], std::span<lb::ServerState* const>(backends[i].states), error);
+    if (!balancers[i]) {
+      error = "backend '" + proxies[i].name + "': " + error;
+      return false;
+    }
+  }
+  return true;
+}
+
 void Runtime::make_counters(size_t workers) {
   std::vector<size_t> servers;
   for (const auto& p : config->proxies) servers.push_back(p.is_backend() ? p.servers.size() : 0);

@@ -54,9 +54,7 @@ void fill_stats_source(stats::StatsSource& src, Runtime& rt, const std::vector<W
   src.cum_reqs = [r] { return r->cum_reqs.load(std::memory_order_relaxed); };
   src.errors = [r] { return r->captured_errors(); };
   src.sessions = [workers] { return gather_sessions(workers); };
-  src.state_changed = [workers](int p) {
-    for (Worker* w : workers) w->refresh_backend(p);
-  };
+  src.state_changed = [r](int p) { r->refresh_backend(p); };
   src.shutdown_sessions = [workers](int p, int s) {
     for (Worker* w : workers) w->shutdown_server_sessions(p, s);
   };

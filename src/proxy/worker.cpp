@@ -65,25 +65,10 @@ Worker::~Worker() {
 
 void Worker::add_listener(int fd, int proxy_index) { pending_listeners_.emplace_back(fd, proxy_index); }
 
-bool Worker::prepare(std::string& error) {
-  const auto& proxies = rt_.config->proxies;
-  balancers_.resize(proxies.size());
-  for (size_t i = 0; i < proxies.size(); ++i) {
-    if (!proxies[i].is_backend()) continue;
-    auto& states = rt_.backends[i].states;
-    balancers_[i] = lb::make_balancer(proxies[i], std::span<lb::ServerState* const>(states), error);
-    if (!balancers_[i]) {
-      error = "backend '" + proxies[i].name + "': " + error;
-      return false;
-    }
-  }
-  return true;
-}
-
 void Worker::start(std::function<void()> on_exit) {
   on_exit_ = std::move(on_exit);
   for (auto& [fd, proxy] : pending_listeners_)
-    listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy));
+    listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy, core::Listener::Gate{admit, unadmit}));
   pending_listeners_.clear();
   for (auto& l : listeners_) l->resume();
   started_ = true;
@@ -137,12 +122,6 @@ void Worker::stop_now(bool hard) {
       }
 }
 
-void Worker::refresh_backend(int proxy_index) {
-  post([this, proxy_index] {
-    if (lb::Balancer* b = balancer(proxy_index)) b->refresh();
-  });
-}
-
 void Worker::shutdown_server_sessions(int proxy_index, int server_index) {
   post([this, proxy_index, server_index] {
     for (Session* s = sessions_; s;) {
@@ -188,11 +167,46 @@ void Worker::on_accept(void* self, int fd, const sockaddr_storage& peer, socklen
   static_cast<Worker*>(self)->accept_one(fd, peer, from);
 }
 
+// Counts the connection against the global and the frontend maxconn before it is accepted
+// (compare-and-swap: threads sharing a limit never overshoot it, as HAProxy's listeners).
+bool Worker::admit(void* self, core::Listener& from) {
+  auto* w = static_cast<Worker*>(self);
+  Runtime& rt = w->rt_;
+  FrontendRuntime& fe = rt.frontends[from.tag()];
+  auto take = [](std::atomic<uint32_t>& n, uint32_t max) {
+    uint32_t cur = n.load(std::memory_order_relaxed);
+    do {
+      if (cur >= max) return false;
+    } while (!n.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    return true;
+  };
+  if (take(rt.cur_conns, rt.maxconn.load(std::memory_order_relaxed))) {
+    if (take(fe.cur_conns, fe.maxconn.load(std::memory_order_relaxed))) return true;
+    rt.cur_conns.fetch_sub(1, std::memory_order_relaxed);
+    from.pause();   // this frontend is full; the others still accept
+  } else {
+    for (auto& l : w->listeners_) l->pause();   // the process is full
+  }
+  if (!w->paused_by_maxconn_) {
+    w->paused_by_maxconn_ = true;
+    rt.maxconn_waiters.fetch_add(1, std::memory_order_relaxed);
+  }
+  // A connection may have closed between the test and the pause: look once more.
+  if (rt.cur_conns.load(std::memory_order_relaxed) < rt.maxconn.load(std::memory_order_relaxed) &&
+      fe.cur_conns.load(std::memory_order_relaxed) < fe.maxconn.load(std::memory_order_relaxed))
+    w->post([w] { w->wake_paused_listeners(); });
+  return false;
+}
+
+void Worker::unadmit(void* self, core::Listener& from) {
+  auto* w = static_cast<Worker*>(self);
+  w->rt_.frontends[from.tag()].cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  w->rt_.cur_conns.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& from) {
   int proxy = static_cast<int>(from.tag());
-  FrontendRuntime& fe = rt_.frontends[proxy];
-  uint32_t global = rt_.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
-  uint32_t local = fe.cur_conns.fetch_add(1, std::memory_order_relaxed) + 1;
+  const uint32_t local = rt_.frontends[proxy].cur_conns.load(std::memory_order_relaxed);
   rt_.cum_conns.fetch_add(1, std::memory_order_relaxed);
   stats::Counters& c = px_counters(proxy);
   c.add(c.sessions);
@@ -202,11 +216,6 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
   s->open(fd, peer, from.fd());
-  if (global >= rt_.maxconn.load(std::memory_order_relaxed) || local >= fe.maxconn.load(std::memory_order_relaxed)) {
-    // At the limit: stop accepting until a connection ends (the kernel queues the rest).
-    paused_by_maxconn_ = true;
-    for (auto& l : listeners_) l->pause();
-  }
 }
 
 void Worker::session_closed(Session* s) {
@@ -217,11 +226,23 @@ void Worker::session_closed(Session* s) {
   sessions_pool_->destroy(s);
   rt_.frontends[proxy].cur_conns.fetch_sub(1, std::memory_order_relaxed);
   rt_.cur_conns.fetch_sub(1, std::memory_order_relaxed);
-  if (paused_by_maxconn_ && !stopping_) {
-    paused_by_maxconn_ = false;
-    if (!paused_by_signal_)
-      for (auto& l : listeners_) l->resume();
+  // A slot is free: every thread with a listener paused at a limit may accept again.
+  if (rt_.maxconn_waiters.load(std::memory_order_relaxed) == 0) return;
+  for (Worker* w : peers_) {
+    if (w == this) wake_paused_listeners();
+    else w->post([w] { w->wake_paused_listeners(); });
   }
+}
+
+// Worker thread: listeners paused at a maxconn accept again (the gate pauses them anew if
+// the limit is still reached).
+void Worker::wake_paused_listeners() {
+  if (!paused_by_maxconn_) return;
+  paused_by_maxconn_ = false;
+  rt_.maxconn_waiters.fetch_sub(1, std::memory_order_relaxed);
+  if (paused_by_signal_ || stopping_) return;
+  for (auto& l : listeners_)
+    if (!l->closed()) l->resume();
 }
 
 void Worker::enqueue(Session* s, int proxy_index, int server_index) {

@@ -355,12 +355,22 @@ backend be
         self._host_domain('consistent')
 
     # ---- sequential algorithms -------------------------------------------------------------
-    def _sequence(self, balance, n=N):
-        return self.check(balance, [{'path': '/'}] * n, list(range(n)), None)
+    def _sequence(self, balance, n=N, per_conn=False):
+        return self.check(balance, [{'path': '/'}] * n, list(range(n)), None, per_conn=per_conn)
 
     def test_roundrobin_sequence(self):
         got = self._sequence('roundrobin')
         self.assertEqual(got[:12], ['s3', 's2', 's3', 's1', 's3', 's2'] * 2)
+
+    def test_roundrobin_sequence_across_threads(self):
+        # One connection per request: the kernel spreads them over the worker threads (no
+        # `nbthread`: one per CPU on both sides); the backend's one sequence still holds.
+        got = self._sequence('roundrobin', 300, per_conn=True)
+        self.assertEqual(got[:12], ['s3', 's2', 's3', 's1', 's3', 's2'] * 2)
+
+    def test_leastconn_sequence_across_threads(self):
+        got = self._sequence('leastconn', 300, per_conn=True)
+        self.assertEqual(got[:9], ['s1', 's2', 's3'] * 3)
 
     def test_static_rr_sequence(self):
         got = self._sequence('static-rr')

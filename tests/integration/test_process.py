@@ -1,4 +1,4 @@
-"""Command line and process: -v banner, -p pidfile, -D daemon, nbthread 2, -f repeated and
+"""Command line and process: -v banner, -p pidfile, -D daemon, nbthread 2 and its default, -f repeated and
 -f directory, no argument."""
 
 import os
@@ -9,6 +9,7 @@ import time
 import unittest
 
 from harness import ProxyTestCase, Client, IS_HAPROXY, PROXY_BIN, DEFAULTS, wait_until
+from harness.cli import cli
 from harness.proxy import is_pid_alive, Listener, PROBE_SECTION
 
 
@@ -119,6 +120,44 @@ backend be
                     r = c.request('GET', f'/t{i}')
                     self.assertEqual(r.status, 200)
         self.assertEqual(o.request_count(), 120)
+
+    def _nbthread_shown(self, cpus):
+        """Starts the proxy (no `nbthread`) restricted to `cpus`; returns its `show info` Nbthread."""
+        o = self.origin('s1')
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        saved = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, cpus)   # the child inherits the affinity set
+        try:
+            p, fe = self.simple([o], glob=f'    stats socket {sock} level admin')
+        finally:
+            os.sched_setaffinity(0, saved)
+        info = dict(l.split(': ', 1) for l in cli(sock, 'show info').splitlines() if ': ' in l)
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/').status, 200)
+        p.stop()
+        return int(info['Nbthread'])
+
+    def test_default_nbthread_is_one_per_cpu(self):
+        # HAProxy 2.6 without `nbthread`: one thread per CPU of its affinity set
+        cpus = sorted(os.sched_getaffinity(0))
+        self.assertEqual(self._nbthread_shown(set(cpus)), min(len(cpus), 64))
+        self.assertEqual(self._nbthread_shown({cpus[0]}), 1)
+
+    def test_cpu_map_pins_threads(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest('cpu-map needs two CPUs to show')
+        o = self.origin('s1')
+        p, fe = self.simple([o], glob=f'    nbthread 2\n    cpu-map auto:1/1-2 {cpus[0]}-{cpus[1]}')
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/').status, 200)
+        pinned = set()
+        for t in os.listdir(f'/proc/{p.pid}/task'):
+            with open(f'/proc/{p.pid}/task/{t}/status') as f:
+                allowed = re.search(r'^Cpus_allowed_list:\s*(\S+)', f.read(), re.M).group(1)
+            pinned.add(allowed)
+        # one thread on each CPU (portero's main thread, not a worker, keeps the whole set)
+        self.assertLessEqual({str(cpus[0]), str(cpus[1])}, pinned)
 
     def test_several_f_and_directory(self):
         o = self.origin('s1')

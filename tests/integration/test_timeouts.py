@@ -184,6 +184,27 @@ class MaxconnTest(ProxyTestCase):
         self.assertEqual([q.target for q in o.requests][-1], '/third')
         self.assertTrue(p.alive())
 
+    def test_frontend_maxconn_holds_across_threads(self):
+        # Two threads, each with its own listening socket: the limit is the frontend's, not a
+        # thread's. 12 clients at once, maxconn 3: all served, never more than 3 at a time.
+        import threading
+        o = self.origin('s1')
+        p, fe = self.simple([o], frontend='    maxconn 3', glob='    nbthread 2')
+        statuses = []
+
+        def slow(i):
+            with Client(fe.port) as c:
+                r = c.request('GET', f'/delay/300/{i}', headers=['Connection: close'], timeout=15)
+                statuses.append(r.status)
+        ts = [threading.Thread(target=slow, args=(i,), daemon=True) for i in range(12)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(20)
+        self.assertEqual(statuses, [200] * 12)
+        self.assertEqual(o.max_in_flight, 3)
+        self.assertTrue(p.alive())
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -65,7 +65,7 @@ struct Global {
   // what listeners and the process reserve. Computed by resolve().
   uint32_t maxconn_default = 4096;
   uint32_t effective_maxconn() const { return maxconn ? maxconn : maxconn_default; }
-  uint32_t nbthread = 1;
+  uint32_t nbthread = 0;   // 0: not set (one thread per CPU)
   std::vector<CpuMap> cpu_map;
   std::string user, group, chroot;
   std::optional<uint32_t> uid, gid;

@@ -24,8 +24,16 @@ class Listener {
   using AcceptFn = void (*)(void* owner, int fd, const sockaddr_storage& peer, socklen_t len,
                             Listener& from);
 
+  // Optional admission before each accept4 (for maxconn): `admit` counts one more connection
+  // and returns true, or returns false having paused the listener (the batch stops there);
+  // `unadmit` gives an admission back when accept4 found nothing to take.
+  struct Gate {
+    bool (*admit)(void* owner, Listener& from);
+    void (*unadmit)(void* owner, Listener& from);
+  };
+
   // Takes ownership of `fd` (already listening).
-  Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag);
+  Listener(uv_loop_t* loop, int fd, AcceptFn fn, void* owner, uint32_t tag, Gate gate = {nullptr, nullptr});
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -52,6 +60,7 @@ class Listener {
   int fd_;
   AcceptFn fn_;
   void* owner_;
+  Gate gate_;
   uint32_t tag_;
   bool active_ = false;
   bool suspended_ = false;

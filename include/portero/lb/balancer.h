@@ -1,6 +1,7 @@
 #pragma once
-// The balancer interface: one instance per backend per worker thread (worker-local, never
-// shared), so picks take no lock. Each algorithm lives in its own file under src/lb/.
+// The balancer interface: one instance per backend, shared by every worker thread (make_balancer
+// wraps the algorithm in a lock, src/lb/serialized.cpp). Each algorithm lives in its own file
+// under src/lb/.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,17 +43,19 @@ class Balancer {
   // failed connect.
   virtual int pick(const PickContext& ctx, int avoid) = 0;
 
-  // A server's usability or weight changed (read it again from the states). Called on the
-  // owning worker thread.
+  // A server's usability or weight changed (read it again from the states). Any thread.
   virtual void refresh() = 0;
 
-  // A request started / finished on server `idx` (leastconn and first need it).
+  // A request started / finished on server `idx`; only heard when follows_load() is true
+  // (leastconn orders its servers by load).
   virtual void on_take(int /*idx*/) {}
   virtual void on_release(int /*idx*/) {}
+  virtual bool follows_load() const { return false; }
 };
 
 // Builds the balancer named by `backend.balance` over `states` (one per server, same order as
-// backend.servers). Returns null and sets `error` for an algorithm that is not implemented.
+// backend.servers), safe to call from any thread. Returns null and sets `error` for an
+// algorithm that is not implemented.
 std::unique_ptr<Balancer> make_balancer(const config::Proxy& backend,
                                         std::span<ServerState* const> states, std::string& error);
 

@@ -12,6 +12,7 @@
 
 #include "portero/check/checks.h"
 #include "portero/config/config.h"
+#include "portero/lb/balancer.h"
 #include "portero/lb/server_state.h"
 #include "portero/proxy/bound_rules.h"
 #include "portero/stats/counters.h"
@@ -42,6 +43,14 @@ struct Runtime {
   config::ConfigPtr config;
   std::unique_ptr<BackendRuntime[]> backends;     // indexed like config->proxies
   std::unique_ptr<FrontendRuntime[]> frontends;   // indexed like config->proxies
+  // One balancer per backend (null for a frontend), shared by every worker thread.
+  std::vector<std::unique_ptr<lb::Balancer>> balancers;
+  // Builds them; false with `error` when a backend's algorithm is not supported.
+  bool make_balancers(std::string& error);
+  // Any thread: a server's state or weight changed; the backend's balancer reads them again.
+  void refresh_backend(int proxy_index) const {
+    if (lb::Balancer* b = balancers[proxy_index].get()) b->refresh();
+  }
   std::atomic<uint32_t> cur_conns{0};
   std::atomic<uint32_t> maxconn{0};        // global maxconn, or `set maxconn global`
   std::atomic<uint64_t> cum_conns{0};      // CumConns
@@ -49,8 +58,8 @@ struct Runtime {
   // Traffic counters, one block per worker (make_counters before the workers start).
   std::unique_ptr<stats::CounterSet> counters;
   void make_counters(size_t workers);
-  // Set when some worker paused its listeners for the global maxconn.
-  std::atomic<bool> saturated{false};
+  // Workers with a listener paused at a maxconn: a connection closing anywhere wakes them.
+  std::atomic<uint32_t> maxconn_waiters{0};
   bool debug = false;                      // -d: trace events on stdout
   std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
   // Per proxy: the traffic log format when the proxy logs, else null (set with `rules`).

@@ -39,8 +39,6 @@ class Worker {
 
   // Main thread, before start(): a listening socket for frontend `proxy_index`.
   void add_listener(int fd, int proxy_index);
-  // Builds balancers; returns false with `error` when a backend's algorithm is unsupported.
-  bool prepare(std::string& error);
   // Starts the thread; `on_exit` runs on it once its loop has ended (after a stop).
   void start(std::function<void()> on_exit);
   void join();
@@ -54,9 +52,7 @@ class Worker {
   void hard_stop();     // close everything now
   void pause_listeners();
   void resume_listeners();
-  // Any thread: a server's state or weight changed (balancers re-read it) / its sessions must end
-  // (on-marked-down shutdown-sessions).
-  void refresh_backend(int proxy_index);
+  // Any thread: a server's sessions must end (on-marked-down shutdown-sessions).
   void shutdown_server_sessions(int proxy_index, int server_index);
   // Any thread: `shutdown frontend`: this worker's listeners of that frontend close for good.
   void shutdown_frontend(int proxy_index);
@@ -69,7 +65,7 @@ class Worker {
   core::BufferPool& buffers() { return *buffers_; }
   Runtime& runtime() { return rt_; }
   const config::Config& config() const { return *rt_.config; }
-  lb::Balancer* balancer(int proxy_index) { return balancers_[proxy_index].get(); }
+  lb::Balancer* balancer(int proxy_index) { return rt_.balancers[proxy_index].get(); }
   bool stopping() const { return stopping_; }
   uint32_t bufsize() const { return bufsize_; }
   // A bufsize-long scratch area for one evaluation at a time (rule values, replacements).
@@ -121,6 +117,11 @@ class Worker {
   static void on_accept(void* self, int fd, const sockaddr_storage& peer, socklen_t len,
                         core::Listener& from);
   void accept_one(int fd, const sockaddr_storage& peer, core::Listener& from);
+  // maxconn, global and per frontend, shared by every thread: a connection is counted before
+  // it is accepted; a listener at the limit pauses until some thread frees a connection.
+  static bool admit(void* self, core::Listener& from);
+  static void unadmit(void* self, core::Listener& from);
+  void wake_paused_listeners();
   void run();
   void update_saturation();
   void stop_now(bool hard);
@@ -135,7 +136,6 @@ class Worker {
   std::unique_ptr<core::BufferPool> buffers_;
   std::vector<std::unique_ptr<core::Listener>> listeners_;
   std::vector<std::pair<int, int>> pending_listeners_;   // fd, proxy index (before start)
-  std::vector<std::unique_ptr<lb::Balancer>> balancers_;  // indexed like config proxies
   // idle_[proxy][server] -> intrusive LIFO of idle connections
   std::vector<std::vector<ServerConn*>> idle_;
   // Per server: connections serving a request now, the peak of that since the last purge,

@@ -148,6 +148,8 @@ class Origin:
         self.keepalive = keepalive
         self.lock = threading.Lock()
         self.connections = []
+        self.in_flight = 0          # requests being answered now
+        self.max_in_flight = 0      # the most ever answered at once
         self.requests = []
         self.errors = []
         fam = socket.AF_INET6 if ':' in host else socket.AF_INET
@@ -225,10 +227,17 @@ class Origin:
                     if self._has_body(req):
                         c.send(b'HTTP/1.1 100 Continue\r\n\r\n')
                 self._read_body(c, req)
-                if self.handler is not None:
-                    keep = self.handler(self, c, req)
-                else:
-                    keep = self._route(c, req, req.target)
+                with self.lock:
+                    self.in_flight += 1
+                    self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    if self.handler is not None:
+                        keep = self.handler(self, c, req)
+                    else:
+                        keep = self._route(c, req, req.target)
+                finally:
+                    with self.lock:
+                        self.in_flight -= 1
                 if not keep:
                     break
         except (ConnClosed, OSError):
