@@ -106,6 +106,7 @@ class OriginConn:
         self.buf = bytearray()
         self.closed = threading.Event()
         self.accepted_at = time.monotonic()
+        self.answering = False   # a request of this connection counts in origin.in_flight
 
     def _fill(self):
         data = self.sock.recv(262144)
@@ -136,7 +137,14 @@ class OriginConn:
             n -= take
 
     def send(self, data):
+        self.end_in_flight()   # counted out before its answer leaves, not after
         self.sock.sendall(data)
+
+    def end_in_flight(self):
+        if self.answering:
+            self.answering = False
+            with self.origin.lock:
+                self.origin.in_flight -= 1
 
 
 class Origin:
@@ -230,14 +238,14 @@ class Origin:
                 with self.lock:
                     self.in_flight += 1
                     self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                c.answering = True
                 try:
                     if self.handler is not None:
                         keep = self.handler(self, c, req)
                     else:
                         keep = self._route(c, req, req.target)
                 finally:
-                    with self.lock:
-                        self.in_flight -= 1
+                    c.end_in_flight()
                 if not keep:
                     break
         except (ConnClosed, OSError):
