@@ -625,7 +625,7 @@ const FetchDef kFetches[] = {
 const FetchDef* find_fetch(std::string_view name) {
   for (const auto& f : kFetches)
     if (f.fn && name == f.name) return &f;
-  return nullptr;
+  return find_payload_fetch(name);
 }
 
 }  // namespace portero::acl

@@ -80,6 +80,7 @@ struct FetchDef {
 };
 
 const FetchDef* find_fetch(std::string_view name);
+const FetchDef* find_payload_fetch(std::string_view name);   // fetches_payload.cpp
 
 struct ConvCall;
 using ConvFn = bool (*)(const ConvCall& call, Sample& smp, Scratch& scratch);

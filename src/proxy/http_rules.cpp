@@ -410,14 +410,16 @@ void Session::process_request() {
   }
 }
 
-// use_backend rules in order (conditions, dynamic names), then default_backend.
-bool Session::choose_backend() {
+// use_backend rules in order (conditions, dynamic names), then default_backend; -1: none,
+// or a dynamic name that points to a backend of another mode (static ones are refused at
+// load time). Both modes: in mode tcp the conditions see the inspected payload.
+int Session::select_backend() {
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
   const BoundProxy& bp = w_.runtime().rules->proxies[fe_];
-  be_ = -1;
+  int be = -1;
   acl::SampleContext ctx = sample(true);
-  for (size_t i = 0; i < fe.use_backends.size() && be_ < 0; ++i) {
+  for (size_t i = 0; i < fe.use_backends.size() && be < 0; ++i) {
     const auto& ub = fe.use_backends[i];
     if (bp.use_backend_cond[i] && bp.use_backend_cond[i]->evaluate(ctx) != acl::Tri::yes) continue;
     if (bp.use_backend_name[i]) {
@@ -426,24 +428,23 @@ bool Session::choose_backend() {
       // A dynamic name that matches no backend falls through to the next rule, as in HAProxy.
       for (size_t k = 0; k < cfg.proxies.size(); ++k)
         if (cfg.proxies[k].is_backend() && cfg.proxies[k].name == name) {
-          be_ = static_cast<int>(k);
+          be = static_cast<int>(k);
           break;
         }
       continue;
     }
-    be_ = ub.backend_index;
+    be = ub.backend_index;
   }
-  if (be_ < 0) be_ = fe.default_backend_index;
-  if (be_ < 0) {
-    reply_error(503, {'S', 'C'});
-    return false;
-  }
-  // Mode mismatches are refused at load time for static names; a dynamic one is checked here.
-  if (cfg.proxies[be_].mode != fe.mode) {
-    reply_error(503, {'S', 'C'});
-    return false;
-  }
-  return true;
+  if (be < 0) be = fe.default_backend_index;
+  if (be >= 0 && cfg.proxies[be].mode != fe.mode) return -1;
+  return be;
+}
+
+bool Session::choose_backend() {
+  be_ = select_backend();
+  if (be_ >= 0) return true;
+  reply_error(503, {'S', 'C'});
+  return false;
 }
 
 // http-response rules: the backend's first, then the frontend's. False when a rule answered

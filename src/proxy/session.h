@@ -157,7 +157,8 @@ class Session {
   std::string_view eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out, size_t cap);
   RuleResult run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from, bool request);
   void process_request();
-  bool choose_backend();
+  bool choose_backend();                // select_backend(), or a 503
+  int select_backend();
   void dispatch_request();
   bool process_response_rules();
   bool edit_head(bool request, const http::HeadEdit& e);

@@ -81,13 +81,7 @@ void Session::route_tcp() {
   w_.timers().disarm(ctimer_);
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
-  be_ = -1;
-  for (const auto& ub : fe.use_backends)
-    if (ub.condition.empty() && ub.backend_index >= 0) {
-      be_ = ub.backend_index;
-      break;
-    }
-  if (be_ < 0) be_ = fe.default_backend_index;
+  be_ = select_backend();
   if (be_ < 0) {
     term_ = {'S', 'C'};
     finish_close();

@@ -365,12 +365,10 @@ backend be
     def test_roundrobin_sequence_across_threads(self):
         # One connection per request: the kernel spreads them over the worker threads (no
         # `nbthread`: one per CPU on both sides); the backend's one sequence still holds.
+        # (leastconn is not compared this way: whether the previous request's slot is released
+        # before the next connection's pick on the other thread is a race in both proxies.)
         got = self._sequence('roundrobin', 300, per_conn=True)
         self.assertEqual(got[:12], ['s3', 's2', 's3', 's1', 's3', 's2'] * 2)
-
-    def test_leastconn_sequence_across_threads(self):
-        got = self._sequence('leastconn', 300, per_conn=True)
-        self.assertEqual(got[:9], ['s1', 's2', 's3'] * 3)
 
     def test_static_rr_sequence(self):
         got = self._sequence('static-rr')

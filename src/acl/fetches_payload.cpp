@@ -1,0 +1,117 @@
+// Fetches that read the raw bytes a client sent in mode tcp (`tcp-request inspect-delay`):
+// req.payload and the TLS ClientHello fields that SNI routing uses (req.ssl_sni,
+// req.ssl_hello_type). A value that needs bytes not received yet is absent with may_change,
+// so content rules wait for them until the inspect delay ends.
+#include <algorithm>
+#include <cstdint>
+
+#include "sample.h"
+
+namespace portero::acl {
+namespace {
+
+uint32_t be16(std::string_view d, size_t at) {
+  return (uint32_t(uint8_t(d[at])) << 8) | uint8_t(d[at + 1]);
+}
+uint32_t be24(std::string_view d, size_t at) { return (uint32_t(uint8_t(d[at])) << 16) | be16(d, at + 1); }
+
+bool too_short(const SampleContext& c, Sample& o) {
+  o.may_change = !c.final;
+  return false;
+}
+
+// req.payload(offset,length): `length` bytes from `offset`; length 0: everything from offset.
+bool f_payload(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
+  const int64_t off = f.args[0].i, len = f.args[1].i;
+  if (off < 0 || len < 0) return false;
+  const std::string_view d = c.payload;
+  if (d.size() < size_t(off) + size_t(len) || (len == 0 && d.size() <= size_t(off))) return too_short(c, o);
+  o.type = SmpType::bin;
+  o.s = len ? d.substr(size_t(off), size_t(len)) : d.substr(size_t(off));
+  o.may_change = len == 0 && !c.final;   // more bytes may still come after
+  return true;
+}
+
+// The first TLS record's handshake message type (1: ClientHello), once the whole message is in.
+bool f_ssl_hello_type(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  const std::string_view d = c.payload;
+  if (d.empty()) return too_short(c, o);
+  const uint8_t content = uint8_t(d[0]);
+  if (content < 0x14 || content > 0x17) return false;   // not a TLS record
+  if (d.size() < 9) return too_short(c, o);
+  if (uint8_t(d[1]) < 3 || be16(d, 3) < 4) return false;   // SSLv3 and later; room for a header
+  if (d.size() < 9 + size_t(be24(d, 6))) return too_short(c, o);
+  o.type = SmpType::sint;
+  o.i = uint8_t(d[5]);
+  return true;
+}
+
+// Walks a ClientHello to its server_name extension (RFC 6066): the first host_name entry.
+bool f_ssl_sni(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  const std::string_view d = c.payload;
+  if (d.size() < 5) return d.empty() || uint8_t(d[0]) == 0x16 ? too_short(c, o) : false;
+  if (uint8_t(d[0]) != 0x16 || uint8_t(d[1]) < 3) return false;
+  const size_t record = be16(d, 3);
+  if (d.size() < 5 + record) return too_short(c, o);
+  std::string_view hs = d.substr(5, record);
+  if (hs.size() < 4 || uint8_t(hs[0]) != 1) return false;   // not a ClientHello
+  const size_t hello_len = be24(hs, 1);
+  if (hs.size() < 4 + hello_len) return false;   // a hello split over records: not handled
+  std::string_view h = hs.substr(4, hello_len);
+  size_t p = 2 + 32;   // client version, random
+  auto skip = [&](size_t len_bytes) {
+    if (p + len_bytes > h.size()) return false;
+    const size_t n = len_bytes == 1 ? uint8_t(h[p]) : be16(h, p);
+    p += len_bytes + n;
+    return p <= h.size();
+  };
+  if (!skip(1) || !skip(2) || !skip(1)) return false;   // session id, cipher suites, compression
+  if (p + 2 > h.size()) return false;                    // no extensions
+  const size_t ext_end = std::min(h.size(), p + 2 + be16(h, p));
+  p += 2;
+  while (p + 4 <= ext_end) {
+    const uint32_t type = be16(h, p), len = be16(h, p + 2);
+    p += 4;
+    if (p + len > ext_end) return false;
+    if (type == 0) {   // server_name: list length, then (name type, length, name)...
+      std::string_view list = h.substr(p, len);
+      if (list.size() < 2) return false;
+      size_t q = 2;
+      const size_t list_end = std::min(list.size(), 2 + size_t(be16(list, 0)));
+      while (q + 3 <= list_end) {
+        const uint8_t name_type = uint8_t(list[q]);
+        const size_t name_len = be16(list, q + 1);
+        q += 3;
+        if (q + name_len > list_end) return false;
+        if (name_type == 0) {
+          o.type = SmpType::str;
+          o.s = list.substr(q, name_len);
+          return true;
+        }
+        q += name_len;
+      }
+      return false;
+    }
+    p += len;
+  }
+  return false;
+}
+
+using A = ArgType;
+const FetchDef kPayloadFetches[] = {
+    {"req.payload", f_payload, SmpType::bin, {A::sint, A::sint}, 2, false},
+    {"req.ssl_hello_type", f_ssl_hello_type, SmpType::sint, {}, 0, false},
+    {"req_ssl_hello_type", f_ssl_hello_type, SmpType::sint, {}, 0, false},
+    {"req.ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
+    {"req_ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
+};
+
+}  // namespace
+
+const FetchDef* find_payload_fetch(std::string_view name) {
+  for (const auto& f : kPayloadFetches)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+}  // namespace portero::acl
