@@ -13,14 +13,14 @@ namespace {
 const std::set<std::string>& later_options() {
   static const std::set<std::string> s{
       "abortonclose", "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
-      "clitcpka", "contstats", "disable-h2-upgrade", "dontlog-normal",
+      "contstats", "disable-h2-upgrade", "dontlog-normal",
       "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request",
       "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
       "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
       "ldap-check", "log-separate-errors", "logasap", "mysql-check", "nolinger",
-      "originalto", "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
-      "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check", "srvtcpka",
-      "ssl-hello-chk", "tcp-smart-accept", "tcp-smart-connect", "tcpka", "transparent",
+      "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
+      "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check",
+      "ssl-hello-chk", "tcp-smart-accept", "tcp-smart-connect", "transparent",
       "forceclose", "http-tunnel"};
   return s;
 }
@@ -79,6 +79,25 @@ void opt_forwardfor(ParseContext& c, const Args& a) {
   c.proxy->forwardfor = f;
 }
 
+void opt_originalto(ParseContext& c, const Args& a) {
+  ForwardFor f;
+  f.enabled = true;
+  f.header = "X-Original-To";
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (a[i] == "except") {
+      if (i + 1 >= a.size() || !parse_network(a[i + 1], f))
+        return c.alert("'option originalto except' expects <address>[/mask] as argument.");
+      f.except = a[++i];
+    } else if (a[i] == "header") {
+      if (i + 1 >= a.size()) return c.alert("'option originalto header' expects <header_name> as argument.");
+      f.header = a[++i];
+    } else {
+      return c.alert("'option originalto' only supports optional values: 'except' and 'header'.");
+    }
+  }
+  c.proxy->originalto = f;
+}
+
 void kw_option(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert(Form::tight, "'option' expects an option name.");
   Proxy& p = *c.proxy;
@@ -128,6 +147,12 @@ void kw_option(ParseContext& c, const Args& a) {
   } else if (o == "forwardfor") {
     if (no_negation()) return;
     opt_forwardfor(c, a);
+  } else if (o == "originalto") {
+    if (no_negation()) return;
+    opt_originalto(c, a);
+  } else if (o == "tcpka" || o == "clitcpka" || o == "srvtcpka") {
+    if (o != "srvtcpka") p.client_tcpka = on;
+    if (o != "clitcpka") p.server_tcpka = on;
   } else if (o == "redispatch") {
     // `option redispatch [N]`: N read with atoi (junk = 0 = never); no N = the last retry.
     p.redispatch = on;

@@ -38,17 +38,29 @@ void put_version(http::HeadWriter& w, const http::Head& h) {
   w.put(h.major == 1 && h.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
 }
 
+// `name: <address>` for an IPv4 or IPv6 address (nothing for a unix socket).
+void put_address(http::HeadWriter& hw, std::string_view name, const SockAddr& addr) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  if (addr.sa.sa_family == AF_INET)
+    uv_ip4_name(&addr.v4, ip, sizeof(ip));
+  else if (addr.sa.sa_family == AF_INET6)
+    uv_ip6_name(&addr.v6, ip, sizeof(ip));
+  if (ip[0]) hw.header(name, ip);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Sending the request
 
-bool Session::forwardfor_applies(const config::ForwardFor& ff) const {
+// Whether the `option forwardfor|originalto` header goes out for `addr` (the client's or the
+// destination address): not when it lies in the `except` network.
+bool Session::forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const {
   if (!ff.enabled) return false;
-  if (!ff.except_family || ff.except_family != peer_.sa.sa_family) return true;
-  const uint8_t* a = peer_.sa.sa_family == AF_INET
-                         ? reinterpret_cast<const uint8_t*>(&peer_.v4.sin_addr)
-                         : reinterpret_cast<const uint8_t*>(&peer_.v6.sin6_addr);
+  if (!ff.except_family || ff.except_family != addr.sa.sa_family) return true;
+  const uint8_t* a = addr.sa.sa_family == AF_INET
+                         ? reinterpret_cast<const uint8_t*>(&addr.v4.sin_addr)
+                         : reinterpret_cast<const uint8_t*>(&addr.v6.sin6_addr);
   uint8_t bits = ff.except_prefix;
   for (int i = 0; bits > 0; ++i, bits = bits > 8 ? bits - 8 : 0) {
     uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
@@ -92,14 +104,11 @@ void Session::send_request_head() {
   // option forwardfor: the backend's settings win over the frontend's.
   const config::ForwardFor& ff =
       cfg.proxies[be_].forwardfor.enabled ? cfg.proxies[be_].forwardfor : cfg.proxies[fe_].forwardfor;
-  if (forwardfor_applies(ff) && !(ff.if_none && h.find(base, ff.header))) {
-    char ip[INET6_ADDRSTRLEN] = "";
-    if (peer_.sa.sa_family == AF_INET)
-      uv_ip4_name(&peer_.v4, ip, sizeof(ip));
-    else if (peer_.sa.sa_family == AF_INET6)
-      uv_ip6_name(&peer_.v6, ip, sizeof(ip));
-    if (ip[0]) hw.header(ff.header, ip);
-  }
+  if (forwardfor_applies(ff, peer_) && !(ff.if_none && h.find(base, ff.header))) put_address(hw, ff.header, peer_);
+  // option originalto: after it, the same way.
+  const config::ForwardFor& ot =
+      cfg.proxies[be_].originalto.enabled ? cfg.proxies[be_].originalto : cfg.proxies[fe_].originalto;
+  if (forwardfor_applies(ot, local_addr_)) put_address(hw, ot.header, local_addr_);
   keep_server_ = conn_mode() == config::HttpConnMode::keep_alive;
   if (req_upgrade_) {
     hw.put("connection: upgrade\r\n");

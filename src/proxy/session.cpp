@@ -1,6 +1,7 @@
 // A client connection: setup, teardown, reading, and routing a request to a backend.
 // Worker-local.
 #include <cstring>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "portero/http/head_writer.h"
@@ -13,6 +14,15 @@
 namespace portero::proxy {
 
 using http::ParseStatus;
+
+namespace {
+// `option tcpka`: the kernel's keep-alive probes with its own timings (as HAProxy, which
+// only sets the flag unless told otherwise).
+void set_keepalive(int fd) {
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Client connection: setup and teardown
@@ -38,6 +48,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
   std::memcpy(&peer_, &peer, peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
     uv_tcp_nodelay(&tcp_, 1);
+    if (w_.config().proxies[fe_].client_tcpka) set_keepalive(fd);
     sockaddr_storage local;
     int len = sizeof(local);
     if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
@@ -403,6 +414,10 @@ void Session::on_server_connected(int status) {
   srv_->connected = true;
   t_connected_ = uv_now(w_.loop());
   uv_tcp_nodelay(&srv_->tcp, 1);
+  if (w_.config().proxies[be_].server_tcpka) {
+    uv_os_fd_t fd;
+    if (uv_fileno(handle(&srv_->tcp), &fd) == 0) set_keepalive(fd);
+  }
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();
 }

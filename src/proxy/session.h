@@ -26,6 +26,13 @@ struct Record;
 namespace portero::proxy {
 
 class Worker;
+// An IPv4 or IPv6 socket address (a unix socket leaves it zeroed).
+union SockAddr {
+  sockaddr sa;
+  sockaddr_in v4;
+  sockaddr_in6 v6;
+};
+
 class Session;
 union StreamReq;
 
@@ -247,7 +254,7 @@ class Session {
   void abort_both(Termination t);
   void close_client();
   void finish_close();
-  bool forwardfor_applies(const config::ForwardFor& ff) const;
+  bool forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const;
   config::HttpConnMode conn_mode() const;
   void compact(ReadBuffer& b);
   void release(ReadBuffer& b);
@@ -280,17 +287,9 @@ class Session {
   core::TimerNode ctimer_;
   StreamReq* creq_ = nullptr;    // the pending write or shutdown on the client, if any (pooled)
   bool shutdown_client();        // FIN to the client; false when it could not be started
-  union {
-    sockaddr sa;
-    sockaddr_in v4;
-    sockaddr_in6 v6;
-  } peer_{};
+  SockAddr peer_{};
   uint32_t stream_id_ = 0;       // for -d traces
-  union {
-    sockaddr sa;
-    sockaddr_in v4;
-    sockaddr_in6 v6;
-  } local_addr_{};               // the address the client connected to (dst, servers without a port)
+  SockAddr local_addr_{};        // the address the client connected to (dst, servers without a port)
   uint16_t local_port() const {
     return ntohs(local_addr_.sa.sa_family == AF_INET6 ? local_addr_.v6.sin6_port : local_addr_.v4.sin_port);
   }

@@ -114,6 +114,20 @@ backend b
         "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
         "[ALERT]    (PID) : config : Fatal errors found in configuration.",
     ]),
+    'originalto_bad_arguments': (T + """frontend f
+    bind 127.0.0.1:1
+    option originalto foo
+    option originalto except
+    option originalto except 1.2.3.400/8
+    option originalto header
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : 'option originalto' only supports optional values: 'except' and 'header'.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : 'option originalto except' expects <address>[/mask] as argument.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:10] : 'option originalto except' expects <address>[/mask] as argument.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:11] : 'option originalto header' expects <header_name> as argument.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
     'nbthread_out_of_range': ("""global
     nbthread 0
 """ + T, 1, '', [

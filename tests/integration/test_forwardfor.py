@@ -75,5 +75,56 @@ class ForwardForTest(ProxyTestCase):
                                      b'connection: close\r\n\r\n')
 
 
+class OriginalToTest(ProxyTestCase):
+    """option originalto [except NET] [header NAME]: the address the client connected to."""
+
+    def fwd(self, options, host='127.0.0.1', headers=()):
+        o = self.origin('s1')
+        fe = self.listener(host)
+        opts = '\n'.join(f'    {x}' for x in options)
+        p = self.proxy(f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind {fe.bind}
+{opts}
+    default_backend be
+backend be
+    server s1 {o.addr}
+""", [fe])
+        with Client(fe.port, host=host) as c:
+            self.assertEqual(c.request('GET', '/o', headers=list(headers)).status, 200)
+        return o.requests[0]
+
+    def test_after_forwardfor(self):
+        q = self.fwd(['option forwardfor', 'option originalto'])
+        self.assertEqual(q.raw_head, b'GET /o HTTP/1.1\r\nhost: test\r\n'
+                                     b'x-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n')
+
+    def test_bound_address_other_loopback(self):
+        q = self.fwd(['option originalto'], host='127.0.0.5')
+        self.assertEqual(q.headers_named('x-original-to'), ['127.0.0.5'])
+
+    def test_except_and_header(self):
+        self.assertEqual(self.fwd(['option originalto except 127.0.0.0/8']).headers_named('x-original-to'), [])
+        q = self.fwd(['option originalto except 10.0.0.0/8 header X-Dst'])
+        self.assertEqual(q.headers_named('x-dst'), ['127.0.0.1'])
+        self.assertEqual(q.headers_named('x-original-to'), [])
+
+    def test_client_header_kept_and_one_appended(self):
+        q = self.fwd(['option originalto'], headers=['X-Original-To: 10.9.9.9'])
+        self.assertEqual(q.headers_named('x-original-to'), ['10.9.9.9', '127.0.0.1'])
+
+    def test_ipv6(self):
+        try:
+            q = self.fwd(['option originalto'], host='::1')
+        except OSError as e:
+            self.skipTest(f'::1 unavailable: {e}')
+        self.assertEqual(q.headers_named('x-original-to'), ['::1'])
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -92,6 +92,8 @@ enum class HttpConnMode : uint8_t { keep_alive, server_close, close };
 
 enum class HttpReuse : uint8_t { never, safe, aggressive, always };
 
+// `option forwardfor` (the client's address), also the shape of `option originalto` (the
+// address it connected to; no if-none).
 struct ForwardFor {
   bool enabled = false;
   std::optional<std::string> except;   // network as written ("127.0.0.0/8")
@@ -434,8 +436,12 @@ struct Proxy {
   // Both sides
   Timeouts timeouts;
   HttpConnMode conn_mode = HttpConnMode::keep_alive;
+  // `option tcpka` (both), `clitcpka`, `srvtcpka`: SO_KEEPALIVE on client / server sockets
+  // (the kernel's idle/interval/count settings apply).
+  bool client_tcpka = false, server_tcpka = false;
   HttpReuse http_reuse = HttpReuse::safe;
   ForwardFor forwardfor;
+  ForwardFor originalto = {.header = "X-Original-To"};   // `option originalto`: the client's destination
   std::map<int, std::string> errorfiles;  // status -> the raw HTTP response to send as-is
 
   // Stats (parsed now; served by the stats work later)
