@@ -16,6 +16,7 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
     frontends[i].maxconn.store(p.maxconn.value_or(maxconn.load()));
     if (!p.is_backend()) continue;
     backends[i].server_queued = std::make_unique<std::atomic<uint32_t>[]>(p.servers.size());
+    backends[i].conns = std::make_unique<BackendRuntime::ConnGauges[]>(p.servers.size());
     for (const auto& s : p.servers) {
       auto st = std::make_unique<lb::ServerState>();
       st->user_weight.store(s.weight);

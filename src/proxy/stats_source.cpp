@@ -49,6 +49,16 @@ void fill_stats_source(stats::StatsSource& src, Runtime& rt, const std::vector<W
   src.server_queued = [r](int p, int s) {
     return r->backends[p].server_queued ? r->backends[p].server_queued[s].load(std::memory_order_relaxed) : 0u;
   };
+  src.server_conns = [r](int p, int s) {
+    stats::StatsSource::ServerConns out;
+    if (!r->backends[p].conns) return out;
+    const auto& g = r->backends[p].conns[s];
+    out.used = g.used.load(std::memory_order_relaxed);
+    out.idle = g.idle.load(std::memory_order_relaxed);
+    out.safe = g.safe.load(std::memory_order_relaxed);
+    out.peak_used = g.peak_used.load(std::memory_order_relaxed);
+    return out;
+  };
   src.cur_conns = [r] { return r->cur_conns.load(std::memory_order_relaxed); };
   src.cum_conns = [r] { return r->cum_conns.load(std::memory_order_relaxed); };
   src.cum_reqs = [r] { return r->cum_reqs.load(std::memory_order_relaxed); };

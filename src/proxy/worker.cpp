@@ -300,9 +300,17 @@ ServerConn* Worker::take_idle(int proxy_index, int server_index) {
 void Worker::conn_busy(int p, int s) {
   PoolStats& st = pool_stats_[p][s];
   if (++st.busy > st.peak) st.peak = st.busy;
+  auto& g = rt_.backends[p].conns[s];
+  const uint32_t used = g.used.fetch_add(1, std::memory_order_relaxed) + 1;
+  uint32_t peak = g.peak_used.load(std::memory_order_relaxed);
+  while (used > peak && !g.peak_used.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
+  }
 }
 
-void Worker::conn_done(int p, int s) { --pool_stats_[p][s].busy; }
+void Worker::conn_done(int p, int s) {
+  --pool_stats_[p][s].busy;
+  rt_.backends[p].conns[s].used.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void Worker::put_idle(ServerConn* c) {
   PoolStats& st = pool_stats_[c->proxy_index][c->server_index];
@@ -311,6 +319,9 @@ void Worker::put_idle(ServerConn* c) {
     return;
   }
   ++st.idle;
+  auto& g = rt_.backends[c->proxy_index].conns[c->server_index];
+  g.idle.fetch_add(1, std::memory_order_relaxed);
+  if (c->reused) g.safe.fetch_add(1, std::memory_order_relaxed);   // it served more than one request
   ServerConn*& head = idle_[c->proxy_index][c->server_index];
   c->idle = true;
   c->idle_prev = nullptr;
@@ -326,6 +337,9 @@ void Worker::put_idle(ServerConn* c) {
 void Worker::forget_idle(ServerConn* c) {
   if (!c->idle) return;
   --pool_stats_[c->proxy_index][c->server_index].idle;
+  auto& g = rt_.backends[c->proxy_index].conns[c->server_index];
+  g.idle.fetch_sub(1, std::memory_order_relaxed);
+  if (c->reused) g.safe.fetch_sub(1, std::memory_order_relaxed);
   ServerConn*& head = idle_[c->proxy_index][c->server_index];
   if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
   else head = c->idle_next;

@@ -306,10 +306,14 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_addr] = V::make_str(config::to_string(cs.address));
     if (!cs.cookie.empty()) f[f_cookie] = V::make_str(cs.cookie);
   }
-  f[f_srv_icur] = V::make_u32(0);
-  for (int i : {f_idle_conn_cur, f_safe_conn_cur, f_used_conn_cur}) f[i] = V::make_u32(0);
-  // HAProxy's estimate of needed connections is 1 once a check or a request used one.
-  f[f_need_conn_est] = V::make_u32(cs.check || t.sessions ? 1 : 0);
+  const StatsSource::ServerConns conns = c.src.server_conns ? c.src.server_conns(p, s) : StatsSource::ServerConns{};
+  f[f_srv_icur] = V::make_u32(conns.idle);
+  f[f_idle_conn_cur] = V::make_u32(conns.idle - std::min(conns.idle, conns.safe));
+  f[f_safe_conn_cur] = V::make_u32(conns.safe);
+  f[f_used_conn_cur] = V::make_u32(conns.used);
+  // HAProxy's estimate of the connections needed: 1 once a check or a request used one, the
+  // most used at once when more (HAProxy lets it decay over time; portero keeps the peak).
+  f[f_need_conn_est] = V::make_u32(std::max<uint32_t>(conns.peak_used, cs.check || t.sessions ? 1 : 0));
   f[f_uweight] = V::make_u32(v.uweight);
   return r;
 }

@@ -143,5 +143,53 @@ listen li
         self.assertEqual(diffs, [], "\n" + "\n".join(diffs))
 
 
+class ServerConnectionGaugesTest(ProxyTestCase):
+    """srv_icur, idle_conn_cur, safe_conn_cur, used_conn_cur, need_conn_est of a server row:
+    the values observed on haproxy 2.6.12 in the same steps (run this file with
+    PROXY_BIN=/usr/sbin/haproxy to see them)."""
+
+    def gauges(self, sock):
+        rows = cli(sock, 'show stat').splitlines()
+        cols = rows[0][2:].split(',')
+        for line in rows[1:]:
+            r = dict(zip(cols, line.split(',')))
+            if r.get('svname') == 's1':
+                return {k: int(r[k]) for k in ('srv_icur', 'idle_conn_cur', 'safe_conn_cur',
+                                               'used_conn_cur', 'need_conn_est')}
+
+    def expect(self, sock, **want):
+        got = {}
+        def reached():
+            got.update(self.gauges(sock))
+            return all(got[k] == v for k, v in want.items())
+        self.assertTrue(wait_until(reached, 5), f'wanted {want}, have {got}')
+
+    def test_idle_safe_and_used(self):
+        import threading
+        o = self.origin('s1')
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        p, fe = self.simple([o], glob=f'    stats socket {sock} level admin')
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/').status, 200)
+            # idle after its first request: reusable, but not yet "safe"
+            self.expect(sock, srv_icur=1, idle_conn_cur=1, safe_conn_cur=0, used_conn_cur=0, need_conn_est=1)
+            self.assertEqual(c.request('GET', '/').status, 200)
+            # idle after a second one: safe
+            self.expect(sock, srv_icur=1, idle_conn_cur=0, safe_conn_cur=1, used_conn_cur=0)
+        # three slow requests from three new clients: three connections in use at once
+        done = []
+        def slow():
+            with Client(fe.port) as c:
+                done.append(c.request('GET', '/delay/1500', timeout=10).status)
+        ts = [threading.Thread(target=slow, daemon=True) for _ in range(3)]
+        for t in ts:
+            t.start()
+        self.expect(sock, used_conn_cur=3, need_conn_est=3)
+        for t in ts:
+            t.join(10)
+        self.assertEqual(done, [200] * 3)
+        self.expect(sock, used_conn_cur=0, need_conn_est=3)
+
+
 if __name__ == '__main__':
     unittest.main()

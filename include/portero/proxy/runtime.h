@@ -29,6 +29,12 @@ struct BackendRuntime {
   std::unique_ptr<std::atomic<uint32_t>[]> server_queued;
   std::atomic<uint32_t> queued{0};
   std::atomic<uint32_t> cur_conns{0};     // requests the backend is serving (HAProxy's beconn)
+  // Server connections, all workers together: in use, idle in a pool (of which `safe`: idle
+  // after serving more than one request, HAProxy's safe list), and the most ever in use.
+  struct ConnGauges {
+    std::atomic<uint32_t> used{0}, idle{0}, safe{0}, peak_used{0};
+  };
+  std::unique_ptr<ConnGauges[]> conns;    // indexed like the servers
 };
 
 struct FrontendRuntime {

@@ -87,6 +87,10 @@ struct StatsSource {
   std::function<uint32_t(int proxy)> backend_cur_conns;    // scur of a BACKEND row
   std::function<uint32_t(int proxy)> backend_queued;       // qcur of a BACKEND row
   std::function<uint32_t(int proxy, int server)> server_queued;  // qcur of a server row
+  struct ServerConns {
+    uint32_t used = 0, idle = 0, safe = 0, peak_used = 0;
+  };
+  std::function<ServerConns(int proxy, int server)> server_conns;  // srv_icur, *_conn_cur
   std::function<uint32_t()> cur_conns;                     // CurrConns
   std::function<uint64_t()> cum_conns;                     // CumConns
   std::function<uint64_t()> cum_reqs;                      // CumReq
