@@ -386,6 +386,18 @@ bool f_unique_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sa
   if (!c.unique_id || !c.frontend || c.frontend->unique_id_format.empty()) return false;
   return str_out(o, c.unique_id(c.unique_id_self));
 }
+// capture.req.hdr(N) / capture.res.hdr(N): what the frontend's capture slot N holds.
+bool captured(const FetchCall& f, const SampleContext& c, bool response, Sample& o) {
+  std::string_view v;
+  if (!c.captured || f.args.empty() || !c.captured(c.captured_self, response, f.args[0].i, v)) return false;
+  return str_out(o, v);
+}
+bool f_capture_req_hdr(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
+  return captured(f, c, false, o);
+}
+bool f_capture_res_hdr(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
+  return captured(f, c, true, o);
+}
 bool f_be_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!c.backend) return false;
   return str_out(o, c.backend->name);
@@ -599,6 +611,8 @@ const FetchDef kFetches[] = {
     {"fe_name", f_fe_name, SmpType::str, {}, 0, false},
     {"be_name", f_be_name, SmpType::str, {}, 0, false},
     {"unique-id", f_unique_id, SmpType::str, {}, 0, false},
+    {"capture.req.hdr", f_capture_req_hdr, SmpType::str, {A::sint}, 1, false},
+    {"capture.res.hdr", f_capture_res_hdr, SmpType::str, {A::sint}, 1, false},
     {"nbsrv", f_nbsrv, SmpType::sint, {A::backend}, 0, false},
     {"srv_is_up", f_srv_is_up, SmpType::boolean, {A::server}, 1, false},
     {"always_true", f_true, SmpType::boolean, {}, 0, false},

@@ -192,6 +192,16 @@ void check(Config& config, Diagnostics& diag) {
         else
           mode_clash(config.proxies[size_t(u.backend_index)], "in a 'use_backend' rule");
       }
+      // `capture ... id N` names a slot of this proxy (a backend's rules name the slots of
+      // whichever frontend runs them, checked at run time).
+      auto capture_ids = [&](const std::vector<HttpRule>& rules, size_t slots, const char* kw) {
+        for (const auto& r : rules)
+          if (r.action == HttpRule::Action::capture && r.capture_by_id && r.capture_id_written >= long(slots))
+            diag.alert(me + "unable to find capture id '" + std::to_string(int(r.capture_id_written)) +
+                       "' referenced by " + kw + " capture rule.");
+      };
+      capture_ids(p.http_request_rules, p.capture_request_headers.size(), "http-request");
+      capture_ids(p.http_response_rules, p.capture_response_headers.size(), "http-response");
       if (p.binds.empty())
         diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
                      "' has no 'bind' directive. Please declare it as a backend if this was intended.");

@@ -352,6 +352,62 @@ void parse_var(const Args& a, size_t& i, HttpRule& r, std::string_view kw) {
   }
 }
 
+// The source a fetch reads that a capture rule of this side cannot see (HAProxy's words), or
+// null. `fetch_word`: the expression as written ("res.hdr(x),lower").
+const char* capture_unavailable(const std::string& fetch_word, bool request) {
+  const std::string_view f = std::string_view(fetch_word).substr(0, fetch_word.find_first_of("(,"));
+  if (request) {
+    if (f == "status" || f.starts_with("capture.res.")) return "HTTP response";
+    if (f.starts_with("res.") || f.starts_with("shdr") || f == "scook" || f == "scook_cnt" || f == "scook_val" ||
+        f == "set-cookie")
+      return "HTTP response headers";
+    return nullptr;
+  }
+  static constexpr std::string_view kReqHeaders[] = {
+      "path", "url", "base", "query", "url_param", "urlp", "req.ver", "req_ver", "req.hdr", "req.fhdr",
+      "req.hdr_cnt", "hdr_cnt", "req.fhdr_cnt", "req.cook", "cook", "req.cook_cnt", "cook_cnt", "req.body",
+      "http_auth", "http_auth_group"};
+  static constexpr std::string_view kReqBuffer[] = {"req.len", "req_len", "req.rdp_cookie", "rdp_cookie",
+                                                    "req.rdp_cookie_cnt", "rdp_cookie_cnt"};
+  for (auto k : kReqHeaders)
+    if (f == k) return "HTTP request headers";
+  for (auto k : kReqBuffer)
+    if (f == k) return "request buffer";
+  return nullptr;
+}
+
+// http-request capture <sample> len <n> | id <n>; http-response capture <sample> id <n>.
+void parse_capture(ParseContext& c, const Args& a, size_t& i, HttpRule& r, bool request) {
+  // Three words before any condition, else HAProxy's usage line.
+  size_t n = 0;
+  while (n < 3 && has(a, i + n) && !is_cond(a, i + n)) ++n;
+  if (n < 3) fail(request ? "expects <expression> [ 'len' <length> | id <idx> ]." : "expects <expression> id <idx>.");
+  r.fmt = a[i];
+  if (const char* from = capture_unavailable(a[i], request))
+    fail("fetch method '" + a[i] + "' extracts information from '" + from + "', none of which is available here.");
+  const std::string& kw = a[i + 1];
+  const std::string& v = a[i + 2];
+  if (request && kw == "len") {
+    Proxy& p = *c.proxy;
+    if (!p.is_frontend()) fail("proxy '" + p.name + "' has no frontend capability.");
+    const long len = std::atol(v.c_str());
+    if (len <= 0) fail("length must be > 0.");
+    r.capture_id = int(p.capture_request_headers.size());
+    p.capture_request_headers.push_back({"", uint32_t(std::min<long>(len, 0x7fffffff))});
+  } else if (kw == "id") {
+    char* end = nullptr;
+    const long id = std::strtol(v.c_str(), &end, 10);
+    if (*end) fail("cannot parse id '" + v + "'.");
+    r.capture_id = id < 0 || id > 0x7fffffff ? -1 : int(id);
+    // Checked once the proxy is read (checks.cpp): the slot may be declared further down.
+    r.capture_by_id = true;
+    r.capture_id_written = id;
+  } else {
+    fail(request ? "expects 'len' or 'id', found '" + kw + "'." : "expects 'id', found '" + kw + "'.");
+  }
+  i += 3;
+}
+
 }  // namespace
 
 void parse_redirect_args(const Args& a, size_t& i, Redirect& r) {
@@ -435,6 +491,7 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
         r.action = A::use_service, r.name = a[i++];
       else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);
       else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
+      else if (found == "capture") r.action = A::capture, parse_capture(c, a, i, r, req);
       else {
         // Not implemented: its arguments are kept as words; the condition is whatever follows
         // the first if/unless.

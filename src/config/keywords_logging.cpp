@@ -1,6 +1,7 @@
 // What a proxy logs and how (COMPAT.md §7): log-format, log-format-sd, log-tag, captures,
 // unique-id-format/-header and the logging options. The strings are kept as written; the log
 // module compiles them (and reports their syntax errors) when the proxies are built.
+#include <algorithm>
 #include <cstdlib>
 
 #include "parse_context.h"
@@ -71,6 +72,29 @@ void kw_capture(ParseContext& c, const Args& a) {
   c.alert("'capture' expects 'cookie' or 'request header' or 'response header'.");
 }
 
+// `declare capture request|response len N`: a capture slot for `http-request capture ... id`
+// and `http-response capture ... id`, numbered with the `capture ... header` slots.
+void kw_declare(ParseContext& c, const Args& a) {
+  if (c.section == SectionKind::defaults) return c.alert("'declare' not available in default section");
+  Proxy& p = *c.proxy;
+  if (!p.is_frontend()) return c.alert("'declare' only available in frontend or listen section");
+  if (a.size() < 2 || a[1].empty())
+    return c.alert("'declare' needs a second keyword that specify the type of declaration ('capture')");
+  if (a[1] != "capture") return c.alert("unknown declaration type '" + a[1] + "' (supports 'capture')");
+  const bool request = a.size() > 2 && a[2] == "request";
+  if (!request && !(a.size() > 2 && a[2] == "response"))
+    return c.alert("'declare capture' requires a direction ('request' or 'response')");
+  if (a.size() < 4 || a[3] != "len") return c.alert("'declare capture' requires a capture length ('len')");
+  if (a.size() < 5 || a[4].empty())
+    return c.alert("'declare capture': 'len' requires a numeric value that represents the capture length");
+  char* end = nullptr;
+  const long len = std::strtol(a[4].c_str(), &end, 10);
+  if (*end) return c.alert("'declare capture': cannot parse the length 'len'.");
+  if (len <= 0) return c.alert("length must be > 0");
+  (request ? p.capture_request_headers : p.capture_response_headers)
+      .push_back({"", uint32_t(std::min<long>(len, 0x7fffffff))});
+}
+
 void kw_unique_id_format(ParseContext& c, const Args& a) {
   if (!one_argument(c, a)) return;
   c.proxy->unique_id_format = a[1];
@@ -88,6 +112,7 @@ const KeywordRow kRows[] = {
     {kInProxies, "log-tag", true, Cap::any, false, kw_proxy_log_tag},
     // Allowed in defaults here only to give HAProxy's own message for it.
     {kInProxies, "capture", true, Cap::frontend, false, kw_capture},
+    {kInProxies, "declare", true, Cap::any, false, kw_declare},
     {kInProxies, "unique-id-format", true, Cap::any, false, kw_unique_id_format},
     {kInProxies, "unique-id-header", true, Cap::any, false, kw_unique_id_header},
 };

@@ -39,7 +39,8 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     b.rule = &r;
     b.cond = acls.condition(pi, r.condition);
     std::string text;
-    if (r.action == Action::set_var) text = "%[" + r.fmt + "]";
+    const bool expr = r.action == Action::set_var || r.action == Action::capture;
+    if (expr) text = "%[" + r.fmt + "]";
     else if (r.action == Action::redirect) text = r.redirect.target;
     else if (has_format(r.action)) text = r.fmt;
     else if ((r.action == Action::return_ || r.action == Action::deny || r.action == Action::tarpit) && r.ret.lf)
@@ -49,8 +50,9 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
       if (!b.fmt) {
         if (kw) {
           std::string why = acls.format_error(pi, text);
-          // set-var takes an expression, not a format: no "failed to parse sample expression <...> : ".
-          if (r.action == Action::set_var)
+          // set-var and capture take an expression, not a format: no "failed to parse sample
+          // expression <...> : ".
+          if (expr)
             if (const size_t k = why.find("> : "); why.starts_with("failed to parse sample expression <") &&
                                                     k != std::string::npos)
               why.erase(0, k + 4);

@@ -143,6 +143,8 @@ acl::SampleContext Session::sample(bool final) const {
   ctx.final = final;
   ctx.unique_id = unique_id_of;
   ctx.unique_id_self = this;
+  ctx.captured = captured_of;
+  ctx.captured_self = this;
   if (tcp_mode()) {
     if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
     return ctx;
@@ -322,6 +324,12 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
       case Action::unset_var:
         if (vars_) vars_->unset(r.name);
         continue;
+      case Action::capture: {
+        // An absent sample leaves the slot as it was, as in HAProxy.
+        std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+        if (v.data()) capture_sample(!request, r.capture_id, v);
+        continue;
+      }
       case Action::wait_for_body:
         if (request && !req_complete_) {
           const http::Head& h = req_.head();

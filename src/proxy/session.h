@@ -180,6 +180,11 @@ class Session {
   void log_exchange();
   void release_log_block();
   void log_response_head();            // `capture response header`: at the final response head
+  // `http-request/http-response capture ... id|len`: stores `v` (cut at the slot's length) in
+  // the frontend's request (or response) capture slot `id`; ignored when there is no such slot.
+  void capture_sample(bool response, int id, std::string_view v);
+  // `capture.req.hdr(N)` / `capture.res.hdr(N)`, for acl::SampleContext.
+  static bool captured_of(const void* self, bool response, int64_t index, std::string_view& out);
   std::string_view unique_id();        // the request's unique-id-format, computed once
   static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
   void fill_log_record(log::Record& r, uint64_t now);

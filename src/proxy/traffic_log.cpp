@@ -15,7 +15,10 @@
 //                   length (kAbsent: the header was not present) and up to `len` bytes.
 // HAProxy's semantics: captures in config order, the last occurrence of a header wins, values
 // cut at `len`; request headers as received (before any rule), response headers at the final
-// response head (before http-response rules). `capture cookie NAME`: the first cookie whose
+// response head (before http-response rules). Slots made by `declare capture` or
+// `http-request capture ... len` have no header; `http-request/http-response capture` rules
+// write any slot of the frontend (capture_sample) when their sample is present. The block is
+// taken for a frontend with captures even when it does not log, for the capture.* fetches. `capture cookie NAME`: the first cookie whose
 // "name=value" begins with NAME, cut at `len`; request cookies before any rule, response ones
 // (Set-Cookie, up to its first ';') at the final response head.
 //
@@ -98,7 +101,7 @@ void capture_headers(char* block, const config::Proxy& fe, uint32_t bufsize, siz
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
     for (size_t k = 0; k < caps.size(); ++k) {
-      if (!http::iequals(name, caps[k].name)) continue;
+      if (caps[k].name.empty() || !http::iequals(name, caps[k].name)) continue;
       uint32_t room = 0;
       uint32_t off = slot_at(fe, first + k, bufsize, room);
       if (!off) continue;
@@ -220,9 +223,10 @@ void Session::init_log_block() {
 
 void Session::log_request_line() {
   t_head_ = uv_now(w_.loop());
-  if (!logging()) return;
-  init_log_block();
   const config::Proxy& fe = w_.config().proxies[fe_];
+  // Captures are kept for the capture.req/res.hdr fetches even when nothing is logged.
+  if (!logging() && !capture_count(fe)) return;
+  init_log_block();
   const http::Head& h = req_.head();
   std::string_view m = h.method.in(in_.data), t = h.target.in(in_.data);
   size_t n = 0;
@@ -242,13 +246,41 @@ void Session::log_request_line() {
 
 // The final response head arrived: `capture response header`.
 void Session::log_response_head() {
-  if (!log_block_ || !srv_ || !logging()) return;
+  if (!log_block_ || !srv_) return;
   const config::Proxy& fe = w_.config().proxies[fe_];
   put_u16(log_block_, kSrvStatusOff, srv_->parser.head().status);
   if (fe.capture_cookie) capture_response_cookie(log_block_, *fe.capture_cookie, srv_->parser.head(), srv_->in.data);
   if (fe.capture_response_headers.empty()) return;
   capture_headers(log_block_, fe, w_.bufsize(), fe.capture_request_headers.size(), fe.capture_response_headers,
                   srv_->parser.head(), srv_->in.data);
+}
+
+void Session::capture_sample(bool response, int id, std::string_view v) {
+  const config::Proxy& fe = w_.config().proxies[fe_];
+  const size_t nreq = fe.capture_request_headers.size();
+  const size_t n = response ? fe.capture_response_headers.size() : nreq;
+  if (id < 0 || size_t(id) >= n || !log_block_) return;
+  uint32_t room = 0;
+  const uint32_t off = slot_at(fe, response ? nreq + size_t(id) : size_t(id), w_.bufsize(), room);
+  if (!off) return;
+  const uint16_t len = static_cast<uint16_t>(std::min<size_t>(v.size(), room));
+  if (len) std::memcpy(log_block_ + off + 2, v.data(), len);
+  set_len(log_block_, off, len);
+}
+
+bool Session::captured_of(const void* self, bool response, int64_t index, std::string_view& out) {
+  const auto* s = static_cast<const Session*>(self);
+  if (!s->log_block_) return false;
+  const config::Proxy& fe = s->w_.config().proxies[s->fe_];
+  const size_t nreq = fe.capture_request_headers.size();
+  const size_t n = response ? fe.capture_response_headers.size() : nreq;
+  if (index < 0 || uint64_t(index) >= n) return false;
+  uint32_t room = 0;
+  const uint32_t off = slot_at(fe, response ? nreq + size_t(index) : size_t(index), s->w_.bufsize(), room);
+  const uint16_t len = off ? get_len(s->log_block_, off) : kAbsent;
+  if (len == kAbsent) return false;
+  out = std::string_view(s->log_block_ + off + 2, len);
+  return true;
 }
 
 // HAProxy computes the unique id once, at its first use (the `unique-id` fetch, the
@@ -297,6 +329,7 @@ acl::SampleContext Session::log_sample_context(http::Head& req, http::Head& res)
     ctx.backend = nullptr;
     ctx.vars = nullptr;
     ctx.unique_id = nullptr;
+    ctx.captured = nullptr;
     return ctx;
   }
   std::string_view line(log_block_, log_line_len_);

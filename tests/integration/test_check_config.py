@@ -135,6 +135,173 @@ backend b
         "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
         "[ALERT]    (PID) : config : Fatal errors found in configuration.",
     ]),
+    # `http-request/http-response capture`, `declare capture`: rule errors stop the parsing at
+    # once; declare errors do not; unknown ids are a post-parse check of frontends only.
+    'capture_declare_errors': (T + """frontend f
+    bind 127.0.0.1:18080
+    declare capture request len 5
+    declare
+    declare foo
+    declare capture
+    declare capture requests len 3
+    declare capture response
+    declare capture response size 3
+    declare capture request len
+    declare capture request len 5x
+    declare capture request len 0
+    default_backend b
+backend b
+    declare capture request len 5
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : 'declare' needs a second keyword that specify the type of declaration ('capture')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:10] : unknown declaration type 'foo' (supports 'capture')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:11] : 'declare capture' requires a direction ('request' or 'response')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:12] : 'declare capture' requires a direction ('request' or 'response')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:13] : 'declare capture' requires a capture length ('len')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:14] : 'declare capture' requires a capture length ('len')",
+        "[ALERT]    (PID) : config : parsing [x.cfg:15] : 'declare capture': 'len' requires a numeric value that represents the capture length",
+        "[ALERT]    (PID) : config : parsing [x.cfg:16] : 'declare capture': cannot parse the length 'len'.",
+        '[ALERT]    (PID) : config : parsing [x.cfg:17] : length must be > 0',
+        "[ALERT]    (PID) : config : parsing [x.cfg:20] : 'declare' only available in frontend or listen section",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+        '[ALERT]    (PID) : config : Fatal errors found in configuration.',
+    ]),
+    'capture_declare_in_defaults': ("""defaults
+    mode http
+    declare capture request len 5
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+listen l
+    bind 127.0.0.1:18080
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:3] : 'declare' not available in default section",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+        '[ALERT]    (PID) : config : Fatal errors found in configuration.',
+    ]),
+    'capture_unknown_ids': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) id 0
+    capture request header X-A len 3
+    http-response capture res.hdr(a) id 1
+    http-request capture req.hdr(a) len 4
+    http-request capture req.hdr(a) id 2
+    http-response capture res.hdr(a) id -1
+    http-request capture req.hdr(a) id 1
+    declare capture response len 3
+    default_backend b
+backend b
+    http-request capture req.hdr(a) id 7
+    http-response capture res.hdr(a) id 7
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : Proxy 'f': unable to find capture id '2' referenced by http-request capture rule.",
+        "[ALERT]    (PID) : config : Proxy 'f': unable to find capture id '1' referenced by http-response capture rule.",
+        '[ALERT]    (PID) : config : Fatal errors found in configuration.',
+    ]),
+    'capture_len_in_backend': (T + """frontend f
+    bind 127.0.0.1:18080
+    default_backend b
+backend b
+    http-request capture req.hdr(a) len 4
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:10] : error detected in backend 'b' while parsing 'http-request capture' rule : proxy 'b' has no frontend capability.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_missing_len': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) if TRUE
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : expects <expression> [ 'len' <length> | id <idx> ].",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_len_zero': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) len 0
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : length must be > 0.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_bad_id': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) id 1x
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : cannot parse id '1x'.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_bad_keyword': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) size 1
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : expects 'len' or 'id', found 'size'.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_response_len': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-response capture res.hdr(a) len 3
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-response capture' rule : expects 'id', found 'len'.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_response_fetch': (T + """frontend f
+    bind 127.0.0.1:18080
+    declare capture response len 3
+    http-response capture path id 0
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : error detected in frontend 'f' while parsing 'http-response capture' rule : fetch method 'path' extracts information from 'HTTP request headers', none of which is available here.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_request_fetch': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture res.hdr(a) len 3
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : fetch method 'res.hdr(a)' extracts information from 'HTTP response headers', none of which is available here.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_unknown_fetch': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture nosuch len 3
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request capture' rule : unknown fetch method 'nosuch'.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
+    'capture_trailing_word': (T + """frontend f
+    bind 127.0.0.1:18080
+    http-request capture req.hdr(a) len 3 id 0
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8]: 'http-request capture' expects either 'if' or 'unless' followed by a condition but found 'id'.",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+    ]),
 }
 
 _PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')

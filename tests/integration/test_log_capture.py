@@ -1,4 +1,5 @@
-"""Traffic log lines with `capture request/response header`, `unique-id-format` /
+"""Traffic log lines with `capture request/response header`, `http-request/http-response
+capture` and `declare capture` (and the capture.req/res.hdr fetches), `unique-id-format` /
 `unique-id-header` (the forwarded header, %ID and the `unique-id` fetch) and portero's
 `option httplog json`, received on a local UDP syslog socket.
 
@@ -398,6 +399,113 @@ backend nosrv
         line, = log.wait_count(lambda l: '/j ' in l, 1)
         j = json.loads(line)
         self.assertEqual((j['captured_request_cookie'], j['captured_response_cookie']), ('SID=abc', 'SID=s1'))
+
+    # ---- http-request / http-response capture, declare capture ----------------------------
+    # Slots of fe, request side: 0 X-H header (overwritten by a rule on /p), 1 `len 5`,
+    # 2 declared (written by id), 3 `len 10` (only on /q), 4 `len 15` (an address, cast to a
+    # string), 5 declared, written by the backend's rule. Response side: 0 Server header
+    # (overwritten by the backend's rule), 1 declared (x-r), 2 status (an integer). A capture
+    # whose sample is absent leaves the slot as it was; an id beyond the frontend's slots (the
+    # backend's `id 9`, fe2's `id 3`) does nothing.
+    RULE_FE = r"""
+    option httplog
+    capture request header X-H len 4
+    http-request capture req.hdr(x-a) len 5
+    declare capture request len 8
+    http-request capture req.hdr(x-b),upper id 2
+    http-request capture path id 0 if { path /p }
+    http-request capture str("q|{#}") len 10 if { path /q }
+    http-request capture src len 15
+    declare capture request len 6
+    http-request set-header x-cap %[capture.req.hdr(1)]-%[capture.req.hdr(2)]-%[capture.req.hdr(9)]
+    capture response header Server len 3
+    declare capture response len 4
+    http-response capture res.hdr(x-r) id 1
+    declare capture response len 3
+    http-response capture status id 2
+    http-response capture var(txn.nope) id 1
+    http-response set-header x-c %[capture.res.hdr(0)]/%[capture.res.hdr(1)]/%[capture.req.hdr(0)]
+    use_backend nosrv if { path /nosrv }
+"""
+    RULE_FE2 = r"""
+    log-format "fe2 %[capture.req.hdr(0)] %[capture.res.hdr(0)] %{+Q}hr %hs %{+Q}r"
+    declare capture request len 3
+    declare capture response len 6
+    http-request capture req.hdr(x-a) id 0
+    use_backend be if { path_beg /fe2 }
+"""
+    RULE_BE = r"""
+    http-request capture req.hdr(x-be) id 5
+    http-request capture str(never) id 9
+    http-request set-var(txn.lc) str(1) if { path_beg /p /fe2 }
+    http-response capture res.hdr(x-r),lower id 0 if { var(txn.lc) -m found }
+"""
+    # (frontend, path, request headers)
+    RULE_CASES = [
+        ('fe', '/p', ['X-H: h1234', 'X-A: aaaaaaa', 'X-B: bee', 'X-Be: from-backend']),
+        ('fe', '/q', ['X-H: hh', 'X-A: "q"']),
+        ('fe', '/plain', []),
+        ('fe', '/nosrv', ['X-A: a', 'X-B: b']),
+        ('fe2', '/fe2/x', ['X-A: abcdef', 'X-Be: b']),
+        ('fe2', '/other', ['X-A: z']),
+    ]
+
+    def rule_capture_run(self, binary=None):
+        def handler(origin, c, req):
+            return origin.respond(c, req, headers=['Server: Srv1234', 'X-R: MiXeD|"#'])
+        log, o, fe, fe2 = self.start(self.RULE_FE, backend=self.RULE_BE, binary=binary, handler=handler,
+                                     extra_fe=self.RULE_FE2)
+        lines, answers = [], []
+        for name, path, headers in self.RULE_CASES:
+            port = fe.port if name == 'fe' else fe2.port
+            r, _ = self.get(port, path, headers)
+            answers.append((r.status, r.header('x-c')))
+            line, = log.wait_count(lambda l, p=path: f' {p} HTTP/1.1"' in l, 1)
+            lines.append(fields(line)['rest'] if name == 'fe' else line)
+        # one keep-alive connection: every request starts with empty slots
+        with Client(fe.port) as c:
+            for path, headers in (('/ka1', ['X-A: first', 'X-B: b1']), ('/ka2', [])):
+                c.request('GET', path, headers=headers)
+                line, = log.wait_count(lambda l, p=path: f' {p} HTTP/1.1"' in l, 1)
+                lines.append(fields(line)['rest'])
+        return lines, answers, [q.header('x-cap') for q in o.requests]
+
+    def test_rule_captures(self):
+        lines, answers, forwarded = self.rule_capture_run()
+        self.assertEqual(lines, [
+            '{/p|aaaaa|BEE||127.0.0.1|from-b} {mix|MiXe|200} "GET /p HTTP/1.1"',
+            '{hh|#22q#22||q#7C#7B#23#7D|127.0.0.1|} {Srv|MiXe|200} "GET /q HTTP/1.1"',
+            '{||||127.0.0.1|} {mix|MiXe|200} "GET /plain HTTP/1.1"',
+            '{|a|B||127.0.0.1|} {||} "GET /nosrv HTTP/1.1"',
+            # the fetch gives the raw value, %hs escapes it
+            'fe2 abc mixed| "{abc}" {mixed#7C} "GET /fe2/x HTTP/1.1"',
+            'fe2 z - "{z}" {} "GET /other HTTP/1.1"',
+            '{|first|B1||127.0.0.1|} {Srv|MiXe|200} "GET /ka1 HTTP/1.1"',
+            '{||||127.0.0.1|} {Srv|MiXe|200} "GET /ka2 HTTP/1.1"',
+        ])
+        self.assertEqual(answers, [(200, 'mix/MiXe//p'), (200, 'Srv/MiXe/hh'), (200, 'mix/MiXe/'),
+                                   (503, None), (200, None), (503, None)])
+        self.assertEqual(forwarded, ['aaaaa-BEE-', '"q"--', '--', None, 'first-B1-', '--'])
+
+    def test_rule_captures_differential(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        self.assertEqual(self.rule_capture_run(), self.rule_capture_run(binary=HAPROXY_BIN))
+
+    def fetch_without_log_run(self, binary=None):
+        # captures are kept for the fetches even by a frontend that does not log
+        fe_cfg = ('    no log\n    capture request header X-A len 3\n    declare capture request len 4\n'
+                  '    http-request capture req.hdr(x-b) id 1\n'
+                  '    http-request set-header x-c %[capture.req.hdr(0)]/%[capture.req.hdr(1)]\n')
+        log, o, fe, fe2 = self.start(fe_cfg, binary=binary, handler=None)
+        for headers in (['X-A: abcdef', 'X-B: 123456'], ['X-B: z'], []):
+            self.get(fe.port, '/', headers)
+        return [q.header('x-c') for q in o.requests]
+
+    def test_capture_fetch_without_logging(self):
+        self.assertEqual(self.fetch_without_log_run(), ['abc/1234', '/z', '/'])
+        if not IS_HAPROXY and haproxy_available():
+            self.assertEqual(self.fetch_without_log_run(binary=HAPROXY_BIN), ['abc/1234', '/z', '/'])
 
     # ---- option httplog json (portero) ----------------------------------------------------
     def require_portero(self):

@@ -90,6 +90,10 @@ struct SampleContext {
   // use by the data plane; null when there is none.
   std::string_view (*unique_id)(const void* self) = nullptr;
   const void* unique_id_self = nullptr;
+  // `capture.req.hdr(N)` / `capture.res.hdr(N)`: the frontend's capture slot N (request or
+  // response side) of this exchange; false when nothing was captured there.
+  bool (*captured)(const void* self, bool response, int64_t index, std::string_view& out) = nullptr;
+  const void* captured_self = nullptr;
 };
 
 // A compiled `if|unless ...` condition.

@@ -291,6 +291,7 @@ struct HttpRequestRule {
     set_var, unset_var,             // name ("txn.x"), fmt (a sample expression, not a format)
     wait_for_body,                  // wait_ms, at_least
     use_service,                    // name: the service ("prometheus-exporter")
+    capture,                        // fmt (a sample expression), capture_id
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
@@ -308,6 +309,12 @@ struct HttpRequestRule {
   // `set-var(NAME,COND,...)`: the conditions as written (ifexists ifnotexists ifempty ifnotempty
   // ifset ifnotset ifgt iflt); empty = always set.
   std::vector<std::string> var_conditions;
+  // `capture <sample> len N | id N`: the frontend's capture slot written (request slots for
+  // http-request, response slots for http-response); `len` made a new slot in this proxy.
+  // A negative id (HAProxy accepts one) is never stored.
+  int capture_id = -1;
+  bool capture_by_id = false;       // `id N` (checked against the frontend's slots after parsing)
+  long capture_id_written = 0;      // N as written, for HAProxy's message
 };
 using HttpRule = HttpRequestRule;
 
@@ -382,10 +389,13 @@ struct Proxy {
   std::string log_tag;              // `log-tag` of this proxy; empty: the global one
   bool log_separate_errors = false, logasap = false, dontlog_normal = false;
   struct Capture {
-    std::string name;               // header or cookie name as written
+    std::string name;               // header or cookie name as written; empty: a slot declared
+                                    // by `declare capture` or `http-request capture ... len`
     uint32_t len = 0;               // longest value kept
   };
-  std::vector<Capture> capture_request_headers, capture_response_headers;  // `capture ... header`
+  // The capture slots in declaration order (HAProxy numbers them so): `capture ... header`,
+  // `declare capture ...` and `http-request capture ... len` share one list per direction.
+  std::vector<Capture> capture_request_headers, capture_response_headers;
   std::optional<Capture> capture_cookie;                                   // `capture cookie`
   std::string unique_id_format;     // `unique-id-format` (a log-format string)
   Origin unique_id_format_origin;

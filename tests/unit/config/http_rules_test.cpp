@@ -396,14 +396,41 @@ TEST_CASE("unknown and unsupported actions") {
   CHECK(first("  http-response set-path /x").ends_with("but got 'set-path'. Did you mean 'set-map' maybe ?"));
   // Known to haproxy, not implemented: kept as words, with a warning.
   Diagnostics d;
-  auto c = load_in("  http-request capture req.hdr(host) len 10 if TRUE", d);
+  auto c = load_in("  http-request set-log-level err if TRUE", d);
   REQUIRE(c);
   const auto& r = front(c).http_request_rules.at(0);
   CHECK(r.action == A::other);
-  CHECK(r.action_name == "capture");
+  CHECK(r.action_name == "set-log-level");
   CHECK(r.condition == std::vector<std::string>{"if", "TRUE"});
   CHECK(format(d.all().back(), 0) ==
-        kWarn + "keyword 'http-request capture' in 'frontend' section is not supported yet by portero and is ignored.");
+        kWarn + "keyword 'http-request set-log-level' in 'frontend' section is not supported yet by portero and is ignored.");
+}
+
+TEST_CASE("capture rules and declare capture share the slots") {
+  Diagnostics d;
+  auto c = load_in("  capture request header X-A len 3\n"
+                   "  http-request capture req.hdr(host) len 10 if TRUE\n"
+                   "  declare capture request len 4\n"
+                   "  declare capture response len 5\n"
+                   "  http-request capture path id 2\n"
+                   "  http-response capture status id 0", d);
+  REQUIRE(c);
+  const auto& f = front(c);
+  REQUIRE(f.capture_request_headers.size() == 3);
+  CHECK(f.capture_request_headers[0].name == "X-A");
+  CHECK(f.capture_request_headers[1].name.empty());
+  CHECK(f.capture_request_headers[1].len == 10);
+  CHECK(f.capture_request_headers[2].len == 4);
+  REQUIRE(f.capture_response_headers.size() == 1);
+  const auto& r = f.http_request_rules.at(0);
+  CHECK(r.action == A::capture);
+  CHECK(r.fmt == "req.hdr(host)");
+  CHECK(r.capture_id == 1);
+  CHECK(r.condition == std::vector<std::string>{"if", "TRUE"});
+  CHECK(f.http_request_rules.at(1).capture_id == 2);
+  CHECK(f.http_request_rules.at(1).capture_by_id);
+  CHECK(f.http_response_rules.at(0).action == A::capture);
+  CHECK(f.http_response_rules.at(0).capture_id == 0);
 }
 
 TEST_CASE("http-response actions") {
