@@ -648,6 +648,23 @@ class CompiledImpl final : public Compiled {
 
 }  // namespace
 
+// A backend or server name built per request (`use_backend %[...]`, `use-server %[...]`) is
+// rendered before any response exists: HAProxy refuses response header fetches there. The
+// reason, or empty.
+static std::string response_fetch_in_name(const std::string& text) {
+  static constexpr std::string_view kResHeaders[] = {"res.hdr", "shdr", "res.fhdr", "res.hdr_cnt", "shdr_cnt",
+                                                     "res.ver"};
+  for (size_t i = text.find("%["); i != std::string::npos; i = text.find("%[", i + 2)) {
+    const std::string_view rest = std::string_view(text).substr(i + 2);
+    const std::string_view fetch = rest.substr(0, rest.find_first_of("(,] \t"));
+    for (auto r : kResHeaders)
+      if (fetch == r)
+        return "sample fetch <" + std::string(rest) +
+               "> may not be reliably used here because it needs 'HTTP response headers' which is not available here";
+  }
+  return {};
+}
+
 std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics& diag) {
   const int before = diag.error_count();
   auto c = std::make_unique<CompiledImpl>(cfg);
@@ -694,10 +711,24 @@ std::unique_ptr<Compiled> compile(const config::Config& cfg, config::Diagnostics
       if (u.backend.find("%[") != std::string::npos) {
         std::string err;
         // HAProxy parses dynamic names in its post-parse checks.
-        if (!c->compile_format(pi, u.backend, err))
+        if (c->compile_format(pi, u.backend, err)) err = response_fetch_in_name(u.backend);
+        if (!err.empty())
           diag.alert(config::Stage::check, std::nullopt, config::Form::parsing,
                      "Parsing [" + u.origin.file + ":" + std::to_string(u.origin.line) +
                          "]: failed to parse use_backend rule '" + u.backend + "' : " + err + ".");
+      }
+    }
+    for (const auto& u : px.use_servers) {
+      CompiledImpl::warn_response_fetch(
+          c->compile_condition(pi, u.condition, u.origin, "error detected while parsing switching rule : ", diag),
+          u.origin, "backend use-server, balance or stick-match rule", diag);
+      if (u.dynamic()) {
+        std::string err;
+        if (c->compile_format(pi, u.server, err)) err = response_fetch_in_name(u.server);
+        if (!err.empty())
+          diag.alert(config::Stage::check, std::nullopt, config::Form::parsing,
+                     "Parsing [" + u.origin.file + ":" + std::to_string(u.origin.line) +
+                         "]; use-server rule failed to parse log-format '" + u.server + "' : " + err + ".");
       }
     }
     if (!px.stats_admin_condition.empty())

@@ -80,6 +80,20 @@ void compute_fullconn(Config& config) {
   }
 }
 
+// The servers of `p` named `name`: HAProxy refuses to pick one when the name is shared (two
+// servers may share a name when both have an explicit id).
+int count_servers_named(const Proxy& p, const std::string& name, int& index) {
+  int n = 0;
+  index = -1;
+  for (size_t i = 0; i < p.servers.size(); ++i)
+    if (p.servers[i].name == name) {
+      if (!n) index = int(i);
+      ++n;
+    }
+  if (n != 1) index = -1;
+  return n;
+}
+
 bool layer7_hash(const std::string& algorithm) {
   return algorithm == "uri" || algorithm == "url_param" || algorithm == "hdr";
 }
@@ -153,6 +167,9 @@ void resolve(Config& config) {
     }
     p.logs = std::move(logs);
 
+    for (auto& u : p.use_servers)
+      if (!u.dynamic()) count_servers_named(p, u.server, u.server_index);
+
     if (!p.is_frontend()) continue;
     if (!p.default_backend.empty() && !dynamic_name(p.default_backend))
       p.default_backend_index = find_backend(config, p.default_backend);
@@ -205,6 +222,16 @@ void check(Config& config, Diagnostics& diag) {
       if (p.binds.empty())
         diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
                      "' has no 'bind' directive. Please declare it as a backend if this was intended.");
+    }
+    // `use-server` names (static ones; a dynamic name is looked up per request).
+    for (const auto& u : p.use_servers) {
+      if (u.dynamic()) continue;
+      int idx = -1;
+      if (count_servers_named(p, u.server, idx) > 1)
+        diag.alert("Refusing to use duplicated server '" + u.server + "' found in proxy: " + p.name + "!");
+      if (idx < 0)
+        diag.alert(std::string(cap_type_name(p.kind)) + " '" + p.name + "' : unable to find server '" + u.server +
+                   "' referenced in a 'use-server' rule.");
     }
     const bool fe_missing = p.is_frontend() && !p.timeouts.client;
     const bool be_missing = p.is_backend() && !p.servers.empty() && (!p.timeouts.connect || !p.timeouts.server);

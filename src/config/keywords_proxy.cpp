@@ -44,6 +44,26 @@ void kw_use_backend(ParseContext& c, const Args& a) {
   px(c).use_backends.push_back(std::move(u));
 }
 
+// `use-server <server> if|unless <cond>`: the condition is mandatory (an empty one never
+// matches); the server is resolved after parsing (checks.cpp), a dynamic name per request.
+void kw_use_server(ParseContext& c, const Args& a) {
+  if (a.size() < 2 || a[1].empty()) return c.alert("'use-server' expects a server name.");
+  if (a.size() < 3 || (a[2] != "if" && a[2] != "unless"))
+    return c.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+  UseServer u;
+  u.origin = c.origin;
+  u.server = a[1];
+  u.condition = rest(a, 2);
+  px(c).use_servers.push_back(std::move(u));
+}
+
+// `http-send-name-header <name>`: the forwarded request carries the chosen server's name.
+// Extra words are ignored, as by haproxy 2.6.
+void kw_send_name_header(ParseContext& c, const Args& a) {
+  if (a.size() < 2 || a[1].empty()) return c.alert("'http-send-name-header' requires a header string.");
+  px(c).send_name_header = a[1];
+}
+
 void kw_retries(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'retries' expects an integer argument (dispatch counts for one).");
   px(c).retries = lenient_uint(a[1]);
@@ -142,6 +162,8 @@ const KeywordRow kRows[] = {
     {kInProxies, "mode", true, Cap::any, false, kw_mode},
     {kInProxies, "default_backend", true, Cap::frontend, false, kw_default_backend},
     {kInProxies, "use_backend", false, Cap::frontend, false, kw_use_backend},
+    {kInProxies, "use-server", false, Cap::backend, false, kw_use_server},
+    {kInProxies, "http-send-name-header", true, Cap::backend, false, kw_send_name_header},
     {kInProxies, "retries", true, Cap::backend, false, kw_retries},
     {kInProxies, "retry-on", true, Cap::backend, false, kw_retry_on},
     {kInProxies, "http-reuse", true, Cap::backend, false, kw_http_reuse},

@@ -46,13 +46,13 @@ const KeywordRow kRows[] = {
     LATER_P("dispatch"), LATER_P("email-alert"), LATER_P("errorfiles"),
     LATER_P("errorloc"), LATER_P("errorloc302"), LATER_P("errorloc303"),
     LATER_P("filter"), LATER_P("grace"), LATER_P("http-after-response"),
-    LATER_P("http-error"), LATER_P("http-send-name-header"),
+    LATER_P("http-error"),
     LATER_P("load-server-state-from-file"), LATER_P("log-format"),
     LATER_P("log-format-sd"), LATER_P("log-tag"), LATER_P("max-keep-alive-queue"),
     LATER_P("max-session-srv-conns"), LATER_P("rate-limit"), LATER_P("server-state-file-name"), LATER_PX("server-template"),
     LATER_P("source"), LATER_P("srvtcpka-cnt"), LATER_P("srvtcpka-idle"), LATER_P("srvtcpka-intvl"),
     LATER_P("stick"), LATER_P("stick-table"), LATER_P("tcp-response"), LATER_P("unique-id-format"), LATER_P("unique-id-header"),
-    LATER_P("use-fcgi-app"), LATER_PX("use-server"), LATER_P("guid"),
+    LATER_P("use-fcgi-app"), LATER_P("guid"),
 };
 
 }  // namespace

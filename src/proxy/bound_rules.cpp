@@ -150,6 +150,10 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       bp.use_backend_cond.push_back(acls.condition(pi, ub.condition));
       bp.use_backend_name.push_back(ub.backend.find("%[") != std::string::npos ? acls.format(pi, ub.backend) : nullptr);
     }
+    for (const auto& us : px.use_servers) {
+      bp.use_server_cond.push_back(acls.condition(pi, us.condition));
+      bp.use_server_name.push_back(us.dynamic() ? acls.format(pi, us.server) : nullptr);
+    }
     ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag, px, "http-request") && ok;
     ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag, px, "http-response") && ok;
     ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag, px, nullptr) && ok;

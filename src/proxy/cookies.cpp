@@ -157,11 +157,15 @@ bool has_token_value(std::string_view v, std::string_view token) {
 }  // namespace
 
 // The request side. Sets direct_/persist_server_ when the cookie names a server that may take
-// the request, and strips or unprefixes the cookie for the server as the mode asks.
+// the request (unless a use-server rule chose already), and strips or unprefixes the cookie for
+// the server as the mode asks.
 void Session::cookie_request() {
   const auto& be = w_.config().proxies[be_];
   const auto& ck = be.persistence;
-  persist_server_ = -1;
+  // A use-server rule already chose the server: the cookie is read (and flagged unused) but
+  // chooses nothing.
+  const bool assigned = server_by_rule_;
+  if (!assigned) persist_server_ = -1;
   persist_ignored_ = false;
   cookie_req_flag_ = ck.name.empty() ? '-' : 'N';
   cookie_dated_ = false;
@@ -238,8 +242,8 @@ void Session::cookie_request() {
   }
   if (cookie_req_flag_ == 'O' || cookie_req_flag_ == 'E') {
     // already decided
-  } else if (srv.empty()) {
-    cookie_req_flag_ = 'I';
+  } else if (srv.empty() || assigned) {
+    cookie_req_flag_ = assigned ? 'U' : 'I';
   } else {
     cookie_req_flag_ = 'I';
     const auto& states = w_.runtime().backends[be_].states;

@@ -78,6 +78,54 @@ void Session::release_slot() {
   w_.slot_freed(be_, idx);
 }
 
+// `use-server` rules, in order, before cookie persistence and the balancer: the first rule
+// whose condition matches names the server, taken as long as it is not stopped (down or in
+// maintenance; a draining server still takes it), or when `option persist` or a matching
+// `force-persist` allows a stopped one. A stopped server lets the next rules try; a dynamic
+// name naming no server (or a shared name) ends the rules. No allocation: a dynamic name is
+// rendered into the worker's scratch block.
+void Session::use_server_rules() {
+  const auto& be = w_.config().proxies[be_];
+  if (be.use_servers.empty()) return;
+  const BoundProxy& bp = w_.runtime().rules->proxies[be_];
+  const auto& states = w_.runtime().backends[be_].states;
+  acl::SampleContext ctx = sample(true);
+  int forced = -1;   // force-persist, evaluated only when a stopped server needs it
+  for (size_t i = 0; i < be.use_servers.size(); ++i) {
+    const acl::Condition* c = bp.use_server_cond[i];
+    if (!c || c->evaluate(ctx) != acl::Tri::yes) continue;
+    int idx = be.use_servers[i].server_index;
+    if (const acl::Expression* e = bp.use_server_name[i]) {
+      std::string_view name = eval_format(e, ctx, w_.scratch(), w_.bufsize());
+      idx = -1;
+      for (size_t k = 0; k < be.servers.size(); ++k) {
+        if (be.servers[k].name != name) continue;
+        if (idx >= 0) {   // a shared name names no server
+          idx = -1;
+          break;
+        }
+        idx = static_cast<int>(k);
+      }
+      if (idx < 0) return;
+    }
+    if (idx < 0) return;
+    const lb::ServerState& st = *states[idx];
+    const bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||
+                         st.oper.load(std::memory_order_relaxed) == lb::OperState::down;
+    if (stopped && !be.persist) {
+      if (forced < 0) {
+        forced = 0;
+        for (const auto* f : bp.force_persist) forced = forced || (f && f->evaluate(ctx) == acl::Tri::yes);
+      }
+      if (!forced) continue;
+    }
+    persist_server_ = static_cast<int16_t>(idx);
+    direct_ = true;
+    server_by_rule_ = true;
+    return;
+  }
+}
+
 // Picks a server and sends the request, or queues it, or answers 503.
 void Session::dispatch(int avoid) {
   if (!be_counted_) {

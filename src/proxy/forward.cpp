@@ -19,13 +19,15 @@ bool is_hop_by_hop(std::string_view name) {
          http::iequals(name, "keep-alive");
 }
 
-// Writes "name: value" for every header except the hop-by-hop ones this proxy manages.
+// Writes "name: value" for every header except the hop-by-hop ones this proxy manages and
+// `drop` (the http-send-name-header name, replaced by ours; empty: none).
 // A repeated Content-Length (accepted only when equal) is sent once, as HAProxy merges it.
-void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base) {
+void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {}) {
   bool length_sent = false;
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
     if (is_hop_by_hop(name)) continue;
+    if (!drop.empty() && http::iequals(name, drop)) continue;
     if (http::iequals(name, "content-length")) {
       if (length_sent) continue;
       length_sent = true;
@@ -73,7 +75,9 @@ void Session::send_request_head() {
   w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);
   phase_ = Phase::request;
   if (replay_ && out_) {
-    // A layer-7 retry: the same bytes as the first attempt (rules are not run again).
+    // A layer-7 retry: the same bytes as the first attempt (rules are not run again), but for
+    // the http-send-name-header of another server.
+    if (name_hdr_len_ && replay_srv_ != srv_idx_ && !rename_replay()) return;
     uv_buf_t bufs[2] = {uv_buf_init(out_, replay_head_len_),
                         uv_buf_init(in_.data + replay_body_from_, replay_body_to_ - replay_body_from_)};
     pending_server_fwd_ = replay_body_to_;
@@ -96,7 +100,8 @@ void Session::send_request_head() {
   hw.put(" ");
   put_version(hw, h);
   hw.put("\r\n");
-  copy_headers(hw, h, base);
+  const std::string& name_header = cfg.proxies[be_].send_name_header;
+  copy_headers(hw, h, base, name_header);
   // unique-id-header (with a unique-id-format), before x-forwarded-for as HAProxy.
   if (const auto& uid_header = cfg.proxies[fe_].unique_id_header; !uid_header.empty()) {
     if (std::string_view id = unique_id(); id.data()) hw.header(uid_header, id);
@@ -118,6 +123,15 @@ void Session::send_request_head() {
   } else if (req_http10_) {
     hw.put("connection: keep-alive\r\n");
   }
+  // http-send-name-header: the server this attempt goes to, last (HAProxy adds it just
+  // before connecting, after every other header).
+  name_hdr_at_ = name_hdr_len_ = 0;
+  if (!name_header.empty()) {
+    name_hdr_at_ = static_cast<uint32_t>(hw.size());
+    hw.header(name_header, cfg.proxies[be_].servers[srv_idx_].name);
+    name_hdr_len_ = static_cast<uint32_t>(hw.size()) - name_hdr_at_;
+  }
+  replay_srv_ = static_cast<int16_t>(srv_idx_);
   hw.put("\r\n");
   if (hw.overflow()) {
     w_.buffers().put(b);
@@ -148,6 +162,30 @@ void Session::send_request_head() {
     in_.fwd = limit;
     request_sent();
   }
+}
+
+// The kept head of a layer-7 retry, with the http-send-name-header line naming the server of
+// this attempt instead of the previous one. False (the exchange answered) when it does not fit.
+bool Session::rename_replay() {
+  const auto& be = w_.config().proxies[be_];
+  char* b = w_.buffers().get();
+  http::HeadWriter hw(b, w_.bufsize());
+  hw.put(std::string_view(out_, name_hdr_at_));
+  hw.header(be.send_name_header, be.servers[srv_idx_].name);
+  const uint32_t after = name_hdr_at_ + name_hdr_len_;
+  hw.put(std::string_view(out_ + after, replay_head_len_ - after));
+  if (hw.overflow()) {
+    w_.buffers().put(b);
+    close_server();
+    reply_error(400, {'P', 'R'});
+    return false;
+  }
+  w_.buffers().put(out_);
+  out_ = b;
+  name_hdr_len_ = static_cast<uint32_t>(hw.size()) - (replay_head_len_ - after) - name_hdr_at_;
+  replay_head_len_ = static_cast<uint32_t>(hw.size());
+  replay_srv_ = static_cast<int16_t>(srv_idx_);
+  return true;
 }
 
 void Session::forward_request_body() {

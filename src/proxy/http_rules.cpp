@@ -409,6 +409,7 @@ void Session::process_request() {
         break;
       }
       default:
+        use_server_rules();
         cookie_request();
         // HAProxy computes the unique id here (with the request), when it is to be logged.
         if (logging()) unique_id();

@@ -384,6 +384,7 @@ void Session::start_request() {
   rule_stage_ = 0;
   rule_pos_ = 0;
   direct_ = false;
+  server_by_rule_ = false;
   persist_server_ = -1;
   process_request();
 }

@@ -151,6 +151,7 @@ class Session {
   void start_request();
   // dispatch.cpp: choosing a server, slots, queues, retries
   void dispatch(int avoid);
+  void use_server_rules();
   uint32_t server_maxconn(int idx) const;
   void release_slot();
   void enqueue(int where);
@@ -222,6 +223,7 @@ class Session {
   void drop_replay();
   bool redispatch_now() const;
   void send_request_head();
+  bool rename_replay();
   void forward_request_body();
   void request_sent();
   // Response side
@@ -317,6 +319,9 @@ class Session {
   // layer-7 retries: the request head sent (kept in out_) and its body range in in_
   bool replay_ = false;
   uint32_t replay_head_len_ = 0, replay_body_from_ = 0, replay_body_to_ = 0;
+  // http-send-name-header: where its line sits in the head sent (out_), for a replay elsewhere
+  uint32_t name_hdr_at_ = 0, name_hdr_len_ = 0;
+  int16_t replay_srv_ = -1;      // the server the kept head names
   bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
   char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
   uint16_t log_line_len_ = 0;
@@ -363,6 +368,7 @@ class Session {
   bool server_shut_ = false;     // the client's half-close was passed on to the server
   bool client_shut_ = false;     // we half-closed the client (tcp server timeout)
   bool direct_ = false;          // the server was chosen by persistence, not by the balancer
+  bool server_by_rule_ = false;  // a use-server rule chose it (persist_server_): cookies choose nothing
 };
 
 }  // namespace portero::proxy

@@ -94,8 +94,11 @@ void Session::route_tcp() {
   counted_srv_ = -1;
   req_complete_ = true;
   direct_ = false;
+  server_by_rule_ = false;
+  persist_server_ = -1;
   phase_ = Phase::connecting;
-  if (be.persist_rdp_cookie && in_.data) {
+  use_server_rules();   // before `persist rdp-cookie`, as HAProxy
+  if (!direct_ && be.persist_rdp_cookie && in_.data) {
     // `persist rdp-cookie`: the client names its server (msts=<addr>.<port>) and goes back to it.
     std::string_view payload(in_.data + in_.fwd, in_.end - in_.fwd);
     const auto& states = w_.runtime().backends[be_].states;

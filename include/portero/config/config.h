@@ -325,6 +325,16 @@ struct UseBackend {
   int backend_index = -1;           // resolved index in Config::proxies (-1 when dynamic)
 };
 
+// `use-server <name> if|unless <cond>` (backend side): a matching rule sends the request to that
+// server, bypassing the balancer, if the server is not stopped (or persistence is forced).
+struct UseServer {
+  Origin origin;
+  std::string server;               // name as written; a log-format when it holds '%'
+  std::vector<std::string> condition;  // "if"|"unless" and what follows (never empty)
+  int server_index = -1;            // resolved index in Proxy::servers (-1 when dynamic)
+  bool dynamic() const { return server.find('%') != std::string::npos; }
+};
+
 // An `acl NAME FETCH [flags] [operator] VALUE...` line, as written; compiled by portero_acl.
 // Several lines with the same name OR together.
 struct AclLine {
@@ -431,6 +441,8 @@ struct Proxy {
   std::string cookie;               // the cookie name as written (also in persistence.name)
   std::vector<std::string> cookie_words;
   CookiePersistence persistence;
+  std::vector<UseServer> use_servers;   // `use-server` rules in declaration order
+  std::string send_name_header;      // `http-send-name-header NAME`; empty: none
   // `force-persist` / `ignore-persist` conditions (words from "if"/"unless" on).
   std::vector<std::vector<std::string>> force_persist, ignore_persist;
   Origin force_persist_origin, ignore_persist_origin;

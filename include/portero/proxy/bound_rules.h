@@ -26,6 +26,8 @@ struct BoundRule {
 struct BoundProxy {
   std::vector<const acl::Condition*> use_backend_cond;   // parallel to Proxy::use_backends
   std::vector<const acl::Expression*> use_backend_name;  // set when the name is "%[...]"
+  std::vector<const acl::Condition*> use_server_cond;    // parallel to Proxy::use_servers
+  std::vector<const acl::Expression*> use_server_name;   // set when the name is a log-format
   std::vector<BoundRule> http_request, http_response, redirects;
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
   std::vector<const acl::Condition*> monitor_fail;
