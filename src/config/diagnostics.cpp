@@ -89,6 +89,7 @@ std::string format(const Diagnostic& d, int pid) {
       case Form::parsing: out += "parsing " + where + " : "; break;
       case Form::tight: out += "parsing " + where + ": "; break;
       case Form::bare: out += where + " : "; break;
+      case Form::checks: out += "Parsing " + where + ": "; break;
     }
   }
   out += d.text;

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "parse_context.h"
+#include "portero/config/fetch_source.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -355,25 +356,8 @@ void parse_var(const Args& a, size_t& i, HttpRule& r, std::string_view kw) {
 // The source a fetch reads that a capture rule of this side cannot see (HAProxy's words), or
 // null. `fetch_word`: the expression as written ("res.hdr(x),lower").
 const char* capture_unavailable(const std::string& fetch_word, bool request) {
-  const std::string_view f = std::string_view(fetch_word).substr(0, fetch_word.find_first_of("(,"));
-  if (request) {
-    if (f == "status" || f.starts_with("capture.res.")) return "HTTP response";
-    if (f.starts_with("res.") || f.starts_with("shdr") || f == "scook" || f == "scook_cnt" || f == "scook_val" ||
-        f == "set-cookie")
-      return "HTTP response headers";
-    return nullptr;
-  }
-  static constexpr std::string_view kReqHeaders[] = {
-      "path", "url", "base", "query", "url_param", "urlp", "req.ver", "req_ver", "req.hdr", "req.fhdr",
-      "req.hdr_cnt", "hdr_cnt", "req.fhdr_cnt", "req.cook", "cook", "req.cook_cnt", "cook_cnt", "req.body",
-      "http_auth", "http_auth_group"};
-  static constexpr std::string_view kReqBuffer[] = {"req.len", "req_len", "req.rdp_cookie", "rdp_cookie",
-                                                    "req.rdp_cookie_cnt", "rdp_cookie_cnt"};
-  for (auto k : kReqHeaders)
-    if (f == k) return "HTTP request headers";
-  for (auto k : kReqBuffer)
-    if (f == k) return "request buffer";
-  return nullptr;
+  const char* source = fetch_source(std::string_view(fetch_word).substr(0, fetch_word.find_first_of("(,")));
+  return is_response_source(source) == request ? source : nullptr;
 }
 
 // http-request capture <sample> len <n> | id <n>; http-response capture <sample> id <n>.

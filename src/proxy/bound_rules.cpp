@@ -1,6 +1,7 @@
 #include "portero/proxy/bound_rules.h"
 
 #include "../acl/regex.h"
+#include "portero/config/fetch_source.h"
 #include "../acl/sample.h"
 
 namespace portero::proxy {
@@ -82,27 +83,15 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
 // formats are evaluated when the exchange is over: no request nor response buffer any more.
 // unique-id-format is evaluated once the request is in: no response, no backend.
 const char* unavailable_in_format(std::string_view fetch, bool unique_id) {
-  static constexpr std::string_view kReqHeaders[] = {
-      "path", "url", "base", "query", "url_param", "urlp", "req.ver", "req_ver", "req.hdr", "req.fhdr",
-      "req.hdr_cnt", "hdr_cnt", "req.fhdr_cnt", "req.cook", "cook", "req.cook_cnt", "cook_cnt", "req.body",
-      "http_auth", "http_auth_group"};
-  static constexpr std::string_view kReqBuffer[] = {"req.len", "req_len", "req.rdp_cookie", "rdp_cookie",
-                                                    "req.rdp_cookie_cnt", "rdp_cookie_cnt"};
-  static constexpr std::string_view kResHeaders[] = {"res.hdr", "shdr", "res.fhdr", "res.hdr_cnt", "shdr_cnt",
-                                                     "res.ver"};
-  for (auto f : kResHeaders)
-    if (fetch == f) return "HTTP response headers";
+  const char* source = config::fetch_source(fetch);
+  if (source && std::string_view(source) == "HTTP response headers") return source;
   if (unique_id) {
     if (fetch == "status") return "HTTP response";
     if (fetch == "be_name") return "backend";
     return nullptr;
   }
   if (fetch == "hdr") return "HTTP request headers,HTTP response headers";
-  for (auto f : kReqHeaders)
-    if (fetch == f) return "HTTP request headers";
-  for (auto f : kReqBuffer)
-    if (fetch == f) return "request buffer";
-  return nullptr;
+  return config::is_response_source(source) ? nullptr : source;   // the server's status stays known
 }
 
 // Compiles the %[...] of proxy `pi`'s log formats into `out` (see BoundRules::format_samples).
@@ -199,7 +188,8 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       br->log_formats[i] =
           log::Format::compile(text, err, format_sample_compiler(cfg, acls, pi, false, br->format_samples[i]));
       if (!br->log_formats[i]) {
-        diag.alert(px.log_format_origin, "failed to parse log-format : " + err + ".");
+        diag.alert(config::Stage::check, px.log_format_origin, config::Form::checks,
+                   "failed to parse log-format : " + err + ".");
         ok = false;
       }
     }
@@ -207,7 +197,9 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       br->log_format_sds[i] = log::Format::compile(
           px.log_format_sd, err, format_sample_compiler(cfg, acls, pi, false, br->format_samples[i]));
       if (!br->log_format_sds[i]) {
-        diag.alert(px.log_format_sd_origin, "failed to parse log-format-sd : " + err + ".");
+        // (HAProxy 2.6 names no line here, "[(null):0]"; we keep the line)
+        diag.alert(config::Stage::check, px.log_format_sd_origin, config::Form::checks,
+                   "failed to parse log-format-sd : " + err + ".");
         ok = false;
       }
     }
@@ -226,7 +218,8 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
                              format_sample_compiler(cfg, acls, static_cast<int>(i), true, br->format_samples[i]),
                              log::SampleStyle::http);
     if (!br->unique_id_formats[i]) {
-      diag.alert(px.unique_id_format_origin, "failed to parse unique-id : " + err + ".");
+      diag.alert(config::Stage::check, px.unique_id_format_origin, config::Form::checks,
+                 "failed to parse unique-id : " + err + ".");
       ok = false;
     }
   }

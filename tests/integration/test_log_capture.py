@@ -343,6 +343,10 @@ backend nosrv
             rc, out, err = run_check(self.PROXY_BIN, base.format(line), self.tmpdir())
             self.assertNotEqual(rc, 0, line)
             self.assertIn(want, err, line)
+            # found by HAProxy's post-parse checks: "Parsing [f:l]: ...", then only "Fatal errors"
+            # (haproxy 2.6 names "(null):0" for log-format-sd; portero the line)
+            self.assertRegex(err, r'config : Parsing \[[^\]]+:(9|0)\]: failed to parse ', line)
+            self.assertNotIn('Error(s) found', err, line)
         for line in ('log-format "%[var(txn.a),lower] %[status] %[method] %[src] %[be_name]"',
                      'unique-id-format %[req.hdr(host)]-%[path]', 'log-format-sd "%[fe_name]"'):
             rc, out, err = run_check(self.PROXY_BIN, base.format(line), self.tmpdir())

@@ -103,6 +103,11 @@ struct ForwardFor {
   uint8_t except_prefix = 0;
   std::string header = "X-Forwarded-For";
   bool if_none = false;
+  static ForwardFor named(std::string header) {
+    ForwardFor f;
+    f.header = std::move(header);
+    return f;
+  }
 };
 
 // `balance`, validated as HAProxy 2.6 does. `algorithm` is the bare name ("hdr" for
@@ -463,7 +468,7 @@ struct Proxy {
   bool client_tcpka = false, server_tcpka = false;
   HttpReuse http_reuse = HttpReuse::safe;
   ForwardFor forwardfor;
-  ForwardFor originalto = {.header = "X-Original-To"};   // `option originalto`: the client's destination
+  ForwardFor originalto = ForwardFor::named("X-Original-To");   // `option originalto`: the client's destination
   std::map<int, std::string> errorfiles;  // status -> the raw HTTP response to send as-is
 
   // Stats (parsed now; served by the stats work later)

@@ -19,6 +19,7 @@ enum class Form : uint8_t {
   parsing,  // "parsing [f:l] : text"  (the common one)
   tight,    // "parsing [f:l]: text"   (option, stats, id, .notice ...)
   bare,     // "[f:l] : text"          (server keyword errors)
+  checks,   // "Parsing [f:l]: text"   (HAProxy's post-parse checks: log formats, dynamic names)
 };
 
 // Where an error found once every file is read (ACLs, rules and sample expressions are compiled
