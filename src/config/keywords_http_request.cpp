@@ -238,6 +238,15 @@ void parse_header_rewrite(const Args& a, size_t& i, HttpRule& r, bool replace) {
   i += n;
 }
 
+// replace-path|pathq|uri <regex> <format>
+void parse_target_rewrite(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i) || !has(a, i + 1) || (has(a, i + 2) && !is_cond(a, i + 2)))
+    fail("expects exactly 2 arguments <match-regex> and <replace-format>.");
+  r.regex = a[i];
+  r.fmt = a[i + 1];
+  i += 2;
+}
+
 void parse_del_header(const Args& a, size_t& i, HttpRule& r) {
   if (!has(a, i)) fail("expects at least 1 argument.");
   r.name = a[i++];
@@ -465,6 +474,9 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "replace-value") r.action = A::replace_value, parse_header_rewrite(a, i, r, true);
       else if (found == "del-header") r.action = A::del_header, parse_del_header(a, i, r);
       else if (found == "set-path") r.action = A::set_path, parse_one_format(a, i, r);
+      else if (found == "replace-path") r.action = A::replace_path, parse_target_rewrite(a, i, r);
+      else if (found == "replace-pathq") r.action = A::replace_pathq, parse_target_rewrite(a, i, r);
+      else if (found == "replace-uri") r.action = A::replace_uri, parse_target_rewrite(a, i, r);
       else if (found == "set-pathq") r.action = A::set_pathq, parse_one_format(a, i, r);
       else if (found == "set-query") r.action = A::set_query, parse_one_format(a, i, r);
       else if (found == "set-uri") r.action = A::set_uri, parse_one_format(a, i, r);

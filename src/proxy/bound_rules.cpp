@@ -15,7 +15,8 @@ bool has_format(Action a) {
   switch (a) {
     case Action::set_header: case Action::add_header: case Action::replace_header:
     case Action::replace_value: case Action::set_path: case Action::set_pathq: case Action::set_query:
-    case Action::set_uri: case Action::set_method: case Action::set_var:
+    case Action::set_uri: case Action::set_method: case Action::set_var: case Action::replace_path:
+    case Action::replace_pathq: case Action::replace_uri:
       return true;
     default:
       return false;
@@ -64,11 +65,14 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
         ok = false;
       }
     }
-    if (r.action == Action::replace_header || r.action == Action::replace_value) {
+    if (r.action == Action::replace_header || r.action == Action::replace_value || r.action == Action::replace_path ||
+        r.action == Action::replace_pathq || r.action == Action::replace_uri) {
       std::string err;
       b.regex = acl::Regex::compile(r.regex, false, err);
       if (!b.regex) {
-        if (kw) rule_error(r, err);
+        const bool target = r.action == Action::replace_path || r.action == Action::replace_pathq ||
+                            r.action == Action::replace_uri;
+        if (kw) rule_error(r, (target ? "failed to parse the regex : " : "") + err);
         else diag.alert(r.origin, "'" + r.action_name + "': " + err);
         ok = false;
       }

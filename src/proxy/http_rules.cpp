@@ -2,6 +2,7 @@
 // condition is evaluated with the ACL engine, then its action applied. Header and request-line
 // edits rewrite the head into a pooled block, so later rules (and the forwarded request) see
 // them. Session methods; worker-local.
+#include <algorithm>
 #include <cstring>
 
 #include "../acl/regex.h"
@@ -304,6 +305,41 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         if (r.action == Action::set_uri || r.action == Action::set_pathq) put(v);
         else if (r.action == Action::set_path) { put(v); put(query); }
         else { put(path); if (!v.empty()) { put("?"); put(v); } }
+        e.kind = http::HeadEdit::Kind::set_target;
+        e.value = std::string_view(t, n);
+        break;
+      }
+      case Action::replace_path:
+      case Action::replace_pathq:
+      case Action::replace_uri: {
+        // The regex is searched in the path (path?query, whole target); on a match the whole
+        // part becomes the replacement, with \N references (HAProxy's semantics).
+        if (!request) continue;
+        std::string_view target = req_head().target.in(req_base());
+        const size_t q = target.find('?');
+        // The path starts after an absolute-form's authority.
+        size_t from = 0;
+        if (r.action != Action::replace_uri && !target.starts_with("/"))
+          if (size_t scheme = target.find("://"); scheme != std::string_view::npos) {
+            from = target.find('/', scheme + 3);
+            if (from == std::string_view::npos || from > q) from = q == std::string_view::npos ? target.size() : q;
+          }
+        const size_t to = r.action == Action::replace_path && q != std::string_view::npos ? q : target.size();
+        const std::string_view part = target.substr(from, to - from);
+        size_t ovec[20];
+        const int pairs = b.regex->match_at(part, 0, ovec, 10);
+        if (pairs <= 0) continue;
+        std::string_view repl = eval_format(b.fmt, ctx, scratch, cap / 2);
+        char* t = scratch + cap / 2;
+        size_t n = 0;
+        auto put = [&](std::string_view s) {
+          const size_t len = std::min(s.size(), cap / 2 - n);
+          if (len) std::memcpy(t + n, s.data(), len);
+          n += len;
+        };
+        put(target.substr(0, from));
+        n += substitute(part, ovec, pairs, repl, t + n, cap / 2 - n);
+        put(target.substr(to));
         e.kind = http::HeadEdit::Kind::set_target;
         e.value = std::string_view(t, n);
         break;

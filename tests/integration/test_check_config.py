@@ -128,6 +128,20 @@ backend b
         "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
         "[ALERT]    (PID) : config : Fatal errors found in configuration.",
     ]),
+    'replace_path_one_argument': (T + """frontend f
+    bind 127.0.0.1:1
+    http-request replace-path /x
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+    ]),
+    'replace_uri_bad_regex': (T + """frontend f
+    bind 127.0.0.1:1
+    http-request replace-uri (a /x
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : error detected in frontend 'f' while parsing 'http-request replace-uri' rule : failed to parse the regex : regex '(a' is invalid (error=missing closing parenthesis, erroffset=2).",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+    ]),
     'nbthread_out_of_range': ("""global
     nbthread 0
 """ + T, 1, '', [

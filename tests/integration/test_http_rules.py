@@ -347,6 +347,38 @@ frontend fe
             Case('var_int_acl', req('/' + 'a' * 25), 400),
         ])
 
+    def test_replace_path_pathq_uri(self):
+        cfg = r'''
+frontend fe
+    bind <<fe>>
+    http-request replace-path ^/api/(.*) /\1 if { hdr(x-t) strip }
+    http-request replace-path /foo/(.*) /\1 if { hdr(x-t) unanchored }
+    http-request replace-path (.*) /prefix\1 if { hdr(x-t) prefix }
+    http-request replace-path ^/(.*)$ /%[req.hdr(x-p)]/\1 if { hdr(x-t) fmt }
+    http-request replace-pathq ^/old(.*) /new\1 if { hdr(x-t) pathq }
+    http-request replace-uri ^/u/([^?]*)(.*) /v2/\1\2 if { hdr(x-t) uri }
+    http-request replace-uri ^http://[^/]*(/.*) \1 if { hdr(x-t) absuri }
+    http-request set-header X-Path %[path] if { hdr(x-t) -m found }
+    default_backend b_default
+'''
+        self.differential(cfg, ['b_default'], [
+            Case('replace_path_strip_prefix', tagged('strip', '/api/users?x=1'), D,
+                 checks=[fwd_line('GET /users?x=1 HTTP/1.1'), fwd('x-path', '/users')]),
+            Case('replace_path_no_match', tagged('strip', '/other/users?x=1'), D,
+                 checks=[fwd_line('GET /other/users?x=1 HTTP/1.1')]),
+            Case('replace_path_unanchored_match_replaces_whole_path', tagged('unanchored', '/bar/foo/x'), D,
+                 checks=[fwd_line('GET /x HTTP/1.1')]),
+            Case('replace_path_prefix', tagged('prefix', '/a/b?q'), D,
+                 checks=[fwd_line('GET /prefix/a/b?q HTTP/1.1')]),
+            Case('replace_path_with_format', tagged('fmt', '/a?z=1', headers=['X-P: tenant']), D,
+                 checks=[fwd_line('GET /tenant/a?z=1 HTTP/1.1')]),
+            Case('replace_pathq', tagged('pathq', '/old/x?y=1'), D,
+                 checks=[fwd_line('GET /new/x?y=1 HTTP/1.1')]),
+            Case('replace_uri', tagged('uri', '/u/item?id=3'), D,
+                 checks=[fwd_line('GET /v2/item?id=3 HTTP/1.1')]),
+            Case('replace_uri_absolute_form', tagged('absuri', 'http://h.test/p?q=1', host='h.test'), D),
+        ], defaults=DEFAULTS)
+
     def test_tarpit(self):
         self.differential(REQ_CFG, ['b_default'], TARPIT_CASES, defaults=DEFAULTS,
                           compare=timing_tolerant)

@@ -297,6 +297,7 @@ struct HttpRequestRule {
     wait_for_body,                  // wait_ms, at_least
     use_service,                    // name: the service ("prometheus-exporter")
     capture,                        // fmt (a sample expression), capture_id
+    replace_path, replace_pathq, replace_uri,  // regex, fmt (replacement with \1 references)
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
