@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "logic.h"
+#include "portero/core/unix_stream.h"
 #include "portero/check/checks.h"
 #include "portero/lb/slowstart.h"
 
@@ -408,6 +410,16 @@ class CheckerImpl final : public Checker {
       if (dst.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&dst)->sin_port = htons(port);
       else if (dst.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&dst)->sin6_port = htons(port);
     }
+    if (dst.ss_family == AF_UNIX) {
+      // A unix socket server: the local connect completes (or fails) at once.
+      const auto& un = reinterpret_cast<const sockaddr_un&>(dst);
+      const auto len = socklen_t(offsetof(sockaddr_un, sun_path) + strnlen(un.sun_path, sizeof(un.sun_path)) + 1);
+      // Refused or missing is HAProxy's SOCKERR here: the connect fails before any wait.
+      const int rc = core::connect_unix_stream(&c->tcp, reinterpret_cast<const sockaddr*>(&dst), len);
+      if (rc < 0) finish_errno(t, Status::sockerr, rc);
+      else connected(t, 0);
+      return;
+    }
     uv_tcp_nodelay(&c->tcp, 1);
     int rc = uv_tcp_connect(&c->creq, &c->tcp, reinterpret_cast<const sockaddr*>(&dst), on_connect);
     if (rc < 0) finish_errno(t, Status::sockerr, rc);
@@ -692,7 +704,8 @@ class CheckerImpl final : public Checker {
 
   void finish_errno(Task& t, Status s, int uv_err) {
     std::string msg = uv_strerror(uv_err);
-    if (uv_err == UV_ECONNREFUSED) msg = "Connection refused";
+    if (s == Status::sockerr) msg = std::string("General socket error (") + std::strerror(-uv_err) + ")";
+    else if (uv_err == UV_ECONNREFUSED) msg = "Connection refused";
     else if (uv_err == UV_ETIMEDOUT) msg = "";
     finish(t, s, -1, msg);
   }

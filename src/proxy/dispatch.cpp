@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "portero/core/unix_stream.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
 
@@ -253,6 +254,25 @@ void Session::connect_server(int idx) {
   w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).connects);
   w_.be_counters(be_).add(w_.be_counters(be_).connects);
   t_connected_ = 0;
+  c->timer.owner = c;
+  c->timer.on_expire = [](core::TimerNode* n) {
+    auto* conn = static_cast<ServerConn*>(n->owner);
+    if (conn->owner) conn->owner->on_server_timeout();
+    else {
+      conn->worker.forget_idle(conn);
+      conn->close();
+    }
+  };
+  if (s.address.kind == config::Address::Kind::unix_path) {
+    // A unix socket server: the connect is local and immediate (or refused).
+    if (core::connect_unix_stream(&c->tcp, reinterpret_cast<const sockaddr*>(&s.address.storage),
+                                  s.address.storage_len) != 0) {
+      fail_connect();
+      return;
+    }
+    on_server_connected(0);
+    return;
+  }
   sockaddr_storage addr = s.address.storage;
   uint16_t port = s.address.port_lo;
   if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
@@ -271,15 +291,6 @@ void Session::connect_server(int idx) {
     fail_connect();
     return;
   }
-  c->timer.owner = c;
-  c->timer.on_expire = [](core::TimerNode* n) {
-    auto* conn = static_cast<ServerConn*>(n->owner);
-    if (conn->owner) conn->owner->on_server_timeout();
-    else {
-      conn->worker.forget_idle(conn);
-      conn->close();
-    }
-  };
   if (auto t = be.timeouts.connect) w_.timers().arm(c->timer, *t);
 }
 
