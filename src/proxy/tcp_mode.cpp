@@ -80,7 +80,6 @@ void Session::inspect_tcp(bool final) {
 void Session::route_tcp() {
   w_.timers().disarm(ctimer_);
   const auto& cfg = w_.config();
-  const auto& fe = cfg.proxies[fe_];
   be_ = select_backend();
   if (be_ < 0) {
     term_ = {'S', 'C'};
