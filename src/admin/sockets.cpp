@@ -47,7 +47,7 @@ OpenedSocket open_stats_socket(const config::StatsSocket& s, std::string& error)
     error = alert(s, why);
     return out;
   }
-  if (s.address.kind == config::Address::Kind::unix_path) {
+  if (s.address.kind == config::Address::Kind::unix_path && !s.address.abstract) {
     const char* path = s.address.path.c_str();
     uid_t uid;
     gid_t gid;

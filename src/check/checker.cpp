@@ -413,7 +413,9 @@ class CheckerImpl final : public Checker {
     if (dst.ss_family == AF_UNIX) {
       // A unix socket server: the local connect completes (or fails) at once.
       const auto& un = reinterpret_cast<const sockaddr_un&>(dst);
-      const auto len = socklen_t(offsetof(sockaddr_un, sun_path) + strnlen(un.sun_path, sizeof(un.sun_path)) + 1);
+      // (an abstract `abns@` name, sun_path[0] = 0, spans the whole sun_path, as HAProxy's)
+      const auto len = un.sun_path[0] ? socklen_t(offsetof(sockaddr_un, sun_path) + strnlen(un.sun_path, sizeof(un.sun_path)) + 1)
+                                      : socklen_t(sizeof(sockaddr_un));
       // Refused or missing is HAProxy's SOCKERR here: the connect fails before any wait.
       const int rc = core::connect_unix_stream(&c->tcp, reinterpret_cast<const sockaddr*>(&dst), len);
       if (rc < 0) finish_errno(t, Status::sockerr, rc);

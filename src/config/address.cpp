@@ -89,6 +89,21 @@ AddressResult parse_address(std::string_view text, bool port_required) {
     a.storage_len = socklen_t(offsetof(sockaddr_un, sun_path) + a.path.size() + 1);
     return AddressResult{a, {}};
   }
+  if (rest.starts_with("abns@")) {
+    rest.remove_prefix(5);
+    if (rest.empty()) return fail("missing path in '" + whole + "'");
+    if (rest.size() >= sizeof(sockaddr_un::sun_path))
+      return fail("socket path '" + std::string(rest) + "' too long (max " +
+                  std::to_string(sizeof(sockaddr_un::sun_path) - 1) + ")");
+    a.kind = Address::Kind::unix_path;
+    a.abstract = true;
+    a.path = std::string(rest);
+    auto& un = reinterpret_cast<sockaddr_un&>(a.storage);
+    un.sun_family = AF_UNIX;
+    std::memcpy(un.sun_path + 1, a.path.data(), a.path.size());   // sun_path[0] = 0: abstract
+    a.storage_len = socklen_t(sizeof(sockaddr_un));
+    return AddressResult{a, {}};
+  }
   if (rest.starts_with("fd@")) {
     rest.remove_prefix(3);
     auto n = to_long(rest);
@@ -98,7 +113,7 @@ AddressResult parse_address(std::string_view text, bool port_required) {
     a.fd = int(*n);
     return AddressResult{a, {}};
   }
-  if (rest.starts_with("abns@") || rest.starts_with("sockpair@") || rest.starts_with("udp@") ||
+  if (rest.starts_with("sockpair@") || rest.starts_with("udp@") ||
       rest.starts_with("quic4@") || rest.starts_with("quic6@") || rest.starts_with("udp4@") ||
       rest.starts_with("udp6@"))
     return fail("address family '" + std::string(rest.substr(0, rest.find('@') + 1)) +
@@ -195,7 +210,7 @@ AddressResult parse_address(std::string_view text, bool port_required) {
 
 std::string to_string(const Address& a) {
   switch (a.kind) {
-    case Address::Kind::unix_path: return a.path;
+    case Address::Kind::unix_path: return a.abstract ? "abns@" + a.path : a.path;
     case Address::Kind::fd: return "fd@" + std::to_string(a.fd);
     case Address::Kind::inet: break;
   }

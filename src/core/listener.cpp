@@ -44,18 +44,11 @@ int open_listening_socket(const config::Address& addr, int backlog, std::string&
   }
   int one = 1;
   if (addr.kind == Kind::unix_path) {
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    if (addr.path.size() >= sizeof(sun.sun_path)) {
-      error = "socket path too long";
-      ::close(fd);
-      return -1;
-    }
-    std::memcpy(sun.sun_path, addr.path.c_str(), addr.path.size() + 1);
     // A stale socket file from a previous run would make bind fail; HAProxy replaces it too.
+    // (An abstract socket has no file: it goes away with its last descriptor.)
     struct stat st{};
-    if (lstat(addr.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(addr.path.c_str());
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)) != 0) {
+    if (!addr.abstract && lstat(addr.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(addr.path.c_str());
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.storage_len) != 0) {
       error = std::string("cannot bind UNIX socket (") + std::strerror(errno) + ")";
       ::close(fd);
       return -1;

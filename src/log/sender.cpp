@@ -202,13 +202,9 @@ void Sender::send(std::span<const config::LogTarget> targets, int level, std::st
       }
       case config::Address::Kind::unix_path: {
         int fd = impl_->socket_for(AF_UNIX);
-        sockaddr_un sun{};
-        sun.sun_family = AF_UNIX;
-        if (fd >= 0 && a.path.size() < sizeof sun.sun_path) {
-          if (a.path.size()) std::memcpy(sun.sun_path, a.path.data(), a.path.size());
-          w = ::sendto(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
-                       socklen_t(offsetof(sockaddr_un, sun_path) + a.path.size() + 1));
-        }
+        if (fd >= 0)
+          w = ::sendto(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&a.storage),
+                       a.storage_len);
         break;
       }
       case config::Address::Kind::fd:

@@ -303,7 +303,9 @@ Row server_row(const Ctx& c, int p, int s) {
   if (cs.observe != config::Server::Observe::none) f[f_hanafail] = V::make_u64(chk ? chk->analyse_failures : 0);
   f[f_lastsess] = V::make_s32(t.last_session_s ? static_cast<int64_t>(age(c.now_s, t.last_session_s)) : -1);
   if (c.q.show_private) {
-    f[f_addr] = V::make_str(config::to_string(cs.address));
+    // (HAProxy names a unix or abns server's address "unix")
+    f[f_addr] = V::make_str(cs.address.kind == config::Address::Kind::unix_path ? std::string("unix")
+                                                                                 : config::to_string(cs.address));
     if (!cs.cookie.empty()) f[f_cookie] = V::make_str(cs.cookie);
   }
   const StatsSource::ServerConns conns = c.src.server_conns ? c.src.server_conns(p, s) : StatsSource::ServerConns{};

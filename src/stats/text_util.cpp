@@ -125,7 +125,7 @@ int check_result_number(check::Status s) {
 }
 
 std::string address_host(const config::Address& a) {
-  if (a.kind == config::Address::Kind::unix_path) return a.path;
+  if (a.kind == config::Address::Kind::unix_path) return {};   // `show servers state` prints "-", as HAProxy
   if (a.kind == config::Address::Kind::fd) return "fd@" + std::to_string(a.fd);
   char buf[INET6_ADDRSTRLEN] = {};
   if (a.family() == AF_INET) {

@@ -156,5 +156,42 @@ backend be
         # the connect fails at once: HAProxy's socket error, with the system's words
         self.assertEqual(states['gone'][1:], ('SOCKERR', 'General socket error (No such file or directory)'))
 
+    def test_abns_bind_and_server_chain(self):
+        # an internal hop on an abstract socket (no file): a frontend hands its requests to a
+        # listener bound on abns@, the usual way of chaining sections in one process
+        name = f'portero-test-{os.getpid()}-{id(self)}'
+        fe = self.listener()
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        self.proxy(f"""
+global
+    stats socket {sock} level admin
+""" + DEFAULTS + f"""
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    server hop abns@{name} check inter 200 rise 1
+listen inner
+    bind abns@{name}
+    http-request return status 200 content-type text/plain string via-abns
+""", [fe])
+        with Client(fe.port) as c:
+            r = c.request('GET', '/')
+            self.assertEqual((r.status, r.body), (200, b'via-abns'))
+        got = {}
+        def up():
+            lines = cli(sock, 'show stat').splitlines()
+            cols = lines[0][2:].split(',')
+            for line in lines[1:]:
+                row = dict(zip(cols, line.split(',')))
+                if row.get('svname') == 'hop':
+                    got.update(status=row['status'], check=row['check_status'], addr=row['addr'])
+            return got.get('status') == 'UP'
+        self.assertTrue(wait_until(up, 10), got)
+        self.assertEqual((got['check'], got['addr']), ('L4OK', 'unix'))
+        # `show servers state` prints no address for it
+        state = [l for l in cli(sock, 'show servers state be').splitlines() if ' hop ' in l]
+        self.assertEqual(state[0].split()[4], '-')
+
 if __name__ == '__main__':
     unittest.main()

@@ -1,6 +1,7 @@
 #pragma once
 // Socket addresses as haproxy.cfg writes them: `ip:port`, `:port`, `*:port`, `[v6]:port`,
-// `ipv4@`, `ipv6@`, `unix@/path`, `/path`, `fd@N`, and port ranges `:8000-8010` on bind lines.
+// `ipv4@`, `ipv6@`, `unix@/path`, `/path`, `abns@name`, `fd@N`, and port ranges `:8000-8010` on
+// bind lines.
 // Plain value type; parsing lives in src/config/address.cpp.
 #include <cstdint>
 #include <optional>
@@ -21,7 +22,11 @@ struct Address {
   bool port_offset = false;   // server `+N` / `-N`: port is relative to the client's dst port
   int32_t offset = 0;
   bool wildcard = false;      // `*`, empty host, `::`, `0.0.0.0`
-  std::string path;           // unix_path: the socket path
+  std::string path;           // unix_path: the socket path (abstract: the name)
+  // `abns@name`: a Linux abstract unix socket. As HAProxy, the name is padded with zeros to
+  // the whole sun_path (storage_len = sizeof(sockaddr_un)), so portero and haproxy reach
+  // each other's abns sockets.
+  bool abstract = false;
   int fd = -1;                // fd: the inherited descriptor number
   std::string text;           // as written in the config, for messages (`[127.0.0.1:80]`)
 

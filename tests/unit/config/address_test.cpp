@@ -1,3 +1,4 @@
+#include <sys/un.h>
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -54,6 +55,16 @@ TEST_CASE("unix sockets and inherited fds") {
   CHECK(u.kind == Address::Kind::unix_path);
   CHECK(u.path == "/var/run/haproxy.sock");
   CHECK(ok("unix@/tmp/x.sock", true).path == "/tmp/x.sock");
+  // abns@: abstract (sun_path[0] = 0), the name padded to the whole sun_path as HAProxy's
+  auto ab = ok("abns@my-hop", true);
+  CHECK(ab.kind == Address::Kind::unix_path);
+  CHECK(ab.abstract);
+  CHECK(ab.path == "my-hop");
+  CHECK(ab.storage_len == sizeof(sockaddr_un));
+  CHECK(reinterpret_cast<const sockaddr_un&>(ab.storage).sun_path[0] == '\0');
+  CHECK(std::string(reinterpret_cast<const sockaddr_un&>(ab.storage).sun_path + 1) == "my-hop");
+  CHECK(to_string(ab) == "abns@my-hop");
+  CHECK(err("abns@", true) == "missing path in 'abns@'");
   auto f = ok("fd@3", true);
   CHECK(f.kind == Address::Kind::fd);
   CHECK(f.fd == 3);
