@@ -45,7 +45,7 @@ class Syslog:
             with self.lock:
                 self.lines.append(msg)
 
-    def wait_count(self, pred, n, timeout=5.0):
+    def wait_count(self, pred, n, timeout=15.0):   # generous: CI boxes can be very busy
         """The first n lines satisfying pred (waits for them)."""
         deadline = time.time() + timeout
         while True:
