@@ -44,7 +44,6 @@ const KeywordRow kRows[] = {
     LATER_P("backlog"), LATER_P("bind-process"), LATER_P("capture"),
     LATER_P("clitcpka-cnt"), LATER_P("clitcpka-idle"), LATER_P("clitcpka-intvl"), LATER_P("compression"),
     LATER_P("dispatch"), LATER_P("email-alert"), LATER_P("errorfiles"),
-    LATER_P("errorloc"), LATER_P("errorloc302"), LATER_P("errorloc303"),
     LATER_P("filter"), LATER_P("grace"), LATER_P("http-after-response"),
     LATER_P("http-error"),
     LATER_P("load-server-state-from-file"), LATER_P("log-format"),

@@ -128,9 +128,11 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
   // connection stays open when the request was read whole and the client wants keep-alive.
   bool connection_level = !from_rule && (status == 400 || status == 408);
   bool closing = status == 400 || status == 408 || !keep_client_ || !req_complete_;
+  // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
   int owner = be_ >= 0 ? be_ : fe_;
   std::string_view page;
   if (!connection_level) page = w_.runtime().errorfile(owner, status);
+  if (!connection_level && page.empty() && owner != fe_) page = w_.runtime().errorfile(fe_, status);
   if (!page.empty()) {
     // Without a length the page ends only with the connection.
     size_t head_end = page.find("\r\n\r\n");

@@ -208,5 +208,51 @@ backend nosrv
                                  b'</body></html>\n')
 
 
+class ErrorlocTest(ProxyTestCase):
+    """errorloc / errorloc302 / errorloc303: a redirect instead of the page; the frontend's
+    applies to an error of its backend that has none (HAProxy's lookup order)."""
+
+    def setUp(self):
+        self.fe = self.listener()
+        self.proxy(f"""
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind {self.fe.bind}
+    errorloc 503 http://sorry.example/down
+    errorloc303 403 /forbidden
+    http-request deny if {{ path /deny }}
+    use_backend own if {{ path /own }}
+    default_backend nosrv
+backend nosrv
+backend own
+    errorloc302 503 /own-page
+""", [self.fe])
+
+    def get(self, path, method='GET'):
+        with Client(self.fe.port) as c:
+            return c.request(method, path)
+
+    def test_backend_error_uses_frontend_errorloc(self):
+        r = self.get('/')
+        self.assertEqual(r.raw, b'HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\n'
+                                b'location: http://sorry.example/down\r\n\r\n')
+
+    def test_backend_errorloc_wins(self):
+        self.assertEqual(self.get('/own').header('location'), '/own-page')
+
+    def test_errorloc303_on_deny(self):
+        r = self.get('/deny')
+        self.assertEqual(r.raw, b'HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-length: 0\r\n'
+                                b'location: /forbidden\r\n\r\n')
+
+    def test_head(self):
+        r = self.get('/', method='HEAD')
+        self.assertEqual((r.status, r.header('location')), (302, 'http://sorry.example/down'))
+
+
 if __name__ == '__main__':
     unittest.main()
