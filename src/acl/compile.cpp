@@ -458,7 +458,7 @@ class CompiledImpl final : public Compiled {
           }
         }
         if (end == std::string::npos) {
-          err = "missing closing ']' in expression '" + text.substr(i) + "'";
+          err = "missing ']' after '" + text.substr(i + 2) + "'";   // HAProxy's words
           return nullptr;
         }
         if (!lit.empty()) f->parts.push_back({std::move(lit), nullptr});

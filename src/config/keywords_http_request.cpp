@@ -359,7 +359,23 @@ void parse_var(const Args& a, size_t& i, HttpRule& r, std::string_view kw) {
   if (kw == "set-var") {
     if (!has(a, i)) fail("missing fetch method.");
     r.fmt = a[i++];
+  } else if (kw == "set-var-fmt" && i < a.size()) {
+    r.fmt = a[i++];   // a log-format; none at all is an empty value
   }
+}
+
+// set-log-level <emerg|alert|crit|err|warning|notice|info|debug|silent>
+void parse_log_level(const Args& a, size_t& i, HttpRule& r) {
+  static const char* const levels[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+  const std::string w = i < a.size() ? a[i] : "";
+  if (w == "silent") {
+    r.log_level = HttpRule::kSilentLog;
+  } else {
+    const auto* at = std::find_if(std::begin(levels), std::end(levels), [&](const char* l) { return w == l; });
+    if (at == std::end(levels)) fail("expects exactly 1 argument (log level name or 'silent').");
+    r.log_level = int8_t(at - std::begin(levels));
+  }
+  ++i;
 }
 
 // The source a fetch reads that a capture rule of this side cannot see (HAProxy's words), or
@@ -486,6 +502,10 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "use-service" && req && i < a.size() && a[i] == "prometheus-exporter")
         r.action = A::use_service, r.name = a[i++];
       else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);
+      else if (found == "set-var-fmt") r.action = A::set_var_fmt, parse_var(a, i, r, found);
+      else if (found == "reject") r.action = A::reject;
+      else if (found == "silent-drop") r.action = A::silent_drop;
+      else if (found == "set-log-level") r.action = A::set_log_level, parse_log_level(a, i, r);
       else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
       else if (found == "capture") r.action = A::capture, parse_capture(c, a, i, r, req);
       else {

@@ -12,9 +12,9 @@ namespace {
 // Options of HAProxy 2.6 that portero does not implement yet.
 const std::set<std::string>& later_options() {
   static const std::set<std::string> s{
-      "abortonclose", "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
+      "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
       "contstats", "disable-h2-upgrade", "dontlog-normal",
-      "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server", "http-buffer-request",
+      "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server",
       "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
       "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
       "ldap-check", "log-separate-errors", "logasap", "mysql-check", "nolinger",
@@ -108,8 +108,10 @@ void kw_option(ParseContext& c, const Args& a) {
     return c.negated;
   };
   if (parse_logging_option(c, a)) return;
+  if ((o == "abortonclose" || o == "http-buffer-request") && a.size() > 2)
+    return c.alert("'option " + o + "' cannot handle unexpected argument '" + a[2] + "'.");
   // Backend-side options in a pure frontend: warned and dropped, as HAProxy does.
-  if ((o == "redispatch" || o == "allbackups" || o == "httpchk" || o == "persist") && c.section != SectionKind::defaults &&
+  if ((o == "redispatch" || o == "abortonclose" || o == "allbackups" || o == "httpchk" || o == "persist") && c.section != SectionKind::defaults &&
       !p.is_backend())
     return c.warning("'" + o + "' ignored because " + std::string(c.proxy_type()) + " '" + p.name +
                      "' has no backend capability.");
@@ -153,6 +155,10 @@ void kw_option(ParseContext& c, const Args& a) {
   } else if (o == "tcpka" || o == "clitcpka" || o == "srvtcpka") {
     if (o != "srvtcpka") p.client_tcpka = on;
     if (o != "clitcpka") p.server_tcpka = on;
+  } else if (o == "http-buffer-request") {
+    p.http_buffer_request = on;
+  } else if (o == "abortonclose") {
+    p.abortonclose = on;
   } else if (o == "redispatch") {
     // `option redispatch [N]`: N read with atoi (junk = 0 = never); no N = the last retry.
     p.redispatch = on;

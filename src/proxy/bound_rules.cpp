@@ -15,7 +15,7 @@ bool has_format(Action a) {
   switch (a) {
     case Action::set_header: case Action::add_header: case Action::replace_header:
     case Action::replace_value: case Action::set_path: case Action::set_pathq: case Action::set_query:
-    case Action::set_uri: case Action::set_method: case Action::set_var: case Action::replace_path:
+    case Action::set_uri: case Action::set_method: case Action::set_var: case Action::set_var_fmt: case Action::replace_path:
     case Action::replace_pathq: case Action::replace_uri:
       return true;
     default:

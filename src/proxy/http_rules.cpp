@@ -4,6 +4,9 @@
 // them. Session methods; worker-local.
 #include <algorithm>
 #include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "../acl/regex.h"
 #include "portero/http/error_pages.h"
@@ -256,7 +259,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         return RuleResult::answered;
       case Action::return_:
         intercepted_ = true;
-        reply_return(b, proxy_index, 200);
+        reply_return(b, proxy_index, 200, {'L', 'R'});   // HAProxy: a local answer, LR
         return RuleResult::answered;
       case Action::set_header:
       case Action::add_header:
@@ -357,9 +360,26 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         vars_->set_str(r.name, v);
         continue;
       }
+      case Action::set_var_fmt: {
+        // A log-format: always a string, empty when the format renders nothing.
+        if (!vars_) vars_ = w_.new_vars();
+        std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+        vars_->set_str(r.name, v.data() ? v : std::string_view("", 0));
+        continue;
+      }
       case Action::unset_var:
         if (vars_) vars_->unset(r.name);
         continue;
+      case Action::set_log_level:
+        log_level_ = r.log_level == config::HttpRule::kSilentLog ? int8_t(-1) : int8_t(r.log_level + 1);
+        continue;
+      case Action::reject:
+        if (!request) continue;
+        drop_client(false, false);
+        return RuleResult::answered;
+      case Action::silent_drop:
+        drop_client(true, !request);
+        return RuleResult::answered;
       case Action::capture: {
         // An absent sample leaves the slot as it was, as in HAProxy.
         std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
@@ -391,6 +411,71 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
   return RuleResult::next;
 }
 
+void Session::drop_client(bool silent, bool response) {
+  term_ = {'P', 'R'};   // HAProxy says PR for both sides
+  // Denied requests for HAProxy, on the frontend and on the backend chosen (if any), response
+  // drops included.
+  stats::Counters& fe = w_.px_counters(fe_);
+  fe.add(fe.denied_req);
+  if (backend_counted()) {
+    stats::Counters& be = w_.be_counters(be_);
+    be.add(be.denied_req);
+    // HAProxy counts the stream in its backend once content switching chose it.
+    if (!be_counted_) {
+      be.add(be.sessions);
+      be.add(be.requests);
+    }
+  }
+  if (response && srv_) {
+    // The server's status is the exchange's; what it sent counts as bytes out (HAProxy's
+    // figures), though the client gets none of them. No response time.
+    status_ = srv_->parser.head().status;
+    count_status(true);
+    bytes_out_ += srv_->in.end - srv_->in.fwd;
+  } else if (!status_counted_) {
+    // No status at all: HAProxy's "other" class, and no request time (TR -1).
+    status_counted_ = true;
+    fe.add(fe.http_other);
+    if (backend_counted()) w_.be_counters(be_).add(w_.be_counters(be_).http_other);
+    t_head_ = 0;
+  }
+  if (silent) {
+    int fd = -1;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0 && fd >= 0) {
+      // TCP_REPAIR (needs CAP_NET_ADMIN) makes close() send nothing, as HAProxy does; else
+      // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
+      int one = 1;
+      if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof one) != 0) {
+        if (peer_.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
+        else if (peer_.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
+        linger l{1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
+    }
+  }
+  finish_close();
+}
+
+bool Session::buffer_request_body(int proxy_index) {
+  if (buffering_) {
+    // The wait is over: HAProxy's TR counts it.
+    buffering_ = false;
+    t_head_ = uv_now(w_.loop());
+  }
+  const auto& px = w_.config().proxies[proxy_index];
+  if (!px.http_buffer_request || req_complete_ || in_.end >= w_.bufsize()) return false;
+  buffering_ = true;
+  phase_ = Phase::body_wait;
+  // What is left of `timeout http-request` since the request began.
+  if (auto t = px.http_request_timeout(); t && *t) {
+    const uint64_t spent = uv_now(w_.loop()) - t_req_;
+    arm_client_timer(spent < *t ? *t - spent : 1);
+  } else {
+    arm_client_timer(std::nullopt);
+  }
+  return true;
+}
+
 // The request side, stage by stage: frontend rules, redirects, monitor, content switching,
 // then the backend's rules and redirects. Resumable after wait-for-body.
 void Session::process_request() {
@@ -412,6 +497,7 @@ void Session::process_request() {
           reply_local(page.data(), page.size(), !keep_client_ || !req_complete_);
           return;
         }
+        if (buffer_request_body(fe_)) return;
         rule_stage_ = 1;
         rule_pos_ = 0;
         break;
@@ -419,6 +505,7 @@ void Session::process_request() {
       case 1:
       case 4: {  // http-request rules of the frontend (1) / the backend (4)
         int p = rule_stage_ == 1 ? fe_ : be_;
+        if (rule_stage_ == 4 && rule_pos_ == 0 && buffer_request_body(be_)) return;
         RuleResult r = run_rules(br.proxies[p].http_request, p, rule_pos_, true);
         if (r == RuleResult::answered || r == RuleResult::wait) return;
         // The stats page of this proxy comes right after its http-request rules, as in HAProxy.
@@ -585,9 +672,9 @@ void Session::reply_redirect(const config::Redirect& r, const acl::Expression* t
 
 // `http-request return` and `deny` with a payload: HAProxy writes the rule's own headers first,
 // then content-length and content-type.
-void Session::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status) {
+void Session::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t) {
   const config::HttpRule& r = *b.rule;
-  term_ = {'P', 'R'};
+  term_ = t;
   uint16_t status = r.ret.status ? r.ret.status : default_status;
   bool closing = !keep_client_ || !req_complete_;
   if (r.ret.errorfile || r.ret.default_errorfiles) {

@@ -330,6 +330,13 @@ void Session::on_client_timer(core::TimerNode* n) {
       s->inspect_tcp(true);
       return;
     case Phase::body_wait:
+      if (s->buffering_) {
+        // option http-buffer-request: the body did not come in time (HAProxy: 408, cR, no TR).
+        s->buffering_ = false;
+        s->t_head_ = 0;
+        s->reply_error(408, {'c', 'R'}, true);   // the stream-level page
+        return;
+      }
       s->process_request();   // waited long enough: the rules go on with what arrived
       return;
     case Phase::tarpit:

@@ -364,6 +364,15 @@ void Session::start_request() {
   resp_eof_body_ = false;
   counted_srv_ = -1;
   replay_ = false;
+  // mode http: the frontend's `tcp-request content` rules see the request head first. A reject
+  // closes the connection without an answer; HAProxy logs it as <BADREQ>, PR--, counts it in
+  // dreq and hrsp_other, not in req_tot.
+  if (!cfg.proxies[fe_].tcp_request_rules.empty() && run_tcp_rules(fe_, true) == Tri::no) {
+    stats::Counters& fc = w_.px_counters(fe_);
+    fc.add(fc.denied_req);
+    fc.add(fc.http_other);
+    return;
+  }
   count_request();
   term_ = {};
   redispatched_ = false;
@@ -382,6 +391,7 @@ void Session::start_request() {
   }
   be_ = -1;
   rule_stage_ = 0;
+  buffering_ = false;
   rule_pos_ = 0;
   direct_ = false;
   server_by_rule_ = false;

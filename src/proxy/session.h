@@ -173,7 +173,13 @@ class Session {
   void release_rewrites();
   void reply_auth(const std::string& realm);
   void reply_redirect(const config::Redirect& r, const acl::Expression* target);
-  void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status);
+  void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t = {'P', 'R'});
+  // http-request reject, http-request/response silent-drop: no answer, the connection closed
+  // (silently: nothing at all reaches the client, as far as the kernel allows).
+  void drop_client(bool silent, bool response);
+  // `option http-buffer-request` of proxy p: parks the request until its body is whole (or
+  // fills the buffer); true while it waits.
+  bool buffer_request_body(int proxy_index);
   // traffic_log.cpp
   bool logging() const;
   void log_request_start();
@@ -306,6 +312,7 @@ class Session {
   acl::VarStore* vars_ = nullptr;  // txn variables, taken from the worker's pool on first set-var
   uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
   uint8_t rule_stage_ = 0;
+  bool buffering_ = false;       // body_wait for option http-buffer-request (408 on timeout)
   uint16_t tarpit_status_ = 0;
   // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
   uint64_t t_accept_ = 0, accept_real_ms_ = 0, t_req_ = 0, req_real_ms_ = 0;
@@ -329,6 +336,8 @@ class Session {
   bool unique_id_set_ = false;
   uint32_t req_counter_ = 0;     // %rt: the process's request counter at this request
   uint16_t status_ = 0;
+  // set-log-level: 0 unset, level + 1, or -1 for silent (no log line)
+  int8_t log_level_ = 0;
   bool logged_ = false;
   bool redispatched_ = false;
   // cookie persistence (cookies.cpp)

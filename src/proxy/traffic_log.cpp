@@ -200,6 +200,7 @@ void Session::log_request_start() {
   bytes_out_ = 0;
   bytes_in_ = in_.end - in_.fwd;   // what of this request is already buffered
   status_ = 0;
+  log_level_ = 0;
   denied_by_ = -1;
   status_counted_ = false;
   intercepted_ = false;
@@ -413,7 +414,7 @@ void Session::log_exchange() {
   if (logged_ || !t_req_) return;
   logged_ = true;
   count_exchange();
-  if (!logging()) return release_log_block();
+  if (!logging() || log_level_ < 0) return release_log_block();   // set-log-level silent
   const auto& fe = w_.config().proxies[fe_];
   bool error = status_ >= 500 || term_.cause != '-';
   if (fe.dontlog_normal && !error) return release_log_block();
@@ -439,7 +440,8 @@ void Session::log_exchange() {
   if (sd) structured = std::string_view(line + line_cap, sd->render(r, line + line_cap, w_.bufsize() - line_cap));
   timespec ts = to_timespec(realtime_ms());
   // `option log-separate-errors` raises errors from info to err.
-  int level = fe.log_separate_errors && error ? 3 : 6;
+  // set-log-level wins over both.
+  int level = log_level_ > 0 ? log_level_ - 1 : fe.log_separate_errors && error ? 3 : 6;
   w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), level, std::string_view(line, len), ts,
                        structured);
   release_log_block();

@@ -298,6 +298,10 @@ struct HttpRequestRule {
     use_service,                    // name: the service ("prometheus-exporter")
     capture,                        // fmt (a sample expression), capture_id
     replace_path, replace_pathq, replace_uri,  // regex, fmt (replacement with \1 references)
+    reject,                         // close the client connection, no answer
+    silent_drop,                    // drop the connection without a FIN or RST to the client
+    set_var_fmt,                    // name, fmt (a log-format), var_conditions
+    set_log_level,                  // log_level
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
@@ -319,6 +323,10 @@ struct HttpRequestRule {
   // http-request, response slots for http-response); `len` made a new slot in this proxy.
   // A negative id (HAProxy accepts one) is never stored.
   int capture_id = -1;
+  // `set-log-level <level>`: the syslog level (0 emerg .. 7 debug) of the exchange's log line,
+  // kSilentLog: no line.
+  static constexpr int8_t kSilentLog = -1;
+  int8_t log_level = 6;
   bool capture_by_id = false;       // `id N` (checked against the frontend's slots after parsing)
   long capture_id_written = 0;      // N as written, for HAProxy's message
 };
@@ -467,6 +475,13 @@ struct Proxy {
   // `option tcpka` (both), `clitcpka`, `srvtcpka`: SO_KEEPALIVE on client / server sockets
   // (the kernel's idle/interval/count settings apply).
   bool client_tcpka = false, server_tcpka = false;
+  // `option http-buffer-request`: the request body is waited for (whole, or up to a full
+  // buffer, under `timeout http-request`) before this proxy's http-request rules run.
+  bool http_buffer_request = false;
+  // `option abortonclose`: accepted; HAProxy 2.6 over HTTP/1 behaves the same with or without it
+  // (a client that closes while its complete request waits is not noticed; one whose request is
+  // not whole yet aborts it), so it changes nothing here.
+  bool abortonclose = false;
   HttpReuse http_reuse = HttpReuse::safe;
   ForwardFor forwardfor;
   ForwardFor originalto = ForwardFor::named("X-Original-To");   // `option originalto`: the client's destination

@@ -396,14 +396,14 @@ TEST_CASE("unknown and unsupported actions") {
   CHECK(first("  http-response set-path /x").ends_with("but got 'set-path'. Did you mean 'set-map' maybe ?"));
   // Known to haproxy, not implemented: kept as words, with a warning.
   Diagnostics d;
-  auto c = load_in("  http-request set-log-level err if TRUE", d);
+  auto c = load_in("  http-request set-nice 10 if TRUE", d);
   REQUIRE(c);
   const auto& r = front(c).http_request_rules.at(0);
   CHECK(r.action == A::other);
-  CHECK(r.action_name == "set-log-level");
+  CHECK(r.action_name == "set-nice");
   CHECK(r.condition == std::vector<std::string>{"if", "TRUE"});
   CHECK(format(d.all().back(), 0) ==
-        kWarn + "keyword 'http-request set-log-level' in 'frontend' section is not supported yet by portero and is ignored.");
+        kWarn + "keyword 'http-request set-nice' in 'frontend' section is not supported yet by portero and is ignored.");
 }
 
 TEST_CASE("capture rules and declare capture share the slots") {
