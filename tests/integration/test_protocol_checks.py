@@ -148,7 +148,10 @@ def stat_row(sock):
     for line in lines[1:]:
         cells = line.split(',')
         if len(cells) >= 2 and cells[0] == 'b' and cells[1] == 's':
-            return dict(zip(head, cells))
+            row = dict(zip(head, cells))
+            # '* ' marks a check in progress when the row was read: timing, not a result
+            row['check_status'] = row.get('check_status', '').removeprefix('* ')
+            return row
     return None
 
 
