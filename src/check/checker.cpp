@@ -67,6 +67,9 @@ struct Task {
   uint64_t started = 0;
   std::string in;
   size_t rule = 0;          // tcp-check: index of the next rule
+  Verdict last_ok;          // tcp-check: the last expect that passed, and whether it was a
+  bool last_ok_builtin = false;   // protocol check's (its status and info end the check)
+  bool any_expect = false;
   uint64_t inter = 2000;
   std::optional<uint64_t> fastinter, downinter;
   sockaddr_storage dst{};
@@ -380,6 +383,8 @@ class CheckerImpl final : public Checker {
     t.connected = false;
     t.in.clear();
     t.rule = 0;
+    t.last_ok = {};
+    t.last_ok_builtin = t.any_expect = false;
     t.started = now_ms();
     const auto& px = *t.srv->proxy;
     if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::external) return run_external(t);
@@ -543,7 +548,6 @@ class CheckerImpl final : public Checker {
   void tcp_check_step(Task& t, bool eof = false) {
     const auto& rules = t.srv->proxy->checks.tcp_rules;
     bool reading = false;
-    bool expected = false;
     while (t.rule < rules.size()) {
       const auto& r = rules[t.rule];
       const int step = int(t.rule) + 1;
@@ -555,7 +559,12 @@ class CheckerImpl final : public Checker {
         case config::TcpCheckRule::Kind::comment: ++t.rule; break;
         case config::TcpCheckRule::Kind::send:
         case config::TcpCheckRule::Kind::send_binary: {
-          uv_buf_t b = uv_buf_init(const_cast<char*>(r.data.data()), unsigned(r.data.size()));
+          std::string bytes = r.data;
+          if (r.unix_time_at_11 && bytes.size() >= 15) {
+            const uint32_t now = htonl(uint32_t(std::time(nullptr)));
+            std::memcpy(bytes.data() + 11, &now, 4);
+          }
+          uv_buf_t b = uv_buf_init(bytes.data(), unsigned(bytes.size()));
           uv_try_write(reinterpret_cast<uv_stream_t*>(&t.conn->tcp), &b, 1);
           t.in.clear();
           ++t.rule;
@@ -567,20 +576,19 @@ class CheckerImpl final : public Checker {
             if (!reading) start_reading(t);
             return;
           }
-          if (v.status != Status::l7ok) return finish(t, v.status, -1, v.desc);
-          expected = true;
+          if (status_outcome(v.status) != Outcome::pass) return finish(t, v.status, v.code, v.desc);
+          t.last_ok = std::move(v);
+          t.last_ok_builtin = r.builtin;
+          t.any_expect = true;
           ++t.rule;
           reading = true;
           break;
         }
       }
     }
-    (void)expected;
-    bool any_expect = false;
-    for (const auto& r : rules)
-      if (r.kind >= config::TcpCheckRule::Kind::expect_string && r.kind <= config::TcpCheckRule::Kind::expect_binary)
-        any_expect = true;
-    if (any_expect) finish(t, Status::l7ok, 0, "(tcp-check)");
+    if (t.any_expect && t.last_ok_builtin)
+      finish(t, t.last_ok.status, t.last_ok.code, t.last_ok.desc, t.last_ok.desc_logged_only);
+    else if (t.any_expect) finish(t, Status::l7ok, 0, "(tcp-check)");
     else finish(t, Status::l4ok, -1, "");
   }
 
@@ -689,6 +697,11 @@ class CheckerImpl final : public Checker {
     if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp) return finish(t, Status::l4ok, -1, "");
     if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp_check && t.rule < px.checks.tcp_rules.size()) {
       const auto& r = px.checks.tcp_rules[t.rule];
+      // A protocol check's timeout carries no info, in its own status (ssl-hello-chk: L6TOUT).
+      if (r.builtin) return finish(t, status_by_name(r.tout_status).value_or(Status::l7tout), -1, "");
+      // HAProxy names a binary regex without its pattern.
+      if (r.kind == config::TcpCheckRule::Kind::expect_rbinary)
+        return finish(t, Status::l7tout, -1, " at step " + std::to_string(t.rule + 1) + " of tcp-check (expect binary regex)");
       std::string what = r.kind == config::TcpCheckRule::Kind::expect_rstring  ? "rstring"
                          : r.kind == config::TcpCheckRule::Kind::expect_binary ? "binary"
                                                                                 : "string";
@@ -713,7 +726,7 @@ class CheckerImpl final : public Checker {
   }
 
   // A check ended with status `s`: update health, log as HAProxy does, reschedule.
-  void finish(Task& t, Status s, int code, std::string desc) {
+  void finish(Task& t, Status s, int code, std::string desc, bool desc_logged_only = false) {
     const uint64_t end = now_ms();
     release(t);
     if (s == Status::unk) {
@@ -726,6 +739,7 @@ class CheckerImpl final : public Checker {
     t.result.code = status_has_code(s) ? (code < 0 ? 0 : code) : -1;
     t.result.duration_ms = int64_t(end - t.started);
     t.result.desc = std::move(desc);
+    t.result.desc_logged_only = desc_logged_only;
     Outcome o = status_outcome(s);
     bool report = false;
     // A failure to reach the agent does not count against the server, only its replies do.

@@ -365,26 +365,198 @@ Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, boo
   return v;
 }
 
+namespace {
+
+std::string hex_upper(std::string_view data) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (unsigned char ch : data) {
+    out += digits[ch >> 4];
+    out += digits[ch & 15];
+  }
+  return out;
+}
+
+// The text a reply becomes in the check's info (HAProxy's on-success / on-error formats of
+// the protocol checks).
+std::string reply_text(config::TcpCheckRule::Msg m, const std::string& fixed, std::string_view data) {
+  using M = config::TcpCheckRule::Msg;
+  auto first_line = [](std::string_view v) { return std::string(v.substr(0, std::min(v.size(), v.find_first_of("\r\n")))); };
+  switch (m) {
+    case M::none: return {};
+    case M::text: return fixed;
+    case M::line: return first_line(data);
+    case M::after_code: {
+      if (data.size() <= 4) return {};
+      std::string_view v = data.substr(4);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      return first_line(v);
+    }
+    case M::cstring_at6: {
+      if (data.size() <= 6) return {};
+      std::string_view v = data.substr(6);
+      return std::string(v.substr(0, std::min(v.size(), v.find('\0'))));
+    }
+  }
+  return {};
+}
+
+int reply_code(std::string_view data) {
+  int code = 0;
+  for (size_t i = 0; i < 3 && i < data.size() && std::isdigit(static_cast<unsigned char>(data[i])); ++i)
+    code = code * 10 + (data[i] - '0');
+  return code;
+}
+
+// A MySQL packet at `offset`: 3 bytes of length (little endian), a sequence number, the payload.
+// An error packet (0xff) fails with the server's error number as code and the rest as info; a
+// short or truncated packet is an invalid response once the server closed.
+Verdict mysql_packet(std::string_view data, size_t offset, bool eof, bool& complete) {
+  Verdict v;
+  complete = false;
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
+  if (data.size() < offset + 5) {
+    if (!eof) v.need_more = true;
+    else v.status = Status::l7rsp;
+    return v;
+  }
+  const size_t len = byte(offset) | (byte(offset + 1) << 8) | (size_t(byte(offset + 2)) << 16);
+  if (data.size() < offset + 4 + len) {
+    if (!eof) v.need_more = true;
+    else v.status = Status::l7rsp;
+    return v;
+  }
+  if (byte(offset + 4) == 0xff) {
+    v.status = Status::l7sts;
+    v.code = len >= 3 ? int(byte(offset + 5) | (byte(offset + 6) << 8)) : 0;
+    if (len > 3) v.desc = std::string(data.substr(offset + 7, len - 3));
+    return v;
+  }
+  complete = true;
+  v.status = Status::l7ok;
+  return v;
+}
+
+Verdict mysql_verdict(const config::TcpCheckRule& rule, std::string_view data, bool eof) {
+  bool complete = false;
+  size_t offset = 0;
+  if (rule.custom == config::TcpCheckRule::Custom::mysql_ok) {
+    // The login's answer follows the server's greeting in the same buffer.
+    Verdict g = mysql_packet(data, 0, eof, complete);
+    if (!complete) return g;
+    offset = 4 + (static_cast<unsigned char>(data[0]) | (static_cast<unsigned char>(data[1]) << 8) |
+                  (size_t(static_cast<unsigned char>(data[2])) << 16));
+  }
+  Verdict v = mysql_packet(data, offset, eof, complete);
+  if (!complete) return v;
+  // Success: the info is the server's version from the greeting (a C string after the protocol
+  // version byte); HAProxy logs it but does not keep it for show stat.
+  v.code = 0;
+  if (data.size() > 5) {
+    std::string_view ver = data.substr(5);
+    v.desc = std::string(ver.substr(0, std::min(ver.size(), ver.find('\0'))));
+  }
+  v.desc_logged_only = true;
+  return v;
+}
+
+// An LDAPv3 BindResponse (BER): SEQUENCE (length short or on 2/4 bytes), messageID 1,
+// bindResponse, then resultCode (ENUMERATED).
+Verdict ldap_verdict(std::string_view data, bool eof) {
+  Verdict v;
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
+  auto too_short = [&] {
+    if (!eof) v.need_more = true;
+    else v.status = Status::l7rsp;
+    return v;
+  };
+  auto not_ldap = [&] {
+    v.status = Status::l7rsp;
+    v.desc = "Not LDAPv3 protocol";
+    return v;
+  };
+  if (data.size() < 2) return too_short();
+  size_t nbytes = 0, msglen = 0;
+  if (byte(1) & 0x80) {
+    nbytes = byte(1) & 0x7f;
+    if (data.size() < 2 + nbytes) return too_short();
+    if (nbytes == 2) msglen = (size_t(byte(2)) << 8) | byte(3);
+    else if (nbytes == 4) msglen = (size_t(byte(2)) << 24) | (size_t(byte(3)) << 16) | (size_t(byte(4)) << 8) | byte(5);
+    else return not_ldap();
+  } else {
+    msglen = byte(1);
+  }
+  if (data.size() < 2 + nbytes + msglen) return too_short();
+  size_t p = 2 + nbytes;
+  if (data.size() < p + 4 || data.substr(p, 4) != std::string_view("\x02\x01\x01\x61", 4)) return not_ldap();
+  p += 4;
+  if (p >= data.size()) return not_ldap();
+  p += (byte(p) & 0x80) ? 1 + (byte(p) & 0x7f) : 1;
+  if (data.size() < p + 3 || data.substr(p, 2) != std::string_view("\x0a\x01", 2)) return not_ldap();
+  v.code = byte(p + 2);
+  if (v.code) {
+    v.status = Status::l7sts;
+    v.desc = "See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9";
+    return v;
+  }
+  v.status = Status::l7ok;
+  v.desc = "Success";
+  v.desc_logged_only = true;
+  return v;
+}
+
+}  // namespace
+
+std::optional<Status> status_by_name(std::string_view name) {
+  for (int i = 0; i <= int(Status::hana); ++i)
+    if (status_name(Status(i)) == name) return Status(i);
+  return std::nullopt;
+}
+
 Verdict tcp_expect_verdict(const config::TcpCheckRule& rule, std::string_view data, bool eof, int step) {
   Verdict v;
+  const Status error_status = status_by_name(rule.error_status).value_or(Status::l7rsp);
+  if (data.empty() && eof) {
+    v.status = error_status;
+    v.desc = "TCPCHK got an empty response at step " + std::to_string(step);
+    return v;
+  }
+  if (!eof && data.size() < rule.min_recv) {
+    v.need_more = true;
+    return v;
+  }
+  if (rule.kind == config::TcpCheckRule::Kind::expect_custom) {
+    if (rule.custom == config::TcpCheckRule::Custom::ldap_bind) return ldap_verdict(data, eof);
+    return mysql_verdict(rule, data, eof);
+  }
   bool match = false;
   switch (rule.kind) {
     case config::TcpCheckRule::Kind::expect_string:
     case config::TcpCheckRule::Kind::expect_binary: match = data.find(rule.data) != std::string_view::npos; break;
     case config::TcpCheckRule::Kind::expect_rstring: match = regex_search(rule.data, data); break;
+    case config::TcpCheckRule::Kind::expect_rbinary: match = regex_search(rule.data, hex_upper(data)); break;
     default: break;
   }
   if (match != rule.negate && (match || eof)) {
-    v.status = Status::l7ok;
+    v.status = status_by_name(rule.ok_status).value_or(Status::l7ok);
+    v.desc = reply_text(rule.on_success, rule.success_text, data);
+    if (rule.code_from_reply) v.code = reply_code(data);
     return v;
   }
   if (!eof && !match) {
     v.need_more = true;
     return v;
   }
-  v.status = Status::l7rsp;
+  v.status = error_status;
+  if (rule.code_from_reply) v.code = reply_code(data);
+  if (rule.on_error != config::TcpCheckRule::Msg::none || rule.builtin) {
+    v.desc = reply_text(rule.on_error, rule.error_text, data);
+    return v;
+  }
   const char* what = rule.kind == config::TcpCheckRule::Kind::expect_binary   ? "binary"
                      : rule.kind == config::TcpCheckRule::Kind::expect_rstring ? "regex"
+                     : rule.kind == config::TcpCheckRule::Kind::expect_rbinary ? "binary regex"
                                                                                  : "content";
   v.desc = std::string("TCPCHK ") + (rule.negate ? "matched unwanted " : "did not match ") + what + " '" + rule.data +
            "' at step " + std::to_string(step);

@@ -54,11 +54,15 @@ struct Verdict {
   int code = -1;
   std::string desc;
   bool need_more = false;
+  bool desc_logged_only = false;   // the info goes to the log lines only (mysql, ldap successes)
 };
+// "L7OK" -> Status::l7ok.
+std::optional<Status> status_by_name(std::string_view name);
 // HTTP: `data` is everything received, `eof` once the server closed (or the buffer is full).
 Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, bool eof);
 
-// tcp-check expect rule against the data received since the last send.
+// tcp-check expect rule against the data received since the last send: the generic expects
+// and the protocol checks' own (status names, info texts, min-recv, custom reply parsers).
 Verdict tcp_expect_verdict(const config::TcpCheckRule& rule, std::string_view data, bool eof, int step);
 
 // An agent's reply ("up", "down", "drain", "maint", "ready", "75%", "maxconn:N", "# text").

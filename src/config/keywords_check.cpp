@@ -190,7 +190,8 @@ void kw_tcp_check(ParseContext& c, const Args& a) {
     }
     if (m == "string" || m == "string-lf") r.kind = TcpCheckRule::Kind::expect_string;
     else if (m == "rstring") r.kind = TcpCheckRule::Kind::expect_rstring;
-    else if (m == "binary" || m == "binary-lf" || m == "rbinary") r.kind = TcpCheckRule::Kind::expect_binary;
+    else if (m == "binary" || m == "binary-lf") r.kind = TcpCheckRule::Kind::expect_binary;
+    else if (m == "rbinary") r.kind = TcpCheckRule::Kind::expect_rbinary;
     else
       return c.alert("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', "
                      "'[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '" + a[i] + "' as argument..");
@@ -238,6 +239,208 @@ const KeywordRow kRows[] = {
     {kInGlobal, "spread-checks", false, Cap::any, false, kw_spread_checks},
 };
 
+// ---- protocol checks: predefined tcp-check sequences ------------------------------------------
+
+TcpCheckRule builtin(TcpCheckRule::Kind kind, std::string data) {
+  TcpCheckRule r;
+  r.kind = kind;
+  r.data = std::move(data);
+  r.builtin = true;
+  return r;
+}
+
+TcpCheckRule expect_rstring(std::string re, std::string error_status, TcpCheckRule::Msg on_error) {
+  TcpCheckRule r = builtin(TcpCheckRule::Kind::expect_rstring, std::move(re));
+  r.min_recv = 4;
+  r.error_status = std::move(error_status);
+  r.on_error = on_error;
+  return r;
+}
+
+std::string le24(size_t n) { return std::string{char(n & 0xff), char((n >> 8) & 0xff), char((n >> 16) & 0xff)}; }
+
+std::vector<TcpCheckRule> redis_rules() {
+  TcpCheckRule e = builtin(TcpCheckRule::Kind::expect_string, "+PONG");
+  e.error_status = "L7STS";
+  e.on_error = TcpCheckRule::Msg::line;
+  e.on_success = TcpCheckRule::Msg::text;
+  e.success_text = "Redis server is ok";
+  return {builtin(TcpCheckRule::Kind::send, "*1\r\n$4\r\nPING\r\n"), e};
+}
+
+// An SSLv3 ClientHello (record version 3.0) offering the 39 suites 0x0001-0x001b and
+// 0x002f-0x003a and no compression; the 4 bytes of time at offset 11 are set when sent.
+std::vector<TcpCheckRule> ssl_hello_rules() {
+  std::string hello("\x16\x03\x00\x00\x79\x01\x00\x00\x75\x03\x00", 11);
+  hello.append(4, '\0');
+  hello += "HAPROXYSSLCHK\nHAPROXYSSLCHK\n";
+  hello += std::string("\x00\x00\x4e", 3);
+  for (int s = 0x01; s <= 0x1b; ++s) hello += std::string{'\0', char(s)};
+  for (int s = 0x2f; s <= 0x3a; ++s) hello += std::string{'\0', char(s)};
+  hello += std::string("\x01\x00", 2);
+  TcpCheckRule send = builtin(TcpCheckRule::Kind::send_binary, hello);
+  send.unix_time_at_11 = true;
+  // A handshake (0x16) or alert (0x15) record: the server speaks TLS.
+  TcpCheckRule e = builtin(TcpCheckRule::Kind::expect_rbinary, "^1[56]");
+  e.min_recv = 5;
+  e.ok_status = "L6OK";
+  e.error_status = "L6RSP";
+  e.tout_status = "L6TOUT";
+  return {send, e};
+}
+
+std::vector<TcpCheckRule> smtp_rules(const std::string& cmd) {
+  using M = TcpCheckRule::Msg;
+  std::vector<TcpCheckRule> out;
+  out.push_back(builtin(TcpCheckRule::Kind::connect, ""));
+  out.push_back(expect_rstring("^[0-9]{3}[ \r]", "L7RSP", M::line));            // a banner
+  TcpCheckRule ok = expect_rstring("^2[0-9]{2}[ \r]", "L7STS", M::after_code);   // a 2xx banner
+  ok.code_from_reply = true;
+  out.push_back(ok);
+  out.push_back(builtin(TcpCheckRule::Kind::send, cmd + "\r\n"));
+  TcpCheckRule hello = expect_rstring("^2[0-9]{2}[- \r]", "L7STS", M::after_code);
+  hello.code_from_reply = true;
+  out.push_back(hello);
+  out.push_back(builtin(TcpCheckRule::Kind::send, "QUIT\r\n"));
+  hello.on_success = M::after_code;
+  out.push_back(hello);
+  return out;
+}
+
+std::vector<TcpCheckRule> mysql_rules(const std::string& user, bool pre41) {
+  std::vector<TcpCheckRule> out;
+  out.push_back(builtin(TcpCheckRule::Kind::connect, ""));
+  if (!user.empty()) {
+    // A login packet (sequence 1, no password) followed by COM_QUIT.
+    std::string body = pre41 ? std::string("\x00\x80" "\x00\x00\x01", 5)
+                             : std::string("\x00\x82\x00\x00" "\x00\x80\x00\x01" "\x21", 9) + std::string(23, '\0');
+    body += user;
+    body += std::string("\0\0", 2);
+    std::string pkt = le24(body.size()) + '\x01' + body + std::string("\x01\x00\x00\x00\x01", 5);
+    out.push_back(builtin(TcpCheckRule::Kind::send_binary, pkt));
+  }
+  TcpCheckRule greeting = builtin(TcpCheckRule::Kind::expect_custom, "");
+  greeting.custom = TcpCheckRule::Custom::mysql_greeting;
+  out.push_back(greeting);
+  if (!user.empty()) {
+    TcpCheckRule ok = builtin(TcpCheckRule::Kind::expect_custom, "");
+    ok.custom = TcpCheckRule::Custom::mysql_ok;
+    out.push_back(ok);
+  }
+  return out;
+}
+
+std::vector<TcpCheckRule> pgsql_rules(const std::string& user) {
+  std::string body = std::string("\x00\x03\x00\x00", 4) + "user" + '\0' + user + '\0' + '\0';
+  const uint32_t len = uint32_t(body.size() + 4);
+  std::string pkt{char(len >> 24), char(len >> 16), char(len >> 8), char(len)};
+  pkt += body;
+  std::vector<TcpCheckRule> out;
+  out.push_back(builtin(TcpCheckRule::Kind::connect, ""));
+  out.push_back(builtin(TcpCheckRule::Kind::send_binary, pkt));
+  TcpCheckRule no_error = builtin(TcpCheckRule::Kind::expect_rstring, "^E");   // an ErrorResponse
+  no_error.negate = true;
+  no_error.min_recv = 5;
+  no_error.error_status = "L7RSP";
+  no_error.on_error = TcpCheckRule::Msg::cstring_at6;
+  out.push_back(no_error);
+  // AuthenticationOk, or a request for a password (cleartext, MD5...): the server is up.
+  TcpCheckRule auth = builtin(TcpCheckRule::Kind::expect_rbinary, "^52000000(08|0A|0C)000000(00|02|03|04|05|06)");
+  auth.min_recv = 9;
+  auth.error_status = "L7STS";
+  auth.on_success = auth.on_error = TcpCheckRule::Msg::text;
+  auth.success_text = "PostgreSQL server is ok";
+  auth.error_text = "PostgreSQL unknown error";
+  out.push_back(auth);
+  return out;
+}
+
+std::vector<TcpCheckRule> ldap_rules() {
+  // An anonymous simple BindRequest, LDAPv3, messageID 1.
+  std::vector<TcpCheckRule> out;
+  out.push_back(builtin(TcpCheckRule::Kind::send_binary,
+                        std::string("\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03\x04\x00\x80\x00", 14)));
+  TcpCheckRule seq = builtin(TcpCheckRule::Kind::expect_rbinary, "^30");   // a BER SEQUENCE
+  seq.min_recv = 14;
+  seq.on_error = TcpCheckRule::Msg::text;
+  seq.error_text = "Not LDAPv3 protocol";
+  out.push_back(seq);
+  TcpCheckRule bind = builtin(TcpCheckRule::Kind::expect_custom, "");
+  bind.custom = TcpCheckRule::Custom::ldap_bind;
+  out.push_back(bind);
+  return out;
+}
+
+// `option redis-check|ssl-hello-chk|smtpchk|mysql-check|pgsql-check|ldap-check`: true when `o`
+// is one of them (handled, errors included).
+bool parse_protocol_check(ParseContext& c, const Args& a) {
+  const std::string& o = a[1];
+  if (o != "redis-check" && o != "ssl-hello-chk" && o != "smtpchk" && o != "mysql-check" && o != "pgsql-check" &&
+      o != "ldap-check")
+    return false;
+  if (c.negated) {
+    c.alert(Form::tight, "negation/default is not supported for option '" + o + "'.");
+    return true;
+  }
+  auto unexpected = [&](size_t i) {
+    if (a.size() <= i) return false;
+    c.alert("'option " + o + "' cannot handle unexpected argument '" + a[i] + "'.");
+    return true;
+  };
+  std::vector<TcpCheckRule> rules;
+  if (o == "redis-check") {
+    if (unexpected(2)) return true;
+    rules = redis_rules();
+  } else if (o == "ssl-hello-chk") {
+    if (unexpected(2)) return true;
+    rules = ssl_hello_rules();
+  } else if (o == "ldap-check") {
+    if (unexpected(2)) return true;
+    rules = ldap_rules();
+  } else if (o == "smtpchk") {
+    if (unexpected(4)) return true;
+    // Anything but "HELO <domain>" or "EHLO <domain>" says HELO localhost.
+    std::string cmd = "HELO localhost";
+    if (a.size() == 4 && (a[2] == "HELO" || a[2] == "EHLO")) cmd = a[2] + " " + a[3];
+    rules = smtp_rules(cmd);
+  } else if (o == "mysql-check") {
+    std::string user;
+    bool pre41 = false;
+    if (a.size() > 2) {
+      if (a[2] != "user") {
+        c.alert("'option mysql-check' only supports optional values: 'user' (got '" + a[2] + "').");
+        return true;
+      }
+      if (a.size() < 4 || a[3].empty()) {
+        c.alert("'option mysql-check user' expects <username> as argument.");
+        return true;
+      }
+      user = a[3];
+      if (a.size() > 4) {
+        if (a[4] == "pre-41") pre41 = true;
+        else if (a[4] != "post-41") {
+          c.alert("keyword 'user' only supports 'post-41' and 'pre-41' (got '" + a[4] + "').");
+          return true;
+        }
+      }
+      if (unexpected(5)) return true;
+    }
+    rules = mysql_rules(user, pre41);
+  } else {   // pgsql-check
+    if (a.size() < 4 || a[2] != "user" || a[3].empty()) {
+      c.alert("'option pgsql-check' expects 'user <username>' as argument.");
+      return true;
+    }
+    if (unexpected(4)) return true;
+    rules = pgsql_rules(a[3]);
+  }
+  CheckSetup& k = c.proxy->checks;
+  k.kind = CheckSetup::Kind::tcp_check;
+  k.tcp_rules = std::move(rules);
+  k.protocol = o;
+  return true;
+}
+
 }  // namespace
 
 bool parse_check_option(ParseContext& c, const Args& a) {
@@ -247,7 +450,13 @@ bool parse_check_option(ParseContext& c, const Args& a) {
     p.checks.log_health_checks = !c.negated;
     return true;
   }
+  if (parse_protocol_check(c, a)) return true;
   if (o == "tcp-check") {
+    // A protocol check's predefined sequence gives way to the rules written after.
+    if (!c.negated && !p.checks.protocol.empty()) {
+      p.checks.tcp_rules.clear();
+      p.checks.protocol.clear();
+    }
     if (!c.negated) p.checks.kind = CheckSetup::Kind::tcp_check;
     else if (p.checks.kind == CheckSetup::Kind::tcp_check) p.checks.kind = CheckSetup::Kind::tcp;
     return true;

@@ -17,10 +17,8 @@ const std::set<std::string>& later_options() {
       "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server",
       "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
       "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
-      "ldap-check", "log-separate-errors", "logasap", "mysql-check", "nolinger",
-      "pgsql-check", "prefer-last-server", "redis-check", "smtpchk",
-      "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check",
-      "ssl-hello-chk", "tcp-smart-accept", "tcp-smart-connect", "transparent",
+      "log-separate-errors", "logasap", "nolinger", "prefer-last-server", "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check",
+      "tcp-smart-accept", "tcp-smart-connect", "transparent",
       "forceclose", "http-tunnel"};
   return s;
 }
@@ -111,8 +109,10 @@ void kw_option(ParseContext& c, const Args& a) {
   if ((o == "abortonclose" || o == "http-buffer-request") && a.size() > 2)
     return c.alert("'option " + o + "' cannot handle unexpected argument '" + a[2] + "'.");
   // Backend-side options in a pure frontend: warned and dropped, as HAProxy does.
-  if ((o == "redispatch" || o == "abortonclose" || o == "allbackups" || o == "httpchk" || o == "persist") && c.section != SectionKind::defaults &&
-      !p.is_backend())
+  if ((o == "redispatch" || o == "abortonclose" || o == "allbackups" || o == "httpchk" || o == "persist" ||
+       o == "redis-check" || o == "ssl-hello-chk" || o == "smtpchk" || o == "mysql-check" || o == "pgsql-check" ||
+       o == "ldap-check") &&
+      c.section != SectionKind::defaults && !p.is_backend())
     return c.warning("'" + o + "' ignored because " + std::string(c.proxy_type()) + " '" + p.name +
                      "' has no backend capability.");
   // Options that take no argument refuse one, as HAProxy does.

@@ -282,7 +282,7 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_check_status] = V::make_str(std::string(check::status_name(st)));
     if (chk && chk->code >= 0) f[f_check_code] = V::make_u32(static_cast<uint64_t>(chk->code));
     if (chk && chk->duration_ms >= 0) f[f_check_duration] = V::make_u64(static_cast<uint64_t>(chk->duration_ms));
-    f[f_last_chk] = V::make_str(chk ? chk->desc : std::string());
+    f[f_last_chk] = V::make_str(chk && !chk->desc_logged_only ? chk->desc : std::string());
     f[f_check_desc] = V::make_str(std::string(detail::check_status_desc(st)));
     f[f_check_rise] = V::make_u32(cs.rise);
     f[f_check_fall] = V::make_u32(cs.fall);

@@ -45,6 +45,7 @@ struct Result {
   int code = -1;              // L7 status code, or -1
   int64_t duration_ms = -1;   // -1 when not measured
   std::string desc;           // HAProxy's description ("Layer4 connection problem", ...)
+  bool desc_logged_only = false;   // `desc` is in the log lines but not in show stat's last_chk
   int health = 0;             // 0 .. rise+fall-1
   uint64_t failures = 0;      // chkfail
   uint64_t downs = 0;         // chkdown: UP -> DOWN transitions

@@ -221,12 +221,31 @@ struct HttpCheckExpect {
   std::string value;
 };
 struct TcpCheckRule {
-  enum class Kind : uint8_t { connect, send, send_binary, expect_string, expect_rstring, expect_binary, comment };
+  enum class Kind : uint8_t {
+    connect, send, send_binary, expect_string, expect_rstring, expect_binary, comment,
+    expect_rbinary,   // regex on the hex form of the bytes received (upper case)
+    expect_custom,    // a protocol's own reply parser (`custom`)
+  };
   Kind kind = Kind::connect;
   bool negate = false;
   std::optional<uint16_t> port;     // connect port
   bool send_proxy = false;          // connect send-proxy
   std::string data;                 // send: bytes (binary already decoded); expect: pattern
+
+  // The rest is set by the protocol checks (`option redis-check`, `smtpchk`...), which are
+  // predefined tcp-check sequences, as in HAProxy.
+  enum class Custom : uint8_t { none, mysql_greeting, mysql_ok, ldap_bind };
+  Custom custom = Custom::none;
+  // What a reply's text becomes in the check's info: nothing, the whole first line, the first
+  // line after its 3-digit code ("250 ok" -> "ok"), the C string at offset 6 (pgsql), or `text`.
+  enum class Msg : uint8_t { none, line, after_code, cstring_at6, text };
+  Msg on_error = Msg::none, on_success = Msg::none;
+  std::string error_text, success_text;
+  std::string ok_status, error_status, tout_status;   // "L6OK"..., empty: the defaults
+  size_t min_recv = 0;              // an expect waits for this many bytes (unless the server closed)
+  bool code_from_reply = false;     // the check code is the reply's first 3 digits
+  bool unix_time_at_11 = false;     // send: the current time (4 bytes, big endian) at offset 11
+  bool builtin = false;             // part of a protocol check: no generic "TCPCHK ..." info
 };
 struct CheckSetup {
   enum class Kind : uint8_t { tcp, http, tcp_check, external };
@@ -239,6 +258,9 @@ struct CheckSetup {
   bool disable_on_404 = false;
   bool send_state = false;
   std::vector<TcpCheckRule> tcp_rules;
+  // The protocol check that built `tcp_rules` ("redis-check", "smtpchk"...), empty for a
+  // sequence written with tcp-check rules.
+  std::string protocol;
   std::string external_command, external_path;
   bool log_health_checks = false;
 };
