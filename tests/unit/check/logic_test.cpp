@@ -5,6 +5,17 @@
 using namespace portero;
 using namespace portero::check;
 
+namespace {
+// An `http-check expect` of one kind (the hdr/fhdr fields left at their defaults).
+config::HttpCheckExpect expect(config::HttpCheckExpect::Kind kind, bool negate, const char* pattern) {
+  config::HttpCheckExpect e;
+  e.kind = kind;
+  e.negate = negate;
+  e.pattern = pattern;
+  return e;
+}
+}  // namespace
+
 TEST_CASE("status names and descriptions") {
   CHECK(status_name(Status::l4con) == "L4CON");
   CHECK(status_name(Status::l7okc) == "L7OKC");
@@ -86,24 +97,24 @@ TEST_CASE("http verdicts") {
   s.disable_on_404 = true;
   v = http_verdict(s, "HTTP/1.0 404 Not Found\r\n\r\n", true);
   CHECK(v.status == Status::l7okc);
-  s.expects.push_back({config::HttpCheckExpect::Kind::status, false, "200,300-310"});
+  s.expects.push_back(expect(config::HttpCheckExpect::Kind::status, false, "200,300-310"));
   v = http_verdict(s, "HTTP/1.0 305 X\r\n\r\n", true);
   CHECK(v.status == Status::l7ok);
   v = http_verdict(s, "HTTP/1.0 204 X\r\n\r\n", true);
   CHECK(v.status == Status::l7sts);
-  s.expects = {{config::HttpCheckExpect::Kind::string, false, "alive"}};
+  s.expects = {expect(config::HttpCheckExpect::Kind::string, false, "alive")};
   v = http_verdict(s, "HTTP/1.0 200 OK\r\n\r\nI am alive", true);
   CHECK(v.status == Status::l7ok);
   v = http_verdict(s, "HTTP/1.0 200 OK\r\n\r\nI am dead", true);
   CHECK(v.status == Status::l7rsp);
   CHECK(v.desc == "HTTP content check did not match");
-  s.expects = {{config::HttpCheckExpect::Kind::rstatus, true, "^5"}};
+  s.expects = {expect(config::HttpCheckExpect::Kind::rstatus, true, "^5")};
   CHECK(http_verdict(s, "HTTP/1.0 503 X\r\n\r\n", true).status == Status::l7sts);
   CHECK(http_verdict(s, "HTTP/1.0 403 X\r\n\r\n", true).status == Status::l7ok);
-  s.expects = {{config::HttpCheckExpect::Kind::rstring, false, "ok[0-9]"}};
+  s.expects = {expect(config::HttpCheckExpect::Kind::rstring, false, "ok[0-9]")};
   CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nis ok7", true).status == Status::l7ok);
   // PCRE syntax, as HAProxy's checks use (POSIX ERE has no \d nor lazy quantifiers)
-  s.expects = {{config::HttpCheckExpect::Kind::rstring, false, "\\bok\\d+?\\b"}};
+  s.expects = {expect(config::HttpCheckExpect::Kind::rstring, false, "\\bok\\d+?\\b")};
   CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nstatus ok42", true).status == Status::l7ok);
   CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nstatus okay", true).status == Status::l7rsp);
 }
