@@ -65,6 +65,13 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &peer_.sa);
   }
+  if (!connection_rules_accept()) {
+    // Refused at once: no session, no log line; counted in the frontend's dcon, as HAProxy.
+    w_.px_counters(fe_).add(w_.px_counters(fe_).denied_conn);
+    term_ = {'P', 'R'};
+    finish_close();
+    return false;
+  }
   start_reading();
   if (tcp_mode()) {
     log_request_start();
@@ -89,7 +96,9 @@ void Session::finish_close() {
   close_server();
   close_private();
   release_slot();
-  if (phase_ != Phase::idle && phase_ != Phase::closing) log_exchange();
+  // An HTTP exchange is logged when it ends (a closing session has logged it already); a TCP
+  // session is one exchange, logged when the connection ends, even after a graceful close.
+  if (phase_ != Phase::idle && (phase_ != Phase::closing || tcp_mode())) log_exchange();
   if (vars_) {   // after the log line, which may show them
     w_.free_vars(vars_);
     vars_ = nullptr;

@@ -216,6 +216,7 @@ class Session {
   // tcp_mode.cpp
   bool tcp_mode() const;
   void start_tcp();
+  bool connection_rules_accept();
   void inspect_tcp(bool final);
   void route_tcp();
   void start_tcp_relay();

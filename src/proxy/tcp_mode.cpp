@@ -44,20 +44,21 @@ Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
   return Tri::yes;
 }
 
-void Session::start_tcp() {
+// `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
+// the addresses are known): the first that matches decides. False: rejected.
+bool Session::connection_rules_accept() {
   const auto& fe = w_.config().proxies[fe_];
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
-    Tri c = eval_tcp_condition(fe_, i, true);
-    if (c != Tri::yes) continue;
-    if (rule.action == config::TcpRequestRule::Action::reject) {
-      term_ = {'P', 'R'};
-      finish_close();
-      return;
-    }
-    break;
+    if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
+    return rule.action != config::TcpRequestRule::Action::reject;
   }
+  return true;
+}
+
+void Session::start_tcp() {
+  const auto& fe = w_.config().proxies[fe_];
   phase_ = Phase::inspect;
   if (fe.tcp_inspect_delay && *fe.tcp_inspect_delay > 0) {
     arm_client_timer(fe.tcp_inspect_delay);

@@ -209,13 +209,13 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   const uint32_t local = rt_.frontends[proxy].cur_conns.load(std::memory_order_relaxed);
   rt_.cum_conns.fetch_add(1, std::memory_order_relaxed);
   stats::Counters& c = px_counters(proxy);
-  c.add(c.sessions);
   c.max_of(&stats::Counters::cur_max, local);
   Session* s = sessions_pool_->make(*this, proxy);
   s->next = sessions_;
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
-  s->open(fd, peer, from.fd());
+  // A connection a `tcp-request connection` rule refuses is no session (HAProxy's stot).
+  if (s->open(fd, peer, from.fd())) c.add(c.sessions);
 }
 
 void Worker::session_closed(Session* s) {

@@ -8,6 +8,7 @@ namespace portero::stats {
 void Totals::add(const Counters& c) {
   auto v = [](const Counters::C& a) { return a.load(std::memory_order_relaxed); };
   sessions += v(c.sessions);
+  denied_conn += v(c.denied_conn);
   requests += v(c.requests);
   bytes_in += v(c.bytes_in);
   bytes_out += v(c.bytes_out);
