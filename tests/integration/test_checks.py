@@ -10,6 +10,7 @@ import time
 import unittest
 
 from harness import ProxyTestCase, Client
+from harness.syslog import SyslogReceiver
 
 INTER = 200           # ms
 FALL = 2
@@ -90,49 +91,24 @@ class ModeServer:
             pass
 
 
-class Syslog:
-    """A UDP syslog receiver: keeps (priority, message) with the header removed."""
+class Syslog(SyslogReceiver):
+    """(level, message) pairs: the severity alone."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.port = self.sock.getsockname()[1]
-        self.lines = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                d, _ = self.sock.recvfrom(65535)
-            except OSError:
-                return
-            text = d.decode(errors='replace').rstrip('\n')
-            m = re.match(r'<(\d+)>(.*)', text)
-            if not m:
-                continue
-            msg = m.group(2)
-            # RFC3164 header "Mmm dd hh:mm:ss tag[pid]: " (or rfc5424): keep the message
-            i = msg.find(']: ')
-            msg = msg[i + 3:] if i >= 0 else msg
-            with self.lock:
-                self.lines.append((int(m.group(1)) & 7, msg))
+    @property
+    def lines(self):
+        with self.lock:
+            return [(p & 7, m) for p, m in self.records]
 
     def wait(self, pattern, timeout):
         rx = re.compile(pattern)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            with self.lock:
-                for lvl, msg in self.lines:
-                    if rx.fullmatch(msg):
-                        return lvl, msg
+            for lvl, msg in self.lines:
+                if rx.fullmatch(msg):
+                    return lvl, msg
             time.sleep(0.02)
-        with self.lock:
-            got = '\n'.join(f'<{l}> {m}' for l, m in self.lines)
+        got = '\n'.join(f'<{l}> {m}' for l, m in self.lines)
         raise AssertionError(f'no log line matching {pattern!r} within {timeout}s; got:\n{got}')
-
-    def close(self):
-        self.sock.close()
 
 
 class ChecksTest(ProxyTestCase):

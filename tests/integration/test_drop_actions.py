@@ -20,51 +20,30 @@ import unittest
 
 from harness import ProxyTestCase, Client, wait_until
 from harness.cli import cli
+from harness.syslog import SyslogReceiver
 from harness.proxy import IS_HAPROXY, HAPROXY_BIN, PROXY_BIN, haproxy_available, run_check
 
 
-class Syslog:
-    """UDP syslog receiver: (priority, message without the header) in arrival order."""
+class Syslog(SyslogReceiver):
+    """(priority, message) pairs in arrival order."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.port = self.sock.getsockname()[1]
-        self.lines = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                d, _ = self.sock.recvfrom(65535)
-            except OSError:
-                return
-            m = re.match(r'<(\d+)>(.*)', d.decode('latin-1').rstrip('\n'), re.S)
-            if not m:
-                continue
-            msg = m.group(2)
-            i = msg.find(']: ')
-            with self.lock:
-                self.lines.append((int(m.group(1)), msg[i + 3:] if i >= 0 else msg))
+    @property
+    def lines(self):
+        with self.lock:
+            return list(self.records)
 
     def wait(self, needle, timeout=10.0):
         """The first line containing needle."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            with self.lock:
-                for p, l in self.lines:
-                    if needle in l:
-                        return p, l
+            for p, l in self.lines:
+                if needle in l:
+                    return p, l
             time.sleep(0.02)
         raise AssertionError(f'no log line with {needle!r}: {self.lines!r}')
 
     def has(self, needle):
-        with self.lock:
-            return any(needle in l for _, l in self.lines)
-
-    def close(self):
-        self.sock.close()
+        return any(needle in l for _, l in self.lines)
 
 
 # %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc ... "request"

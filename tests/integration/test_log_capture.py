@@ -15,51 +15,29 @@ import time
 import unittest
 
 from harness import ProxyTestCase, Client
+from harness.syslog import SyslogReceiver
 from harness.proxy import IS_HAPROXY, HAPROXY_BIN, haproxy_available, run_check
 
 
-class Syslog:
-    """A UDP syslog receiver keeping the messages (header removed), in arrival order."""
+class Syslog(SyslogReceiver):
+    """The messages alone, in arrival order."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.port = self.sock.getsockname()[1]
-        self.lines = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                d, _ = self.sock.recvfrom(65535)
-            except OSError:
-                return
-            text = d.decode('latin-1').rstrip('\n')
-            m = re.match(r'<(\d+)>(.*)', text, re.S)
-            if not m:
-                continue
-            msg = m.group(2)
-            i = msg.find(']: ')
-            msg = msg[i + 3:] if i >= 0 else msg
-            with self.lock:
-                self.lines.append(msg)
+    @property
+    def lines(self):
+        with self.lock:
+            return [m for _, m in self.records]
 
     def wait_count(self, pred, n, timeout=15.0):   # generous: CI boxes can be very busy
         """The first n lines satisfying pred (waits for them)."""
         deadline = time.time() + timeout
         while True:
-            with self.lock:
-                got = [l for l in self.lines if pred(l)]
+            got = [l for l in self.lines if pred(l)]
             if len(got) >= n:
                 return got[:n]
             if time.time() > deadline:
                 raise AssertionError(f'{len(got)} of {n} log lines within {timeout}s: {got!r}\n'
                                      f'all: {self.lines!r}')
             time.sleep(0.02)
-
-    def close(self):
-        self.sock.close()
 
 
 # %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq rest
