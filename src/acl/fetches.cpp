@@ -1,9 +1,11 @@
 // Sample fetches. Each one reads the SampleContext without allocating; multi-valued fetches
 // (headers, cookies, url parameters) keep their cursor in a FetchState so an ACL can try every
 // value while a `%[...]` expression gets the single value HAProxy gives in sample context.
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <cstring>
+#include <string>
 
 #include "auth.h"
 #include "sample.h"
@@ -86,6 +88,48 @@ bool f_path(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample&
 bool f_url(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!request(c, o)) return false;
   return str_out(o, target(c));
+}
+
+// url_ip / url_port: an absolute-form target naming an IPv4 address ("http://1.2.3.4:8080/x");
+// the port defaults to the scheme's (80, 443). A host name or IPv6 gives neither, as HAProxy.
+bool url_ipv4(std::string_view t, in_addr& ip, int64_t& port) {
+  int64_t default_port;
+  if (t.size() > 7 && http::iequals(t.substr(0, 7), "http://")) default_port = 80, t.remove_prefix(7);
+  else if (t.size() > 8 && http::iequals(t.substr(0, 8), "https://")) default_port = 443, t.remove_prefix(8);
+  else return false;
+  const std::string_view authority = t.substr(0, t.find_first_of("/?#"));
+  const size_t colon = authority.find(':');
+  const std::string host(authority.substr(0, colon));
+  if (inet_pton(AF_INET, host.c_str(), &ip) != 1) return false;
+  port = default_port;
+  if (colon != std::string_view::npos) {
+    port = 0;
+    for (char ch : authority.substr(colon + 1)) {
+      if (ch < '0' || ch > '9' || port > 65535) return false;
+      port = port * 10 + (ch - '0');
+    }
+  }
+  return true;
+}
+
+bool f_url_ip(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  in_addr ip{};
+  int64_t port = 0;
+  if (!url_ipv4(target(c), ip, port)) return false;
+  o.type = SmpType::ipv4;
+  std::memcpy(o.ip, &ip, 4);
+  return true;
+}
+
+bool f_url_port(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  in_addr ip{};
+  int64_t port = 0;
+  if (!url_ipv4(target(c), ip, port)) return false;
+  o.type = SmpType::sint;
+  o.i = port;
+  return true;
 }
 
 bool f_query(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
@@ -583,6 +627,8 @@ const FetchDef kFetches[] = {
     {"url", f_url, SmpType::str, {}, 0, true},
     {"base", f_base, SmpType::str, {}, 0, true},
     {"query", f_query, SmpType::str, {}, 0, true},
+    {"url_ip", f_url_ip, SmpType::ipv4, {}, 0, true},
+    {"url_port", f_url_port, SmpType::sint, {}, 0, true},
     {"url_param", f_url_param, SmpType::str, {A::str, A::str}, 0, true},
     {"urlp", f_url_param, SmpType::str, {A::str, A::str}, 0, true},
     {"method", f_method, SmpType::str, {}, 0, true},

@@ -6,7 +6,7 @@ const char* fetch_source(std::string_view f) {
   static constexpr std::string_view kReqHeaders[] = {
       "path", "url", "base", "query", "url_param", "urlp", "req.ver", "req_ver", "req.hdr", "req.fhdr",
       "req.hdr_cnt", "hdr_cnt", "req.fhdr_cnt", "req.cook", "cook", "req.cook_cnt", "cook_cnt", "req.body",
-      "http_auth", "http_auth_group"};
+      "http_auth", "http_auth_group", "url_ip", "url_port"};
   static constexpr std::string_view kReqBuffer[] = {
       "req.len", "req_len", "req.rdp_cookie", "rdp_cookie", "req.rdp_cookie_cnt", "rdp_cookie_cnt",
       "req.payload", "req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type"};

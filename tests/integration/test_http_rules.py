@@ -379,6 +379,28 @@ frontend fe
             Case('replace_uri_absolute_form', tagged('absuri', 'http://h.test/p?q=1', host='h.test'), D),
         ], defaults=DEFAULTS)
 
+    def test_url_ip_and_port(self):
+        cfg = r'''
+frontend fe
+    bind <<fe>>
+    http-request set-header X-Url-Ip %[url_ip] if { url_ip -m found }
+    http-request set-header X-Url-Port %[url_port] if { url_port -m found }
+    http-request deny deny_status 403 if { url_ip 10.0.0.0/8 }
+    default_backend b_default
+'''
+        self.differential(cfg, ['b_default'], [
+            Case('url_ip_port', req('http://1.2.3.4:8080/x', host='1.2.3.4:8080'), D,
+                 checks=[fwd('x-url-ip', '1.2.3.4'), fwd('x-url-port', '8080')]),
+            Case('url_ip_default_port', req('http://1.2.3.4/x', host='1.2.3.4'), D,
+                 checks=[fwd('x-url-ip', '1.2.3.4'), fwd('x-url-port', '80')]),
+            Case('url_ip_https_port', req('https://1.2.3.4/x', host='1.2.3.4'), D,
+                 checks=[fwd('x-url-port', '443')]),
+            Case('url_host_name_gives_neither', req('http://name.test:81/x', host='name.test:81'), D,
+                 checks=[fwd('x-url-ip'), fwd('x-url-port')]),
+            Case('origin_form_gives_neither', req('/x'), D, checks=[fwd('x-url-ip'), fwd('x-url-port')]),
+            Case('url_ip_acl_network', req('http://10.1.2.3/x', host='10.1.2.3'), 403),
+        ], defaults=DEFAULTS)
+
     def test_tarpit(self):
         self.differential(REQ_CFG, ['b_default'], TARPIT_CASES, defaults=DEFAULTS,
                           compare=timing_tolerant)
