@@ -15,8 +15,10 @@ from harness.cli import cli
 class UnixOrigin:
     """Answers every request with 200 and `x-got: <request line>`; counts connections."""
 
-    def __init__(self, path):
+    def __init__(self, path, name='s1', prefix='unix@'):
         self.path = path
+        self.name = name
+        self.addr = prefix + path   # as a `server` line writes it (harness simple())
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(64)
@@ -53,22 +55,15 @@ class UnixOrigin:
 
 
 class UnixServersTest(ProxyTestCase):
-    def unix_origin(self):
+    def unix_origin(self, prefix='unix@'):
         path = os.path.join(self.tmpdir(), 'origin.sock')
-        o = UnixOrigin(path)
+        o = UnixOrigin(path, prefix=prefix)
         self.addCleanup(o.stop)
         return o
 
     def test_http_unix_prefix_and_keepalive_reuse(self):
         o = self.unix_origin()
-        fe = self.listener()
-        self.proxy(DEFAULTS + f"""
-frontend fe
-    bind {fe.bind}
-    default_backend be
-backend be
-    server s1 unix@{o.path}
-""", [fe])
+        _, fe = self.simple([o])
         with Client(fe.port) as c:
             for i in range(3):
                 r = c.request('GET', f'/r{i}')
@@ -76,15 +71,8 @@ backend be
         self.assertEqual(o.connections, 1)   # one server connection, kept alive and reused
 
     def test_http_absolute_path_form(self):
-        o = self.unix_origin()
-        fe = self.listener()
-        self.proxy(DEFAULTS + f"""
-frontend fe
-    bind {fe.bind}
-    default_backend be
-backend be
-    server s1 {o.path}
-""", [fe])
+        o = self.unix_origin(prefix='')
+        _, fe = self.simple([o])
         with Client(fe.port) as c:
             self.assertEqual(c.request('GET', '/p').header('x-got'), 'GET /p HTTP/1.1')
 
@@ -112,19 +100,11 @@ listen l
         self.assertIn(b'\r\nx-got: GET /t HTTP/1.1\r\n', got)
 
     def test_missing_socket_is_503(self):
-        fe = self.listener()
-        missing = os.path.join(self.tmpdir(), 'nobody.sock')
-        self.proxy(DEFAULTS + f"""
-frontend fe
-    bind {fe.bind}
-    default_backend be
-backend be
-    retries 1
-    server s1 unix@{missing}
-""", [fe])
+        class Missing:   # a server line to a socket nobody listens on
+            name, addr = 's1', 'unix@' + os.path.join(self.tmpdir(), 'nobody.sock')
+        _, fe = self.simple([Missing], backend='    retries 1')
         with Client(fe.port) as c:
             self.assertEqual(c.request('GET', '/', timeout=10).status, 503)
-
 
     def test_health_checks(self):
         o = self.unix_origin()
