@@ -139,6 +139,10 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       ++i;
     } else if (int r = parse_check_server_option(c, a, i, s, prefix, srv); r != 0) {
       if (r < 0) return false;
+    } else if (o == "ssl" || o == "crt" || o == "ca-file" || o == "verify" || o == "check-ssl") {
+      // Until TLS works these are errors: a server configured for TLS must never get plaintext.
+      return fail("option '" + o + "' is not supported yet by portero (no TLS yet): refusing the line rather than "
+                  "sending plaintext to this server.");
     } else if (later_valued().count(o)) {
       if (!has_value) return fail("'" + o + "' expects an argument.");
       c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");
