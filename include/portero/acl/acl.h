@@ -19,6 +19,8 @@
 #include "portero/config/diagnostics.h"
 #include "portero/http/message.h"
 
+struct ssl_st;   // OpenSSL's SSL (openssl/ssl.h), seen only through pointers here
+
 namespace portero::acl {
 
 // Standard base64 (RFC 4648) decoding into out; returns the length or -1 when malformed or
@@ -86,6 +88,10 @@ struct SampleContext {
   const http::Head* response = nullptr;     // for http-response rules
   const char* response_base = nullptr;
   bool ssl = false;
+  // The TLS connections of this exchange (OpenSSL's SSL objects), for the ssl_fc_* / ssl_c_* /
+  // ssl_bc_* fetches; null when that side is plaintext.
+  const ssl_st* client_tls = nullptr;
+  const ssl_st* server_tls = nullptr;
   // `unique-id`: the request's unique id (the frontend's unique-id-format), computed on first
   // use by the data plane; null when there is none.
   std::string_view (*unique_id)(const void* self) = nullptr;
