@@ -29,6 +29,7 @@
 
 #include "portero/check/checks.h"
 #include "portero/config/load.h"
+#include "portero/tls/contexts.h"
 #include "portero/log/log.h"
 #include "portero/core/listener.h"
 #include "portero/proxy/bound_rules.h"
@@ -425,13 +426,16 @@ int main(int argc, char** argv) {
     // Errors found now end the way HAProxy ends them (at parse or check time).
     if (!rules) diag.finish_late(first, cfg->files);
   }
+  // TLS contexts (certificates, keys, CAs) are loaded before anything starts, and by -c.
+  std::unique_ptr<tls::Contexts> tls_contexts;
+  if (cfg && rules && !diag.has_errors()) tls_contexts = tls::Contexts::build(*cfg, diag);
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
   if (!opt.quiet && !diag.all().empty()) {
     notice_header(printed_notice);
     diag.print(stderr, g_pid);
   }
-  if (!cfg || !rules || diag.has_errors() || warn_fail) {
+  if (!cfg || !rules || !tls_contexts || diag.has_errors() || warn_fail) {
     if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
     // A master reloading a broken configuration keeps its workers.
     if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));
@@ -452,6 +456,7 @@ int main(int argc, char** argv) {
   auto rt = std::make_unique<proxy::Runtime>(cfg);
   rt->debug = opt.debug;
   rt->rules = std::move(rules);
+  rt->tls = std::move(tls_contexts);
   for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
   // A maxconn derived from the fd limit needs no more of it.
@@ -469,7 +474,8 @@ int main(int argc, char** argv) {
   for (size_t pi = 0; pi < cfg->proxies.size(); ++pi) {
     const auto& p = cfg->proxies[pi];
     if (!p.is_frontend() || p.disabled) continue;
-    for (const auto& b : p.binds) {
+    for (size_t bi = 0; bi < p.binds.size(); ++bi) {
+      const auto& b = p.binds[bi];
       int backlog = b.backlog ? static_cast<int>(b.backlog)
                               : static_cast<int>(b.maxconn.value_or(rt->frontends[pi].maxconn.load()));
       if (backlog <= 0 || backlog > 65535) backlog = 65535;
@@ -498,7 +504,7 @@ int main(int argc, char** argv) {
               break;
             }
             if (wi == 0) first_fd = fd;
-            workers[wi]->add_listener(fd, static_cast<int>(pi));
+            workers[wi]->add_listener(fd, static_cast<int>(pi), static_cast<int>(bi));
             ++n_listeners;
           }
           if (addr.kind != config::Address::Kind::inet) break;

@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "logic.h"
-#include "portero/core/unix_stream.h"
+#include "portero/core/loop_context.h"
+#include "portero/core/transport.h"
 #include "portero/check/checks.h"
 #include "portero/lb/slowstart.h"
 
@@ -32,13 +33,15 @@ uint64_t unix_now() { return uint64_t(std::time(nullptr)); }
 class CheckerImpl;
 struct Task;
 
-// One connection attempt. Owned by itself: freed in the close callback.
+// One connection attempt. Owned by itself: freed when its transport has closed.
 struct Conn {
   Task* task = nullptr;   // null once the task let go of it
-  uv_tcp_t tcp{};
-  uv_connect_t creq{};
-  uv_write_t wreq{};
-  std::string out;
+  core::TcpTransport tcp;
+  core::Transport* io = &tcp;
+  std::string out;        // the bytes being written
+  std::string next;       // bytes to write once they are out
+  bool writing = false;
+  static const core::TransportEvents kEvents;
 };
 
 // One external check child. Freed in the close callback.
@@ -92,7 +95,6 @@ struct Srv {
 void on_handle_closed(uv_handle_t* h) {
   if (h->type == UV_TIMER) delete reinterpret_cast<uv_timer_t*>(h);
 }
-void on_conn_closed(uv_handle_t* h) { delete static_cast<Conn*>(h->data); }
 void on_proc_closed(uv_handle_t* h) { delete static_cast<Proc*>(h->data); }
 
 class CheckerImpl final : public Checker {
@@ -126,6 +128,8 @@ class CheckerImpl final : public Checker {
   void start() override {
     if (started_) return;
     started_ = true;
+    // The checks' transports need the loop's shared parts; the main loop has none of its own.
+    if (!loop_->data) own_ctx_ = new core::LoopContext(loop_, kMaxReply);
     std::vector<Task*> tasks;
     for (auto& s : servers_) {
       if (s->check) tasks.push_back(s->check.get());
@@ -162,6 +166,10 @@ class CheckerImpl final : public Checker {
     if (ramp_timer_) {
       uv_close(reinterpret_cast<uv_handle_t*>(ramp_timer_), on_handle_closed);
       ramp_timer_ = nullptr;
+    }
+    if (own_ctx_) {
+      core::LoopContext::close_and_delete(own_ctx_);
+      own_ctx_ = nullptr;
     }
   }
 
@@ -333,7 +341,7 @@ class CheckerImpl final : public Checker {
   void release(Task& t) {
     if (t.conn) {
       t.conn->task = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&t.conn->tcp), on_conn_closed);
+      t.conn->io->close();
       t.conn = nullptr;
     }
     if (t.proc) {
@@ -405,37 +413,25 @@ class CheckerImpl final : public Checker {
   void connect(Task& t, uint16_t port) {
     auto* c = new Conn;
     c->task = &t;
-    c->tcp.data = c;
-    c->creq.data = c;
-    c->wreq.data = c;
-    uv_tcp_init(loop_, &c->tcp);
+    c->tcp.set_owner(c, &Conn::kEvents);
     t.conn = c;
     sockaddr_storage dst = t.dst;
+    socklen_t len = dst.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (port) {
       if (dst.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&dst)->sin_port = htons(port);
       else if (dst.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&dst)->sin6_port = htons(port);
     }
     if (dst.ss_family == AF_UNIX) {
-      // A unix socket server: the local connect completes (or fails) at once.
       const auto& un = reinterpret_cast<const sockaddr_un&>(dst);
       // (an abstract `abns@` name, sun_path[0] = 0, spans the whole sun_path, as HAProxy's)
-      const auto len = un.sun_path[0] ? socklen_t(offsetof(sockaddr_un, sun_path) + strnlen(un.sun_path, sizeof(un.sun_path)) + 1)
-                                      : socklen_t(sizeof(sockaddr_un));
-      // Refused or missing is HAProxy's SOCKERR here: the connect fails before any wait.
-      const int rc = core::connect_unix_stream(&c->tcp, reinterpret_cast<const sockaddr*>(&dst), len);
-      if (rc < 0) finish_errno(t, Status::sockerr, rc);
-      else connected(t, 0);
-      return;
+      len = un.sun_path[0] ? socklen_t(offsetof(sockaddr_un, sun_path) + strnlen(un.sun_path, sizeof(un.sun_path)) + 1)
+                           : socklen_t(sizeof(sockaddr_un));
     }
-    uv_tcp_nodelay(&c->tcp, 1);
-    int rc = uv_tcp_connect(&c->creq, &c->tcp, reinterpret_cast<const sockaddr*>(&dst), on_connect);
+    const int rc = c->io->connect(loop_, reinterpret_cast<const sockaddr*>(&dst), len);
+    // A connect that fails before any wait (a refused or missing unix socket, no route...)
+    // is HAProxy's SOCKERR.
     if (rc < 0) finish_errno(t, Status::sockerr, rc);
-  }
-
-  static void on_connect(uv_connect_t* req, int status) {
-    Conn* c = static_cast<Conn*>(req->data);
-    if (!c->task) return;
-    c->task->owner->connected(*c->task, status);
+    else if (rc == core::Transport::kDone) connected(t, 0);
   }
 
   void connected(Task& t, int status) {
@@ -468,9 +464,8 @@ class CheckerImpl final : public Checker {
 
   std::string proxy_line(Task& t) {
     sockaddr_storage a{}, b{};
-    int la = sizeof a, lb = sizeof b;
-    uv_tcp_getsockname(&t.conn->tcp, reinterpret_cast<sockaddr*>(&a), &la);
-    uv_tcp_getpeername(&t.conn->tcp, reinterpret_cast<sockaddr*>(&b), &lb);
+    t.conn->io->local_address(a);
+    t.conn->io->peer_address(b);
     char sa[INET6_ADDRSTRLEN] = {}, sb[INET6_ADDRSTRLEN] = {};
     if (a.ss_family == AF_INET && b.ss_family == AF_INET) {
       auto* x = reinterpret_cast<sockaddr_in*>(&a);
@@ -501,35 +496,41 @@ class CheckerImpl final : public Checker {
            "; scur=" + std::to_string(s.st->cur_conns.load()) + "/0; qcur=0";
   }
 
-  void send(Task& t, std::string data) {
+  // Queues bytes for the server: written in order, one write at a time.
+  static void send(Task& t, std::string data) {
     Conn* c = t.conn;
+    if (c->writing) {
+      c->next += data;
+      return;
+    }
     c->out = std::move(data);
+    write_out(c);
+  }
+
+  static void write_out(Conn* c) {
     uv_buf_t b = uv_buf_init(c->out.data(), unsigned(c->out.size()));
-    uv_write(&c->wreq, reinterpret_cast<uv_stream_t*>(&c->tcp), &b, 1, [](uv_write_t*, int) {});
+    const int rc = c->io->write(&b, 1);
+    // A failed write shows as an error or end when reading the reply.
+    c->writing = rc == core::Transport::kPending;
   }
 
-  void start_reading(Task& t) {
-    uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&t.conn->tcp),
-        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-          static char scratch[kMaxReply];
-          (void)h;
-          *buf = uv_buf_init(scratch, sizeof scratch);
-        },
-        on_read);
-  }
+  static void start_reading(Task& t) { t.conn->io->read_start(); }
 
-  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
-    Conn* c = static_cast<Conn*>(s->data);
+  static void on_read(Conn* c, ssize_t n) {
     if (!c->task) return;
     Task& t = *c->task;
     if (n > 0) {
       size_t room = kMaxReply - std::min(kMaxReply, t.in.size());
-      t.in.append(buf->base, std::min(size_t(n), room));
+      t.in.append(scratch(), std::min(size_t(n), room));
       t.owner->received(t, t.in.size() >= kMaxReply);
     } else if (n < 0) {
       t.owner->received(t, true);
     }
+  }
+  // Replies are read into one scratch area, then appended to the task's input.
+  static char* scratch() {
+    static char buf[kMaxReply];
+    return buf;
   }
 
   void received(Task& t, bool eof) {
@@ -564,8 +565,7 @@ class CheckerImpl final : public Checker {
             const uint32_t now = htonl(uint32_t(std::time(nullptr)));
             std::memcpy(bytes.data() + 11, &now, 4);
           }
-          uv_buf_t b = uv_buf_init(bytes.data(), unsigned(bytes.size()));
-          uv_try_write(reinterpret_cast<uv_stream_t*>(&t.conn->tcp), &b, 1);
+          send(t, std::move(bytes));
           t.in.clear();
           ++t.rule;
           break;
@@ -816,13 +816,36 @@ class CheckerImpl final : public Checker {
                                        " has no server available!");
   }
 
+  friend struct Conn;   // its transport events call back into the checker
+
   uv_loop_t* loop_;
   const config::Config& cfg_;
   Events& events_;
   std::vector<std::unique_ptr<Srv>> servers_;
   std::vector<std::vector<Srv*>> by_proxy_;
   uv_timer_t* ramp_timer_ = nullptr;
+  core::LoopContext* own_ctx_ = nullptr;
   bool started_ = false;
+};
+
+const core::TransportEvents Conn::kEvents = {
+    [](void*, uv_buf_t* room) { *room = uv_buf_init(CheckerImpl::scratch(), kMaxReply); },
+    [](void* self, ssize_t n) { CheckerImpl::on_read(static_cast<Conn*>(self), n); },
+    // written: the next queued bytes go out
+    [](void* self, int status) {
+      auto* c = static_cast<Conn*>(self);
+      c->writing = false;
+      if (!c->task || status < 0 || c->next.empty()) return;
+      c->out.swap(c->next);
+      c->next.clear();
+      CheckerImpl::write_out(c);
+    },
+    [](void* self, int status) {
+      auto* c = static_cast<Conn*>(self);
+      if (c->task) c->task->owner->connected(*c->task, status);
+    },
+    nullptr,
+    [](void* self) { delete static_cast<Conn*>(self); },
 };
 
 }  // namespace

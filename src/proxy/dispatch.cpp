@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "portero/core/unix_stream.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
 
@@ -245,9 +244,13 @@ void Session::connect_server(int idx) {
   c->owner = this;
   c->proxy_index = be_;
   c->server_index = idx;
-  uv_tcp_init(w_.loop(), &c->tcp);
-  c->tcp.data = c;
-  c->connect_req.data = c;
+  c->tcp.set_owner(c, &ServerConn::kEvents);
+  if (SSL_CTX* ctx = w_.runtime().tls->server(be_, idx)) {
+    c->tls = w_.new_tls();
+    c->tls->set_owner(c, &ServerConn::kEvents);
+    c->io = c->tls;
+    if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), be_, idx, false, {});
+  }
   srv_ = c;
   c->set_busy(true);
   t_connect_ = uv_now(w_.loop());
@@ -263,32 +266,27 @@ void Session::connect_server(int idx) {
       conn->close();
     }
   };
-  if (s.address.kind == config::Address::Kind::unix_path) {
-    // A unix socket server: the connect is local and immediate (or refused).
-    if (core::connect_unix_stream(&c->tcp, reinterpret_cast<const sockaddr*>(&s.address.storage),
-                                  s.address.storage_len) != 0) {
-      fail_connect();
-      return;
+  sockaddr_storage addr = s.address.storage;
+  socklen_t len = s.address.storage_len;
+  if (s.address.kind != config::Address::Kind::unix_path) {
+    uint16_t port = s.address.port_lo;
+    if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
+    else if (port == 0) port = local_port();
+    if (addr.ss_family == AF_INET6) {
+      reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
+      len = sizeof(sockaddr_in6);
+    } else {
+      reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+      len = sizeof(sockaddr_in);
     }
-    on_server_connected(0);
+  }
+  const int rc = c->io->connect(w_.loop(), reinterpret_cast<sockaddr*>(&addr), len);
+  if (rc < 0) {
+    fail_connect();
     return;
   }
-  sockaddr_storage addr = s.address.storage;
-  uint16_t port = s.address.port_lo;
-  if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
-  else if (port == 0) port = local_port();
-  if (addr.ss_family == AF_INET6)
-    reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
-  else
-    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
-  int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<sockaddr*>(&addr),
-                          [](uv_connect_t* req, int status) {
-                            auto* conn = static_cast<ServerConn*>(req->data);
-                            if (conn->closing) return;
-                            if (conn->owner) conn->owner->on_server_connected(status);
-                          });
-  if (rc != 0) {
-    fail_connect();
+  if (rc == core::Transport::kDone) {
+    on_server_connected(0);   // a unix socket: connected at once
     return;
   }
   if (auto t = be.timeouts.connect) w_.timers().arm(c->timer, *t);

@@ -6,7 +6,6 @@
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
-#include "uv_cast.h"
 
 namespace portero::proxy {
 
@@ -381,10 +380,7 @@ void Session::send_response_head(bool interim) {
     return;
   }
   if (w_.runtime().debug && !interim) {
-    int cfd = -1, sfd = -1;
-    uv_fileno(handle(&tcp_), &cfd);
-    uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &sfd);
-    trace::head(stream_id_, w_.config().proxies[be_].name, false, cfd, sfd, h, base);
+    trace::head(stream_id_, w_.config().proxies[be_].name, false, cli_->fd(), c->io->fd(), h, base);
   }
   if (!interim) {
     t_resp_ = uv_now(w_.loop());
@@ -483,9 +479,7 @@ void Session::end_exchange() {
 }
 
 void Session::trace_end(bool client_closes, bool server_closes) {
-  int cfd = -1, sfd = -1;
-  uv_fileno(handle(&tcp_), &cfd);
-  if (srv_) uv_fileno(reinterpret_cast<uv_handle_t*>(&srv_->tcp), &sfd);
+  const int cfd = cli_->fd(), sfd = srv_ ? srv_->io->fd() : -1;
   std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
   if (client_closes) trace::event(stream_id_, name, "clicls", cfd, sfd);
   if (server_closes) trace::event(stream_id_, name, "srvcls", cfd, sfd);

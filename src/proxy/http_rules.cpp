@@ -15,7 +15,6 @@
 #include "portero/http/status.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
-#include "uv_cast.h"
 
 namespace portero::proxy {
 
@@ -440,8 +439,7 @@ void Session::drop_client(bool silent, bool response) {
     t_head_ = 0;
   }
   if (silent) {
-    int fd = -1;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) == 0 && fd >= 0) {
+    if (const int fd = cli_->fd(); fd >= 0) {
       // TCP_REPAIR (needs CAP_NET_ADMIN) makes close() send nothing, as HAProxy does; else
       // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
       int one = 1;

@@ -6,7 +6,6 @@
 #include "portero/http/head_writer.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
-#include "uv_cast.h"
 
 namespace portero::proxy {
 
@@ -43,8 +42,7 @@ void Session::relay_to_server() {
   if (client_eof_ && !server_shut_) {
     // Everything the client sent is through: pass its half-close on to the server.
     server_shut_ = true;
-    auto* req = new uv_shutdown_t;   // rare: not worth a slot in every session
-    if (uv_shutdown(req, stream(&srv_->tcp), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
+    srv_->io->shutdown();
     if (split_timeouts())
       if (auto t = side_timeout(false)) w_.timers().arm(srv_->timer, *t);
   }
@@ -192,30 +190,17 @@ void Session::release_local() {
   page_ = nullptr;
 }
 
+// Both writers hand the bytes to their side's transport, which takes them all now or later
+// (`written`); they differ only in what a slow or failed side means for the other one.
 bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   for (int i = 0; i < n; ++i) bytes_out_ += bufs[i].len;
-  int r = uv_try_write(stream(&tcp_), bufs, n);
-  if (r == UV_EAGAIN) r = 0;
+  const int r = cli_->write(bufs, n);
+  if (r == core::Transport::kDone) return true;
   if (r < 0) {
     abort_both({'C', 'D'});
     return false;
   }
-  size_t done = static_cast<size_t>(r);
-  int i = 0;
-  while (i < n && done >= bufs[i].len) done -= bufs[i++].len;
-  if (i == n) return true;
-  bufs[i].base += done;
-  bufs[i].len -= done;
   client_write_ = kind;
-  creq_ = w_.new_req();
-  creq_->write.data = this;
-  if (uv_write(&creq_->write, stream(&tcp_), bufs + i, n - i, on_write_done) != 0) {
-    w_.free_req(creq_);
-    creq_ = nullptr;
-    client_write_ = ClientWrite::none;
-    abort_both({'C', 'D'});
-    return false;
-  }
   // The client is slow: stop taking bytes from the server until it catches up.
   if (srv_) srv_->stop_reading();
   arm_client_timer(w_.config().proxies[fe_].timeouts.client);
@@ -223,9 +208,8 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
 }
 
 bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
-  uv_stream_t* s = stream(&srv_->tcp);
-  int r = uv_try_write(s, bufs, n);
-  if (r == UV_EAGAIN) r = 0;
+  const int r = srv_->io->write(bufs, n);
+  if (r == core::Transport::kDone) return true;
   if (r < 0) {
     if (!resp_started_) {
       close_server();
@@ -235,32 +219,13 @@ bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
     }
     return false;
   }
-  size_t done = static_cast<size_t>(r);
-  int i = 0;
-  while (i < n && done >= bufs[i].len) done -= bufs[i++].len;
-  if (i == n) return true;
-  bufs[i].base += done;
-  bufs[i].len -= done;
   server_write_ = kind;
-  srv_->write_req.data = srv_;
-  int rc = uv_write(&srv_->write_req, s, bufs + i, n - i, [](uv_write_t* req, int status) {
-    auto* c = static_cast<ServerConn*>(req->data);
-    if (c->closing || !c->owner) return;
-    c->owner->on_server_write_done(status);
-  });
-  if (rc != 0) {
-    server_write_ = ServerWrite::none;
-    abort_both({'S', 'D'});
-    return false;
-  }
   stop_reading();   // the server is slow: stop taking bytes from the client
   return false;
 }
 
-void Session::on_write_done(uv_write_t* req, int status) {
-  auto* s = static_cast<Session*>(req->data);
-  s->w_.free_req(s->creq_);
-  s->creq_ = nullptr;
+void Session::on_write_done(void* self, int status) {
+  auto* s = static_cast<Session*>(self);
   ClientWrite kind = s->client_write_;
   s->client_write_ = ClientWrite::none;
   if (s->closed_) return;

@@ -9,7 +9,6 @@
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
-#include "uv_cast.h"
 
 namespace portero::proxy {
 
@@ -37,21 +36,27 @@ http::Header* Session::header_slots(char* block) const {
   return reinterpret_cast<http::Header*>(block + w_.bufsize());
 }
 
-bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
-  uv_tcp_init(w_.loop(), &tcp_);
-  tcp_.data = this;
-  if (uv_tcp_open(&tcp_, fd) != 0) {
-    ::close(fd);
-    uv_close(handle(&tcp_), on_closed);
+bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, SSL_CTX* tls) {
+  tcp_.set_owner(this, &kClientEvents);
+  if (tcp_.open(w_.loop(), fd) != 0) {
+    tcp_.close();
     return false;
+  }
+  if (tls) {
+    tls_ = w_.new_tls();
+    tls_->set_owner(this, &kClientEvents);
+    cli_ = tls_;
+    if (!tls_->accept(tcp_, tls)) {   // out of memory in OpenSSL: nothing to say to the client
+      cli_->close();
+      return false;
+    }
   }
   std::memcpy(&peer_, &peer, peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
-    uv_tcp_nodelay(&tcp_, 1);
+    tcp_.set_nodelay();
     if (w_.config().proxies[fe_].client_tcpka) set_keepalive(fd);
     sockaddr_storage local;
-    int len = sizeof(local);
-    if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+    if (tcp_.local_address(local) == 0)
       std::memcpy(&local_addr_, &local, local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   }
   phase_ = Phase::idle;
@@ -82,8 +87,12 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd) {
   return true;
 }
 
-void Session::on_closed(uv_handle_t* h) {
-  auto* s = static_cast<Session*>(h->data);
+const core::TransportEvents Session::kClientEvents = {on_alloc, on_read, on_write_done, nullptr, on_shutdown, on_closed};
+
+void Session::on_closed(void* self) {
+  auto* s = static_cast<Session*>(self);
+  if (s->tls_) s->w_.free_tls(s->tls_);
+  s->tls_ = nullptr;
   s->w_.session_closed(s);
 }
 
@@ -110,7 +119,7 @@ void Session::finish_close() {
     w_.buffers().put(in_.data);
     in_ = ReadBuffer{};
   }
-  uv_close(handle(&tcp_), on_closed);
+  cli_->close();
 }
 
 void Session::hard_close() { finish_close(); }
@@ -123,13 +132,8 @@ void Session::soft_stop() {
 }
 
 bool Session::shutdown_client() {
-  if (creq_) return false;
-  creq_ = w_.new_req();
-  if (uv_shutdown(&creq_->shutdown, stream(&tcp_), on_shutdown) != 0) {
-    w_.free_req(creq_);
-    creq_ = nullptr;
-    return false;
-  }
+  if (client_shutting_ || cli_->shutdown() != 0) return false;
+  client_shutting_ = true;
   return true;
 }
 
@@ -151,10 +155,9 @@ void Session::close_client() {
   start_reading();
 }
 
-void Session::on_shutdown(uv_shutdown_t* req, int) {
-  auto* s = static_cast<Session*>(req->handle->data);
-  s->w_.free_req(s->creq_);
-  s->creq_ = nullptr;
+void Session::on_shutdown(void* self, int) {
+  auto* s = static_cast<Session*>(self);
+  s->client_shutting_ = false;
   if (s->client_eof_) s->finish_close();
 }
 
@@ -181,17 +184,17 @@ void Session::close_server() {
 void Session::start_reading() {
   if (reading_ || closed_) return;
   reading_ = true;
-  uv_read_start(stream(&tcp_), on_alloc, on_read);
+  cli_->read_start();
 }
 
 void Session::stop_reading() {
   if (!reading_) return;
   reading_ = false;
-  uv_read_stop(stream(&tcp_));
+  cli_->read_stop();
 }
 
-void Session::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* s = static_cast<Session*>(h->data);
+void Session::on_alloc(void* self, uv_buf_t* buf) {
+  auto* s = static_cast<Session*>(self);
   if (!s->in_.data) {
     s->in_.data = s->w_.buffers().get();
     s->in_.fwd = s->in_.parsed = s->in_.end = 0;
@@ -200,9 +203,8 @@ void Session::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   buf->len = s->w_.bufsize() - s->in_.end;
 }
 
-void Session::on_read(uv_stream_t* st, ssize_t nread, const uv_buf_t*) {
-  auto* s = static_cast<Session*>(st->data);
-  if (nread == 0) return;
+void Session::on_read(void* self, ssize_t nread) {
+  auto* s = static_cast<Session*>(self);
   if (nread == UV_ENOBUFS) {  // buffer full: wait until bytes are forwarded
     s->stop_reading();
     return;
@@ -387,9 +389,7 @@ void Session::start_request() {
   redispatched_ = false;
   if (w_.runtime().debug) {
     if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
-    int cfd = -1;
-    uv_fileno(handle(&tcp_), &cfd);
-    trace::head(stream_id_, cfg.proxies[fe_].name, true, cfd, -1, h, in_.data);
+    trace::head(stream_id_, cfg.proxies[fe_].name, true, cli_->fd(), -1, h, in_.data);
   }
 
   log_request_line();
@@ -433,11 +433,8 @@ void Session::on_server_connected(int status) {
   }
   srv_->connected = true;
   t_connected_ = uv_now(w_.loop());
-  uv_tcp_nodelay(&srv_->tcp, 1);
-  if (w_.config().proxies[be_].server_tcpka) {
-    uv_os_fd_t fd;
-    if (uv_fileno(handle(&srv_->tcp), &fd) == 0) set_keepalive(fd);
-  }
+  if (srv_->tls) w_.runtime().tls->keep_server_session(srv_->tls->ssl(), be_, srv_idx_);
+  if (w_.config().proxies[be_].server_tcpka) set_keepalive(srv_->io->fd());
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();
 }

@@ -11,6 +11,8 @@
 #include <uv.h>
 
 #include "portero/core/timers.h"
+#include "portero/core/transport.h"
+#include "portero/tls/transport.h"
 #include "portero/config/config.h"
 #include "portero/http/head_edit.h"
 #include "portero/http/parser.h"
@@ -34,7 +36,6 @@ union SockAddr {
 };
 
 class Session;
-union StreamReq;
 
 // The bytes one side has received and not yet finished with: [fwd, end) of `data`.
 // `parsed` is how far the HTTP parser has looked (fwd <= parsed <= end).
@@ -54,7 +55,9 @@ struct Termination {
 class ServerConn {
  public:
   explicit ServerConn(Worker& w) : worker(w) {}
-  uv_tcp_t tcp;                  // handle; never moves (pool-allocated object)
+  core::TcpTransport tcp;        // the socket; never moves (pool-allocated object)
+  core::Transport* io = &tcp;    // what we talk through: the socket, or TLS over it
+  tls::TlsTransport* tls = nullptr;  // TLS over tcp (pooled), to a `server ... ssl`
   Worker& worker;
   Session* owner = nullptr;      // null while idle in the pool
   Session* keeper = nullptr;     // `http-reuse never`: the client session it stays private to
@@ -63,8 +66,6 @@ class ServerConn {
   http::Parser parser{http::Parser::Kind::response};
   ReadBuffer in;
   core::TimerNode timer;
-  uv_connect_t connect_req;
-  uv_write_t write_req;
   ServerConn* idle_next = nullptr;   // links in the worker's idle pool
   ServerConn* idle_prev = nullptr;
   bool connected = false;
@@ -80,6 +81,7 @@ class ServerConn {
   void stop_reading();
   void release_buffer();
   void close();                  // closes the socket; the object is freed in the close callback
+  static const core::TransportEvents kEvents;
 };
 
 class Session {
@@ -87,8 +89,9 @@ class Session {
   Session(Worker& w, int proxy_index);
   ~Session() = default;
 
-  // Takes `fd` (accepted, non-blocking) and starts reading.
-  bool open(int fd, const sockaddr_storage& peer, int listener_fd);
+  // Takes `fd` (accepted, non-blocking) and starts reading; over TLS when `tls` is set (a
+  // `bind ... ssl`).
+  bool open(int fd, const sockaddr_storage& peer, int listener_fd, SSL_CTX* tls);
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
   void hard_close();
@@ -137,12 +140,14 @@ class Session {
   enum class ClientWrite : uint8_t { none, response, interim, local, tunnel };
   enum class ServerWrite : uint8_t { none, head, body, tunnel };
 
-  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void on_write_done(uv_write_t* req, int status);
-  static void on_shutdown(uv_shutdown_t* req, int status);
+  // The client transport's events.
+  static const core::TransportEvents kClientEvents;
+  static void on_alloc(void* self, uv_buf_t* room);
+  static void on_read(void* self, ssize_t nread);
+  static void on_write_done(void* self, int status);
+  static void on_shutdown(void* self, int status);
+  static void on_closed(void* self);
   static void on_client_timer(core::TimerNode* n);
-  static void on_closed(uv_handle_t* h);
 
   // Request side
   void handle_client_input();
@@ -275,7 +280,9 @@ class Session {
   http::Header* header_slots(char* block) const;
   void trace_end(bool client_closes, bool server_closes);
 
-  uv_tcp_t tcp_;                 // the client socket
+  core::TcpTransport tcp_;       // the client socket
+  core::Transport* cli_ = &tcp_; // what we talk through: the socket, or TLS over it
+  tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
   Worker& w_;
   int fe_;                       // frontend proxy index
   int be_ = -1;                  // backend chosen for the current request
@@ -299,8 +306,8 @@ class Session {
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
   uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends
   core::TimerNode ctimer_;
-  StreamReq* creq_ = nullptr;    // the pending write or shutdown on the client, if any (pooled)
   bool shutdown_client();        // FIN to the client; false when it could not be started
+  bool client_shutting_ = false; // a shutdown of the client side is in progress
   SockAddr peer_{};
   uint32_t stream_id_ = 0;       // for -d traces
   SockAddr local_addr_{};        // the address the client connected to (dst, servers without a port)

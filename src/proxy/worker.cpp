@@ -22,7 +22,8 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   buffers_ = std::make_unique<core::BufferPool>(
       bufsize_ + sizeof(http::Header) * max_headers_ + sizeof(http::Head), 32);
   vars_pool_ = std::make_unique<core::ObjectPool<acl::VarStore>>(64);
-  reqs_pool_ = std::make_unique<core::ObjectPool<StreamReq>>(256);
+  tls_pool_ = std::make_unique<core::ObjectPool<tls::TlsTransport>>(256);
+  loop_ctx_ = std::make_unique<core::LoopContext>(&loop_, *buffers_);
   scratch_ = std::make_unique<char[]>(bufsize_);
   log_sender_ = std::make_unique<log::Sender>(rt_.config->global);
   log_sender_->set_pid(static_cast<uint32_t>(getpid()));
@@ -51,24 +52,31 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
 }
 
 Worker::~Worker() {
-  for (auto& [fd, _] : pending_listeners_) ::close(fd);
+  for (auto& p : pending_listeners_) ::close(p.fd);
   if (!started_) {
     // Never ran (start-up failed after it was built): close its handles so the loop can go.
     listeners_.clear();
     mailbox_->close();
     timers_->close();
+    loop_ctx_->close();
     uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
   }
   uv_loop_close(&loop_);
 }
 
-void Worker::add_listener(int fd, int proxy_index) { pending_listeners_.emplace_back(fd, proxy_index); }
+void Worker::add_listener(int fd, int proxy_index, int bind_index) {
+  pending_listeners_.push_back({fd, proxy_index, bind_index});
+}
 
 void Worker::start(std::function<void()> on_exit) {
   on_exit_ = std::move(on_exit);
-  for (auto& [fd, proxy] : pending_listeners_)
-    listeners_.push_back(std::make_unique<core::Listener>(&loop_, fd, on_accept, this, proxy, core::Listener::Gate{admit, unadmit}));
+  for (auto& p : pending_listeners_) {
+    listeners_.push_back(std::make_unique<core::Listener>(&loop_, p.fd, on_accept, this, p.proxy,
+                                                          core::Listener::Gate{admit, unadmit}));
+    // A TLS bind's connections all share its context.
+    listeners_.back()->set_context(rt_.tls ? rt_.tls->bind(p.proxy, p.bind) : nullptr);
+  }
   pending_listeners_.clear();
   for (auto& l : listeners_) l->resume();
   started_ = true;
@@ -84,6 +92,7 @@ void Worker::run() {
   // Everything is closed; let the close callbacks run, then release the loop's own handles.
   mailbox_->close();
   timers_->close();
+  loop_ctx_->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (on_exit_) on_exit_();
@@ -215,7 +224,7 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
   // A connection a `tcp-request connection` rule refuses is no session (HAProxy's stot).
-  if (s->open(fd, peer, from.fd())) c.add(c.sessions);
+  if (s->open(fd, peer, from.fd(), static_cast<SSL_CTX*>(from.context()))) c.add(c.sessions);
 }
 
 void Worker::session_closed(Session* s) {

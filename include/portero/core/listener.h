@@ -50,6 +50,9 @@ class Listener {
   bool paused() const { return !active_; }
   bool closed() const { return fd_ < 0; }
   uint32_t tag() const { return tag_; }   // the owner's index for the frontend/bind
+  // Whatever the owner attaches to connections from here (a bind's TLS context).
+  void set_context(void* c) { context_ = c; }
+  void* context() const { return context_; }
   int fd() const { return fd_; }
 
  private:
@@ -62,6 +65,7 @@ class Listener {
   void* owner_;
   Gate gate_;
   uint32_t tag_;
+  void* context_ = nullptr;
   bool active_ = false;
   bool suspended_ = false;
 };

@@ -18,6 +18,7 @@
 #include "portero/stats/counters.h"
 #include "portero/stats/page.h"
 #include "portero/stats/source.h"
+#include "portero/tls/contexts.h"
 #include <functional>
 
 namespace portero::proxy {
@@ -68,6 +69,7 @@ struct Runtime {
   std::atomic<uint32_t> maxconn_waiters{0};
   bool debug = false;                      // -d: trace events on stdout
   std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
+  std::unique_ptr<tls::Contexts> tls;      // TLS contexts of binds, servers and checks (idem)
   // Per proxy: the traffic log format when the proxy logs, else null (set with `rules`).
   std::vector<const log::Format*> log_formats;
   // The main thread's stats page service (set before the workers start; empty: no page). Any

@@ -12,23 +12,18 @@
 #include "portero/acl/acl.h"
 #include "portero/core/buffer_pool.h"
 #include "portero/core/listener.h"
+#include "portero/core/loop_context.h"
 #include "portero/core/mailbox.h"
 #include "portero/core/timers.h"
 #include "portero/lb/balancer.h"
 #include "portero/log/log.h"
 #include "portero/proxy/runtime.h"
+#include "portero/tls/transport.h"
 
 namespace portero::proxy {
 
 class Session;
 class ServerConn;
-
-// A pending write or shutdown on a client socket. Rare (most writes complete at once), so
-// sessions take one from the worker's pool only when needed instead of carrying one each.
-union StreamReq {
-  uv_write_t write;
-  uv_shutdown_t shutdown;
-};
 
 class Worker {
  public:
@@ -37,8 +32,8 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Main thread, before start(): a listening socket for frontend `proxy_index`.
-  void add_listener(int fd, int proxy_index);
+  // Main thread, before start(): a listening socket of bind `bind_index` of frontend `proxy_index`.
+  void add_listener(int fd, int proxy_index, int bind_index);
   // Starts the thread; `on_exit` runs on it once its loop has ended (after a stop).
   void start(std::function<void()> on_exit);
   void join();
@@ -77,9 +72,10 @@ class Worker {
     return v;
   }
   void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
+  // TLS connections' state, pooled (only TLS binds and servers take one).
+  tls::TlsTransport* new_tls() { return tls_pool_->make(); }
+  void free_tls(tls::TlsTransport* t) { tls_pool_->destroy(t); }
   log::Sender& log_sender() { return *log_sender_; }
-  StreamReq* new_req() { return reqs_pool_->make(); }
-  void free_req(StreamReq* r) { reqs_pool_->destroy(r); }
   uint16_t max_headers() const { return max_headers_; }
   // This worker's own counter blocks (it is their only writer).
   stats::Counters& px_counters(int proxy) { return rt_.counters->proxy(size_t(index_), size_t(proxy)); }
@@ -135,7 +131,10 @@ class Worker {
   std::unique_ptr<core::Timers> timers_;
   std::unique_ptr<core::BufferPool> buffers_;
   std::vector<std::unique_ptr<core::Listener>> listeners_;
-  std::vector<std::pair<int, int>> pending_listeners_;   // fd, proxy index (before start)
+  struct PendingListener {
+    int fd, proxy, bind;
+  };
+  std::vector<PendingListener> pending_listeners_;   // before start
   // idle_[proxy][server] -> intrusive LIFO of idle connections
   std::vector<std::vector<ServerConn*>> idle_;
   // Per server: connections serving a request now, the peak of that since the last purge,
@@ -160,7 +159,9 @@ class Worker {
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
   std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
-  std::unique_ptr<core::ObjectPool<StreamReq>> reqs_pool_;
+  std::unique_ptr<core::ObjectPool<tls::TlsTransport>> tls_pool_;
+  // What the loop's transports share (loop_.data points to it): pending requests, deferred work.
+  std::unique_ptr<core::LoopContext> loop_ctx_;
   std::unique_ptr<char[]> scratch_;
   std::unique_ptr<log::Sender> log_sender_;   // this thread's own log sockets
   Session* sessions_ = nullptr;      // intrusive list of live sessions
