@@ -610,7 +610,8 @@ int main(int argc, char** argv) {
   CheckEvents check_events(*rt, workers, !daemon && !opt.quiet);
   std::vector<std::vector<lb::ServerState*>> states(cfg->proxies.size());
   for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
-  std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events);
+  std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events,
+                                                                    rt->tls.get());
   if (checker) checker->start();
   observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
     check_events.log(proxy, level, msg);

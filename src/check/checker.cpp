@@ -18,6 +18,8 @@
 #include "logic.h"
 #include "portero/core/loop_context.h"
 #include "portero/core/transport.h"
+#include "portero/tls/contexts.h"
+#include "portero/tls/transport.h"
 #include "portero/check/checks.h"
 #include "portero/lb/slowstart.h"
 
@@ -37,6 +39,7 @@ struct Task;
 struct Conn {
   Task* task = nullptr;   // null once the task let go of it
   core::TcpTransport tcp;
+  tls::TlsTransport tls;  // over tcp, for `check-ssl`
   core::Transport* io = &tcp;
   std::string out;        // the bytes being written
   std::string next;       // bytes to write once they are out
@@ -100,8 +103,8 @@ void on_proc_closed(uv_handle_t* h) { delete static_cast<Proc*>(h->data); }
 class CheckerImpl final : public Checker {
  public:
   CheckerImpl(uv_loop_t* loop, const config::Config& cfg, std::vector<std::vector<lb::ServerState*>> states,
-              Events& events)
-      : loop_(loop), cfg_(cfg), events_(events) {
+              Events& events, const tls::Contexts* tls)
+      : loop_(loop), cfg_(cfg), events_(events), tls_(tls) {
     for (size_t p = 0; p < cfg.proxies.size(); ++p) {
       const auto& px = cfg.proxies[p];
       by_proxy_.emplace_back();
@@ -415,6 +418,12 @@ class CheckerImpl final : public Checker {
     c->task = &t;
     c->tcp.set_owner(c, &Conn::kEvents);
     t.conn = c;
+    // `check-ssl`: the same TLS as the traffic's, with the check's own SNI and ALPN.
+    if (SSL_CTX* ctx = t.kind == Kind::check && tls_ ? tls_->check(t.srv->px, t.srv->idx) : nullptr) {
+      c->tls.set_owner(c, &Conn::kEvents);
+      c->io = &c->tls;
+      if (c->tls.client(c->tcp, ctx)) tls_->prepare_server_ssl(c->tls.ssl(), t.srv->px, t.srv->idx, true, {});
+    }
     sockaddr_storage dst = t.dst;
     socklen_t len = dst.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (port) {
@@ -435,6 +444,10 @@ class CheckerImpl final : public Checker {
   }
 
   void connected(Task& t, int status) {
+    if (status == core::Transport::kHandshakeFailed) {
+      finish(t, Status::l6rsp, -1, "SSL handshake failure");
+      return;
+    }
     if (status < 0) {
       finish_errno(t, status == UV_ETIMEDOUT ? Status::l4tout : Status::l4con, status);
       return;
@@ -449,7 +462,8 @@ class CheckerImpl final : public Checker {
     } else {
       switch (px.checks.kind) {
         case config::CheckSetup::Kind::tcp:
-          if (out.empty()) return finish(t, Status::l4ok, -1, "");
+          // Over TLS, a completed handshake is a layer 6 success.
+          if (out.empty()) return finish(t, t.conn->io->tls() ? Status::l6ok : Status::l4ok, -1, "");
           break;
         case config::CheckSetup::Kind::http: out += http_request(px.checks, state_header(t)); break;
         case config::CheckSetup::Kind::tcp_check:
@@ -821,6 +835,7 @@ class CheckerImpl final : public Checker {
   uv_loop_t* loop_;
   const config::Config& cfg_;
   Events& events_;
+  const tls::Contexts* tls_;
   std::vector<std::unique_ptr<Srv>> servers_;
   std::vector<std::vector<Srv*>> by_proxy_;
   uv_timer_t* ramp_timer_ = nullptr;
@@ -851,8 +866,9 @@ const core::TransportEvents Conn::kEvents = {
 }  // namespace
 
 std::unique_ptr<Checker> Checker::create(uv_loop_t* loop, const config::Config& cfg,
-                                         std::vector<std::vector<lb::ServerState*>> states, Events& events) {
-  return std::make_unique<CheckerImpl>(loop, cfg, std::move(states), events);
+                                         std::vector<std::vector<lb::ServerState*>> states, Events& events,
+                                         const tls::Contexts* tls) {
+  return std::make_unique<CheckerImpl>(loop, cfg, std::move(states), events, tls);
 }
 
 }  // namespace portero::check

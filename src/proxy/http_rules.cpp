@@ -148,6 +148,9 @@ acl::SampleContext Session::sample(bool final) const {
   ctx.unique_id_self = this;
   ctx.captured = captured_of;
   ctx.captured_self = this;
+  ctx.client_tls = cli_->tls();
+  ctx.ssl = ctx.client_tls != nullptr;
+  ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
   if (tcp_mode()) {
     if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
     return ctx;

@@ -15,6 +15,10 @@
 #include "portero/config/config.h"
 #include "portero/lb/server_state.h"
 
+namespace portero::tls {
+class Contexts;
+}
+
 namespace portero::check {
 
 // What the rest of the process must do when checks change something. Called on the main thread.
@@ -69,8 +73,10 @@ int observed_effect(config::Server::Observe mode, Observed o);
 class Checker {
  public:
   // `states[p][s]` is the runtime state of server s of proxy p (empty for non-backends).
+  // `tls`: the TLS contexts of `check-ssl` (null: every check is plaintext).
   static std::unique_ptr<Checker> create(uv_loop_t* loop, const config::Config& cfg,
-                                         std::vector<std::vector<lb::ServerState*>> states, Events& events);
+                                         std::vector<std::vector<lb::ServerState*>> states, Events& events,
+                                         const tls::Contexts* tls = nullptr);
   virtual ~Checker() = default;
   virtual void start() = 0;
   virtual void stop() = 0;   // closes every handle; the loop can then end
