@@ -363,6 +363,12 @@ void Session::fill_log_record(log::Record& r, uint64_t now) {
   r.accept_date = to_timespec(accept_real_ms_);
   r.request_date = to_timespec(req_real_ms_);
   r.frontend = fe.name;
+  if (const SSL* ssl = cli_->tls()) {
+    // TLS from the client: %ft gets its '~', %sslv / %sslc what was negotiated.
+    r.ssl = true;
+    r.ssl_version = SSL_get_version(ssl);
+    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) r.ssl_cipher = SSL_CIPHER_get_name(c);
+  }
   r.backend = be_ >= 0 ? std::string_view(cfg.proxies[be_].name) : std::string_view(fe.name);
   r.server = (be_ >= 0 && srv_idx_ >= 0 && t_connect_) ? std::string_view(cfg.proxies[be_].servers[srv_idx_].name)
                                                         : std::string_view("<NOSRV>");

@@ -26,6 +26,11 @@ class TlsTransport final : public core::Transport {
   bool client(core::TcpTransport& tcp, SSL_CTX* ctx);
   SSL* ssl() { return ssl_; }
   bool handshake_done() const { return handshake_done_; }
+  // Why the handshake failed, in the words HAProxy logs for the connection ("SSL handshake
+  // failure", "Connection closed during SSL handshake"...); null while it has not.
+  const char* failure() const { return failure_; }
+  // Nothing came from the peer before it went away (the dontlognull case).
+  bool nothing_received() const { return !received_; }
 
   int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) override;
   void read_start() override;
@@ -48,6 +53,7 @@ class TlsTransport final : public core::Transport {
   void pump();
   void update_tcp_reading();
   void release_in();
+  void fail_handshake();
   core::LoopContext& loop_ctx() const { return core::LoopContext::of(tcp_->loop()); }
 
   core::TcpTransport* tcp_ = nullptr;
@@ -60,6 +66,8 @@ class TlsTransport final : public core::Transport {
   Block* flight_last_ = nullptr;  // the last of them
   int tcp_status_ = 0;          // UV_EOF or an error once the TCP side ended
   int failed_ = 0;              // an error that ends the connection
+  const char* failure_ = nullptr;
+  bool received_ = false;       // some bytes came from the peer
   core::Deferred pump_later_;
   bool client_ = false;
   bool handshake_done_ = false;
