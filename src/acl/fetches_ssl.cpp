@@ -147,6 +147,19 @@ bool f_server_random(const FetchCall& f, const SampleContext& c, bool, FetchStat
   return bytes(o, b, SSL_get_server_random(s, reinterpret_cast<unsigned char*>(b), kBufSize));
 }
 
+// Connection and handshake errors. A stream exists only over a connection whose handshake
+// succeeded, so every fetch evaluated on one sees no error: fc_err is 0 ("Success"), ssl_fc_err
+// 0 on TLS (absent in plaintext), and ssl_fc_err_str absent, as HAProxy shows them then.
+// (A failed handshake has its own log line: log::handshake_failure_line.)
+bool f_fc_err(const FetchCall&, const SampleContext&, bool, FetchState&, Sample& o) { return integer(o, 0); }
+bool f_fc_err_str(const FetchCall&, const SampleContext&, bool, FetchState&, Sample& o) {
+  return text(o, "Success");
+}
+bool f_ssl_err(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
+  return side(f, c) && integer(o, 0);
+}
+bool f_ssl_err_str(const FetchCall&, const SampleContext&, bool, FetchState&, Sample&) { return false; }
+
 // ---- client verification: ssl_c_used, ssl_c_verify, ssl_c_err... -------------------------------
 
 bool f_has_crt(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
@@ -397,6 +410,12 @@ const FetchDef kSslFetches[] = {
     {"ssl_bc", f_ssl, T::boolean, {}, 0, false},
     CONN_FETCHES("ssl_fc"),
     CONN_FETCHES("ssl_bc"),
+    {"fc_err", f_fc_err, T::sint, {}, 0, false},
+    {"fc_err_str", f_fc_err_str, T::str, {}, 0, false},
+    {"ssl_fc_err", f_ssl_err, T::sint, {}, 0, false},
+    {"ssl_fc_err_str", f_ssl_err_str, T::str, {}, 0, false},
+    {"ssl_bc_err", f_ssl_err, T::sint, {}, 0, false},
+    {"ssl_bc_err_str", f_ssl_err_str, T::str, {}, 0, false},
     {"ssl_fc_sni", f_sni, T::str, {}, 0, false},
     {"ssl_fc_has_sni", f_has_sni, T::boolean, {}, 0, false},
     {"ssl_fc_has_crt", f_has_crt, T::boolean, {}, 0, false},
@@ -416,7 +435,7 @@ const FetchDef kSslFetches[] = {
 }  // namespace
 
 const FetchDef* find_ssl_fetch(std::string_view name) {
-  if (!name.starts_with("ssl_")) return nullptr;
+  if (!name.starts_with("ssl_") && !name.starts_with("fc_err")) return nullptr;
   for (const auto& f : kSslFetches)
     if (name == f.name) return &f;
   return nullptr;

@@ -40,6 +40,11 @@ TEST_CASE("plaintext: ssl_fc, ssl_fc_has_sni, ssl_fc_is_resumed are 0, the rest 
     CAPTURE(f);
     CHECK(e.expr(f) == "<absent>");
   }
+  // option httpslog's fields in plaintext: "0/-/-/-/0 -" [haproxy].
+  CHECK(e.expr("fc_err") == "0");
+  CHECK(e.expr("fc_err_str") == "Success");
+  CHECK(e.expr("ssl_fc_err") == "<absent>");
+  CHECK(e.expr("ssl_fc_err_str") == "<absent>");
   // The older flag still makes ssl_fc true for a data plane that sets only it.
   e.ctx.ssl = true;
   CHECK(e.expr("ssl_fc") == "1");
@@ -101,6 +106,10 @@ TEST_CASE("TLS 1.3 with a client certificate [haproxy]") {
   CHECK(e.expr("ssl_c_sig_alg") == "RSA-SHA256");
   CHECK(e.expr("ssl_c_key_alg") == "id-ecPublicKey");
   CHECK(e.expr("ssl_fc_protocol,lower") == "tlsv1.3");
+  // option httpslog's fields on an established TLS connection: "0/0000000000000000/0/0/0".
+  CHECK(e.expr("fc_err") == "0");
+  CHECK(e.expr("ssl_fc_err,hex") == "0000000000000000");
+  CHECK(e.expr("ssl_fc_err_str") == "<absent>");
   CHECK(e.expr("ssl_fc_cipher,length") == "22");
 
   // The frontend's own certificate.

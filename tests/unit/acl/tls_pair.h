@@ -130,6 +130,12 @@ inline int record_and_ignore(int, X509_STORE_CTX* store) {
   return 1;
 }
 
+// `verify required` without ignored errors: the same record, and the first error refuses.
+inline int record_and_refuse(int ok, X509_STORE_CTX* store) {
+  if (!ok) record_and_ignore(0, store);
+  return ok;
+}
+
 inline int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                        unsigned inlen, void*) {
   static const unsigned char kServer[] = "\x02h2\x08http/1.1";
@@ -153,12 +159,16 @@ struct ClientOptions {
 // certificates requested and their errors recorded) and one handshake per connect().
 class Pair {
  public:
-  explicit Pair(Pki& pki) : pki_(pki) {
+  // `required`: client certificates are required and verification errors refuse them.
+  explicit Pair(Pki& pki, bool required = false) {
     server_ctx_ = SSL_CTX_new(TLS_server_method());
     SSL_CTX_use_certificate(server_ctx_, pki.srv.x);
     SSL_CTX_use_PrivateKey(server_ctx_, pki.srv_key.p);
     X509_STORE_add_cert(SSL_CTX_get_cert_store(server_ctx_), pki.ca.x);
-    SSL_CTX_set_verify(server_ctx_, SSL_VERIFY_PEER, record_and_ignore);
+    if (required)
+      SSL_CTX_set_verify(server_ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, record_and_refuse);
+    else
+      SSL_CTX_set_verify(server_ctx_, SSL_VERIFY_PEER, record_and_ignore);
     SSL_CTX_set_alpn_select_cb(server_ctx_, select_alpn, nullptr);
     SSL_CTX_set_session_id_context(server_ctx_, reinterpret_cast<const unsigned char*>("fe"), 2);
     client_ctx_ = SSL_CTX_new(TLS_client_method());
@@ -192,6 +202,7 @@ class Pair {
     if (o.max_version) SSL_set_max_proto_version(client_, o.max_version);
     if (o.resume) SSL_set_session(client_, o.resume);
     bool cdone = false, sdone = false;
+    server_error_ = 0;
     // Each round moves the bytes one side wrote to the other; a handshake needs a handful.
     for (int round = 0; round < 32 && !(cdone && sdone); ++round) {
       if (!cdone) {
@@ -202,13 +213,16 @@ class Pair {
       if (!sdone) {
         const int r = SSL_do_handshake(server_);
         if (r == 1) sdone = true;
-        else if (SSL_get_error(server_, r) != SSL_ERROR_WANT_READ) return false;
+        else if ((server_error_ = SSL_get_error(server_, r)) != SSL_ERROR_WANT_READ) return false;
       }
     }
     return cdone && sdone;
   }
   // The client's session after a TLS 1.2 handshake, for a resumption (owned by the caller).
   SSL_SESSION* client_session() const { return SSL_get1_session(client_); }
+
+  // SSL_get_error of the accepting end's last failed SSL_do_handshake.
+  int server_error() const { return server_error_; }
 
   // The accepting end: what a frontend's connection is (ssl_fc_*, ssl_c_*, ssl_f_*).
   const SSL* frontend() const { return server_; }
@@ -224,11 +238,11 @@ class Pair {
     SSL_free(client_);
     server_ = client_ = nullptr;
   }
-  Pki& pki_;
   SSL_CTX* server_ctx_ = nullptr;
   SSL_CTX* client_ctx_ = nullptr;
   SSL* server_ = nullptr;
   SSL* client_ = nullptr;
+  int server_error_ = 0;
 };
 
 // Binary as upper-case hex, as haproxy's `hex` converter writes it.
