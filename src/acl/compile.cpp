@@ -185,6 +185,17 @@ bool acl_keyword(const std::string& kw, AclKeyword& out) {
       {"beg", MatchKind::beg}, {"end", MatchKind::end}, {"sub", MatchKind::sub}, {"reg", MatchKind::reg},
       {"dir", MatchKind::dir}, {"dom", MatchKind::dom}, {"len", MatchKind::len}, {"val", MatchKind::integer},
       {"ip", MatchKind::ip},   {"str", MatchKind::str}, {"found", MatchKind::found}};
+  // Keywords of their own: the TLS ones HAProxy declares.
+  static const struct {
+    const char* kw;
+    const char* fetch;
+    MatchKind kind;
+  } kOwn[] = {{"ssl_fc_sni_end", "ssl_fc_sni", MatchKind::end}, {"ssl_fc_sni_reg", "ssl_fc_sni", MatchKind::reg}};
+  for (const auto& o : kOwn)
+    if (kw == o.kw) {
+      out = {o.fetch, o.kind};
+      return true;
+    }
   const size_t us = kw.rfind('_');
   if (us == std::string::npos) return false;
   const std::string fam = kw.substr(0, us), suf = kw.substr(us + 1);
@@ -530,7 +541,9 @@ class CompiledImpl final : public Compiled {
       const bool acl_kw = has_kind || ct.name == "path" || ct.name == "url" || ct.name == "base" ||
                           ct.name == "hdr" || ct.name == "cook" || ct.name == "urlp" || ct.name == "shdr" ||
                           ct.name == "scook" || ct.name == "method" || ct.name == "req.ver" || ct.name == "resp.ver";
-      if (xerr.starts_with("unknown converter")) {
+      if (xerr.starts_with("invalid args in fetch method")) {
+        err = xerr + " in ACL expression '" + kw + "'";
+      } else if (xerr.starts_with("unknown converter")) {
         err = acl_kw ? "ACL keyword '" + ct.name + "' : " + xerr : xerr + " in ACL expression '" + kw + "'";
       } else if (xerr.starts_with(fm)) {
         err = acl_kw ? "ACL keyword '" + ct.name + xerr.substr(xerr.find('\'', fm.size()))
@@ -586,8 +599,9 @@ class CompiledImpl final : public Compiled {
         return nullptr;
       }
     }
-    // A fetch of any type (var) has no default matching method.
-    if (!has_kind && !forced_method && e->expr.convs.empty() && ct.name == "var") {
+    // A fetch of any type (var) or a binary sample has no default matching method.
+    if (!has_kind && !forced_method &&
+        ((e->expr.convs.empty() && ct.name == "var") || e->expr.out_type() == SmpType::bin)) {
       err = "matching method must be specified first (using '-m') when using a sample fetch of this type ('" +
             ct.name + "')";
       return nullptr;
@@ -598,6 +612,9 @@ class CompiledImpl final : public Compiled {
       e->response_only = f.starts_with("res.") || f.starts_with("shdr") || f == "status";
     }
     e->patterns.kind = kind;
+    // req.ssl_ver's patterns are versions ("3.1"), unless another method is forced.
+    e->patterns.dotted = !forced_method && e->expr.convs.empty() &&
+                         (ct.name == "req.ssl_ver" || ct.name == "req_ssl_ver");
     // Known methods compare exactly whatever -i says (HAProxy matches them by method id).
     e->patterns.icase = icase && ct.name != "method";
     std::string op;

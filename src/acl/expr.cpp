@@ -320,6 +320,11 @@ bool compile_expr(std::string_view text, const config::Config& cfg, int proxy_in
   out.fetch.proxy_index = proxy_index;
   if (!compile_args(ct.args, f->args, 3, f->min_args, cfg, proxy_index, out.fetch.args, err, "fetch method", ct.name))
     return false;
+  if (f->check)
+    if (const char* why = f->check(out.fetch.args)) {
+      err = "invalid args in fetch method '" + ct.name + "' : " + why;
+      return false;
+    }
   while (pos < text.size()) {
     if (text[pos] != ',') {
       err = "syntax error: missing comma or ')' after '" + std::string(text.substr(0, pos)) + "'";

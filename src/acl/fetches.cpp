@@ -516,12 +516,6 @@ bool f_proto_http(const FetchCall&, const SampleContext& c, bool, FetchState&, S
   return true;
 }
 
-bool f_ssl_fc(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
-  o.type = SmpType::boolean;
-  o.i = c.ssl;
-  return true;
-}
-
 bool f_str(const FetchCall& f, const SampleContext&, bool, FetchState&, Sample& o) { return str_out(o, f.args[0].s); }
 bool f_int(const FetchCall& f, const SampleContext&, bool, FetchState&, Sample& o) {
   o.type = SmpType::sint;
@@ -666,7 +660,6 @@ const FetchDef kFetches[] = {
     {"wait_end", f_wait_end, SmpType::boolean, {}, 0, false},
     {"http_auth", f_http_auth, SmpType::boolean, {A::userlist}, 1, true},
     {"http_auth_group", f_http_auth_group, SmpType::str, {A::userlist}, 1, true},
-    {"ssl_fc", f_ssl_fc, SmpType::boolean, {}, 0, false},
     {"str", f_str, SmpType::str, {A::str}, 1, false},
     {"int", f_int, SmpType::sint, {A::sint}, 1, false},
     {"bool", f_bool, SmpType::boolean, {A::sint}, 1, false},
@@ -685,7 +678,8 @@ const FetchDef kFetches[] = {
 const FetchDef* find_fetch(std::string_view name) {
   for (const auto& f : kFetches)
     if (f.fn && name == f.name) return &f;
-  return find_payload_fetch(name);
+  if (const FetchDef* f = find_payload_fetch(name)) return f;
+  return find_ssl_fetch(name);
 }
 
 }  // namespace portero::acl

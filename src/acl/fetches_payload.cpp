@@ -1,6 +1,6 @@
 // Fetches that read the raw bytes a client sent in mode tcp (`tcp-request inspect-delay`):
 // req.payload and the TLS ClientHello fields that SNI routing uses (req.ssl_sni,
-// req.ssl_hello_type). A value that needs bytes not received yet is absent with may_change,
+// req.ssl_hello_type, req.ssl_ver). A value that needs bytes not received yet is absent with may_change,
 // so content rules wait for them until the inspect delay ends.
 #include <algorithm>
 #include <cstdint>
@@ -43,6 +43,53 @@ bool f_ssl_hello_type(const FetchCall&, const SampleContext& c, bool, FetchState
   if (d.size() < 9 + size_t(be24(d, 6))) return too_short(c, o);
   o.type = SmpType::sint;
   o.i = uint8_t(d[5]);
+  return true;
+}
+
+// req.ssl_ver: the protocol version the client's hello asks for, as (major << 16) + minor
+// (TLS 1.2 is 3.3 = 196611): the ClientHello's client_version (not the record's) for an
+// SSLv3/TLS record, the hello's version for an SSLv2-format hello. Once the whole first
+// record (or SSLv2 message) is in.
+bool f_ssl_ver(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  std::string_view d = c.payload;
+  if (d.empty()) return too_short(c, o);
+  const uint8_t first = uint8_t(d[0]);
+  int64_t version;
+  size_t need;   // bytes of the message after what was consumed
+  if ((first >= 0x14 && first <= 0x17) || first == 0xff) {
+    if (d.size() < 11) return too_short(c, o);
+    version = (int64_t(uint8_t(d[1])) << 16) + uint8_t(d[2]);
+    const size_t record = be16(d, 3);
+    if (version < 0x30000 || record < 6 || record > (1u << 14) + 2048) return false;
+    d.remove_prefix(5);
+    version = (int64_t(uint8_t(d[4])) << 16) + uint8_t(d[5]);
+    need = record;
+  } else {
+    size_t rlen, pad = 0;
+    if (first & 0x80) {   // SSLv2 short header: 15-bit length
+      if (d.size() < 3) return too_short(c, o);
+      rlen = ((first & 0x7f) << 8) | uint8_t(d[1]);
+      d.remove_prefix(2);
+    } else {              // long header: 14-bit length and padding
+      if (d.size() < 4) return too_short(c, o);
+      rlen = ((first & 0x3f) << 8) | uint8_t(d[1]);
+      pad = uint8_t(d[2]);
+      d.remove_prefix(3);
+    }
+    if (uint8_t(d[0]) != 1) return false;   // CLIENT-HELLO
+    d.remove_prefix(1);
+    if (d.size() < 8) return too_short(c, o);
+    version = (int64_t(uint8_t(d[0])) << 16) + uint8_t(d[1]);
+    const size_t ciphers = be16(d, 2), session = be16(d, 4), challenge = be16(d, 6);
+    d.remove_prefix(8);
+    if (ciphers % 3 || (session && session != 16) || challenge < 16 || challenge > 32 ||
+        rlen != 9 + ciphers + session + challenge)
+      return false;
+    need = ciphers + session + challenge + pad;
+  }
+  if (d.size() < need) return too_short(c, o);
+  o.type = SmpType::sint;
+  o.i = version;
   return true;
 }
 
@@ -104,6 +151,8 @@ const FetchDef kPayloadFetches[] = {
     {"req_ssl_hello_type", f_ssl_hello_type, SmpType::sint, {}, 0, false},
     {"req.ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
     {"req_ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
+    {"req.ssl_ver", f_ssl_ver, SmpType::sint, {}, 0, false},
+    {"req_ssl_ver", f_ssl_ver, SmpType::sint, {}, 0, false},
 };
 
 }  // namespace

@@ -56,6 +56,16 @@ bool parse_int(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+// "major[.minor]" as (major << 16) + minor.
+bool parse_dotted(std::string_view s, int64_t& out) {
+  const size_t dot = s.find('.');
+  int64_t major = 0, minor = 0;
+  if (!parse_int(s.substr(0, dot), major) || major < 0) return false;
+  if (dot != std::string_view::npos && (!parse_int(s.substr(dot + 1), minor) || minor < 0)) return false;
+  out = (major << 16) + (minor & 0xffff);
+  return true;
+}
+
 bool parse_ip_pattern(const std::string& text, IpPattern& out) {
   std::string addr = text, mask;
   const size_t slash = text.find('/');
@@ -173,18 +183,23 @@ bool PatternSet::add(const std::string& text, const std::string& op, std::string
     case MatchKind::integer:
     case MatchKind::len: {
       IntRange r{INT64_MIN, INT64_MAX};
+      auto parse_int = [this](std::string_view v, int64_t& out) {
+        return dotted ? parse_dotted(v, out) : acl::parse_int(v, out);
+      };
       const size_t colon = text.find(':');
       if (colon != std::string::npos) {
         std::string_view lo = std::string_view(text).substr(0, colon), hi = std::string_view(text).substr(colon + 1);
         if ((!lo.empty() && !parse_int(lo, r.lo)) || (!hi.empty() && !parse_int(hi, r.hi)) || (lo.empty() && hi.empty())) {
-          err = "'" + text + "' is not a valid number range";
+          err = "'" + text + (dotted ? "' is not a valid dotted number range" : "' is not a valid number range");
           return false;
         }
       } else {
         int64_t v;
         if (!parse_int(text, v)) {
           // After an operator HAProxy still accepts another operator in its place.
-          err = "'" + text + (op.empty() ? "' is not a number" : "' is neither a number nor a supported operator");
+          err = "'" + text + (dotted ? "' is not a dotted number"
+                              : op.empty() ? "' is not a number"
+                                           : "' is neither a number nor a supported operator");
           return false;
         }
         if (op.empty() || op == "eq") r = {v, v};

@@ -30,6 +30,8 @@ class PatternSet {
  public:
   MatchKind kind = MatchKind::str;
   bool icase = false;
+  // Integer patterns written as dotted versions ("3.1" is 3 << 16 | 1), as req.ssl_ver takes.
+  bool dotted = false;
 
   // Adds one pattern as written. False with a message in err (HAProxy's wording).
   // `op` is the pending integer operator ("eq", "ge"...) for int/len patterns.

@@ -77,10 +77,14 @@ struct FetchDef {
   ArgType args[3];
   uint8_t min_args;
   bool http;          // needs the request head (miss while it has not come)
+  // Checks the compiled arguments: HAProxy's reason (without the "invalid args in fetch method
+  // 'x' : " prefix) when they are refused, else null.
+  const char* (*check)(const std::vector<Arg>& args) = nullptr;
 };
 
 const FetchDef* find_fetch(std::string_view name);
 const FetchDef* find_payload_fetch(std::string_view name);   // fetches_payload.cpp
+const FetchDef* find_ssl_fetch(std::string_view name);       // fetches_ssl.cpp
 
 struct ConvCall;
 using ConvFn = bool (*)(const ConvCall& call, Sample& smp, Scratch& scratch);

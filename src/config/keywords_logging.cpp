@@ -122,7 +122,7 @@ const KeywordRow kRows[] = {
 bool parse_logging_option(ParseContext& c, const Args& a) {
   const std::string& o = a[1];
   Proxy& p = *c.proxy;
-  if (o == "httplog" || o == "tcplog") {
+  if (o == "httplog" || o == "tcplog" || o == "httpslog") {
     // The last of log-format / option httplog / option tcplog wins; the option's own parsing
     // goes on in keywords_option.cpp.
     if (!c.negated) p.log_format.clear();

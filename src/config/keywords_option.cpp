@@ -5,6 +5,7 @@
 #include <set>
 
 #include "parse_context.h"
+#include "portero/log/log.h"   // kHttpslogFormat (a constant: no link to portero_log)
 
 namespace portero::config {
 namespace {
@@ -132,6 +133,15 @@ void kw_option(ParseContext& c, const Args& a) {
       p.log_format = kHttplogJsonFormat;
       p.log_format_origin = c.origin;
     }
+  } else if (o == "httpslog") {
+    // HAProxy 2.6 ignores any argument. The HTTPS format is a log-format; the flags say
+    // "httplog" for the mode tcp fallback and the last-one-wins rule.
+    if (no_negation()) return;
+    p.httplog = true;
+    p.httplog_origin = c.origin;
+    p.tcplog = p.httplog_clf = false;
+    p.log_format = log::kHttpslogFormat;
+    p.log_format_origin = c.origin;
   } else if (o == "tcplog") {
     if (no_negation()) return;
     p.tcplog = true;

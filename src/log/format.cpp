@@ -3,6 +3,7 @@
 // tcplog formats are compiled from their log-format strings (COMPAT.md §7.2, §7.3).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -245,6 +246,19 @@ void put_port(W& w, const sockaddr* a, uint8_t opts, uint32_t unix_id) {
   w.c('-');
 }
 
+// %sslv / %sslc: from the client's SSL object, else the strings the Record carries.
+std::string_view ssl_version(const Record& r) {
+  if (!r.client_tls) return r.ssl_version;
+  const char* v = SSL_get_version(r.client_tls);
+  return v ? std::string_view(v) : std::string_view();
+}
+std::string_view ssl_cipher(const Record& r) {
+  if (!r.client_tls) return r.ssl_cipher;
+  const char* c = SSL_get_cipher_name(const_cast<SSL*>(r.client_tls));
+  return c ? std::string_view(c) : std::string_view();
+}
+bool tls_frontend(const Record& r) { return r.ssl || r.client_tls; }
+
 uint32_t this_pid() {
   static const uint32_t pid = uint32_t(::getpid());
   return pid;
@@ -367,7 +381,7 @@ void Compiled::json_var(W& w, const Node& n, const Record& r, const RequestParts
       W t{tmp, tmp + sizeof tmp};
       if (r.frontend.size() + 1 > sizeof tmp) return w.json(r.frontend);
       t.s(r.frontend);
-      if (r.ssl) t.c('~');
+      if (tls_frontend(r)) t.c('~');
       return w.json(std::string_view(tmp, size_t(t.p - tmp)));
     }
     case Var::b: return w.json(r.backend);
@@ -401,8 +415,8 @@ void Compiled::json_var(W& w, const Node& n, const Record& r, const RequestParts
     case Var::tr:
     case Var::trg:
     case Var::trl: return date(req_date);
-    case Var::sslv: return w.json_or_null(r.ssl_version);
-    case Var::sslc: return w.json_or_null(r.ssl_cipher);
+    case Var::sslv: return w.json_or_null(ssl_version(r));
+    case Var::sslc: return w.json_or_null(ssl_cipher(r));
     case Var::ms: return w.u(uint64_t(r.accept_date.tv_nsec / 1000000));   // no leading zeros
     case Var::sample: return;   // rendered by sample()
     default: return number(n.var);
@@ -454,7 +468,7 @@ void Compiled::var(W& w, const Node& n, const Record& r, const RequestParts& rp)
     case Var::ft:
       if (o & kQuote) w.c('"');
       w.s(r.frontend);
-      if (r.ssl) w.c('~');
+      if (tls_frontend(r)) w.c('~');
       if (o & kQuote) w.c('"');
       return;
     case Var::b: return w.text(r.backend, o);
@@ -542,8 +556,8 @@ void Compiled::var(W& w, const Node& n, const Record& r, const RequestParts& rp)
     }
     case Var::Ts:
       return (o & kHex) ? w.hex(uint64_t(r.accept_date.tv_sec), 8) : w.u(uint64_t(r.accept_date.tv_sec));
-    case Var::sslv: return w.text(r.ssl_version, o);
-    case Var::sslc: return w.text(r.ssl_cipher, o);
+    case Var::sslv: return w.text(ssl_version(r), o);
+    case Var::sslc: return w.text(ssl_cipher(r), o);
     case Var::sample: return;   // rendered by sample()
   }
 }

@@ -87,7 +87,7 @@ struct SampleContext {
   VarStore* vars = nullptr;
   const http::Head* response = nullptr;     // for http-response rules
   const char* response_base = nullptr;
-  bool ssl = false;
+  bool ssl = false;   // deprecated: ssl_fc is true when set; prefer client_tls
   // The TLS connections of this exchange (OpenSSL's SSL objects), for the ssl_fc_* / ssl_c_* /
   // ssl_bc_* fetches; null when that side is plaintext.
   const ssl_st* client_tls = nullptr;

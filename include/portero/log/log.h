@@ -14,6 +14,8 @@
 
 #include "portero/config/config.h"
 
+struct ssl_st;   // OpenSSL's SSL (openssl/ssl.h), seen only through pointers here
+
 namespace portero::log {
 
 // Sends messages to log targets. Owned by one thread.
@@ -83,7 +85,10 @@ struct Record {
   const sockaddr* server_addr = nullptr;  // %si:%sp (the server's address)
   const sockaddr* backend_src = nullptr;  // %bi:%bp (our source address towards the server)
   std::string_view hostname;              // %H
-  std::string_view ssl_version, ssl_cipher;  // %sslv %sslc
+  std::string_view ssl_version, ssl_cipher;  // %sslv %sslc when client_tls is null
+  // The client connection's TLS (null: plaintext): %sslv and %sslc read it ('-' without),
+  // and %ft shows '~' when it is set.
+  const ssl_st* client_tls = nullptr;
   uint64_t log_counter = 0;               // %lc  lines logged by this frontend before
   uint64_t request_counter = 0;           // %rt  requests (or TCP sessions) of the frontend
   bool logasap = false;                   // `option logasap`: '+' before %Ta %Tt %B
@@ -95,6 +100,58 @@ struct Record {
   bool (*sample)(const void* self, int id, std::string_view& out) = nullptr;
   const void* sample_self = nullptr;
 };
+
+// `option httpslog`: HAProxy 2.6's HTTPS log format (httplog plus the TLS fields).
+inline constexpr const char* kHttpslogFormat =
+    "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r "
+    "%[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
+
+// Why a connection ended before any stream (request or TCP session) existed, with HAProxy's
+// texts: the TLS handshake on an `ssl` bind did not complete.
+enum class ConnError : uint8_t {
+  ssl_empty,       // "Connection closed during SSL handshake": EOF before a whole ClientHello
+  ssl_abort,       // "Connection error during SSL handshake"
+  ssl_timeout,     // "Timeout during SSL handshake": `timeout client` (or handshake) expired
+  ssl_crt_fail,    // "SSL client certificate not trusted": verification refused the leaf
+  ssl_ca_fail,     // "SSL client CA chain cannot be verified": refused at a CA depth
+  ssl_handshake,   // "SSL handshake failure": anything else (not TLS, no certificate, reset...)
+};
+const char* conn_error_text(ConnError e);
+
+// How the handshake ended, as the data plane saw it.
+enum class HandshakeEnd : uint8_t {
+  eof,         // the client closed its side (read returned 0)
+  reset,       // a read/write error (ECONNRESET...)
+  timeout,     // the handshake's timer expired
+  tls_error,   // SSL_do_handshake failed with SSL_ERROR_SSL
+};
+// The ConnError HAProxy 2.6 reports for a failed server-side handshake on `ssl` (the
+// accepting SSL object). For tls_error, call it on the thread that ran SSL_do_handshake, before
+// clearing OpenSSL's error queue: a "certificate verify failed" reason with the verify record
+// (tls::verify_record) tells a refused leaf from a refused CA.
+ConnError classify_handshake_failure(const ssl_st* ssl, HandshakeEnd how);
+
+// Whether HAProxy logs that failure for frontend `fe`: only a frontend with a traffic log
+// format (option httplog / httpslog / tcplog / clf or log-format) and log targets; with
+// `option dontlognull`, not for ssl_empty, ssl_abort nor ssl_timeout.
+bool conn_error_logged(const config::Proxy& fe, ConnError e);
+// Its syslog level: info, or err with `option log-separate-errors`.
+int conn_error_level(const config::Proxy& fe);
+
+// The line itself (no syslog header), sent with Sender::send to the frontend's targets:
+//   "127.0.0.1:45152 [07/Dec/2026:01:29:08.951] fe/1: Timeout during SSL handshake"
+// `bind_name`: the bind's `name` when it has one, else its number `bind_id` (1 for the first
+// bind line of the frontend, or the bind's `id`). A unix client shows "unix:<bind_id>".
+struct ConnErrorLine {
+  const sockaddr* client = nullptr;
+  timespec accept_date{};
+  std::string_view frontend;
+  std::string_view bind_name;
+  int bind_id = 1;
+  ConnError error = ConnError::ssl_handshake;
+};
+size_t render_conn_error(const ConnErrorLine& l, char* out, size_t cap);
+std::string conn_error_line(const ConnErrorLine& l);
 
 // Compiles the `expr` of a `%[expr]` (converters included) for a Format: returns a number >= 0
 // the Record's `sample` callback will be asked for, or -1 with `error` set to the whole message
