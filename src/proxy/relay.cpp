@@ -283,6 +283,8 @@ void Session::on_client_timer(core::TimerNode* n) {
   auto* s = static_cast<Session*>(n->owner);
   switch (s->phase_) {
     case Phase::idle:
+      // A TLS handshake still in progress: no stream yet, the connection's own log line.
+      if (s->tls_ && !s->tls_->handshake_done()) return s->handshake_failed(log::HandshakeEnd::timeout);
       // A new connection that sent nothing within `timeout http-request` gets a 408 (HAProxy
       // does so too); an idle keep-alive connection is just closed.
       if (s->first_request_) s->reply_error(408, {'c', 'R'});

@@ -36,7 +36,9 @@ http::Header* Session::header_slots(char* block) const {
   return reinterpret_cast<http::Header*>(block + w_.bufsize());
 }
 
-bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, SSL_CTX* tls) {
+bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind) {
+  SSL_CTX* tls = bind.tls;
+  bind_ = static_cast<uint16_t>(bind.bind);
   tcp_.set_owner(this, &kClientEvents);
   if (tcp_.open(w_.loop(), fd) != 0) {
     tcp_.close();
@@ -207,6 +209,13 @@ void Session::on_read(void* self, ssize_t nread) {
   auto* s = static_cast<Session*>(self);
   if (nread == UV_ENOBUFS) {  // buffer full: wait until bytes are forwarded
     s->stop_reading();
+    return;
+  }
+  if (nread == core::Transport::kHandshakeFailed) {
+    const int end = s->tls_->peer_end();
+    s->handshake_failed(end == UV_EOF ? log::HandshakeEnd::eof
+                        : end < 0     ? log::HandshakeEnd::reset
+                                      : log::HandshakeEnd::tls_error);
     return;
   }
   if (nread < 0) {

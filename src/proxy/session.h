@@ -21,13 +21,12 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/stats/source.h"
 
-namespace portero::log {
-struct Record;
-}
+#include "portero/log/log.h"
 
 namespace portero::proxy {
 
 class Worker;
+struct BindContext;
 // An IPv4 or IPv6 socket address (a unix socket leaves it zeroed).
 union SockAddr {
   sockaddr sa;
@@ -89,9 +88,8 @@ class Session {
   Session(Worker& w, int proxy_index);
   ~Session() = default;
 
-  // Takes `fd` (accepted, non-blocking) and starts reading; over TLS when `tls` is set (a
-  // `bind ... ssl`).
-  bool open(int fd, const sockaddr_storage& peer, int listener_fd, SSL_CTX* tls);
+  // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
+  bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
   void hard_close();
@@ -192,6 +190,9 @@ class Session {
   void log_exchange();
   void release_log_block();
   void log_response_head();            // `capture response header`: at the final response head
+  // The TLS handshake did not complete: HAProxy's connection line ("fe/1: SSL handshake
+  // failure"), no stream, no request; then the connection closes.
+  void handshake_failed(log::HandshakeEnd how);
   // `http-request/http-response capture ... id|len`: stores `v` (cut at the slot's length) in
   // the frontend's request (or response) capture slot `id`; ignored when there is no such slot.
   void capture_sample(bool response, int id, std::string_view v);
@@ -283,6 +284,7 @@ class Session {
   core::TcpTransport tcp_;       // the client socket
   core::Transport* cli_ = &tcp_; // what we talk through: the socket, or TLS over it
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
+  uint16_t bind_ = 0;            // the bind line (index in the frontend) it came through
   Worker& w_;
   int fe_;                       // frontend proxy index
   int be_ = -1;                  // backend chosen for the current request

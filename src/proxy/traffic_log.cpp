@@ -453,6 +453,26 @@ void Session::log_exchange() {
   release_log_block();
 }
 
+void Session::handshake_failed(log::HandshakeEnd how) {
+  const auto& fe = w_.config().proxies[fe_];
+  const log::ConnError e = log::classify_handshake_failure(cli_->tls(), how);
+  if (log::conn_error_logged(fe, e)) {
+    log::ConnErrorLine l;
+    l.client = &peer_.sa;
+    l.accept_date = to_timespec(accept_real_ms_);
+    l.frontend = fe.name;
+    l.bind_name = fe.binds[bind_].name;
+    l.bind_id = bind_ + 1;
+    l.error = e;
+    char* line = w_.scratch();
+    const size_t len = log::render_conn_error(l, line, std::min<size_t>(1024, w_.bufsize()));
+    w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), log::conn_error_level(fe),
+                         std::string_view(line, len), to_timespec(realtime_ms()), {});
+  }
+  phase_ = Phase::idle;   // no exchange to log
+  finish_close();
+}
+
 void Session::release_log_block() {
   if (log_block_) {
     w_.buffers().put(log_block_);

@@ -75,7 +75,9 @@ void Worker::start(std::function<void()> on_exit) {
     listeners_.push_back(std::make_unique<core::Listener>(&loop_, p.fd, on_accept, this, p.proxy,
                                                           core::Listener::Gate{admit, unadmit}));
     // A TLS bind's connections all share its context.
-    listeners_.back()->set_context(rt_.tls ? rt_.tls->bind(p.proxy, p.bind) : nullptr);
+    bind_contexts_.push_back(std::make_unique<BindContext>(
+        BindContext{rt_.tls ? rt_.tls->bind(p.proxy, p.bind) : nullptr, p.bind}));
+    listeners_.back()->set_context(bind_contexts_.back().get());
   }
   pending_listeners_.clear();
   for (auto& l : listeners_) l->resume();
@@ -224,7 +226,7 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
   // A connection a `tcp-request connection` rule refuses is no session (HAProxy's stot).
-  if (s->open(fd, peer, from.fd(), static_cast<SSL_CTX*>(from.context()))) c.add(c.sessions);
+  if (s->open(fd, peer, from.fd(), *static_cast<const BindContext*>(from.context()))) c.add(c.sessions);
 }
 
 void Worker::session_closed(Session* s) {

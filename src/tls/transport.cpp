@@ -6,8 +6,6 @@
 
 #include <openssl/err.h>
 
-#include "portero/tls/verify_record.h"
-
 namespace portero::tls {
 
 // Ciphertext to send: a pooled block with this header in front of the bytes.
@@ -119,12 +117,8 @@ const core::TransportEvents TlsTransport::kTcpEvents = {
         t->tcp_->read_stop();
         return;
       }
-      if (n > 0) {
-        t->in_end_ += static_cast<uint32_t>(n);
-        t->received_ = true;
-      } else {
-        t->tcp_status_ = static_cast<int>(n);
-      }
+      if (n > 0) t->in_end_ += static_cast<uint32_t>(n);
+      else t->tcp_status_ = static_cast<int>(n);
       t->pump();
     },
     // written
@@ -314,25 +308,15 @@ void TlsTransport::pump() {
   update_tcp_reading();
 }
 
-// The handshake cannot complete: say why (HAProxy's words, for the connection log line) and
-// tell the owner.
+// The handshake cannot complete: the owner learns it (and may read why from OpenSSL's error
+// queue and peer_end()), then the queue is cleared.
 void TlsTransport::fail_handshake() {
-  ERR_clear_error();
-  const long verify = SSL_get_verify_result(ssl_);
-  if (SSL_in_before(ssl_) && tcp_status_ != 0) {
-    // The peer left before its hello was even read whole.
-    failure_ = tcp_status_ == UV_EOF ? "Connection closed during SSL handshake" : "Connection error during SSL handshake";
-  } else if (!client_ && verify != X509_V_OK) {
-    const VerifyRecord* r = verify_record(ssl_);
-    failure_ = r && !r->crt_err && r->ca_err ? "SSL client CA chain cannot be verified" : "SSL client certificate not trusted";
-  } else {
-    failure_ = "SSL handshake failure";
-  }
   failed_ = kHandshakeFailed;
   end_told_ = true;
   release_in();
   if (client_) ev_->connected(owner_, kHandshakeFailed);
   else ev_->read(owner_, kHandshakeFailed);
+  ERR_clear_error();
 }
 
 void TlsTransport::release_in() {

@@ -25,6 +25,12 @@ namespace portero::proxy {
 class Session;
 class ServerConn;
 
+// What the connections of one listener need of their bind line.
+struct BindContext {
+  SSL_CTX* tls = nullptr;   // `bind ... ssl`: its context (certificates chosen by SNI)
+  int bind = 0;             // the line's index in its frontend
+};
+
 class Worker {
  public:
   Worker(Runtime& rt, int index);
@@ -131,6 +137,7 @@ class Worker {
   std::unique_ptr<core::Timers> timers_;
   std::unique_ptr<core::BufferPool> buffers_;
   std::vector<std::unique_ptr<core::Listener>> listeners_;
+  std::vector<std::unique_ptr<BindContext>> bind_contexts_;   // one per listener
   struct PendingListener {
     int fd, proxy, bind;
   };

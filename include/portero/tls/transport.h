@@ -26,11 +26,10 @@ class TlsTransport final : public core::Transport {
   bool client(core::TcpTransport& tcp, SSL_CTX* ctx);
   SSL* ssl() { return ssl_; }
   bool handshake_done() const { return handshake_done_; }
-  // Why the handshake failed, in the words HAProxy logs for the connection ("SSL handshake
-  // failure", "Connection closed during SSL handshake"...); null while it has not.
-  const char* failure() const { return failure_; }
-  // Nothing came from the peer before it went away (the dontlognull case).
-  bool nothing_received() const { return !received_; }
+  // How the TCP side under us ended: 0 (it did not), UV_EOF, or an error. With
+  // kHandshakeFailed, tells a peer that left from one that spoke wrong; OpenSSL's error queue
+  // still holds the reason while the owner's read callback runs.
+  int peer_end() const { return tcp_status_; }
 
   int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) override;
   void read_start() override;
@@ -66,8 +65,6 @@ class TlsTransport final : public core::Transport {
   Block* flight_last_ = nullptr;  // the last of them
   int tcp_status_ = 0;          // UV_EOF or an error once the TCP side ended
   int failed_ = 0;              // an error that ends the connection
-  const char* failure_ = nullptr;
-  bool received_ = false;       // some bytes came from the peer
   core::Deferred pump_later_;
   bool client_ = false;
   bool handshake_done_ = false;
