@@ -346,21 +346,29 @@ struct ServerState {
   std::string check_sni;
   std::string check_alpn;           // wire
   bool has_alpn = false;
+  // The last session and the SNI it was made with: reused only for the same name, as HAProxy.
   mutable std::mutex mutex;
   mutable SSL_SESSION* session = nullptr;
+  mutable std::string session_sni;
   ~ServerState() { SSL_SESSION_free(session); }
-  void keep(SSL_SESSION* s) const {   // takes the reference
+  // Keeps a copy: OpenSSL marks a session not resumable when an SSL holding it is freed
+  // without a clean shutdown, which must not spoil the one kept here.
+  void keep(SSL* ssl, SSL_SESSION* s) const {
+    SSL_SESSION* copy = SSL_SESSION_dup(s);
+    if (!copy) return;
+    const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     std::lock_guard<std::mutex> lock(mutex);
     SSL_SESSION_free(session);
-    session = s;
+    session = copy;
+    session_sni = sni ? sni : "";
   }
 };
 
 int new_session_cb(SSL* ssl, SSL_SESSION* sess) {
   const auto* st = static_cast<const ServerState*>(SSL_get_ex_data(ssl, server_state_index()));
   if (!st || st->no_reuse) return 0;
-  st->keep(sess);
-  return 1;
+  st->keep(ssl, sess);
+  return 0;   // the session was copied: OpenSSL keeps its reference
 }
 
 // ---- the builder ------------------------------------------------------------------------
@@ -448,18 +456,19 @@ class Built final : public Contexts {
     SSL_set_ex_data(ssl, server_state_index(), const_cast<ServerState*>(st));
     if (st->no_reuse) return;
     std::lock_guard<std::mutex> lock(st->mutex);
-    if (st->session) SSL_set_session(ssl, st->session);
+    if (st->session && st->session_sni == name) {
+      // A copy again, for the same reason as in keep().
+      if (SSL_SESSION* copy = SSL_SESSION_dup(st->session)) {
+        SSL_set_session(ssl, copy);
+        SSL_SESSION_free(copy);
+      }
+    }
   }
   void keep_server_session(SSL* ssl, int p, int s) const override {
     const auto* st = state(p, s);
     if (!st || st->no_reuse) return;
-    SSL_SESSION* sess = SSL_get1_session(ssl);
-    if (!sess) return;
-    if (!SSL_SESSION_is_resumable(sess)) {
-      SSL_SESSION_free(sess);
-      return;
-    }
-    st->keep(sess);
+    SSL_SESSION* sess = SSL_get0_session(ssl);
+    if (sess && SSL_SESSION_is_resumable(sess)) st->keep(ssl, sess);
   }
 };
 
@@ -553,8 +562,8 @@ class Builder {
     c->bind = &st;
     c->ctx.reset(SSL_CTX_new(TLS_server_method()));
     SSL_CTX* ctx = c->ctx.get();
-    auto once = [&](const std::string& what) {
-      if (reported.insert(what).second) bind_late_error(px, b, what);
+    auto once = [&](const std::string& what, bool twice = true) {
+      if (reported.insert(what).second) bind_late_error(px, b, what, twice);
       else failed_ = true;
     };
     common_setup(ctx, b.tls.no_tls_tickets || g.bind_no_tls_tickets);
@@ -562,7 +571,7 @@ class Builder {
       SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     VersionRange vr;
     if (!resolve_versions(e.versions, vr)) {
-      once("all SSL/TLS versions are disabled");
+      once("all SSL/TLS versions are disabled", false);
       return nullptr;
     }
     if (vr.flags_ignored && reported.insert("#flags").second)
