@@ -34,6 +34,7 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "portero/tls/contexts.h"
 #include "master.h"
 #include "observe.h"
 #include "version.h"
@@ -419,11 +420,15 @@ int main(int argc, char** argv) {
   config::ConfigPtr cfg = config::load(opt.files, diag);
   // ACLs, conditions and rule expressions are compiled before anything starts (and by -c).
   std::unique_ptr<proxy::BoundRules> rules;
+  // TLS contexts (certificates, keys, ciphers...) are built once, by -c too. They must outlive
+  // every SSL made from them (the data plane takes them from here).
+  std::unique_ptr<tls::Contexts> tls_contexts;
   if (cfg && !diag.has_errors()) {
     const size_t first = diag.all().size();
     rules = proxy::bind_rules(*cfg, diag);
+    tls_contexts = tls::Contexts::build(*cfg, diag);
     // Errors found now end the way HAProxy ends them (at parse or check time).
-    if (!rules) diag.finish_late(first, cfg->files);
+    if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
   }
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
@@ -431,7 +436,7 @@ int main(int argc, char** argv) {
     notice_header(printed_notice);
     diag.print(stderr, g_pid);
   }
-  if (!cfg || !rules || diag.has_errors() || warn_fail) {
+  if (!cfg || !rules || !tls_contexts || diag.has_errors() || warn_fail) {
     if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
     // A master reloading a broken configuration keeps its workers.
     if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -173,6 +174,10 @@ struct CertCtx {
   std::string ocsp;                 // DER response to staple
   int verify_mode = SSL_VERIFY_NONE;
   bool verify_cb = false;           // a ca-file: the ignore lists apply
+  // A crt-list line's own ciphers / ciphersuites / curves: an SSL copies these lists from the
+  // context it is made from (the bind's), so they are set on the SSL when this certificate is
+  // chosen (only for such lines).
+  std::optional<std::string> ciphers, ciphersuites, groups;
 };
 
 struct BindState {
@@ -244,6 +249,9 @@ int client_hello_cb(SSL* ssl, int* alert, void* arg) {
   SSL_set_verify(ssl, c->verify_mode, c->verify_cb ? bind_verify_cb : nullptr);
   SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(c->ctx.get()));
   SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(c->ctx.get()));
+  if (c->ciphers) SSL_set_cipher_list(ssl, c->ciphers->c_str());
+  if (c->ciphersuites) SSL_set_ciphersuites(ssl, c->ciphersuites->c_str());
+  if (c->groups) SSL_set1_groups_list(ssl, c->groups->c_str());
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -722,8 +730,15 @@ class Builder {
             bind_line_error(px, b, "'crt-list' : " + err);
             continue;
           }
-          auto c = cert_ctx(px, b, *st, lc, effective(b, line.has_conf ? &line.conf : nullptr), sid, reported);
+          const Effective e = effective(b, line.has_conf ? &line.conf : nullptr);
+          auto c = cert_ctx(px, b, *st, lc, e, sid, reported);
           if (!c) continue;
+          const Effective base = effective(b, nullptr);
+          if (e.conf.ciphers != base.conf.ciphers) c->ciphers = e.conf.ciphers.value_or("DEFAULT");
+          if (e.conf.ciphersuites != base.conf.ciphersuites)
+            c->ciphersuites = e.conf.ciphersuites.value_or(OSSL_default_ciphersuites());
+          if (e.conf.curves != base.conf.curves || e.conf.ecdhe != base.conf.ecdhe)
+            c->groups = e.conf.curves ? *e.conf.curves : e.conf.ecdhe ? *e.conf.ecdhe : "X25519:P-256:X448:P-521:P-384";
           bool has_positive = false;
           for (const auto& f : line.filters) has_positive = has_positive || !f.starts_with("!");
           std::vector<std::string> names = line.filters;

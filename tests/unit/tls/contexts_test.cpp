@@ -87,6 +87,7 @@ struct Outcome {
   std::string cn;            // CN of the certificate served
   std::string alpn;
   int version = 0;
+  std::string cipher;
   bool resumed = false;
   int verify_crt_err = -1;   // from the server side's VerifyRecord (-1: none recorded)
 };
@@ -169,6 +170,7 @@ Outcome handshake(SSL_CTX* server_ctx, const ClientOpts& o, SSL_SESSION** keep =
   SSL_get0_alpn_selected(c, &a, &alen);
   out.alpn.assign(reinterpret_cast<const char*>(a ? a : reinterpret_cast<const unsigned char*>("")), alen);
   out.version = SSL_version(c);
+  if (const SSL_CIPHER* ci = SSL_get_current_cipher(c)) out.cipher = SSL_CIPHER_get_name(ci);
   out.resumed = SSL_session_reused(c);
   if (const auto* rec = tls::verify_record(s)) out.verify_crt_err = rec->crt_err;
   if (keep) *keep = SSL_get1_session(c);
@@ -220,7 +222,8 @@ TEST_CASE("crt-list: filters, negated filters, per-line options") {
   const std::string list = p.path("list.txt");
   std::ofstream(list) << p.path("d.pem") << "\n"
                       << p.path("w.pem") << " [alpn http/1.1] *.w.test !bad.w.test\n"
-                      << p.path("a.pem") << " [ssl-max-ver TLSv1.2] alias.test\n";
+                      << p.path("a.pem") << " [ssl-max-ver TLSv1.2] alias.test\n"
+                      << p.path("a.pem") << " [ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256] c.test\n";
   auto b = build(std::string(kHead) + "frontend f\n  bind :8443 ssl alpn h2 crt-list " + list + "\n");
   REQUIRE(b.ctx);
   SSL_CTX* ctx = b.ctx->bind(0, 0);
@@ -231,6 +234,10 @@ TEST_CASE("crt-list: filters, negated filters, per-line options") {
   auto alias = handshake(ctx, {.sni = "alias.test"});
   CHECK(alias.cn == "a.test");                                   // filters replace the names of the certificate
   CHECK(alias.version == TLS1_2_VERSION);
+  CHECK(alias.cipher == "ECDHE-RSA-AES256-GCM-SHA384");          // the bind's list, server order
+  auto c = handshake(ctx, {.sni = "c.test"});
+  CHECK(c.version == TLS1_2_VERSION);
+  CHECK(c.cipher == "ECDHE-RSA-AES128-GCM-SHA256");              // the line's own list
   CHECK(handshake(ctx, {.sni = "a.test"}).cn == "d.test");
   auto d = handshake(ctx, {.sni = "d.test", .alpn = wire({"http/1.1", "h2"})});
   CHECK(d.alpn == "h2");
