@@ -449,6 +449,19 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  // The contexts are built, but the connections do not speak TLS until the TLS transport is
+  // wired into the data plane: a port configured for TLS must never serve plaintext, nor a
+  // server configured for TLS receive it. (Remove when the transport uses tls_contexts.)
+  for (const auto& p : cfg->proxies) {
+    bool tls = false;
+    for (const auto& b : p.binds) tls = tls || b.tls.ssl;
+    for (const auto& s : p.servers) tls = tls || s.tls.ssl || tls_contexts->check(int(&p - cfg->proxies.data()), int(&s - p.servers.data()));
+    if (tls) {
+      alert("config : Proxy '" + p.name + "': TLS is configured but the connections of this build do not speak TLS "
+            "yet: refusing to start rather than carrying plaintext.");
+      return 1;
+    }
+  }
   if (opt.master_worker || cfg->global.master_worker) {
     master::run(master_settings(argc, argv, opt, cfg.get()));  // returns in the worker only
     g_pid = getpid();
