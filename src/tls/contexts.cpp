@@ -739,11 +739,8 @@ class Builder {
             c->ciphersuites = e.conf.ciphersuites.value_or(OSSL_default_ciphersuites());
           if (e.conf.curves != base.conf.curves || e.conf.ecdhe != base.conf.ecdhe)
             c->groups = e.conf.curves ? *e.conf.curves : e.conf.ecdhe ? *e.conf.ecdhe : "X25519:P-256:X448:P-521:P-384";
-          bool has_positive = false;
-          for (const auto& f : line.filters) has_positive = has_positive || !f.starts_with("!");
-          std::vector<std::string> names = line.filters;
-          if (!has_positive) names.insert(names.end(), lc.names.begin(), lc.names.end());
-          add_names(*st, c.get(), names);
+          // Any filter, even only negated ones, replaces the certificate's own names (haproxy).
+          add_names(*st, c.get(), line.filters.empty() ? lc.names : line.filters);
           st->certs.push_back(std::move(c));
         }
       }

@@ -223,7 +223,8 @@ TEST_CASE("crt-list: filters, negated filters, per-line options") {
   std::ofstream(list) << p.path("d.pem") << "\n"
                       << p.path("w.pem") << " [alpn http/1.1] *.w.test !bad.w.test\n"
                       << p.path("a.pem") << " [ssl-max-ver TLSv1.2] alias.test\n"
-                      << p.path("a.pem") << " [ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256] c.test\n";
+                      << p.path("a.pem") << " [ssl-max-ver TLSv1.2 ciphers ECDHE-RSA-AES128-GCM-SHA256] c.test\n"
+                      << p.path("aec.pem") << " !x.test\n";
   auto b = build(std::string(kHead) + "frontend f\n  bind :8443 ssl alpn h2 crt-list " + list + "\n");
   REQUIRE(b.ctx);
   SSL_CTX* ctx = b.ctx->bind(0, 0);
@@ -238,6 +239,7 @@ TEST_CASE("crt-list: filters, negated filters, per-line options") {
   auto c = handshake(ctx, {.sni = "c.test"});
   CHECK(c.version == TLS1_2_VERSION);
   CHECK(c.cipher == "ECDHE-RSA-AES128-GCM-SHA256");              // the line's own list
+  // Only negated filters: the certificate has no name at all (its CN a.test is not used).
   CHECK(handshake(ctx, {.sni = "a.test"}).cn == "d.test");
   auto d = handshake(ctx, {.sni = "d.test", .alpn = wire({"http/1.1", "h2"})});
   CHECK(d.alpn == "h2");
@@ -381,6 +383,33 @@ TEST_CASE("server contexts: verification, SNI and verifyhost, session reuse") {
   CHECK(again.cn == "a.test");
   CHECK(connect(b.ctx->server(1, 1), 1, "", true).ok);
   CHECK_FALSE(connect(b.ctx->server(1, 1), 1, "", true).resumed);   // no-ssl-reuse
+}
+
+TEST_CASE("OCSP: <crt>.ocsp is stapled when the client asks") {
+  const auto& p = pki();
+  p.sh("mkdir -p ocsp && cp a.pem ocsp/a.pem && cp d.pem ocsp/d.pem && touch index.txt"
+       " && openssl ocsp -issuer ca.pem -cert a.crt -reqout ocsp/req.der -no_nonce"
+       " && openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -reqin ocsp/req.der"
+       " -respout ocsp/a.pem.ocsp -ndays 1 && rm ocsp/req.der");
+  // A directory: the .ocsp companion is not taken for a certificate.
+  auto b = build(std::string(kHead) + "frontend f\n  bind :8443 ssl crt " + p.path("ocsp") + "\n");
+  REQUIRE(b.ctx);
+  auto stapled = [&](const std::string& sni, bool ask) {
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    SSL* c = SSL_new(cctx);
+    SSL_set_tlsext_host_name(c, sni.c_str());
+    if (ask) SSL_set_tlsext_status_type(c, TLSEXT_STATUSTYPE_ocsp);
+    REQUIRE(handshake(b.ctx->bind(0, 0), {}, nullptr, c, cctx).ok);
+    const unsigned char* resp = nullptr;
+    const long len = SSL_get_tlsext_status_ocsp_resp(c, &resp);
+    SSL_free(c);
+    SSL_CTX_free(cctx);
+    return len > 0 ? len : 0;
+  };
+  std::ifstream f(p.path("ocsp/a.pem.ocsp"), std::ios::binary | std::ios::ate);
+  CHECK(stapled("a.test", true) == long(f.tellg()));
+  CHECK(stapled("a.test", false) == 0);
+  CHECK(stapled("d.test", true) == 0);
 }
 
 TEST_CASE("build errors in haproxy's words") {
