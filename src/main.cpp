@@ -420,15 +420,16 @@ int main(int argc, char** argv) {
   config::ConfigPtr cfg = config::load(opt.files, diag);
   // ACLs, conditions and rule expressions are compiled before anything starts (and by -c).
   std::unique_ptr<proxy::BoundRules> rules;
+  // TLS contexts (certificates, keys, ciphers...) are built once, by -c too. They must outlive
+  // every SSL made from them (the data plane takes them from here).
+  std::unique_ptr<tls::Contexts> tls_contexts;
   if (cfg && !diag.has_errors()) {
     const size_t first = diag.all().size();
     rules = proxy::bind_rules(*cfg, diag);
+    tls_contexts = tls::Contexts::build(*cfg, diag);
     // Errors found now end the way HAProxy ends them (at parse or check time).
-    if (!rules) diag.finish_late(first, cfg->files);
+    if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
   }
-  // TLS contexts (certificates, keys, CAs) are loaded before anything starts, and by -c.
-  std::unique_ptr<tls::Contexts> tls_contexts;
-  if (cfg && rules && !diag.has_errors()) tls_contexts = tls::Contexts::build(*cfg, diag);
   bool printed_notice = false;
   bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
   if (!opt.quiet && !diag.all().empty()) {

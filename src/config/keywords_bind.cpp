@@ -27,18 +27,12 @@ const std::set<std::string>& flags() {
   return s;
 }
 
-// Options that make a listener speak TLS: until TLS works they are errors, never warnings, so a
-// port configured for TLS never serves plaintext.
-const std::set<std::string>& tls_refused() {
-  static const std::set<std::string> s{"ssl", "crt", "crt-list", "ca-file", "verify"};
-  return s;
-}
-
 void kw_bind(ParseContext& c, const Args& a) {
   if (a.size() < 2)
     return c.alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.");
   Bind b;
   b.origin = c.origin;
+  b.written = a[1];
   std::stringstream list(a[1]);
   std::string one;
   while (std::getline(list, one, ',')) {
@@ -63,9 +57,8 @@ void kw_bind(ParseContext& c, const Args& a) {
       } else {
         b.backlog = n;
       }
-    } else if (tls_refused().count(o)) {
-      return c.alert(where + " : option '" + o + "' is not supported yet by portero (no TLS yet): refusing the "
-                     "line rather than serving plaintext on it.");
+    } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {
+      if (r < 0) return;
     } else if (valued().count(o)) {
       if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
       b.unsupported_options.push_back(o + " " + a[++i]);

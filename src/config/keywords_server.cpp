@@ -16,7 +16,7 @@ namespace {
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
       "alpn", "ca-file", "check-alpn",
-      "check-proto", "check-sni", "ciphers", "ciphersuites", "crl-file", "crt", "curves",
+      "check-proto", "check-sni", "ciphers", "ciphersuites", "crl-file", "crt",
       "init-addr", "log-proto", "max-reuse", "namespace", "npn", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto", "proxy-v2-options",
       "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers", "shard", "sni", "socks4",
       "source", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "track", "verify", "verifyhost", "ws",
@@ -139,10 +139,8 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       ++i;
     } else if (int r = parse_check_server_option(c, a, i, s, prefix, srv); r != 0) {
       if (r < 0) return false;
-    } else if (o == "ssl" || o == "crt" || o == "ca-file" || o == "verify" || o == "check-ssl") {
-      // Until TLS works these are errors: a server configured for TLS must never get plaintext.
-      return fail("option '" + o + "' is not supported yet by portero (no TLS yet): refusing the line rather than "
-                  "sending plaintext to this server.");
+    } else if (int r = parse_tls_server_option(c, a, i, s, prefix); r != 0) {
+      if (r < 0) return false;
     } else if (later_valued().count(o)) {
       if (!has_value) return fail("'" + o + "' expects an argument.");
       c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");

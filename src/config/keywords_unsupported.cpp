@@ -19,9 +19,9 @@ void kw_later(ParseContext& c, const Args& a) {
 // A trailing '*' matches every keyword with that prefix (whole families like tune.*).
 const KeywordRow kRows[] = {
     // global, process management and tuning
-    LATER_G("tune.*"), LATER_G("ssl-default-*"), LATER_G("httpclient.*"), LATER_G("51degrees-*"),
+    LATER_G("tune.*"), LATER_G("httpclient.*"), LATER_G("51degrees-*"),
     LATER_G("deviceatlas-*"), LATER_G("wurfl-*"), LATER_G("profiling.*"), LATER_G("ssl-load-extra-*"),
-    LATER_G("ca-base"), LATER_G("crt-base"), LATER_G("cluster-secret"), LATER_G("busy-polling"),
+    LATER_G("cluster-secret"), LATER_G("busy-polling"),
     LATER_G("debug"), LATER_G("quiet"), LATER_G("zero-warning"), LATER_G("expose-experimental-directives"),
     LATER_G("grace"), LATER_G("h1-case-adjust"), LATER_G("h1-case-adjust-file"),
     LATER_G("h2-workaround-bogus-websocket-clients"), LATER_G("insecure-fork-wanted"),
@@ -30,8 +30,8 @@ const KeywordRow kRows[] = {
     LATER_G("mworker-max-reloads"), LATER_G("numa-cpu-mapping"),
     LATER_G("pp2-never-send-local"), LATER_G("presetenv"), LATER_G("resetenv"), LATER_G("set-dumpable"),
     LATER_G("set-var"), LATER_G("set-var-fmt"), LATER_G("setenv"), LATER_G("unsetenv"),
-    LATER_G("ssl-dh-param-file"), LATER_G("ssl-server-verify"), LATER_G("ssl-skip-self-issued-ca"),
-    LATER_G("ssl-engine"), LATER_G("ssl-mode-async"), LATER_G("ssl-propquery"), LATER_G("ssl-provider"),
+    LATER_G("ssl-skip-self-issued-ca"),
+    LATER_G("ssl-propquery"), LATER_G("ssl-provider"),
     LATER_G("ssl-provider-path"), LATER_G("strict-limits"), LATER_G("unix-bind"), LATER_G("max-spread-checks"),
     LATER_G("maxcompcpuusage"), LATER_G("maxcomprate"), LATER_G("maxconnrate"), LATER_G("maxpipes"),
     LATER_G("maxsessrate"), LATER_G("maxsslconn"), LATER_G("maxsslrate"), LATER_G("maxzlibmem"),

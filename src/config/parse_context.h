@@ -119,6 +119,11 @@ int parse_check_server_option(ParseContext& ctx, const Args& args, size_t& i, Se
 // HAProxy's post-parse checks of a proxy's health check setup.
 void check_check_setup(const Proxy& p, Diagnostics& diag);
 void register_cookie_keywords(Registry& r);
+// TLS (keywords_tls.cpp): the global keywords, and the TLS options of bind and server lines.
+// Option a[i]: 0 = not a TLS option, 1 = parsed (i moved past its value), -1 = error reported.
+void register_tls_keywords(Registry& r);
+int parse_tls_bind_option(ParseContext& ctx, const Args& args, size_t& i, Bind& b, const std::string& where);
+int parse_tls_server_option(ParseContext& ctx, const Args& args, size_t& i, Server& s, const std::string& prefix);
 
 // A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.
 void parse_userlist_line(ParseContext& ctx, const Args& words);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "portero/config/address.h"
+#include "portero/config/tls.h"
 
 namespace portero::config {
 
@@ -83,6 +84,7 @@ struct Global {
   uint32_t hard_stop_after_ms = 0;  // 0 = never
   bool external_check = false;      // `external-check`: allows `option external-check`
   std::optional<uint32_t> spread_checks;  // `spread-checks <0..50>` percent of jitter
+  TlsGlobal tls;                    // ca-base, crt-base, ssl-default-*, tune.ssl.* ...
 };
 
 enum class Mode : uint8_t { tcp, http };
@@ -165,6 +167,8 @@ struct Bind {
   std::optional<uint32_t> maxconn;
   uint32_t backlog = 0;             // 0 = use maxconn-derived default
   std::vector<std::string> unsupported_options;  // kept so -c can warn about each
+  std::string written;              // the address list as written (HAProxy's messages name it)
+  TlsBindOptions tls;               // ssl, crt, crt-list, verify, alpn ...
 };
 
 struct Server {
@@ -205,6 +209,7 @@ struct Server {
   OnError on_error = OnError::fastinter;
   bool on_marked_down_shutdown = false;      // on-marked-down shutdown-sessions
   bool on_marked_up_shutdown_backup = false; // on-marked-up shutdown-backup-sessions
+  TlsServerOptions tls;             // ssl, verify, ca-file, sni, check-ssl ...
 };
 
 // How a backend checks its servers (`option httpchk`, `http-check`, `option tcp-check`,

@@ -91,24 +91,24 @@ TEST_CASE("old timeout names, nbproc, LVS balance names") {
 }
 
 TEST_CASE("keywords known to HAProxy but not implemented are warnings, not errors") {
-  auto out = run("global\n  tune.ssl.default-dh-param 2048\npeers u\n  peer a 127.0.0.1:1\n"
+  auto out = run("global\n  tune.ssl.keylog on\npeers u\n  peer a 127.0.0.1:1\n"
                  "frontend f\n  bind :80\n  timeout client 1s\n  compression algo gzip\n",
                  true);
   REQUIRE(out.size() == 3);
-  CHECK(out[0] == "[WARNING]  (42) : config : parsing [x.cfg:2] : keyword 'tune.ssl.default-dh-param' in "
+  CHECK(out[0] == "[WARNING]  (42) : config : parsing [x.cfg:2] : keyword 'tune.ssl.keylog' in "
                   "'global' section is not supported yet by portero and is ignored.");
   CHECK(out[1].find("'peers' section is not supported yet by portero") != std::string::npos);
   CHECK(out[2].find("keyword 'compression' in 'frontend' section is not supported yet by portero") != std::string::npos);
 }
 
-TEST_CASE("TLS on a bind or server line is an error until it works: never plaintext there") {
-  auto out = run("frontend f\n  bind :443 ssl crt /x.pem\n  timeout client 1s\n");
-  CHECK(out[0] == "[ALERT]    (42) : config : parsing [x.cfg:2] : 'bind :443' in section 'frontend' : option 'ssl' is "
-                  "not supported yet by portero (no TLS yet): refusing the line rather than serving plaintext on it.");
+TEST_CASE("TLS on bind and server lines is parsed; missing files are errors at once, as haproxy") {
+  auto out = run("frontend f\n  bind :443 ssl crt /nonexistent/x.pem\n  timeout client 1s\n");
+  CHECK(out[0] == "[ALERT]    (42) : config : parsing [x.cfg:2] : 'bind :443' in section 'frontend' : unable to stat "
+                  "SSL certificate from file '/nonexistent/x.pem' : No such file or directory.");
   CHECK(out.back() == "[ALERT]    (42) : config : Fatal errors found in configuration.");
-  out = run("backend b\n  server s1 127.0.0.1:443 check check-ssl\n");
-  CHECK(out[0].find("[x.cfg:2] : 'server b/s1' : option 'check-ssl' is not supported yet by portero") !=
-        std::string::npos);
+  out = run("backend b\n  timeout server 1s\n  timeout connect 1s\n  server s1 127.0.0.1:443 check check-ssl verify none\n",
+            true);
+  CHECK(out.empty());
 }
 
 TEST_CASE("errorfile must be readable now") {
