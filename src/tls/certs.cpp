@@ -203,7 +203,7 @@ bool load_ticket_keys(const std::string& path, std::vector<TicketKey>& out, std:
     out.push_back(k);
   }
   if (out.size() < 3) {
-    err = "'" + path + "' : not enough keys (at least 3 needed, the last three are used)";
+    err = "'" + path + "' : please supply at least 3 keys in the tls-tickets-file";
     return false;
   }
   // As HAProxy: the last three keys decrypt, the last but one encrypts.

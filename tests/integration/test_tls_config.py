@@ -52,6 +52,9 @@ def make_pki(d):
     sh('cp a.crt nokey.pem && cat a.crt b.key > mismatch.pem', d)
     sh('mkdir certs && cp a.pem certs/a.pem && cp b.crt certs/b.pem && cp b.key certs/b.pem.key', d)
     sh('for i in 1 2 3; do openssl rand 48 | openssl base64 -A; echo; done > tickets.keys', d)
+    sh('for i in 1 2 3 4; do openssl rand 80 | openssl base64 -A; echo; done > tickets80.keys', d)
+    sh('openssl rand 48 | openssl base64 -A > few.keys; echo >> few.keys', d)
+    sh('(openssl rand 48 | openssl base64 -A; echo; openssl rand 40 | openssl base64 -A; echo) > bad.keys', d)
     with open(os.path.join(d, 'good.list'), 'w') as f:
         f.write('# sites\n{d}/a.pem [alpn h2,http/1.1 ssl-min-ver TLSv1.2] a.test *.a.test !x.a.test\n'
                 '{d}/b.pem\n'.format(d=d))
@@ -122,6 +125,11 @@ CASES = {
         "[x.cfg:7]. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix."]),
     'bad_ticket_keys_file': (fe('ssl crt {d}/a.pem tls-ticket-keys {d}/none.keys'), 1, '', [
         BIND + "'{d}/none.keys' : unable to load ssl tickets keys file", ERRS, FATAL]),
+    'ticket_keys_80': (fe('ssl crt {d}/a.pem tls-ticket-keys {d}/tickets80.keys'), 0, VALID, []),
+    'ticket_keys_too_few': (fe('ssl crt {d}/a.pem tls-ticket-keys {d}/few.keys'), 1, '', [
+        BIND + "'{d}/few.keys' : please supply at least 3 keys in the tls-tickets-file", ERRS, FATAL]),
+    'ticket_keys_wrong_size': (fe('ssl crt {d}/a.pem tls-ticket-keys {d}/bad.keys'), 1, '', [
+        BIND + "'{d}/bad.keys' : wrong sized key on line 2", ERRS, FATAL]),
     'server_verify_default_without_ca': (be('ssl'), 1, '', [
         SRV + "verify is enabled by default but no CA file specified. If you're running on a LAN where you're "
         "certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' "

@@ -343,6 +343,25 @@ TEST_CASE("session resumption through the bind's cache and through ticket keys")
   }
 }
 
+TEST_CASE("tls-ticket-keys: tickets resume on another process with the same file, not without it") {
+  const auto& p = pki();
+  p.sh("for i in 1 2 3 4; do openssl rand 80 | openssl base64 -A; echo; done > tickets80.keys");
+  const std::string with = std::string(kHead) + "frontend f\n  bind :8443 ssl crt " + p.path("a.pem") +
+                           " tls-ticket-keys " + p.path("tickets80.keys") + "\n";
+  const std::string without = std::string(kHead) + "frontend f\n  bind :8443 ssl crt " + p.path("a.pem") + "\n";
+  auto one = build(with), two = build(with), three = build(without), four = build(without);
+  REQUIRE((one.ctx && two.ctx && three.ctx && four.ctx));
+  SSL_SESSION* sess = nullptr;
+  REQUIRE(handshake(one.ctx->bind(0, 0), {}, &sess).ok);
+  CHECK(handshake(two.ctx->bind(0, 0), {.session = sess}).resumed);
+  SSL_SESSION_free(sess);
+  REQUIRE(handshake(three.ctx->bind(0, 0), {}, &sess).ok);
+  auto other = handshake(four.ctx->bind(0, 0), {.session = sess});
+  CHECK(other.ok);
+  CHECK_FALSE(other.resumed);
+  SSL_SESSION_free(sess);
+}
+
 TEST_CASE("server contexts: verification, SNI and verifyhost, session reuse") {
   const auto& p = pki();
   auto b = build(std::string(kHead) + "frontend f\n  bind :8443 ssl crt " + p.path("a.pem") + " crt " +
