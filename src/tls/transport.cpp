@@ -150,6 +150,9 @@ const core::TransportEvents TlsTransport::kTcpEvents = {
       t->out_tail_ = nullptr;
       if (t->in_) pool.put(t->in_);
       t->in_ = nullptr;
+      // A session that completed stays resumable however the connection ended (OpenSSL drops
+      // one from the cache when freed without a shutdown).
+      if (t->ssl_ && t->handshake_done_) SSL_set_shutdown(t->ssl_, SSL_SENT_SHUTDOWN);
       SSL_free(t->ssl_);
       t->ssl_ = nullptr;
       t->ev_->closed(t->owner_);
