@@ -11,6 +11,7 @@ is not haproxy and haproxy is installed, the `*_differential` parts run haproxy 
 input and compare (certificate per SNI, ALPN, forwarded heads, verify outcomes, log lines)."""
 
 import hashlib
+import os
 import re
 import socket
 import ssl as _ssl
@@ -20,7 +21,7 @@ import unittest
 from harness import ProxyTestCase, Client, pattern_bytes, pattern_digest
 from harness.proxy import IS_HAPROXY, HAPROXY_BIN, haproxy_available
 from harness.tls import (certs, s_client, TlsClient, tls_get, http_request_bytes, LogReceiver,
-                         CONN_ERROR_LINE, client_hello)
+                         CONN_ERROR_LINE, client_hello, OPENSSL)
 
 DEFAULTS = """
 defaults
@@ -65,6 +66,12 @@ def strip_x(resp_headers):
 
 
 class TlsFrontendTest(ProxyTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not os.access(OPENSSL, os.X_OK):
+            raise unittest.SkipTest(f'{OPENSSL} not installed')
+
     # ---- scaffolding ------------------------------------------------------------------
     def start(self, sections, names=('fe',), binary=None, glob='', origin_name='s1'):
         """Start a proxy with a log receiver and one recording origin (backend `be`).
