@@ -183,7 +183,8 @@ defaults
         out = {}
         for n in ('r13', 'r12', 'off'):
             out[n] = ''.join(self.get(ports[n], f'/{n}/{i}').header('x-reused') for i in range(5))
-        log_seq = ''.join(e[2] for e in ng.access_log())
+        # nginx writes its access log line after the answer: wait for all 15
+        log_seq = ''.join(e[2] for e in ng.wait_access(15))
         return out, log_seq
 
     def test_session_reuse_on_new_server_connections(self):

@@ -405,8 +405,15 @@ frontend fe
                              request=http_request_bytes(f'/{port}/{name}'), **kw)
                 fwd = [q for q in o.requests if q.target == f'/{port}/{name}']
                 out.append((port, name, r.alert, fwd[0].raw_head if fwd else None))
-        conn_lines = sorted(l.split('] ', 1)[1] for l in log.lines if CONN_ERROR_LINE.fullmatch(l))
-        traffic = sorted(l for l in log.lines if l.startswith('lid='))
+        # log lines can arrive just after s_client saw the close: wait for as many as HAProxy
+        # writes (5 and 7), then take what is there
+        def settle(pred, n):
+            try:
+                return log.wait_for(pred, n, timeout=5)
+            except AssertionError:
+                return [l for l in log.lines if pred(l)]
+        conn_lines = sorted(l.split('] ', 1)[1] for l in settle(CONN_ERROR_LINE.fullmatch, 5))
+        traffic = sorted(settle(lambda l: l.startswith('lid='), 7))
         return out, conn_lines, traffic
 
     def test_client_certificates(self):
