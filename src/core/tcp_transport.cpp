@@ -76,8 +76,9 @@ void TcpTransport::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   t->ev_->alloc(t->owner_, buf);
 }
 
+// libuv's 0 (the socket had nothing after all) goes to the owner too: it may give back the
+// buffer it lent for nothing.
 void TcpTransport::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
-  if (n == 0) return;
   auto* t = static_cast<TcpTransport*>(s->data);
   t->ev_->read(t->owner_, n);
 }

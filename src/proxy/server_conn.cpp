@@ -21,6 +21,10 @@ const core::TransportEvents ServerConn::kEvents = {
     // read
     [](void* self, ssize_t nread) {
       auto* c = static_cast<ServerConn*>(self);
+      if (nread == 0) {   // nothing after all: an empty buffer goes back to the pool
+        c->release_buffer();
+        return;
+      }
       if (nread == UV_ENOBUFS) {
         c->stop_reading();
         return;

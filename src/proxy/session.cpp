@@ -207,6 +207,10 @@ void Session::on_alloc(void* self, uv_buf_t* buf) {
 
 void Session::on_read(void* self, ssize_t nread) {
   auto* s = static_cast<Session*>(self);
+  if (nread == 0) {   // nothing after all: an empty buffer goes back to the pool
+    s->release(s->in_);
+    return;
+  }
   if (nread == UV_ENOBUFS) {  // buffer full: wait until bytes are forwarded
     s->stop_reading();
     return;

@@ -113,6 +113,10 @@ const core::TransportEvents TlsTransport::kTcpEvents = {
     // read
     [](void* self, ssize_t n) {
       auto* t = static_cast<TlsTransport*>(self);
+      if (n == 0) {
+        t->release_in();
+        return;
+      }
       if (n == UV_ENOBUFS) {   // OpenSSL has not taken what we hold: wait until it does
         t->tcp_->read_stop();
         return;
@@ -282,7 +286,11 @@ void TlsTransport::pump() {
     }
     update_tcp_reading();
   }
-  while (owner_reading_ && !closing_ && !end_told_) {
+  // The owner's room is asked for only when something may come of it (ciphertext not yet
+  // decrypted, plaintext OpenSSL holds, or the end to tell), so an idle connection's owner is
+  // not made to take a buffer.
+  while (owner_reading_ && !closing_ && !end_told_ &&
+         (in_end_ > in_off_ || SSL_pending(ssl_) > 0 || tcp_status_ != 0)) {
     uv_buf_t room;
     ev_->alloc(owner_, &room);
     if (room.len == 0) {
@@ -296,7 +304,10 @@ void TlsTransport::pump() {
     }
     const int e = SSL_get_error(ssl_, n);
     flush();   // reading may have written (a key update, an alert)
-    if (e == SSL_ERROR_WANT_READ && tcp_status_ == 0) break;
+    if (e == SSL_ERROR_WANT_READ && tcp_status_ == 0) {
+      ev_->read(owner_, 0);   // a partial record: nothing this time, the room may go back
+      break;
+    }
     // The end: close_notify, the peer's FIN (or reset), or a TLS error.
     ERR_clear_error();
     end_told_ = true;

@@ -23,8 +23,9 @@ struct TransportEvents {
   // Room for the next bytes: the owner's buffer from where its data ends. A zero length says
   // the buffer is full; the read then reports UV_ENOBUFS.
   void (*alloc)(void* owner, uv_buf_t* room);
-  // n > 0 bytes landed in the room; or UV_EOF (orderly end), UV_ENOBUFS (no room: stop
-  // reading until bytes are consumed), Transport::kHandshakeFailed, another negative code.
+  // n > 0 bytes landed in the room; 0: none after all (an empty buffer may go back); or
+  // UV_EOF (orderly end), UV_ENOBUFS (no room: stop reading until bytes are consumed),
+  // Transport::kHandshakeFailed, another negative code.
   void (*read)(void* owner, ssize_t n);
   void (*written)(void* owner, int status);    // a write() that returned kPending ended
   void (*connected)(void* owner, int status);  // a connect() that returned kPending ended

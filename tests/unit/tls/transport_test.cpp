@@ -68,7 +68,7 @@ const core::TransportEvents Side::kEvents = {
       if (n > 0) {
         s->got.append(s->buf, size_t(n));
         if (s->paused) s->io->read_stop();
-      } else if (n != UV_ENOBUFS) {
+      } else if (n != UV_ENOBUFS && n != 0) {
         s->end = int(n);
         s->io->read_stop();
       }
