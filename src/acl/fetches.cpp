@@ -426,6 +426,17 @@ bool f_fe_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Samp
   if (!c.frontend) return false;
   return str_out(o, c.frontend->name);
 }
+// so_id / so_name: the listening socket (bind line) the connection came through.
+bool f_so_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!c.so_id) return false;
+  o.type = SmpType::sint;
+  o.i = c.so_id;
+  return true;
+}
+bool f_so_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (c.so_name.empty()) return false;
+  return str_out(o, c.so_name);
+}
 bool f_unique_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!c.unique_id || !c.frontend || c.frontend->unique_id_format.empty()) return false;
   return str_out(o, c.unique_id(c.unique_id_self));
@@ -649,6 +660,8 @@ const FetchDef kFetches[] = {
     {"rdp_cookie_cnt", f_rdp_cookie_cnt, SmpType::sint, {A::str}, 0, false},
     {"req_rdp_cookie_cnt", f_rdp_cookie_cnt, SmpType::sint, {A::str}, 0, false},
     {"fe_name", f_fe_name, SmpType::str, {}, 0, false},
+    {"so_id", f_so_id, SmpType::sint, {}, 0, false},
+    {"so_name", f_so_name, SmpType::str, {}, 0, false},
     {"be_name", f_be_name, SmpType::str, {}, 0, false},
     {"unique-id", f_unique_id, SmpType::str, {}, 0, false},
     {"capture.req.hdr", f_capture_req_hdr, SmpType::str, {A::sint}, 1, false},

@@ -151,6 +151,8 @@ acl::SampleContext Session::sample(bool final) const {
   ctx.client_tls = cli_->tls();
   ctx.ssl = ctx.client_tls != nullptr;
   ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
+  ctx.so_id = bind_ + 1;
+  ctx.so_name = w_.config().proxies[fe_].binds[bind_].name;
   if (tcp_mode()) {
     if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
     return ctx;

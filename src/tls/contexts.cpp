@@ -213,15 +213,39 @@ struct BindState {
   }
 };
 
-// The client can verify an ECDSA certificate: its signature_algorithms list one.
+// The client offers TLS 1.3 (its supported_versions list 0x0304): cipher suites then say
+// nothing of the certificate's key type.
+bool client_offers_tls13(SSL* ssl) {
+  const unsigned char* p = nullptr;
+  size_t len = 0;
+  if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len) || len < 1) return false;
+  const size_t n = std::min<size_t>(p[0], len - 1);
+  for (size_t i = 1; i + 1 < 1 + n; i += 2)
+    if (p[i] == 0x03 && p[i + 1] == 0x04) return true;
+  return false;
+}
+
+// Up to TLS 1.2 a cipher suite names the authentication: one of the client's must be ECDSA's.
+bool client_offers_ecdsa_suite(SSL* ssl) {
+  const unsigned char* p = nullptr;
+  const size_t len = SSL_client_hello_get0_ciphers(ssl, &p);
+  for (size_t i = 0; i + 1 < len; i += 2)
+    if (const SSL_CIPHER* c = SSL_CIPHER_find(ssl, p + i); c && SSL_CIPHER_get_auth_nid(c) == NID_auth_ecdsa)
+      return true;
+  return false;
+}
+
+// The client can use an ECDSA certificate: its signature_algorithms list one, and it will
+// negotiate TLS 1.3 or an ECDSA cipher suite (an RSA-only TLS 1.2 client gets the RSA one).
 bool client_wants_ecdsa(SSL* ssl) {
   const unsigned char* p = nullptr;
   size_t len = 0;
   if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &len) || len < 2) return false;
   const size_t n = std::min<size_t>((size_t(p[0]) << 8) | p[1], len - 2);
-  for (size_t i = 2; i + 1 < 2 + n; i += 2)
-    if (p[i + 1] == 0x03 && p[i] >= 0x02 && p[i] <= 0x06) return true;   // ecdsa_* (hash, 3)
-  return false;
+  bool ecdsa_sigalg = false;
+  for (size_t i = 2; i + 1 < 2 + n && !ecdsa_sigalg; i += 2)
+    ecdsa_sigalg = p[i + 1] == 0x03 && p[i] >= 0x02 && p[i] <= 0x06;   // ecdsa_* (hash, 3)
+  return ecdsa_sigalg && (client_offers_tls13(ssl) || client_offers_ecdsa_suite(ssl));
 }
 
 std::string client_sni(SSL* ssl) {
@@ -254,6 +278,8 @@ int client_hello_cb(SSL* ssl, int* alert, void* arg) {
   if (c->groups) SSL_set1_groups_list(ssl, c->groups->c_str());
   return SSL_CLIENT_HELLO_SUCCESS;
 }
+
+int accept_servername(SSL*, int*, void*) { return SSL_TLSEXT_ERR_OK; }
 
 int alpn_select_cb(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                    unsigned int inlen, void* arg) {
@@ -300,16 +326,12 @@ int bind_verify_cb(int ok, X509_STORE_CTX* x) {
       rec->ca_err = err;
       rec->ca_err_depth = depth;
     }
-    if (b.ca_ignore_all || (known && b.ca_ignore.test(size_t(err)))) {
-      X509_STORE_CTX_set_error(x, X509_V_OK);
-      return 1;
-    }
+    // Ignored: the handshake goes on, and the error stays the verify result (ssl_c_verify),
+    // as haproxy's.
+    if (b.ca_ignore_all || (known && b.ca_ignore.test(size_t(err)))) return 1;
   } else {
     if (!rec->crt_err) rec->crt_err = err;
-    if (b.crt_ignore_all || (known && b.crt_ignore.test(size_t(err)))) {
-      X509_STORE_CTX_set_error(x, X509_V_OK);
-      return 1;
-    }
+    if (b.crt_ignore_all || (known && b.crt_ignore.test(size_t(err)))) return 1;
   }
   return 0;
 }
@@ -660,6 +682,9 @@ class Builder {
       if (c->alpn.empty()) once("invalid ALPN protocol list '" + *e.conf.alpn + "'");
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c.get());
+    // Accepting the name (the certificate was chosen in the ClientHello callback) makes
+    // OpenSSL keep it in the session, so a resumed TLS 1.2 session still knows its SNI.
+    SSL_CTX_set_tlsext_servername_callback(ctx, accept_servername);
     SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(sid.data()), unsigned(sid.size()));
     SSL_CTX_set_ex_data(ctx, ctx_index(), c.get());
     return c;

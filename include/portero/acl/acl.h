@@ -92,6 +92,9 @@ struct SampleContext {
   // ssl_bc_* fetches; null when that side is plaintext.
   const ssl_st* client_tls = nullptr;
   const ssl_st* server_tls = nullptr;
+  // so_id / so_name: the bind line the connection came through (its number from 1, its name).
+  int so_id = 0;
+  std::string_view so_name;
   // `unique-id`: the request's unique id (the frontend's unique-id-format), computed on first
   // use by the data plane; null when there is none.
   std::string_view (*unique_id)(const void* self) = nullptr;
