@@ -445,7 +445,11 @@ class CheckerImpl final : public Checker {
 
   void connected(Task& t, int status) {
     if (status == core::Transport::kHandshakeFailed) {
-      finish(t, Status::l6rsp, -1, "SSL handshake failure");
+      // haproxy's words: a name that does not match (verifyhost / check-sni) has its own.
+      const ssl_st* ssl = t.conn->io->tls();
+      const bool mismatch = ssl && SSL_get_verify_result(ssl) == X509_V_ERR_HOSTNAME_MISMATCH;
+      finish(t, Status::l6rsp, -1,
+             mismatch ? "Server presented an SSL certificate different from the expected one" : "SSL handshake failure");
       return;
     }
     if (status < 0) {
@@ -706,7 +710,11 @@ class CheckerImpl final : public Checker {
 
   void on_timeout(Task& t) {
     if (t.proc) return finish(t, Status::proctout, -1, "");
-    if (!t.connected) return finish(t, Status::l4tout, -1, "");
+    if (!t.connected) {
+      // Connected, but the TLS handshake did not end in time: a layer 6 timeout.
+      const bool in_handshake = t.conn && t.conn->io == &t.conn->tls && t.conn->tls.tcp_connected();
+      return finish(t, in_handshake ? Status::l6tout : Status::l4tout, -1, "");
+    }
     const auto& px = *t.srv->proxy;
     if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp) return finish(t, Status::l4ok, -1, "");
     if (t.kind == Kind::check && px.checks.kind == config::CheckSetup::Kind::tcp_check && t.rule < px.checks.tcp_rules.size()) {

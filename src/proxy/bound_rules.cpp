@@ -153,6 +153,21 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
     if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);
+    for (const auto& s : px.servers) {
+      const acl::Expression* sni = nullptr;
+      if (!s.tls.sni.empty()) {
+        const std::string text = "%[" + s.tls.sni + "]";
+        sni = acls.format(pi, text);
+        if (!sni) {
+          std::string why = acls.format_error(pi, text);
+          if (size_t at = why.find("> : "); at != std::string::npos) why = why.substr(at + 4);
+          diag.alert(config::Stage::parse, s.origin, config::Form::bare,
+                     "'server " + px.name + "/" + s.name + "' : error detected while parsing sni expression : " + why);
+          ok = false;
+        }
+      }
+      bp.server_sni.push_back(sni);
+    }
     if (px.is_backend() && px.balance.algorithm == "hash") {
       std::string expr;
       for (const auto& w : px.balance.hash_expr) expr += (expr.empty() ? "" : " ") + w;

@@ -207,11 +207,23 @@ void Session::connect_server(int idx) {
     sc.store_max(sc.last_session_s, static_cast<uint64_t>(std::time(nullptr)));
   }
   const auto& be = w_.config().proxies[be_];
-  if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx)) detach_server(true);
+  // `sni <expr>`: evaluated for each request; a connection is reused only with the same SNI.
+  char sni_buf[256];
+  std::string_view sni;
+  uint64_t sni_key = 0;
+  if (const acl::Expression* e = w_.runtime().rules->proxies[be_].server_sni[idx]) {
+    const int n = e->evaluate(sample(true), sni_buf, sizeof sni_buf);
+    if (n > 0) {
+      sni = std::string_view(sni_buf, static_cast<size_t>(n));
+      sni_key = std::hash<std::string_view>{}(sni) | 1;
+    }
+  }
+  if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx || srv_->sni_key != sni_key))
+    detach_server(true);
   srv_idx_ = idx;
   if (!srv_ && private_) {
     // `http-reuse never`: our own connection from the previous request, if it goes to that server.
-    if (private_->proxy_index == be_ && private_->server_index == idx) {
+    if (private_->proxy_index == be_ && private_->server_index == idx && private_->sni_key == sni_key) {
       srv_ = private_;
       private_ = nullptr;
       srv_->keeper = nullptr;
@@ -225,7 +237,7 @@ void Session::connect_server(int idx) {
     bool may_reuse = be.http_reuse == config::HttpReuse::always ||
                      be.http_reuse == config::HttpReuse::aggressive ||
                      (be.http_reuse == config::HttpReuse::safe && !first_request_);
-    if (may_reuse) srv_ = w_.take_idle(be_, idx);
+    if (may_reuse) srv_ = w_.take_idle(be_, idx, sni_key);
     if (srv_) {
       srv_->owner = this;
       srv_->reused = true;
@@ -249,7 +261,8 @@ void Session::connect_server(int idx) {
     c->tls = w_.new_tls();
     c->tls->set_owner(c, &ServerConn::kEvents);
     c->io = c->tls;
-    if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), be_, idx, false, {});
+    if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), be_, idx, false, sni);
+    c->sni_key = sni_key;
   }
   srv_ = c;
   c->set_busy(true);

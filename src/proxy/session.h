@@ -57,6 +57,7 @@ class ServerConn {
   core::TcpTransport tcp;        // the socket; never moves (pool-allocated object)
   core::Transport* io = &tcp;    // what we talk through: the socket, or TLS over it
   tls::TlsTransport* tls = nullptr;  // TLS over tcp (pooled), to a `server ... ssl`
+  uint64_t sni_key = 0;          // hash of the SNI it was made with (0: none), for reuse
   Worker& worker;
   Session* owner = nullptr;      // null while idle in the pool
   Session* keeper = nullptr;     // `http-reuse never`: the client session it stays private to

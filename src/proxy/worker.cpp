@@ -300,9 +300,10 @@ void Worker::slot_freed(int p, int idx) {
     if (w != this) w->post([w, p, idx] { w->slot_freed(p, idx); });
 }
 
-ServerConn* Worker::take_idle(int proxy_index, int server_index) {
-  ServerConn*& head = idle_[proxy_index][server_index];
-  ServerConn* c = head;
+ServerConn* Worker::take_idle(int proxy_index, int server_index, uint64_t sni_key) {
+  ServerConn* c = idle_[proxy_index][server_index];
+  // A TLS connection made with one SNI never serves a request that asks for another.
+  while (c && c->sni_key != sni_key) c = c->idle_next;
   if (!c) return nullptr;
   forget_idle(c);
   return c;

@@ -84,6 +84,7 @@ int TlsTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) 
   if (rc == kDone && !ssl_) return UV_ENOMEM;   // client() could not make the SSL
   if (rc == kDone) {
     // A unix socket, connected at once: say hello now, `connected` follows the handshake.
+    tcp_connected_ = true;
     update_tcp_reading();
     pump();
     return kPending;
@@ -135,6 +136,7 @@ const core::TransportEvents TlsTransport::kTcpEvents = {
         t->ev_->connected(t->owner_, status);
         return;
       }
+      t->tcp_connected_ = true;
       t->update_tcp_reading();
       t->pump();
     },

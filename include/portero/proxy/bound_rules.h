@@ -34,6 +34,7 @@ struct BoundProxy {
   const acl::Condition* stats_admin = nullptr;   // `stats admin if|unless ...`
   const acl::Expression* balance_hash = nullptr; // `balance hash <expr>`, as a "%[expr]" format
   std::vector<const acl::Condition*> force_persist, ignore_persist;
+  std::vector<const acl::Expression*> server_sni;   // per server: `sni <expr>` as "%[expr]", or null
 };
 
 // Compiles the ACLs of `cfg` and binds every rule. Errors go to `diag` in HAProxy's form.

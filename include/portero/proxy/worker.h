@@ -91,7 +91,8 @@ class Worker {
   }
 
   // Idle server connections kept for reuse, per server (LIFO).
-  ServerConn* take_idle(int proxy_index, int server_index);
+  // `sni_key`: the hash of the SNI the request's connection needs (0: none).
+  ServerConn* take_idle(int proxy_index, int server_index, uint64_t sni_key);
   void put_idle(ServerConn* c);
   void forget_idle(ServerConn* c);
   ServerConn* new_server_conn();

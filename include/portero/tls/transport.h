@@ -26,6 +26,7 @@ class TlsTransport final : public core::Transport {
   bool client(core::TcpTransport& tcp, SSL_CTX* ctx);
   SSL* ssl() { return ssl_; }
   bool handshake_done() const { return handshake_done_; }
+  bool tcp_connected() const { return tcp_connected_; }   // client side: the handshake has begun
   // How the TCP side under us ended: 0 (it did not), UV_EOF, or an error. With
   // kHandshakeFailed, tells a peer that left from one that spoke wrong; OpenSSL's error queue
   // still holds the reason while the owner's read callback runs.
@@ -67,6 +68,7 @@ class TlsTransport final : public core::Transport {
   int failed_ = 0;              // an error that ends the connection
   core::Deferred pump_later_;
   bool client_ = false;
+  bool tcp_connected_ = false;
   bool handshake_done_ = false;
   bool owner_reading_ = false;
   bool owner_waits_ = false;    // a write() returned kPending
