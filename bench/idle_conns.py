@@ -9,12 +9,17 @@ before the first connection and again after all connections are idle, checks tha
 connections are still open, prints one line of key=value pairs and closes everything
 (with RST, so that no TIME_WAIT is left behind on the client side).
 
+With --tls each connection first completes a full TLS handshake (no session is offered, the
+certificate is not verified) and the request and response go through it: the idle connections
+are then idle TLS connections (bench/tls).
+
 Bounded: every socket operation has a timeout; the whole run gives up after --deadline s.
 """
 import argparse
 import os
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -100,7 +105,13 @@ def main():
     ap.add_argument("--batch", type=int, default=1,
                     help="connections whose requests are in flight together while opening")
     ap.add_argument("--deadline", type=float, default=40.0)
+    ap.add_argument("--tls", action="store_true", help="TLS connections (full handshakes)")
     a = ap.parse_args()
+    tls = None
+    if a.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
     pids = [int(p) for p in a.pids.split(",") if p]
     start = time.monotonic()
     req = (f"GET / HTTP/1.1\r\nHost: {a.host}:{a.port}\r\nUser-Agent: portero-bench-idle\r\n"
@@ -109,6 +120,7 @@ def main():
     time.sleep(0.2)
     rss0, fds0 = rss_kb(pids), fd_count(pids)
     socks, ok, failed = [], 0, 0
+    versions = set()
     i = 0
     while i < a.count and time.monotonic() - start < a.deadline:
         # A batch of connections is opened and sent its request before any response is read,
@@ -121,6 +133,9 @@ def main():
             s.settimeout(5.0)
             try:
                 s.connect((a.host, a.port))
+                if tls is not None:
+                    s = tls.wrap_socket(s)  # the handshake, before the request
+                    versions.add(f"{s.version()}/{s.cipher()[0]}/{'resumed' if s.session_reused else 'full'}")
                 s.sendall(req)
                 batch.append(s)
             except OSError as e:
@@ -155,7 +170,8 @@ def main():
     print(f"count={a.count} ok={ok} failed={failed} open={still_open} "
           f"rss0_kb={rss0} rss1_kb={rss1} bytes_per_conn={bpc} "
           f"fds0={fds0} fds1={fds1} fds_per_conn={fpc} "
-          f"secs={time.monotonic() - start:.1f}")
+          f"secs={time.monotonic() - start:.1f}"
+          + (f" tls={','.join(sorted(versions))}" if a.tls else ""))
     for s in socks:
         s.close()
 

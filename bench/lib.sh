@@ -209,9 +209,9 @@ EOF
 ROWS=()
 NOTES=()
 
-run_wrk() {  # run_wrk PORT SECONDS OUTFILE
+run_wrk() {  # run_wrk PORT SECONDS OUTFILE; WRK_URL, if set, replaces http://127.0.0.1:PORT/
   timeout $(( $2 + 15 )) taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency \
-    "http://127.0.0.1:$1/" >"$3" 2>&1
+    "${WRK_URL:-http://127.0.0.1:$1/}" >"$3" 2>&1
 }
 
 to_us() {  # wrk latency "1.23ms" / "456.00us" / "1.02s" -> microseconds
@@ -222,7 +222,7 @@ to_us() {  # wrk latency "1.23ms" / "456.00us" / "1.02s" -> microseconds
 # measure_load NAME PORT PID_MEASURED ORIGIN_PID -> sets W_* variables
 measure_load() {
   local name=$1 port=$2 pid=$3 opid=$4 out="$TMP/wrk-$1.txt"
-  run_wrk "$port" "$WARMUP" "$TMP/wrk-$1-warmup.txt"
+  [ "$WARMUP" -gt 0 ] && run_wrk "$port" "$WARMUP" "$TMP/wrk-$1-warmup.txt"
   local c0 o0 t0 c1 o1 t1
   local b0 b1 s0 s1
   read -r b0 s0 < <(cpu_busy "$PROXY_CPU")
