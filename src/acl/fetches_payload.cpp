@@ -1,6 +1,6 @@
 // Fetches that read the raw bytes a client sent in mode tcp (`tcp-request inspect-delay`):
 // req.payload and the TLS ClientHello fields that SNI routing uses (req.ssl_sni,
-// req.ssl_hello_type, req.ssl_ver). A value that needs bytes not received yet is absent with may_change,
+// req.ssl_alpn, req.ssl_hello_type, req.ssl_ver). A value that needs bytes not received yet is absent with may_change,
 // so content rules wait for them until the inspect delay ends.
 #include <algorithm>
 #include <cstdint>
@@ -93,17 +93,17 @@ bool f_ssl_ver(const FetchCall&, const SampleContext& c, bool, FetchState&, Samp
   return true;
 }
 
-// Walks a ClientHello to its server_name extension (RFC 6066): the first host_name entry.
-bool f_ssl_sni(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
-  const std::string_view d = c.payload;
-  if (d.size() < 5) return d.empty() || uint8_t(d[0]) == 0x16 ? too_short(c, o) : false;
-  if (uint8_t(d[0]) != 0x16 || uint8_t(d[1]) < 3) return false;
+// Finds extension `type` of the ClientHello that starts the payload (one whole record): its
+// body in `ext`. 1: found; 0: absent, or not a ClientHello; -1: more bytes are needed.
+int hello_extension(std::string_view d, uint32_t type, std::string_view& ext) {
+  if (d.size() < 5) return d.empty() || uint8_t(d[0]) == 0x16 ? -1 : 0;
+  if (uint8_t(d[0]) != 0x16 || uint8_t(d[1]) < 3) return 0;
   const size_t record = be16(d, 3);
-  if (d.size() < 5 + record) return too_short(c, o);
+  if (d.size() < 5 + record) return -1;
   std::string_view hs = d.substr(5, record);
-  if (hs.size() < 4 || uint8_t(hs[0]) != 1) return false;   // not a ClientHello
+  if (hs.size() < 4 || uint8_t(hs[0]) != 1) return 0;   // not a ClientHello
   const size_t hello_len = be24(hs, 1);
-  if (hs.size() < 4 + hello_len) return false;   // a hello split over records: not handled
+  if (hs.size() < 4 + hello_len) return 0;   // a hello split over records: not handled
   std::string_view h = hs.substr(4, hello_len);
   size_t p = 2 + 32;   // client version, random
   auto skip = [&](size_t len_bytes) {
@@ -112,36 +112,64 @@ bool f_ssl_sni(const FetchCall&, const SampleContext& c, bool, FetchState&, Samp
     p += len_bytes + n;
     return p <= h.size();
   };
-  if (!skip(1) || !skip(2) || !skip(1)) return false;   // session id, cipher suites, compression
-  if (p + 2 > h.size()) return false;                    // no extensions
+  if (!skip(1) || !skip(2) || !skip(1)) return 0;   // session id, cipher suites, compression
+  if (p + 2 > h.size()) return 0;                    // no extensions
   const size_t ext_end = std::min(h.size(), p + 2 + be16(h, p));
   p += 2;
   while (p + 4 <= ext_end) {
-    const uint32_t type = be16(h, p), len = be16(h, p + 2);
+    const uint32_t t = be16(h, p), len = be16(h, p + 2);
     p += 4;
-    if (p + len > ext_end) return false;
-    if (type == 0) {   // server_name: list length, then (name type, length, name)...
-      std::string_view list = h.substr(p, len);
-      if (list.size() < 2) return false;
-      size_t q = 2;
-      const size_t list_end = std::min(list.size(), 2 + size_t(be16(list, 0)));
-      while (q + 3 <= list_end) {
-        const uint8_t name_type = uint8_t(list[q]);
-        const size_t name_len = be16(list, q + 1);
-        q += 3;
-        if (q + name_len > list_end) return false;
-        if (name_type == 0) {
-          o.type = SmpType::str;
-          o.s = list.substr(q, name_len);
-          return true;
-        }
-        q += name_len;
-      }
-      return false;
+    if (p + len > ext_end) return 0;
+    if (t == type) {
+      ext = h.substr(p, len);
+      return 1;
     }
     p += len;
   }
+  return 0;
+}
+
+// req.ssl_sni: the server_name extension's first host_name entry (RFC 6066).
+bool f_ssl_sni(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  std::string_view list;
+  const int r = hello_extension(c.payload, 0, list);
+  if (r < 0) return too_short(c, o);
+  if (r == 0 || list.size() < 2) return false;
+  size_t q = 2;   // list length, then (name type, length, name)...
+  const size_t list_end = std::min(list.size(), 2 + size_t(be16(list, 0)));
+  while (q + 3 <= list_end) {
+    const uint8_t name_type = uint8_t(list[q]);
+    const size_t name_len = be16(list, q + 1);
+    q += 3;
+    if (q + name_len > list_end) return false;
+    if (name_type == 0) {
+      o.type = SmpType::str;
+      o.s = list.substr(q, name_len);
+      return true;
+    }
+    q += name_len;
+  }
   return false;
+}
+
+// req.ssl_alpn: the protocols of the ALPN extension (RFC 7301), the first as a sample; an ACL
+// sees each one (`{ req.ssl_alpn -m str http/1.1 }` matches "h2,http/1.1"), as haproxy.
+bool f_ssl_alpn(const FetchCall&, const SampleContext& c, bool iterate, FetchState& st, Sample& o) {
+  std::string_view list;
+  const int r = hello_extension(c.payload, 16, list);
+  if (r < 0) return too_short(c, o);
+  if (r == 0 || list.size() < 2) return false;
+  const size_t end = std::min(list.size(), 2 + size_t(be16(list, 0)));
+  size_t q = st.started ? st.a : 2;
+  st.started = true;
+  if (q + 1 > end) return false;
+  const size_t n = uint8_t(list[q]);
+  if (n == 0 || q + 1 + n > end) return false;
+  o.type = SmpType::str;
+  o.s = list.substr(q + 1, n);
+  st.a = uint32_t(q + 1 + n);
+  st.more = iterate && st.a < end;
+  return true;
 }
 
 using A = ArgType;
@@ -150,6 +178,7 @@ const FetchDef kPayloadFetches[] = {
     {"req.ssl_hello_type", f_ssl_hello_type, SmpType::sint, {}, 0, false},
     {"req_ssl_hello_type", f_ssl_hello_type, SmpType::sint, {}, 0, false},
     {"req.ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
+    {"req.ssl_alpn", f_ssl_alpn, SmpType::str, {}, 0, false},
     {"req_ssl_sni", f_ssl_sni, SmpType::str, {}, 0, false},
     {"req.ssl_ver", f_ssl_ver, SmpType::sint, {}, 0, false},
     {"req_ssl_ver", f_ssl_ver, SmpType::sint, {}, 0, false},

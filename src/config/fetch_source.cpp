@@ -9,7 +9,7 @@ const char* fetch_source(std::string_view f) {
       "http_auth", "http_auth_group", "url_ip", "url_port"};
   static constexpr std::string_view kReqBuffer[] = {
       "req.len", "req_len", "req.rdp_cookie", "rdp_cookie", "req.rdp_cookie_cnt", "rdp_cookie_cnt",
-      "req.payload", "req.ssl_sni", "req_ssl_sni", "req.ssl_hello_type", "req_ssl_hello_type",
+      "req.payload", "req.ssl_sni", "req_ssl_sni", "req.ssl_alpn", "req.ssl_hello_type", "req_ssl_hello_type",
       "req.ssl_ver", "req_ssl_ver"};
   for (auto k : kReqHeaders)
     if (f == k) return "HTTP request headers";

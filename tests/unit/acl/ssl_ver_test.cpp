@@ -14,8 +14,8 @@ using portero::acl::Tri;
 
 namespace {
 
-// The first flight of a client limited to `max_version`.
-std::string client_hello(int max_version) {
+// The first flight of a client limited to `max_version` (offering `alpn`, wire format).
+std::string client_hello(int max_version, std::string_view alpn = {}) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_security_level(ctx, 0);   // TLS 1.0 needs it with today's defaults
   SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
@@ -26,6 +26,7 @@ std::string client_hello(int max_version) {
   BIO* wbio = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl, rbio, wbio);
   SSL_set_tlsext_host_name(ssl, "www.example.test");
+  if (!alpn.empty()) SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()), unsigned(alpn.size()));
   SSL_set_connect_state(ssl);
   SSL_do_handshake(ssl);   // wants to read the server's answer
   char* p = nullptr;
@@ -115,4 +116,25 @@ TEST_CASE("req.ssl_ver patterns are dotted versions [haproxy]") {
   REQUIRE(!m.empty());
   CHECK(m[0] == "[ALERT]    (42) : config : parsing [t.cfg:8] : error detected while parsing ACL 'x' : '3.1:x' is not "
                 "a valid dotted number range.");
+}
+
+TEST_CASE("req.ssl_alpn: the first protocol as a sample, each one for an ACL [haproxy]") {
+  // haproxy 2.6.12, mode tcp, `openssl s_client -alpn h2,http/1.1`: set-var(sess.alpn)
+  // req.ssl_alpn logged "h2", and `{ req.ssl_alpn -m str http/1.1 }` matched.
+  Env e("  acl h11 req.ssl_alpn -m str http/1.1\n  acl h2 req.ssl_alpn h2\n  acl h3 req.ssl_alpn h3\n", "");
+  const std::string both = client_hello(TLS1_3_VERSION, std::string("\x02h2\x08http/1.1", 12));
+  e.ctx.payload = both;
+  CHECK(e.expr("req.ssl_alpn") == "h2");
+  CHECK(e.yes("h11"));
+  CHECK(e.yes("h2"));
+  CHECK_FALSE(e.yes("h3"));
+  // No ALPN offered: absent.
+  const std::string none = client_hello(TLS1_3_VERSION);
+  e.ctx.payload = none;
+  CHECK(e.expr("req.ssl_alpn") == "<absent>");
+  CHECK_FALSE(e.yes("h2"));
+  // Half a record: wait for the rest.
+  e.ctx.final = false;
+  e.ctx.payload = std::string_view(both).substr(0, both.size() / 2);
+  CHECK(e.cond("if h2") == Tri::miss);
 }
