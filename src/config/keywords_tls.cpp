@@ -130,11 +130,11 @@ int parse_ssl_conf_option(ParseContext& c, const Args& a, size_t& i, TlsSslConf&
     std::optional<std::string> ignored;
     return value(ignored, "missing the comma-delimited NPN protocol suite");
   }
-  if (o == "ca-file" || o == "crl-file") {
+  if (o == "ca-file" || o == "crl-file" || o == "ca-verify-file") {
     std::optional<std::string> v;
-    if (int r = value(v, o == "ca-file" ? "missing CAfile path" : "missing CRLfile path"); r != 1) return r;
+    if (int r = value(v, o == "crl-file" ? "missing CRLfile path" : "missing CAfile path"); r != 1) return r;
     const std::string path = join_base(c.config.global.tls.ca_base, *v);
-    (o == "ca-file" ? conf.ca_file : conf.crl_file) = path;
+    (o == "ca-file" ? conf.ca_file : o == "crl-file" ? conf.crl_file : conf.ca_verify_file) = path;
     if (!ca_file_opens(c, path, "")) {
       err = "'" + o + "' : unable to load " + path;
       ca_error = true;

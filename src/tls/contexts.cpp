@@ -416,15 +416,18 @@ struct StoreCache {
       sk_X509_NAME_pop_free(e.names, X509_NAME_free);
     }
   }
-  const Entry* get(const std::string& ca, const std::string& crl) {
-    const std::string key = ca + '\0' + crl;
+  // `verify_only`: CAs that verify but are not announced to clients (`ca-verify-file`).
+  const Entry* get(const std::string& ca, const std::string& crl, const std::string& verify_only = {}) {
+    const std::string key = ca + '\0' + crl + '\0' + verify_only;
     if (auto it = entries.find(key); it != entries.end()) return &it->second;
     Entry e;
     e.store = X509_STORE_new();
-    if (X509_STORE_load_file(e.store, ca.c_str()) != 1) {
-      ERR_clear_error();
-      X509_STORE_free(e.store);
-      return nullptr;
+    for (const std::string* f : {&ca, &verify_only}) {
+      if (!f->empty() && X509_STORE_load_file(e.store, f->c_str()) != 1) {
+        ERR_clear_error();
+        X509_STORE_free(e.store);
+        return nullptr;
+      }
     }
     if (!crl.empty()) {
       if (X509_STORE_load_file(e.store, crl.c_str()) != 1) {
@@ -434,7 +437,7 @@ struct StoreCache {
       }
       X509_STORE_set_flags(e.store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     }
-    e.names = SSL_load_client_CA_file(ca.c_str());
+    e.names = ca.empty() ? nullptr : SSL_load_client_CA_file(ca.c_str());
     ERR_clear_error();
     return &entries.emplace(key, e).first->second;
   }
@@ -572,6 +575,7 @@ class Builder {
       fill(e.conf.curves, line->curves);
       fill(e.conf.ecdhe, line->ecdhe);
       fill(e.conf.ca_file, line->ca_file);
+      fill(e.conf.ca_verify_file, line->ca_verify_file);
       fill(e.conf.crl_file, line->crl_file);
       if (line->verify != TlsVerify::unset) e.conf.verify = line->verify;
       if (line->no_ca_names) e.conf.no_ca_names = line->no_ca_names;
@@ -664,16 +668,17 @@ class Builder {
       case TlsVerify::optional: c->verify_mode = SSL_VERIFY_PEER; break;
       default: c->verify_mode = SSL_VERIFY_NONE; break;
     }
-    c->verify_cb = e.conf.ca_file.has_value();
+    c->verify_cb = e.conf.ca_file || e.conf.ca_verify_file;
     SSL_CTX_set_verify(ctx, c->verify_mode, c->verify_cb ? bind_verify_cb : nullptr);
     if (c->verify_mode & SSL_VERIFY_PEER) {
-      if (!e.conf.ca_file) {
+      if (!c->verify_cb) {
         once("verify is enabled but no CA file specified");
-      } else if (const auto* s = stores_.get(*e.conf.ca_file, e.conf.crl_file.value_or(""))) {
+      } else if (const auto* s = stores_.get(e.conf.ca_file.value_or(""), e.conf.crl_file.value_or(""),
+                                             e.conf.ca_verify_file.value_or(""))) {
         SSL_CTX_set1_cert_store(ctx, s->store);
         if (!e.conf.no_ca_names.value_or(false) && s->names) SSL_CTX_set_client_CA_list(ctx, SSL_dup_CA_list(s->names));
       } else {
-        once("unable to load CA file '" + *e.conf.ca_file + "'" +
+        once("unable to load CA file '" + e.conf.ca_file.value_or(e.conf.ca_verify_file.value_or("")) + "'" +
              (e.conf.crl_file ? " or CRL file '" + *e.conf.crl_file + "'" : std::string()));
       }
     }

@@ -39,6 +39,7 @@ struct TlsSslConf {
   std::optional<std::string> alpn;            // comma list as written ("h2,http/1.1")
   std::optional<std::string> ciphers, ciphersuites, curves, ecdhe;
   std::optional<std::string> ca_file, crl_file;
+  std::optional<std::string> ca_verify_file;   // CAs to verify with, never sent as acceptable names
   TlsVerify verify = TlsVerify::unset;
   TlsVersions versions;
   std::optional<bool> no_ca_names, allow_0rtt;
