@@ -7,7 +7,7 @@ namespace portero {
 
 Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vector<proxy::Worker*>& workers,
                              stats::ProcessInfo process)
-    : loop_(loop) {
+    : loop_(loop), tls_(rt.tls.get()) {
   proxy::fill_stats_source(src_, rt, workers);
   src_.process = std::move(process);
   src_.backend_watch = &backend_watch_;
@@ -53,7 +53,7 @@ Observability::~Observability() = default;
 
 bool Observability::bind_admin(std::string& error) {
   if (src_.cfg->global.stats_sockets.empty()) return true;
-  admin_ = admin::Server::create(loop_, src_, error);
+  admin_ = admin::Server::create(loop_, src_, error, tls_);
   return admin_ != nullptr;
 }
 

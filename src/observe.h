@@ -42,6 +42,7 @@ class Observability {
   // are only posted after an error, so a healthy observed server costs no post at all.
   std::vector<std::unique_ptr<std::atomic<bool>[]>> observe_dirty_;
   check::Checker* checker_ = nullptr;
+  tls::Contexts* tls_ = nullptr;            // the admin socket's TLS commands act on it
 };
 
 }  // namespace portero

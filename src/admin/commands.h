@@ -11,6 +11,10 @@
 #include "portero/stats/source.h"
 #include "usage.h"
 
+namespace portero::tls {
+class Contexts;
+}
+
 namespace portero::admin {
 
 // A connection of the admin socket itself, for `show sess`.
@@ -28,6 +32,7 @@ struct Context {
   std::vector<bool> frontend_stopped;                        // by proxy index: `shutdown frontend` done
   uint32_t bufsize = 16384;                                  // tune.bufsize, for `show errors`
   std::function<uint64_t()> now_ms;                          // unix ms (tests may fix it)
+  tls::Contexts* tls = nullptr;                              // certificates, crt-lists, ticket keys
 };
 
 // Runs one command (its words, none for an empty command) and returns the reply text.

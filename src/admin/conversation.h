@@ -25,6 +25,9 @@ struct Session {
   bool interactive = false;   // `prompt` toggles it
   bool quit = false;          // `quit` sets it
   uint64_t timeout_ms = 10000;   // idle timeout (`stats timeout`, `set timeout cli`)
+  // The payload of the command being run: the lines after a command ending in `<<`, up to an
+  // empty line, joined with '\n' (no trailing one). Null: the command had none.
+  const std::string* payload = nullptr;
 };
 
 class Conversation {
@@ -50,6 +53,11 @@ class Conversation {
   Run run_;
   std::string buf_;
   bool finished_ = false;
+  bool in_payload_ = false;                 // gathering the payload of `pending_`
+  std::vector<std::string> pending_;        // the command waiting for its payload
+  std::string payload_;
+  bool pending_takes_payload_ = false;      // its last word was `<<` (else "x<<": none)
+  std::string run_framed(const std::vector<std::string>& args, const std::string* payload);
 };
 
 }  // namespace portero::admin

@@ -45,4 +45,9 @@ std::string cmd_set_maxconn_global(Context&, Session&, const Args&);
 std::string cmd_shutdown_sessions(Context&, Session&, const Args&);
 std::string cmd_shutdown_frontend(Context&, Session&, const Args&);
 
+// cmd_tls.cpp (levels checked inside: haproxy's replies differ per command)
+std::string cmd_show_ssl_cert(Context&, Session&, const Args&);
+std::string cmd_ssl_admin(Context&, Session&, const Args&);
+std::string cmd_tls_keys(Context&, Session&, const Args&);
+
 }  // namespace portero::admin

@@ -69,6 +69,8 @@ class ServerImpl final : public Server {
     for (auto& c : clients_) c.release()->set_release([](void*, Client* c) { delete c; }, nullptr);
   }
 
+  void set_tls(tls::Contexts* tls) { ctx_.tls = tls; }
+
   bool bind_all(std::string& error) {
     const auto& socks = ctx_.src->cfg->global.stats_sockets;
     for (size_t i = 0; i < socks.size(); ++i) {
@@ -143,8 +145,10 @@ class ServerImpl final : public Server {
 
 }  // namespace
 
-std::unique_ptr<Server> Server::create(uv_loop_t* loop, stats::StatsSource& src, std::string& error) {
+std::unique_ptr<Server> Server::create(uv_loop_t* loop, stats::StatsSource& src, std::string& error,
+                                       tls::Contexts* tls) {
   auto s = std::make_unique<ServerImpl>(loop, src);
+  s->set_tls(tls);
   if (!s->bind_all(error)) return nullptr;
   return s;
 }

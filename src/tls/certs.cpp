@@ -130,6 +130,174 @@ bool load_cert_file(const std::string& path, LoadedCert& out, std::string& err) 
   return true;
 }
 
+LoadedCert dup_cert(const LoadedCert& in) {
+  LoadedCert out;
+  out.path = in.path;
+  if (in.cert) {
+    X509_up_ref(in.cert.get());
+    out.cert.reset(in.cert.get());
+  }
+  if (in.key) {
+    EVP_PKEY_up_ref(in.key.get());
+    out.key.reset(in.key.get());
+  }
+  if (in.chain) out.chain.reset(X509_chain_up_ref(in.chain.get()));
+  if (in.dh) {
+    EVP_PKEY_up_ref(in.dh.get());
+    out.dh.reset(in.dh.get());
+  }
+  out.ocsp = in.ocsp;
+  out.names = in.names;
+  out.ecdsa = in.ecdsa;
+  return out;
+}
+
+void refresh_cert_info(LoadedCert& c) {
+  c.names.clear();
+  if (c.cert) collect_names(c.cert.get(), c.names);
+  c.ecdsa = c.key && EVP_PKEY_is_a(c.key.get(), "EC");
+}
+
+bool load_pem_payload(const std::string& name, const std::string& pem, LoadedCert& io, std::string& err) {
+  PkeyPtr key, dh;
+  X509Ptr cert;
+  ChainPtr chain;
+  {
+    auto bio = mem_bio(pem);
+    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    ERR_clear_error();
+  }
+  {
+    auto bio = mem_bio(pem);
+    EVP_PKEY* params = PEM_read_bio_Parameters(bio.get(), nullptr);
+    ERR_clear_error();
+    if (params && EVP_PKEY_is_a(params, "DH")) dh.reset(params);
+    else EVP_PKEY_free(params);
+  }
+  auto bio = mem_bio(pem);
+  cert.reset(PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    ERR_clear_error();
+    err = "unable to load certificate from file '" + name + "'.\n";
+    return false;
+  }
+  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (!chain) chain.reset(sk_X509_new_null());
+    sk_X509_push(chain.get(), extra);
+  }
+  ERR_clear_error();
+  io.cert = std::move(cert);
+  io.key = std::move(key);
+  io.chain = std::move(chain);
+  io.dh = std::move(dh);
+  io.ocsp.clear();
+  refresh_cert_info(io);
+  return true;
+}
+
+bool load_key_payload(const std::string& name, const std::string& pem, LoadedCert& io, std::string& err) {
+  auto bio = mem_bio(pem);
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (!key) {
+    err = "unable to load private key from file '" + name + "'.\n";
+    return false;
+  }
+  io.key = std::move(key);
+  refresh_cert_info(io);
+  return true;
+}
+
+namespace {
+
+std::string hex_upper(const unsigned char* p, size_t n) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += digits[p[i] >> 4];
+    out += digits[p[i] & 15];
+  }
+  return out;
+}
+
+std::string asn1_time(const ASN1_TIME* t) {
+  std::unique_ptr<BIO, SslFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || ASN1_TIME_print(bio.get(), t) == 0) return {};
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return n > 0 ? std::string(data, size_t(n)) : std::string();
+}
+
+// "/C=FR/O=Test/CN=name": short names, values as stored.
+std::string dn_oneline(X509_NAME* name) {
+  std::string out;
+  if (!name) return out;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    X509_NAME_ENTRY* ne = X509_NAME_get_entry(name, i);
+    ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(ne);
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(ne);
+    const int nid = OBJ_obj2nid(obj);
+    const char* sn = nid == NID_undef ? nullptr : OBJ_nid2sn(nid);
+    char tmp[128];
+    if (!sn) {
+      i2t_ASN1_OBJECT(tmp, sizeof(tmp), obj);
+      sn = tmp;
+    }
+    out += '/';
+    out += sn;
+    out += '=';
+    out.append(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), size_t(ASN1_STRING_length(data)));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string cert_detail(const LoadedCert& c) {
+  std::string out;
+  X509* cert = c.cert.get();
+  if (!cert) return out;
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  out += "Serial: " + (serial ? hex_upper(serial->data, size_t(serial->length)) : std::string()) + "\n";
+  out += "notBefore: " + asn1_time(X509_get0_notBefore(cert)) + "\n";
+  out += "notAfter: " + asn1_time(X509_get0_notAfter(cert)) + "\n";
+  out += "Subject Alternative Name: ";
+  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
+      if (i > 0) out += ", ";
+      if (n->type != GEN_DNS) continue;
+      unsigned char* utf8 = nullptr;
+      const int len = ASN1_STRING_to_UTF8(&utf8, n->d.dNSName);
+      if (len >= 0) out += "DNS:" + std::string(reinterpret_cast<char*>(utf8), size_t(len));
+      OPENSSL_free(utf8);
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  out += "\n";
+  std::string algo;
+  if (EVP_PKEY* pk = X509_get0_pubkey(cert)) {
+    const int bits = EVP_PKEY_bits(pk);
+    if (EVP_PKEY_is_a(pk, "RSA")) algo = "RSA" + std::to_string(bits);
+    else if (EVP_PKEY_is_a(pk, "EC")) algo = "EC" + std::to_string(bits);
+    else if (EVP_PKEY_is_a(pk, "DSA")) algo = "DSA" + std::to_string(bits);
+  }
+  if (algo.empty()) return out + "Algorithm: ";   // haproxy stops there
+  out += "Algorithm: " + algo + "\n";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  X509_digest(cert, EVP_sha1(), md, &mdlen);
+  out += "SHA1 FingerPrint: " + hex_upper(md, mdlen) + "\n";
+  out += "Subject: " + dn_oneline(X509_get_subject_name(cert)) + "\n";
+  out += "Issuer: " + dn_oneline(X509_get_issuer_name(cert)) + "\n";
+  for (int i = 0; c.chain && i < sk_X509_num(c.chain.get()); ++i) {
+    X509* ca = sk_X509_value(c.chain.get(), i);
+    out += "Chain Subject: " + dn_oneline(X509_get_subject_name(ca)) + "\n";
+    out += "Chain Issuer: " + dn_oneline(X509_get_issuer_name(ca)) + "\n";
+  }
+  return out;
+}
+
 std::vector<std::string> expand_cert_path(const std::string& path) {
   struct stat st{};
   if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {path};

@@ -37,6 +37,20 @@ struct LoadedCert {
 // Loads one certificate file. On failure `err` holds HAProxy's words ("No Private Key found in
 // '...'.", "inconsistencies between private key and certificate loaded '...'." ...).
 bool load_cert_file(const std::string& path, LoadedCert& out, std::string& err);
+
+// ---- runtime updates (`set ssl cert`) ----
+// A copy sharing the same OpenSSL objects (reference counted): a transaction starts from it.
+LoadedCert dup_cert(const LoadedCert& in);
+// Replaces cert, key (null when the PEM has none), chain and DH parameters from a PEM payload,
+// as HAProxy's `set ssl cert <name>` does; OCSP is dropped. False with `err` in HAProxy's words
+// ("unable to load certificate from file '<name>'.\n").
+bool load_pem_payload(const std::string& name, const std::string& pem, LoadedCert& io, std::string& err);
+// Replaces only the key (`set ssl cert <name>.key`).
+bool load_key_payload(const std::string& name, const std::string& pem, LoadedCert& io, std::string& err);
+// Recomputes names (CN + SAN DNS) and key type after the certificate changed.
+void refresh_cert_info(LoadedCert& c);
+// The lines `show ssl cert <name>` prints after "Status:" (Serial ... Chain Issuer), as 2.6.
+std::string cert_detail(const LoadedCert& c);
 // A path naming a directory: the certificate files in it (sorted; companions .key .ocsp
 // .issuer .sctl and dot files skipped). A file: itself.
 std::vector<std::string> expand_cert_path(const std::string& path);

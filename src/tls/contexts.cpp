@@ -9,6 +9,8 @@
 // Nothing in a handshake parses configuration text: every list was parsed here.
 #include "portero/tls/contexts.h"
 
+#include <sys/stat.h>
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,6 +18,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <bitset>
 #include <cerrno>
 #include <cstdio>
@@ -144,10 +148,6 @@ void common_setup(SSL_CTX* ctx, bool no_tickets) {
   SSL_CTX_set_max_early_data(ctx, 0);
 }
 
-int ctx_index() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-  return index;
-}
 int server_state_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -161,13 +161,24 @@ const EVP_CIPHER* aes_cbc(size_t len) {
 }
 
 // ---- binds ------------------------------------------------------------------------------
+//
+// Runtime updates (`set/commit ssl cert`, `add/del ssl crt-list`, `set ssl tls-key`) happen on
+// the main thread while workers handshake. So that a handshake never meets a freed object:
+//  * a CertCtx is owned by its SSL_CTX (ex_data freed with it): an SSL that switched to a
+//    context holds a reference to it, hence to its CertCtx, until the SSL is freed;
+//  * a bind's SNI table is immutable and published as a whole (an atomic shared_ptr): the
+//    ClientHello callback loads it once, picks, switches the SSL (SSL_set_SSL_CTX takes a
+//    reference) and lets it go; a table replaced meanwhile dies with its last reader;
+//  * ticket keys are an immutable ring published the same way.
+// The bind's own context (the one SSLs are made from: session cache, ticket callback, the
+// ClientHello callback) never changes.
 
 struct BindState;
 
 // One certificate of a bind (a crt file, or a crt-list line) and its context.
 struct CertCtx {
   BindState* bind = nullptr;
-  CtxPtr ctx;
+  SSL_CTX* ctx = nullptr;           // not owned: the context owns this
   bool ecdsa = false;
   std::set<std::string> excluded;   // "!name" filters of its crt-list line
   std::string alpn;                 // wire format, server preference order
@@ -180,16 +191,26 @@ struct CertCtx {
   std::optional<std::string> ciphers, ciphersuites, groups;
 };
 
-struct BindState {
-  std::vector<std::unique_ptr<CertCtx>> certs;
+void free_cert_ctx(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<CertCtx*>(ptr); }
+
+int ctx_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_cert_ctx);
+  return index;
+}
+
+CertCtx* cert_of(SSL_CTX* ctx) { return ctx ? static_cast<CertCtx*>(SSL_CTX_get_ex_data(ctx, ctx_index())) : nullptr; }
+
+CtxPtr up_ref(SSL_CTX* ctx) {
+  if (ctx) SSL_CTX_up_ref(ctx);
+  return CtxPtr(ctx);
+}
+
+// A bind's certificates by name, immutable once published.
+struct SniTable {
+  std::vector<CtxPtr> held;         // keeps every context (and CertCtx) below alive
   std::unordered_map<std::string, std::vector<CertCtx*>> exact;
   std::unordered_map<std::string, std::vector<CertCtx*>> wildcard;   // key: ".example.com"
   CertCtx* fallback = nullptr;      // null with strict-sni
-  bool ca_ignore_all = false, crt_ignore_all = false;
-  std::bitset<128> ca_ignore, crt_ignore;
-  std::vector<TicketKey> ticket_keys;   // [0..2]: decrypt; [1]: encrypt (the last but one)
-
-  SSL_CTX* main() const { return certs.empty() ? nullptr : certs.front()->ctx.get(); }
 
   CertCtx* pick(const std::vector<CertCtx*>& list, const std::string& name, bool ecdsa) const {
     CertCtx* any = nullptr;
@@ -210,6 +231,67 @@ struct BindState {
           if (CertCtx* c = pick(it->second, name, ecdsa)) return c;
     }
     return fallback;
+  }
+};
+
+// A tls-ticket-keys file, shared by the binds naming it: the last three keys in file order;
+// [1] encrypts, all three decrypt.
+struct KeyRef {
+  int id = -1;
+  std::string file;
+  size_t len = 16;                  // 16: AES-128 keys (48 bytes), 32: AES-256 (80 bytes)
+  std::atomic<std::shared_ptr<const std::vector<TicketKey>>> ring;
+};
+
+// One line of a crt-list (or one file of a directory given as crt), shared by its binds.
+struct ListLine {
+  std::string store;                // certificate name
+  config::TlsSslConf conf;
+  bool has_conf = false;
+  std::vector<std::string> filters;
+  int linenum = 0;
+};
+
+// A certificate instance of one bind.
+struct Entry {
+  std::string store;
+  std::shared_ptr<ListLine> line;   // null: a `crt <file>` of the bind line
+  CtxPtr ctx;
+  std::vector<std::string> names;   // what SNI matches: the line's filters or the cert's names
+};
+
+struct BindState {
+  std::atomic<std::shared_ptr<const SniTable>> table;
+  CtxPtr main_ctx;                  // the bind's context: SSLs are made from it
+  bool strict_sni = false;
+  bool ca_ignore_all = false, crt_ignore_all = false;
+  std::bitset<128> ca_ignore, crt_ignore;
+  std::shared_ptr<KeyRef> keys;     // null: OpenSSL's own ticket keys
+  // Main thread only.
+  const config::Proxy* px = nullptr;
+  const config::Bind* conf = nullptr;
+  std::string sid;
+  std::vector<std::shared_ptr<Entry>> entries;   // load order; the first is the default
+
+  SSL_CTX* main() const { return main_ctx.get(); }
+
+  // Builds the SNI table from `entries` and publishes it.
+  void publish() {
+    auto t = std::make_shared<SniTable>();
+    for (const auto& e : entries) {
+      CertCtx* c = cert_of(e->ctx.get());
+      if (!c) continue;
+      t->held.push_back(up_ref(e->ctx.get()));
+      for (const auto& raw : e->names) {
+        std::string n = raw;
+        for (auto& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        if (n.starts_with("!")) continue;   // in the CertCtx's own exclusions
+        if (n.starts_with("*.")) t->wildcard[n.substr(1)].push_back(c);
+        else if (!n.empty()) t->exact[n].push_back(c);
+      }
+    }
+    if (!strict_sni && !entries.empty()) t->fallback = cert_of(entries.front()->ctx.get());
+    table.store(std::shared_ptr<const SniTable>(std::move(t)), std::memory_order_release);
   }
 };
 
@@ -263,16 +345,19 @@ int bind_verify_cb(int ok, X509_STORE_CTX* x);
 
 int client_hello_cb(SSL* ssl, int* alert, void* arg) {
   const auto* b = static_cast<const BindState*>(arg);
-  CertCtx* c = b->select(client_sni(ssl), client_wants_ecdsa(ssl));
+  // One atomic load: the table (and every context in it) stays alive while we hold it; the
+  // SSL then holds its own reference to the context it switches to.
+  const std::shared_ptr<const SniTable> table = b->table.load(std::memory_order_acquire);
+  CertCtx* c = table->select(client_sni(ssl), client_wants_ecdsa(ssl));
   if (!c) {
     *alert = SSL_AD_UNRECOGNIZED_NAME;
     return SSL_CLIENT_HELLO_ERROR;
   }
-  if (SSL_get_SSL_CTX(ssl) != c->ctx.get()) SSL_set_SSL_CTX(ssl, c->ctx.get());
+  if (SSL_get_SSL_CTX(ssl) != c->ctx) SSL_set_SSL_CTX(ssl, c->ctx);
   // The SSL copied these from the context it was created from.
   SSL_set_verify(ssl, c->verify_mode, c->verify_cb ? bind_verify_cb : nullptr);
-  SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(c->ctx.get()));
-  SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(c->ctx.get()));
+  SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(c->ctx));
+  SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(c->ctx));
   if (c->ciphers) SSL_set_cipher_list(ssl, c->ciphers->c_str());
   if (c->ciphersuites) SSL_set_ciphersuites(ssl, c->ciphersuites->c_str());
   if (c->groups) SSL_set1_groups_list(ssl, c->groups->c_str());
@@ -338,9 +423,11 @@ int bind_verify_cb(int ok, X509_STORE_CTX* x) {
 
 int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cctx, EVP_MAC_CTX* hctx,
                   int enc) {
-  const auto* c = static_cast<const CertCtx*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index()));
-  if (!c || c->bind->ticket_keys.size() < 3) return -1;
-  const auto& keys = c->bind->ticket_keys;
+  const auto* c = cert_of(SSL_get_SSL_CTX(ssl));
+  if (!c || !c->bind->keys) return -1;
+  const std::shared_ptr<const std::vector<TicketKey>> ring = c->bind->keys->ring.load(std::memory_order_acquire);
+  if (!ring || ring->size() < 3) return -1;
+  const auto& keys = *ring;
   auto mac_init = [&](const TicketKey& k) {
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(k.hmac), k.len),
@@ -443,10 +530,49 @@ struct StoreCache {
   }
 };
 
+class Builder;
+
 class Built final : public Contexts {
  public:
   std::vector<std::vector<std::unique_ptr<BindState>>> binds;
   std::vector<std::vector<std::unique_ptr<ServerState>>> servers;
+
+  // Runtime state of the admin socket's commands (main thread only).
+  struct Store {
+    std::shared_ptr<const LoadedCert> data;   // null or no cert: an empty store (`new ssl cert`)
+  };
+  struct CrtList {
+    bool dir = false;
+    std::vector<std::shared_ptr<ListLine>> lines;   // file order, then lines added
+    std::vector<BindState*> binds;
+    int linecount = 0;
+  };
+  std::map<std::string, Store> stores;              // by name, sorted as haproxy lists them
+  std::map<std::string, CrtList> lists;
+  std::vector<std::shared_ptr<KeyRef>> keyrefs;     // by id
+  struct Transaction {
+    std::string name;                               // empty: none
+    std::shared_ptr<LoadedCert> data;
+  } txn;
+  std::unique_ptr<Builder> builder;                 // makes contexts for runtime changes
+
+  ~Built() override;
+  std::string cli_ssl(const std::vector<std::string>& args, const std::string* payload) override;
+
+ private:
+  size_t instances(const std::string& name) const;
+  std::string show_cert(const std::vector<std::string>& a) const;
+  std::string set_cert(const std::vector<std::string>& a, const std::string* payload);
+  std::string commit_cert(const std::vector<std::string>& a);
+  std::string abort_cert(const std::vector<std::string>& a);
+  std::string new_cert(const std::vector<std::string>& a);
+  std::string del_cert(const std::vector<std::string>& a);
+  std::string show_crtlist(const std::vector<std::string>& a) const;
+  std::string add_crtlist(const std::vector<std::string>& a, const std::string* payload);
+  std::string del_crtlist(const std::vector<std::string>& a);
+  std::string show_tls_keys(const std::vector<std::string>& a) const;
+  std::string set_tls_key(const std::vector<std::string>& a);
+ public:
 
   SSL_CTX* bind(int p, int b) const override {
     if (p < 0 || size_t(p) >= binds.size() || b < 0 || size_t(b) >= binds[p].size() || !binds[p][b]) return nullptr;
@@ -507,10 +633,11 @@ class Built final : public Contexts {
 
 class Builder {
  public:
-  Builder(const config::Config& cfg, config::Diagnostics& diag) : cfg_(cfg), diag_(diag) {}
+  Builder(const config::Config& cfg, config::Diagnostics& diag) : cfg_(cfg), diag_(&diag) {}
 
   std::unique_ptr<Built> run() {
     auto out = std::make_unique<Built>();
+    out_ = out.get();
     const auto& g = cfg_.global.tls;
     if (!g.dh_param_file.empty()) dh_ = load_dh_params(g.dh_param_file);
     out->binds.resize(cfg_.proxies.size());
@@ -519,17 +646,21 @@ class Builder {
       const auto& px = cfg_.proxies[p];
       out->binds[p].resize(px.binds.size());
       for (size_t b = 0; b < px.binds.size(); ++b)
-        if (px.binds[b].tls.ssl) out->binds[p][b] = build_bind(px, int(p), int(b), px.binds[b]);
+        if (px.binds[b].tls.ssl) out->binds[p][b] = build_bind(px, int(b), px.binds[b]);
       out->servers[p].resize(px.servers.size());
       for (size_t s = 0; s < px.servers.size(); ++s) out->servers[p][s] = build_server(px, px.servers[s]);
     }
     if (failed_) return nullptr;
+    // haproxy numbers the ticket key files from the last one read.
+    std::reverse(out->keyrefs.begin(), out->keyrefs.end());
+    for (size_t i = 0; i < out->keyrefs.size(); ++i) out->keyrefs[i]->id = int(i);
     return out;
   }
 
  private:
+  Built* out_ = nullptr;
   const config::Config& cfg_;
-  config::Diagnostics& diag_;
+  config::Diagnostics* diag_;
   StoreCache stores_;
   PkeyPtr dh_;
   bool failed_ = false;
@@ -537,16 +668,16 @@ class Builder {
   // "Proxy 'f': <what> for bind ':443' at [f:l]." HAProxy prints these twice (once bare).
   void bind_late_error(const config::Proxy& px, const config::Bind& b, const std::string& what, bool twice = true) {
     const std::string m = "Proxy '" + px.name + "': " + what + " for bind '" + b.written + "' at " + at(b.origin) + ".";
-    diag_.alert(config::Stage::check, std::nullopt, config::Form::parsing, twice ? m + "\n" + m : m);
+    diag_->alert(config::Stage::check, std::nullopt, config::Form::parsing, twice ? m + "\n" + m : m);
     failed_ = true;
   }
   void bind_line_error(const config::Proxy& px, const config::Bind& b, const std::string& what) {
-    diag_.alert(config::Stage::parse, b.origin, config::Form::parsing,
+    diag_->alert(config::Stage::parse, b.origin, config::Form::parsing,
                 "'bind " + b.written + "' in section '" + kind_name(px.kind) + "' : " + what);
     failed_ = true;
   }
   void server_error(const config::Proxy& px, const config::Server& s, const std::string& what) {
-    diag_.alert(config::Stage::check, s.origin, config::Form::bare,
+    diag_->alert(config::Stage::check, s.origin, config::Form::bare,
                 "'server " + px.name + "/" + s.name + "' : " + what);
     failed_ = true;
   }
@@ -588,14 +719,15 @@ class Builder {
 
   // One certificate's context for a bind. `bind_errors` stops repeating the same message for
   // every certificate of the bind.
-  std::unique_ptr<CertCtx> cert_ctx(const config::Proxy& px, const config::Bind& b, BindState& st,
-                                    LoadedCert& cert, const Effective& e, const std::string& sid,
-                                    std::set<std::string>& reported) {
+  CtxPtr cert_ctx(const config::Proxy& px, const config::Bind& b, BindState& st, const LoadedCert& cert,
+                  const Effective& e, const std::string& sid, std::set<std::string>& reported) {
     const auto& g = cfg_.global.tls;
-    auto c = std::make_unique<CertCtx>();
+    CtxPtr owner(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX* ctx = owner.get();
+    auto* c = new CertCtx;   // owned by the context from here on
+    SSL_CTX_set_ex_data(ctx, ctx_index(), c);
     c->bind = &st;
-    c->ctx.reset(SSL_CTX_new(TLS_server_method()));
-    SSL_CTX* ctx = c->ctx.get();
+    c->ctx = ctx;
     auto once = [&](const std::string& what, bool twice = true) {
       if (reported.insert(what).second) bind_late_error(px, b, what, twice);
       else failed_ = true;
@@ -609,11 +741,11 @@ class Builder {
       return nullptr;
     }
     if (vr.flags_ignored && reported.insert("#flags").second)
-      diag_.warning("Proxy '" + px.name + "': no-sslv3/no-tlsv1x are ignored for bind '" + b.written + "' at " +
+      diag_->warning("Proxy '" + px.name + "': no-sslv3/no-tlsv1x are ignored for bind '" + b.written + "' at " +
                     at(b.origin) + ". Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.");
     if (vr.ambiguous && reported.insert("#ambiguous").second) {
       static const char* names[] = {"", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
-      diag_.warning("Proxy '" + px.name + "': Ambiguous configuration for bind '" + b.written + "' at " +
+      diag_->warning("Proxy '" + px.name + "': Ambiguous configuration for bind '" + b.written + "' at " +
                     at(b.origin) + ": the ssl-min-ver value is not configured and the ssl-max-ver value is lower "
                     "than the default ssl-min-ver value (TLSv1.2). Setting the ssl-min-ver to " +
                     names[int(vr.ambiguous_to)] + ". Use 'ssl-min-ver' to fix this.");
@@ -660,7 +792,7 @@ class Builder {
     c->ocsp = cert.ocsp;
     if (!c->ocsp.empty()) {
       SSL_CTX_set_tlsext_status_cb(ctx, ocsp_status_cb);
-      SSL_CTX_set_tlsext_status_arg(ctx, c.get());
+      SSL_CTX_set_tlsext_status_arg(ctx, c);
     }
     // Client certificates.
     switch (e.conf.verify) {
@@ -686,38 +818,126 @@ class Builder {
       c->alpn = alpn_wire(*e.conf.alpn);
       if (c->alpn.empty()) once("invalid ALPN protocol list '" + *e.conf.alpn + "'");
     }
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c.get());
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c);
     // Accepting the name (the certificate was chosen in the ClientHello callback) makes
     // OpenSSL keep it in the session, so a resumed TLS 1.2 session still knows its SNI.
     SSL_CTX_set_tlsext_servername_callback(ctx, accept_servername);
     SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(sid.data()), unsigned(sid.size()));
-    SSL_CTX_set_ex_data(ctx, ctx_index(), c.get());
-    return c;
+    return owner;
   }
 
-  void add_names(BindState& st, CertCtx* c, const std::vector<std::string>& names) {
-    for (const auto& raw : names) {
-      std::string n = lower(raw);
-      if (n.starts_with("!")) {
-        c->excluded.insert(n.substr(1));
-      } else if (n.starts_with("*.")) {
-        st.wildcard[n.substr(1)].push_back(c);
-      } else if (!n.empty()) {
-        st.exact[n].push_back(c);
+  // The certificate `file`, loaded once for every bind naming it (its store, by name).
+  std::shared_ptr<const LoadedCert> store(const std::string& file, std::string& err) {
+    auto it = out_->stores.find(file);
+    if (it != out_->stores.end() && it->second.data) return it->second.data;
+    auto lc = std::make_shared<LoadedCert>();
+    if (!load_cert_file(file, *lc, err)) return nullptr;
+    out_->stores[file].data = lc;
+    return lc;
+  }
+
+  std::shared_ptr<KeyRef> keyref(const std::string& file, std::string& err) {
+    for (auto& k : out_->keyrefs)
+      if (k->file == file) return k;
+    std::vector<TicketKey> keys;
+    if (!load_ticket_keys(file, keys, err)) return nullptr;
+    auto k = std::make_shared<KeyRef>();
+    k->file = file;
+    k->len = keys.front().len;
+    k->ring.store(std::make_shared<const std::vector<TicketKey>>(std::move(keys)));
+    out_->keyrefs.push_back(k);
+    return k;
+  }
+
+  // A crt-list (or a directory given as crt), read once for every bind naming it.
+  Built::CrtList& crt_list(const config::TlsBindOptions::Crt& crt) {
+    auto [it, fresh] = out_->lists.try_emplace(crt.path);
+    Built::CrtList& list = it->second;
+    if (!fresh) return list;
+    if (!crt.crt_list) {
+      list.dir = true;
+      for (const auto& file : expand_cert_path(crt.path)) {
+        auto l = std::make_shared<ListLine>();
+        l->store = file;
+        list.lines.push_back(std::move(l));
+      }
+      return list;
+    }
+    for (const auto& cl : crt.lines) {
+      for (const auto& file : expand_cert_path(cl.crt)) {
+        auto l = std::make_shared<ListLine>();
+        l->store = file;
+        l->conf = cl.conf;
+        l->has_conf = cl.has_conf;
+        l->filters = cl.filters;
+        l->linenum = cl.line;
+        list.lines.push_back(std::move(l));
       }
     }
+    // HAProxy numbers lines added at runtime after the file's last line.
+    if (FILE* f = std::fopen(crt.path.c_str(), "r")) {
+      int n = 0, ch, last = '\n';
+      while ((ch = std::fgetc(f)) != EOF) {
+        if (ch == '\n') ++n;
+        last = ch;
+      }
+      if (last != '\n') ++n;
+      std::fclose(f);
+      list.linecount = n;
+    }
+    return list;
   }
 
-  std::unique_ptr<BindState> build_bind(const config::Proxy& px, int pi, int bi, const config::Bind& b) {
+ public:
+  // A certificate instance for a bind: its context configured from the bind line and the
+  // crt-list line. Null when the context cannot be made (reported into diag_).
+  std::shared_ptr<Entry> make_entry(BindState& st, const std::string& name, const LoadedCert& lc,
+                                    std::shared_ptr<ListLine> line) {
+    std::set<std::string> reported;
+    const config::TlsSslConf* lconf = line && line->has_conf ? &line->conf : nullptr;
+    const Effective e = effective(*st.conf, lconf);
+    CtxPtr ctx = cert_ctx(*st.px, *st.conf, st, lc, e, st.sid, reported);
+    if (!ctx) return nullptr;
+    CertCtx* c = cert_of(ctx.get());
+    if (lconf) {
+      const Effective base = effective(*st.conf, nullptr);
+      if (e.conf.ciphers != base.conf.ciphers) c->ciphers = e.conf.ciphers.value_or("DEFAULT");
+      if (e.conf.ciphersuites != base.conf.ciphersuites)
+        c->ciphersuites = e.conf.ciphersuites.value_or(OSSL_default_ciphersuites());
+      if (e.conf.curves != base.conf.curves || e.conf.ecdhe != base.conf.ecdhe)
+        c->groups = e.conf.curves ? *e.conf.curves : e.conf.ecdhe ? *e.conf.ecdhe : "X25519:P-256:X448:P-521:P-384";
+    }
+    auto en = std::make_shared<Entry>();
+    en->store = name;
+    en->line = std::move(line);
+    en->ctx = std::move(ctx);
+    // Any filter, even only negated ones, replaces the certificate's own names (haproxy).
+    en->names = en->line && !en->line->filters.empty() ? en->line->filters : lc.names;
+    for (const auto& n : en->names)
+      if (n.starts_with("!")) c->excluded.insert(lower(n.substr(1)));
+    return en;
+  }
+  const std::string& crt_base() const { return cfg_.global.tls.crt_base; }
+  // Errors of runtime changes go to `d` (the admin socket's reply) instead.
+  void set_diag(config::Diagnostics* d) {
+    diag_ = d;
+    failed_ = false;
+  }
+
+ private:
+  std::unique_ptr<BindState> build_bind(const config::Proxy& px, int bi, const config::Bind& b) {
     const auto& g = cfg_.global.tls;
     auto st = std::make_unique<BindState>();
     st->ca_ignore_all = b.tls.ca_ignore_all;
     st->crt_ignore_all = b.tls.crt_ignore_all;
     st->ca_ignore = b.tls.ca_ignore;
     st->crt_ignore = b.tls.crt_ignore;
+    st->strict_sni = b.tls.strict_sni || g.bind_strict_sni;
+    st->px = &px;
+    st->conf = &b;
     if (b.tls.generate_certificates) {
       if (b.tls.ca_sign_file.empty()) {
-        diag_.alert(config::Stage::check, std::nullopt, config::Form::parsing,
+        diag_->alert(config::Stage::check, std::nullopt, config::Form::parsing,
                     "Proxy '" + px.name + "': cannot enable certificate generation, no CA certificate File "
                     "configured at " + at(b.origin) + ".");
         failed_ = true;
@@ -728,64 +948,52 @@ class Builder {
     }
     if (!b.tls.tls_ticket_keys.empty()) {
       std::string err;
-      if (!load_ticket_keys(b.tls.tls_ticket_keys, st->ticket_keys, err)) {
+      st->keys = keyref(b.tls.tls_ticket_keys, err);
+      if (!st->keys) {
         bind_line_error(px, b, err);
         return nullptr;
       }
     }
-    const std::string sid = "portero:" + std::to_string(px.id) + ":" + std::to_string(bi);
-    (void)pi;
-    std::set<std::string> reported;
+    // haproxy's session id context for every bind: a ticket made with a tls-ticket-keys file
+    // shared with haproxy (or with another bind) resumes here, and the other way round.
+    st->sid = "haproxy";
+    (void)bi;
     for (const auto& crt : b.tls.crts) {
-      if (!crt.crt_list) {
-        for (const auto& file : expand_cert_path(crt.path)) {
-          LoadedCert lc;
-          std::string err;
-          if (!load_cert_file(file, lc, err)) {
-            bind_line_error(px, b, err);
-            continue;
-          }
-          auto c = cert_ctx(px, b, *st, lc, effective(b, nullptr), sid, reported);
-          if (!c) continue;
-          add_names(*st, c.get(), lc.names);
-          st->certs.push_back(std::move(c));
+      struct stat fs{};
+      const bool dir = !crt.crt_list && stat(crt.path.c_str(), &fs) == 0 && S_ISDIR(fs.st_mode);
+      if (!crt.crt_list && !dir) {
+        std::string err;
+        auto lc = store(crt.path, err);
+        if (!lc) {
+          bind_line_error(px, b, err);
+          continue;
         }
+        if (auto en = make_entry(*st, crt.path, *lc, nullptr)) st->entries.push_back(std::move(en));
         continue;
       }
-      for (const auto& line : crt.lines) {
-        for (const auto& file : expand_cert_path(line.crt)) {
-          LoadedCert lc;
-          std::string err;
-          if (!load_cert_file(file, lc, err)) {
-            bind_line_error(px, b, "'crt-list' : " + err);
-            continue;
-          }
-          const Effective e = effective(b, line.has_conf ? &line.conf : nullptr);
-          auto c = cert_ctx(px, b, *st, lc, e, sid, reported);
-          if (!c) continue;
-          const Effective base = effective(b, nullptr);
-          if (e.conf.ciphers != base.conf.ciphers) c->ciphers = e.conf.ciphers.value_or("DEFAULT");
-          if (e.conf.ciphersuites != base.conf.ciphersuites)
-            c->ciphersuites = e.conf.ciphersuites.value_or(OSSL_default_ciphersuites());
-          if (e.conf.curves != base.conf.curves || e.conf.ecdhe != base.conf.ecdhe)
-            c->groups = e.conf.curves ? *e.conf.curves : e.conf.ecdhe ? *e.conf.ecdhe : "X25519:P-256:X448:P-521:P-384";
-          // Any filter, even only negated ones, replaces the certificate's own names (haproxy).
-          add_names(*st, c.get(), line.filters.empty() ? lc.names : line.filters);
-          st->certs.push_back(std::move(c));
+      Built::CrtList& list = crt_list(crt);
+      for (const auto& line : list.lines) {
+        std::string err;
+        auto lc = store(line->store, err);
+        if (!lc) {
+          bind_line_error(px, b, crt.crt_list ? "'crt-list' : " + err : err);
+          continue;
         }
+        if (auto en = make_entry(*st, line->store, *lc, line)) st->entries.push_back(std::move(en));
       }
+      list.binds.push_back(st.get());
     }
     if (failed_) return nullptr;
-    if (st->certs.empty()) {
-      diag_.alert(config::Stage::check, std::nullopt, config::Form::parsing,
+    if (st->entries.empty()) {
+      diag_->alert(config::Stage::check, std::nullopt, config::Form::parsing,
                   "Proxy '" + px.name + "': no SSL certificate specified for bind '" + b.written + "' at " +
                   at(b.origin) + " (use 'crt').");
       failed_ = true;
       return nullptr;
     }
-    if (!(b.tls.strict_sni || g.bind_strict_sni)) st->fallback = st->certs.front().get();
     // The bind's context: the first certificate's, with the session cache, the tickets and
-    // the certificate selection.
+    // the certificate selection. It stays the bind's even when that certificate is replaced.
+    st->main_ctx = up_ref(st->entries.front()->ctx.get());
     SSL_CTX* main = st->main();
     if (g.cachesize) {
       SSL_CTX_set_session_cache_mode(main, SSL_SESS_CACHE_SERVER);
@@ -794,8 +1002,9 @@ class Builder {
       SSL_CTX_set_session_cache_mode(main, SSL_SESS_CACHE_OFF);
     }
     SSL_CTX_set_timeout(main, long(g.lifetime_s));
-    if (!st->ticket_keys.empty()) SSL_CTX_set_tlsext_ticket_key_evp_cb(main, ticket_key_cb);
+    if (st->keys) SSL_CTX_set_tlsext_ticket_key_evp_cb(main, ticket_key_cb);
     SSL_CTX_set_client_hello_cb(main, client_hello_cb, st.get());
+    st->publish();
     return st;
   }
 
@@ -823,7 +1032,7 @@ class Builder {
       return nullptr;
     }
     if (vr.flags_ignored)
-      diag_.add(config::Severity::warning, s.origin, config::Form::bare,
+      diag_->add(config::Severity::warning, s.origin, config::Form::bare,
                 "'server " + px.name + "/" + s.name + "' : no-sslv3/no-tlsv1x are ignored for this server. "
                 "Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.");
     apply_versions(ctx, vr);
@@ -891,8 +1100,576 @@ class Builder {
 
 }  // namespace
 
+
+// ---- the admin socket's commands (main thread) ------------------------------------------
+
+Built::~Built() = default;
+
+namespace {
+
+const std::string& word(const std::vector<std::string>& a, size_t i) {
+  static const std::string empty;
+  return i < a.size() ? a[i] : empty;
+}
+
+std::string strip_slashes(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+const char* version_name(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::sslv3: return "SSLv3";
+    case TlsVersion::tlsv10: return "TLSv1.0";
+    case TlsVersion::tlsv11: return "TLSv1.1";
+    case TlsVersion::tlsv12: return "TLSv1.2";
+    case TlsVersion::tlsv13: return "TLSv1.3";
+    default: return "";
+  }
+}
+
+// A crt-list line's [options] as `show ssl crt-list` prints them (haproxy 2.6 order; it ends
+// the ALPN list with a NUL byte, kept here for byte-identical replies).
+std::string dump_line_conf(const ListLine& l) {
+  if (!l.has_conf) return {};
+  const auto& c = l.conf;
+  std::string out = " [";
+  bool space = false;
+  auto item = [&](const std::string& text) {
+    if (space) out += ' ';
+    out += text;
+    space = true;
+  };
+  if (c.alpn) {
+    item("alpn " + *c.alpn);
+    out += '\0';
+  }
+  if (c.verify == TlsVerify::none) item("verify none");
+  else if (c.verify == TlsVerify::optional) item("verify optional");
+  else if (c.verify == TlsVerify::required) item("verify required");
+  if (c.no_ca_names.value_or(false)) item("no-ca-names");
+  if (c.allow_0rtt.value_or(false)) item("allow-0rtt");
+  if (c.ca_file) item("ca-file " + *c.ca_file);
+  if (c.crl_file) item("crl-file " + *c.crl_file);
+  if (c.ciphers) item("ciphers " + *c.ciphers);
+  if (c.ciphersuites) item("ciphersuites " + *c.ciphersuites);
+  if (c.curves) item("curves " + *c.curves);
+  if (c.ecdhe) item("ecdhe " + *c.ecdhe);
+  if (c.versions.min != TlsVersion::none) item(std::string("ssl-min-ver ") + version_name(c.versions.min));
+  if (c.versions.max != TlsVersion::none) item(std::string("ssl-max-ver ") + version_name(c.versions.max));
+  out += ']';
+  return out;
+}
+
+// One crt-list line given to `add ssl crt-list`: `<crt> [[options]] [filters...]`.
+bool parse_list_line(const std::string& text, const std::string& crt_base, ListLine& out, std::string& err) {
+  std::vector<std::string> w;
+  {
+    std::string cur;
+    auto flush = [&] {
+      if (!cur.empty()) w.push_back(cur);
+      cur.clear();
+    };
+    for (char ch : text) {
+      if (ch == ' ' || ch == '\t' || ch == '\r') flush();
+      else if (ch == '[' || ch == ']') {
+        flush();
+        w.emplace_back(1, ch);
+      } else cur += ch;
+    }
+    flush();
+  }
+  const std::string at = "parsing [CLI:1]: ";
+  if (w.empty()) return true;   // no certificate: the caller says so
+  if (w[0] == "[" || w[0] == "]") {
+    err = at + "file must start with a cert";
+    return false;
+  }
+  out.store = (!crt_base.empty() && w[0][0] != '/') ? crt_base + "/" + w[0] : w[0];
+  size_t i = 1;
+  if (i < w.size() && w[i] == "[") {
+    out.has_conf = true;
+    for (++i; i < w.size() && w[i] != "]"; ++i) {
+      const std::string& o = w[i];
+      auto value = [&](std::optional<std::string>& v) {
+        if (i + 1 >= w.size() || w[i + 1] == "]") {
+          err = at + "ssl args out of '[]' for " + o;
+          return false;
+        }
+        v = w[++i];
+        return true;
+      };
+      if (o == "alpn") { if (!value(out.conf.alpn)) return false; }
+      else if (o == "ciphers") { if (!value(out.conf.ciphers)) return false; }
+      else if (o == "ciphersuites") { if (!value(out.conf.ciphersuites)) return false; }
+      else if (o == "curves") { if (!value(out.conf.curves)) return false; }
+      else if (o == "ecdhe") { if (!value(out.conf.ecdhe)) return false; }
+      else if (o == "ca-file") { if (!value(out.conf.ca_file)) return false; }
+      else if (o == "crl-file") { if (!value(out.conf.crl_file)) return false; }
+      else if (o == "no-ca-names") out.conf.no_ca_names = true;
+      else if (o == "allow-0rtt") out.conf.allow_0rtt = true;
+      else if (o == "verify") {
+        std::optional<std::string> v;
+        if (!value(v)) return false;
+        if (*v == "none") out.conf.verify = TlsVerify::none;
+        else if (*v == "optional") out.conf.verify = TlsVerify::optional;
+        else if (*v == "required") out.conf.verify = TlsVerify::required;
+        else {
+          err = "'verify' : unknown verify method '" + *v + "', only 'none', 'optional', and 'required' are supported";
+          return false;
+        }
+      } else if (o == "ssl-min-ver" || o == "ssl-max-ver") {
+        std::optional<std::string> v;
+        if (!value(v)) return false;
+        const TlsVersion ver = config::parse_tls_version(*v);
+        if (ver == TlsVersion::none) {
+          err = "'" + o + "' : unknown ssl/tls version";
+          return false;
+        }
+        (o == "ssl-min-ver" ? out.conf.versions.min : out.conf.versions.max) = ver;
+      } else {
+        err = at + "unknown ssl keyword " + o;
+        return false;
+      }
+    }
+    if (i >= w.size()) {
+      err = at + "missing '['";
+      return false;
+    }
+    ++i;
+  }
+  for (; i < w.size(); ++i) {
+    if (w[i] == "[" || w[i] == "]") {
+      err = at + (w[i] == "[" ? "too many '['" : "too many ']'");
+      return false;
+    }
+    out.filters.push_back(w[i]);
+  }
+  return true;
+}
+
+std::string base64(const unsigned char* p, size_t n) {
+  std::string out(4 * ((n + 2) / 3) + 1, '\0');
+  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, int(n));
+  out.resize(size_t(len));
+  return out;
+}
+
+// haproxy's base64dec: a multiple of 4 characters, '=' only as padding; -1 when invalid.
+int base64_decode(const std::string& in, std::vector<unsigned char>& out) {
+  if (in.empty() || in.size() % 4) return -1;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char ch = in[i];
+    const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '/' ||
+                    (ch == '=' && i >= in.size() - 2);
+    if (!ok) return -1;
+  }
+  out.assign(in.size() / 4 * 3 + 1, 0);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
+  if (n < 0) return -1;
+  int real = n;
+  if (in.ends_with("==")) real -= 2;
+  else if (in.ends_with("=")) real -= 1;
+  out.resize(size_t(real));
+  return real;
+}
+
+std::string key_bytes(const TicketKey& k) {
+  std::string raw(reinterpret_cast<const char*>(k.name), 16);
+  raw.append(reinterpret_cast<const char*>(k.aes), k.len);
+  raw.append(reinterpret_cast<const char*>(k.hmac), k.len);
+  return raw;
+}
+
+}  // namespace
+
+size_t Built::instances(const std::string& name) const {
+  size_t n = 0;
+  for (const auto& px : binds)
+    for (const auto& b : px)
+      if (b)
+        for (const auto& e : b->entries) n += e->store == name;
+  return n;
+}
+
+std::string Built::cli_ssl(const std::vector<std::string>& a, const std::string* payload) {
+  const std::string& verb = word(a, 0);
+  if (verb == "show" && word(a, 1) == "tls-keys") return show_tls_keys(a);
+  if (verb == "set" && word(a, 2) == "tls-key") return set_tls_key(a);
+  const std::string& what = word(a, 2);
+  if (what == "cert") {
+    if (verb == "show") return show_cert(a);
+    if (verb == "set") return set_cert(a, payload);
+    if (verb == "commit") return commit_cert(a);
+    if (verb == "abort") return abort_cert(a);
+    if (verb == "new") return new_cert(a);
+    if (verb == "del") return del_cert(a);
+  } else if (what == "crt-list") {
+    if (verb == "show") return show_crtlist(a);
+    if (verb == "add") return add_crtlist(a, payload);
+    if (verb == "del") return del_crtlist(a);
+  }
+  return "Unknown command.\n";
+}
+
+std::string Built::show_cert(const std::vector<std::string>& a) const {
+  const std::string& name = word(a, 3);
+  if (name.empty()) {
+    std::string out;
+    if (!txn.name.empty()) out += "# transaction\n*" + txn.name + "\n";
+    out += "# filename\n";
+    for (const auto& [n, st] : stores) out += n + "\n";
+    return out;
+  }
+  const std::string notfound = "Can't display the certificate: Not found or the certificate is a bundle!\n";
+  const LoadedCert* data = nullptr;
+  std::string shown;
+  bool from_txn = false;
+  if (name[0] == '*') {
+    if (txn.name.empty() || name.substr(1) != txn.name) return notfound;
+    data = txn.data.get();
+    shown = txn.name;
+    from_txn = true;
+  } else {
+    auto it = stores.find(name);
+    if (it == stores.end()) return notfound;
+    data = it->second.data.get();
+    shown = name;
+  }
+  std::string out = "Filename: " + std::string(from_txn ? "*" : "") + shown + "\n";
+  out += "Status: ";
+  if (!data || !data->cert) out += "Empty\n";
+  else if (from_txn || !instances(shown)) out += "Unused\n";
+  else out += "Used\n";
+  if (data && data->cert) out += cert_detail(*data);
+  out += "OCSP Response Key: \n";
+  return out;
+}
+
+std::string Built::set_cert(const std::vector<std::string>& a, const std::string* payload) {
+  const std::string& arg = word(a, 3);
+  if (arg.empty() || !payload) return "'set ssl cert expects a filename and a certificate as a payload\n";
+  // The extension names the part replaced (haproxy: "crt" and "" a PEM, "key" the key).
+  std::string name = arg, ext;
+  if (auto dot = name.rfind('.'); dot != std::string::npos) {
+    const std::string e = name.substr(dot + 1);
+    if (e == "crt" || e == "key" || e == "ocsp" || e == "sctl" || e == "issuer") {
+      ext = e;
+      name.resize(dot);
+    }
+  }
+  auto fail = [&](const std::string& err) { return err + "Can't update " + arg + "!\n"; };
+  std::shared_ptr<const LoadedCert> base;
+  if (!txn.name.empty()) {
+    // haproxy 2.6 refuses another name only with `ssl-load-extra-del-ext`, which portero does
+    // not have: otherwise the payload goes into the ongoing transaction, whatever its name.
+    base = txn.data;
+    name = txn.name;
+  } else {
+    auto it = stores.find(name);
+    if (it == stores.end())
+      return fail("Can't replace a certificate which is not referenced by the configuration!\n");
+    base = it->second.data;
+  }
+  auto next = std::make_shared<LoadedCert>(base ? dup_cert(*base) : LoadedCert{});
+  next->path = name;
+  std::string err;
+  bool ok;
+  if (ext.empty() || ext == "crt") ok = load_pem_payload(name, *payload, *next, err);
+  else if (ext == "key") ok = load_key_payload(name, *payload, *next, err);
+  else {
+    ok = false;
+    err = "";
+  }
+  if (!ok) return fail(err + "Can't load the payload\n");
+  const bool created = txn.name.empty();
+  txn.name = name;
+  txn.data = std::move(next);
+  return (created ? "Transaction created for certificate " : "Transaction updated for certificate ") + name + "!\n";
+}
+
+std::string Built::commit_cert(const std::vector<std::string>& a) {
+  const std::string& name = word(a, 3);
+  if (name.empty()) return "'commit ssl cert expects a filename\n";
+  auto fail = [&](const std::string& err) { return err + "Can't commit " + name + "!\n"; };
+  if (txn.name.empty()) return fail("No ongoing transaction! !\n");
+  if (txn.name != name)
+    return fail("The ongoing transaction is about '" + txn.name + "' but you are trying to set '" + name + "'\n");
+  const LoadedCert& data = *txn.data;
+  if (data.cert && !data.key) return fail("The transaction must contain at least a certificate and a private key!\n");
+  if (!data.cert || !data.key || X509_check_private_key(data.cert.get(), data.key.get()) != 1) {
+    ERR_clear_error();
+    return fail("inconsistencies between private key and certificate loaded '" + name + "'.\n");
+  }
+  // Every new context first; nothing changes unless all of them could be made.
+  std::string out = "Committing " + name;
+  config::Diagnostics diag;
+  builder->set_diag(&diag);
+  std::vector<std::pair<std::shared_ptr<Entry>*, std::shared_ptr<Entry>>> swaps;
+  std::vector<BindState*> touched;
+  for (auto& px : binds)
+    for (auto& b : px) {
+      if (!b) continue;
+      bool any = false;
+      for (auto& e : b->entries) {
+        if (e->store != name) continue;
+        auto fresh = builder->make_entry(*b, name, data, e->line);
+        if (!fresh) {
+          std::string err;
+          for (const auto& m : diag.all()) err += m.text + "\n";
+          return out + "\n" + err + "Failed!\n";
+        }
+        swaps.emplace_back(&e, std::move(fresh));
+        out += ".";
+        any = true;
+      }
+      if (any) touched.push_back(b.get());
+    }
+  for (auto& [slot, fresh] : swaps) *slot = std::move(fresh);
+  for (BindState* b : touched) b->publish();
+  stores[name].data = txn.data;
+  txn = Transaction{};
+  return out + "\nSuccess!\n";
+}
+
+std::string Built::abort_cert(const std::vector<std::string>& a) {
+  const std::string& name = word(a, 3);
+  if (name.empty()) return "'abort ssl cert' expects a filename\n";
+  if (txn.name.empty()) return "No ongoing transaction!\n";
+  if (txn.name != name)
+    return "The ongoing transaction is about '" + txn.name + "' but you are trying to abort a transaction for '" +
+           name + "'\n";
+  txn = Transaction{};
+  return "Transaction aborted for certificate '" + name + "'!\n";
+}
+
+std::string Built::new_cert(const std::vector<std::string>& a) {
+  const std::string& name = word(a, 3);
+  if (name.empty()) return "'new ssl cert' expects a filename\n";
+  if (stores.count(name)) return "Certificate '" + name + "' already exists!\n";
+  stores[name] = Store{};
+  return "New empty certificate store '" + name + "'!\n";
+}
+
+std::string Built::del_cert(const std::vector<std::string>& a) {
+  const std::string& name = word(a, 3);
+  if (name.empty()) return "'del ssl cert' expects a certificate name\n";
+  auto fail = [](const std::string& err) { return "Can't remove the certificate: " + err + "\n"; };
+  auto it = stores.find(name);
+  if (it == stores.end()) return fail("certificate '" + name + "' doesn't exist!\n");
+  if (instances(name)) return fail("certificate '" + name + "' in use, can't be deleted!\n");
+  stores.erase(it);
+  return "Certificate '" + name + "' deleted!\n";
+}
+
+std::string Built::show_crtlist(const std::vector<std::string>& a) const {
+  bool numbers = false;
+  std::string file;
+  if (word(a, 3) == "-n") {
+    numbers = true;
+    file = word(a, 4);
+    if (file.empty()) return "'show ssl crt-list -n' expects a filename or a directory\n";
+  } else {
+    file = word(a, 3);
+  }
+  if (file.empty()) {
+    std::string out;
+    for (const auto& [n, l] : lists) out += n + "\n";
+    return out;
+  }
+  auto it = lists.find(strip_slashes(file));
+  if (it == lists.end()) return "didn't find the specified filename\n";
+  std::string out = "# " + it->first + "\n";
+  for (const auto& l : it->second.lines) {
+    out += l->store;
+    if (numbers) out += ":" + std::to_string(l->linenum);
+    out += dump_line_conf(*l);
+    for (const auto& f : l->filters) out += " " + f;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string Built::add_crtlist(const std::vector<std::string>& a, const std::string* payload) {
+  if (word(a, 3).empty() || (!payload && word(a, 4).empty()))
+    return "'add ssl crtlist' expects a filename and a certificate name\n";
+  const std::string file = strip_slashes(word(a, 3));
+  auto fail = [](const std::string& err) { return "Can't edit the crt-list: " + err + "\n"; };
+  auto it = lists.find(file);
+  if (it == lists.end()) return fail("crt-list '" + file + "' does not exist!");
+  CrtList& list = it->second;
+  auto line = std::make_shared<ListLine>();
+  const std::string& crt_base = builder->crt_base();
+  if (payload) {
+    if (payload->find('\n') != std::string::npos) return fail("only one line of payload is supported!");
+    std::string err;
+    if (!parse_list_line(*payload, crt_base, *line, err)) return fail(err);
+    if (line->store.empty()) return fail("'add ssl crtlist' should contain the certificate name in the payload");
+  } else {
+    const std::string& crt = word(a, 4);
+    line->store = (!crt_base.empty() && crt[0] != '/') ? crt_base + "/" + crt : crt;
+  }
+  if (list.dir) {
+    // haproxy 2.6 asks the path to hold the directory's
+    return fail("'" + file + "' is a directory, certificate path '" + line->store +
+                "' must contain the directory path");
+  }
+  auto st = stores.find(line->store);
+  if (st == stores.end()) return fail("certificate '" + line->store + "' does not exist!");
+  if (!st->second.data || !st->second.data->cert) return fail("certificate '" + line->store + "' is empty!");
+  std::string out = "Inserting certificate '" + line->store + "' in crt-list '" + file + "'";
+  config::Diagnostics diag;
+  builder->set_diag(&diag);
+  std::vector<std::pair<BindState*, std::shared_ptr<Entry>>> made;
+  for (BindState* b : list.binds) {
+    auto en = builder->make_entry(*b, line->store, *st->second.data, line);
+    if (!en) {
+      std::string err;
+      for (const auto& m : diag.all()) err += m.text + "\n";
+      return out + "\n" + err + "Failed!\n";
+    }
+    made.emplace_back(b, std::move(en));
+    out += ".";
+  }
+  line->linenum = ++list.linecount;
+  list.lines.push_back(line);
+  for (auto& [b, en] : made) {
+    b->entries.push_back(std::move(en));
+    b->publish();
+  }
+  return out + "\nSuccess!\n";
+}
+
+std::string Built::del_crtlist(const std::vector<std::string>& a) {
+  if (word(a, 3).empty() || word(a, 4).empty()) return "'del ssl crtlist' expects a filename and a certificate name\n";
+  auto fail = [](const std::string& err) { return "Can't delete the entry: " + err + "\n"; };
+  std::string cert = word(a, 4);
+  int linenum = 0;
+  if (auto colon = cert.find(':'); colon != std::string::npos) {
+    const std::string num = cert.substr(colon + 1);
+    char* end = nullptr;
+    linenum = int(std::strtol(num.c_str(), &end, 10));
+    if (num.empty() || *end) return fail("wrong line number after colons in '" + cert + "'!");
+    cert.resize(colon);
+  }
+  const std::string file = strip_slashes(word(a, 3));
+  auto it = lists.find(file);
+  if (it == lists.end()) return fail("crt-list '" + file + "' does not exist!");
+  CrtList& list = it->second;
+  auto st = stores.find(cert);
+  if (st == stores.end()) return fail("certificate '" + cert + "' does not exist!");
+  if (!st->second.data || !st->second.data->cert) return fail("certificate '" + cert + "' is empty!");
+  std::string nums;
+  std::shared_ptr<ListLine> victim;
+  size_t matches = 0;
+  for (const auto& l : list.lines) {
+    if (l->store != cert) continue;
+    ++matches;
+    nums += (nums.empty() ? "" : ", ") + std::to_string(l->linenum);
+    if ((linenum == 0 || l->linenum == linenum) && !victim) victim = l;
+  }
+  if (!matches) return fail("certificate '" + cert + "' can't be found in crt-list '" + file + "'!");
+  if (!victim)
+    return fail("found a certificate '" + cert + "' but the line number is incorrect, please specify a correct line "
+                "number preceded by colons (" + nums + ")!");
+  if (linenum == 0 && matches > 1)
+    return fail("found the certificate '" + cert + "' in several entries, please specify a line number preceded by "
+                "colons (" + nums + ")!");
+  std::string deflt;
+  for (BindState* b : list.binds)
+    if (!b->strict_sni && !b->entries.empty() && b->entries.front()->line == victim)
+      deflt += "\t- " + b->conf->origin.file + ":" + std::to_string(b->conf->origin.line) + "\n";
+  if (!deflt.empty())
+    return fail("certificate '" + cert + "' cannot be deleted, it is used as default certificate by the following "
+                "frontends:\n" + deflt);
+  list.lines.erase(std::find(list.lines.begin(), list.lines.end(), victim));
+  for (BindState* b : list.binds) {
+    auto& en = b->entries;
+    en.erase(std::remove_if(en.begin(), en.end(), [&](const auto& e) { return e->line == victim; }), en.end());
+    b->publish();
+  }
+  return "Entry '" + cert + "' deleted in crtlist '" + file + "'!\n";
+}
+
+std::string Built::show_tls_keys(const std::vector<std::string>& a) const {
+  const std::string& ref = word(a, 2);
+  auto lookup = [&](const std::string& r) -> const KeyRef* {
+    if (!r.empty() && r[0] == '#') {
+      char* end = nullptr;
+      const long id = std::strtol(r.c_str() + 1, &end, 10);
+      if (*end) return nullptr;
+      for (const auto& k : keyrefs)
+        if (k->id == id) return k.get();
+      return nullptr;
+    }
+    for (const auto& k : keyrefs)
+      if (k->file == r) return k.get();
+    return nullptr;
+  };
+  std::vector<const KeyRef*> shown;
+  const bool secrets = !ref.empty();
+  if (ref.empty() || ref[0] == '*') {
+    for (const auto& k : keyrefs) shown.push_back(k.get());
+  } else {
+    const KeyRef* k = lookup(ref);
+    if (!k) return "'show tls-keys' unable to locate referenced filename\n";
+    shown.push_back(k);
+  }
+  std::string out = secrets ? "# id secret\n" : "# id (file)\n";
+  for (const KeyRef* k : shown) {
+    if (secrets) out += "# ";
+    out += std::to_string(k->id) + " (" + k->file + ")\n";
+    if (!secrets) continue;
+    const auto ring = k->ring.load();
+    for (size_t i = 0; i < ring->size(); ++i) {
+      const std::string raw = key_bytes((*ring)[i]);
+      out += std::to_string(k->id) + "." + std::to_string(i) + " " +
+             base64(reinterpret_cast<const unsigned char*>(raw.data()), raw.size()) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string Built::set_tls_key(const std::vector<std::string>& a) {
+  const std::string& ref = word(a, 3);
+  const std::string& b64 = word(a, 4);
+  if (ref.empty() || b64.empty())
+    return "'set ssl tls-key' expects a filename and the new TLS key in base64 encoding.\n";
+  KeyRef* k = nullptr;
+  if (ref[0] == '#') {
+    char* end = nullptr;
+    const long id = std::strtol(ref.c_str() + 1, &end, 10);
+    if (!*end)
+      for (const auto& r : keyrefs)
+        if (r->id == id) k = r.get();
+  } else {
+    for (const auto& r : keyrefs)
+      if (r->file == ref) k = r.get();
+  }
+  if (!k) return "'set ssl tls-key' unable to locate referenced filename\n";
+  std::vector<unsigned char> raw;
+  if (base64_decode(b64, raw) < 0) return "'set ssl tls-key' received invalid base64 encoded TLS key.\n";
+  if (raw.size() != 16 + 2 * k->len) return "'set ssl tls-key' received a key of wrong size.\n";
+  TicketKey nk;
+  nk.len = k->len;
+  std::memcpy(nk.name, raw.data(), 16);
+  std::memcpy(nk.aes, raw.data() + 16, nk.len);
+  std::memcpy(nk.hmac, raw.data() + 16 + nk.len, nk.len);
+  // The ring turns: the oldest key goes, the newest becomes the next one to encrypt with after
+  // the current last one, which encrypts from now on (haproxy's ring of three).
+  auto ring = std::make_shared<std::vector<TicketKey>>(*k->ring.load());
+  ring->erase(ring->begin());
+  ring->push_back(nk);
+  k->ring.store(std::shared_ptr<const std::vector<TicketKey>>(std::move(ring)), std::memory_order_release);
+  return "TLS ticket key updated!\n";
+}
+
 std::unique_ptr<Contexts> Contexts::build(const config::Config& cfg, config::Diagnostics& diag) {
-  return Builder(cfg, diag).run();
+  auto builder = std::make_unique<Builder>(cfg, diag);
+  auto out = builder->run();
+  if (!out) return nullptr;
+  out->builder = std::move(builder);
+  return out;
 }
 
 }  // namespace portero::tls

@@ -9,6 +9,10 @@
 
 #include "portero/stats/source.h"
 
+namespace portero::tls {
+class Contexts;
+}
+
 namespace portero::admin {
 
 class Server {
@@ -16,7 +20,9 @@ class Server {
   // Binds every `stats socket` of src.cfg->global (call before privileges are dropped: unix
   // sockets get their mode/user/group here). On failure returns null and sets `error` to the
   // alert text HAProxy prints (e.g. "Starting frontend GLOBAL: cannot bind UNIX socket [path]").
-  static std::unique_ptr<Server> create(uv_loop_t* loop, stats::StatsSource& src, std::string& error);
+  // `tls` (may be null) answers the TLS commands (`show ssl cert`, `set ssl cert`...).
+  static std::unique_ptr<Server> create(uv_loop_t* loop, stats::StatsSource& src, std::string& error,
+                                        tls::Contexts* tls = nullptr);
   virtual ~Server() = default;
   virtual void start() = 0;   // accept clients
   virtual void stop() = 0;    // close the listeners and every client; the loop can then end

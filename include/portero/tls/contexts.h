@@ -5,7 +5,9 @@
 // the same SSL_CTX, OpenSSL's session cache and ticket keys are shared: a client resumes
 // whichever thread accepts it.
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <openssl/ssl.h>
 
@@ -36,6 +38,13 @@ class Contexts {
   // After a successful handshake to a server: keeps its session for the next connection
   // (thread-safe).
   virtual void keep_server_session(SSL* ssl, int proxy_index, int server_index) const = 0;
+
+  // The admin socket's TLS commands, as HAProxy 2.6 answers them (main thread only; the level
+  // was checked by the caller): `show|set|commit|abort|new|del ssl cert`, `show|add|del ssl
+  // crt-list`, `show tls-keys`, `set ssl tls-key`. `args` are the command's words, `payload`
+  // the text after `<<` (null: none). New handshakes on every worker see a committed change at
+  // once; handshakes in progress keep the contexts they started with.
+  virtual std::string cli_ssl(const std::vector<std::string>& args, const std::string* payload) = 0;
 };
 
 }  // namespace portero::tls
