@@ -4,7 +4,8 @@ BACKEND and server rows for the handshakes with `ssl` servers, and the TLS lines
 (CumSslConns, CurrSslConns, MaxSslRate, the key rates), after real traffic: openssl s_client
 full handshakes (TLS 1.2 and 1.3), a TLS 1.2 resumption (-sess_out / -sess_in), a plaintext
 request and an empty connection on the TLS port (failed handshakes), a silent client that
-times out (not a failed handshake), then `clear counters`. The same through the typed and JSON
+times out (not a failed handshake), then `clear counters`; and `ssl` to a server that speaks
+plain HTTP (failed handshakes on the server and BACKEND rows). The same through the typed and JSON
 forms and the Prometheus exporter's process metrics.
 
 Expectations observed with HAProxy 2.6.12 (OpenSSL 3.0): ssl_sess counts full handshakes only
@@ -202,6 +203,45 @@ frontend prom
                                                'SslFrontendMaxKeyRate': '0', 'SslBackendMaxKeyRate': '0'})
         if not IS_HAPROXY and haproxy_available():
             self.assertEqual(got, self.run_sequence(HAPROXY_BIN), 'differs from haproxy')
+
+    def run_server_failure(self, binary=None):
+        """`ssl` to a server that speaks plain HTTP: each attempt (1 + `retries 1`) is a failed
+        handshake on the server and BACKEND rows."""
+        fe, plain = self.listener(), self.listener()
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        self.proxy(f"""
+global
+    stats socket {sock} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    retries 1
+    server bad 127.0.0.1:{plain.port} ssl verify none
+frontend plain
+    bind {plain.bind}
+    http-request return status 200 content-type text/plain string plain
+""", [fe, plain], binary=binary)
+        status = http_get(fe.port, '/').status
+        i = wait_until(lambda: (lambda i: i if i['CurrSslConns'] == '0' else None)(info(sock)), timeout=10)
+        self.assertTrue(i, 'TLS connections still open')
+        rows = stat_rows(cli(sock, 'show stat'))
+        return (status, {r: tuple(rows[r][c] for c in SSL_COLS) for r in
+                         (('fe', 'FRONTEND'), ('be', 'bad'), ('be', 'BACKEND'), ('plain', 'FRONTEND'))},
+                i['CumSslConns'], i['SslBackendMaxKeyRate'])
+
+    def test_server_handshake_failures(self):
+        got = self.run_server_failure()
+        self.assertEqual(got, (503, {('fe', 'FRONTEND'): ('0', '0', '0'), ('be', 'bad'): ('0', '0', '2'),
+                                     ('be', 'BACKEND'): ('0', '0', '2'), ('plain', 'FRONTEND'): ('0', '0', '0')},
+                               '2', '0'))
+        if not IS_HAPROXY and haproxy_available():
+            self.assertEqual(got, self.run_server_failure(HAPROXY_BIN), 'differs from haproxy')
 
 
 if __name__ == '__main__':
