@@ -259,6 +259,7 @@ void Session::connect_server(int idx) {
   c->tcp.set_owner(c, &ServerConn::kEvents);
   if (SSL_CTX* ctx = w_.runtime().tls->server(be_, idx)) {
     c->tls = w_.new_tls();
+    w_.be_counters(be_).add(w_.be_counters(be_).ssl_conns);
     c->tls->set_owner(c, &ServerConn::kEvents);
     c->io = c->tls;
     if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), be_, idx, false, sni);

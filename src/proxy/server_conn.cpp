@@ -59,6 +59,7 @@ const core::TransportEvents ServerConn::kEvents = {
       auto* c = static_cast<ServerConn*>(self);
       if (c->in.data) c->worker.buffers().put(c->in.data);
       c->in = ReadBuffer{};
+      if (c->tls) c->worker.be_counters(c->proxy_index).add(c->worker.be_counters(c->proxy_index).ssl_closed);
       if (c->tls) c->worker.free_tls(c->tls);
       c->tls = nullptr;
       c->worker.free_server_conn(c);

@@ -46,6 +46,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   }
   if (tls) {
     tls_ = w_.new_tls();
+    w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_conns);
     tls_->set_owner(this, &kClientEvents);
     cli_ = tls_;
     if (!tls_->accept(tcp_, tls)) {   // out of memory in OpenSSL: nothing to say to the client
@@ -89,10 +90,18 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   return true;
 }
 
-const core::TransportEvents Session::kClientEvents = {on_alloc, on_read, on_write_done, nullptr, on_shutdown, on_closed};
+const core::TransportEvents Session::kClientEvents = {on_alloc,           on_read,     on_write_done,
+                                                      on_client_handshake, on_shutdown, on_closed};
+
+void Session::on_client_handshake(void* self, int) {
+  auto* s = static_cast<Session*>(self);
+  stats::Counters& c = s->w_.px_counters(s->fe_);
+  c.add(SSL_session_reused(s->tls_->ssl()) ? c.ssl_reused_sess : c.ssl_sess);
+}
 
 void Session::on_closed(void* self) {
   auto* s = static_cast<Session*>(self);
+  if (s->tls_) s->w_.px_counters(s->fe_).add(s->w_.px_counters(s->fe_).ssl_closed);
   if (s->tls_) s->w_.free_tls(s->tls_);
   s->tls_ = nullptr;
   s->w_.session_closed(s);
@@ -440,6 +449,13 @@ config::HttpConnMode Session::conn_mode() const {
 
 void Session::on_server_connected(int status) {
   w_.timers().disarm(srv_->timer);
+  if (srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
+    stats::Counters &sc = w_.srv_counters(be_, srv_idx_), &bc = w_.be_counters(be_);
+    auto stats::Counters::*m = status != 0 ? &stats::Counters::ssl_failed_handshake
+                               : SSL_session_reused(srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
+                                                                      : &stats::Counters::ssl_sess;
+    sc.add(sc.*m), bc.add(bc.*m);
+  }
   if (status < 0) {
     fail_connect();
     return;

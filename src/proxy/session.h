@@ -146,6 +146,7 @@ class Session {
   static void on_write_done(void* self, int status);
   static void on_shutdown(void* self, int status);
   static void on_closed(void* self);
+  static void on_client_handshake(void* self, int status);   // TLS: the client's handshake is done
   static void on_client_timer(core::TimerNode* n);
 
   // Request side

@@ -455,6 +455,7 @@ void Session::log_exchange() {
 
 void Session::handshake_failed(log::HandshakeEnd how) {
   const auto& fe = w_.config().proxies[fe_];
+  if (how != log::HandshakeEnd::timeout) w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_failed_handshake);
   const log::ConnError e = log::classify_handshake_failure(cli_->tls(), how);
   if (log::conn_error_logged(fe, e)) {
     log::ConnErrorLine l;

@@ -33,6 +33,13 @@ void Totals::add(const Counters& c) {
   intercepted += v(c.intercepted);
   failed_checks += v(c.failed_checks);
   wrew += v(c.wrew);
+  ssl_sess += v(c.ssl_sess);
+  ssl_reused_sess += v(c.ssl_reused_sess);
+  ssl_failed_handshake += v(c.ssl_failed_handshake);
+  // closed before opened: a close always follows its open in the same worker, so the
+  // difference (connections open now) never goes below zero.
+  ssl_closed += v(c.ssl_closed);
+  ssl_conns += v(c.ssl_conns);
   t_queue_sum += v(c.t_queue_sum);
   t_connect_sum += v(c.t_connect_sum);
   t_response_sum += v(c.t_response_sum);
@@ -93,9 +100,11 @@ Totals CounterSet::server_totals(size_t p, size_t s) const {
 }
 
 namespace {
+// `clear counters`: the maxima, and the SSL handshake counters (HAProxy clears its SSL module's
+// counters without `all` too).
 void zero_max(Counters& c) {
   for (Counters::C* m : {&c.t_queue_max, &c.t_connect_max, &c.t_response_max, &c.t_total_max, &c.cur_max,
-                         &c.queue_max})
+                         &c.queue_max, &c.ssl_sess, &c.ssl_reused_sess, &c.ssl_failed_handshake})
     m->store(0, std::memory_order_relaxed);
 }
 void zero_all(Counters& c) {

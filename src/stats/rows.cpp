@@ -149,6 +149,13 @@ void fill_common(Row& r, const config::Proxy& px, ObjType type, int sid, const c
     if (type != ObjType::server || i < 3) r.extra[static_cast<size_t>(i)] = V::make_u64(0);
 }
 
+// The SSL module's columns (the first three after "-"): the TLS handshakes of this object.
+void fill_ssl(Row& r, const Totals& t) {
+  r.extra[0] = V::make_u64(t.ssl_sess);
+  r.extra[1] = V::make_u64(t.ssl_reused_sess);
+  r.extra[2] = V::make_u64(t.ssl_failed_handshake);
+}
+
 uint32_t frontend_limit(const Ctx& c, int p, const config::Proxy& px) {
   if (c.src.frontend_maxconn) return c.src.frontend_maxconn(p);
   if (px.maxconn) return *px.maxconn;
@@ -164,6 +171,7 @@ Row frontend_row(const Ctx& c, int p) {
   fill_common(r, px, ObjType::frontend, 0, "FRONTEND");
   const Totals t = proxy_totals(c.src, p);
   const Rates rt = proxy_rates(c.src, p);
+  fill_ssl(r, t);
   auto& f = r.fields;
   const uint32_t scur = c.src.frontend_cur_conns ? c.src.frontend_cur_conns(p) : 0;
   const uint32_t slim = frontend_limit(c, p, px);
@@ -247,6 +255,7 @@ Row server_row(const Ctx& c, int p, int s) {
   fill_common(r, px, ObjType::server, cs.puid, cs.name.c_str());
   const Totals t = server_totals(c.src, p, s);
   const Rates rt = server_rates(c.src, p, s);
+  fill_ssl(r, t);
   const SrvView v = view_of(c.src, p, s);
   fill_traffic(r, t, http);
   auto& f = r.fields;
@@ -373,6 +382,7 @@ Row backend_row(const Ctx& c, int p) {
   fill_common(r, px, ObjType::backend, 0, "BACKEND");
   const Totals t = backend_totals(c.src, p);
   const Rates rt = backend_rates(c.src, p);
+  fill_ssl(r, t);
   fill_traffic(r, t, http);
   auto& f = r.fields;
   const uint32_t scur = c.src.backend_cur_conns ? c.src.backend_cur_conns(p) : 0;

@@ -3,6 +3,7 @@
 // may be absent; the others are always printed. Counters we do not keep print 0.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "portero/stats/render.h"
@@ -47,10 +48,17 @@ std::vector<InfoField> collect(const StatsSource& src) {
   // Sums over the frontends: rates and bytes sent to clients.
   uint64_t conn_rate = 0, conn_rate_max = 0, sess_rate = 0, sess_rate_max = 0, bytes_out = 0;
   uint32_t checks = 0;
+  // TLS connections, both sides: opened since start and open now.
+  uint64_t ssl_cum = 0, ssl_cur = 0;
+  auto add_ssl = [&](const Totals& t) {
+    ssl_cum += t.ssl_conns;
+    ssl_cur += t.ssl_conns - std::min(t.ssl_conns, t.ssl_closed);
+  };
   if (src.cfg) {
     for (size_t p = 0; p < src.cfg->proxies.size(); ++p) {
       const config::Proxy& px = src.cfg->proxies[p];
       for (const auto& s : px.servers) checks += (s.check ? 1 : 0) + (s.agent_check ? 1 : 0);
+      if (src.counters && px.is_backend()) add_ssl(src.counters->backend_totals(p));
       if (!px.is_frontend()) continue;
       if (src.rates) {
         const Rates r = src.rates->proxy(static_cast<int>(p));
@@ -59,9 +67,19 @@ std::vector<InfoField> collect(const StatsSource& src) {
         sess_rate += r.sessions.cur;
         sess_rate_max += r.sessions.max;
       }
-      if (src.counters) bytes_out += src.counters->proxy_totals(p).bytes_out;
+      if (src.counters) {
+        const Totals t = src.counters->proxy_totals(p);
+        bytes_out += t.bytes_out;
+        add_ssl(t);
+      }
     }
   }
+  const SslRates ssl = src.rates ? src.rates->ssl() : SslRates{};
+  // Client-side resumptions as HAProxy estimates them: the share of the TLS connections
+  // accepted over the last second that did not compute a key (failed handshakes included).
+  uint32_t ssl_reuse = 0;
+  if (ssl.fe_keys.cur < ssl.conns.cur)
+    ssl_reuse = 100 - static_cast<uint32_t>((100ull * ssl.fe_keys.cur + (ssl.conns.cur - 1) / 2) / ssl.conns.cur);
   std::string node = g && !g->node.empty() ? g->node : host_name();
 
   auto u32 = [](uint64_t v) { return Value::make_u32(v); };
@@ -89,8 +107,8 @@ std::vector<InfoField> collect(const StatsSource& src) {
       {18, "CumConns", "MCP", "Connections since start", u32(src.cum_conns ? src.cum_conns() : 0)},
       {19, "CumReq", "MCP", "Requests since start", u32(src.cum_reqs ? src.cum_reqs() : 0)},
       {20, "MaxSslConns", "MMP", "SSL connection limit", u32(0)},
-      {21, "CurrSslConns", "MGP", "SSL connections open now", u32(0)},
-      {22, "CumSslConns", "MCP", "SSL connections since start", u32(0)},
+      {21, "CurrSslConns", "MGP", "SSL connections open now", u32(ssl_cur)},
+      {22, "CumSslConns", "MCP", "SSL connections since start", u32(ssl_cum)},
       {23, "Maxpipes", "CLP", "Pipe limit", u32(0)},
       {24, "PipesUsed", "MGP", "Pipes in use", u32(0)},
       {25, "PipesFree", "MGP", "Free pipes", u32(0)},
@@ -100,14 +118,14 @@ std::vector<InfoField> collect(const StatsSource& src) {
       {29, "SessRate", "MRP", "Sessions over the last second", u32(sess_rate)},
       {30, "SessRateLimit", "CLP", "Session rate limit", u32(0)},
       {31, "MaxSessRate", "MRP", "Largest session rate seen", u32(sess_rate_max)},
-      {32, "SslRate", "MRP", "SSL sessions over the last second", u32(0)},
+      {32, "SslRate", "MRP", "SSL connections accepted over the last second", u32(ssl.conns.cur)},
       {33, "SslRateLimit", "CLP", "SSL session rate limit", u32(0)},
-      {34, "MaxSslRate", "MMP", "Largest SSL session rate seen", u32(0)},
-      {35, "SslFrontendKeyRate", "MGP", "Frontend SSL key computations per second", u32(0)},
-      {36, "SslFrontendMaxKeyRate", "MMP", "Largest frontend SSL key rate seen", u32(0)},
-      {37, "SslFrontendSessionReuse_pct", "MGP", "Frontend SSL session reuse, percent", u32(0)},
-      {38, "SslBackendKeyRate", "MRP", "Backend SSL key computations per second", u32(0)},
-      {39, "SslBackendMaxKeyRate", "MMP", "Largest backend SSL key rate seen", u32(0)},
+      {34, "MaxSslRate", "MMP", "Largest SSL connection rate seen", u32(ssl.conns.max)},
+      {35, "SslFrontendKeyRate", "MGP", "Frontend SSL key computations per second", u32(ssl.fe_keys.cur)},
+      {36, "SslFrontendMaxKeyRate", "MMP", "Largest frontend SSL key rate seen", u32(ssl.fe_keys.max)},
+      {37, "SslFrontendSessionReuse_pct", "MGP", "Frontend SSL session reuse, percent", u32(ssl_reuse)},
+      {38, "SslBackendKeyRate", "MRP", "Backend SSL key computations per second", u32(ssl.be_keys.cur)},
+      {39, "SslBackendMaxKeyRate", "MMP", "Largest backend SSL key rate seen", u32(ssl.be_keys.max)},
       {40, "SslCacheLookups", "MCP", "SSL session cache lookups", u32(0)},
       {41, "SslCacheMisses", "MCP", "SSL session cache misses", u32(0)},
       {42, "CompressBpsIn", "MRP", "Bytes per second into the compressor", u32(0)},

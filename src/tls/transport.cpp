@@ -282,7 +282,7 @@ void TlsTransport::pump() {
       return;
     }
     handshake_done_ = true;
-    if (client_) {
+    if (client_ || ev_->connected) {   // server side: the owner may want to know (counters)
       ev_->connected(owner_, 0);
       if (closing_) return;
     }

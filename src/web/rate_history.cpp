@@ -67,6 +67,26 @@ void RateHistory::sample(const stats::Totals& t, uint64_t t_ms) {
   base_ms_ = t_ms;
 }
 
+void SslRateTracker::sample(uint64_t conns, uint64_t fe_keys, uint64_t be_keys, uint64_t t_ms) {
+  const uint64_t now[3] = {conns, fe_keys, be_keys};
+  if (!have_base_ || t_ms < base_ms_) {
+    have_base_ = true;
+    std::copy(std::begin(now), std::end(now), base_);
+    base_ms_ = t_ms;
+    return;
+  }
+  if (t_ms < base_ms_ + RateHistory::kMinIntervalMs) return;
+  stats::Rate* r[3] = {&rates_.conns, &rates_.fe_keys, &rates_.be_keys};
+  for (int i = 0; i < 3; ++i) {
+    // went backwards (cleared): this interval's count is what came since the clear
+    const uint64_t n = now[i] >= base_[i] ? now[i] - base_[i] : now[i];
+    r[i]->cur = per_second(n, t_ms - base_ms_);
+    r[i]->max = std::max(r[i]->max, r[i]->cur);
+    base_[i] = now[i];
+  }
+  base_ms_ = t_ms;
+}
+
 void RateHistory::clear_max() {
   rates_.sessions.max = rates_.requests.max = rates_.connections.max = 0;   // as HAProxy's `clear counters`
 }

@@ -54,6 +54,22 @@ class RateHistory {
   size_t head_ = 0;
 };
 
+// The process-wide TLS rates of `show info` from three cumulative sums read once a second:
+// connections accepted on `ssl` binds, full handshakes client side, full handshakes server
+// side. A sum that went backwards (`clear counters` zeroes the handshake counters) restarts
+// its baseline; a sample closer than RateHistory::kMinIntervalMs to the previous one is ignored.
+class SslRateTracker {
+ public:
+  void sample(uint64_t conns, uint64_t fe_keys, uint64_t be_keys, uint64_t t_ms);
+  stats::SslRates rates() const { return rates_; }
+  void clear_max() { rates_.conns.max = rates_.fe_keys.max = rates_.be_keys.max = 0; }
+
+ private:
+  bool have_base_ = false;
+  uint64_t base_[3] = {}, base_ms_ = 0;
+  stats::SslRates rates_;
+};
+
 // Errors as the charts count them (HAProxy's 5xx responses, econ and ereq).
 uint64_t error_count(const stats::Totals& t);
 

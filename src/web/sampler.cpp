@@ -62,7 +62,9 @@ class SamplerImpl final : public Sampler {
     if (!valid(p) || s < 0 || size_t(s) >= srv_[p].size()) return {};
     return srv_[p][s].rates();
   }
+  stats::SslRates ssl() const override { return ssl_.rates(); }
   void clear_max() override {
+    ssl_.clear_max();
     for (auto& h : fe_) h.clear_max();
     for (auto& h : be_) h.clear_max();
     for (auto& v : srv_)
@@ -100,6 +102,7 @@ class SamplerImpl final : public Sampler {
     for (auto& h : be_) h.sample(zero, now);
     for (auto& v : srv_)
       for (auto& h : v) h.sample(zero, now);
+    ssl_.sample(0, 0, 0, now);
     if (src_.backend_watch) src_.backend_watch->tick(src_, now / 1000);
     ++samples_;
   }
@@ -108,12 +111,23 @@ class SamplerImpl final : public Sampler {
     if (!src_.counters) return;
     const uint64_t now = wall_ms();
     const auto& px = src_.cfg->proxies;
+    uint64_t ssl_conns = 0, fe_keys = 0, be_keys = 0;
     for (size_t p = 0; p < px.size(); ++p) {
-      if (px[p].is_frontend()) fe_[p].sample(src_.counters->proxy_totals(p), now);
-      if (px[p].is_backend()) be_[p].sample(forwarded(src_.counters->backend_totals(p)), now);
+      if (px[p].is_frontend()) {
+        const stats::Totals t = src_.counters->proxy_totals(p);
+        ssl_conns += t.ssl_conns;
+        fe_keys += t.ssl_sess;
+        fe_[p].sample(t, now);
+      }
+      if (px[p].is_backend()) {
+        const stats::Totals t = src_.counters->backend_totals(p);
+        be_keys += t.ssl_sess;
+        be_[p].sample(forwarded(t), now);
+      }
       for (size_t s = 0; s < srv_[p].size(); ++s)
         srv_[p][s].sample(forwarded(src_.counters->server_totals(p, s)), now);
     }
+    ssl_.sample(ssl_conns, fe_keys, be_keys, now);
     if (src_.backend_watch) src_.backend_watch->tick(src_, now / 1000);
     ++samples_;
   }
@@ -154,6 +168,7 @@ class SamplerImpl final : public Sampler {
   uv_timer_t* timer_ = nullptr;
   uint64_t samples_ = 0;
   std::vector<RateHistory> fe_, be_;
+  SslRateTracker ssl_;   // show info's SslRate and key rates
   std::vector<std::vector<RateHistory>> srv_;
 };
 

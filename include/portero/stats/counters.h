@@ -49,6 +49,14 @@ struct Counters {
   C cur_max{0};           // smax: the highest current-sessions value seen by this worker
   C queue_max{0};         // qmax
   C wrew{0};              // failed header rewrites
+  // TLS (the SSL columns after "-"): handshakes completed in full (ssl_sess, a key computed) or
+  // by resuming a session (ssl_reused_sess), and failed ones (ssl_failed_handshake; a handshake
+  // that timed out is not counted, as HAProxy). Client side on FRONTEND rows, server side on
+  // BACKEND and server rows. `clear counters` zeroes them.
+  C ssl_sess{0}, ssl_reused_sess{0}, ssl_failed_handshake{0};
+  // TLS connections opened (frontend: accepted on an `ssl` bind; backend: to an `ssl` server)
+  // and closed, for show info's CumSslConns / CurrSslConns and the SSL rates. Never cleared.
+  C ssl_conns{0}, ssl_closed{0};
   C latency[kLatencyBuckets] = {};   // total time of each request (µs), for percentiles
 
   void add(C& c, uint64_t v = 1) { c.fetch_add(v, std::memory_order_relaxed); }
@@ -76,7 +84,8 @@ struct Totals {
            server_aborts = 0, lb_total = 0, connects = 0, reuses = 0, intercepted = 0, failed_checks = 0,
            t_queue_sum = 0, t_connect_sum = 0, t_response_sum = 0, t_total_sum = 0, t_samples = 0,
            t_queue_max = 0, t_connect_max = 0, t_response_max = 0, t_total_max = 0, last_session_s = 0,
-           cur_max = 0, queue_max = 0, wrew = 0;
+           cur_max = 0, queue_max = 0, wrew = 0, ssl_sess = 0, ssl_reused_sess = 0, ssl_failed_handshake = 0,
+           ssl_conns = 0, ssl_closed = 0;
   uint64_t latency[kLatencyBuckets] = {};
   void add(const Counters& c);   // sums; *_max and last_session_s take the maximum
   // The p-quantile (0 < q < 1) of the latency histogram, in µs (upper bound of its bucket); 0 if empty.

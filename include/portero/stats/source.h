@@ -38,13 +38,20 @@ struct Rate {
 struct Rates {
   Rate sessions, requests, connections;
 };
+// Process-wide TLS rates for `show info`: connections accepted on `ssl` binds (SslRate,
+// MaxSslRate), full handshakes on the client side (SslFrontendKeyRate) and the server side
+// (SslBackendKeyRate), each per second with its maximum.
+struct SslRates {
+  Rate conns, fe_keys, be_keys;
+};
 class RateView {
  public:
   virtual ~RateView() = default;
+  virtual SslRates ssl() const { return {}; }
   virtual Rates proxy(int p) const = 0;     // frontend side (FRONTEND row)
   virtual Rates backend(int p) const = 0;   // backend side (BACKEND row)
   virtual Rates server(int p, int s) const = 0;
-  virtual void clear_max() = 0;   // `clear counters`
+  virtual void clear_max() = 0;   // `clear counters` (the SSL maxima too)
 };
 
 // The last request (or response) a frontend/backend rejected as malformed (`show errors`).

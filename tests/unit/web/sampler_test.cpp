@@ -116,3 +116,27 @@ TEST_CASE("samples too close together are skipped, not turned into a spike") {
   CHECK(h.points()[0].req == 10);   // over the whole second since the baseline
   CHECK(h.rates().requests.max == 10);
 }
+
+TEST_CASE("SSL rates: baseline first, per-second counts with maxima, a cleared counter restarts") {
+  SslRateTracker t;
+  t.sample(0, 0, 0, 1000);
+  CHECK(t.rates().conns.cur == 0);
+  t.sample(4, 3, 1, 2000);   // 4 accepted, 3 full client handshakes, 1 server side in 1 s
+  CHECK(t.rates().conns.cur == 4);
+  CHECK(t.rates().fe_keys.cur == 3);
+  CHECK(t.rates().be_keys.cur == 1);
+  t.sample(4, 3, 1, 2100);   // too close: ignored
+  CHECK(t.rates().conns.cur == 4);
+  t.sample(6, 1, 1, 3000);   // fe keys went back (clear counters): 1 since the clear
+  CHECK(t.rates().conns.cur == 2);
+  CHECK(t.rates().conns.max == 4);
+  CHECK(t.rates().fe_keys.cur == 1);
+  CHECK(t.rates().fe_keys.max == 3);
+  CHECK(t.rates().be_keys.cur == 0);
+  t.clear_max();
+  CHECK(t.rates().conns.max == 0);
+  CHECK(t.rates().conns.cur == 2);
+  t.sample(6, 1, 1, 4000);
+  CHECK(t.rates().conns.cur == 0);
+  CHECK(t.rates().be_keys.max == 0);
+}
