@@ -95,6 +95,7 @@ const core::TransportEvents Session::kClientEvents = {on_alloc,           on_rea
 
 void Session::on_client_handshake(void* self, int) {
   auto* s = static_cast<Session*>(self);
+  s->t_handshake_ = uv_now(s->w_.loop());
   stats::Counters& c = s->w_.px_counters(s->fe_);
   c.add(SSL_session_reused(s->tls_->ssl()) ? c.ssl_reused_sess : c.ssl_sess);
 }

@@ -328,6 +328,7 @@ class Session {
   uint16_t tarpit_status_ = 0;
   // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
   uint64_t t_accept_ = 0, accept_real_ms_ = 0, t_req_ = 0, req_real_ms_ = 0;
+  uint64_t t_handshake_ = 0;     // when the client's TLS handshake ended (%Th)
   uint64_t t_head_ = 0, t_queue_ = 0, t_dequeue_ = 0, t_connect_ = 0, t_connected_ = 0, t_resp_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t bytes_in_ = 0;

@@ -379,6 +379,8 @@ void Session::fill_log_record(log::Record& r, uint64_t now) {
   r.t_active = span(t_req_, now);
   r.t_total = span(t_accept_, now);
   r.t_idle = 0;
+  // %Th: the TLS handshake, on a connection's first request only (later ones had none).
+  if (first_request_ && t_handshake_) r.t_handshake = static_cast<int64_t>(t_handshake_ - t_accept_);
   r.status = status_ ? status_ : -1;
   r.bytes_out = bytes_out_;
   r.termination[0] = term_.cause;
