@@ -57,8 +57,9 @@ std::string b64(const unsigned char* p, int n) {
 }
 
 std::string make_dir() {
-  char tmpl[] = "/tmp/portero_fuzz_XXXXXX";
-  const char* d = mkdtemp(tmpl);
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/portero_fuzz_XXXXXX";
+  const char* d = mkdtemp(tmpl.data());
   if (!d) std::abort();
   std::string dir = d;
   EVP_PKEY* rsa = EVP_RSA_gen(2048);

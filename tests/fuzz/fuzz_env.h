@@ -9,7 +9,8 @@
 //   ca.pem    a certificate only (rsa.pem's), for ca-file / crl-file paths
 //   keys.txt  three valid tls-ticket-keys lines
 //   list.crtlist a small crt-list naming the files above
-// The directory is removed at exit.
+// The directory ($TMPDIR or /tmp) is removed at a normal exit; scripts/fuzz points TMPDIR
+// into its work directory, so one left by a crash goes with it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
