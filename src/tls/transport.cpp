@@ -248,6 +248,10 @@ void TlsTransport::sent(int status) {
       owner_waits_ = false;
       ev_->written(owner_, status);
     }
+    // Our part of the handshake could not be sent (the peer is gone): the handshake fails,
+    // and the owner learns it on the next turn (pump() stops at failed_, so the peer's end
+    // read later would not tell it).
+    if (!handshake_done_ && !end_told_) loop_ctx().defer(&pump_later_);
     return;
   }
   if (out_head_) {
@@ -268,10 +272,19 @@ void TlsTransport::sent(int status) {
 // Reading: handshake, then plaintext into the owner's room
 
 void TlsTransport::pump() {
-  if (closing_ || failed_ || !ssl_) return;
+  if (closing_ || !ssl_) return;
+  if (failed_) {
+    // A write failed during the handshake (sent()): tell the owner once.
+    if (!handshake_done_ && !end_told_) fail_handshake();
+    return;
+  }
   if (!handshake_done_) {
     const int r = SSL_do_handshake(ssl_);
     flush();   // our part of the handshake
+    if (failed_) {   // it could not be sent: the peer is gone
+      fail_handshake();
+      return;
+    }
     if (r != 1) {
       const int e = SSL_get_error(ssl_, r);
       if (e == SSL_ERROR_WANT_READ && tcp_status_ == 0) {

@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <string>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "portero/core/loop_context.h"
@@ -250,4 +252,48 @@ TEST_CASE("a client that requires a certificate it cannot verify fails to connec
   CHECK(f.client.connected == Transport::kHandshakeFailed);
   REQUIRE(f.run_until([&] { return f.server.end != 0; }));
   CHECK(f.server.end == Transport::kHandshakeFailed);
+}
+
+namespace {
+
+// A TLS client's first flight, made with a memory BIO.
+std::string client_first_flight() {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+  SSL_set_connect_state(ssl);
+  SSL_do_handshake(ssl);
+  char* p = nullptr;
+  const long n = BIO_get_mem_data(SSL_get_wbio(ssl), &p);
+  std::string out(p, size_t(n));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+}  // namespace
+
+// Found by tests/fuzz/fuzz_tls_transport: the answer to the hello failed to send (EPIPE), the
+// transport marked itself failed and from then on ignored the peer's end too, so the owner was
+// never told and the session waited for its client timeout.
+TEST_CASE("a client that sends its hello and leaves at once: the handshake fails, the owner is told") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Fixture f;
+  f.client.closed = true;   // no client transport in this test
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+  f.server.tcp.set_owner(&f.server, &Side::kEvents);
+  REQUIRE(f.server.tcp.open(&f.loop, sv[0]) == 0);
+  f.server.tls.set_owner(&f.server, &Side::kEvents);
+  REQUIRE(f.server.tls.accept(f.server.tcp, f.server_ctx));
+  f.server.io->read_start();
+  const std::string hello = client_first_flight();
+  REQUIRE(hello.size() > 5);
+  REQUIRE(::write(sv[1], hello.data(), hello.size()) == ssize_t(hello.size()));
+  ::close(sv[1]);   // before the server has read a byte: its answer cannot be sent
+  REQUIRE(f.run_until([&] { return f.server.end != 0; }));
+  CHECK(f.server.end == Transport::kHandshakeFailed);
+  CHECK(f.server.got.empty());
+  uv_buf_t b = uv_buf_init(const_cast<char*>(hello.data()), unsigned(hello.size()));
+  CHECK(f.server.io->write(&b, 1) < 0);
 }

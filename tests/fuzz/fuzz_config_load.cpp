@@ -1,0 +1,41 @@
+// A whole configuration text through config::load_text, the diagnostics printed as `-c`
+// prints them, then (when it loaded) the ACL compilation and, for configs with few TLS
+// certificates and servers, the TLS contexts, as at start.
+// The current directory holds certificates (fuzz_env.h) so `crt rsa.pem`, `crt-list
+// list.crtlist`, `ca-file ca.pem`, `tls-ticket-keys keys.txt` lead somewhere.
+#include <cstdio>
+#include <string>
+
+#include "fuzz_env.h"
+#include "portero/acl/acl.h"
+#include "portero/config/load.h"
+#include "portero/tls/contexts.h"
+
+using namespace portero;
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzzenv::dir();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static std::FILE* sink = std::fopen("/dev/null", "w");
+  if (size > 64 * 1024) return -1;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  config::Diagnostics diag;
+  config::ConfigPtr cfg = config::load_text(text, "fuzz.cfg", diag);
+  if (cfg) {
+    auto compiled = acl::compile(*cfg, diag);
+    // An SSL_CTX costs milliseconds under ASan: the contexts are built for configs asking
+    // for a few only, so that the parser keeps most of the time.
+    int contexts_wanted = 0;
+    for (const auto& px : cfg->proxies) {
+      for (const auto& b : px.binds) contexts_wanted += b.tls.ssl ? int(b.tls.crts.size()) + 1 : 0;
+      for (const auto& sv : px.servers) contexts_wanted += sv.tls.ssl || sv.tls.check_ssl;
+    }
+    if (contexts_wanted <= 3) auto contexts = tls::Contexts::build(*cfg, diag);
+  }
+  diag.print(sink, 42);
+  for (const auto& d : diag.all()) (void)config::format(d, 42);
+  return 0;
+}
