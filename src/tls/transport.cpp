@@ -248,10 +248,10 @@ void TlsTransport::sent(int status) {
       owner_waits_ = false;
       ev_->written(owner_, status);
     }
-    // Our part of the handshake could not be sent (the peer is gone): the handshake fails,
-    // and the owner learns it on the next turn (pump() stops at failed_, so the peer's end
-    // read later would not tell it).
-    if (!handshake_done_ && !end_told_) loop_ctx().defer(&pump_later_);
+    // What we sent could not go (the peer is gone): during the handshake it fails, after it
+    // a reading owner learns the end; on the next turn either way (pump() stops at failed_,
+    // so the peer's end read later would not tell it).
+    if (!end_told_) loop_ctx().defer(&pump_later_);
     return;
   }
   if (out_head_) {
@@ -274,8 +274,14 @@ void TlsTransport::sent(int status) {
 void TlsTransport::pump() {
   if (closing_ || !ssl_) return;
   if (failed_) {
-    // A write failed during the handshake (sent()): tell the owner once.
-    if (!handshake_done_ && !end_told_) fail_handshake();
+    // A write failed (sent()): tell the owner once, as a failed handshake or as the end.
+    if (end_told_) return;
+    if (!handshake_done_) {
+      fail_handshake();
+    } else if (owner_reading_) {
+      end_told_ = true;
+      ev_->read(owner_, failed_);
+    }
     return;
   }
   if (!handshake_done_) {
@@ -371,7 +377,7 @@ void TlsTransport::read_start() {
   update_tcp_reading();
   // Bytes already decrypted or received (or an end not told yet) wait for no socket event:
   // deliver them on the next loop turn (never from inside this call).
-  if (handshake_done_ && !end_told_ && (in_end_ > in_off_ || SSL_pending(ssl_) > 0 || tcp_status_ != 0))
+  if (handshake_done_ && !end_told_ && (in_end_ > in_off_ || SSL_pending(ssl_) > 0 || tcp_status_ != 0 || failed_))
     loop_ctx().defer(&pump_later_);
 }
 
