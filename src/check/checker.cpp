@@ -131,8 +131,9 @@ class CheckerImpl final : public Checker {
   void start() override {
     if (started_) return;
     started_ = true;
-    // The checks' transports need the loop's shared parts; the main loop has none of its own.
-    if (!loop_->data) own_ctx_ = new core::LoopContext(loop_, kMaxReply);
+    // The checks' transports need the loop's shared parts: the checker owns them (nothing else
+    // on its loop uses transports; loop->data is not read before, libuv leaves it unset).
+    own_ctx_ = new core::LoopContext(loop_, kMaxReply);
     std::vector<Task*> tasks;
     for (auto& s : servers_) {
       if (s->check) tasks.push_back(s->check.get());
