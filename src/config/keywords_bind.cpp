@@ -12,9 +12,9 @@ namespace {
 const std::set<std::string>& valued() {
   static const std::set<std::string> s{
       "accept-netscaler-cip", "alpn", "ca-file", "ca-ignore-err", "ca-sign-file", "ca-sign-pass",
-      "ciphers", "ciphersuites", "client-sigalgs", "crl-file", "crt", "crt-ignore-err",
+      "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err",
       "crt-list", "curves", "ecdhe", "expose-fd", "gid", "group", "id", "interface", "level", "mode",
-      "mss", "namespace", "nice", "npn", "process", "proto", "severity-output", "sigalgs",
+      "mss", "namespace", "nice", "npn", "process", "proto", "severity-output",
       "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "uid", "user", "verify", "quic-cc-algo", "shards"};
   return s;
 }

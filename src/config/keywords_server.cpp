@@ -20,7 +20,7 @@ const std::set<std::string>& later_valued() {
       "init-addr", "log-proto", "max-reuse", "namespace", "npn", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto", "proxy-v2-options",
       "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers", "shard", "sni", "socks4",
       "source", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "track", "verify", "verifyhost", "ws",
-      "set-proxy-v2-tlv-fmt", "usesrc", "sigalgs", "client-sigalgs", "check-via-socks4"};
+      "set-proxy-v2-tlv-fmt", "usesrc", "check-via-socks4"};
   return s;
 }
 const std::set<std::string>& later_flags() {
