@@ -229,6 +229,24 @@ frontend fe
                                   ('a.test', 0, 'a.test', None)])
         self.differential(self.run_strict_sni, got)
 
+    # ---- the chain sent -----------------------------------------------------------------
+    def run_served_chain(self, binary=None):
+        c = certs()
+        # The bind's ca-file (for client certificates) holds the leaf's issuer: the chain sent
+        # is still only what the PEM holds, never completed from that store.
+        ports, o, log = self.start(f"""
+frontend fe
+    bind {{fe}} ssl crt {c.pem('a.test')} ca-file {c.ca} verify optional
+    default_backend be
+""", binary=binary)
+        r = s_client(ports['fe'], servername='a.test', extra=['-showcerts'])
+        return r.rc, r.out.count('-----BEGIN CERTIFICATE-----')
+
+    def test_served_chain_is_the_pem_s_own(self):
+        got = self.run_served_chain()
+        self.assertEqual(got, (0, 1))
+        self.differential(self.run_served_chain, got)
+
     # ---- ALPN, versions, ciphers ------------------------------------------------------
     def run_alpn(self, binary=None):
         c = certs()
