@@ -380,7 +380,7 @@ void Session::send_response_head(bool interim) {
     return;
   }
   if (w_.runtime().debug && !interim) {
-    trace::head(stream_id_, w_.config().proxies[be_].name, false, cli_->fd(), c->io->fd(), h, base);
+    trace::head(stream_id_, w_.config().proxies[be_].name, false, cli()->fd(), c->io->fd(), h, base);
   }
   if (!interim) {
     t_resp_ = uv_now(w_.loop());
@@ -479,7 +479,7 @@ void Session::end_exchange() {
 }
 
 void Session::trace_end(bool client_closes, bool server_closes) {
-  const int cfd = cli_->fd(), sfd = srv_ ? srv_->io->fd() : -1;
+  const int cfd = cli()->fd(), sfd = srv_ ? srv_->io->fd() : -1;
   std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
   if (client_closes) trace::event(stream_id_, name, "clicls", cfd, sfd);
   if (server_closes) trace::event(stream_id_, name, "srvcls", cfd, sfd);

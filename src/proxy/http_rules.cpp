@@ -148,7 +148,7 @@ acl::SampleContext Session::sample(bool final) const {
   ctx.unique_id_self = this;
   ctx.captured = captured_of;
   ctx.captured_self = this;
-  ctx.client_tls = cli_->tls();
+  ctx.client_tls = cli()->tls();
   ctx.ssl = ctx.client_tls != nullptr;
   ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
   ctx.so_id = bind_ + 1;
@@ -444,7 +444,7 @@ void Session::drop_client(bool silent, bool response) {
     t_head_ = 0;
   }
   if (silent) {
-    if (const int fd = cli_->fd(); fd >= 0) {
+    if (const int fd = cli()->fd(); fd >= 0) {
       // TCP_REPAIR (needs CAP_NET_ADMIN) makes close() send nothing, as HAProxy does; else
       // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
       int one = 1;

@@ -194,7 +194,7 @@ void Session::release_local() {
 // (`written`); they differ only in what a slow or failed side means for the other one.
 bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   for (int i = 0; i < n; ++i) bytes_out_ += bufs[i].len;
-  const int r = cli_->write(bufs, n);
+  const int r = cli()->write(bufs, n);
   if (r == core::Transport::kDone) return true;
   if (r < 0) {
     abort_both({'C', 'D'});

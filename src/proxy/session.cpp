@@ -48,9 +48,8 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     tls_ = w_.new_tls();
     w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_conns);
     tls_->set_owner(this, &kClientEvents);
-    cli_ = tls_;
     if (!tls_->accept(tcp_, tls)) {   // out of memory in OpenSSL: nothing to say to the client
-      cli_->close();
+      cli()->close();
       return false;
     }
   }
@@ -131,7 +130,7 @@ void Session::finish_close() {
     w_.buffers().put(in_.data);
     in_ = ReadBuffer{};
   }
-  cli_->close();
+  cli()->close();
 }
 
 void Session::hard_close() { finish_close(); }
@@ -144,7 +143,7 @@ void Session::soft_stop() {
 }
 
 bool Session::shutdown_client() {
-  if (client_shutting_ || cli_->shutdown() != 0) return false;
+  if (client_shutting_ || cli()->shutdown() != 0) return false;
   client_shutting_ = true;
   return true;
 }
@@ -183,10 +182,6 @@ void Session::close_server() {
   if (!srv_) return;
   ServerConn* c = srv_;
   srv_ = nullptr;
-  if (srv_idx_ >= 0 && be_ >= 0) {
-    auto* st = w_.runtime().backends[be_].states[srv_idx_];
-    (void)st;
-  }
   c->close();
 }
 
@@ -196,13 +191,13 @@ void Session::close_server() {
 void Session::start_reading() {
   if (reading_ || closed_) return;
   reading_ = true;
-  cli_->read_start();
+  cli()->read_start();
 }
 
 void Session::stop_reading() {
   if (!reading_) return;
   reading_ = false;
-  cli_->read_stop();
+  cli()->read_stop();
 }
 
 void Session::on_alloc(void* self, uv_buf_t* buf) {
@@ -412,7 +407,7 @@ void Session::start_request() {
   redispatched_ = false;
   if (w_.runtime().debug) {
     if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
-    trace::head(stream_id_, cfg.proxies[fe_].name, true, cli_->fd(), -1, h, in_.data);
+    trace::head(stream_id_, cfg.proxies[fe_].name, true, cli()->fd(), -1, h, in_.data);
   }
 
   log_request_line();

@@ -284,8 +284,10 @@ class Session {
   void trace_end(bool client_closes, bool server_closes);
 
   core::TcpTransport tcp_;       // the client socket
-  core::Transport* cli_ = &tcp_; // what we talk through: the socket, or TLS over it
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
+  // What we talk through: TLS over the socket, or the socket itself.
+  core::Transport* cli() { return tls_ ? static_cast<core::Transport*>(tls_) : &tcp_; }
+  const core::Transport* cli() const { return tls_ ? static_cast<const core::Transport*>(tls_) : &tcp_; }
   uint16_t bind_ = 0;            // the bind line (index in the frontend) it came through
   Worker& w_;
   int fe_;                       // frontend proxy index

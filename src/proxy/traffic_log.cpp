@@ -363,7 +363,7 @@ void Session::fill_log_record(log::Record& r, uint64_t now) {
   r.accept_date = to_timespec(accept_real_ms_);
   r.request_date = to_timespec(req_real_ms_);
   r.frontend = fe.name;
-  if (const SSL* ssl = cli_->tls()) {
+  if (const SSL* ssl = cli()->tls()) {
     // TLS from the client: %ft gets its '~', %sslv / %sslc what was negotiated.
     r.ssl = true;
     r.ssl_version = SSL_get_version(ssl);
@@ -458,7 +458,7 @@ void Session::log_exchange() {
 void Session::handshake_failed(log::HandshakeEnd how) {
   const auto& fe = w_.config().proxies[fe_];
   if (how != log::HandshakeEnd::timeout) w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_failed_handshake);
-  const log::ConnError e = log::classify_handshake_failure(cli_->tls(), how);
+  const log::ConnError e = log::classify_handshake_failure(cli()->tls(), how);
   if (log::conn_error_logged(fe, e)) {
     log::ConnErrorLine l;
     l.client = &peer_.sa;
