@@ -115,7 +115,11 @@ listen f
         self.assertRegex(lines[0], r'^127\.0\.0\.3:\d+ \[')
         if mode == 'tcp':
             # %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq
-            self.assertRegex(lines[0], r'^127\.0\.0\.3:\d+ \[[^\]]+\] f f/s \d+/\d+/\d+ 6 -- 1/1/0/0/0 0/0$')
+            # haproxy run live beside portero may still count the refused connection (and the
+            # harness' readiness probes) in %ac/%fc when the line is written: a race of its own
+            # (seen as 3/2 in a CI run), so its counts are not compared.
+            ac_fc = r'\d+/\d+' if binary == HAPROXY_BIN else '1/1'
+            self.assertRegex(lines[0], r'^127\.0\.0\.3:\d+ \[[^\]]+\] f f/s \d+/\d+/\d+ 6 -- ' + ac_fc + r'/0/0/0 0/0$')
         return lines[0]
 
     def test_http_mode(self):
