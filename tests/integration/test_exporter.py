@@ -11,7 +11,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port
+from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port, IDENTITY
 from harness.cli import cli
 
 EXPORTER = shutil.which('prometheus-haproxy-exporter')
@@ -81,7 +81,8 @@ backend be
                         self.exporter.stderr.peek() if hasattr(self.exporter.stderr, 'peek') else '')
         m = self.metrics()
         self.assertEqual(m.get('haproxy_exporter_csv_parse_failures_total'), '0')
-        self.assertEqual(m.get('haproxy_version_info{release_date="2026/10/17",version="2.6.12-1+deb12u4"}'), '1')
+        self.assertEqual(m.get('haproxy_version_info{release_date="%s",version="%s"}'
+                               % (IDENTITY['release_date'], IDENTITY['version'])), '1')
         for s, w in (('s1', '2'), ('s2', '1')):
             self.assertEqual(m.get(f'haproxy_server_up{{backend="be",server="{s}"}}'), '1', s)
             self.assertEqual(m.get(f'haproxy_server_weight{{backend="be",server="{s}"}}'), w, s)
