@@ -38,7 +38,7 @@ import selectors
 import socket
 
 from harness import DEFAULTS, ProxyTestCase, Client, pattern_digest
-from harness.pressure import Prober, RssSampler, fd_count
+from harness.pressure import Prober, RssSampler, cpu_seconds, fd_count
 from harness.origin_process import OriginProcess
 from harness.swarm import SwarmProcess
 from harness.util import wait_until
@@ -193,7 +193,7 @@ backend be_probe
         t_serve = time.monotonic() - t1
         after = rss.finish()
         self.assert_probe(prober, 'connections')
-        report('connections', conns=n, accepted_at_once=held, maxconn=fe_maxconn,
+        report('connections', proxy_cpu_s=round(cpu_seconds(p.pid), 1), conns=n, accepted_at_once=held, maxconn=fe_maxconn,
                rss_before_kb=rss.base, rss_idle_kb=rss_idle, rss_peak_kb=rss.peak,
                rss_after_kb=after, idle_kb_per_conn=round(idle_kb, 2),
                open_s=round(t_open, 1), serve_s=round(t_serve, 1), probe=prober.summary())
@@ -234,7 +234,7 @@ backend be_probe
         elapsed = time.monotonic() - t0
         after = rss.finish()
         self.assert_probe(prober, 'pipelining')
-        report('pipelined', requests=n, bytes_sent=len(data), rss_before_kb=rss.base,
+        report('pipelined', proxy_cpu_s=round(cpu_seconds(p.pid), 1), requests=n, bytes_sent=len(data), rss_before_kb=rss.base,
                rss_peak_kb=rss.peak, rss_after_kb=after, seconds=round(elapsed, 1),
                probe=prober.summary())
         self.assertEqual(bodies, [b'/p/%d' % i for i in range(n)], 'answers out of order')
@@ -271,7 +271,7 @@ backend be_probe
         elapsed = time.monotonic() - t0
         after = rss.finish()
         self.assert_probe(prober, 'upload')
-        report('upload', data_mb=round(total / 2**20), wire_mb=round(reps * len(framed) / 2**20),
+        report('upload', proxy_cpu_s=round(cpu_seconds(p.pid), 1), data_mb=round(total / 2**20), wire_mb=round(reps * len(framed) / 2**20),
                chunks=i * reps, rss_before_kb=rss.base, rss_peak_kb=rss.peak, rss_after_kb=after,
                seconds=round(elapsed, 1), mb_per_s=round(total / 2**20 / elapsed),
                probe=prober.summary())
@@ -352,7 +352,7 @@ defaults
         after = rss.finish()
         self.assert_probe(prober, 'slow readers')
         growth = rss.peak - rss.base
-        report('slow_readers', clients=k, body_kb=SLOW_SIZE // 1024, rss_before_kb=rss.base,
+        report('slow_readers', proxy_cpu_s=round(cpu_seconds(p.pid), 1), clients=k, body_kb=SLOW_SIZE // 1024, rss_before_kb=rss.base,
                rss_hold_kb=rss_hold, rss_peak_kb=rss.peak, rss_after_kb=after,
                kb_per_client=round(growth / k, 1), seconds=round(elapsed, 1),
                probe=prober.summary())

@@ -83,3 +83,13 @@ class Prober:
             return f'0 answered, {len(self.failures)} failed'
         return (f'{len(lat)} answered (median {lat[len(lat) // 2] * 1000:.1f} ms, '
                 f'max {lat[-1] * 1000:.1f} ms), {len(self.failures)} failed')
+
+
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    except (OSError, IndexError, ValueError):
+        return 0.0
