@@ -11,7 +11,8 @@ after, kB per connection, durations, probe latencies) are printed on stderr as `
   proxy cannot hold 20000 client sockets *and* its listeners and server connections: the
   frontend's maxconn is set to what the descriptors allow (hard limit - 600) and the rest
   wait in the kernel's accept queue, as with HAProxy at maxconn; they are accepted and served
-  as the served ones close. The probe uses another frontend (the global maxconn leaves it
+  as the served ones close. haproxy needs `no strict-limits` for that config (it wants 2
+  descriptors per connection and otherwise refuses to start). The probe uses another frontend (the global maxconn leaves it
   room) and another backend (its own server queue), as an operator protects a health check.
 * test_10000_pipelined_requests: 10000 requests written at once on one connection, all
   answered in order (each answer names its request).
@@ -52,12 +53,12 @@ SLOW_HOLD_S = float(os.environ.get('LIMITS_SLOW_HOLD_S', '2'))
 SLOW_SIZE = 1 << 20
 PER_SWARM = 10000       # client sockets per child process
 
-# Bounds, with margin over what both portero and haproxy 2.6.12 measured (README.md).
-IDLE_KB_PER_CONN = 24            # RSS growth per idle accepted connection
-PEAK_KB_PER_CONN = 48            # peak growth per connection while serving them
-PIPELINE_GROWTH_KB = 16 * 1024   # one connection, 10000 requests: a buffer or two
-UPLOAD_GROWTH_KB = 16 * 1024     # one streamed body of any size
-SLOW_GROWTH_KB_PER_CLIENT = 96   # whole responses would be 1024 kB each
+# Bounds, with margin over what portero and haproxy 2.6.12 measured here (README.md, limits):
+IDLE_KB_PER_CONN = 8             # RSS growth per idle accepted connection (both ~1.1 kB)
+PEAK_KB_PER_CONN = 24            # peak growth per connection while serving them (6.7 / 7.5 kB)
+PIPELINE_GROWTH_KB = 4 * 1024    # one connection, 10000 requests: a buffer or two (340 / 48 kB)
+UPLOAD_GROWTH_KB = 4 * 1024      # one streamed body of any size (80 / 130 kB)
+SLOW_GROWTH_KB_PER_CLIENT = 48   # whole responses would be 1024 kB each (6.2 / 10.2 kB)
 
 
 def report(name, **figures):
@@ -193,7 +194,7 @@ backend be_probe
         t_serve = time.monotonic() - t1
         after = rss.finish()
         self.assert_probe(prober, 'connections')
-        report('connections', proxy_cpu_s=round(cpu_seconds(p.pid), 1), conns=n, accepted_at_once=held, maxconn=fe_maxconn,
+        report('connections', proxy_cpu_s=round(cpu_seconds(p.pid), 1), conns=n, proxy_fds_held=held, maxconn=fe_maxconn,
                rss_before_kb=rss.base, rss_idle_kb=rss_idle, rss_peak_kb=rss.peak,
                rss_after_kb=after, idle_kb_per_conn=round(idle_kb, 2),
                open_s=round(t_open, 1), serve_s=round(t_serve, 1), probe=prober.summary())
