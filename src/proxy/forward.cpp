@@ -317,6 +317,13 @@ void Session::handle_response_input() {
       return;
     }
     const http::Head& h = c->parser.head();
+    if (h.status == 101 && !req_upgrade_) {
+      // A switch of protocols nobody asked for: HAProxy answers 502 and relays nothing.
+      w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
+      close_server();
+      reply_error(502, {'S', 'H'});
+      return;
+    }
     resp_complete_ = r.status != ParseStatus::more;
     resp_upgrade_ = r.status == ParseStatus::upgrade && h.status == 101;
     resp_end_ = r.end;

@@ -309,7 +309,7 @@ void Session::handle_client_input() {
       in_.parsed = r.end;
       if (r.status == ParseStatus::error) {
         capture_bad_request(r.end);
-        reply_error(400, {'P', 'R'});
+        reply_error(req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
         return;
       }
       if (!req_.head_done()) {
@@ -411,11 +411,6 @@ void Session::start_request() {
   }
 
   log_request_line();
-  if (h.target.in(in_.data).find('#') != std::string_view::npos) {
-    // HAProxy does not accept a fragment in a request target.
-    reply_error(400, {'P', 'R'});
-    return;
-  }
   be_ = -1;
   rule_stage_ = 0;
   buffering_ = false;
