@@ -158,13 +158,28 @@ int Parser::on_header_field_complete(llhttp_t* p) {
 
 int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
-  s->extend(s->head_.headers[s->head_.count - 1].value, at, len);
+  Span& v = s->head_.headers[s->head_.count - 1].value;
+  if (v.len == 0) {
+    s->extend(v, at, len);
+  } else {
+    // A later piece: the same line cut by a read boundary, or an obs-fold continuation
+    // (llhttp skips the line break and leading whitespace). The span covers both and the
+    // line break in between, blanked once the value is complete.
+    v.len = static_cast<uint32_t>(at + len - (s->base_ + v.off));
+  }
   return 0;
 }
 
 int Parser::on_header_value_complete(llhttp_t* p) {
   Parser* s = self(p);
   Span& v = s->head_.headers[s->head_.count - 1].value;
+  // obs-fold: HAProxy merges a continuation line into the value, each CR and LF of the fold
+  // becoming a space ("a\r\n  b" -> "a    b"). The buffer is the connection's own, so this is
+  // done in place; a value without line break (nearly all) is only scanned.
+  char* w = const_cast<char*>(s->base_) + v.off;
+  for (uint32_t i = 0; i < v.len; ++i)
+    if (w[i] == '\r' || w[i] == '\n') w[i] = ' ';
+  while (v.len && (s->base_[v.off] == ' ' || s->base_[v.off] == '\t')) ++v.off, --v.len;
   while (v.len && (s->base_[v.off + v.len - 1] == ' ' || s->base_[v.off + v.len - 1] == '\t')) --v.len;
   s->in_value_ = true;
   if (s->length_repeated_) {

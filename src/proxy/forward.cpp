@@ -267,6 +267,8 @@ void Session::on_server_read(ssize_t nread) {
       forward_response_body();
       return;
     }
+    // Only interim responses went out: the client still gets a 502 (as from HAProxy).
+    if (!resp_head_sent_ && client_write_ == ClientWrite::none) resp_started_ = false;
     if (!resp_started_) {
       w_.runtime().observed(be_, srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
       if (!resp_begun_ && retry_layer7(config::Proxy::retry_empty_response, 0)) return;
@@ -369,7 +371,8 @@ void Session::send_response_head(bool interim) {
   if (!interim) {
     bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
-    if (resp_eof_body_ || !req_complete_) keep_client_ = false;
+    // A chunked HTTP/1.0 response: HAProxy relays it, then closes the client connection.
+    if (resp_eof_body_ || !req_complete_ || (frame.is_http10() && frame.chunked)) keep_client_ = false;
     keep_server_ = keep_server_ && frame.keep_alive && !resp_eof_body_;
     if (resp_upgrade_) {
       hw.put("connection: upgrade\r\n");

@@ -215,3 +215,17 @@ TEST_CASE("responses: status below 100 and codings other than a lone chunked are
   CHECK_FALSE(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\n\r\n0\r\n\r\n"));
   CHECK(response_rejected("HTTP/1.1 200 OK\r\n: v\r\ncontent-length: 0\r\n\r\n"));
 }
+
+TEST_CASE("obs-fold continuation lines are merged into the value, line breaks blanked") {
+  for (size_t step : {0, 1, 5}) {
+    CAPTURE(step);
+    Parsed p = parse("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n  b\r\nX-B: c\r\n\tdd \r\n\r\n",
+                     Parser::Kind::request, step);
+    REQUIRE(p.headers.size() == 3);
+    CHECK(p.headers[1].second == "a    b");
+    CHECK(p.headers[2].second == "c  \tdd");
+  }
+  Parsed cl = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nhello");
+  CHECK(cl.result.status == ParseStatus::complete);
+  CHECK(cl.headers[1].second == "5");
+}
