@@ -253,6 +253,11 @@ int Parser::on_headers_complete(llhttp_t* p) {
   h.status = p->status_code;
   h.method_id = p->method;
   h.keep_alive = llhttp_should_keep_alive(p);
+  if (h.major == 2 && s->kind_ == Kind::request) {
+    // "HTTP/2.0" in an HTTP/1 request line: HAProxy takes it as HTTP/1.1 (and forwards 1.1).
+    h.major = h.minor = 1;
+    h.keep_alive = !(p->flags & F_CONNECTION_CLOSE);
+  }
   h.chunked = (p->flags & F_CHUNKED) != 0;
   h.has_length = (p->flags & F_CONTENT_LENGTH) != 0;
   h.content_length = h.has_length ? p->content_length : 0;

@@ -537,6 +537,9 @@ void Session::detach_server(bool reusable) {
 void Session::begin_next_request() {
   phase_ = Phase::idle;
   req_complete_ = req_upgrade_ = false;
+  // Nothing of the next exchange went out yet: a pipelined request refused by the parser gets
+  // its 400 page, not a silent close.
+  resp_started_ = resp_head_sent_ = false;
   // Bytes after the finished request are the next, pipelined, request.
   in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
   in_.parsed = in_.fwd;

@@ -158,18 +158,84 @@ class CorpusRunner:
         return _read_statuses(c, time.monotonic() + self.timeout, 'GET', out)
 
 
-def is_refusal(o):
+def request_refused(o):
     """The proxy refused the request: nothing reached the origin."""
     return not o.forwarded
 
 
-def compare(name, ha, po):
-    """'same', 'stricter' (haproxy forwarded, portero refused) or 'hole' (portero forwarded
-    what haproxy refused) or 'different' (both forwarded or both refused, other outcome)."""
+def response_refused(o):
+    """The proxy did not relay the origin's final response: no final status at all (101 counts
+    as final: it switches the connection), or one of its own 502/504 pages."""
+    final = [s for s in o.statuses if not 100 <= s < 200 or s == 101]
+    return not final or final[0] in (502, 504)
+
+
+def compare(ha, po, refused=request_refused):
+    """'same', 'stricter' (haproxy passed it on, portero refused), 'hole' (portero passed on
+    what haproxy refused) or 'different' (both passed it on, or both refused, differently)."""
     if ha.klass() == po.klass():
         return 'same'
-    if ha.forwarded and not po.forwarded:
+    if refused(po) and not refused(ha):
         return 'stricter'
-    if not ha.forwarded and po.forwarded:
+    if refused(ha) and not refused(po):
         return 'hole'
     return 'different'
+
+
+def run_corpus(test, binary, config, items, handler=None, timeout=2.0):
+    """Start `binary` on config.format(bind=..., addr=..., probe=PROBE_RULE) in front of a
+    recording origin (Origin with `handler`), run items [(name, bytes, method)] one by one on
+    fresh connections; returns {name: Outcome}. `test` (a ProxyTestCase) owns the processes."""
+    o = test.origin('s1', handler=handler)
+    fe = test.listener()
+    test.proxy(config.format(bind=fe.bind, addr=o.addr, probe=PROBE_RULE), [fe], binary=binary)
+    runner = CorpusRunner(fe.port, o, timeout)
+    return {name: runner.run(data, method) for name, data, method in items}
+
+
+def classes_ok(outcome, expected):
+    """expected: one class, or a tuple of classes all seen with haproxy."""
+    return outcome.klass() in (expected if isinstance(expected, tuple) else (expected,))
+
+
+def differential(test, binary, haproxy_bin, config, items, handler=None):
+    """Runs the corpus on `binary` and, when given, on `haproxy_bin` in parallel.
+    Returns ({name: Outcome} for binary, {name: Outcome} for haproxy or None)."""
+    import threading
+    results, errors = {}, []
+
+    def run(label, b):
+        try:
+            results[label] = run_corpus(test, b, config, items, handler)
+        except Exception as e:   # reported by the main thread
+            errors.append(f'{label}: {e!r}')
+
+    threads = [threading.Thread(target=run, args=('under_test', binary))]
+    if haproxy_bin:
+        threads.append(threading.Thread(target=run, args=('haproxy', haproxy_bin)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise AssertionError('; '.join(errors))
+    return results['under_test'], results.get('haproxy')
+
+
+def summarize(title, expected, stricter, mine, ha, refused=request_refused):
+    """Compares with live haproxy: returns (summary line, holes, differences) where holes lists
+    the cases portero passed on while haproxy refused, differences the other unexplained ones."""
+    counts = {'same': 0, 'stricter': 0, 'different': 0, 'hole': 0}
+    holes, diffs = [], []
+    for name, po in mine.items():
+        h = ha[name]
+        verdict = compare(h, po, refused)
+        counts[verdict] += 1
+        if verdict == 'hole':
+            holes.append(f'{name}: haproxy {h.klass()} portero {po.klass()}')
+        elif verdict != 'same' and name not in stricter and not classes_ok(po, expected[name]):
+            diffs.append(f'{name}: haproxy {h.klass()} portero {po.klass()}')
+    line = (f'{title}: {len(mine)} cases, {counts["same"]} same, {counts["stricter"]} stricter, '
+            f'{counts["different"] + counts["hole"]} differences ({counts["hole"]} passed on '
+            f'where haproxy refused)')
+    return line, holes, diffs
