@@ -111,14 +111,20 @@ int Parser::on_version_complete(llhttp_t* p) {
 int Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
   if (s->in_value_) {
-    if (s->head_.count >= s->max_headers_) {
-      s->too_many_ = true;
-      return -1;
-    }
-    s->head_.headers[s->head_.count++] = Header{};
     s->in_value_ = false;
+    if (s->head_done_) {
+      // A trailer: checked like a header, never indexed with the head's headers (which went,
+      // or go, out before the body); it travels with the body bytes.
+      s->trailer_ = Header{};
+    } else {
+      if (s->head_.count >= s->max_headers_) {
+        s->too_many_ = true;
+        return -1;
+      }
+      s->head_.headers[s->head_.count++] = Header{};
+    }
   }
-  s->extend(s->head_.headers[s->head_.count - 1].name, at, len);
+  s->extend(s->current().name, at, len);
   return 0;
 }
 
@@ -140,11 +146,11 @@ int Parser::on_header_field_complete(llhttp_t* p) {
   // No name byte since the last value: an empty name (": v"), which llhttp accepts.
   // HAProxy refuses it.
   if (s->in_value_) return -1;
-  const Span& n = s->head_.headers[s->head_.count - 1].name;
+  const Span& n = s->current().name;
   if (n.len == 0) return -1;
   for (uint32_t i = 0; i < n.len; ++i)
     if (!is_tchar(static_cast<unsigned char>(s->base_[n.off + i]))) return -1;
-  if ((p->flags & F_CONTENT_LENGTH) && iequals(n.in(s->base_), "content-length")) {
+  if (!s->head_done_ && (p->flags & F_CONTENT_LENGTH) && iequals(n.in(s->base_), "content-length")) {
     // A repeated Content-Length: HAProxy accepts it when the values agree and rejects it
     // otherwise. llhttp rejects any repeat, so let it parse this value afresh and compare once
     // it is complete.
@@ -158,7 +164,7 @@ int Parser::on_header_field_complete(llhttp_t* p) {
 
 int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
-  Span& v = s->head_.headers[s->head_.count - 1].value;
+  Span& v = s->current().value;
   if (v.len == 0) {
     s->extend(v, at, len);
   } else {
@@ -172,7 +178,7 @@ int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
 
 int Parser::on_header_value_complete(llhttp_t* p) {
   Parser* s = self(p);
-  Span& v = s->head_.headers[s->head_.count - 1].value;
+  Span& v = s->current().value;
   // obs-fold: HAProxy merges a continuation line into the value, each CR and LF of the fold
   // becoming a space ("a\r\n  b" -> "a    b"). The buffer is the connection's own, so this is
   // done in place; a value without line break (nearly all) is only scanned.
@@ -187,7 +193,7 @@ int Parser::on_header_value_complete(llhttp_t* p) {
     if (p->content_length != s->previous_length_) return -1;
   }
   if (s->head_done_) return 0;   // trailers
-  const Header& h = s->head_.headers[s->head_.count - 1];
+  const Header& h = s->current();
   return s->check_header(h.name.in(s->base_), v.in(s->base_)) ? 0 : -1;
 }
 

@@ -20,16 +20,23 @@ bool is_hop_by_hop(std::string_view name) {
 
 // Writes "name: value" for every header except the hop-by-hop ones this proxy manages and
 // `drop` (the http-send-name-header name, replaced by ours; empty: none).
-// A repeated Content-Length (accepted only when equal) is sent once, as HAProxy merges it.
-void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {}) {
-  bool length_sent = false;
+// A repeated Content-Length or Host (accepted only when equal) is sent once, as HAProxy merges
+// them. `bodiless` (1xx, 204): Content-Length and Transfer-Encoding are dropped, as HAProxy does.
+void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {},
+                  bool bodiless = false) {
+  bool length_sent = false, host_sent = false;
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
     if (is_hop_by_hop(name)) continue;
     if (!drop.empty() && http::iequals(name, drop)) continue;
     if (http::iequals(name, "content-length")) {
-      if (length_sent) continue;
+      if (length_sent || bodiless) continue;
       length_sent = true;
+    } else if (http::iequals(name, "host")) {
+      if (host_sent) continue;
+      host_sent = true;
+    } else if (bodiless && http::iequals(name, "transfer-encoding")) {
+      continue;
     }
     w.header(name, h.headers[i].value.in(base));
   }
@@ -367,7 +374,7 @@ void Session::send_response_head(bool interim) {
   hw.put(" ");
   hw.put(h.reason.in(base));
   hw.put("\r\n");
-  copy_headers(hw, h, base);
+  copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
   if (!interim) {
     bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;

@@ -68,6 +68,8 @@ class Parser {
   static const llhttp_settings_t* settings();
 
   void extend(Span& s, const char* at, size_t len);
+  // The header being parsed: the last indexed one, or the trailer after the head.
+  Header& current() { return head_done_ ? trailer_ : head_.headers[head_.count - 1]; }
   // HAProxy's checks of a header value / of the complete head; false refuses the message.
   bool check_header(std::string_view name, std::string_view value);
   bool check_head(const llhttp_t* p);
@@ -89,6 +91,7 @@ class Parser {
   uint16_t error_status_ = 400;
   TeCodings te_;
   Span host_;                      // the first Host value (requests)
+  Header trailer_;                 // the trailer being parsed (not indexed)
   bool host_seen_ = false;
   uint64_t previous_length_ = 0;
   Kind kind_;

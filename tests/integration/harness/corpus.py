@@ -227,15 +227,18 @@ def summarize(title, expected, stricter, mine, ha, refused=request_refused):
     the cases portero passed on while haproxy refused, differences the other unexplained ones."""
     counts = {'same': 0, 'stricter': 0, 'different': 0, 'hole': 0}
     holes, diffs = [], []
+    other_bytes = 0   # same class, other bytes (HAProxy's normalisations: re-chunking...)
     for name, po in mine.items():
         h = ha[name]
         verdict = compare(h, po, refused)
         counts[verdict] += 1
+        if verdict == 'same' and (h.forwarded, h.client_raw) != (po.forwarded, po.client_raw):
+            other_bytes += 1
         if verdict == 'hole':
             holes.append(f'{name}: haproxy {h.klass()} portero {po.klass()}')
         elif verdict != 'same' and name not in stricter and not classes_ok(po, expected[name]):
             diffs.append(f'{name}: haproxy {h.klass()} portero {po.klass()}')
     line = (f'{title}: {len(mine)} cases, {counts["same"]} same, {counts["stricter"]} stricter, '
             f'{counts["different"] + counts["hole"]} differences ({counts["hole"]} passed on '
-            f'where haproxy refused)')
+            f'where haproxy refused); {other_bytes} of the same cases with other bytes')
     return line, holes, diffs

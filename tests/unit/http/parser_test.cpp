@@ -229,3 +229,19 @@ TEST_CASE("obs-fold continuation lines are merged into the value, line breaks bl
   CHECK(cl.result.status == ParseStatus::complete);
   CHECK(cl.headers[1].second == "5");
 }
+
+TEST_CASE("trailers are not indexed as headers (they travel with the body)") {
+  const std::string req = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5\r\nhello\r\n0\r\nContent-Length: 5\r\nX-T: v\r\n\r\n";
+  for (size_t step : {0, 1, 7}) {
+    CAPTURE(step);
+    Parsed p = parse(req, Parser::Kind::request, step);
+    CHECK(p.result.status == ParseStatus::complete);
+    CHECK(p.result.end == req.size());
+    REQUIRE(p.headers.size() == 2);
+    CHECK(p.headers[1].first == "Transfer-Encoding");
+    CHECK(p.head.chunked);
+    CHECK_FALSE(p.head.has_length);
+  }
+  CHECK(rejected("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX T: v\r\n\r\n"));
+}
