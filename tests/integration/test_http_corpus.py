@@ -17,8 +17,11 @@ what haproxy accepts (README.md "HTTP parsing strictness" says why). When haprox
 (HAPROXY_BIN) and the binary under test is not haproxy, haproxy runs the same corpus live, in
 parallel, and the two are compared case by case: the test fails on any case portero forwarded
 while haproxy refused it, and prints a summary line (cases, same, stricter, differences).
+Whatever the class, no forwarded head may carry both Content-Length and Transfer-Encoding, or
+two Host headers.
 """
 
+import re
 import unittest
 
 from harness import ProxyTestCase, Client, IS_HAPROXY, HAPROXY_BIN, haproxy_available
@@ -369,6 +372,14 @@ EXPECTED = {
 }
 
 
+def forwarded_heads(raw):
+    """The heads of the requests in the bytes an origin received (each from its request line
+    to the blank line)."""
+    for m in re.finditer(rb'(?m)^[A-Za-z]+ \S+ HTTP/\d\.\d\r\n', raw):
+        end = raw.find(b'\r\n\r\n', m.start())
+        yield raw[m.start():end if end >= 0 else len(raw)]
+
+
 def items():
     for name, data in CASES.items():
         method = data.split(b' ', 1)[0].decode('latin-1') if b' ' in data[:20] else 'GET'
@@ -386,6 +397,10 @@ class HttpCorpusTest(ProxyTestCase):
             want = EXPECTED[name] if IS_HAPROXY or name not in DIFFERS else DIFFERS[name][0]
             if not classes_ok(out, want):
                 wrong.append(f'{name}: got {out!r}, expected {want}')
+            for head in forwarded_heads(out.forwarded):
+                names = [ln.split(b':', 1)[0].strip().lower() for ln in head.split(b'\r\n')[1:]]
+                if b'content-length' in names and b'transfer-encoding' in names or names.count(b'host') > 1:
+                    wrong.append(f'{name}: ambiguous forwarded head {head!r}')
         if ha is not None:
             line, holes, diffs = summarize('request corpus', EXPECTED, DIFFERS, mine, ha)
             print('\n' + line)
