@@ -408,6 +408,9 @@ class HttpCorpusTest(ProxyTestCase):
             self.assertEqual(holes, [], 'portero forwarded requests haproxy refused')
             self.assertEqual(drift, [], 'live haproxy differs from the recorded table')
         self.assertEqual(wrong, [])
+        if ha is None and not IS_HAPROXY:
+            self.skipTest(f'haproxy not installed at {HAPROXY_BIN}: the table was checked, '
+                          'the live comparison skipped')
 
     def test_pipelined_request_arriving_during_a_response(self):
         """A request arriving while the previous pipelined one is being answered (its buffer

@@ -212,6 +212,9 @@ class ResponseCorpusTest(ProxyTestCase):
             self.assertEqual(holes, [], 'portero relayed responses haproxy refused')
             self.assertEqual(drift, [], 'live haproxy differs from the recorded table')
         self.assertEqual(wrong, [])
+        if ha is None and not IS_HAPROXY:
+            self.skipTest(f'haproxy not installed at {HAPROXY_BIN}: the table was checked, '
+                          'the live comparison skipped')
 
 
 if __name__ == '__main__':
