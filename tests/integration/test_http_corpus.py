@@ -12,8 +12,9 @@ what reached the origin (harness/corpus.py). Each outcome is a class
 
 EXPECTED holds the classes observed with haproxy 2.6.12 (some cases have two: haproxy's answer
 depends on how its reads split the bytes). Against haproxy the test asserts EXPECTED; against
-portero it asserts EXPECTED except for the cases in STRICTER, where portero deliberately refuses
-what haproxy accepts (README.md "HTTP parsing strictness" says why). When haproxy is installed
+portero it asserts EXPECTED except for the cases in DIFFERS, where portero deliberately answers
+otherwise, nearly always refusing what haproxy accepts (README.md "HTTP parsing strictness" says
+why, per reason key). When haproxy is installed
 (HAPROXY_BIN) and the binary under test is not haproxy, haproxy runs the same corpus live, in
 parallel, and the two are compared case by case: the test fails on any case portero forwarded
 while haproxy refused it, and prints a summary line (cases, same, stricter, differences).
