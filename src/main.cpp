@@ -602,13 +602,13 @@ int main(int argc, char** argv) {
   }
   if (!drop_privileges(cfg->global)) return 1;
 
+  apply_cpu_map(cfg->global, workers);
   control.running = static_cast<int>(workers.size());
   for (auto& w : workers)
     w->start([&control] {
       control.running.fetch_sub(1);
       uv_async_send(&control.worker_done);
     });
-  apply_cpu_map(cfg->global, workers);
 
   // Health checks run on this (main) thread's loop and write the shared server states.
   CheckEvents check_events(*rt, workers, !daemon && !opt.quiet);
