@@ -254,9 +254,14 @@ defaults
             return srv if done else None
         srv = wait_until(settled, 10)
         self.assertTrue(srv, cli(sock, 'show stat'))
-        table = {f'{k[0]}/{k[1]}': (v['status'], v['check_status'], v['check_code'], v['check_desc'], v['last_chk'])
+        # haproxy sometimes appends a stale errno of another check to its handshake failure
+        # ("SSL handshake failure (Connection refused)", seen once under load): not compared.
+        def errno_free(text):
+            return re.sub(r'SSL handshake failure \([^)]*\)', 'SSL handshake failure', text)
+        table = {f'{k[0]}/{k[1]}': (v['status'], v['check_status'], v['check_code'], v['check_desc'],
+                                    errno_free(v['last_chk']))
                  for k, v in sorted(srv.items())}
-        down = sorted(re.sub(r'check duration: \d+ms\. \d+ active', 'check duration: Nms. N active', l)
+        down = sorted(errno_free(re.sub(r'check duration: \d+ms\. \d+ active', 'check duration: Nms. N active', l))
                       for l in log.wait_for(lambda l: l.startswith('Server b_l') and ' is DOWN' in l, len(want_down)))
         # the SNI of the checks as nginx saw it: check-sni on b_l7/ok only
         snis = sorted({e[0] for e in ng.access_log() if e[7] == '/chk'})
