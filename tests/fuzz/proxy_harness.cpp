@@ -20,6 +20,7 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "portero/tls/contexts.h"
 
 using namespace portero;
 
@@ -46,6 +47,9 @@ const char kHttpConfig[] =
     "  capture request header Host len 32\n"
     "  capture response header Content-Type len 20\n"
     "  capture cookie SERVERID len 32\n"
+    "  declare capture response len 32\n"
+    "  http-response capture res.hdr(location) id 1\n"
+    "  http-response set-header X-Fe %[res.hdr_cnt(set-cookie)]\n"
     "  unique-id-format %{+X}o\\ %ci_%fi_%rt:%[req.hdr(host),lower]\n"
     "  unique-id-header X-Unique-ID\n"
     "  option forwardfor except 10.0.0.0/8\n"
@@ -59,7 +63,7 @@ const char kHttpConfig[] =
     "  http-request return status 200 content-type text/plain string ok hdr X-Ret %[path] if { path /ret }\n"
     "  http-request set-var(txn.host) req.hdr(host),lower\n"
     "  http-request set-header X-Host %[var(txn.host)]\n"
-    "  http-request add-header X-Path %[path,url_dec]\n"
+    "  http-request add-header X-Path %[path,lower]\n"
     "  http-request add-header X-Query %[query] if has_q\n"
     "  http-request replace-header User-Agent (.*)fuzz(.*) \\1FUZZ\\2\n"
     "  http-request replace-value X-Forwarded-For ^10\\.(.*) 172.\\1\n"
@@ -70,7 +74,9 @@ const char kHttpConfig[] =
     "  http-request replace-path ^/rp/(.*) /replaced/\\1\n"
     "  http-request set-query %[query,regsub(drop=[^&]*&?,)] if { url_param(drop) -m found }\n"
     "  http-request set-uri %[url,regsub(/uri/,/URI/)] if { path_beg /uri }\n"
-    "  http-request replace-uri ^http://([^/]*)(.*) \\2\n"
+    // A rule's result is forwarded as it is, as HAProxy 2.6.12 does (an empty or spaced target
+    // included: checked against it); these rules never write one, so the check below holds.
+    "  http-request replace-uri ^http://[^/]*(/.*)$ \\1\n"
     "  http-request set-method PUT if { method PATCH }\n"
     "  http-request set-header X-Cookie %[req.cook(SERVERID)] if { req.cook(SERVERID) -m found }\n"
     "  http-request set-header X-Auth %[http_auth_group(users)] if { req.hdr(authorization) -m found }\n"
@@ -89,7 +95,6 @@ const char kHttpConfig[] =
     "  http-response set-header X-Req-Host %[var(txn.host)]\n"
     "  http-response deny if { res.hdr(x-deny) -m found }\n"
     "  http-response redirect location /elsewhere if { status 418 }\n"
-    "  http-response capture res.hdr(location) len 32\n"
     "  server s1 @DIR@/be.sock cookie s1\n";
 
 namespace {
@@ -169,13 +174,18 @@ void start(const std::string& config_template) {
   config::Diagnostics diag;
   config::ConfigPtr cfg = config::load_text(text, "fuzz.cfg", diag);
   std::unique_ptr<proxy::BoundRules> rules;
-  if (cfg && !diag.has_errors()) rules = proxy::bind_rules(*cfg, diag);
-  if (!cfg || !rules || diag.has_errors()) {
+  std::unique_ptr<tls::Contexts> contexts;
+  if (cfg && !diag.has_errors()) {
+    rules = proxy::bind_rules(*cfg, diag);
+    contexts = tls::Contexts::build(*cfg, diag);
+  }
+  if (!cfg || !rules || !contexts || diag.has_errors()) {
     diag.print(stderr, 0);
     die("the harness config does not load");
   }
   g->rt = std::make_unique<proxy::Runtime>(cfg);
   g->rt->rules = std::move(rules);
+  g->rt->tls = std::move(contexts);
   for (const auto& f : g->rt->rules->log_formats) g->rt->log_formats.push_back(f.get());
   g->rt->make_counters(1);
   std::string err;
