@@ -98,8 +98,12 @@ int Parser::on_status(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+// Fields after the head are the trailers of a chunked body: body bytes, forwarded as they are
+// and never indexed (else a trailer such as "Host: x" would join the head the rules and the
+// server see, when it arrives in the same read as the head).
 int Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
+  if (s->head_done_) return 0;
   if (s->in_value_) {
     if (s->head_.count >= s->max_headers_) {
       s->too_many_ = true;
@@ -127,6 +131,7 @@ static bool is_tchar(unsigned char c) {
 
 int Parser::on_header_field_complete(llhttp_t* p) {
   Parser* s = self(p);
+  if (s->head_done_) return 0;   // a trailer
   const Span& n = s->head_.headers[s->head_.count - 1].name;
   for (uint32_t i = 0; i < n.len; ++i)
     if (!is_tchar(static_cast<unsigned char>(s->base_[n.off + i]))) return -1;
@@ -144,12 +149,14 @@ int Parser::on_header_field_complete(llhttp_t* p) {
 
 int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
+  if (s->head_done_) return 0;   // a trailer
   s->extend(s->head_.headers[s->head_.count - 1].value, at, len);
   return 0;
 }
 
 int Parser::on_header_value_complete(llhttp_t* p) {
   Parser* s = self(p);
+  if (s->head_done_) return 0;   // a trailer
   Span& v = s->head_.headers[s->head_.count - 1].value;
   while (v.len && (s->base_[v.off + v.len - 1] == ' ' || s->base_[v.off + v.len - 1] == '\t')) --v.len;
   s->in_value_ = true;

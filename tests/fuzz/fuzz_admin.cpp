@@ -5,8 +5,8 @@
 // Runtime of a small config (frontends, backends with servers of several algorithms). Commands
 // that change state (set server, set weight, set maxconn, shutdown, clear counters, disable...)
 // run too: the Runtime is made afresh for every input, so each input starts from the same
-// state. An input naming "ssl" also gets fresh TLS contexts (certificates, crt-list, ticket
-// keys of fuzz_env), for `show/set/commit ssl cert`, `set ssl tls-key`, crt-list commands.
+// state. An input naming "ssl" or "tls" also gets TLS contexts (certificates, crt-list, ticket
+// keys of fuzz_env; made afresh after an input that could change them), for `show/set/commit ssl cert`, `set ssl tls-key`, crt-list commands.
 // Byte 0 picks the chunk size the bytes arrive in (a line cut anywhere) and the level.
 #include <cstdio>
 #include <cstdlib>
@@ -88,12 +88,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rt.make_counters(1);
   std::string err;
   if (!rt.make_balancers(err)) std::abort();
-  std::unique_ptr<tls::Contexts> contexts;
-  if (in.find("ssl") != std::string_view::npos || in.find("tls") != std::string_view::npos) {
+  // TLS contexts cost milliseconds: kept from one input to the next unless an input may have
+  // changed them (a TLS command other than show), then built afresh before the next one.
+  static std::unique_ptr<tls::Contexts> contexts;
+  static bool dirty = true;
+  const bool wants_tls = in.find("ssl") != std::string_view::npos || in.find("tls") != std::string_view::npos;
+  if (wants_tls && (dirty || !contexts)) {
     config::Diagnostics diag;
     contexts = tls::Contexts::build(*e.cfg, diag);
     if (!contexts) std::abort();
+    dirty = false;
   }
+  if (wants_tls)
+    for (std::string_view verb : {"set", "new", "del", "add", "commit", "abort"})
+      if (in.find(verb) != std::string_view::npos) dirty = true;
   stats::StatsSource src;
   proxy::fill_stats_source(src, rt, {});
   src.log = [](int, int, std::string_view) {};
@@ -106,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.cli_clients = [] {
     return std::vector<admin::CliClientInfo>{{1, "unix_stream", "unix:1", 3}};
   };
-  ctx.tls = contexts.get();
+  ctx.tls = wants_tls ? contexts.get() : nullptr;
 
   admin::Session s;
   s.level = static_cast<admin::Level>((ctl >> 6) % 3);

@@ -69,7 +69,7 @@ const char kHttpConfig[] =
     "  http-request replace-value X-Forwarded-For ^10\\.(.*) 172.\\1\n"
     "  http-request del-header X-Remove\n"
     "  http-request del-header x-pre -m beg\n"
-    "  http-request set-path /v2%[path] if is_api\n"
+    "  http-request set-path /v2%[path] if is_api !METH_CONNECT\n"
     "  http-request set-path %[path,regsub(^/old/,/new/)] if { path_beg /old/ }\n"
     "  http-request replace-path ^/rp/(.*) /replaced/\\1\n"
     "  http-request set-query %[query,regsub(drop=[^&]*&?,)] if { url_param(drop) -m found }\n"
