@@ -69,14 +69,16 @@ const char kHttpConfig[] =
     "  http-request replace-value X-Forwarded-For ^10\\.(.*) 172.\\1\n"
     "  http-request del-header X-Remove\n"
     "  http-request del-header x-pre -m beg\n"
+    // !METH_CONNECT: the parser accepts CONNECT targets haproxy refuses, which these rules
+    // then rewrite into targets nothing parses (findings/README.md); lift it once fixed.
     "  http-request set-path /v2%[path] if is_api !METH_CONNECT\n"
     "  http-request set-path %[path,regsub(^/old/,/new/)] if { path_beg /old/ }\n"
-    "  http-request replace-path ^/rp/(.*) /replaced/\\1\n"
-    "  http-request set-query %[query,regsub(drop=[^&]*&?,)] if { url_param(drop) -m found }\n"
-    "  http-request set-uri %[url,regsub(/uri/,/URI/)] if { path_beg /uri }\n"
+    "  http-request replace-path ^/rp/(.*) /replaced/\\1 if !METH_CONNECT\n"
+    "  http-request set-query %[query,regsub(drop=[^&]*&?,)] if { url_param(drop) -m found } !METH_CONNECT\n"
+    "  http-request set-uri %[url,regsub(/uri/,/URI/)] if { path_beg /uri } !METH_CONNECT\n"
     // A rule's result is forwarded as it is, as HAProxy 2.6.12 does (an empty or spaced target
     // included: checked against it); these rules never write one, so the check below holds.
-    "  http-request replace-uri ^http://[^/]*(/.*)$ \\1\n"
+    "  http-request replace-uri ^http://[^/]*(/.*)$ \\1 if !METH_CONNECT\n"
     "  http-request set-method PUT if { method PATCH }\n"
     "  http-request set-header X-Cookie %[req.cook(SERVERID)] if { req.cook(SERVERID) -m found }\n"
     "  http-request set-header X-Auth %[http_auth_group(users)] if { req.hdr(authorization) -m found }\n"
