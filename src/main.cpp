@@ -68,7 +68,7 @@ std::string exe_path() {
 }
 
 void print_version(std::FILE* out) {
-  std::fprintf(out, "portero version %s %s - HAProxy 2.6 compatible\n", PORTERO_VERSION, PORTERO_DATE);
+  std::fprintf(out, "portero version %s %s - %s\n", PORTERO_VERSION, PORTERO_RELEASE_DATE, PORTERO_COMPAT);
   std::fprintf(out, "Status: development branch - foundation.\n");
   struct utsname u;
   if (uname(&u) == 0) std::fprintf(out, "Running on: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
@@ -582,6 +582,9 @@ int main(int argc, char** argv) {
 
   // The stats page service and the admin socket (bound before privileges are dropped).
   stats::ProcessInfo process;
+  process.version = PORTERO_VERSION;
+  process.release_date = PORTERO_RELEASE_DATE;
+  process.build_info = "portero " PORTERO_VERSION ", " PORTERO_COMPAT;
   process.pid = getpid();
   process.start_time_ms = uint64_t(std::time(nullptr)) * 1000;
   process.nbthread = nbthread;
@@ -599,13 +602,13 @@ int main(int argc, char** argv) {
   }
   if (!drop_privileges(cfg->global)) return 1;
 
+  apply_cpu_map(cfg->global, workers);
   control.running = static_cast<int>(workers.size());
   for (auto& w : workers)
     w->start([&control] {
       control.running.fetch_sub(1);
       uv_async_send(&control.worker_done);
     });
-  apply_cpu_map(cfg->global, workers);
 
   // Health checks run on this (main) thread's loop and write the shared server states.
   CheckEvents check_events(*rt, workers, !daemon && !opt.quiet);

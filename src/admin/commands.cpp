@@ -37,6 +37,7 @@ std::string cmd_user(Context&, Session& s, const Args&) {
 
 std::string cmd_show_cli_level(Context&, Session& s, const Args&) { return std::string(level_name(s.level)) + "\n"; }
 
+// The bare version, as HAProxy prints its own (`Name:` in `show info` says whose it is).
 std::string cmd_show_version(Context& c, Session&, const Args&) { return c.src->process.version + "\n"; }
 
 // `set timeout cli <delay>`: seconds unless a unit is given; only this connection changes.

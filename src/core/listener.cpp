@@ -115,6 +115,11 @@ void Listener::close() {
   uv_close(reinterpret_cast<uv_handle_t*>(poll_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
   poll_ = nullptr;
+  if (retry_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(retry_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    retry_ = nullptr;
+  }
   ::close(fd_);
   fd_ = -1;
 }
@@ -136,10 +141,23 @@ void Listener::accept_batch(size_t max) {
     if (cfd < 0) {
       if (gate_.unadmit) gate_.unadmit(owner_, *this);
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN, or EMFILE/ENFILE: retried on the next readiness
+      // The socket stays readable while the process has no descriptor (or memory) to take the
+      // connection: waiting for readiness would spin. Pause, as HAProxy does, and retry later.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) back_off();
+      return;  // EAGAIN: nothing more queued
     }
     fn_(owner_, cfd, peer, len, *this);
   }
+}
+
+void Listener::back_off() {
+  pause();
+  if (!retry_) {
+    retry_ = new uv_timer_t;
+    uv_timer_init(poll_->loop, retry_);
+    retry_->data = this;
+  }
+  uv_timer_start(retry_, [](uv_timer_t* t) { static_cast<Listener*>(t->data)->resume(); }, kRetryMs, 0);
 }
 
 }  // namespace portero::core

@@ -17,6 +17,7 @@ const llhttp_settings_t* Parser::settings() {
     st.on_status = on_status;
     st.on_header_field = on_header_field;
     st.on_header_value = on_header_value;
+    st.on_version_complete = on_version_complete;
     st.on_header_field_complete = on_header_field_complete;
     st.on_header_value_complete = on_header_value_complete;
     st.on_headers_complete = on_headers_complete;
@@ -41,6 +42,10 @@ void Parser::begin(const char* base, uint32_t start, Header* slots, uint16_t max
   max_headers_ = max_headers;
   in_value_ = true;
   head_done_ = complete_ = too_many_ = length_repeated_ = false;
+  version_seen_ = te_seen_ = ws_upgrade_ = ws_key_ = host_seen_ = false;
+  error_status_ = 400;
+  te_ = TeCodings{};
+  host_ = Span{};
 }
 
 void Parser::extend(Span& s, const char* at, size_t len) {
@@ -98,21 +103,28 @@ int Parser::on_status(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
-// Fields after the head are the trailers of a chunked body: body bytes, forwarded as they are
-// and never indexed (else a trailer such as "Host: x" would join the head the rules and the
-// server see, when it arrives in the same read as the head).
+int Parser::on_version_complete(llhttp_t* p) {
+  self(p)->version_seen_ = true;
+  return 0;
+}
+
 int Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
-  if (s->head_done_) return 0;
   if (s->in_value_) {
-    if (s->head_.count >= s->max_headers_) {
-      s->too_many_ = true;
-      return -1;
-    }
-    s->head_.headers[s->head_.count++] = Header{};
     s->in_value_ = false;
+    if (s->head_done_) {
+      // A trailer: checked like a header, never indexed with the head's headers (which went,
+      // or go, out before the body); it travels with the body bytes.
+      s->trailer_ = Header{};
+    } else {
+      if (s->head_.count >= s->max_headers_) {
+        s->too_many_ = true;
+        return -1;
+      }
+      s->head_.headers[s->head_.count++] = Header{};
+    }
   }
-  s->extend(s->head_.headers[s->head_.count - 1].name, at, len);
+  s->extend(s->current().name, at, len);
   return 0;
 }
 
@@ -131,11 +143,14 @@ static bool is_tchar(unsigned char c) {
 
 int Parser::on_header_field_complete(llhttp_t* p) {
   Parser* s = self(p);
-  if (s->head_done_) return 0;   // a trailer
-  const Span& n = s->head_.headers[s->head_.count - 1].name;
+  // No name byte since the last value: an empty name (": v"), which llhttp accepts.
+  // HAProxy refuses it.
+  if (s->in_value_) return -1;
+  const Span& n = s->current().name;
+  if (n.len == 0) return -1;
   for (uint32_t i = 0; i < n.len; ++i)
     if (!is_tchar(static_cast<unsigned char>(s->base_[n.off + i]))) return -1;
-  if ((p->flags & F_CONTENT_LENGTH) && iequals(n.in(s->base_), "content-length")) {
+  if (!s->head_done_ && (p->flags & F_CONTENT_LENGTH) && iequals(n.in(s->base_), "content-length")) {
     // A repeated Content-Length: HAProxy accepts it when the values agree and rejects it
     // otherwise. llhttp rejects any repeat, so let it parse this value afresh and compare once
     // it is complete.
@@ -149,32 +164,106 @@ int Parser::on_header_field_complete(llhttp_t* p) {
 
 int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
-  if (s->head_done_) return 0;   // a trailer
-  s->extend(s->head_.headers[s->head_.count - 1].value, at, len);
+  Span& v = s->current().value;
+  if (v.len == 0) {
+    s->extend(v, at, len);
+  } else {
+    // A later piece: the same line cut by a read boundary, or an obs-fold continuation
+    // (llhttp skips the line break and leading whitespace). The span covers both and the
+    // line break in between, blanked once the value is complete.
+    v.len = static_cast<uint32_t>(at + len - (s->base_ + v.off));
+  }
   return 0;
 }
 
 int Parser::on_header_value_complete(llhttp_t* p) {
   Parser* s = self(p);
-  if (s->head_done_) return 0;   // a trailer
-  Span& v = s->head_.headers[s->head_.count - 1].value;
+  Span& v = s->current().value;
+  // obs-fold: HAProxy merges a continuation line into the value, each CR and LF of the fold
+  // becoming a space ("a\r\n  b" -> "a    b"). The buffer is the connection's own, so this is
+  // done in place; a value without line break (nearly all) is only scanned.
+  char* w = const_cast<char*>(s->base_) + v.off;
+  for (uint32_t i = 0; i < v.len; ++i)
+    if (w[i] == '\r' || w[i] == '\n') w[i] = ' ';
+  while (v.len && (s->base_[v.off] == ' ' || s->base_[v.off] == '\t')) ++v.off, --v.len;
   while (v.len && (s->base_[v.off + v.len - 1] == ' ' || s->base_[v.off + v.len - 1] == '\t')) --v.len;
   s->in_value_ = true;
   if (s->length_repeated_) {
     s->length_repeated_ = false;
     if (p->content_length != s->previous_length_) return -1;
   }
-  return 0;
+  if (s->head_done_) return 0;   // trailers
+  const Header& h = s->current();
+  return s->check_header(h.name.in(s->base_), v.in(s->base_)) ? 0 : -1;
+}
+
+bool Parser::check_header(std::string_view name, std::string_view value) {
+  // Cheap first-letter dispatch: most headers are none of these.
+  switch (name.empty() ? 0 : name[0] | 0x20) {
+    case 't':
+      if (iequals(name, "transfer-encoding")) {
+        te_seen_ = true;
+        add_te_codings(te_, value);
+      }
+      return true;
+    case 'h':
+      if (kind_ == Kind::request && iequals(name, "host")) {
+        // Repeated Host headers must agree (case-insensitively), as in HAProxy.
+        if (host_seen_) return iequals(value, host_.in(base_));
+        host_seen_ = true;
+        host_ = Span{static_cast<uint32_t>(value.data() - base_), static_cast<uint32_t>(value.size())};
+      }
+      return true;
+    case 'u':
+      if (iequals(name, "upgrade") && has_token(value, "websocket")) ws_upgrade_ = true;
+      return true;
+    case 's':
+      if (iequals(name, "sec-websocket-key")) ws_key_ = true;
+      return true;
+    default:
+      return true;
+  }
+}
+
+bool Parser::check_head(const llhttp_t* p) {
+  if (kind_ == Kind::response) {
+    if (p->status_code < 100) return false;
+    return !te_seen_ || te_response_ok(te_);
+  }
+  if (!version_seen_) return false;   // HTTP/0.9 simple request
+  if (te_seen_) {
+    if (int st = te_request_verdict(te_)) {
+      error_status_ = static_cast<uint16_t>(st);
+      return false;
+    }
+  }
+  std::string_view target = head_.target.in(base_);
+  if (!target_bytes_ok(target)) return false;
+  if (p->method == HTTP_CONNECT) {
+    if (!connect_target_ok(target)) return false;
+  } else if (host_seen_ && absolute_authority(target).data() &&
+             !authority_matches_host(target, host_.in(base_))) {
+    return false;
+  }
+  // A websocket upgrade without its key is refused (HAProxy checks it; 400).
+  if ((p->flags & F_CONNECTION_UPGRADE) && (p->flags & F_UPGRADE) && ws_upgrade_ && !ws_key_) return false;
+  return true;
 }
 
 int Parser::on_headers_complete(llhttp_t* p) {
   Parser* s = self(p);
+  if (!s->check_head(p)) return -1;
   Head& h = s->head_;
   h.major = p->http_major;
   h.minor = p->http_minor;
   h.status = p->status_code;
   h.method_id = p->method;
   h.keep_alive = llhttp_should_keep_alive(p);
+  if (h.major == 2 && s->kind_ == Kind::request) {
+    // "HTTP/2.0" in an HTTP/1 request line: HAProxy takes it as HTTP/1.1 (and forwards 1.1).
+    h.major = h.minor = 1;
+    h.keep_alive = !(p->flags & F_CONNECTION_CLOSE);
+  }
   h.chunked = (p->flags & F_CHUNKED) != 0;
   h.has_length = (p->flags & F_CONTENT_LENGTH) != 0;
   h.content_length = h.has_length ? p->content_length : 0;

@@ -20,16 +20,23 @@ bool is_hop_by_hop(std::string_view name) {
 
 // Writes "name: value" for every header except the hop-by-hop ones this proxy manages and
 // `drop` (the http-send-name-header name, replaced by ours; empty: none).
-// A repeated Content-Length (accepted only when equal) is sent once, as HAProxy merges it.
-void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {}) {
-  bool length_sent = false;
+// A repeated Content-Length or Host (accepted only when equal) is sent once, as HAProxy merges
+// them. `bodiless` (1xx, 204): Content-Length and Transfer-Encoding are dropped, as HAProxy does.
+void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {},
+                  bool bodiless = false) {
+  bool length_sent = false, host_sent = false;
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
     if (is_hop_by_hop(name)) continue;
     if (!drop.empty() && http::iequals(name, drop)) continue;
     if (http::iequals(name, "content-length")) {
-      if (length_sent) continue;
+      if (length_sent || bodiless) continue;
       length_sent = true;
+    } else if (http::iequals(name, "host")) {
+      if (host_sent) continue;
+      host_sent = true;
+    } else if (bodiless && http::iequals(name, "transfer-encoding")) {
+      continue;
     }
     w.header(name, h.headers[i].value.in(base));
   }
@@ -267,6 +274,8 @@ void Session::on_server_read(ssize_t nread) {
       forward_response_body();
       return;
     }
+    // Only interim responses went out: the client still gets a 502 (as from HAProxy).
+    if (!resp_head_sent_ && client_write_ == ClientWrite::none) resp_started_ = false;
     if (!resp_started_) {
       w_.runtime().observed(be_, srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
       if (!resp_begun_ && retry_layer7(config::Proxy::retry_empty_response, 0)) return;
@@ -317,6 +326,13 @@ void Session::handle_response_input() {
       return;
     }
     const http::Head& h = c->parser.head();
+    if (h.status == 101 && !req_upgrade_) {
+      // A switch of protocols nobody asked for: HAProxy answers 502 and relays nothing.
+      w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
+      close_server();
+      reply_error(502, {'S', 'H'});
+      return;
+    }
     resp_complete_ = r.status != ParseStatus::more;
     resp_upgrade_ = r.status == ParseStatus::upgrade && h.status == 101;
     resp_end_ = r.end;
@@ -358,11 +374,12 @@ void Session::send_response_head(bool interim) {
   hw.put(" ");
   hw.put(h.reason.in(base));
   hw.put("\r\n");
-  copy_headers(hw, h, base);
+  copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
   if (!interim) {
     bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
-    if (resp_eof_body_ || !req_complete_) keep_client_ = false;
+    // A chunked HTTP/1.0 response: HAProxy relays it, then closes the client connection.
+    if (resp_eof_body_ || !req_complete_ || (frame.is_http10() && frame.chunked)) keep_client_ = false;
     keep_server_ = keep_server_ && frame.keep_alive && !resp_eof_body_;
     if (resp_upgrade_) {
       hw.put("connection: upgrade\r\n");
@@ -527,6 +544,9 @@ void Session::detach_server(bool reusable) {
 void Session::begin_next_request() {
   phase_ = Phase::idle;
   req_complete_ = req_upgrade_ = false;
+  // Nothing of the next exchange went out yet: a pipelined request refused by the parser gets
+  // its 400 page, not a silent close.
+  resp_started_ = resp_head_sent_ = false;
   // Bytes after the finished request are the next, pipelined, request.
   in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
   in_.parsed = in_.fwd;

@@ -124,8 +124,9 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
   // HAProxy's two forms: a request it could not parse or that timed out gets the
   // connection-level page and a close; anything else the stream-level page, and the client
   // connection stays open when the request was read whole and the client wants keep-alive.
-  bool connection_level = !from_rule && (status == 400 || status == 408);
-  bool closing = status == 400 || status == 408 || !keep_client_ || !req_complete_;
+  // 422 is the parser's answer to transfer codings other than chunked (the same form).
+  bool connection_level = !from_rule && (status == 400 || status == 408 || status == 422);
+  bool closing = connection_level || status == 400 || status == 408 || !keep_client_ || !req_complete_;
   // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
   int owner = be_ >= 0 ? be_ : fe_;
   std::string_view page;

@@ -242,6 +242,9 @@ void Session::release(ReadBuffer& b) {
   if (b.data && b.fwd == b.end) {
     w_.buffers().put(b.data);
     b = ReadBuffer{};
+    // The request's end was an offset into that buffer; pipelined bytes arriving later start a
+    // fresh one at 0, and must not be skipped as if they were the rest of the request.
+    if (&b == &in_) req_end_ = 0;
   }
 }
 
@@ -309,7 +312,13 @@ void Session::handle_client_input() {
       in_.parsed = r.end;
       if (r.status == ParseStatus::error) {
         capture_bad_request(r.end);
-        reply_error(400, {'P', 'R'});
+        if (is_h2_preface(in_)) {
+          // An HTTP/2 client on an HTTP/1 listener: HAProxy closes without an answer.
+          term_ = {'P', 'R'};
+          finish_close();
+          return;
+        }
+        reply_error(req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
         return;
       }
       if (!req_.head_done()) {
@@ -356,6 +365,11 @@ void Session::handle_client_input() {
       release(in_);
       return;
   }
+}
+
+bool Session::is_h2_preface(const ReadBuffer& b) {
+  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n";
+  return b.end - b.fwd >= preface.size() && std::string_view(b.data + b.fwd, preface.size()) == preface;
 }
 
 void Session::parse_request_body() {
@@ -411,11 +425,6 @@ void Session::start_request() {
   }
 
   log_request_line();
-  if (h.target.in(in_.data).find('#') != std::string_view::npos) {
-    // HAProxy does not accept a fragment in a request target.
-    reply_error(400, {'P', 'R'});
-    return;
-  }
   be_ = -1;
   rule_stage_ = 0;
   buffering_ = false;

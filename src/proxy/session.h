@@ -153,6 +153,7 @@ class Session {
   void handle_client_input();
   void handle_client_eof();
   void parse_request_body();
+  static bool is_h2_preface(const ReadBuffer& b);
   void start_request();
   // dispatch.cpp: choosing a server, slots, queues, retries
   void dispatch(int avoid);

@@ -14,7 +14,7 @@ namespace portero::proxy {
 namespace {
 
 constexpr std::string_view kDefaultUri = "/haproxy?stats";
-constexpr std::string_view kDefaultRealm = "HAProxy Statistics";
+constexpr std::string_view kDefaultRealm = "portero Statistics";  // haproxy says "HAProxy Statistics"
 
 // The request target from the path on: an absolute-form URI loses its scheme and authority.
 std::string_view origin_form(std::string_view t) {

@@ -90,6 +90,12 @@ void Worker::join() {
 }
 
 void Worker::run() {
+  if (!cpus_.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c : cpus_) CPU_SET(c, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Everything is closed; let the close callbacks run, then release the loop's own handles.
   mailbox_->close();
@@ -98,14 +104,6 @@ void Worker::run() {
   uv_close(reinterpret_cast<uv_handle_t*>(&purge_timer_), nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (on_exit_) on_exit_();
-}
-
-void Worker::set_affinity(const std::vector<int>& cpus) {
-  if (cpus.empty() || !thread_.joinable()) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
-  pthread_setaffinity_np(thread_.native_handle(), sizeof(set), &set);
 }
 
 void Worker::soft_stop() { post([this] { stop_now(false); }); }

@@ -152,7 +152,7 @@ std::vector<InfoField> collect(const StatsSource& src) {
       {63, "BytesOutRate", "MRP", "Bytes sent over the last second", u64(0)},
       {64, "DebugCommandsIssued", "MGP", "Debug commands run", u32(0)},
       {65, "CumRecvLogs", "MCP", "Log messages received", u32(0)},
-      {66, "Build info", "POS", "Build version", str(pi.version)},
+      {66, "Build info", "POS", "Build version", str(pi.build_info.empty() ? pi.version : pi.build_info)},
       {67, "Memmax_bytes", "CLP", "Memory limit in bytes (0: none)", u32(0)},
       {68, "PoolAlloc_bytes", "MGP", "Pool memory allocated, bytes", u64(0)},
       {69, "PoolUsed_bytes", "MGP", "Pool memory in use, bytes", u64(0)},

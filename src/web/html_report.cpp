@@ -146,7 +146,7 @@ std::string html_report(const ReportContext& ctx, const std::vector<stats::Row>&
     h += "<h1>" + html_escape(pi.name) + "</h1>\n";
   else
     h += "<h1>" + html_escape(pi.name) + " version " + html_escape(pi.version) + ", released " +
-         html_escape(pi.release_date) + "</h1>\n";
+         html_escape(pi.release_date) + " <small>(HAProxy 2.6 compatible)</small></h1>\n";
   h += "<h2>Statistics Report for pid " + std::to_string(pi.pid) + (node.empty() ? "" : " on " + html_escape(node)) +
        (desc.empty() ? "" : ": " + html_escape(desc)) + "</h2>\n<hr class=\"rule\">\n";
   h += "<h3>&gt; General process information</h3>\n";

@@ -111,7 +111,7 @@ constexpr ProcMetric kProcess[] = {
     {"spliced_bytes_out_total", "Bytes sent through kernel pipes (splicing) since startup", true, "TotalSplicdedBytesOut"},
     {"bytes_out_rate", "Bytes sent within the past second", false, "BytesOutRate"},
     {"recv_logs_total", "Log messages taken in by log-forwarding listeners since startup", true, "CumRecvLogs"},
-    {"build_info", "Running version in the 'version' label; the value is always 1", false, "Build info"},
+    {"build_info", "portero's version in the 'version' label (HAProxy 2.6 compatible); the value is always 1", false, "Version"},
     {"max_memory_bytes", "Memory cap of the process in bytes (the -m option)", false, "Memmax_bytes"},
     {"pool_allocated_bytes", "Bytes allocated to memory pools", false, "PoolAlloc_bytes"},
     {"pool_used_bytes", "Bytes of pool memory in use", false, "PoolUsed_bytes"},
@@ -378,7 +378,7 @@ void Writer::process() {
     out_ += full;
     if (std::string_view(m.name) == "build_info") {
       out_ += "{version=\"";
-      append_label_value(out_, info["Build info"]);
+      append_label_value(out_, info["Version"]);
       out_ += "\"} 1\n";
       continue;
     }

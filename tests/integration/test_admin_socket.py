@@ -9,10 +9,10 @@ import stat
 import time
 import unittest
 
-from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port
+from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port, IDENTITY
 from harness.client import Timeout
 
-VERSION = '2.6.12-1+deb12u4'
+VERSION = IDENTITY['version']
 
 STAT_HEADER = (
     '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,'
@@ -589,12 +589,16 @@ frontend fe
         for k in ('Maxconn', 'CurrConns', 'CumConns', 'CumReq', 'Idle_pct', 'node', 'Stopping',
                   'Listeners', 'TotalBytesOut', 'Start_time_sec', 'Tainted'):
             self.assertIn(k, info)
-        self.assertEqual(info['Name'], 'HAProxy')
+        self.assertEqual(info['Name'], IDENTITY['name'])
         self.assertEqual(info['Version'], VERSION)
+        self.assertEqual(info['Release_date'], IDENTITY['release_date'])
+        if not self.IS_HAPROXY:   # never introduced as HAProxy; says what it is compatible with
+            self.assertEqual(info['Build info'], f'portero {VERSION}, HAProxy 2.6 compatible')
+            self.assertNotIn('HAProxy version', out)
         self.assertEqual(info['Pid'], str(self.p.pid))
         self.assertRegex(info['Uptime'], r'^\d+d \d+h\d\dm\d\ds$')
         typed = self.admin('show info typed').split('\n')
-        self.assertEqual(typed[0], '0.Name.1:POS:str:HAProxy')
+        self.assertEqual(typed[0], f"0.Name.1:POS:str:{IDENTITY['name']}")
         self.assertTrue(self.admin('show info json').startswith('['))
 
     def test_show_sess(self):

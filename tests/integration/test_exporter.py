@@ -1,5 +1,6 @@
 """prometheus-haproxy-exporter scraping the admin socket (`--haproxy.scrape-uri=unix:SOCKET`:
-it sends `show info;show stat` one-shot and parses the CSV by column position). The metrics must
+it sends `show info;show stat` one-shot and parses the CSV by column position), and the stats
+page's CSV (`--haproxy.scrape-uri=http://.../stats;csv`, ExporterCsvTest). The metrics must
 say the proxy is up and carry per-backend and per-server values, following traffic and admin
 changes."""
 
@@ -11,7 +12,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port
+from harness import ProxyTestCase, Client, DEFAULTS, wait_until, free_port, IDENTITY
 from harness.cli import cli
 
 EXPORTER = shutil.which('prometheus-haproxy-exporter')
@@ -21,12 +22,15 @@ EXPORTER = shutil.which('prometheus-haproxy-exporter')
 
 @unittest.skipUnless(EXPORTER, 'prometheus-haproxy-exporter is needed (scripts/bootstrap installs it)')
 class ExporterTest(ProxyTestCase):
+    via_socket = True
+
     def setUp(self):
         self.s1, self.s2 = self.origin('s1'), self.origin('s2')
         d = self.tmpdir()
         self.sock = os.path.join(d, 'stats.sock')          # default level (operator)
         self.admin_sock = os.path.join(d, 'admin.sock')
         self.fe = self.listener()
+        self.stats = self.listener()
         cfg = f"""
 global
     stats socket {self.sock}
@@ -40,12 +44,18 @@ backend be
     balance roundrobin
     server s1 {self.s1.addr} weight 2
     server s2 {self.s2.addr}
+
+listen stats
+    bind {self.stats.bind}
+    stats enable
+    stats uri /stats
 """
-        self.proxy(cfg, [self.fe])
+        self.proxy(cfg, [self.fe, self.stats])
         self.assertTrue(wait_until(lambda: os.path.exists(self.sock), 5))
         self.port = free_port()
         self.exporter = subprocess.Popen(
-            [EXPORTER, f'--haproxy.scrape-uri=unix:{self.sock}',
+            [EXPORTER, '--haproxy.scrape-uri=' + (f'unix:{self.sock}' if self.via_socket else
+                                                  f'http://127.0.0.1:{self.stats.port}/stats;csv'),
              f'--web.listen-address=127.0.0.1:{self.port}'],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.addCleanup(self.stop_exporter)
@@ -81,7 +91,9 @@ backend be
                         self.exporter.stderr.peek() if hasattr(self.exporter.stderr, 'peek') else '')
         m = self.metrics()
         self.assertEqual(m.get('haproxy_exporter_csv_parse_failures_total'), '0')
-        self.assertEqual(m.get('haproxy_version_info{release_date="2026/10/17",version="2.6.12-1+deb12u4"}'), '1')
+        if self.via_socket:   # `show info` is read on the socket only
+            self.assertEqual(m.get('haproxy_version_info{release_date="%s",version="%s"}'
+                                   % (IDENTITY['release_date'], IDENTITY['version'])), '1')
         for s, w in (('s1', '2'), ('s2', '1')):
             self.assertEqual(m.get(f'haproxy_server_up{{backend="be",server="{s}"}}'), '1', s)
             self.assertEqual(m.get(f'haproxy_server_weight{{backend="be",server="{s}"}}'), w, s)
@@ -113,6 +125,11 @@ backend be
         self.assertTrue(wait_until(
             lambda: self.metric('haproxy_server_weight{backend="be",server="s1"}') == '5'
             and self.metric('haproxy_server_up{backend="be",server="s2"}') == '1', 10))
+
+
+class ExporterCsvTest(ExporterTest):
+    """The same metrics scraped from the stats page's CSV over HTTP."""
+    via_socket = False
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import ProxyTestCase, DEFAULTS, wait_until
+from harness import ProxyTestCase, DEFAULTS, wait_until, IDENTITY
 from harness.cli import cli
 
 HATOP = shutil.which('hatop')
@@ -117,7 +117,7 @@ backend other
     def test_screen_lists_backends_and_servers(self):
         self.wait_screen()
         p = self.pane()
-        self.assertIn('HAProxy Version: 2.6.12', p)
+        self.assertIn(f"{IDENTITY['name']} Version: {IDENTITY['version']}", p)
         self.assertIn('>>> fe', p)
         self.assertRegex(p, r'(?m)^FRONTEND +0 OPEN')
         self.assertRegex(p, r'(?m)^s1 +2 ')   # name, weight

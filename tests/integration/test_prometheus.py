@@ -9,7 +9,7 @@ import os
 import re
 import unittest
 
-from harness import ProxyTestCase, Client, HAPROXY_BIN, wait_until, free_port
+from harness import ProxyTestCase, Client, HAPROXY_BIN, wait_until, free_port, IDENTITY
 
 LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -19,6 +19,8 @@ MISSING = {}
 # Series whose presence depends on when a health check last ran in haproxy (it drops
 # check_code for some check states); compared only when both emit them.
 VOLATILE = {'haproxy_server_check_code'}
+# Same series, a different label value by design: each names its own version.
+OWN_VERSION = 'haproxy_process_build_info'
 HARNESS_PROXY = '__harness_ready'
 
 
@@ -253,6 +255,12 @@ listen li
         self.assertGreater(len(theirs), 500)   # the comparison is not vacuous
         def fmt(k):
             return k[0] + '{' + ','.join(f'{a}="{b}"' for a, b in sorted(k[1])) + '}'
+        # build_info carries each program's own version: compare the series, check our label.
+        build = [dict(k[1]) for k in ours if k[0] == OWN_VERSION]
+        self.assertEqual(build, [{'version': IDENTITY['version']}])
+        ours = {k for k in ours if k[0] != OWN_VERSION}
+        self.assertEqual(len([k for k in theirs if k[0] == OWN_VERSION]), 1)
+        theirs = {k for k in theirs if k[0] != OWN_VERSION}
         missing = sorted(fmt(k) for k in theirs - ours
                          if k[0] not in MISSING and k[0] not in VOLATILE)
         extra = sorted(fmt(k) for k in ours - theirs if k[0] not in VOLATILE)

@@ -9,7 +9,7 @@ import json
 import re
 import unittest
 
-from harness import ProxyTestCase, Client, DEFAULTS, wait_until
+from harness import ProxyTestCase, Client, DEFAULTS, wait_until, IDENTITY
 
 CSV_HEADER = (
     '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,'
@@ -251,8 +251,12 @@ listen stats_ro
         self.assertTrue(self.wait_status(ports['stats'], 's1', 'UP'))
         r = self.get(ports['stats'], '/stats')
         html = r.body.decode('latin-1')
-        self.assertIn('<title>Statistics Report for HAProxy</title>', html)
-        self.assertRegex(html, r'<h1>(<a [^>]*>)?HAProxy version 2\.6\.12-1\+deb12u4, released 2026/10/17')
+        name, version, date = IDENTITY['name'], IDENTITY['version'], IDENTITY['release_date']
+        self.assertIn(f'<title>Statistics Report for {name}</title>', html)
+        self.assertRegex(html, fr'<h1>(<a [^>]*>)?{name} version {re.escape(version)}, released {date}')
+        if not self.IS_HAPROXY:   # portero says what it is compatible with, and never that it is HAProxy
+            self.assertIn('(HAProxy 2.6 compatible)', html)
+            self.assertNotIn('HAProxy version', html)
         self.assertRegex(html, r'<h2>Statistics Report for pid \d+</h2>')
         for px in ('fe', 'be', 'stats', 'stats_auth', 'stats_ro'):
             self.assertIn(f'<a name="{px}"></a>', html)

@@ -58,8 +58,11 @@ class Listener {
  private:
   static void on_readable(uv_poll_t* p, int status, int events);
   void accept_batch(size_t max);
+  void back_off();   // out of descriptors or memory: pause, retry in kRetryMs
+  static constexpr uint64_t kRetryMs = 100;
 
   uv_poll_t* poll_ = nullptr;   // heap: freed in its close callback (handles never move)
+  uv_timer_t* retry_ = nullptr; // made on the first back_off(), heap for the same reason
   int fd_;
   AcceptFn fn_;
   void* owner_;

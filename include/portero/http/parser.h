@@ -8,6 +8,7 @@
 
 #include <llhttp.h>
 
+#include "portero/http/head_checks.h"
 #include "portero/http/message.h"
 
 namespace portero::http {
@@ -47,6 +48,8 @@ class Parser {
   const Head& head() const { return head_; }
   // Bytes of body expected after the head (for logging/limits); 0 when chunked/unknown.
   const char* error_reason() const { return llhttp_get_error_reason(&parser_); }
+  // The status a refused request gets (400, or 422 for unsupported transfer codings).
+  int error_status() const { return error_status_; }
   // Resets the base pointer after the caller moved its bytes (between messages only).
   void rebase(const char* base) { base_ = base; }
 
@@ -57,6 +60,7 @@ class Parser {
   static int on_status(llhttp_t* p, const char* at, size_t len);
   static int on_header_field(llhttp_t* p, const char* at, size_t len);
   static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_version_complete(llhttp_t* p);
   static int on_header_field_complete(llhttp_t* p);
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
@@ -64,6 +68,11 @@ class Parser {
   static const llhttp_settings_t* settings();
 
   void extend(Span& s, const char* at, size_t len);
+  // The header being parsed: the last indexed one, or the trailer after the head.
+  Header& current() { return head_done_ ? trailer_ : head_.headers[head_.count - 1]; }
+  // HAProxy's checks of a header value / of the complete head; false refuses the message.
+  bool check_header(std::string_view name, std::string_view value);
+  bool check_head(const llhttp_t* p);
 
   llhttp_t parser_;
   const char* base_ = nullptr;
@@ -75,6 +84,15 @@ class Parser {
   bool no_body_ = false;
   bool too_many_ = false;
   bool length_repeated_ = false;   // a second Content-Length is being parsed
+  bool version_seen_ = false;      // a request without version is HTTP/0.9: refused
+  bool te_seen_ = false;
+  bool ws_upgrade_ = false;        // Upgrade: websocket
+  bool ws_key_ = false;            // Sec-WebSocket-Key present
+  uint16_t error_status_ = 400;
+  TeCodings te_;
+  Span host_;                      // the first Host value (requests)
+  Header trailer_;                 // the trailer being parsed (not indexed)
+  bool host_seen_ = false;
   uint64_t previous_length_ = 0;
   Kind kind_;
 };

@@ -43,8 +43,9 @@ class Worker {
   // Starts the thread; `on_exit` runs on it once its loop has ended (after a stop).
   void start(std::function<void()> on_exit);
   void join();
-  // Pins the thread to these CPUs (cpu-map); call after start().
-  void set_affinity(const std::vector<int>& cpus);
+  // Main thread, before start(): the CPUs the thread runs on (cpu-map). The thread pins itself
+  // before it accepts anything, so nothing is ever served from an unpinned thread.
+  void set_affinity(const std::vector<int>& cpus) { cpus_ = cpus; }
 
   // Any thread: run `fn` on this worker's loop.
   void post(std::function<void()> fn) { mailbox_->post(std::move(fn)); }
@@ -133,6 +134,7 @@ class Worker {
   int index_;
   uv_loop_t loop_;
   std::thread thread_;
+  std::vector<int> cpus_;   // cpu-map pinning, empty: the process' set
   std::function<void()> on_exit_;
   std::unique_ptr<core::Mailbox> mailbox_;
   std::unique_ptr<core::Timers> timers_;

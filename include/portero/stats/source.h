@@ -18,10 +18,13 @@
 namespace portero::stats {
 
 // Process-wide facts for `show info` (and the stats page header).
+// portero names itself as portero (hatop and the exporters read any name and version); what it
+// is compatible with is said in `Build info` and on the stats page.
 struct ProcessInfo {
-  std::string name = "HAProxy";                 // `Name:` (tools such as hatop expect HAProxy)
-  std::string version = "2.6.12-1+deb12u4";     // `Version:` and `show version`
-  std::string release_date = "2026/10/17";      // `Release_date:`
+  std::string name = "portero";                 // `Name:`
+  std::string version;                          // `Version:`, `show version` (main: PORTERO_VERSION)
+  std::string release_date;                     // `Release_date:`
+  std::string build_info;                       // `Build info:`, Prometheus build_info's version label
   int pid = 0;
   uint64_t start_time_ms = 0;                   // unix ms when the process started
   uint32_t nbthread = 1;

@@ -13,6 +13,7 @@ nothing; the harness appends a tiny probe frontend (on its own fd@ listener) ans
 """
 
 import os
+import re
 import signal as _signal
 import socket
 import subprocess
@@ -254,3 +255,20 @@ def is_pid_alive(pid):
 
 def time_left(deadline):
     return max(0.0, deadline - time.monotonic())
+
+
+def _read_identity():
+    """How the binary under test names itself in `show info`, `show version`, the stats page and
+    the exporters: haproxy 2.6.12 as Debian ships it, or portero with the version and release
+    date of CMakeLists.txt (read from there, not from the binary, so a wrong banner fails)."""
+    if IS_HAPROXY:
+        return {'name': 'HAProxy', 'version': '2.6.12-1+deb12u4', 'release_date': '2026/10/17'}
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+    with open(os.path.join(root, 'CMakeLists.txt')) as f:
+        text = f.read()
+    version = re.search(r'project\(portero VERSION (\S+)', text).group(1)
+    date = re.search(r'set\(PORTERO_RELEASE_DATE "([^"]+)"\)', text).group(1)
+    return {'name': 'portero', 'version': version, 'release_date': date}
+
+
+IDENTITY = _read_identity()

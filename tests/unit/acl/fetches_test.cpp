@@ -31,7 +31,7 @@ TEST_CASE("url parts") {
   CHECK(e.expr("url_param(r)") == "2");
   CHECK(e.expr("urlp(q)") == "1");  // first occurrence in sample context
   CHECK(e.expr("urlp(zz)") == "<absent>");
-  e.set_request("GET http://h.example/x/y?z HTTP/1.1\nHost: h\n\n");
+  e.set_request("GET http://h.example/x/y?z HTTP/1.1\nHost: h.example\n\n");   // authority = Host
   CHECK(e.expr("path") == "/x/y");
   e.set_request("GET /nothing HTTP/1.0\n\n");
   CHECK(e.expr("query") == "<absent>");

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include "portero/config/address.h"
@@ -89,6 +90,12 @@ TEST_CASE("server addresses: no port, offsets, hostnames from /etc/hosts") {
   auto m = ok("10.0.0.1:-3", false);
   CHECK(m.offset == -3);
   CHECK(err(":+5", true) == "port offset not permitted here in ':+5'");
+  // Server names resolve at load, as in haproxy: this needs "localhost" in /etc/hosts.
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  const bool resolves = getaddrinfo("localhost", nullptr, &hints, &res) == 0;
+  if (res) freeaddrinfo(res);
+  REQUIRE_MESSAGE(resolves, "this machine does not resolve 'localhost' (add '127.0.0.1 localhost' to /etc/hosts)");
   CHECK(ok("localhost:80", false).family() != 0);
 }
 

@@ -133,3 +133,115 @@ TEST_CASE("more headers than the limit is an error") {
   CHECK(parse(req, Parser::Kind::request, 0, 5).result.status == ParseStatus::complete);
   CHECK(parse(req, Parser::Kind::request, 0, 4).result.status == ParseStatus::error);
 }
+
+// ---- HAProxy 2.6's checks beyond llhttp's grammar (tests/integration/test_http_corpus.py) ----
+
+namespace {
+int error_status(const std::string& text) {
+  static std::string buf;
+  buf = text;
+  Header slots[20];
+  Parser p(Parser::Kind::request);
+  p.begin(buf.data(), 0, slots, 20);
+  return p.feed(0, static_cast<uint32_t>(buf.size())).status == ParseStatus::error ? p.error_status() : 0;
+}
+bool response_rejected(const std::string& text) {
+  return parse(text, Parser::Kind::response).result.status == ParseStatus::error;
+}
+const std::string kChunkedBody = "\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+std::string te(const std::string& value) {
+  return "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + value + kChunkedBody;
+}
+}  // namespace
+
+TEST_CASE("transfer codings: chunked once and last; others before it are 422") {
+  CHECK(error_status(te("chunked")) == 0);
+  CHECK(error_status(te("Chunked")) == 0);
+  CHECK(error_status(te("chunked, chunked")) == 400);
+  CHECK(error_status(te("identity")) == 400);
+  CHECK(error_status(te("chunked, identity")) == 400);
+  CHECK(error_status(te("gzip, chunked")) == 422);
+  CHECK(error_status(te("identity, chunked")) == 422);
+  CHECK(error_status(te(", chunked")) == 422);
+  CHECK(error_status(te("")) == 400);
+  CHECK(error_status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked" +
+                     kChunkedBody) == 422);
+  CHECK(error_status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked" +
+                     kChunkedBody) == 400);
+}
+
+TEST_CASE("request line: HTTP/0.9 requests, target bytes, fragments, CONNECT targets") {
+  CHECK(rejected("GET /c\r\n\r\n"));
+  CHECK_FALSE(rejected("GET /c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("GET /c#f HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("GET /c\x0c" "d HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("GET /c\xff" "d HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK_FALSE(rejected("GET /c\x80" "d HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("CONNECT /c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(parse("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n").result.status == ParseStatus::upgrade);
+}
+
+TEST_CASE("Host: absolute-form authority must match; repeats must agree") {
+  CHECK_FALSE(rejected("GET http://a/c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK_FALSE(rejected("GET http://A:80/c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK_FALSE(rejected("GET http://u:p@a/c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK_FALSE(rejected("GET http://a/c HTTP/1.1\r\n\r\n"));
+  CHECK(rejected("GET http://b/c HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK(rejected("GET http://a?x HTTP/1.1\r\nHost: a\r\n\r\n"));
+  CHECK_FALSE(rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: A\r\n\r\n"));
+  CHECK(rejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"));
+  CHECK(rejected("GET / HTTP/1.1\r\nHost: a\r\nHost:\r\n\r\n"));
+}
+
+TEST_CASE("empty header names are refused instead of continuing the previous value") {
+  CHECK(rejected("GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n"));
+  CHECK(rejected("GET / HTTP/1.1\r\n: v\r\nHost: a\r\n\r\n"));
+}
+
+TEST_CASE("a websocket upgrade needs its key") {
+  CHECK(rejected("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"));
+  CHECK(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").result.status == ParseStatus::upgrade);
+  CHECK_FALSE(rejected("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n"));
+}
+
+TEST_CASE("responses: status below 100 and codings other than a lone chunked are refused") {
+  CHECK(response_rejected("HTTP/1.1 20 OK\r\ncontent-length: 0\r\n\r\n"));
+  CHECK(response_rejected("HTTP/1.1 099 OK\r\ncontent-length: 0\r\n\r\n"));
+  CHECK(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nok"));
+  CHECK(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n"));
+  CHECK(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, chunked\r\n\r\n0\r\n\r\n"));
+  CHECK_FALSE(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\n\r\n0\r\n\r\n"));
+  CHECK(response_rejected("HTTP/1.1 200 OK\r\n: v\r\ncontent-length: 0\r\n\r\n"));
+}
+
+TEST_CASE("obs-fold continuation lines are merged into the value, line breaks blanked") {
+  for (size_t step : {0, 1, 5}) {
+    CAPTURE(step);
+    Parsed p = parse("GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n  b\r\nX-B: c\r\n\tdd \r\n\r\n",
+                     Parser::Kind::request, step);
+    REQUIRE(p.headers.size() == 3);
+    CHECK(p.headers[1].second == "a    b");
+    CHECK(p.headers[2].second == "c  \tdd");
+  }
+  Parsed cl = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nhello");
+  CHECK(cl.result.status == ParseStatus::complete);
+  CHECK(cl.headers[1].second == "5");
+}
+
+TEST_CASE("trailers are not indexed as headers (they travel with the body)") {
+  const std::string req = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5\r\nhello\r\n0\r\nContent-Length: 5\r\nX-T: v\r\n\r\n";
+  for (size_t step : {0, 1, 7}) {
+    CAPTURE(step);
+    Parsed p = parse(req, Parser::Kind::request, step);
+    CHECK(p.result.status == ParseStatus::complete);
+    CHECK(p.result.end == req.size());
+    REQUIRE(p.headers.size() == 2);
+    CHECK(p.headers[1].first == "Transfer-Encoding");
+    CHECK(p.head.chunked);
+    CHECK_FALSE(p.head.has_length);
+  }
+  CHECK(rejected("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX T: v\r\n\r\n"));
+}

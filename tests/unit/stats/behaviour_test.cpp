@@ -260,17 +260,18 @@ TEST_CASE("show info: plain, typed with descriptions, JSON") {
   f.src.process.nbthread = 2;
   f.src.cur_conns = [] { return 1u; };
   const std::string plain = stats::show_info(f.src, stats::InfoFormat::plain);
-  CHECK(plain.rfind("Name: HAProxy\nVersion: 2.6.12-1+deb12u4\nRelease_date: 2026/10/17\nNbthread: 2\n", 0) == 0);
+  CHECK(plain.rfind("Name: portero\nVersion: 0.2.0\nRelease_date: 2026/12/07\nNbthread: 2\n", 0) == 0);
+  CHECK(plain.find("\nBuild info: portero 0.2.0, HAProxy 2.6 compatible\n") != std::string::npos);
   CHECK(plain.find("\nPid: 14464\nUptime: 1d 1h01m01s\nUptime_sec: 90061\n") != std::string::npos);
   CHECK(plain.find("\nnode: lb1\ndescription: front farm\nStopping: 0\nJobs: 5\n") != std::string::npos);
   CHECK(plain.find("\nCompressBpsRateLim: 0\nTasks: ") != std::string::npos);
   CHECK(plain.find("\nStart_time_sec: 1795554477\nTainted: 0\n") != std::string::npos);
   CHECK(plain.back() == '\n');
   const std::string typed = stats::show_info(f.src, stats::InfoFormat::typed, true);
-  CHECK(typed.rfind("0.Name.1:POS:str:HAProxy:\"", 0) == 0);
+  CHECK(typed.rfind("0.Name.1:POS:str:portero:\"", 0) == 0);
   CHECK(typed.find("\n51.description.1:COS:str:front farm:\"") != std::string::npos);
   const std::string json = stats::show_info(f.src, stats::InfoFormat::json);
-  CHECK(json.rfind(R"([{"field":{"pos":0,"name":"Name"},"processNum":1,"tags":{"origin":"Product","nature":"Output","scope":"Service"},"value":{"type":"str","value":"HAProxy"}},)", 0) == 0);
+  CHECK(json.rfind(R"([{"field":{"pos":0,"name":"Name"},"processNum":1,"tags":{"origin":"Product","nature":"Output","scope":"Service"},"value":{"type":"str","value":"portero"}},)", 0) == 0);
   CHECK(json.size() > 3);
   CHECK(json.substr(json.size() - 3) == "}]\n");
 }

@@ -76,6 +76,10 @@ struct Fixture {
     src.checker = &checker;
     src.process.start_time_ms = kStartMs;
     src.process.pid = 14464;
+    // What main() fills in from version.h.
+    src.process.version = "0.2.0";
+    src.process.release_date = "2026/12/07";
+    src.process.build_info = "portero 0.2.0, HAProxy 2.6 compatible";
     stats::set_clock_for_tests(&fixed_clock);
   }
   ~Fixture() { stats::set_clock_for_tests(nullptr); }

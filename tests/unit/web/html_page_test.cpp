@@ -51,8 +51,9 @@ TEST_CASE("the HTML report: header, process block, legend, one table per proxy")
   const std::string r = f.get("stats", "/stats");
   CHECK(r.rfind("HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nrefresh: 5\r\n", 0) == 0);
   const std::string b = web_test::body_of(r);
-  CHECK(has(b, "<title>Statistics Report for HAProxy</title>"));
-  CHECK(has(b, "<h1>HAProxy version 2.6.12-1+deb12u4, released 2026/10/17</h1>"));
+  CHECK(has(b, "<title>Statistics Report for portero</title>"));
+  CHECK(has(b, "<h1>portero version 0.2.0, released 2026/12/07 <small>(HAProxy 2.6 compatible)</small></h1>"));
+  CHECK(!has(b, "HAProxy version"));
   CHECK(has(b, "<h2>Statistics Report for pid 4242</h2>"));
   CHECK(has(b, "General process information"));
   for (const char* legend : {"active UP", "backup UP", "active UP, going down", "active DOWN, going up",
@@ -158,8 +159,8 @@ listen st4
 )");
   const std::string b = f.get("st4", "/s");
   CHECK(web_test::header(b, "refresh").empty());   // no `stats refresh`
-  CHECK(has(b, "<title>Statistics Report for HAProxy on mynode</title>"));
-  CHECK(has(b, "<h1>HAProxy</h1>"));
+  CHECK(has(b, "<title>Statistics Report for portero on mynode</title>"));
+  CHECK(has(b, "<h1>portero</h1>"));
   CHECK(has(b, "<h2>Statistics Report for pid 4242 on mynode: global desc here</h2>"));
   CHECK(has(b, "<a name=\"be_y\"></a>"));
   CHECK(has(b, "<a name=\"st4\"></a>"));

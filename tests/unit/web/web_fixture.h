@@ -43,6 +43,10 @@ struct Fixture {
     src.cfg = cfg.get();
     src.counters = counters.get();
     src.process.pid = 4242;
+    // What main() fills in from version.h.
+    src.process.version = "0.2.0";
+    src.process.release_date = "2026/12/07";
+    src.process.build_info = "portero 0.2.0, HAProxy 2.6 compatible";
     src.log = [this](int, int, std::string_view m) { logs.emplace_back(m); };
     src.shutdown_sessions = [this](int p, int s) {
       shutdowns.push_back(cfg->proxies[p].name + "/" + cfg->proxies[p].servers[s].name);
