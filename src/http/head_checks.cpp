@@ -89,11 +89,39 @@ bool authority_matches_host(std::string_view target, std::string_view host) {
   return iequals(without_default_port(auth, scheme), without_default_port(host, scheme));
 }
 
+namespace {
+
+// What a CONNECT target designates: the authority up to the first '/', without its userinfo
+// (haproxy 2.6.12 reads "a:80/" as "a:80" and "x@a:80" as "a:80").
+std::string_view connect_authority(std::string_view target) {
+  if (!scheme_of(target).empty()) return absolute_authority(target);
+  std::string_view auth = target.substr(0, target.find('/'));
+  size_t at = auth.rfind('@');
+  if (at != std::string_view::npos) auth.remove_prefix(at + 1);
+  return auth;
+}
+
+}  // namespace
+
 bool connect_target_ok(std::string_view target) {
-  std::string_view auth = scheme_of(target).empty() ? target : absolute_authority(target);
-  if (auth.empty() || auth.front() == '/' || auth.front() == '*') return false;
+  std::string_view auth = connect_authority(target);
   size_t colon = auth.rfind(':');
-  return colon != std::string_view::npos && colon + 1 < auth.size();
+  if (colon == std::string_view::npos || colon + 1 == auth.size()) return false;
+  for (char c : auth.substr(colon + 1))
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool connect_matches_host(std::string_view target, std::string_view host) {
+  std::string_view auth = connect_authority(target);
+  if (iequals(auth, host)) return true;
+  // Only the target's side loses a default port: "a:443" goes with "Host: a", "a" never comes
+  // with "Host: a:80" here since a CONNECT target always has a port.
+  for (std::string_view port : {std::string_view(":80"), std::string_view(":443")})
+    if (auth.size() > port.size() && auth.substr(auth.size() - port.size()) == port &&
+        iequals(auth.substr(0, auth.size() - port.size()), host))
+      return true;
+  return false;
 }
 
 }  // namespace portero::http

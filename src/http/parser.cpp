@@ -241,6 +241,7 @@ bool Parser::check_head(const llhttp_t* p) {
   if (!target_bytes_ok(target)) return false;
   if (p->method == HTTP_CONNECT) {
     if (!connect_target_ok(target)) return false;
+    if (host_seen_ && !connect_matches_host(target, host_.in(base_))) return false;
   } else if (host_seen_ && absolute_authority(target).data() &&
              !authority_matches_host(target, host_.in(base_))) {
     return false;

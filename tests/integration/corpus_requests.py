@@ -273,6 +273,13 @@ add('upgrade_http10_no_connection', req(b'GET /c HTTP/1.0', H + b'Upgrade: webso
 add('websocket_without_key', req(headers=H + b'Connection: upgrade\r\nUpgrade: websocket\r\n'))
 add('connect_no_port', req(b'CONNECT a HTTP/1.1'))
 add('connect_asterisk', req(b'CONNECT * HTTP/1.1'))
+# The authority ends at '/', its port is digits, and it must designate Host (fuzz_http_request
+# found 'CONNECT www.a/api:221' accepted, then rewritten by set-path into an unparsable target).
+add('connect_slash_in_authority', req(b'CONNECT a/b:80 HTTP/1.1', b''))
+add('connect_query_after_port', req(b'CONNECT a:80?x HTTP/1.1', b''))
+add('connect_port_not_digits', req(b'CONNECT a:8x HTTP/1.1', b''))
+add('connect_host_other_port', req(b'CONNECT a:81 HTTP/1.1', b'Host: a\r\n'))
+add('connect_host_other_name', req(b'CONNECT b:443 HTTP/1.1', b'Host: a\r\n'))
 add('options_asterisk_http10', req(b'OPTIONS * HTTP/1.0'))
 add('http09_head', b'HEAD /c\r\n\r\n')
 add('http09_bare_lf', b'GET /c\n\n')

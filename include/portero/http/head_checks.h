@@ -33,7 +33,11 @@ std::string_view absolute_authority(std::string_view target);
 // Whether an absolute-form target's authority designates the Host header's value: case-insensitive,
 // the scheme's default port (http 80, https 443) being the same as no port.
 bool authority_matches_host(std::string_view target, std::string_view host);
-// A CONNECT target must be an authority with a port ("host:port", or absolute-form).
+// A CONNECT target must be an authority with a numeric port ("host:port", or absolute-form);
+// what follows a '/' is not part of it. The host part may be empty, as haproxy 2.6.12 allows.
 bool connect_target_ok(std::string_view target);
+// Whether a CONNECT target's authority designates the Host header's value: case-insensitive,
+// the target's port 80 or 443 being the same as none (haproxy 2.6.12 observed, see the tests).
+bool connect_matches_host(std::string_view target, std::string_view host);
 
 }  // namespace portero::http

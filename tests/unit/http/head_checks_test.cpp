@@ -48,6 +48,35 @@ TEST_CASE("absolute-form authority and Host") {
   CHECK_FALSE(authority_matches_host("http://h?x", "h"));
 }
 
+TEST_CASE("CONNECT targets: the authority ends at '/', its port is digits (haproxy 2.6.12)") {
+  CHECK_FALSE(connect_target_ok("a/b:80"));   // fuzz_http_request finding: read as "a"
+  CHECK(connect_target_ok("a?x:80"));
+  CHECK_FALSE(connect_target_ok("a:80?x"));
+  CHECK_FALSE(connect_target_ok("a:8x"));
+  CHECK(connect_target_ok("a:80/"));
+  CHECK(connect_target_ok("[::1]:80"));
+  CHECK(connect_target_ok(":80"));
+  CHECK(connect_target_ok("a@b:80"));
+  CHECK(connect_target_ok("a:80:90"));
+  CHECK(connect_target_ok("http://a:80/x"));
+}
+
+TEST_CASE("CONNECT targets against Host (haproxy 2.6.12)") {
+  CHECK(connect_matches_host("a:80", "a"));
+  CHECK(connect_matches_host("a:443", "a"));
+  CHECK(connect_matches_host("A:80", "a"));
+  CHECK(connect_matches_host("x@a:80", "a"));
+  CHECK(connect_matches_host("a:80/", "a:80"));
+  CHECK(connect_matches_host("https://a:443", "a"));
+  CHECK_FALSE(connect_matches_host("a:81", "a"));
+  CHECK_FALSE(connect_matches_host("a:80", "a:81"));
+  CHECK_FALSE(connect_matches_host("a:80", "a:443"));
+  CHECK_FALSE(connect_matches_host("a:0080", "a"));
+  CHECK_FALSE(connect_matches_host("a?x:80", "a"));
+  CHECK_FALSE(connect_matches_host("a:80/", "a:80/"));
+  CHECK_FALSE(connect_matches_host("https://a:443", "a:80"));
+}
+
 TEST_CASE("CONNECT targets") {
   CHECK(connect_target_ok("a:443"));
   CHECK(connect_target_ok("http://a:443"));
