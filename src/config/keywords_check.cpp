@@ -504,6 +504,7 @@ int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server&
     return -1;
   };
   if (o == "check-send-proxy") { s.check_send_proxy = true; return 1; }
+  if (o == "no-check-send-proxy") { s.check_send_proxy = false; return 1; }
   if (o == "agent-check") { s.agent_check = true; return 1; }
   if (o == "no-agent-check") { s.agent_check = false; return 1; }
   if (o == "no-check") { s.check = false; return 1; }

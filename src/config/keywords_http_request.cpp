@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/fetch_source.h"
 #include "portero/config/units.h"
 
@@ -532,9 +533,12 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
     c.abort = true;
     return false;
   }
-  if (r.action == A::other)
-    c.warning("keyword '" + std::string(kw) + " " + action + "' in '" + c.proxy_type() +
-              "' section is not supported yet by portero and is ignored.");
+  if (r.action == A::other) {
+    // Every action HAProxy lists has code here or a row in unimplemented.cpp.
+    const GapContext ctx = req ? GapContext::http_request : GapContext::http_response;
+    if (check_unimplemented(c, ctx, found == "use-service" ? std::string(found) : action, kw) == GapResult::refused)
+      return false;
+  }
   return true;
 }
 

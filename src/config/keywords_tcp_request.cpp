@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -85,7 +86,8 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
       // session rules list the connection-layer actions in HAProxy's message too.
       return c.alert("'tcp-request " + what + "' expects " + names + " in " + where + " (got '" + action + "').\n");
     }
-    return c.warning("'tcp-request " + what + " " + action + "' is not supported yet by portero and is ignored.");
+    check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
+    return;
   }
   if (a.size() > 3 && a[3] != "if" && a[3] != "unless")
     return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
@@ -94,9 +96,10 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   r.action_name = action;
   r.condition.assign(a.begin() + std::min<size_t>(3, a.size()), a.end());
 
-  if (c.section == SectionKind::defaults)
-    return c.warning("'tcp-request " + what + "' rules in a named 'defaults' section are not supported yet by "
-                     "portero and are ignored.");
+  if (c.section == SectionKind::defaults) {
+    check_unimplemented(c, GapContext::tcp_request, "named-defaults", "tcp-request " + what);
+    return;
+  }
 
   // HAProxy evaluates connection, then session, then content rules whatever the file order.
   auto has = [&](TcpRequestRule::Layer l) {

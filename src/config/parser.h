@@ -17,6 +17,9 @@ class Parser {
 
   ParseContext& context() { return ctx_; }
 
+  // Refuse a text whose last line lacks its LF, as HAProxy refuses such a file (truncated?).
+  bool require_final_lf = false;
+
  private:
   struct CondLevel {
     Origin origin;
@@ -36,6 +39,7 @@ class Parser {
   ParseContext ctx_;
   std::vector<CondLevel> conds_;
   std::string defaults_name_;
+  std::string unsupported_section_;  // the kind of the section being skipped (`resolvers` ...)
 };
 
 // The kinds of section HAProxy knows but portero does not implement yet.

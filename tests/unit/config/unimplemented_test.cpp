@@ -1,0 +1,146 @@
+// Every row of the table of unimplemented keywords (src/config/unimplemented.cpp), loaded in a
+// minimal configuration: a hint is accepted with a notice and no warning, a missing feature is
+// an error naming the line, the keyword and what would be lost.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "config/unimplemented.h"
+#include "portero/config/load.h"
+
+using namespace portero::config;
+
+namespace {
+
+// Global rows go in `global`, section rows after the proxy, the others inside the `listen`.
+std::string config_for(const Unimplemented& row, int& line) {
+  std::string global = "global\n";
+  std::string listen =
+      "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"
+      "listen l\n  bind :18080\n  server s 127.0.0.1:80\n";
+  const bool in_global = row.context == GapContext::global || row.context == GapContext::stats_global ||
+                         row.context == GapContext::stats_socket;
+  if (in_global) {
+    line = 2;
+    return global + "  " + std::string(row.example) + "\n" + listen;
+  }
+  if (row.context == GapContext::section) {
+    line = 10;
+    return global + listen + std::string(row.example) + "\n";
+  }
+  line = 10;
+  return global + listen + "  " + std::string(row.example) + "\n";
+}
+
+bool mentions(const Diagnostic& d, const Unimplemented& row) {
+  std::string kw(row.keyword);
+  if (kw.ends_with('*')) kw.pop_back();
+  return d.text.find("'" + kw) != std::string::npos && d.text.find(std::string(row.reason)) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("every row of the unimplemented table is reported as classified") {
+  size_t rows = 0;
+  for (const auto& row : unimplemented_table()) {
+    if (row.example.empty()) continue;  // named-defaults: covered below
+    ++rows;
+    int line = 0;
+    const std::string text = config_for(row, line);
+    Diagnostics d;
+    auto c = load_text(text, "t.cfg", d);
+    INFO("row '" << row.keyword << "' example '" << row.example << "'");
+    for (const auto& m : d.all()) INFO(format(m, 1));
+    const Diagnostic* hit = nullptr;
+    for (const auto& m : d.all())
+      if (m.origin && m.origin->line == line && mentions(m, row)) hit = &m;
+    REQUIRE(hit != nullptr);
+    if (row.kind == GapKind::hint) {
+      CHECK(hit->severity == Severity::notice);
+      CHECK(hit->text.find("is accepted and ignored by portero") != std::string::npos);
+      CHECK(c != nullptr);
+      CHECK_FALSE(d.has_errors());
+      CHECK_FALSE(d.has_warnings());
+    } else {
+      CHECK(hit->severity == Severity::alert);
+      CHECK(hit->text.find("is not implemented by portero yet (") != std::string::npos);
+      CHECK(c == nullptr);
+      CHECK(d.has_errors());
+    }
+  }
+  CHECK(rows > 200);
+}
+
+TEST_CASE("the table has one row per keyword and context, each with a reason") {
+  std::set<std::pair<int, std::string>> seen;
+  for (const auto& row : unimplemented_table()) {
+    INFO(row.keyword);
+    CHECK_FALSE(row.reason.empty());
+    CHECK(seen.insert({int(row.context), std::string(row.keyword)}).second);
+  }
+}
+
+TEST_CASE("a missing feature names file, line, keyword and what is lost in HAProxy's form") {
+  Diagnostics d;
+  auto c = load_text("listen l\n  bind :18080 accept-proxy\n  server s 127.0.0.1:80\n", "f.cfg", d);
+  CHECK(c == nullptr);
+  REQUIRE_FALSE(d.all().empty());
+  CHECK(format(d.all().front(), 7) ==
+        "[ALERT]    (7) : config : parsing [f.cfg:2] : 'bind' : 'accept-proxy' is not implemented by portero yet "
+        "(the PROXY protocol header would not be read).");
+}
+
+TEST_CASE("tcp-request rules in a named defaults section are refused") {
+  Diagnostics d;
+  auto c = load_text("defaults d\n  tcp-request content reject\nlisten l from d\n  bind :18080\n", "t.cfg", d);
+  CHECK(c == nullptr);
+  REQUIRE_FALSE(d.all().empty());
+  CHECK(d.all().front().text.find("'tcp-request content' : 'named-defaults' is not implemented") != std::string::npos);
+}
+
+TEST_CASE("`no option X` of a missing option is accepted: it asks for what portero does") {
+  Diagnostics d;
+  auto c = load_text("listen l\n  bind :18080\n  no option prefer-last-server\n  server s 127.0.0.1:80\n", "t.cfg", d);
+  CHECK(c != nullptr);
+  CHECK_FALSE(d.has_errors());
+}
+
+TEST_CASE("keywords HAProxy 2.6 does not know are unknown here too") {
+  for (const char* kw : {"debug", "ssl-engine rdrand", "anonkey 1", "httpclient.retries 1", "tune.foo 1",
+                         "51degrees-data-file x", "ocsp-update.mode on"}) {
+    Diagnostics d;
+    auto c = load_text(std::string("global\n  ") + kw + "\n", "t.cfg", d);
+    INFO(kw);
+    CHECK(c == nullptr);
+    REQUIRE_FALSE(d.all().empty());
+    CHECK(d.all().front().text.starts_with("unknown keyword '"));
+  }
+}
+
+TEST_CASE("setenv, presetenv, unsetenv change what later lines expand") {
+  Diagnostics d;
+  auto c = load_text("global\n  setenv PT_UNIMPL_A 7\n  presetenv PT_UNIMPL_A 9\n  maxconn ${PT_UNIMPL_A}\n"
+                     "  unsetenv PT_UNIMPL_A\n",
+                     "t.cfg", d);
+  REQUIRE(c);
+  CHECK(c->global.maxconn == 7u);
+  CHECK(std::getenv("PT_UNIMPL_A") == nullptr);
+}
+
+TEST_CASE("a file whose last line lacks its LF is refused, as HAProxy") {
+  const std::string path = "/tmp/portero-unimpl-lf-" + std::to_string(::getpid()) + ".cfg";
+  { std::ofstream(path) << "global\n  maxconn 10"; }
+  Diagnostics d;
+  auto c = load({path}, d);
+  std::remove(path.c_str());
+  CHECK(c == nullptr);
+  REQUIRE_FALSE(d.all().empty());
+  CHECK(format(d.all().front(), 1) ==
+        "[ALERT]    (1) : config : parsing [" + path + ":2]: Missing LF on last line, file might have been truncated at "
+        "position 13.");
+}
