@@ -4,6 +4,7 @@
 // Messages are HAProxy 2.6.12's (captured from `haproxy -c`).
 #include <cstdlib>
 
+#include "checks.h"
 #include "parse_context.h"
 #include "portero/config/units.h"
 
@@ -584,6 +585,15 @@ int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server&
 void check_check_setup(const Proxy& p, Diagnostics& diag) {
   if (p.checks.kind == CheckSetup::Kind::external && p.checks.external_command.empty())
     diag.alert("Proxy '" + p.name + "' : 'option external-check' unable to find required 'external-check command'.");
+  // A check needs a port to connect to: the server's, or its own `port` (HAProxy refuses both missing).
+  const bool connect_has_port = !p.checks.tcp_rules.empty() &&
+                                p.checks.tcp_rules.front().kind == TcpCheckRule::Kind::connect &&
+                                p.checks.tcp_rules.front().port.has_value();
+  for (const auto& s : p.servers)
+    if (s.check && !connect_has_port && p.checks.kind != CheckSetup::Kind::external && s.address.kind == Address::Kind::inet &&
+        s.address.port_lo == 0 && !s.check_port)
+      diag.alert("config: " + std::string(cap_type_name(p.kind)) + " '" +
+                 p.name + "': server '" + s.name + "' has neither service port nor check port.");
   for (const auto& s : p.servers)
     if (s.agent_check && !s.agent_port)
       diag.add(Severity::alert, s.origin, Form::bare,
