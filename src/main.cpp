@@ -431,13 +431,15 @@ int main(int argc, char** argv) {
     if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
   }
   bool printed_notice = false;
-  bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
+  // -dW or `zero-warning`: a warning refuses the configuration, -c included.
+  bool warn_fail = (opt.fail_on_warnings || (cfg && cfg->global.zero_warning)) && diag.has_warnings();
   if (!opt.quiet && !diag.all().empty()) {
     notice_header(printed_notice);
     diag.print(stderr, g_pid);
   }
   if (!cfg || !rules || !tls_contexts || diag.has_errors() || warn_fail) {
-    if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
+    if (!opt.quiet && warn_fail && !diag.has_errors())
+      alert("config : Some warnings were found and 'zero-warning' is set. Aborting.");
     // A master reloading a broken configuration keeps its workers.
     if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));
     return 1;

@@ -33,6 +33,8 @@ void kw_master_worker(ParseContext& c, const Args& a) {
   if (a.size() > 1) g(c).master_exit_on_failure = false;
 }
 
+void kw_zero_warning(ParseContext& c, const Args&) { g(c).zero_warning = true; }
+
 void kw_pidfile(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'pidfile' expects a file name as an argument.");
   g(c).pidfile = a[1];
@@ -145,7 +147,7 @@ void kw_description(ParseContext& c, const Args& a) {
 
 void kw_hard_stop_after(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'hard-stop-after' expects <time> as argument.\n");
-  auto v = parse_time_ms(a[1]);
+  auto v = time_value(c, a[1]);
   if (!v) {
     size_t i = 0;
     while (i < a[1].size() && std::isdigit(static_cast<unsigned char>(a[1][i]))) ++i;
@@ -197,7 +199,7 @@ void kw_stats(ParseContext& c, const Args& a) {
     }
     g(c).stats_sockets.push_back(std::move(s));
   } else if (sub == "timeout") {
-    auto v = a.size() > 2 ? parse_time_ms(a[2]) : std::nullopt;
+    auto v = a.size() > 2 ? time_value(c, a[2]) : std::nullopt;
     if (!v) {
       std::string bad = a.size() > 2 ? a[2] : "";
       size_t i = 0;
@@ -247,6 +249,7 @@ const KeywordRow kRows[] = {
     {kInGlobal, "resetenv", false, Cap::any, false, kw_env},
     {kInGlobal, "daemon", false, Cap::any, false, kw_daemon},
     {kInGlobal, "master-worker", false, Cap::any, false, kw_master_worker},
+    {kInGlobal, "zero-warning", false, Cap::any, false, kw_zero_warning},
     {kInGlobal, "pidfile", false, Cap::any, false, kw_pidfile},
     {kInGlobal, "maxconn", false, Cap::any, false, kw_maxconn},
     {kInGlobal, "nbthread", false, Cap::any, false, kw_nbthread},

@@ -290,14 +290,14 @@ std::optional<char> size_stop_char(const std::string& v) {
   return std::nullopt;
 }
 
-void parse_wait_for_body(const Args& a, size_t& i, HttpRule& r) {
+void parse_wait_for_body(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
   bool time_seen = false;
   for (; i < a.size(); ++i) {
     if (a[i] == "time") {
       if (!has(a, i + 1)) fail("missing argument for 'time'.");
       const std::string& v = a[++i];
       if (auto bad = time_stop_char(v)) fail("unexpected character '" + std::string(1, *bad) + "'.");
-      const auto ms = parse_time_ms(v);
+      const auto ms = time_value(c, v);
       if (!ms || *ms > 2147483647u) fail("time overflow (maximum value is 2147483647 ms or ~24.8 days).");
       r.wait_ms = *ms;
       time_seen = true;
@@ -499,7 +499,7 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "set-uri") r.action = A::set_uri, parse_one_format(a, i, r);
       else if (found == "set-method") r.action = A::set_method, parse_one_format(a, i, r);
       else if (found == "set-status") r.action = A::set_status, parse_set_status(a, i, r);
-      else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(a, i, r);
+      else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(c, a, i, r);
       else if (found == "use-service" && req && i < a.size() && a[i] == "prometheus-exporter")
         r.action = A::use_service, r.name = a[i++];
       else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);

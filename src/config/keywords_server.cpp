@@ -1,5 +1,7 @@
 // `server NAME ADDR [options]` and `default-server [options]`. A server starts as a copy of
 // the proxy's default-server settings, as in HAProxy.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -39,6 +41,38 @@ const std::vector<std::string_view>& implemented() {
   return v;
 }
 
+// `init-addr` methods: portero resolves with libc at start-up and refuses a name it cannot
+// resolve, which is what HAProxy does when libc is the first method it can use (`last` needs
+// load-server-state-from-file, which portero refuses, so it finds nothing).
+bool init_addr_is_libc(const std::string& methods) {
+  if (methods.empty()) return true;  // not set: HAProxy's default, last,libc
+  size_t pos = 0;
+  while (pos <= methods.size()) {
+    size_t end = methods.find(',', pos);
+    if (end == std::string::npos) end = methods.size();
+    const std::string m = methods.substr(pos, end - pos);
+    if (m != "last") return m == "libc";
+    pos = end + 1;
+  }
+  return false;
+}
+
+// Whether a server address names a host (resolved at start-up) rather than giving an IP.
+bool names_a_host(const Address& addr) {
+  if (addr.kind != Address::Kind::inet || addr.wildcard) return false;
+  std::string t = addr.text;
+  if (auto at = t.find('@'); at != std::string::npos) t = t.substr(at + 1);
+  std::string host;
+  if (t.starts_with('[')) host = t.substr(1, t.find(']') - 1);
+  else if (std::count(t.begin(), t.end(), ':') > 1) host = t;
+  else host = t.substr(0, t.find(':'));
+  in6_addr buf;
+  if (inet_pton(AF_INET, host.c_str(), &buf) == 1 || inet_pton(AF_INET6, host.c_str(), &buf) == 1) return false;
+  if (std::count(t.begin(), t.end(), ':') > 1 && inet_pton(AF_INET6, t.substr(0, t.rfind(':')).c_str(), &buf) == 1)
+    return false;
+  return !host.empty() && host != "*";
+}
+
 // HAProxy reads server numbers with atol(): junk reads as 0, trailing junk is ignored.
 long lenient_long(const std::string& v) { return std::strtol(v.c_str(), nullptr, 10); }
 
@@ -62,7 +96,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
         return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in '" + name_in_error +
                                                              "' argument of server " + srv + "."
                                                        : std::string()) + ".");
-      const auto t = parse_time_ms(v);
+      const auto t = time_value(c, v, prefix.size() > 3 ? prefix.substr(0, prefix.size() - 3) : std::string());
       if (!t) return fail("unexpected character '" + v + "' in '" + name_in_error + "' argument of server " + srv + "..");
       if (*t == 0 && !zero_ok) return fail("invalid value 0 for argument '" + o + "' of server " + srv + "..");
       out = *t;
@@ -121,7 +155,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (auto bad = time_stop_char(v))
         return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in 'slowstart' argument of server " + srv + "."
                                                      : std::string()) + ".");
-      s.slowstart = parse_time_ms(v).value_or(0);
+      s.slowstart = time_value(c, v).value_or(0);
       ++i;
     } else if (o == "rise") { if (!positive(s.rise)) return false; ++i; }
     else if (o == "fall") { if (!positive(s.fall)) return false; ++i; }
@@ -137,6 +171,12 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (r < 0) return false;
     } else if (int r = parse_tls_server_option(c, a, i, s, prefix); r != 0) {
       if (r < 0) return false;
+    } else if (o == "init-addr" && has_value) {
+      s.init_addr = v;  // judged by kw_server, which knows whether the address is a name
+      if (init_addr_is_libc(v) &&
+          check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") == GapResult::refused)
+        return false;
+      ++i;
     } else if (later_valued().count(o) || later_flags().count(o)) {
       const bool valued_option = later_valued().count(o) > 0;
       if (valued_option && !has_value) return fail("'" + o + "' expects an argument.");
@@ -175,6 +215,13 @@ void kw_server(ParseContext& c, const Args& a) {
   }
   s.address = *r.address;
   if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;
+  if (!init_addr_is_libc(s.init_addr) && names_a_host(s.address)) {
+    // HAProxy would start without the name resolved, or on the address given instead.
+    static constexpr Unimplemented row{GapContext::server, "init-addr", GapKind::missing,
+                                       "the name would be resolved with libc at start-up instead", ""};
+    report_unimplemented(c, row, "server", "init-addr " + s.init_addr);
+    return;
+  }
   c.proxy->servers.push_back(std::move(s));
   refresh_dynamic_cookies(*c.proxy);
 }

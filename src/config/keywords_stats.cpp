@@ -25,7 +25,7 @@ void kw_stats(ParseContext& c, const Args& a) {
     p.stats_auth.push_back(a[2]);
     p.stats_enabled = true;
   } else if (sub == "refresh") {
-    auto v = has ? parse_time_ms(a[2]) : std::nullopt;
+    auto v = has ? time_value(c, a[2]) : std::nullopt;
     if (!v) {
       if (!has) return c.alert("'stats refresh' needs a refresh interval (in seconds).");
       size_t i = 0;

@@ -58,7 +58,7 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
     const std::string head = "'tcp-request inspect-delay' expects a positive delay in milliseconds, in " + where;
     if (v.empty()) return c.alert(head);
     if (auto bad = time_stop_char(v)) return c.alert(head + " (unexpected character '" + std::string(1, *bad) + "')");
-    auto t = parse_time_ms(v);
+    auto t = time_value(c, v);
     if (!t) return c.alert(head);
     p.tcp_inspect_delay = *t;
     return;

@@ -151,6 +151,10 @@ bool parse_uint(const std::string& s, uint32_t& out);
 // The character HAProxy's time parser stops at, or nothing when `v` is a valid time. An empty
 // value stops at its terminating NUL ('\0'), which HAProxy's messages print as nothing.
 std::optional<char> time_stop_char(const std::string& v);
+// A time value HAProxy's parser accepted (time_stop_char found nothing): its milliseconds, with
+// HAProxy's warning when characters follow the unit ("15min"). `server` names the server
+// ("'server l/s'") for the keywords whose warning HAProxy prints in the server's context.
+std::optional<uint64_t> time_value(ParseContext& c, const std::string& v, const std::string& server = {});
 unsigned section_bit(SectionKind k);
 
 }  // namespace portero::config

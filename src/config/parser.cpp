@@ -216,7 +216,12 @@ void Parser::open_section(const std::vector<std::string>& words) {
   if (is_unsupported_section(kw)) {
     ctx_.section = SectionKind::unsupported;
     unsupported_section_ = kw;
-    check_unimplemented(ctx_, GapContext::section, kw);
+    // A `program` is judged once `master-worker` may have been read (see finish()).
+    if (kw == "program") {
+      if (!program_origin_) program_origin_ = ctx_.origin;
+    } else {
+      check_unimplemented(ctx_, GapContext::section, kw);
+    }
     return;
   }
 
@@ -355,6 +360,15 @@ void Parser::finish() {
   for (auto& p : ctx_.proxies) ctx_.config.proxies.push_back(std::move(p));
   check_userlists(ctx_.config, ctx_.diag);
   ctx_.proxies.clear();
+  // HAProxy refuses a `program` outside master-worker mode; inside, portero cannot start it.
+  if (program_origin_) {
+    if (!ctx_.config.global.master_worker) {
+      ctx_.diag.alert("Can't use a 'program' section without master worker mode.");
+    } else {
+      ctx_.origin = *program_origin_;
+      check_unimplemented(ctx_, GapContext::section, "program");
+    }
+  }
 }
 
 }  // namespace portero::config

@@ -1,5 +1,6 @@
 #pragma once
 // Reads haproxy.cfg text line by line: conditional blocks, section headers, keyword dispatch.
+#include <optional>
 #include <string>
 
 #include "parse_context.h"
@@ -39,7 +40,8 @@ class Parser {
   ParseContext ctx_;
   std::vector<CondLevel> conds_;
   std::string defaults_name_;
-  std::string unsupported_section_;  // the kind of the section being skipped (`resolvers` ...)
+  std::string unsupported_section_;
+  std::optional<Origin> program_origin_;  // the first `program` section, judged by finish()  // the kind of the section being skipped (`resolvers` ...)
 };
 
 // The kinds of section HAProxy knows but portero does not implement yet.

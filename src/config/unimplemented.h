@@ -31,6 +31,8 @@ enum class GapContext : uint8_t {
   stats_global,   // a global `stats <sub>`
   stats_socket,   // a global `stats socket` option
   log,            // a `log` target option or target kind
+  check,          // an `http-check`/`tcp-check` action or `expect` option
+  check_connect,  // an `http-check connect`/`tcp-check connect` option
 };
 
 struct Unimplemented {

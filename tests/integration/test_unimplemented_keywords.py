@@ -32,6 +32,7 @@ HAPROXY_NEEDS_MORE = {
     'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'track-sc*', 'capture',
     'tune.fail-alloc', 'lua-load', 'lua-load-per-thread', 'ssl-provider', 'ssl-provider-path', 'ssl-propquery',
     'transparent', 'source', 'usesrc', 'unix-bind', 'v4v6', 'v6only', 'redir', 'check-proto',
+    'ssl',  # `tcp-check connect ssl`: haproxy then wants the server's certificate verified
 }
 
 
@@ -52,6 +53,8 @@ def config_for(ctx, example):
     if ctx in ('global', 'stats_global', 'stats_socket'):
         return "global\n    " + example + "\n" + LISTEN, 2
     if ctx == 'section':
+        if example.startswith('program'):  # outside master-worker, refused for that (tested below)
+            return "global\n    master-worker\n" + LISTEN + example + "\n", 11
         return "global\n" + LISTEN + example + "\n", 10
     return "global\n" + LISTEN + "    " + example + "\n", 10
 
@@ -174,6 +177,45 @@ backend app
             d = self.tmpdir()
             rc, out, err = run_check(PROXY_BIN, cfg, d, name=name)
             self.assertEqual(rc, 0, f'{name}:\n{err}')
+
+    def test_init_addr_other_than_libc_first_is_refused_for_a_name(self):
+        # portero resolves a server name with libc at start-up; `init-addr none` or an address
+        # first would make haproxy start without the name resolved, or on that address.
+        for server, ok in (('localhost:18081 init-addr last,libc,none', True),
+                           ('localhost:18081 init-addr none', False),
+                           ('localhost:18081 init-addr 127.0.0.2', False),
+                           ('127.0.0.1:18081 init-addr none', True)):
+            cfg = "global\n" + LISTEN + "    server s2 " + server + "\n"
+            d = self.tmpdir()
+            rc, out, err = run_check(PROXY_BIN, cfg, d, name='x.cfg')
+            with self.subTest(server=server):
+                if IS_HAPROXY:
+                    self.assertEqual(rc, 0, err)
+                    continue
+                self.assertEqual(rc, 0 if ok else 1, err)
+                if not ok:
+                    self.assertIn("parsing [x.cfg:10] : 'server' : 'init-addr ", err)
+                    self.assertIn('is not implemented by portero yet (', err)
+                if haproxy_available():
+                    self.assertEqual(run_check(HAPROXY_BIN, cfg, d, name='x.cfg')[0], 0)
+
+    def test_check_options_that_change_the_verdict_are_refused(self):
+        cfg = ("global\n" + LISTEN.replace("    server s 127.0.0.1:80\n", "") +
+               "    option tcp-check\n    tcp-check connect port 18081\n"
+               "    tcp-check send-lf hello\n    tcp-check expect string-lf ok\n"
+               "    server s 127.0.0.1:18081 check\n")
+        d = self.tmpdir()
+        rc, out, err = run_check(PROXY_BIN, cfg, d, name='x.cfg')
+        self.assertEqual(rc, 0, err)  # nothing to evaluate in these log-formats
+        bad = cfg.replace('expect string-lf ok', 'expect min-recv 4 string-lf ok')
+        rc, out, err = run_check(PROXY_BIN, bad, d, name='y.cfg')
+        if IS_HAPROXY:
+            self.assertEqual(rc, 0, err)
+            return
+        self.assertEqual(rc, 1, err)
+        self.assertIn("parsing [y.cfg:12] : 'tcp-check expect' : 'min-recv' is not implemented by portero yet (", err)
+        if haproxy_available():
+            self.assertEqual(run_check(HAPROXY_BIN, bad, d, name='y.cfg')[0], 0)
 
 
 if __name__ == '__main__':

@@ -31,6 +31,11 @@ std::string config_for(const Unimplemented& row, int& line) {
   }
   if (row.context == GapContext::section) {
     line = 10;
+    // A `program` outside master-worker mode is refused for that (tested below).
+    if (row.keyword == "program") {
+      global += "  master-worker\n";
+      line = 11;
+    }
     return global + listen + std::string(row.example) + "\n";
   }
   line = 10;
@@ -124,7 +129,7 @@ TEST_CASE("keywords HAProxy 2.6 does not know are unknown here too") {
 
 TEST_CASE("setenv, presetenv, unsetenv change what later lines expand") {
   Diagnostics d;
-  auto c = load_text("global\n  setenv PT_UNIMPL_A 7\n  presetenv PT_UNIMPL_A 9\n  maxconn ${PT_UNIMPL_A}\n"
+  auto c = load_text("global\n  setenv PT_UNIMPL_A 7\n  presetenv PT_UNIMPL_A 9\n  maxconn \"${PT_UNIMPL_A}\"\n"
                      "  unsetenv PT_UNIMPL_A\n",
                      "t.cfg", d);
   REQUIRE(c);
@@ -143,4 +148,70 @@ TEST_CASE("a file whose last line lacks its LF is refused, as HAProxy") {
   CHECK(format(d.all().front(), 1) ==
         "[ALERT]    (1) : config : parsing [" + path + ":2]: Missing LF on last line, file might have been truncated at "
         "position 13.");
+}
+
+TEST_CASE("a program section without master-worker is refused with HAProxy's message") {
+  Diagnostics d;
+  auto c = load_text("global\nlisten l\n  bind :18080\nprogram p\n  command /bin/true\n", "t.cfg", d);
+  CHECK(c == nullptr);
+  REQUIRE_FALSE(d.all().empty());
+  CHECK(format(d.all().front(), 1) ==
+        "[ALERT]    (1) : config : Can't use a 'program' section without master worker mode.");
+}
+
+TEST_CASE("a time with characters after its unit is taken, with HAProxy's warning") {
+  Diagnostics d;
+  auto c = load_text("defaults\n  mode http\n  timeout client 15min\n  timeout server 1s\n  timeout connect 1s\n"
+                     "listen l\n  bind :18080\n  server s 127.0.0.1:80 check inter 3sec\n",
+                     "t.cfg", d);
+  REQUIRE(c);
+  CHECK_FALSE(d.has_errors());
+  REQUIRE(d.all().size() == 2);
+  CHECK(format(d.all()[0], 1) ==
+        "[WARNING]  (1) : config : unexpected character 'i' after the timer value '15min', only "
+        "(us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported "
+        "as an error in next versions.");
+  CHECK(format(d.all()[1], 1).starts_with(
+        "[WARNING]  (1) : config : [t.cfg:8] : 'server l/s' : unexpected character 'e' after the timer value '3sec'"));
+  CHECK(c->proxies.front().timeouts.client == 15u * 60 * 1000);
+  CHECK(c->proxies.front().servers.front().inter == 3000u);
+}
+
+TEST_CASE("zero-warning is implemented: the loader records it for the start-up decision") {
+  Diagnostics d;
+  auto c = load_text("global\n  zero-warning\n", "t.cfg", d);
+  REQUIRE(c);
+  CHECK(c->global.zero_warning);
+  CHECK(d.all().empty());
+}
+
+TEST_CASE("init-addr: libc first is what portero does; otherwise a server name is refused") {
+  const std::string head = "listen l\n  bind :18080\n  server s ";
+  struct Case { const char* server; bool ok; };
+  for (Case k : {Case{"localhost:80 init-addr last,libc,none", true}, Case{"localhost:80 init-addr libc", true},
+                 Case{"localhost:80 init-addr none", false}, Case{"localhost:80 init-addr 10.0.0.1", false},
+                 Case{"localhost:80 init-addr last", false}, Case{"127.0.0.1:80 init-addr none", true},
+                 Case{"[::1]:80 init-addr none", true}}) {
+    Diagnostics d;
+    auto c = load_text(head + k.server + "\n", "t.cfg", d);
+    INFO(k.server);
+    CHECK((c != nullptr) == k.ok);
+    if (!k.ok) {
+      REQUIRE_FALSE(d.all().empty());
+      CHECK(d.all().front().text.find("'server' : 'init-addr ") != std::string::npos);
+      CHECK(d.all().front().text.find("is not implemented by portero yet") != std::string::npos);
+    }
+  }
+  Diagnostics d;
+  auto c = load_text("listen l\n  bind :18080\n  default-server init-addr none\n  server s localhost:80\n", "t.cfg", d);
+  CHECK(c == nullptr);
+}
+
+TEST_CASE("check log-format arguments are refused only when they have something to evaluate") {
+  Diagnostics d;
+  auto c = load_text("listen l\n  bind :18080\n  option tcp-check\n  tcp-check send-lf hello\n"
+                     "  tcp-check expect string-lf ok\n  server s 127.0.0.1:80 check\n",
+                     "t.cfg", d);
+  CHECK(c != nullptr);
+  CHECK_FALSE(d.has_errors());
 }
