@@ -59,6 +59,10 @@ void kw_bind(ParseContext& c, const Args& a) {
       } else {
         b.backlog = n;
       }
+    } else if (o == "process") {
+      // Has no effect in HAProxy 2.6 either (one process), which says so.
+      if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
+      c.warning(where + " : 'process " + a[++i] + "' on 'bind' lines is deprecated and will be removed in 2.7.");
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {
       if (r < 0) return;
     } else if (valued().count(o) || flags().count(o)) {

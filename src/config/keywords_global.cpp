@@ -190,6 +190,9 @@ void kw_stats(ParseContext& c, const Args& a) {
           return c.alert("'stats socket' : 'expose-fd' only supports 'listeners'");
         s.expose_fd_listeners = true;
         ++i;
+      } else if (o == "process") {  // no effect in HAProxy 2.6 either, which says so
+        c.warning("'stats socket' : 'process " + v + "' on 'bind' lines is deprecated and will be removed in 2.7.");
+        ++i;
       } else if (find_unimplemented(GapContext::stats_socket, o)) {
         if (check_unimplemented(c, GapContext::stats_socket, o) == GapResult::refused) return;
         ++i;

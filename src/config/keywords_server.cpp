@@ -184,6 +184,12 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
           GapResult::refused)
         return false;
       if (valued_option) ++i;
+      // HAProxy warns that a TFO connection could not be retried without these retry-on events.
+      constexpr auto tfo_retries = Proxy::retry_conn_failure | Proxy::retry_empty_response | Proxy::retry_response_timeout;
+      if (o == "tfo" && !is_default && (c.proxy->retry_on & tfo_retries) != tfo_retries)
+        c.warning(Form::bare, prefix + "server has tfo activated, the backend should be configured with at least "
+                              "'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be able to "
+                              "retry the connection on failure.");
       // `source <addr> usesrc <addr>`: usesrc belongs to source, refused with it.
       if (o == "source" && i + 2 < a.size() && a[i + 1] == "usesrc") i += 2;
     } else {

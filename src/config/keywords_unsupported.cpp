@@ -12,6 +12,11 @@ namespace {
 
 void kw_unimplemented(ParseContext& c, const Args& a) {
   const GapContext ctx = c.section == SectionKind::global ? GapContext::global : GapContext::proxy;
+  if (a[0] == "expose-experimental-directives") c.experimental = true;
+  // HAProxy refuses its experimental directives unless they were exposed first.
+  if (a[0] == "tune.fd.edge-triggered" && !c.experimental)
+    return c.alert("'" + a[0] + "' directive is experimental, must be allowed via a global "
+                   "'expose-experimental-directives'");
   check_unimplemented(c, ctx, a[0]);
 }
 

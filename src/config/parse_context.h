@@ -54,6 +54,7 @@ class ParseContext {
   Proxy* proxy = nullptr;          // current frontend/backend/listen, or the defaults being built
   bool defaults_named = false;     // current defaults section has a name
   bool negated = false;            // the line began with "no"
+  bool experimental = false;       // `expose-experimental-directives` was read
   bool abort = false;              // HAProxy stops reading after some errors; so do we
 
   // Storage for proxies under construction; moved into config.proxies at the end.

@@ -220,6 +220,8 @@ void Parser::open_section(const std::vector<std::string>& words) {
     if (kw == "program") {
       if (!program_origin_) program_origin_ = ctx_.origin;
     } else {
+      // No proxy can use a mailers section (email-alert is refused): HAProxy drops it, saying so.
+      if (kw == "mailers") mailers_.push_back(words.size() > 1 ? words[1] : "");
       check_unimplemented(ctx_, GapContext::section, kw);
     }
     return;
@@ -360,6 +362,7 @@ void Parser::finish() {
   for (auto& p : ctx_.proxies) ctx_.config.proxies.push_back(std::move(p));
   check_userlists(ctx_.config, ctx_.diag);
   ctx_.proxies.clear();
+  for (const auto& m : mailers_) ctx_.diag.warning("Removing incomplete section 'mailers " + m + "'.");
   // HAProxy refuses a `program` outside master-worker mode; inside, portero cannot start it.
   if (program_origin_) {
     if (!ctx_.config.global.master_worker) {

@@ -2,6 +2,7 @@
 // Reads haproxy.cfg text line by line: conditional blocks, section headers, keyword dispatch.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "parse_context.h"
 
@@ -41,7 +42,8 @@ class Parser {
   std::vector<CondLevel> conds_;
   std::string defaults_name_;
   std::string unsupported_section_;
-  std::optional<Origin> program_origin_;  // the first `program` section, judged by finish()  // the kind of the section being skipped (`resolvers` ...)
+  std::optional<Origin> program_origin_;
+  std::vector<std::string> mailers_;  // names of the mailers sections (warned about by finish())  // the first `program` section, judged by finish()  // the kind of the section being skipped (`resolvers` ...)
 };
 
 // The kinds of section HAProxy knows but portero does not implement yet.

@@ -33,7 +33,20 @@ HAPROXY_NEEDS_MORE = {
     'tune.fail-alloc', 'lua-load', 'lua-load-per-thread', 'ssl-provider', 'ssl-provider-path', 'ssl-propquery',
     'transparent', 'source', 'usesrc', 'unix-bind', 'v4v6', 'v6only', 'redir', 'check-proto',
     'ssl',  # `tcp-check connect ssl`: haproxy then wants the server's certificate verified
+    'normalize-uri',  # experimental in haproxy: refused unless exposed
 }
+
+# Hint rows haproxy does not load as written, for a reason portero does not check (yet):
+HINT_HAPROXY_DIFFERS = {
+    'httpclient.resolvers.id',  # haproxy requires the named resolvers section to exist
+    'server-state-file',        # haproxy opens the file at start-up and warns when it cannot
+}
+
+_PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')
+
+
+def warnings(err):
+    return [_PID.sub(r'\1(PID)', l) for l in err.splitlines() if l.startswith('[WARNING]')]
 
 
 def rows():
@@ -51,7 +64,7 @@ def rows():
 def config_for(ctx, example):
     """(config text, line number of the example), as the unit test builds them."""
     if ctx in ('global', 'stats_global', 'stats_socket'):
-        return "global\n    " + example + "\n" + LISTEN, 2
+        return "global\n    " + example + "\n" + LISTEN, 2 + example.count('\n')
     if ctx == 'section':
         if example.startswith('program'):  # outside master-worker, refused for that (tested below)
             return "global\n    master-worker\n" + LISTEN + example + "\n", 11
@@ -81,19 +94,24 @@ class UnimplementedKeywordsTest(ProxyTestCase):
                 # the same expectations do not hold for haproxy itself; it is compared below
                 continue
             if kind == 'hint':
-                ok = rc == 0 and hits and hits[0].startswith('[NOTICE]') and '[WARNING]' not in err
+                # No warning of portero's own: only those haproxy gives too (compared below).
+                ok = rc == 0 and hits and hits[0].startswith('[NOTICE]')
                 ok = ok and 'is accepted and ignored by portero' in hits[0]
             else:
                 ok = rc == 1 and hits and hits[0].startswith('[ALERT]') and 'is not implemented by portero yet' in hits[0]
             if not ok:
                 failures.append(f'{ctx} {kw}: rc={rc}\n{err}')
                 continue
+            if kind == 'hint' and kw in HINT_HAPROXY_DIFFERS:
+                continue
             if haproxy_available() and not (kind == 'missing' and kw in HAPROXY_NEEDS_MORE):
                 hrc, hout, herr = run_check(HAPROXY_BIN, cfg, d, name='x.cfg')
                 if hrc != 0:
                     failures.append(f'{ctx} {kw}: haproxy refuses the example (rc={hrc}):\n{herr}')
-                elif kind == 'hint' and '[WARNING]' in herr:
-                    failures.append(f'{ctx} {kw}: haproxy warns where portero is clean:\n{herr}')
+                elif kind == 'hint' and warnings(herr) != warnings(err):
+                    failures.append(f'{ctx} {kw}: warnings differ from haproxy\'s:\n{herr}\n--- portero:\n{err}')
+            elif kind == 'hint' and '[WARNING]' in err:
+                failures.append(f'{ctx} {kw}: portero warns:\n{err}')
         self.assertEqual(failures, [], '\n\n'.join(failures))
 
     def test_every_hint_row_is_accepted_cleanly_like_haproxy(self):
@@ -131,7 +149,7 @@ backend app
         if not IS_HAPROXY:
             self.assertEqual(out, 'Configuration file is valid\n')
             self.assertNotIn('[WARNING]', err)
-            self.assertEqual(sum(1 for l in err.splitlines() if 'is accepted and ignored by portero' in l), 9, err)
+            self.assertEqual(sum(1 for l in err.splitlines() if "is accepted and ignored by portero" in l), 11, err)
         if not IS_HAPROXY and haproxy_available():
             hrc, hout, herr = run_check(HAPROXY_BIN, cfg, d, name='x.cfg')
             self.assertEqual((rc, out), (hrc, hout), herr)

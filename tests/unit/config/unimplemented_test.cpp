@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -26,7 +27,7 @@ std::string config_for(const Unimplemented& row, int& line) {
   const bool in_global = row.context == GapContext::global || row.context == GapContext::stats_global ||
                          row.context == GapContext::stats_socket;
   if (in_global) {
-    line = 2;
+    line = 2 + int(std::count(row.example.begin(), row.example.end(), '\n'));
     return global + "  " + std::string(row.example) + "\n" + listen;
   }
   if (row.context == GapContext::section) {
@@ -70,7 +71,9 @@ TEST_CASE("every row of the unimplemented table is reported as classified") {
       CHECK(hit->text.find("is accepted and ignored by portero") != std::string::npos);
       CHECK(c != nullptr);
       CHECK_FALSE(d.has_errors());
-      CHECK_FALSE(d.has_warnings());
+      // HAProxy warns about these too, and so does portero (the same words; see the live test).
+      const bool warned_as_haproxy = row.keyword == "mailers" || (row.context == GapContext::server && row.keyword == "tfo");
+      CHECK(d.has_warnings() == warned_as_haproxy);
     } else {
       CHECK(hit->severity == Severity::alert);
       CHECK(hit->text.find("is not implemented by portero yet (") != std::string::npos);
