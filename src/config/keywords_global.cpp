@@ -35,6 +35,11 @@ void kw_master_worker(ParseContext& c, const Args& a) {
 
 void kw_zero_warning(ParseContext& c, const Args&) { g(c).zero_warning = true; }
 
+// `quiet`: nothing said after this line is printed, not even the verdict of -c (as HAProxy).
+void kw_quiet(ParseContext& c, const Args&) {
+  if (!c.diag.quiet_from) c.diag.quiet_from = c.diag.all().size();
+}
+
 void kw_pidfile(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'pidfile' expects a file name as an argument.");
   g(c).pidfile = a[1];
@@ -253,6 +258,7 @@ const KeywordRow kRows[] = {
     {kInGlobal, "daemon", false, Cap::any, false, kw_daemon},
     {kInGlobal, "master-worker", false, Cap::any, false, kw_master_worker},
     {kInGlobal, "zero-warning", false, Cap::any, false, kw_zero_warning},
+    {kInGlobal, "quiet", false, Cap::any, false, kw_quiet},
     {kInGlobal, "pidfile", false, Cap::any, false, kw_pidfile},
     {kInGlobal, "maxconn", false, Cap::any, false, kw_maxconn},
     {kInGlobal, "nbthread", false, Cap::any, false, kw_nbthread},

@@ -462,6 +462,11 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
   const auto& list = req ? kRequestActions : kResponseActions;
   const std::string action = a.size() > 1 ? a[1] : "";
   const std::string_view found = lookup(list, action);
+  // `lua.<name>` actions exist once a Lua script registers them; lua-load is refused.
+  if (found.empty() && action.starts_with("lua.")) {
+    check_unimplemented(c, req ? GapContext::http_request : GapContext::http_response, action, kw);
+    return false;
+  }
   if (found.empty()) {
     c.alert(Form::tight, expects_message(kw, list, action));
     c.abort = true;

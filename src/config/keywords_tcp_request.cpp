@@ -81,6 +81,10 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   const bool is_content = r.layer == TcpRequestRule::Layer::content;
   if (action != "accept" && action != "reject") {
     const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
+    if (!known && action.starts_with("lua.")) {  // registered by a Lua script; lua-load is refused
+      check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
+      return;
+    }
     if (!known) {
       const std::string names = is_content ? listing(kContentActions) : listing(kConnectionActions);
       // session rules list the connection-layer actions in HAProxy's message too.

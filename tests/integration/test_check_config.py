@@ -355,6 +355,23 @@ program api
         '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
         '[ALERT]    (PID) : config : Fatal errors found in configuration.',
     ]),
+    # A global `quiet` silences whatever comes after it, the verdict of -c and errors included.
+    'quiet_after_a_warning': (T + """listen l
+    bind 127.0.0.1:18080
+    timeout client 15min
+    server s1 127.0.0.1:18081
+global
+    quiet
+""", 0, '', [
+        "[WARNING]  (PID) : config : unexpected character 'i' after the timer value '15min', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+    ]),
+    'quiet_before_an_error': ("""global
+    quiet
+""" + T + """listen l
+    bind 127.0.0.1:18080
+    bogus 1
+    server s1 127.0.0.1:18081
+""", 1, '', []),
 }
 
 _PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')
