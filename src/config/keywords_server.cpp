@@ -216,8 +216,22 @@ void kw_server(ParseContext& c, const Args& a) {
   auto r = parse_address(a[2], false);
   if (!r.address) {
     if (r.error.starts_with("invalid address: "))
-      return c.alert(Form::bare, who + " : could not resolve address '" + a[2] + "'.");
-    return c.alert(Form::bare, who + " : " + r.error);
+    {
+      // HAProxy resolves server names once the whole configuration is read and checked: the
+      // loader reports these then (see load.cpp), naming the host without its port.
+      const std::string host = std::count(a[2].begin(), a[2].end(), ':') == 1 ? a[2].substr(0, a[2].find(':')) : a[2];
+      c.unresolved.push_back(Diagnostic{Severity::alert, c.origin, who + " : could not resolve address '" + host + "'.",
+                                        Form::bare});
+      Address placeholder;  // keeps the port for the checks that come first
+      placeholder.text = a[2];
+      if (host.size() < a[2].size()) {
+        const long port = std::strtol(a[2].c_str() + host.size() + 1, nullptr, 10);
+        if (port > 0 && port < 65536) placeholder.port_lo = placeholder.port_hi = uint16_t(port);
+      }
+      r.address = placeholder;
+    } else {
+      return c.alert(Form::bare, who + " : " + r.error);
+    }
   }
   s.address = *r.address;
   if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;

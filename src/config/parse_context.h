@@ -55,6 +55,7 @@ class ParseContext {
   bool defaults_named = false;     // current defaults section has a name
   bool negated = false;            // the line began with "no"
   bool experimental = false;       // `expose-experimental-directives` was read
+  std::vector<Diagnostic> unresolved;  // server names libc could not resolve (reported after the checks)
   bool abort = false;              // HAProxy stops reading after some errors; so do we
 
   // Storage for proxies under construction; moved into config.proxies at the end.

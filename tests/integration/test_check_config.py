@@ -372,6 +372,14 @@ global
     bogus 1
     server s1 127.0.0.1:18081
 """, 1, '', []),
+    # HAProxy resolves server names after the checks, and names the host without its port.
+    'server_name_unresolvable': (T + """listen l
+    bind 127.0.0.1:18080
+    server s1 nosuchhost.invalid:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : [x.cfg:8] : 'server l/s1' : could not resolve address 'nosuchhost.invalid'.",
+        '[ALERT]    (PID) : config : Failed to initialize server(s) addr.',
+    ]),
 }
 
 _PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')
