@@ -431,19 +431,22 @@ int main(int argc, char** argv) {
     if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
   }
   bool printed_notice = false;
-  bool warn_fail = opt.fail_on_warnings && diag.has_warnings();
-  if (!opt.quiet && !diag.all().empty()) {
+  // -dW or `zero-warning`: a warning refuses the configuration, -c included.
+  bool warn_fail = (opt.fail_on_warnings || (cfg && cfg->global.zero_warning)) && diag.has_warnings();
+  const bool quiet = opt.quiet || diag.quiet_from.has_value();  // -q, or a global `quiet`
+  if (!opt.quiet && diag.printable() > 0) {
     notice_header(printed_notice);
     diag.print(stderr, g_pid);
   }
   if (!cfg || !rules || !tls_contexts || diag.has_errors() || warn_fail) {
-    if (!opt.quiet && warn_fail && !diag.has_errors()) alert("config : Fatal errors found in configuration.");
+    if (!quiet && warn_fail && !diag.has_errors())
+      alert("config : Some warnings were found and 'zero-warning' is set. Aborting.");
     // A master reloading a broken configuration keeps its workers.
     if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));
     return 1;
   }
   if (opt.check) {
-    if (!opt.quiet) {
+    if (!quiet) {
       if (diag.has_warnings()) std::printf("Warnings were found.\n");
       std::printf("Configuration file is valid\n");
     }

@@ -379,7 +379,7 @@ class CompiledImpl final : public Compiled {
         neg = !neg;
         continue;
       }
-      if (w == "||" || w == "or") {
+      if (w == "||" || w == "or" || w == "OR") {  // HAProxy accepts all three
         if (!suite.empty()) c->suites.push_back(std::move(suite));
         suite.clear();
         neg = false;

@@ -8,6 +8,8 @@
 #include <sys/un.h>
 
 #include <charconv>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 namespace portero::config {
@@ -66,9 +68,39 @@ bool is_any(const Address& a) {
 
 AddressResult fail(std::string why) { return AddressResult{std::nullopt, std::move(why)}; }
 
+// HAProxy expands `$NAME` and `${NAME}` in addresses even outside quotes (`bind :$PORT`); an
+// unset variable expands to nothing. Any other `$` stays.
+std::string expand_env(std::string_view t) {
+  auto first = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  auto inner = [&](char c) { return first(c) || std::isdigit(static_cast<unsigned char>(c)); };
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const bool braced = t[i] == '$' && i + 1 < t.size() && t[i + 1] == '{';
+    size_t p = i + (braced ? 2 : 1);
+    if (t[i] != '$' || p >= t.size() || !first(t[p])) {
+      out += t[i];
+      continue;
+    }
+    const size_t start = p;
+    while (p < t.size() && inner(t[p])) ++p;
+    if (braced && (p >= t.size() || t[p] != '}')) {
+      out += t[i];
+      continue;
+    }
+    const char* v = std::getenv(std::string(t.substr(start, p - start)).c_str());
+    if (v) out += v;
+    i = braced ? p : p - 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 AddressResult parse_address(std::string_view text, bool port_required) {
+  if (text.find('$') != std::string_view::npos) {
+    const std::string expanded = expand_env(text);
+    if (expanded != text) return parse_address(expanded, port_required);
+  }
   const std::string whole(text);
   Address a;
   a.text = whole;

@@ -97,7 +97,8 @@ std::string format(const Diagnostic& d, int pid) {
 }
 
 void Diagnostics::print(std::FILE* out, int pid) const {
-  for (const auto& d : items_) {
+  for (size_t i = 0; i < printable(); ++i) {
+    const auto& d = items_[i];
     const std::string line = format(d, pid);
     std::fprintf(out, "%s\n", line.c_str());
   }

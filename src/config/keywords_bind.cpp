@@ -1,9 +1,11 @@
-// `bind addr[,addr...] [options]`. Options portero does not implement are kept on the Bind
-// (so the data plane can see them) and warned about.
+// `bind addr[,addr...] [options]`. Options portero does not implement are judged by the table
+// in unimplemented.cpp: a hint is kept on the Bind (so the data plane can see it) with a notice,
+// a missing feature is an error.
 #include <set>
 #include <sstream>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 
 namespace portero::config {
 namespace {
@@ -15,14 +17,14 @@ const std::set<std::string>& valued() {
       "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err",
       "crt-list", "curves", "ecdhe", "expose-fd", "gid", "group", "id", "interface", "level", "mode",
       "mss", "namespace", "nice", "npn", "process", "proto", "severity-output",
-      "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "uid", "user", "verify", "quic-cc-algo", "shards"};
+      "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "uid", "user", "verify", "shards"};
   return s;
 }
 const std::set<std::string>& flags() {
   static const std::set<std::string> s{
       "accept-proxy", "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11",
       "force-tlsv12", "force-tlsv13", "generate-certificates", "no-ca-names", "no-sslv3", "no-tls-tickets",
-      "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers", "quic-force-retry",
+      "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers",
       "ssl", "strict-sni", "tfo", "transparent", "v4v6", "v6only"};
   return s;
 }
@@ -57,15 +59,20 @@ void kw_bind(ParseContext& c, const Args& a) {
       } else {
         b.backlog = n;
       }
+    } else if (o == "process") {
+      // Has no effect in HAProxy 2.6 either (one process), which says so.
+      if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
+      c.warning(where + " : 'process " + a[++i] + "' on 'bind' lines is deprecated and will be removed in 2.7.");
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {
       if (r < 0) return;
-    } else if (valued().count(o)) {
-      if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
-      b.unsupported_options.push_back(o + " " + a[++i]);
-      c.warning(where + " : option '" + o + "' is not supported yet by portero and is ignored.");
-    } else if (flags().count(o)) {
-      b.unsupported_options.push_back(o);
-      c.warning(where + " : option '" + o + "' is not supported yet by portero and is ignored.");
+    } else if (valued().count(o) || flags().count(o)) {
+      const bool valued_option = valued().count(o) > 0;
+      if (valued_option && !has_value) return c.alert(where + " : '" + o + "' : missing value");
+      const GapResult gap = check_unimplemented(c, GapContext::bind, o);
+      if (gap == GapResult::refused) return;
+      if (gap == GapResult::none) return c.alert(where + ": unknown keyword '" + o + "'.");
+      b.unsupported_options.push_back(valued_option ? o + " " + a[i + 1] : o);
+      if (valued_option) ++i;
     } else {
       return c.alert(where + ": unknown keyword '" + o + "'.");
     }

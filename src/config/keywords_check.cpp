@@ -3,14 +3,61 @@
 // `http-check`, `tcp-check`, `external-check`, and global `external-check` / `spread-checks`.
 // Messages are HAProxy 2.6.12's (captured from `haproxy -c`).
 #include <cstdlib>
+#include <functional>
 
+#include "checks.h"
 #include "parse_context.h"
 #include "portero/config/units.h"
+#include "unimplemented.h"
 
 namespace portero::config {
 namespace {
 
 long lenient(const std::string& v) { return std::strtol(v.c_str(), nullptr, 10); }
+
+// Every check option portero parses but does not act on is refused through the table of
+// unimplemented keywords: a check must decide, send and report what its configuration says.
+bool refused(ParseContext& c, GapContext ctx, const std::string& word, const std::string& parent) {
+  return check_unimplemented(c, ctx, word, parent) == GapResult::refused;
+}
+
+// A log-format argument (`send-lf`, `uri-lf`...) is taken as written: refused when it holds
+// something to evaluate.
+bool refused_lf(ParseContext& c, const std::string& word, const std::string& value, const std::string& parent) {
+  return word.ends_with("-lf") && value.find('%') != std::string::npos && refused(c, GapContext::check, word, parent);
+}
+
+// `expect` options before the pattern: `comment` is a label; the others change the verdict or
+// what it reports. Returns false after an error.
+bool expect_options(ParseContext& c, const Args& a, size_t& i, const std::string& parent) {
+  while (i < a.size() && (a[i] == "min-recv" || a[i] == "comment" || a[i] == "ok-status" || a[i] == "error-status" ||
+                          a[i] == "tout-status" || a[i] == "on-success" || a[i] == "on-error" || a[i] == "status-code")) {
+    if (a[i] != "comment" && refused(c, GapContext::check, a[i], parent)) return false;
+    i += 2;
+  }
+  return true;
+}
+
+// `connect` options; `implemented` says which the caller handles. Returns false after an error.
+bool connect_options(ParseContext& c, const Args& a, const std::string& parent,
+                     const std::function<int(size_t&)>& implemented) {
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (a[i] == "default") continue;
+    if (a[i] == "comment") { ++i; continue; }
+    if (int r = implemented(i); r != 0) {
+      if (r < 0) return false;
+      continue;
+    }
+    const GapResult g = check_unimplemented(c, GapContext::check_connect, a[i], parent);
+    if (g == GapResult::refused) return false;
+    if (g == GapResult::none) {
+      c.alert("'" + parent + "' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or "
+              "'via-socks4', 'linger', 'default' but got '" + a[i] + "' as argument..");
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string lower(std::string s) {
   for (auto& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -42,7 +89,15 @@ void kw_http_check(ParseContext& c, const Args& a) {
     (sub == "disable-on-404" ? k.disable_on_404 : k.send_state) = true;
     return;
   }
-  if (sub == "comment" || sub == "connect" || sub.starts_with("set-var") || sub == "unset-var") return;
+  if (sub == "comment") return;
+  if (sub.starts_with("set-var") || sub.starts_with("unset-var")) {
+    refused(c, GapContext::check, sub, "http-check");
+    return;
+  }
+  if (sub == "connect") {
+    connect_options(c, a, "http-check connect", [](size_t&) { return 0; });
+    return;
+  }
   if (sub == "send") {
     std::vector<std::pair<std::string, std::string>> headers;
     bool has_hdr = false;
@@ -56,9 +111,15 @@ void kw_http_check(ParseContext& c, const Args& a) {
         return true;
       };
       if (o == "meth") { if (!need("a string")) return; k.method = a[++i]; }
-      else if (o == "uri" || o == "uri-lf") { if (!need("a string")) return; k.uri = a[++i]; }
+      else if (o == "uri" || o == "uri-lf") {
+        if (!need("a string") || refused_lf(c, o, a[i + 1], "http-check send")) return;
+        k.uri = a[++i];
+      }
       else if (o == "ver") { if (!need("a string")) return; k.version = a[++i]; }
-      else if (o == "body" || o == "body-lf") { if (!need("a string")) return; k.body = a[++i]; }
+      else if (o == "body" || o == "body-lf") {
+        if (!need("a string") || refused_lf(c, o, a[i + 1], "http-check send")) return;
+        k.body = a[++i];
+      }
       else if (o == "comment") { if (!need("a string")) return; ++i; }
       else if (o == "hdr") {
         if (i + 2 >= a.size()) return c.alert("'http-check send' : 'hdr' expects <name> and <value> as arguments..");
@@ -82,9 +143,7 @@ void kw_http_check(ParseContext& c, const Args& a) {
   if (sub == "expect") {
     size_t i = 2;
     bool neg = false;
-    while (i < a.size() && (a[i] == "min-recv" || a[i] == "comment" || a[i] == "ok-status" || a[i] == "error-status" ||
-                            a[i] == "tout-status" || a[i] == "on-success" || a[i] == "on-error" || a[i] == "status-code"))
-      i += 2;
+    if (!expect_options(c, a, i, "http-check expect")) return;
     if (i >= a.size()) return c.alert("'http-check expect' : expects at least a matching pattern as arguments.");
     std::string m = a[i];
     if (m == "!" && i + 1 < a.size()) {   // "! status 500": spaces allowed after the '!'
@@ -140,6 +199,7 @@ void kw_http_check(ParseContext& c, const Args& a) {
       return c.alert("'http-check expect' : 'only supports min-recv, [!]string', '[!]rstring', '[!]string-lf', "
                      "'[!]status', '[!]rstatus', [!]hdr, [!]fhdr or comment but got '" + a[i] + "' as argument..");
     if (i + 1 >= a.size()) return c.alert("'http-check expect' : '" + m + "' expects a <pattern> as argument.");
+    if (refused_lf(c, m, a[i + 1], "http-check expect")) return;
     e.pattern = a[i + 1];
     k.expects.push_back(std::move(e));
     return;
@@ -152,36 +212,47 @@ void kw_tcp_check(ParseContext& c, const Args& a) {
   CheckSetup& k = c.proxy->checks;
   const std::string sub = a.size() > 1 ? a[1] : "";
   TcpCheckRule r;
-  if (sub == "comment" || sub.starts_with("set-var") || sub == "unset-var") return;
+  if (sub == "comment") return;
+  if (sub.starts_with("set-var") || sub.starts_with("unset-var")) {
+    refused(c, GapContext::check, sub, "tcp-check");
+    return;
+  }
   if (sub == "connect") {
     r.kind = TcpCheckRule::Kind::connect;
-    for (size_t i = 2; i < a.size(); ++i) {
+    const bool ok = connect_options(c, a, "tcp-check connect", [&](size_t& i) {
       if (a[i] == "port" && i + 1 < a.size()) {
         const long n = lenient(a[i + 1]);
-        if (n <= 0 || n > 65535 || a[i + 1].find_first_not_of("0123456789") != std::string::npos)
-          return c.alert("'tcp-check connect' : error detected while parsing port expression : unknown fetch method '" +
-                         a[i + 1] + "'.");
+        if (n <= 0 || n > 65535 || a[i + 1].find_first_not_of("0123456789") != std::string::npos) {
+          c.alert("'tcp-check connect' : error detected while parsing port expression : unknown fetch method '" +
+                  a[i + 1] + "'.");
+          return -1;
+        }
         r.port = uint16_t(n);
         ++i;
-      } else if (a[i] == "send-proxy") {
-        r.send_proxy = true;
+        return 1;
       }
-    }
+      if (a[i] == "send-proxy") {
+        r.send_proxy = true;
+        return 1;
+      }
+      return 0;
+    });
+    if (!ok) return;
   } else if (sub == "send" || sub == "send-lf") {
     if (a.size() < 3) return c.alert("'tcp-check send' : 'string' expects a send as argument.");
+    if (refused_lf(c, sub, a[2], "tcp-check")) return;
     r.kind = TcpCheckRule::Kind::send;
     r.data = a[2];
   } else if (sub == "send-binary" || sub == "send-binary-lf") {
     if (a.size() < 3) return c.alert("'tcp-check send-binary' : 'binary' expects a send as argument.");
+    if (refused_lf(c, sub, a[2], "tcp-check")) return;
     if (auto bad = decode_hex(a[2], r.data))
       return c.alert("'tcp-check send-binary' : '" + a[2] + "' invalid binary string (an hex digit is expected (found '" +
                      std::string(1, *bad) + "')).");
     r.kind = TcpCheckRule::Kind::send_binary;
   } else if (sub == "expect") {
     size_t i = 2;
-    while (i < a.size() && (a[i] == "min-recv" || a[i] == "comment" || a[i] == "ok-status" || a[i] == "error-status" ||
-                            a[i] == "tout-status" || a[i] == "on-success" || a[i] == "on-error" || a[i] == "status-code"))
-      i += 2;
+    if (!expect_options(c, a, i, "tcp-check expect")) return;
     if (i >= a.size()) return c.alert("'tcp-check expect' : expects at least a matching pattern as arguments.");
     std::string m = a[i];
     if (m.starts_with("!")) {
@@ -196,6 +267,7 @@ void kw_tcp_check(ParseContext& c, const Args& a) {
       return c.alert("'tcp-check expect' : 'only supports min-recv, '[!]binary', '[!]string', '[!]rstring', "
                      "'[!]string-lf''[!]rbinary', '[!]binary-lf' or comment but got '" + a[i] + "' as argument..");
     if (i + 1 >= a.size()) return c.alert("'tcp-check expect' : '" + m + "' expects a <pattern> as argument.");
+    if (refused_lf(c, m, a[i + 1], "tcp-check expect")) return;
     r.data = a[i + 1];
     if (r.kind == TcpCheckRule::Kind::expect_binary && m != "rbinary") {
       std::string bytes;
@@ -504,6 +576,7 @@ int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server&
     return -1;
   };
   if (o == "check-send-proxy") { s.check_send_proxy = true; return 1; }
+  if (o == "no-check-send-proxy") { s.check_send_proxy = false; return 1; }
   if (o == "agent-check") { s.agent_check = true; return 1; }
   if (o == "no-agent-check") { s.agent_check = false; return 1; }
   if (o == "no-check") { s.check = false; return 1; }
@@ -518,7 +591,7 @@ int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server&
     if (v.empty()) return fail("'agent-inter' expects a delay as argument..");
     if (auto bad = time_stop_char(v))
       return fail("unexpected character '" + std::string(1, *bad) + "' in 'agent-inter' argument of server " + srv + "..");
-    auto t = parse_time_ms(v);
+    auto t = time_value(c, v, prefix.size() > 3 ? prefix.substr(0, prefix.size() - 3) : std::string());
     if (!t || *t == 0) return fail("invalid value 0 for argument 'agent-inter' of server " + srv + "..");
     s.agent_inter = *t;
     ++i;
@@ -583,6 +656,15 @@ int parse_check_server_option(ParseContext& c, const Args& a, size_t& i, Server&
 void check_check_setup(const Proxy& p, Diagnostics& diag) {
   if (p.checks.kind == CheckSetup::Kind::external && p.checks.external_command.empty())
     diag.alert("Proxy '" + p.name + "' : 'option external-check' unable to find required 'external-check command'.");
+  // A check needs a port to connect to: the server's, or its own `port` (HAProxy refuses both missing).
+  const bool connect_has_port = !p.checks.tcp_rules.empty() &&
+                                p.checks.tcp_rules.front().kind == TcpCheckRule::Kind::connect &&
+                                p.checks.tcp_rules.front().port.has_value();
+  for (const auto& s : p.servers)
+    if (s.check && !connect_has_port && p.checks.kind != CheckSetup::Kind::external && s.address.kind == Address::Kind::inet &&
+        s.address.port_lo == 0 && !s.check_port)
+      diag.alert("config: " + std::string(cap_type_name(p.kind)) + " '" +
+                 p.name + "': server '" + s.name + "' has neither service port nor check port.");
   for (const auto& s : p.servers)
     if (s.agent_check && !s.agent_port)
       diag.add(Severity::alert, s.origin, Form::bare,

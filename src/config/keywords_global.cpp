@@ -1,8 +1,13 @@
 // `global` section keywords: process settings, tuning, stats socket.
 #include <grp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <pwd.h>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -26,6 +31,13 @@ void kw_master_worker(ParseContext& c, const Args& a) {
     return c.alert("'master-worker' only supports 'no-exit-on-failure' option.");
   g(c).master_worker = true;
   if (a.size() > 1) g(c).master_exit_on_failure = false;
+}
+
+void kw_zero_warning(ParseContext& c, const Args&) { g(c).zero_warning = true; }
+
+// `quiet`: nothing said after this line is printed, not even the verdict of -c (as HAProxy).
+void kw_quiet(ParseContext& c, const Args&) {
+  if (!c.diag.quiet_from) c.diag.quiet_from = c.diag.all().size();
 }
 
 void kw_pidfile(ParseContext& c, const Args& a) {
@@ -140,7 +152,7 @@ void kw_description(ParseContext& c, const Args& a) {
 
 void kw_hard_stop_after(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'hard-stop-after' expects <time> as argument.\n");
-  auto v = parse_time_ms(a[1]);
+  auto v = time_value(c, a[1]);
   if (!v) {
     size_t i = 0;
     while (i < a[1].size() && std::isdigit(static_cast<unsigned char>(a[1][i]))) ++i;
@@ -183,9 +195,11 @@ void kw_stats(ParseContext& c, const Args& a) {
           return c.alert("'stats socket' : 'expose-fd' only supports 'listeners'");
         s.expose_fd_listeners = true;
         ++i;
-      } else if (o == "uid" || o == "gid" || o == "name" || o == "process" || o == "maxconn" ||
-                 o == "backlog" || o == "severity-output" || o == "thread" || o == "id" || o == "nice") {
-        c.warning("'stats socket' : option '" + o + "' is not supported yet by portero and is ignored.");
+      } else if (o == "process") {  // no effect in HAProxy 2.6 either, which says so
+        c.warning("'stats socket' : 'process " + v + "' on 'bind' lines is deprecated and will be removed in 2.7.");
+        ++i;
+      } else if (find_unimplemented(GapContext::stats_socket, o)) {
+        if (check_unimplemented(c, GapContext::stats_socket, o) == GapResult::refused) return;
         ++i;
       } else {
         return c.alert("'stats socket' : unknown keyword '" + o + "'.");
@@ -193,7 +207,7 @@ void kw_stats(ParseContext& c, const Args& a) {
     }
     g(c).stats_sockets.push_back(std::move(s));
   } else if (sub == "timeout") {
-    auto v = a.size() > 2 ? parse_time_ms(a[2]) : std::nullopt;
+    auto v = a.size() > 2 ? time_value(c, a[2]) : std::nullopt;
     if (!v) {
       std::string bad = a.size() > 2 ? a[2] : "";
       size_t i = 0;
@@ -208,15 +222,43 @@ void kw_stats(ParseContext& c, const Args& a) {
     if (v.empty() || *end || n == 0) return c.alert("'stats maxconn' : expects a positive integer value.");
     g(c).stats_maxconn = uint32_t(n);
   } else if (sub == "bind-process") {
-    c.warning("keyword 'stats " + sub + "' in 'global' section is not supported yet by portero and is ignored.");
+    check_unimplemented(c, GapContext::stats_global, sub);
   } else {
     c.alert("'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' (got '" + sub + "')");
   }
 }
 
+// `setenv|presetenv NAME VALUE`, `unsetenv NAME...`, `resetenv [NAME...]`: the environment
+// later lines expand (`${NAME}`, `$NAME`) and the process runs with, as HAProxy.
+void kw_env(ParseContext& c, const Args& a) {
+  const std::string& k = a[0];
+  if (k == "setenv" || k == "presetenv") {
+    if (a.size() != 3) return c.alert(Form::tight, "'" + k + "' expects a name and a value.");
+    if (::setenv(a[1].c_str(), a[2].c_str(), k == "setenv") != 0)
+      return c.alert(Form::tight, "'" + k + "' failed on variable '" + a[1] + "'.");
+  } else if (k == "unsetenv") {
+    if (a.size() < 2) return c.alert(Form::tight, "'unsetenv' expects at least one variable name.");
+    for (size_t i = 1; i < a.size(); ++i) ::unsetenv(a[i].c_str());
+  } else {  // resetenv: keep only the names listed
+    std::vector<std::string> drop;
+    for (char** e = environ; e && *e; ++e) {
+      const std::string kv = *e;
+      const std::string name = kv.substr(0, kv.find('='));
+      if (std::find(a.begin() + 1, a.end(), name) == a.end()) drop.push_back(name);
+    }
+    for (const auto& n : drop) ::unsetenv(n.c_str());
+  }
+}
+
 const KeywordRow kRows[] = {
+    {kInGlobal, "setenv", false, Cap::any, false, kw_env},
+    {kInGlobal, "presetenv", false, Cap::any, false, kw_env},
+    {kInGlobal, "unsetenv", false, Cap::any, false, kw_env},
+    {kInGlobal, "resetenv", false, Cap::any, false, kw_env},
     {kInGlobal, "daemon", false, Cap::any, false, kw_daemon},
     {kInGlobal, "master-worker", false, Cap::any, false, kw_master_worker},
+    {kInGlobal, "zero-warning", false, Cap::any, false, kw_zero_warning},
+    {kInGlobal, "quiet", false, Cap::any, false, kw_quiet},
     {kInGlobal, "pidfile", false, Cap::any, false, kw_pidfile},
     {kInGlobal, "maxconn", false, Cap::any, false, kw_maxconn},
     {kInGlobal, "nbthread", false, Cap::any, false, kw_nbthread},

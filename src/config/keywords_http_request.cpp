@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/fetch_source.h"
 #include "portero/config/units.h"
 
@@ -289,14 +290,14 @@ std::optional<char> size_stop_char(const std::string& v) {
   return std::nullopt;
 }
 
-void parse_wait_for_body(const Args& a, size_t& i, HttpRule& r) {
+void parse_wait_for_body(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
   bool time_seen = false;
   for (; i < a.size(); ++i) {
     if (a[i] == "time") {
       if (!has(a, i + 1)) fail("missing argument for 'time'.");
       const std::string& v = a[++i];
       if (auto bad = time_stop_char(v)) fail("unexpected character '" + std::string(1, *bad) + "'.");
-      const auto ms = parse_time_ms(v);
+      const auto ms = time_value(c, v);
       if (!ms || *ms > 2147483647u) fail("time overflow (maximum value is 2147483647 ms or ~24.8 days).");
       r.wait_ms = *ms;
       time_seen = true;
@@ -461,6 +462,11 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
   const auto& list = req ? kRequestActions : kResponseActions;
   const std::string action = a.size() > 1 ? a[1] : "";
   const std::string_view found = lookup(list, action);
+  // `lua.<name>` actions exist once a Lua script registers them; lua-load is refused.
+  if (found.empty() && action.starts_with("lua.")) {
+    check_unimplemented(c, req ? GapContext::http_request : GapContext::http_response, action, kw);
+    return false;
+  }
   if (found.empty()) {
     c.alert(Form::tight, expects_message(kw, list, action));
     c.abort = true;
@@ -498,7 +504,7 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "set-uri") r.action = A::set_uri, parse_one_format(a, i, r);
       else if (found == "set-method") r.action = A::set_method, parse_one_format(a, i, r);
       else if (found == "set-status") r.action = A::set_status, parse_set_status(a, i, r);
-      else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(a, i, r);
+      else if (found == "wait-for-body") r.action = A::wait_for_body, parse_wait_for_body(c, a, i, r);
       else if (found == "use-service" && req && i < a.size() && a[i] == "prometheus-exporter")
         r.action = A::use_service, r.name = a[i++];
       else if (found == "set-var") r.action = A::set_var, parse_var(a, i, r, found);
@@ -532,9 +538,12 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
     c.abort = true;
     return false;
   }
-  if (r.action == A::other)
-    c.warning("keyword '" + std::string(kw) + " " + action + "' in '" + c.proxy_type() +
-              "' section is not supported yet by portero and is ignored.");
+  if (r.action == A::other) {
+    // Every action HAProxy lists has code here or a row in unimplemented.cpp.
+    const GapContext ctx = req ? GapContext::http_request : GapContext::http_response;
+    if (check_unimplemented(c, ctx, found == "use-service" ? std::string(found) : action, kw) == GapResult::refused)
+      return false;
+  }
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 
 namespace portero::config {
 namespace {
@@ -60,7 +61,7 @@ void kw_log(ParseContext& c, const Args& a) {
       if (!valid_format(a[i + 1])) return c.alert("log : unknown log format '" + a[i + 1] + "'");
       t.format = a[i + 1];
     } else if (a[i] == "sample") {
-      c.warning("log : 'sample' is not supported yet by portero and is ignored.");
+      if (check_unimplemented(c, GapContext::log, "sample") == GapResult::refused) return;
     } else {
       break;
     }
@@ -82,7 +83,9 @@ void kw_log(ParseContext& c, const Args& a) {
   std::string target = t.target;
   if (target == "stdout") target = "fd@1";
   if (target == "stderr") target = "fd@2";
-  if (!target.starts_with("ring@")) {
+  if (target.starts_with("ring@")) {
+    if (check_unimplemented(c, GapContext::log, "ring@") == GapResult::refused) return;
+  } else {
     auto r = parse_address(target, false);
     if (!r.address) return c.alert("log : " + r.error);
     if (r.address->kind == Address::Kind::inet && r.address->port_lo == 0) {

@@ -5,23 +5,27 @@
 #include <set>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/log/log.h"   // kHttpslogFormat (a constant: no link to portero_log)
 
 namespace portero::config {
 namespace {
 
 // Options of HAProxy 2.6 that portero does not implement yet.
-const std::set<std::string>& later_options() {
-  static const std::set<std::string> s{
-      "accept-invalid-http-request", "accept-invalid-http-response", "checkcache",
-      "contstats", "disable-h2-upgrade", "dontlog-normal",
-      "h1-case-adjust-bogus-client", "h1-case-adjust-bogus-server",
-      "http-ignore-probes", "http-no-delay", "http-pretend-keepalive", "http-restrict-req-hdr-names",
-      "http-use-proxy-header", "http_proxy", "idle-close-on-response", "independent-streams",
-      "log-separate-errors", "logasap", "nolinger", "prefer-last-server", "socket-stats", "splice-auto", "splice-request", "splice-response", "spop-check",
-      "tcp-smart-accept", "tcp-smart-connect", "transparent",
-      "forceclose", "http-tunnel"};
-  return s;
+// Options HAProxy 2.6 dropped, with its own message.
+const char* removed_option(const std::string& o) {
+  if (o == "forceclose")
+    return "option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use "
+           "'option httpclose' if absolutely needed.";
+  if (o == "http-tunnel")
+    return "option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't "
+           "be needed.";
+  if (o == "http_proxy")
+    return "option 'http_proxy' is not supported any more since HAProxy 2.5. This option stopped working in HAProxy "
+           "1.9 and usually had nasty side effects. It can be more reliably implemented with combinations of "
+           "'http-request set-dst' and 'http-request set-uri', and even 'http-request do-resolve' if DNS "
+           "resolution is desired.";
+  return nullptr;
 }
 
 // "10.0.0.0/8", "127.0.0.1", "::1/128" into family, bytes and prefix length.
@@ -181,9 +185,12 @@ void kw_option(ParseContext& c, const Args& a) {
     if (no_negation()) return;
     p.httpchk = true;
     p.httpchk_words.assign(a.begin() + 2, a.end());
-  } else if (later_options().count(o)) {
-    c.warning("keyword 'option " + o + "' in '" + std::string(c.proxy_type()) +
-              "' section is not supported yet by portero and is ignored.");
+  } else if (const char* gone = removed_option(o)) {
+    c.alert(Form::tight, gone);
+  } else if (c.negated && find_unimplemented(GapContext::option, o)) {
+    // `no option X` asks for what portero does without X: nothing to refuse.
+  } else if (check_unimplemented(c, GapContext::option, o) != GapResult::none) {
+    // a hint (noticed) or a missing feature (refused): see unimplemented.cpp
   } else {
     c.alert("unknown option '" + o + "'.");
   }

@@ -1,5 +1,7 @@
 // `server NAME ADDR [options]` and `default-server [options]`. A server starts as a copy of
 // the proxy's default-server settings, as in HAProxy.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -7,41 +9,68 @@
 
 #include "did_you_mean.h"
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
 namespace {
 
-// HAProxy 2.6 server options portero does not implement yet: with a value, then flags.
+// HAProxy 2.6 server options that TLS and checks do not parse, with a value, then flags: each
+// has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "alpn", "ca-file", "check-alpn",
-      "check-proto", "check-sni", "ciphers", "ciphersuites", "crl-file", "crt",
-      "init-addr", "log-proto", "max-reuse", "namespace", "npn", "pool-low-conn", "pool-max-conn", "pool-purge-delay", "proto", "proxy-v2-options",
-      "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers", "shard", "sni", "socks4",
-      "source", "ssl-max-ver", "ssl-min-ver", "tcp-ut", "track", "verify", "verifyhost", "ws",
-      "set-proxy-v2-tlv-fmt", "usesrc", "check-via-socks4"};
+      "check-proto", "init-addr", "log-proto", "max-reuse", "namespace", "pool-low-conn", "pool-max-conn",
+      "pool-purge-delay", "proto", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
+      "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
 }
 const std::set<std::string>& later_flags() {
   static const std::set<std::string> s{
-      "allow-0rtt", "check-ssl", "force-sslv3", "force-tlsv10",
-      "force-tlsv11", "force-tlsv12", "force-tlsv13", "no-backup",
-      "no-check-ssl", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl",
-      "no-send-proxy-v2-ssl-cn", "no-ssl", "no-ssl-reuse", "no-sslv3", "no-tfo", "no-tls-tickets",
-      "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-verifyhost", "non-stick", "send-proxy",
-      "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "ssl-reuse", "stick",
-      "tfo", "tls-tickets"};
+      "check-via-socks4", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn",
+      "no-tfo", "non-stick", "send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn",
+      "stick", "tfo"};
   return s;
 }
 
 const std::vector<std::string_view>& implemented() {
   static const std::vector<std::string_view> v{
-      "weight", "disabled", "enabled", "backup", "maxconn", "minconn", "maxqueue", "id", "cookie", "check",
+      "weight", "disabled", "enabled", "backup", "no-backup", "maxconn", "minconn", "maxqueue", "id", "cookie", "check",
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
-      "check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
+      "check-send-proxy", "no-check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
       "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up"};
   return v;
+}
+
+// `init-addr` methods: portero resolves with libc at start-up and refuses a name it cannot
+// resolve, which is what HAProxy does when libc is the first method it can use (`last` needs
+// load-server-state-from-file, which portero refuses, so it finds nothing).
+bool init_addr_is_libc(const std::string& methods) {
+  if (methods.empty()) return true;  // not set: HAProxy's default, last,libc
+  size_t pos = 0;
+  while (pos <= methods.size()) {
+    size_t end = methods.find(',', pos);
+    if (end == std::string::npos) end = methods.size();
+    const std::string m = methods.substr(pos, end - pos);
+    if (m != "last") return m == "libc";
+    pos = end + 1;
+  }
+  return false;
+}
+
+// Whether a server address names a host (resolved at start-up) rather than giving an IP.
+bool names_a_host(const Address& addr) {
+  if (addr.kind != Address::Kind::inet || addr.wildcard) return false;
+  std::string t = addr.text;
+  if (auto at = t.find('@'); at != std::string::npos) t = t.substr(at + 1);
+  std::string host;
+  if (t.starts_with('[')) host = t.substr(1, t.find(']') - 1);
+  else if (std::count(t.begin(), t.end(), ':') > 1) host = t;
+  else host = t.substr(0, t.find(':'));
+  in6_addr buf;
+  if (inet_pton(AF_INET, host.c_str(), &buf) == 1 || inet_pton(AF_INET6, host.c_str(), &buf) == 1) return false;
+  if (std::count(t.begin(), t.end(), ':') > 1 && inet_pton(AF_INET6, t.substr(0, t.rfind(':')).c_str(), &buf) == 1)
+    return false;
+  return !host.empty() && host != "*";
 }
 
 // HAProxy reads server numbers with atol(): junk reads as 0, trailing junk is ignored.
@@ -67,7 +96,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
         return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in '" + name_in_error +
                                                              "' argument of server " + srv + "."
                                                        : std::string()) + ".");
-      const auto t = parse_time_ms(v);
+      const auto t = time_value(c, v, prefix.size() > 3 ? prefix.substr(0, prefix.size() - 3) : std::string());
       if (!t) return fail("unexpected character '" + v + "' in '" + name_in_error + "' argument of server " + srv + "..");
       if (*t == 0 && !zero_ok) return fail("invalid value 0 for argument '" + o + "' of server " + srv + "..");
       out = *t;
@@ -94,6 +123,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
     } else if (o == "disabled") s.disabled = true;
     else if (o == "enabled") s.disabled = false;
     else if (o == "backup") s.backup = true;
+    else if (o == "no-backup") s.backup = false;  // undoes a default-server's `backup`
     else if (o == "check") s.check = true;
     else if (o == "maxconn") { count(s.maxconn); ++i; }
     else if (o == "minconn") { count(s.minconn); ++i; }
@@ -125,7 +155,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (auto bad = time_stop_char(v))
         return fail("unexpected character '" + (*bad ? std::string(1, *bad) + "' in 'slowstart' argument of server " + srv + "."
                                                      : std::string()) + ".");
-      s.slowstart = parse_time_ms(v).value_or(0);
+      s.slowstart = time_value(c, v).value_or(0);
       ++i;
     } else if (o == "rise") { if (!positive(s.rise)) return false; ++i; }
     else if (o == "fall") { if (!positive(s.fall)) return false; ++i; }
@@ -141,12 +171,27 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (r < 0) return false;
     } else if (int r = parse_tls_server_option(c, a, i, s, prefix); r != 0) {
       if (r < 0) return false;
-    } else if (later_valued().count(o)) {
-      if (!has_value) return fail("'" + o + "' expects an argument.");
-      c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");
+    } else if (o == "init-addr" && has_value) {
+      s.init_addr = v;  // judged by kw_server, which knows whether the address is a name
+      if (init_addr_is_libc(v) &&
+          check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") == GapResult::refused)
+        return false;
       ++i;
-    } else if (later_flags().count(o)) {
-      c.warning(Form::bare, prefix + "option '" + o + "' is not supported yet by portero and is ignored.");
+    } else if (later_valued().count(o) || later_flags().count(o)) {
+      const bool valued_option = later_valued().count(o) > 0;
+      if (valued_option && !has_value) return fail("'" + o + "' expects an argument.");
+      if (check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") ==
+          GapResult::refused)
+        return false;
+      if (valued_option) ++i;
+      // HAProxy warns that a TFO connection could not be retried without these retry-on events.
+      constexpr auto tfo_retries = Proxy::retry_conn_failure | Proxy::retry_empty_response | Proxy::retry_response_timeout;
+      if (o == "tfo" && !is_default && (c.proxy->retry_on & tfo_retries) != tfo_retries)
+        c.warning(Form::bare, prefix + "server has tfo activated, the backend should be configured with at least "
+                              "'conn-failure', 'empty-response' and 'response-timeout' or we wouldn't be able to "
+                              "retry the connection on failure.");
+      // `source <addr> usesrc <addr>`: usesrc belongs to source, refused with it.
+      if (o == "source" && i + 2 < a.size() && a[i + 1] == "usesrc") i += 2;
     } else {
       std::vector<std::string_view> all(implemented().begin(), implemented().end());
       for (auto& x : later_valued()) all.push_back(x);
@@ -171,11 +216,32 @@ void kw_server(ParseContext& c, const Args& a) {
   auto r = parse_address(a[2], false);
   if (!r.address) {
     if (r.error.starts_with("invalid address: "))
-      return c.alert(Form::bare, who + " : could not resolve address '" + a[2] + "'.");
-    return c.alert(Form::bare, who + " : " + r.error);
+    {
+      // HAProxy resolves server names once the whole configuration is read and checked: the
+      // loader reports these then (see load.cpp), naming the host without its port.
+      const std::string host = std::count(a[2].begin(), a[2].end(), ':') == 1 ? a[2].substr(0, a[2].find(':')) : a[2];
+      c.unresolved.push_back(Diagnostic{Severity::alert, c.origin, who + " : could not resolve address '" + host + "'.",
+                                        Form::bare});
+      Address placeholder;  // keeps the port for the checks that come first
+      placeholder.text = a[2];
+      if (host.size() < a[2].size()) {
+        const long port = std::strtol(a[2].c_str() + host.size() + 1, nullptr, 10);
+        if (port > 0 && port < 65536) placeholder.port_lo = placeholder.port_hi = uint16_t(port);
+      }
+      r.address = placeholder;
+    } else {
+      return c.alert(Form::bare, who + " : " + r.error);
+    }
   }
   s.address = *r.address;
   if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;
+  if (!init_addr_is_libc(s.init_addr) && names_a_host(s.address)) {
+    // HAProxy would start without the name resolved, or on the address given instead.
+    static constexpr Unimplemented row{GapContext::server, "init-addr", GapKind::missing,
+                                       "the name would be resolved with libc at start-up instead", ""};
+    report_unimplemented(c, row, "server", "init-addr " + s.init_addr);
+    return;
+  }
   c.proxy->servers.push_back(std::move(s));
   refresh_dynamic_cookies(*c.proxy);
 }

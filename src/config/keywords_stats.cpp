@@ -1,5 +1,6 @@
 // `stats` in proxies (the stats page). `stats socket|timeout` in global live in keywords_global.
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -24,7 +25,7 @@ void kw_stats(ParseContext& c, const Args& a) {
     p.stats_auth.push_back(a[2]);
     p.stats_enabled = true;
   } else if (sub == "refresh") {
-    auto v = has ? parse_time_ms(a[2]) : std::nullopt;
+    auto v = has ? time_value(c, a[2]) : std::nullopt;
     if (!v) {
       if (!has) return c.alert("'stats refresh' needs a refresh interval (in seconds).");
       size_t i = 0;
@@ -57,10 +58,8 @@ void kw_stats(ParseContext& c, const Args& a) {
     for (size_t i = 2; i < a.size(); ++i) d += (i > 2 ? " " : "") + a[i];
     p.stats_show_desc = d;
     p.stats_enabled = true;
-  } else if (sub == "http-request" || sub == "show-modules") {
-    p.stats_enabled = true;
-    c.warning("keyword 'stats " + sub + "' in '" + std::string(c.proxy_type()) +
-              "' section is not supported yet by portero and is ignored.");
+  } else if (check_unimplemented(c, GapContext::stats, sub) != GapResult::none) {
+    p.stats_enabled = true;  // `stats http-request`, `stats show-modules`: see unimplemented.cpp
   } else {
     c.alert(Form::tight, "unknown stats parameter '" + sub + "', expects 'admin', 'uri', 'realm', 'auth', "
                          "'scope', 'enable', 'hide-version', 'show-node', 'show-desc' or 'show-legends'.");

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -57,7 +58,7 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
     const std::string head = "'tcp-request inspect-delay' expects a positive delay in milliseconds, in " + where;
     if (v.empty()) return c.alert(head);
     if (auto bad = time_stop_char(v)) return c.alert(head + " (unexpected character '" + std::string(1, *bad) + "')");
-    auto t = parse_time_ms(v);
+    auto t = time_value(c, v);
     if (!t) return c.alert(head);
     p.tcp_inspect_delay = *t;
     return;
@@ -80,12 +81,17 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   const bool is_content = r.layer == TcpRequestRule::Layer::content;
   if (action != "accept" && action != "reject") {
     const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
+    if (!known && action.starts_with("lua.")) {  // registered by a Lua script; lua-load is refused
+      check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
+      return;
+    }
     if (!known) {
       const std::string names = is_content ? listing(kContentActions) : listing(kConnectionActions);
       // session rules list the connection-layer actions in HAProxy's message too.
       return c.alert("'tcp-request " + what + "' expects " + names + " in " + where + " (got '" + action + "').\n");
     }
-    return c.warning("'tcp-request " + what + " " + action + "' is not supported yet by portero and is ignored.");
+    check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
+    return;
   }
   if (a.size() > 3 && a[3] != "if" && a[3] != "unless")
     return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
@@ -94,9 +100,10 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   r.action_name = action;
   r.condition.assign(a.begin() + std::min<size_t>(3, a.size()), a.end());
 
-  if (c.section == SectionKind::defaults)
-    return c.warning("'tcp-request " + what + "' rules in a named 'defaults' section are not supported yet by "
-                     "portero and are ignored.");
+  if (c.section == SectionKind::defaults) {
+    check_unimplemented(c, GapContext::tcp_request, "named-defaults", "tcp-request " + what);
+    return;
+  }
 
   // HAProxy evaluates connection, then session, then content rules whatever the file order.
   auto has = [&](TcpRequestRule::Layer l) {

@@ -27,7 +27,7 @@ void kw_timeout(ParseContext& c, const Args& a) {
     return c.alert("'timeout' supports 'client', 'server', 'connect', 'check', 'queue', 'http-keep-alive', "
                    "'http-request', 'tunnel', 'tarpit', 'client-fin' and 'server-fin' (got '" + n + "')");
   if (a.size() < 3) return c.alert("'timeout " + n + "' expects an integer value (in milliseconds)");
-  auto v = parse_time_ms(a[2]);
+  auto v = time_value(c, a[2]);
   if (!v) {
     size_t i = 0;
     while (i < a[2].size() && std::isdigit(static_cast<unsigned char>(a[2][i]))) ++i;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "parse_context.h"
+#include "unimplemented.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -354,11 +355,6 @@ void kw_tune_ssl(ParseContext& c, const Args& a) {
   }
 }
 
-void kw_ssl_unsupported(ParseContext& c, const Args& a) {
-  c.warning("keyword '" + a[0] + "' in 'global' section is not supported by portero (no OpenSSL engines and no "
-            "asynchronous crypto) and is ignored.");
-}
-
 const KeywordRow kRows[] = {
     {kInGlobal, "ca-base", false, Cap::any, false, kw_base},
     {kInGlobal, "crt-base", false, Cap::any, false, kw_base},
@@ -377,8 +373,6 @@ const KeywordRow kRows[] = {
     {kInGlobal, "tune.ssl.maxrecord", false, Cap::any, false, kw_tune_ssl},
     {kInGlobal, "tune.ssl.ssl-ctx-cache-size", false, Cap::any, false, kw_tune_ssl},
     {kInGlobal, "tune.ssl.capture-buffer-size", false, Cap::any, false, kw_tune_ssl},
-    {kInGlobal, "ssl-engine", false, Cap::any, false, kw_ssl_unsupported},
-    {kInGlobal, "ssl-mode-async", false, Cap::any, false, kw_ssl_unsupported},
 };
 
 }  // namespace
@@ -427,7 +421,7 @@ int parse_tls_bind_option(ParseContext& c, const Args& a, size_t& i, Bind& b, co
   if (o == "npn") {
     if (!has) return fail("'npn' : missing the comma-delimited NPN protocol suite");
     t.npn = a[++i];
-    c.warning(where + " : option 'npn' is ignored by portero (NPN is obsolete; use 'alpn').");
+    check_unimplemented(c, GapContext::bind, o);  // a hint: nothing negotiates it here
     return 1;
   }
   if (o == "tls-ticket-keys") {
@@ -524,6 +518,7 @@ int parse_tls_server_option(ParseContext& c, const Args& a, size_t& i, Server& s
     std::string v;
     if (value(v, "missing the comma-delimited NPN protocol suite") < 0) return -1;
     t.npn = v;
+    check_unimplemented(c, GapContext::server, o);
     return 1;
   }
   if (o == "ciphers" || o == "ciphersuites") {

@@ -1,61 +1,51 @@
-// Keywords HAProxy 2.6 knows (doc/configuration.txt keyword index) that portero does not
-// implement yet: a real-world config loads with one warning per line instead of failing.
-// When a feature lands, its own keywords file registers the real row (registered first, so it
-// wins) and the name can be removed from here.
+// Global and proxy keywords HAProxy 2.6 knows that portero does not implement: their rows come
+// from the table in unimplemented.cpp (a hint is accepted with a notice, a missing feature is an
+// error naming it). Registered last, so a feature's own row wins once it lands. Also the
+// keywords HAProxy 2.6 itself refuses or deprecates with a message of its own.
+#include <vector>
+
 #include "parse_context.h"
+#include "unimplemented.h"
 
 namespace portero::config {
 namespace {
 
-void kw_later(ParseContext& c, const Args& a) {
-  const char* sect = c.section == SectionKind::global ? "global" : c.proxy_type();
-  c.warning("keyword '" + a[0] + "' in '" + sect + "' section is not supported yet by portero and is ignored.");
+void kw_unimplemented(ParseContext& c, const Args& a) {
+  const GapContext ctx = c.section == SectionKind::global ? GapContext::global : GapContext::proxy;
+  if (a[0] == "expose-experimental-directives") c.experimental = true;
+  // HAProxy refuses its experimental directives unless they were exposed first.
+  if (a[0] == "tune.fd.edge-triggered" && !c.experimental)
+    return c.alert("'" + a[0] + "' directive is experimental, must be allowed via a global "
+                   "'expose-experimental-directives'");
+  check_unimplemented(c, ctx, a[0]);
 }
 
-#define LATER_G(name) {kInGlobal, name, false, Cap::any, false, kw_later}
-#define LATER_P(name) {kInProxies, name, true, Cap::any, false, kw_later}
-#define LATER_PX(name) {kInFrontend | kInBackend | kInListen, name, false, Cap::any, false, kw_later}
+void kw_bind_process(ParseContext& c, const Args&) {
+  c.warning(Form::tight, "'bind-process' has no effect, is deprecated, and will be removed in version 2.7.");
+}
 
-// A trailing '*' matches every keyword with that prefix (whole families like tune.*).
-const KeywordRow kRows[] = {
-    // global, process management and tuning
-    LATER_G("tune.*"), LATER_G("httpclient.*"), LATER_G("51degrees-*"),
-    LATER_G("deviceatlas-*"), LATER_G("wurfl-*"), LATER_G("profiling.*"), LATER_G("ssl-load-extra-*"),
-    LATER_G("cluster-secret"), LATER_G("busy-polling"),
-    LATER_G("debug"), LATER_G("quiet"), LATER_G("zero-warning"), LATER_G("expose-experimental-directives"),
-    LATER_G("grace"), LATER_G("h1-case-adjust"), LATER_G("h1-case-adjust-file"),
-    LATER_G("h2-workaround-bogus-websocket-clients"), LATER_G("insecure-fork-wanted"),
-    LATER_G("insecure-setuid-wanted"), LATER_G("issuers-chain-path"), LATER_G("localpeer"),
-    LATER_G("lua-load"), LATER_G("lua-load-per-thread"), LATER_G("lua-prepend-path"),
-    LATER_G("mworker-max-reloads"), LATER_G("numa-cpu-mapping"),
-    LATER_G("pp2-never-send-local"), LATER_G("presetenv"), LATER_G("resetenv"), LATER_G("set-dumpable"),
-    LATER_G("set-var"), LATER_G("set-var-fmt"), LATER_G("setenv"), LATER_G("unsetenv"),
-    LATER_G("ssl-skip-self-issued-ca"),
-    LATER_G("ssl-propquery"), LATER_G("ssl-provider"),
-    LATER_G("ssl-provider-path"), LATER_G("strict-limits"), LATER_G("unix-bind"), LATER_G("max-spread-checks"),
-    LATER_G("maxcompcpuusage"), LATER_G("maxcomprate"), LATER_G("maxconnrate"), LATER_G("maxpipes"),
-    LATER_G("maxsessrate"), LATER_G("maxsslconn"), LATER_G("maxsslrate"), LATER_G("maxzlibmem"),
-    LATER_G("noepoll"), LATER_G("noevports"), LATER_G("nogetaddrinfo"), LATER_G("nokqueue"),
-    LATER_G("nopoll"), LATER_G("noreuseport"), LATER_G("nosplice"),
-    LATER_G("server-state-base"), LATER_G("server-state-file"), LATER_G("thread-groups"),
-    LATER_G("anonkey"), LATER_G("fd-hard-limit"),
-    LATER_G("ocsp-update.*"),
-    // proxies
-    LATER_P("backlog"), LATER_P("bind-process"), LATER_P("capture"),
-    LATER_P("clitcpka-cnt"), LATER_P("clitcpka-idle"), LATER_P("clitcpka-intvl"), LATER_P("compression"),
-    LATER_P("dispatch"), LATER_P("email-alert"), LATER_P("errorfiles"),
-    LATER_P("filter"), LATER_P("grace"), LATER_P("http-after-response"),
-    LATER_P("http-error"),
-    LATER_P("load-server-state-from-file"), LATER_P("log-format"),
-    LATER_P("log-format-sd"), LATER_P("log-tag"), LATER_P("max-keep-alive-queue"),
-    LATER_P("max-session-srv-conns"), LATER_P("rate-limit"), LATER_P("server-state-file-name"), LATER_PX("server-template"),
-    LATER_P("source"), LATER_P("srvtcpka-cnt"), LATER_P("srvtcpka-idle"), LATER_P("srvtcpka-intvl"),
-    LATER_P("stick"), LATER_P("stick-table"), LATER_P("tcp-response"), LATER_P("unique-id-format"), LATER_P("unique-id-header"),
-    LATER_P("use-fcgi-app"), LATER_P("guid"),
+void kw_grace(ParseContext& c, const Args&) {
+  c.alert(Form::tight, "the 'grace' keyword is not supported any more since HAProxy version 2.5.");
+}
+
+const KeywordRow kFixed[] = {
+    {kInProxies, "bind-process", true, Cap::any, false, kw_bind_process},
+    {kInProxies, "grace", true, Cap::any, false, kw_grace},
 };
 
 }  // namespace
 
-void register_unsupported_keywords(Registry& r) { r.add(kRows); }
+void register_unsupported_keywords(Registry& r) {
+  r.add(kFixed);
+  static const std::vector<KeywordRow> rows = [] {
+    std::vector<KeywordRow> v;
+    for (const auto& u : unimplemented_table()) {
+      if (u.context == GapContext::global) v.push_back({kInGlobal, u.keyword, false, Cap::any, false, kw_unimplemented});
+      if (u.context == GapContext::proxy) v.push_back({kInProxies, u.keyword, true, Cap::any, false, kw_unimplemented});
+    }
+    return v;
+  }();
+  r.add(rows.data(), rows.size());
+}
 
 }  // namespace portero::config

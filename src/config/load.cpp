@@ -43,9 +43,10 @@ std::vector<std::string> expand(const std::string& path) {
 
 using Source = std::pair<std::string, std::string>;  // file name, text
 
-ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_failed) {
+ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_failed, bool files = false) {
   auto config = std::make_shared<Config>();
   Parser parser(*config, diag);
+  parser.require_final_lf = files;  // a file must end with its LF; a text given whole need not
   bool parse_errors = open_failed;
   bool aborted = false;
   for (const auto& [name, text] : sources) {
@@ -65,6 +66,12 @@ ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_f
   resolve(*config);
   if (aborted) return nullptr;
   if (!parse_errors) check(*config, diag);
+  // HAProxy resolves server names last, once the configuration checked clean, and ends there.
+  if (!diag.has_errors() && !parser.context().unresolved.empty()) {
+    for (const auto& u : parser.context().unresolved) diag.add(u.severity, *u.origin, u.form, u.text);
+    diag.alert("Failed to initialize server(s) addr.");
+    return nullptr;
+  }
   if (diag.has_errors()) {
     diag.alert("Fatal errors found in configuration.");
     return nullptr;
@@ -89,7 +96,7 @@ ConfigPtr load(const std::vector<std::string>& paths, Diagnostics& diag) {
         ss << in.rdbuf();
         sources.emplace_back(f, ss.str());
       }
-    return run(sources, diag, false);
+    return run(sources, diag, false, true);
   } catch (const std::exception& e) {
     diag.alert(std::string("internal error while loading the configuration: ") + e.what());
     return nullptr;

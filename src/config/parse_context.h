@@ -54,6 +54,8 @@ class ParseContext {
   Proxy* proxy = nullptr;          // current frontend/backend/listen, or the defaults being built
   bool defaults_named = false;     // current defaults section has a name
   bool negated = false;            // the line began with "no"
+  bool experimental = false;       // `expose-experimental-directives` was read
+  std::vector<Diagnostic> unresolved;  // server names libc could not resolve (reported after the checks)
   bool abort = false;              // HAProxy stops reading after some errors; so do we
 
   // Storage for proxies under construction; moved into config.proxies at the end.
@@ -151,6 +153,10 @@ bool parse_uint(const std::string& s, uint32_t& out);
 // The character HAProxy's time parser stops at, or nothing when `v` is a valid time. An empty
 // value stops at its terminating NUL ('\0'), which HAProxy's messages print as nothing.
 std::optional<char> time_stop_char(const std::string& v);
+// A time value HAProxy's parser accepted (time_stop_char found nothing): its milliseconds, with
+// HAProxy's warning when characters follow the unit ("15min"). `server` names the server
+// ("'server l/s'") for the keywords whose warning HAProxy prints in the server's context.
+std::optional<uint64_t> time_value(ParseContext& c, const std::string& v, const std::string& server = {});
 unsigned section_bit(SectionKind k);
 
 }  // namespace portero::config

@@ -11,15 +11,11 @@
 #include "condition.h"
 #include "did_you_mean.h"
 #include "lexer.h"
+#include "unimplemented.h"
 
 namespace portero::config {
 namespace {
 
-const std::set<std::string>& unsupported_sections() {
-  static const std::set<std::string> s{"peers", "resolvers", "program", "ring",
-                                       "http-errors", "cache", "mailers", "fcgi-app"};
-  return s;
-}
 
 std::string join(const std::vector<std::string>& w, size_t from) {
   std::string out;
@@ -56,7 +52,7 @@ Proxy inherit(const Proxy& defaults) {
 
 }  // namespace
 
-bool is_unsupported_section(const std::string& word) { return unsupported_sections().count(word) > 0; }
+bool is_unsupported_section(const std::string& word) { return find_unimplemented(GapContext::section, word); }
 
 bool Parser::feed(const std::string& text, const std::string& file) {
   std::istringstream in(text);
@@ -65,6 +61,10 @@ bool Parser::feed(const std::string& text, const std::string& file) {
   conds_.clear();
   while (!ctx_.abort && std::getline(in, raw)) {
     ctx_.origin = Origin{file, ++n};
+    // HAProxy refuses a file whose last line has no LF: it may have been truncated.
+    if (require_final_lf && in.eof() && !raw.empty())
+      ctx_.alert(Form::tight, "Missing LF on last line, file might have been truncated at position " +
+                                  std::to_string(raw.size() + 1) + ".");
     line(raw);
   }
   if (!ctx_.abort && !conds_.empty()) {
@@ -98,7 +98,12 @@ void Parser::line(const std::string& raw) {
     open_section(words);
     return;
   }
-  if (ctx_.section == SectionKind::unsupported) return;
+  if (ctx_.section == SectionKind::unsupported) {
+    // Its content is not used; what HAProxy refuses in it is still refused.
+    if (unsupported_section_ == "resolvers" && words[0] == "nameserver" && words.size() < 3)
+      ctx_.alert("'nameserver' expects <name> and <addr>[:<port>] as arguments.");
+    return;
+  }
   if (ctx_.section == SectionKind::userlist) {
     parse_userlist_line(ctx_, words);
     return;
@@ -210,7 +215,15 @@ void Parser::open_section(const std::vector<std::string>& words) {
   }
   if (is_unsupported_section(kw)) {
     ctx_.section = SectionKind::unsupported;
-    ctx_.warning("'" + kw + "' section is not supported yet by portero; its content is ignored.");
+    unsupported_section_ = kw;
+    // A `program` is judged once `master-worker` may have been read (see finish()).
+    if (kw == "program") {
+      if (!program_origin_) program_origin_ = ctx_.origin;
+    } else {
+      // No proxy can use a mailers section (email-alert is refused): HAProxy drops it, saying so.
+      if (kw == "mailers") mailers_.push_back(words.size() > 1 ? words[1] : "");
+      check_unimplemented(ctx_, GapContext::section, kw);
+    }
     return;
   }
 
@@ -349,6 +362,16 @@ void Parser::finish() {
   for (auto& p : ctx_.proxies) ctx_.config.proxies.push_back(std::move(p));
   check_userlists(ctx_.config, ctx_.diag);
   ctx_.proxies.clear();
+  for (const auto& m : mailers_) ctx_.diag.warning("Removing incomplete section 'mailers " + m + "'.");
+  // HAProxy refuses a `program` outside master-worker mode; inside, portero cannot start it.
+  if (program_origin_) {
+    if (!ctx_.config.global.master_worker) {
+      ctx_.diag.alert("Can't use a 'program' section without master worker mode.");
+    } else {
+      ctx_.origin = *program_origin_;
+      check_unimplemented(ctx_, GapContext::section, "program");
+    }
+  }
 }
 
 }  // namespace portero::config

@@ -1,6 +1,8 @@
 #pragma once
 // Reads haproxy.cfg text line by line: conditional blocks, section headers, keyword dispatch.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "parse_context.h"
 
@@ -16,6 +18,9 @@ class Parser {
   void finish();
 
   ParseContext& context() { return ctx_; }
+
+  // Refuse a text whose last line lacks its LF, as HAProxy refuses such a file (truncated?).
+  bool require_final_lf = false;
 
  private:
   struct CondLevel {
@@ -36,6 +41,9 @@ class Parser {
   ParseContext ctx_;
   std::vector<CondLevel> conds_;
   std::string defaults_name_;
+  std::string unsupported_section_;
+  std::optional<Origin> program_origin_;
+  std::vector<std::string> mailers_;  // names of the mailers sections (warned about by finish())  // the first `program` section, judged by finish()  // the kind of the section being skipped (`resolvers` ...)
 };
 
 // The kinds of section HAProxy knows but portero does not implement yet.

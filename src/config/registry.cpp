@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "parse_context.h"
+#include "portero/config/units.h"
 
 namespace portero::config {
 
@@ -77,8 +78,20 @@ std::optional<char> time_stop_char(const std::string& v) {
   if (i == 0) return v.empty() ? '\0' : v[0];
   if (v.compare(i, 2, "ms") == 0 || v.compare(i, 2, "us") == 0) i += 2;
   else if (i < v.size() && (v[i] == 's' || v[i] == 'm' || v[i] == 'h' || v[i] == 'd')) ++i;
+  // After a valid unit HAProxy 2.6 only warns (see time_value).
+  if (i < v.size() && (v[i - 1] < '0' || v[i - 1] > '9')) return std::nullopt;
   if (i < v.size()) return v[i];
   return std::nullopt;
+}
+
+std::optional<uint64_t> time_value(ParseContext& c, const std::string& v, const std::string& server) {
+  std::string warning;
+  auto t = parse_time_ms(v, warning);
+  if (!warning.empty()) {
+    if (server.empty()) c.diag.warning(warning);
+    else c.diag.add(Severity::warning, c.origin, Form::bare, server + " : " + warning);
+  }
+  return t;
 }
 
 unsigned section_bit(SectionKind k) {

@@ -39,6 +39,22 @@ std::optional<uint64_t> parse_time_ms(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<uint64_t> parse_time_ms(std::string_view text, std::string& warning) {
+  if (auto v = parse_time_ms(text)) return v;
+  std::string_view rest = text;
+  if (!leading_number(rest) || rest.empty()) return std::nullopt;
+  size_t unit = 0;
+  if (rest.starts_with("ms") || rest.starts_with("us")) unit = 2;
+  else if (rest[0] == 's' || rest[0] == 'm' || rest[0] == 'h' || rest[0] == 'd') unit = 1;
+  if (unit == 0 || unit >= rest.size()) return std::nullopt;
+  auto v = parse_time_ms(text.substr(0, text.size() - rest.size() + unit));
+  if (!v) return v;
+  warning = "unexpected character '" + std::string(1, rest[unit]) + "' after the timer value '" + std::string(text) +
+            "', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This "
+            "will be reported as an error in next versions.";
+  return v;
+}
+
 std::optional<uint64_t> parse_size(std::string_view text) {
   auto v = leading_number(text);
   if (!v) return std::nullopt;

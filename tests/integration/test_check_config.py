@@ -316,6 +316,70 @@ backend b
         "[ALERT]    (PID) : config : parsing [x.cfg:8]: 'http-request capture' expects either 'if' or 'unless' followed by a condition but found 'id'.",
         '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
     ]),
+    # HAProxy 2.6 takes a time with characters after its unit ("15min" is 15m) and only warns.
+    'timer_trailing_characters': (T + """listen l
+    bind 127.0.0.1:18080
+    timeout client 15min
+    server s1 127.0.0.1:18081 check inter 3sec
+""", 0, 'Warnings were found.\n' + VALID, [
+        "[WARNING]  (PID) : config : unexpected character 'i' after the timer value '15min', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+        "[WARNING]  (PID) : config : [x.cfg:9] : 'server l/s1' : unexpected character 'e' after the timer value '3sec', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+    ]),
+    # `zero-warning` turns any warning into a refusal, -c included.
+    'zero_warning': ("""global
+    zero-warning
+""" + T + """listen l
+    bind 127.0.0.1:18080
+    timeout client 15min
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[WARNING]  (PID) : config : unexpected character 'i' after the timer value '15min', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+        "[ALERT]    (PID) : config : Some warnings were found and 'zero-warning' is set. Aborting.",
+    ]),
+    'program_without_master_worker': (T + """listen l
+    bind 127.0.0.1:18080
+    server s1 127.0.0.1:18081
+program api
+    command /bin/true
+""", 1, '', [
+        "[ALERT]    (PID) : config : Can't use a 'program' section without master worker mode.",
+        '[ALERT]    (PID) : config : Fatal errors found in configuration.',
+    ]),
+    'tcp_check_connect_unknown_option': (T + """listen l
+    bind 127.0.0.1:18080
+    option tcp-check
+    tcp-check connect port 80 bogus
+    server s1 127.0.0.1:18081 check
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : 'tcp-check connect' : expects 'comment', 'port', 'addr', 'send-proxy', 'ssl', 'sni', 'alpn' or 'via-socks4', 'linger', 'default' but got 'bogus' as argument..",
+        '[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg',
+        '[ALERT]    (PID) : config : Fatal errors found in configuration.',
+    ]),
+    # A global `quiet` silences whatever comes after it, the verdict of -c and errors included.
+    'quiet_after_a_warning': (T + """listen l
+    bind 127.0.0.1:18080
+    timeout client 15min
+    server s1 127.0.0.1:18081
+global
+    quiet
+""", 0, '', [
+        "[WARNING]  (PID) : config : unexpected character 'i' after the timer value '15min', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions.",
+    ]),
+    'quiet_before_an_error': ("""global
+    quiet
+""" + T + """listen l
+    bind 127.0.0.1:18080
+    bogus 1
+    server s1 127.0.0.1:18081
+""", 1, '', []),
+    # HAProxy resolves server names after the checks, and names the host without its port.
+    'server_name_unresolvable': (T + """listen l
+    bind 127.0.0.1:18080
+    server s1 nosuchhost.invalid:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : [x.cfg:8] : 'server l/s1' : could not resolve address 'nosuchhost.invalid'.",
+        '[ALERT]    (PID) : config : Failed to initialize server(s) addr.',
+    ]),
 }
 
 _PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')

@@ -60,6 +60,7 @@ struct Global {
   bool daemon = false;
   bool master_worker = false;           // `master-worker` (as -W)
   bool master_exit_on_failure = true;   // cleared by `master-worker no-exit-on-failure`
+  bool zero_warning = false;            // `zero-warning` (as -dW): any warning refuses the configuration
   std::string pidfile;
   uint32_t maxconn = 0;            // 0: unset (then maxconn_default applies)
   // HAProxy's maxconn when none is set: half the fd limit (ulimit-n or the process limit) less
@@ -175,6 +176,7 @@ struct Server {
   Origin origin;
   std::string name;
   Address address;
+  std::string init_addr;            // `init-addr` methods as written (portero resolves with libc)
   uint32_t weight = 1;              // 0..256
   bool disabled = false;
   bool backup = false;

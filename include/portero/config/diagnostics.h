@@ -3,6 +3,7 @@
 //   [ALERT]    (pid) : config : parsing [file:line] : <text>
 //   [WARNING]  (pid) : config : parsing [file:line] : <text>
 #include <cstdio>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,8 +64,13 @@ class Diagnostics {
   int error_count() const { return errors_; }  // fatal alerts only
   const std::vector<Diagnostic>& all() const { return items_; }
 
-  // Writes every message, one per line, as HAProxy does (its pid in the prefix).
+  // Writes every message, one per line, as HAProxy does (its pid in the prefix); those added
+  // after a global `quiet` are not written, as HAProxy does not write them.
   void print(std::FILE* out, int pid) const;
+  size_t printable() const { return quiet_from ? std::min(*quiet_from, items_.size()) : items_.size(); }
+
+  // Set by a global `quiet`: how many messages were added before it.
+  std::optional<size_t> quiet_from;
 
  private:
   std::vector<Diagnostic> items_;

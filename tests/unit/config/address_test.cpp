@@ -106,3 +106,14 @@ TEST_CASE("errors in HAProxy's words") {
   CHECK(err("1.2.3.4:x", false) == "invalid character 'x' in port number 'x' in '1.2.3.4:x'");
   CHECK(err("999.1.1.1:80", true) == "invalid address: '999.1.1.1' in '999.1.1.1:80'");
 }
+
+TEST_CASE("$NAME and ${NAME} are expanded in addresses even unquoted, as HAProxy") {
+  ::setenv("PT_ADDR_PORT", "8089", 1);
+  auto r = parse_address(":$PT_ADDR_PORT", true);
+  REQUIRE(r.address);
+  CHECK(r.address->port_lo == 8089);
+  r = parse_address("127.0.0.1:${PT_ADDR_PORT}", true);
+  REQUIRE(r.address);
+  CHECK(r.address->port_lo == 8089);
+  ::unsetenv("PT_ADDR_PORT");
+}
