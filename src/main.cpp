@@ -184,20 +184,57 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// Raises the open-files limit to what maxconn needs (two sockets per connection + margin).
-void raise_fd_limit(const config::Global& g, uint32_t maxconn) {
+void warning(const std::string& msg) { std::fprintf(stderr, "[WARNING]  (%d) : %s\n", g_pid, msg.c_str()); }
+
+// The descriptors a maxconn needs, counted as haproxy 2.6.12 counts them (its maxsock, observed
+// with varied maxconn, binds, stats sockets, checks and threads): two per connection, one per
+// listening socket, eleven per stats socket (its listener and its 10 connections), one per
+// checked server, three per thread and ten more.
+uint64_t needed_fds(const config::Config& cfg, uint32_t maxconn, uint32_t nbthread) {
+  uint64_t n = 2ull * maxconn + 11ull * cfg.global.stats_sockets.size() + 3ull * nbthread + 10;
+  for (const auto& p : cfg.proxies) {
+    if (p.is_frontend())
+      for (const auto& b : p.binds) n += b.addresses.size();
+    if (p.is_backend())
+      for (const auto& s : p.servers) n += s.check ? 1 : 0;
+  }
+  return n;
+}
+
+// Raises the open-files limit to `ulimit-n`, or else to what maxconn needs (never lowers it).
+// When that fails or is still short of what maxconn needs, `strict-limits` (the default, as in
+// HAProxy 2.6) refuses to start; `no strict-limits` says so and goes on with what it has.
+// HAProxy's messages and levels (observed on 2.6.12).
+bool raise_fd_limit(const config::Config& cfg, uint32_t maxconn, uint32_t nbthread) {
+  const config::Global& g = cfg.global;
+  const uint64_t maxsock = needed_fds(cfg, maxconn, nbthread);
+  const rlim_t want = g.ulimit_n ? g.ulimit_n : maxsock;
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
-  rlim_t want = g.ulimit_n ? g.ulimit_n : static_cast<rlim_t>(maxconn) * 2 + 256;
-  if (rl.rlim_cur >= want) return;
-  rlimit nl = rl;
-  nl.rlim_cur = want;
-  if (nl.rlim_max < want) nl.rlim_max = want;
-  if (setrlimit(RLIMIT_NOFILE, &nl) != 0) {
-    nl.rlim_max = rl.rlim_max;
-    nl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nl);
+  if (rl.rlim_cur < want) {
+    rlimit nl = rl;
+    nl.rlim_cur = want;
+    if (nl.rlim_max < want) nl.rlim_max = want;
+    if (setrlimit(RLIMIT_NOFILE, &nl) != 0) {
+      nl.rlim_max = rl.rlim_max;
+      nl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &nl);
+      getrlimit(RLIMIT_NOFILE, &rl);
+      const std::string msg = "[portero.main()] Cannot raise FD limit to " + std::to_string(want) + ", limit is " +
+                              std::to_string(rl.rlim_cur) + ".";
+      if (g.strict_limits) {
+        alert(msg);
+        return false;
+      }
+      warning(msg);
+    }
+    getrlimit(RLIMIT_NOFILE, &rl);
   }
+  if (rl.rlim_cur >= maxsock) return true;
+  alert("[portero.main()] FD limit (" + std::to_string(rl.rlim_cur) + ") too low for maxconn=" +
+        std::to_string(maxconn) + "/maxsock=" + std::to_string(maxsock) + ". Please raise 'ulimit-n' to " +
+        std::to_string(maxsock) + " or more to avoid any trouble.");
+  return !g.strict_limits;
 }
 
 bool drop_privileges(const config::Global& g) {
@@ -463,10 +500,10 @@ int main(int argc, char** argv) {
   rt->tls = std::move(tls_contexts);
   for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
-  // A maxconn derived from the fd limit needs no more of it.
-  if (cfg->global.maxconn || opt.maxconn) raise_fd_limit(cfg->global, rt->maxconn.load());
-
   uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : default_nbthread();
+  // A maxconn derived from the fd limit needs no more of it.
+  if ((cfg->global.maxconn || opt.maxconn) && !raise_fd_limit(*cfg, rt->maxconn.load(), nbthread)) return 1;
+
   rt->make_counters(nbthread);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (uint32_t i = 0; i < nbthread; ++i) workers.push_back(std::make_unique<proxy::Worker>(*rt, static_cast<int>(i)));

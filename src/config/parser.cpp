@@ -323,7 +323,7 @@ void Parser::keyword(std::vector<std::string> words) {
     ctx_.alert(msg);
     return;
   }
-  if (ctx_.negated && kw != "option" && kw != "log") {
+  if (ctx_.negated && kw != "option" && kw != "log" && kw != "strict-limits") {
     ctx_.alert("'no' is not supported for keyword '" + kw + "'.");
     return;
   }

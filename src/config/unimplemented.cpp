@@ -83,7 +83,6 @@ const Unimplemented kTable[] = {
     {C::global, "server-state-file", H, "server state file; load-server-state-from-file is refused", "server-state-file /tmp/state"},
     {C::global, "set-dumpable", H, "core dumps", "set-dumpable"},
     {C::global, "ssl-mode-async", H, "asynchronous crypto engines (offload only)", "ssl-mode-async"},
-    {C::global, "strict-limits", H, "fails start-up when limits cannot be raised", "strict-limits"},
     {C::global, "thread-group", H, "thread grouping", "thread-group 1 1-64"},
     {C::global, "thread-groups", H, "thread grouping", "thread-groups 1"},
     // ---- global: features ----------------------------------------------------------------------

@@ -11,8 +11,8 @@ after, kB per connection, durations, probe latencies) are printed on stderr as `
   proxy cannot hold 20000 client sockets *and* its listeners and server connections: the
   frontend's maxconn is set to what the descriptors allow (hard limit - 600) and the rest
   wait in the kernel's accept queue, as with HAProxy at maxconn; they are accepted and served
-  as the served ones close. haproxy needs `no strict-limits` for that config (it wants 2
-  descriptors per connection and otherwise refuses to start). The probe uses another frontend (the global maxconn leaves it
+  as the served ones close. Both need `no strict-limits` for that config (they want 2
+  descriptors per connection and otherwise refuse to start, test_fd_limits.py). The probe uses another frontend (the global maxconn leaves it
   room) and another backend (its own server queue), as an operator protects a health check.
 * test_10000_pipelined_requests: 10000 requests written at once on one connection, all
   answered in order (each answer names its request).
@@ -129,10 +129,9 @@ backend be_probe
         o = self.bulk_origin()
         probe = self.origin('probe')
         fe, pfe = self.listener(), self.listener()
-        # haproxy 2.6 refuses to start when maxconn needs more descriptors than it may open
-        # (2 per connection: 39019 > 20000) unless told `no strict-limits`; portero sizes
-        # nothing from it and does not take the `no` form yet.
-        lax = '    no strict-limits' if self.IS_HAPROXY else ''
+        # Both refuse to start when maxconn needs more descriptors than they may open (2 per
+        # connection: 39019 > 20000) unless told `no strict-limits` (test_fd_limits.py).
+        lax = '    no strict-limits'
         cfg = f"""
 global
     maxconn {fe_maxconn + 100}
