@@ -25,7 +25,7 @@ const std::set<std::string>& flags() {
       "accept-proxy", "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11",
       "force-tlsv12", "force-tlsv13", "generate-certificates", "no-ca-names", "no-sslv3", "no-tls-tickets",
       "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers",
-      "ssl", "strict-sni", "tfo", "transparent", "v4v6", "v6only"};
+      "ssl", "strict-sni", "tfo", "transparent", "v4v6"};
   return s;
 }
 
@@ -63,6 +63,8 @@ void kw_bind(ParseContext& c, const Args& a) {
       // Has no effect in HAProxy 2.6 either (one process), which says so.
       if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
       c.warning(where + " : 'process " + a[++i] + "' on 'bind' lines is deprecated and will be removed in 2.7.");
+    } else if (o == "v6only") {
+      // What portero does on every IPv6 listener already (core/listener.cpp sets IPV6_V6ONLY).
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {
       if (r < 0) return;
     } else if (valued().count(o) || flags().count(o)) {

@@ -178,7 +178,6 @@ const Unimplemented kTable[] = {
     {C::bind, "uid", M, "the UNIX socket would not belong to this user", "bind :18081 uid 0"},
     {C::bind, "user", M, "the UNIX socket would not belong to this user", "bind :18081 user root"},
     {C::bind, "v4v6", M, "IPv4 clients would not be accepted on an IPv6 listener", "bind :::18081 v4v6"},
-    {C::bind, "v6only", M, "IPv4 clients would still be accepted on an IPv6 listener", "bind :::18081 v6only"},
     // ---- server options ------------------------------------------------------------------------
     {C::server, "init-addr", H, "libc first, as portero resolves at start-up (a name with other methods first is refused)", "server s2 127.0.0.1:81 init-addr last,libc"},
     {C::server, "log-proto", H, "applies to ring servers only", "server s2 127.0.0.1:81 log-proto octet-count"},

@@ -31,7 +31,7 @@ HAPROXY_NEEDS_MORE = {
     'interface', 'proto', 'set-var', 'set-var-fmt', 'filter', 'email-alert', 'default-path', 'zero-warning',
     'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'track-sc*', 'capture',
     'tune.fail-alloc', 'lua-load', 'lua-load-per-thread', 'ssl-provider', 'ssl-provider-path', 'ssl-propquery',
-    'transparent', 'source', 'usesrc', 'unix-bind', 'v4v6', 'v6only', 'redir', 'check-proto',
+    'transparent', 'source', 'usesrc', 'unix-bind', 'v4v6', 'redir', 'check-proto',
     'ssl',  # `tcp-check connect ssl`: haproxy then wants the server's certificate verified
     'normalize-uri',  # experimental in haproxy: refused unless exposed
     'lua.*',  # a Lua action exists once lua-load registers it

@@ -118,6 +118,17 @@ TEST_CASE("`no option X` of a missing option is accepted: it asks for what porte
   CHECK_FALSE(d.has_errors());
 }
 
+TEST_CASE("bind v6only is what every IPv6 bind does: accepted without a word; v4v6 is refused") {
+  Diagnostics d;
+  auto c = load_text("listen l\n  bind :::18080 v6only\n  server s 127.0.0.1:80\n", "t.cfg", d);
+  CHECK(c != nullptr);
+  CHECK_FALSE(d.has_errors());
+  for (const auto& diag : d.all()) CHECK(diag.text.find("v6only") == std::string::npos);
+  Diagnostics e;
+  load_text("listen l\n  bind :::18080 v4v6\n  server s 127.0.0.1:80\n", "t.cfg", e);
+  CHECK(e.has_errors());
+}
+
 TEST_CASE("keywords HAProxy 2.6 does not know are unknown here too") {
   for (const char* kw : {"debug", "ssl-engine rdrand", "anonkey 1", "httpclient.retries 1", "tune.foo 1",
                          "51degrees-data-file x", "ocsp-update.mode on"}) {
