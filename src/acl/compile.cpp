@@ -55,7 +55,7 @@ struct AclExpr {
         return res;
       }
       const bool more = st.more;
-      if (expr.convert(smp, sc)) {
+      if (expr.convert(smp, sc, &ctx)) {
         if (match(smp, sc)) return Tri::yes;
         if (smp.may_change) res = Tri::miss;
       }
@@ -541,7 +541,8 @@ class CompiledImpl final : public Compiled {
       const bool acl_kw = has_kind || ct.name == "path" || ct.name == "url" || ct.name == "base" ||
                           ct.name == "hdr" || ct.name == "cook" || ct.name == "urlp" || ct.name == "shdr" ||
                           ct.name == "scook" || ct.name == "method" || ct.name == "req.ver" || ct.name == "resp.ver";
-      if (xerr.starts_with("invalid args in fetch method")) {
+      if (xerr.starts_with("invalid args in fetch method") ||
+          xerr.ends_with("expects an integer or a variable name")) {
         err = xerr + " in ACL expression '" + kw + "'";
       } else if (xerr.starts_with("unknown converter")) {
         err = acl_kw ? "ACL keyword '" + ct.name + "' : " + xerr : xerr + " in ACL expression '" + kw + "'";

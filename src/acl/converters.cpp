@@ -152,13 +152,14 @@ bool c_length(const ConvCall&, Sample& smp, Scratch& sc) {
   return true;
 }
 
-// Integer arithmetic: add, sub, mul, div, mod, neg, and, or, xor (argument: an integer).
+// Integer arithmetic: add, sub, mul, div, mod, neg, and, or, xor (argument: an integer, or a
+// variable whose value SampleExpr::convert puts in the scratch).
 // Division or modulo by zero give HAProxy's results (the largest value / 0).
 template <char Op>
-bool c_arith(const ConvCall& c, Sample& smp, Scratch&) {
+bool c_arith(const ConvCall& c, Sample& smp, Scratch& scratch) {
   if (!cast_to_int(smp)) return false;
   const int64_t a = smp.i;
-  const int64_t b = c.args.empty() ? 0 : c.args[0].i;
+  const int64_t b = c.args.empty() ? 0 : c.args[0].var ? scratch.var_arg : c.args[0].i;
   switch (Op) {
     case '+': smp.i = a + b; break;
     case '-': smp.i = a - b; break;
@@ -456,15 +457,15 @@ const ConvDef kConvs[] = {
     {"lower", c_lower, {}, 0},
     {"upper", c_upper, {}, 0},
     {"length", c_length, {}, 0},
-    {"add", c_arith<'+'>, {A::sint}, 1},
-    {"sub", c_arith<'-'>, {A::sint}, 1},
-    {"mul", c_arith<'*'>, {A::sint}, 1},
-    {"div", c_arith<'/'>, {A::sint}, 1},
-    {"mod", c_arith<'%'>, {A::sint}, 1},
+    {"add", c_arith<'+'>, {A::sint_or_var}, 1},
+    {"sub", c_arith<'-'>, {A::sint_or_var}, 1},
+    {"mul", c_arith<'*'>, {A::sint_or_var}, 1},
+    {"div", c_arith<'/'>, {A::sint_or_var}, 1},
+    {"mod", c_arith<'%'>, {A::sint_or_var}, 1},
     {"neg", c_arith<'n'>, {}, 0},
-    {"and", c_arith<'&'>, {A::sint}, 1},
-    {"or", c_arith<'|'>, {A::sint}, 1},
-    {"xor", c_arith<'^'>, {A::sint}, 1},
+    {"and", c_arith<'&'>, {A::sint_or_var}, 1},
+    {"or", c_arith<'|'>, {A::sint_or_var}, 1},
+    {"xor", c_arith<'^'>, {A::sint_or_var}, 1},
     {"hex", c_hex, {}, 0},
     {"base64", c_base64, {}, 0},
     {"b64dec", c_b64dec, {}, 0},

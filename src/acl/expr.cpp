@@ -60,6 +60,10 @@ std::string parse_call(std::string_view text, size_t& pos, CallText& out) {
   return {};
 }
 
+// What HAProxy's arithmetic converters say of an argument that is neither (a check of the
+// converter's own, so worded after the expression rather than after the ACL keyword).
+constexpr std::string_view kIntOrVar = "expects an integer or a variable name";
+
 bool compile_args(const std::vector<std::string>& in, const ArgType* types, size_t ntypes, int min_args,
                   const config::Config& cfg, int proxy_index, std::vector<Arg>& out, std::string& err,
                   const char* what, const std::string& name) {
@@ -87,6 +91,21 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
     a.type = types[i];
     a.s = in[i];
     switch (types[i]) {
+      case ArgType::sint_or_var: {
+        // HAProxy's arithmetic converters: an integer, or a variable of a known scope.
+        auto [p, ec] = std::from_chars(in[i].data(), in[i].data() + in[i].size(), a.i);
+        if (!in[i].empty() && ec == std::errc() && p == in[i].data() + in[i].size()) break;
+        size_t dot = in[i].find('.');
+        std::string_view scope = std::string_view(in[i]).substr(0, dot);
+        const bool named = dot != std::string::npos && dot + 1 < in[i].size() &&
+                           (scope == "proc" || scope == "sess" || scope == "txn" || scope == "req" || scope == "res");
+        if (!named) {
+          err = std::string(what) + " '" + name + "' : " + std::string(kIntOrVar);
+          return false;
+        }
+        a.var = true;
+        break;
+      }
       case ArgType::sint: {
         auto [p, ec] = std::from_chars(in[i].data(), in[i].data() + in[i].size(), a.i);
         if (in[i].empty() || ec != std::errc() || p != in[i].data() + in[i].size()) {
@@ -357,22 +376,41 @@ bool compile_expr(std::string_view text, const config::Config& cfg, int proxy_in
   return true;
 }
 
-bool SampleExpr::convert(Sample& smp, Scratch& scratch) const {
-  for (const auto& c : convs)
+bool SampleExpr::convert(Sample& smp, Scratch& scratch, const SampleContext* ctx) const {
+  for (const auto& c : convs) {
+    if (!c.args.empty() && c.args[0].var) {
+      // A variable argument is read now and cast as a sample is ("12abc" is 12, "x" is 0, as
+      // haproxy 2.6.12); an absent one fails the converter.
+      if (!ctx || !ctx->vars) return false;
+      VarStore::Value v = ctx->vars->get(c.args[0].s);
+      Sample arg;
+      if (v.type == VarStore::Type::none) return false;
+      if (v.type == VarStore::Type::str) {
+        arg.s = v.s;
+      } else {
+        arg.type = SmpType::sint;
+        arg.i = v.i;
+      }
+      if (!cast_to_int(arg)) return false;
+      scratch.var_arg = arg.i;
+    }
     if (!c.def->fn(c, smp, scratch)) return false;
+  }
   return true;
 }
 
 bool SampleExpr::eval(const SampleContext& ctx, Sample& out, Scratch& scratch) const {
   FetchState st;
   if (!fetch.def->fn(fetch, ctx, false, st, out)) return false;
-  return convert(out, scratch);
+  return convert(out, scratch, &ctx);
 }
 
 SmpType SampleExpr::out_type() const {
   if (convs.empty()) return fetch.def->out;
   const std::string& n = convs.back().name;
-  if (n == "length" ) return SmpType::sint;
+  if (n == "length" || n == "add" || n == "sub" || n == "mul" || n == "div" || n == "mod" || n == "neg" ||
+      n == "and" || n == "or" || n == "xor")
+    return SmpType::sint;
   if (n == "bool" || n == "not") return SmpType::boolean;
   if (n == "ipmask") return SmpType::ipv4;
   if (n.starts_with("map") && n.ends_with("_int")) return SmpType::sint;

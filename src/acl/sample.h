@@ -30,6 +30,7 @@ struct Scratch {
   static constexpr size_t kSize = 8192;
   char buf[2][kSize];
   int next = 0;
+  int64_t var_arg = 0;   // the value of a converter's variable argument, read just before it runs
   char* take() {
     char* b = buf[next];
     next ^= 1;
@@ -45,7 +46,8 @@ struct FetchState {
   bool more = false;       // set by the fetch: another value may follow
 };
 
-enum class ArgType : uint8_t { none, str, sint, backend, server, userlist };
+// sint_or_var: an integer, or a variable name (`txn.now`) read when the converter runs.
+enum class ArgType : uint8_t { none, str, sint, sint_or_var, backend, server, userlist };
 
 struct Arg {
   ArgType type = ArgType::none;
@@ -53,6 +55,7 @@ struct Arg {
   int64_t i = 0;
   int proxy_index = -1;              // backend / server
   int server_index = -1;             // server
+  bool var = false;                  // sint_or_var given a variable name (in s)
   const config::Userlist* userlist = nullptr;
 };
 
@@ -118,8 +121,9 @@ struct SampleExpr {
 
   // The single-value form (sample context). False when absent.
   bool eval(const SampleContext& ctx, Sample& out, Scratch& scratch) const;
-  // Applies the converters to a fetched value. False when a converter fails.
-  bool convert(Sample& smp, Scratch& scratch) const;
+  // Applies the converters to a fetched value. False when a converter fails (or needs a
+  // variable and `ctx` has none).
+  bool convert(Sample& smp, Scratch& scratch, const SampleContext* ctx = nullptr) const;
   SmpType out_type() const;
 };
 

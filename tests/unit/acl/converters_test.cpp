@@ -134,3 +134,20 @@ TEST_CASE("formats: literal text around expressions, %% and absent samples [hapr
   CHECK(e.fmt("%[path]-%[req.hdr(x)]") == "/a/b/c-a");
   CHECK(e.fmt("plain") == "plain");
 }
+
+TEST_CASE("arithmetic converters take a variable as argument [haproxy]") {
+  Env e("  acl late var(txn.t),sub(txn.now) lt 0\n", kReq);
+  CHECK(e.expr("int(10),sub(txn.n)") == "<absent>");    // no such variable: the converter fails
+  e.vars.set_int("txn.n", 3);
+  e.vars.set_str("txn.s", "4");
+  e.vars.set_str("txn.w", "x");
+  CHECK(e.expr("int(10),sub(txn.n)") == "7");
+  CHECK(e.expr("int(10),add(txn.s)") == "14");           // a numeric string is read as an integer
+  CHECK(e.expr("int(10),mul(txn.n),div(txn.s)") == "7");
+  CHECK(e.expr("int(10),mod(txn.n),or(txn.s),xor(txn.n),and(txn.s)") == "4");
+  CHECK(e.expr("int(10),sub(txn.w)") == "10");           // "x" casts to 0
+  CHECK(e.expr("int(10),sub(2)") == "8");
+  e.vars.set_int("txn.t", 5);
+  e.vars.set_int("txn.now", 9);
+  CHECK(e.yes("late"));
+}

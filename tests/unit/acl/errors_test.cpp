@@ -94,3 +94,11 @@ TEST_CASE("dynamic use_backend names are compiled") {
   REQUIRE(!m.empty());
   CHECK(m[0].find("unknown converter 'foo'") != std::string::npos);
 }
+
+TEST_CASE("an arithmetic converter's argument is an integer or a variable of a known scope") {
+  // haproxy 2.6.12: `sub(txn.now)` loads; these do not.
+  for (const char* bad : {"foo", "xyz.now", "txn.", "12x"})
+    CHECK(one(std::string("  http-request deny if { var(txn.x),sub(") + bad + ") gt 0 }") ==
+          alert("error detected while parsing an 'http-request deny' condition : invalid args in converter 'sub' : "
+                "expects an integer or a variable name in ACL expression 'var(txn.x),sub(" + std::string(bad) + ")'."));
+}
