@@ -226,6 +226,10 @@ bool Parser::check_header(std::string_view name, std::string_view value) {
 }
 
 bool Parser::check_head(const llhttp_t* p) {
+  // A coding list we read as ending in "chunked" that llhttp did not ("chunked" followed by a
+  // tab): llhttp would take the body as close-delimited and relay it unchecked under our
+  // "transfer-encoding: chunked". Refused (HAProxy checks such a body's chunks instead).
+  if (te_seen_ && te_.chunked && !(p->flags & F_CHUNKED)) return false;
   if (kind_ == Kind::response) {
     if (p->status_code < 100) return false;
     return !te_seen_ || te_response_ok(te_);

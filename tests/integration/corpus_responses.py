@@ -75,6 +75,10 @@ add('te_gzip_chunked', resp(body=b'transfer-encoding: gzip, chunked\r\n\r\n' + _
 add('te_chunked_gzip', resp(body=b'transfer-encoding: chunked, gzip\r\n\r\n' + _C))
 add('te_gzip_only', resp(body=b'transfer-encoding: gzip\r\n\r\nok'))
 add('te_identity', resp(body=b'transfer-encoding: identity\r\n\r\nok'))
+# "chunked" then a tab: llhttp does not read it as chunked (the body would go unchecked); found
+# by fuzz_http_response (portero relayed a broken chunked body as it came).
+add('te_chunked_tab', resp(body=b'transfer-encoding: chunked\t\r\n\r\n' + _C), close=False)
+add('te_chunked_tab_bad_chunk', resp(body=b'transfer-encoding: chunked\t\r\n\r\n2\r\nokXXgarbage\r\n\r\n'))
 add('te_http10', resp(b'HTTP/1.0 200 OK', body=b'transfer-encoding: chunked\r\n\r\n' + _C))
 add('chunk_non_hex', resp(body=b'transfer-encoding: chunked\r\n\r\ng\r\nok\r\n0\r\n\r\n'))
 add('chunk_overflow', resp(body=b'transfer-encoding: chunked\r\n\r\nfffffffffffffffffff2\r\nok\r\n0\r\n\r\n'))

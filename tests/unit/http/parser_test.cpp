@@ -214,6 +214,10 @@ TEST_CASE("responses: status below 100 and codings other than a lone chunked are
   CHECK(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked, chunked\r\n\r\n0\r\n\r\n"));
   CHECK_FALSE(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\n\r\n0\r\n\r\n"));
   CHECK(response_rejected("HTTP/1.1 200 OK\r\n: v\r\ncontent-length: 0\r\n\r\n"));
+  // "chunked" then a tab: llhttp reads the body as close-delimited, so it would go unchecked
+  // (fuzz_http_response relayed "2\r\nokXXgarbage" that way).
+  CHECK(response_rejected("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\t\r\n\r\n2\r\nokXXgarbage\r\n\r\n"));
+  CHECK(rejected("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
 }
 
 TEST_CASE("obs-fold continuation lines are merged into the value, line breaks blanked") {
