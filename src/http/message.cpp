@@ -1,5 +1,7 @@
 #include "portero/http/message.h"
 
+#include <utility>
+
 namespace portero::http {
 
 static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c; }
@@ -23,6 +25,18 @@ bool has_token(std::string_view list, std::string_view token) {
     i = comma + 1;
   }
   return false;
+}
+
+Method method_of(std::string_view t) {
+  // Methods are case-sensitive tokens (RFC 9110 9.1): "get" is not GET.
+  static constexpr std::pair<std::string_view, Method> known[] = {
+      {"GET", Method::get},         {"HEAD", Method::head},       {"POST", Method::post},
+      {"PUT", Method::put},         {"DELETE", Method::delete_},  {"CONNECT", Method::connect},
+      {"OPTIONS", Method::options}, {"TRACE", Method::trace},
+  };
+  for (const auto& [name, m] : known)
+    if (t == name) return m;
+  return Method::other;
 }
 
 const Header* Head::find(const char* base, std::string_view name) const {

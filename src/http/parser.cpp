@@ -3,11 +3,47 @@
 #include <array>
 #include <string_view>
 
+#include <llhttp.h>
+
 namespace portero::http {
+
+// llhttp's callbacks, with access to the parser they serve (its `data`).
+struct Parser::Callbacks {
+  static int on_message_begin(llhttp_t* p);
+  static int on_method(llhttp_t* p, const char* at, size_t len);
+  static int on_url(llhttp_t* p, const char* at, size_t len);
+  static int on_status(llhttp_t* p, const char* at, size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, size_t len);
+  static int on_header_value(llhttp_t* p, const char* at, size_t len);
+  static int on_version_complete(llhttp_t* p);
+  static int on_header_field_complete(llhttp_t* p);
+  static int on_header_value_complete(llhttp_t* p);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_message_complete(llhttp_t* p);
+  static const llhttp_settings_t* settings();
+  static llhttp_t& ll(Parser& s) { return *reinterpret_cast<llhttp_t*>(s.state_); }
+  static const llhttp_t& ll(const Parser& s) { return *reinterpret_cast<const llhttp_t*>(s.state_); }
+  static_assert(sizeof(llhttp_t) <= sizeof(Parser::state_) && alignof(llhttp_t) <= 8);
+};
+
+// llhttp already knows the method: no need to compare its text again.
+static Method method_from(uint8_t m) {
+  switch (m) {
+    case HTTP_GET: return Method::get;
+    case HTTP_HEAD: return Method::head;
+    case HTTP_POST: return Method::post;
+    case HTTP_PUT: return Method::put;
+    case HTTP_DELETE: return Method::delete_;
+    case HTTP_CONNECT: return Method::connect;
+    case HTTP_OPTIONS: return Method::options;
+    case HTTP_TRACE: return Method::trace;
+    default: return Method::other;
+  }
+}
 
 static Parser* self(llhttp_t* p) { return static_cast<Parser*>(p->data); }
 
-const llhttp_settings_t* Parser::settings() {
+const llhttp_settings_t* Parser::Callbacks::settings() {
   static const llhttp_settings_t s = [] {
     llhttp_settings_t st;
     llhttp_settings_init(&st);
@@ -28,13 +64,13 @@ const llhttp_settings_t* Parser::settings() {
 }
 
 Parser::Parser(Kind kind) : kind_(kind) {
-  llhttp_init(&parser_, kind == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, settings());
-  parser_.data = this;
+  llhttp_init(&Callbacks::ll(*this), kind == Kind::request ? HTTP_REQUEST : HTTP_RESPONSE, Callbacks::settings());
+  Callbacks::ll(*this).data = this;
 }
 
 void Parser::begin(const char* base, uint32_t start, Header* slots, uint16_t max_headers) {
-  llhttp_reset(&parser_);
-  parser_.data = this;
+  llhttp_reset(&Callbacks::ll(*this));
+  Callbacks::ll(*this).data = this;
   base_ = base;
   head_ = Head{};
   head_.start = start;
@@ -57,17 +93,17 @@ FeedResult Parser::feed(uint32_t from, uint32_t to) {
   const char* p = base_ + from;
   const char* end = base_ + to;
   for (;;) {
-    llhttp_errno_t err = llhttp_execute(&parser_, p, static_cast<size_t>(end - p));
+    llhttp_errno_t err = llhttp_execute(&Callbacks::ll(*this), p, static_cast<size_t>(end - p));
     if (err == HPE_OK) return {ParseStatus::more, to};
-    uint32_t at = static_cast<uint32_t>(llhttp_get_error_pos(&parser_) - base_);
+    uint32_t at = static_cast<uint32_t>(llhttp_get_error_pos(&Callbacks::ll(*this)) - base_);
     if (err == HPE_PAUSED && head_done_ && !complete_ && head_.length == 0) {
       // Paused at the end of the head to learn where it ends; carry on with the body.
       head_.length = at - head_.start;
       // Responses to HEAD, 1xx, 204 and 304 have no body whatever their headers announce.
       if (kind_ == Kind::response &&
           (no_body_ || head_.status < 200 || head_.status == 204 || head_.status == 304))
-        parser_.flags |= F_SKIPBODY;
-      llhttp_resume(&parser_);
+        Callbacks::ll(*this).flags |= F_SKIPBODY;
+      llhttp_resume(&Callbacks::ll(*this));
       p = base_ + at;
       continue;   // even with no byte left: llhttp still has to decide whether a body follows
     }
@@ -82,33 +118,33 @@ FeedResult Parser::feed(uint32_t from, uint32_t to) {
 
 bool Parser::finish() {
   if (complete_) return true;
-  llhttp_errno_t err = llhttp_finish(&parser_);
+  llhttp_errno_t err = llhttp_finish(&Callbacks::ll(*this));
   return (err == HPE_OK || err == HPE_PAUSED) && complete_;
 }
 
-int Parser::on_message_begin(llhttp_t*) { return 0; }
+int Parser::Callbacks::on_message_begin(llhttp_t*) { return 0; }
 
-int Parser::on_method(llhttp_t* p, const char* at, size_t len) {
+int Parser::Callbacks::on_method(llhttp_t* p, const char* at, size_t len) {
   self(p)->extend(self(p)->head_.method, at, len);
   return 0;
 }
 
-int Parser::on_url(llhttp_t* p, const char* at, size_t len) {
+int Parser::Callbacks::on_url(llhttp_t* p, const char* at, size_t len) {
   self(p)->extend(self(p)->head_.target, at, len);
   return 0;
 }
 
-int Parser::on_status(llhttp_t* p, const char* at, size_t len) {
+int Parser::Callbacks::on_status(llhttp_t* p, const char* at, size_t len) {
   self(p)->extend(self(p)->head_.reason, at, len);
   return 0;
 }
 
-int Parser::on_version_complete(llhttp_t* p) {
+int Parser::Callbacks::on_version_complete(llhttp_t* p) {
   self(p)->version_seen_ = true;
   return 0;
 }
 
-int Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
+int Parser::Callbacks::on_header_field(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
   if (s->in_value_) {
     s->in_value_ = false;
@@ -141,7 +177,7 @@ static bool is_tchar(unsigned char c) {
   return table[c];
 }
 
-int Parser::on_header_field_complete(llhttp_t* p) {
+int Parser::Callbacks::on_header_field_complete(llhttp_t* p) {
   Parser* s = self(p);
   // No name byte since the last value: an empty name (": v"), which llhttp accepts.
   // HAProxy refuses it.
@@ -162,7 +198,7 @@ int Parser::on_header_field_complete(llhttp_t* p) {
   return 0;
 }
 
-int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
+int Parser::Callbacks::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Parser* s = self(p);
   Span& v = s->current().value;
   if (v.len == 0) {
@@ -176,7 +212,7 @@ int Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
-int Parser::on_header_value_complete(llhttp_t* p) {
+int Parser::Callbacks::on_header_value_complete(llhttp_t* p) {
   Parser* s = self(p);
   Span& v = s->current().value;
   // obs-fold: HAProxy merges a continuation line into the value, each CR and LF of the fold
@@ -225,7 +261,8 @@ bool Parser::check_header(std::string_view name, std::string_view value) {
   }
 }
 
-bool Parser::check_head(const llhttp_t* p) {
+bool Parser::check_head(const void* state) {
+  const auto* p = static_cast<const llhttp_t*>(state);
   // A coding list we read as ending in "chunked" that llhttp did not ("chunked" followed by a
   // tab): llhttp would take the body as close-delimited and relay it unchecked under our
   // "transfer-encoding: chunked". Refused (HAProxy checks such a body's chunks instead).
@@ -255,14 +292,14 @@ bool Parser::check_head(const llhttp_t* p) {
   return true;
 }
 
-int Parser::on_headers_complete(llhttp_t* p) {
+int Parser::Callbacks::on_headers_complete(llhttp_t* p) {
   Parser* s = self(p);
   if (!s->check_head(p)) return -1;
   Head& h = s->head_;
   h.major = p->http_major;
   h.minor = p->http_minor;
   h.status = p->status_code;
-  h.method_id = p->method;
+  h.method_id = s->kind_ == Kind::request ? method_from(p->method) : Method::other;
   h.keep_alive = llhttp_should_keep_alive(p);
   if (h.major == 2 && s->kind_ == Kind::request) {
     // "HTTP/2.0" in an HTTP/1 request line: HAProxy takes it as HTTP/1.1 (and forwards 1.1).
@@ -277,11 +314,14 @@ int Parser::on_headers_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
-int Parser::on_message_complete(llhttp_t* p) {
+int Parser::Callbacks::on_message_complete(llhttp_t* p) {
   Parser* s = self(p);
   if (p->upgrade) return 0;   // llhttp then returns HPE_PAUSED_UPGRADE at the switch point
   s->complete_ = true;
   return HPE_PAUSED;
 }
+
+
+const char* Parser::error_reason() const { return llhttp_get_error_reason(&Callbacks::ll(*this)); }
 
 }  // namespace portero::http

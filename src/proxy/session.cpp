@@ -395,10 +395,10 @@ void Session::parse_request_body() {
 void Session::start_request() {
   w_.timers().disarm(ctimer_);
   const http::Head& h = req_.head();
-  req_head_method_ = h.method_id == HTTP_HEAD;
-  req_post_ = h.method_id == HTTP_POST;
-  req_cacheable_method_ = h.method_id == HTTP_GET || h.method_id == HTTP_HEAD || h.method_id == HTTP_OPTIONS ||
-                          h.method_id == HTTP_TRACE;
+  req_head_method_ = h.method_id == http::Method::head;
+  req_post_ = h.method_id == http::Method::post;
+  req_cacheable_method_ = h.method_id == http::Method::get || h.method_id == http::Method::head || h.method_id == http::Method::options ||
+                          h.method_id == http::Method::trace;
   req_http10_ = h.is_http10();
   const auto& cfg = w_.config();
   keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !stop_after_ &&

@@ -1,7 +1,8 @@
 #pragma once
-// A parsed HTTP/1 message head, indexed in place: every piece is a span (offset, length) into
-// the connection's read buffer, never a copy. Valid until the buffer is compacted, which only
-// happens between messages.
+// A message head, whatever protocol carried it, indexed in place: every piece is a span (offset,
+// length) into a block of bytes, never a copy. For HTTP/1 the block is the connection's read
+// buffer (valid until it is compacted, which only happens between messages); for HTTP/2 it is
+// the block the stream's header fields were decoded into.
 #include <cstdint>
 #include <string_view>
 
@@ -24,9 +25,15 @@ bool iequals(std::string_view a, std::string_view b);
 // Does the comma-separated token list `list` contain `token` (case-insensitive)?
 bool has_token(std::string_view list, std::string_view token);
 
+// The request methods the proxy treats specially; any other is `other` (its text is in Head::method).
+enum class Method : uint8_t { other, get, head, post, put, delete_, connect, options, trace };
+Method method_of(std::string_view token);
+
 struct Head {
   Span method;        // requests
-  Span target;        // requests: the request-target as received
+  Span target;        // requests: the request-target as received (HTTP/2: :path)
+  Span scheme;        // HTTP/2 requests: :scheme (empty on HTTP/1)
+  Span authority;     // HTTP/2 requests: :authority (empty on HTTP/1, where Host carries it)
   Span reason;        // responses
   uint16_t status = 0;
   uint8_t major = 1, minor = 1;
@@ -39,11 +46,12 @@ struct Head {
   bool chunked = false;
   bool has_length = false;    // Content-Length present
   uint64_t content_length = 0;
-  uint8_t method_id = 0;      // llhttp_method
+  Method method_id = Method::other;
 
   // The first header named `name`, or nullptr.
   const Header* find(const char* base, std::string_view name) const;
   bool is_http10() const { return major == 1 && minor == 0; }
+  bool is_http2() const { return major == 2; }
 };
 
 }  // namespace portero::http

@@ -6,8 +6,6 @@
 // Worker-local; one per connection side.
 #include <cstdint>
 
-#include <llhttp.h>
-
 #include "portero/http/head_checks.h"
 #include "portero/http/message.h"
 
@@ -47,34 +45,25 @@ class Parser {
   bool head_done() const { return head_done_; }
   const Head& head() const { return head_; }
   // Bytes of body expected after the head (for logging/limits); 0 when chunked/unknown.
-  const char* error_reason() const { return llhttp_get_error_reason(&parser_); }
+  const char* error_reason() const;
   // The status a refused request gets (400, or 422 for unsupported transfer codings).
   int error_status() const { return error_status_; }
   // Resets the base pointer after the caller moved its bytes (between messages only).
   void rebase(const char* base) { base_ = base; }
 
  private:
-  static int on_message_begin(llhttp_t* p);
-  static int on_method(llhttp_t* p, const char* at, size_t len);
-  static int on_url(llhttp_t* p, const char* at, size_t len);
-  static int on_status(llhttp_t* p, const char* at, size_t len);
-  static int on_header_field(llhttp_t* p, const char* at, size_t len);
-  static int on_header_value(llhttp_t* p, const char* at, size_t len);
-  static int on_version_complete(llhttp_t* p);
-  static int on_header_field_complete(llhttp_t* p);
-  static int on_header_value_complete(llhttp_t* p);
-  static int on_headers_complete(llhttp_t* p);
-  static int on_message_complete(llhttp_t* p);
-  static const llhttp_settings_t* settings();
+  struct Callbacks;   // llhttp's callbacks (parser.cpp): llhttp's types stay out of this header
+  friend struct Callbacks;
 
   void extend(Span& s, const char* at, size_t len);
   // The header being parsed: the last indexed one, or the trailer after the head.
   Header& current() { return head_done_ ? trailer_ : head_.headers[head_.count - 1]; }
   // HAProxy's checks of a header value / of the complete head; false refuses the message.
   bool check_header(std::string_view name, std::string_view value);
-  bool check_head(const llhttp_t* p);
+  bool check_head(const void* llhttp_state);
 
-  llhttp_t parser_;
+  // llhttp_t, held in place (no allocation per connection); parser.cpp checks the size.
+  alignas(8) unsigned char state_[96];
   const char* base_ = nullptr;
   Head head_;
   uint16_t max_headers_ = 0;
