@@ -15,18 +15,18 @@ namespace portero::proxy {
 void Session::start_tunnel() {
   phase_ = Phase::tunnel;
   arm_client_timer(tunnel_timeout());
-  w_.timers().disarm(srv_->timer);
+  w_.timers().disarm(x().srv_->timer);
   in_.fwd = req_end_;
   in_.parsed = in_.end;
-  srv_->in.parsed = srv_->in.end;
-  srv_->start_reading();
+  x().srv_->in.parsed = x().srv_->in.end;
+  x().srv_->start_reading();
   start_reading();
   relay_to_server();
   relay_to_client();
 }
 
 void Session::relay_to_server() {
-  if (!srv_ || server_write_ != ServerWrite::none || closed_) return;
+  if (!x().srv_ || x().server_write_ != ServerWrite::none || closed_) return;
   in_.parsed = in_.end;
   if (in_.end > in_.fwd) {
     pending_server_fwd_ = in_.end;
@@ -39,12 +39,12 @@ void Session::relay_to_server() {
   }
   compact(in_);
   release(in_);
-  if (client_eof_ && !server_shut_) {
+  if (client_eof_ && !x().server_shut_) {
     // Everything the client sent is through: pass its half-close on to the server.
-    server_shut_ = true;
-    srv_->io->shutdown();
+    x().server_shut_ = true;
+    x().srv_->io->shutdown();
     if (split_timeouts())
-      if (auto t = side_timeout(false)) w_.timers().arm(srv_->timer, *t);
+      if (auto t = side_timeout(false)) w_.timers().arm(x().srv_->timer, *t);
   }
   arm_client_timer(split_timeouts() ? side_timeout(true) : tunnel_timeout());
 }
@@ -52,14 +52,14 @@ void Session::relay_to_server() {
 // mode tcp, each side's inactivity timeout: `timeout client|server`, or once a direction is shut
 // (either side half-closed), `timeout client-fin|server-fin` when set, as HAProxy.
 std::optional<uint64_t> Session::side_timeout(bool client) const {
-  const auto& t = w_.config().proxies[client ? fe_ : be_].timeouts;
-  const bool half_closed = client_eof_ || client_shut_ || server_shut_;
+  const auto& t = w_.config().proxies[client ? fe_ : x().be_].timeouts;
+  const bool half_closed = client_eof_ || x().client_shut_ || x().server_shut_;
   if (client) return half_closed && t.client_fin ? t.client_fin : t.client;
   return half_closed && t.server_fin ? t.server_fin : t.server;
 }
 
 void Session::relay_to_client() {
-  ServerConn* c = srv_;
+  ServerConn* c = x().srv_;
   if (!c || client_write_ != ClientWrite::none || closed_) return;
   c->in.parsed = c->in.end;
   if (c->in.end > c->in.fwd) {
@@ -84,7 +84,7 @@ void Session::relay_to_client() {
 // (client: the client timer; server: the server connection's timer).
 bool Session::split_timeouts() const {
   const auto& p = w_.config().proxies;
-  return tcp_mode() && !p[be_].timeouts.tunnel && !p[fe_].timeouts.tunnel;
+  return tcp_mode() && !p[x().be_].timeouts.tunnel && !p[fe_].timeouts.tunnel;
 }
 
 // `timeout server` expired in a tcp relay: HAProxy closes the server-to-client direction (FIN
@@ -94,13 +94,13 @@ void Session::server_side_timeout() {
     abort_both({'s', 'D'});
     return;
   }
-  client_shut_ = true;
-  srv_->stop_reading();
+  x().client_shut_ = true;
+  x().srv_->stop_reading();
   if (!shutdown_client()) abort_both({'s', 'D'});
 }
 
 std::optional<uint64_t> Session::tunnel_timeout() const {
-  const auto& be = w_.config().proxies[be_];
+  const auto& be = w_.config().proxies[x().be_];
   const auto& fe = w_.config().proxies[fe_];
   if (be.timeouts.tunnel) return be.timeouts.tunnel;
   if (fe.timeouts.tunnel) return fe.timeouts.tunnel;
@@ -117,7 +117,7 @@ std::optional<uint64_t> Session::tunnel_timeout() const {
 void Session::reply_error(int status, Termination t, bool from_rule) {
   term_ = t;
   close_server();
-  if (resp_started_ || tcp_mode()) {
+  if (x().resp_started_ || tcp_mode()) {
     finish_close();
     return;
   }
@@ -126,9 +126,9 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
   // connection stays open when the request was read whole and the client wants keep-alive.
   // 422 is the parser's answer to transfer codings other than chunked (the same form).
   bool connection_level = !from_rule && (status == 400 || status == 408 || status == 422);
-  bool closing = connection_level || status == 400 || status == 408 || !keep_client_ || !req_complete_;
+  bool closing = connection_level || status == 400 || status == 408 || !keep_client_ || !x().req_complete_;
   // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
-  int owner = be_ >= 0 ? be_ : fe_;
+  int owner = x().be_ >= 0 ? x().be_ : fe_;
   std::string_view page;
   if (!connection_level) page = w_.runtime().errorfile(owner, status);
   if (!connection_level && page.empty() && owner != fe_) page = w_.runtime().errorfile(fe_, status);
@@ -146,9 +146,9 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
       hw.put(page.substr(0, head_end + 2));
       hw.put("connection: close\r\n");
       hw.put(page.substr(head_end + 2));
-      if (out_) w_.buffers().put(out_);
-      out_ = b;
-      page = std::string_view(out_, hw.size());
+      if (x().out_) w_.buffers().put(x().out_);
+      x().out_ = b;
+      page = std::string_view(x().out_, hw.size());
     }
   }
   if (page.empty())
@@ -162,19 +162,19 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
 
 void Session::reply_local(const char* data, size_t len, bool close_after) {
   // The status of a local answer, for the log ("HTTP/1.1 NNN ...").
-  if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
+  if (len > 12 && data[8] == ' ') x().status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
   count_status(false);
-  if (req_head_method_ && !tcp_mode()) {
+  if (x().req_head_method_ && !tcp_mode()) {
     // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
     std::string_view v(data, len);
     size_t end = v.find("\r\n\r\n");
     if (end != std::string_view::npos) len = end + 4;
   }
   w_.timers().disarm(ctimer_);
-  resp_started_ = true;
+  x().resp_started_ = true;
   if (close_after) keep_client_ = false;
   uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
-  local_ = data;
+  x().local_ = data;
   if (write_client(&buf, 1, ClientWrite::local)) {
     release_local();
     end_exchange();
@@ -182,13 +182,13 @@ void Session::reply_local(const char* data, size_t len, bool close_after) {
 }
 
 void Session::release_local() {
-  local_ = nullptr;
-  if (out_) {
-    w_.buffers().put(out_);
-    out_ = nullptr;
+  x().local_ = nullptr;
+  if (x().out_) {
+    w_.buffers().put(x().out_);
+    x().out_ = nullptr;
   }
-  delete page_;
-  page_ = nullptr;
+  delete x().page_;
+  x().page_ = nullptr;
 }
 
 // Both writers hand the bytes to their side's transport, which takes them all now or later
@@ -203,16 +203,16 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   }
   client_write_ = kind;
   // The client is slow: stop taking bytes from the server until it catches up.
-  if (srv_) srv_->stop_reading();
+  if (x().srv_) x().srv_->stop_reading();
   arm_client_timer(w_.config().proxies[fe_].timeouts.client);
   return false;
 }
 
 bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
-  const int r = srv_->io->write(bufs, n);
+  const int r = x().srv_->io->write(bufs, n);
   if (r == core::Transport::kDone) return true;
   if (r < 0) {
-    if (!resp_started_) {
+    if (!x().resp_started_) {
       close_server();
       reply_error(502, {'S', 'D'});
     } else {
@@ -220,7 +220,7 @@ bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
     }
     return false;
   }
-  server_write_ = kind;
+  x().server_write_ = kind;
   stop_reading();   // the server is slow: stop taking bytes from the client
   return false;
 }
@@ -237,7 +237,7 @@ void Session::on_write_done(void* self, int status) {
   s->w_.timers().disarm(s->ctimer_);
   if (s->close_pending_) {
     s->close_pending_ = false;
-    if (kind == ClientWrite::tunnel && s->srv_) s->srv_->in.fwd = s->pending_client_fwd_;
+    if (kind == ClientWrite::tunnel && s->x().srv_) s->x().srv_->in.fwd = s->pending_client_fwd_;
     s->close_client();
     return;
   }
@@ -247,24 +247,24 @@ void Session::on_write_done(void* self, int status) {
       s->end_exchange();
       return;
     case ClientWrite::interim:
-      if (s->out_) {
-        s->w_.buffers().put(s->out_);
-        s->out_ = nullptr;
+      if (s->x().out_) {
+        s->w_.buffers().put(s->x().out_);
+        s->x().out_ = nullptr;
       }
-      if (s->srv_) {
-        s->srv_->in.fwd = s->pending_client_fwd_;
-        s->srv_->start_reading();
+      if (s->x().srv_) {
+        s->x().srv_->in.fwd = s->pending_client_fwd_;
+        s->x().srv_->start_reading();
       }
       s->handle_response_input();
       return;
     case ClientWrite::response:
       s->response_written();
-      if (!s->closed_ && s->phase_ != Phase::idle && s->srv_ && !s->resp_complete_) s->forward_response_body();
+      if (!s->closed_ && s->phase_ != Phase::idle && s->x().srv_ && !s->x().resp_complete_) s->forward_response_body();
       return;
     case ClientWrite::tunnel:
-      if (s->srv_) {
-        s->srv_->in.fwd = s->pending_client_fwd_;
-        s->srv_->start_reading();
+      if (s->x().srv_) {
+        s->x().srv_->in.fwd = s->pending_client_fwd_;
+        s->x().srv_->start_reading();
         s->relay_to_client();
       }
       return;
@@ -298,30 +298,30 @@ void Session::on_client_timer(core::TimerNode* n) {
       s->inspect_tcp(true);
       return;
     case Phase::body_wait:
-      if (s->buffering_) {
+      if (s->x().buffering_) {
         // option http-buffer-request: the body did not come in time (HAProxy: 408, cR, no TR).
-        s->buffering_ = false;
-        s->t_head_ = 0;
+        s->x().buffering_ = false;
+        s->x().t_head_ = 0;
         s->reply_error(408, {'c', 'R'}, true);   // the stream-level page
         return;
       }
       s->process_request();   // waited long enough: the rules go on with what arrived
       return;
     case Phase::tarpit:
-      s->reply_error(s->tarpit_status_, s->term_);
+      s->reply_error(s->x().tarpit_status_, s->term_);
       return;
     case Phase::queued:
       s->w_.dequeue(s);
       s->reply_error(503, {'s', 'Q'});
       return;
     case Phase::retry_wait:
-      s->connect_server(s->retry_target_);
+      s->connect_server(s->x().retry_target_);
       return;
     case Phase::head:
       s->reply_error(408, {'c', 'R'});
       return;
     case Phase::request:
-      if (!s->resp_started_) {
+      if (!s->x().resp_started_) {
         s->close_server();
         s->reply_error(408, {'c', 'D'});
       } else {

@@ -119,18 +119,42 @@ void Session::finish_close() {
   // An HTTP exchange is logged when it ends (a closing session has logged it already); a TCP
   // session is one exchange, logged when the connection ends, even after a graceful close.
   if (phase_ != Phase::idle && (phase_ != Phase::closing || tcp_mode())) log_exchange();
-  if (vars_) {   // after the log line, which may show them
-    w_.free_vars(vars_);
-    vars_ = nullptr;
+  if (x().vars_) {   // after the log line, which may show them
+    w_.free_vars(x().vars_);
+    x().vars_ = nullptr;
   }
   release_log_block();
   release_local();
-  if (stats_ticket_) w_.stats_forget(stats_ticket_);
+  if (x().stats_ticket_) w_.stats_forget(x().stats_ticket_);
   if (in_.data) {
     w_.buffers().put(in_.data);
     in_ = ReadBuffer{};
   }
+  release_exchange();
   cli()->close();
+}
+
+Exchange& Session::new_exchange() {
+  x_ = w_.new_exchange();
+  return *x_;
+}
+
+const Exchange& Session::no_exchange() {
+  static const Exchange blank;
+  return blank;
+}
+
+// What the exchange holds from the worker's pools goes back with it (each release is a no-op
+// when the normal path already did it).
+void Session::release_exchange() {
+  if (!x_) return;
+  release_rewrites();
+  if (x_->vars_) w_.free_vars(x_->vars_);
+  release_log_block();
+  release_local();
+  if (x_->stats_ticket_) w_.stats_forget(x_->stats_ticket_);
+  w_.free_exchange(x_);
+  x_ = nullptr;
 }
 
 void Session::hard_close() { finish_close(); }
@@ -179,9 +203,9 @@ void Session::abort_both(Termination t) {
 }
 
 void Session::close_server() {
-  if (!srv_) return;
-  ServerConn* c = srv_;
-  srv_ = nullptr;
+  if (!x().srv_) return;
+  ServerConn* c = x().srv_;
+  x().srv_ = nullptr;
   c->close();
 }
 
@@ -280,11 +304,11 @@ void Session::handle_client_eof() {
       finish_close();
       return;
     case Phase::tunnel:
-      if (client_reset_ || client_shut_) abort_both({'C', 'D'});
+      if (client_reset_ || x().client_shut_) abort_both({'C', 'D'});
       else relay_to_server();   // passes the half-close on once the bytes are through
       return;
     default:
-      if (!client_reset_ && (req_complete_ || tcp_mode())) {
+      if (!client_reset_ && (x().req_complete_ || tcp_mode())) {
         // Everything was sent: let the answer come, then close (end_exchange sees client_eof_;
         // like HAProxy, the answer does not announce the close).
         return;
@@ -303,12 +327,12 @@ void Session::handle_client_input() {
       compact(in_);
       phase_ = Phase::head;
       log_request_start();
-      req_.begin(in_.data, in_.fwd, header_slots(in_.data), w_.max_headers());
+      x().req_.begin(in_.data, in_.fwd, header_slots(in_.data), w_.max_headers());
       if (!first_request_) arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
       [[fallthrough]];
     }
     case Phase::head: {
-      auto r = req_.feed(in_.parsed, in_.end);
+      auto r = x().req_.feed(in_.parsed, in_.end);
       in_.parsed = r.end;
       if (r.status == ParseStatus::error) {
         capture_bad_request(r.end);
@@ -318,18 +342,18 @@ void Session::handle_client_input() {
           finish_close();
           return;
         }
-        reply_error(req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
+        reply_error(x().req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
         return;
       }
-      if (!req_.head_done()) {
+      if (!x().req_.head_done()) {
         if (in_.end >= w_.bufsize()) {
           capture_bad_request(in_.end);
           reply_error(400, {'P', 'R'});
         }
         return;
       }
-      req_complete_ = r.status != ParseStatus::more;
-      req_upgrade_ = r.status == ParseStatus::upgrade;
+      x().req_complete_ = r.status != ParseStatus::more;
+      x().req_upgrade_ = r.status == ParseStatus::upgrade;
       req_end_ = r.end;
       start_request();
       return;
@@ -337,7 +361,7 @@ void Session::handle_client_input() {
     case Phase::body_wait:
       parse_request_body();
       if (closed_) return;
-      if (req_complete_ || in_.end >= w_.bufsize()) {
+      if (x().req_complete_ || in_.end >= w_.bufsize()) {
         w_.timers().disarm(ctimer_);
         process_request();   // the rules resume where wait-for-body stopped them
       }
@@ -373,18 +397,18 @@ bool Session::is_h2_preface(const ReadBuffer& b) {
 }
 
 void Session::parse_request_body() {
-  if (req_complete_ || closed_) return;
-  auto r = req_.feed(in_.parsed, in_.end);
+  if (x().req_complete_ || closed_) return;
+  auto r = x().req_.feed(in_.parsed, in_.end);
   in_.parsed = r.end;
   if (r.status == ParseStatus::error) {
-    if (!resp_started_)
+    if (!x().resp_started_)
       reply_error(400, {'P', 'D'});
     else
       abort_both({'P', 'D'});
     return;
   }
   if (r.status != ParseStatus::more) {
-    req_complete_ = true;
+    x().req_complete_ = true;
     req_end_ = r.end;
   }
 }
@@ -394,19 +418,19 @@ void Session::parse_request_body() {
 
 void Session::start_request() {
   w_.timers().disarm(ctimer_);
-  const http::Head& h = req_.head();
-  req_head_method_ = h.method_id == http::Method::head;
-  req_post_ = h.method_id == http::Method::post;
-  req_cacheable_method_ = h.method_id == http::Method::get || h.method_id == http::Method::head || h.method_id == http::Method::options ||
+  const http::Head& h = x().req_.head();
+  x().req_head_method_ = h.method_id == http::Method::head;
+  x().req_post_ = h.method_id == http::Method::post;
+  x().req_cacheable_method_ = h.method_id == http::Method::get || h.method_id == http::Method::head || h.method_id == http::Method::options ||
                           h.method_id == http::Method::trace;
-  req_http10_ = h.is_http10();
+  x().req_http10_ = h.is_http10();
   const auto& cfg = w_.config();
   keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !stop_after_ &&
                  !w_.stopping();
-  resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
-  resp_eof_body_ = false;
-  counted_srv_ = -1;
-  replay_ = false;
+  x().resp_begun_ = x().resp_head_sent_ = x().resp_started_ = x().resp_complete_ = x().resp_upgrade_ = false;
+  x().resp_eof_body_ = false;
+  x().counted_srv_ = -1;
+  x().replay_ = false;
   // mode http: the frontend's `tcp-request content` rules see the request head first. A reject
   // closes the connection without an answer; HAProxy logs it as <BADREQ>, PR--, counts it in
   // dreq and hrsp_other, not in req_tot.
@@ -418,29 +442,29 @@ void Session::start_request() {
   }
   count_request();
   term_ = {};
-  redispatched_ = false;
+  x().redispatched_ = false;
   if (w_.runtime().debug) {
     if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::head(stream_id_, cfg.proxies[fe_].name, true, cli()->fd(), -1, h, in_.data);
   }
 
   log_request_line();
-  be_ = -1;
-  rule_stage_ = 0;
-  buffering_ = false;
-  rule_pos_ = 0;
-  direct_ = false;
-  server_by_rule_ = false;
-  persist_server_ = -1;
+  x().be_ = -1;
+  x().rule_stage_ = 0;
+  x().buffering_ = false;
+  x().rule_pos_ = 0;
+  x().direct_ = false;
+  x().server_by_rule_ = false;
+  x().persist_server_ = -1;
   process_request();
 }
 
 // After the rules and the choice of a backend: pick a server and go.
 void Session::dispatch_request() {
   keep_client_ = keep_client_ && conn_mode() != config::HttpConnMode::close;
-  const auto& be = w_.config().proxies[be_];
-  retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
-  retries_done_ = 0;
+  const auto& be = w_.config().proxies[x().be_];
+  x().retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
+  x().retries_done_ = 0;
   dispatch(-1);
 }
 
@@ -448,16 +472,16 @@ config::HttpConnMode Session::conn_mode() const {
   // The most restrictive of the frontend's and the backend's modes applies.
   const auto& p = w_.config().proxies;
   auto m = p[fe_].conn_mode;
-  if (be_ >= 0 && static_cast<int>(p[be_].conn_mode) > static_cast<int>(m)) m = p[be_].conn_mode;
+  if (x().be_ >= 0 && static_cast<int>(p[x().be_].conn_mode) > static_cast<int>(m)) m = p[x().be_].conn_mode;
   return m;
 }
 
 void Session::on_server_connected(int status) {
-  w_.timers().disarm(srv_->timer);
-  if (srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
-    stats::Counters &sc = w_.srv_counters(be_, srv_idx_), &bc = w_.be_counters(be_);
+  w_.timers().disarm(x().srv_->timer);
+  if (x().srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
+    stats::Counters &sc = w_.srv_counters(x().be_, x().srv_idx_), &bc = w_.be_counters(x().be_);
     auto stats::Counters::*m = status != 0 ? &stats::Counters::ssl_failed_handshake
-                               : SSL_session_reused(srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
+                               : SSL_session_reused(x().srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
                                                                       : &stats::Counters::ssl_sess;
     sc.add(sc.*m), bc.add(bc.*m);
   }
@@ -465,10 +489,10 @@ void Session::on_server_connected(int status) {
     fail_connect();
     return;
   }
-  srv_->connected = true;
-  t_connected_ = uv_now(w_.loop());
-  if (srv_->tls) w_.runtime().tls->keep_server_session(srv_->tls->ssl(), be_, srv_idx_);
-  if (w_.config().proxies[be_].server_tcpka) set_keepalive(srv_->io->fd());
+  x().srv_->connected = true;
+  x().t_connected_ = uv_now(w_.loop());
+  if (x().srv_->tls) w_.runtime().tls->keep_server_session(x().srv_->tls->ssl(), x().be_, x().srv_idx_);
+  if (w_.config().proxies[x().be_].server_tcpka) set_keepalive(x().srv_->io->fd());
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();
 }
@@ -480,8 +504,8 @@ void Session::on_server_timeout() {
       return;
     case Phase::request:
     case Phase::response:
-      if (!resp_started_) {
-        w_.runtime().observed(be_, srv_idx_, check::Observed::read_timeout);
+      if (!x().resp_started_) {
+        w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::read_timeout);
         if (retry_layer7(config::Proxy::retry_response_timeout, 0)) return;
         close_server();
         reply_error(504, {'s', 'H'});

@@ -22,6 +22,7 @@
 #include "portero/stats/source.h"
 
 #include "portero/log/log.h"
+#include "exchange.h"
 
 namespace portero::proxy {
 
@@ -87,7 +88,7 @@ class ServerConn {
 class Session {
  public:
   Session(Worker& w, int proxy_index);
-  ~Session() = default;
+  ~Session() { release_exchange(); }
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
@@ -109,8 +110,8 @@ class Session {
   // Worker: a slot of server `idx` is ours if we can take it; then the request proceeds.
   bool try_take_slot(int idx);
   void on_dequeued(int idx);
-  int backend() const { return be_; }
-  bool serving(int proxy_index, int server_index) const { return be_ == proxy_index && slot_ == server_index; }
+  int backend() const { return x().be_; }
+  bool serving(int proxy_index, int server_index) const { return x().be_ == proxy_index && x().slot_ == server_index; }
   enum class Tri : uint8_t { yes, no, miss };   // a condition on bytes that may still come
 
   // Called by the server connection's callbacks.
@@ -137,7 +138,6 @@ class Session {
   };
   // What a pending write to the client carries, to know how to continue once it is done.
   enum class ClientWrite : uint8_t { none, response, interim, local, tunnel };
-  enum class ServerWrite : uint8_t { none, head, body, tunnel };
 
   // The client transport's events.
   static const core::TransportEvents kClientEvents;
@@ -284,6 +284,16 @@ class Session {
   http::Header* header_slots(char* block) const;
   void trace_end(bool client_closes, bool server_closes);
 
+  // The exchange in progress: taken from the worker's pool on first use, given back when the
+  // connection goes idle between requests (and when it closes). The const form reads a blank
+  // one when there is none, so looking never allocates.
+  Exchange* x_ = nullptr;
+  Exchange& x() { return x_ ? *x_ : new_exchange(); }
+  const Exchange& x() const { return x_ ? *x_ : no_exchange(); }
+  Exchange& new_exchange();
+  static const Exchange& no_exchange();
+  void release_exchange();
+
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
   // What we talk through: TLS over the socket, or the socket itself.
@@ -292,24 +302,12 @@ class Session {
   uint16_t bind_ = 0;            // the bind line (index in the frontend) it came through
   Worker& w_;
   int fe_;                       // frontend proxy index
-  int be_ = -1;                  // backend chosen for the current request
-  int srv_idx_ = -1;
-  int slot_ = -1;                // server whose connection slot this request holds
-  int retry_target_ = -1;        // server of the next attempt (retry_wait)
-  bool be_counted_ = false;      // counted in the backend's current requests
-  ServerConn* srv_ = nullptr;
   ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request
  public:
   void private_lost() { private_ = nullptr; }   // it closed while idle
  private:
-  http::Parser req_{http::Parser::Kind::request};
   ReadBuffer in_;                // client bytes
-  char* out_ = nullptr;          // a rebuilt head being written (pooled block)
-  const char* local_ = nullptr;  // a local answer being written (static or config-owned bytes)
-  std::string* page_ = nullptr;  // the stats page being written (heap: it can be large; rare)
-  uint64_t stats_ticket_ = 0;    // while the main thread renders our stats page
   uint32_t req_end_ = 0;         // where the current request message ends (when complete)
-  uint32_t resp_end_ = 0;        // where the current response message ends (when complete)
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
   uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends
   core::TimerNode ctimer_;
@@ -321,79 +319,22 @@ class Session {
   uint16_t local_port() const {
     return ntohs(local_addr_.sa.sa_family == AF_INET6 ? local_addr_.v6.sin6_port : local_addr_.v4.sin_port);
   }
-  // http-request / http-response rules (http_rules.cpp)
-  char* rq_block_ = nullptr;     // the request head as rules rewrote it (pooled), or null
-  char* rs_block_ = nullptr;     // the response head as rules rewrote it (pooled), or null
-  acl::VarStore* vars_ = nullptr;  // txn variables, taken from the worker's pool on first set-var
-  uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
-  uint8_t rule_stage_ = 0;
-  bool buffering_ = false;       // body_wait for option http-buffer-request (408 on timeout)
-  uint16_t tarpit_status_ = 0;
   // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
-  uint64_t t_accept_ = 0, accept_real_ms_ = 0, t_req_ = 0, req_real_ms_ = 0;
+  uint64_t t_accept_ = 0, accept_real_ms_ = 0;
   uint64_t t_handshake_ = 0;     // when the client's TLS handshake ended (%Th)
-  uint64_t t_head_ = 0, t_queue_ = 0, t_dequeue_ = 0, t_connect_ = 0, t_connected_ = 0, t_resp_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t bytes_in_ = 0;
-  uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
-  int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
-  int16_t counted_srv_ = -1;     // the server whose stot already counts this request
-  bool status_counted_ = false;  // the answer's status is in hrsp_* already
-  // layer-7 retries: the request head sent (kept in out_) and its body range in in_
-  bool replay_ = false;
-  uint32_t replay_head_len_ = 0, replay_body_from_ = 0, replay_body_to_ = 0;
-  // http-send-name-header: where its line sits in the head sent (out_), for a replay elsewhere
-  uint32_t name_hdr_at_ = 0, name_hdr_len_ = 0;
-  int16_t replay_srv_ = -1;      // the server the kept head names
-  bool intercepted_ = false;     // answered by the proxy itself (return, redirect, monitor, stats)
-  char* log_block_ = nullptr;    // the request line kept for %r (pooled), when the frontend logs
-  uint16_t log_line_len_ = 0;
-  uint16_t unique_id_len_ = 0;   // the unique id kept in log_block_ (valid when unique_id_set_)
-  bool unique_id_set_ = false;
-  uint32_t req_counter_ = 0;     // %rt: the process's request counter at this request
-  uint16_t status_ = 0;
-  // set-log-level: 0 unset, level + 1, or -1 for silent (no log line)
-  int8_t log_level_ = 0;
-  bool logged_ = false;
-  bool redispatched_ = false;
-  // cookie persistence (cookies.cpp)
-  int16_t persist_server_ = -1;  // the server the request's cookie names, when it may serve
-  char cookie_req_flag_ = '-';   // %tsc 3rd char: N I D V E O U -
-  char cookie_resp_flag_ = '-';  // %tsc 4th char: N I U P R D -
-  bool cookie_dated_ = false;
-  bool persist_ignored_ = false;  // ignore-persist matched: no routing by cookie, no insert
-  uint64_t cookie_first_ = 0;    // first-seen date of the request's cookie (maxlife), 0: none
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
-  ServerWrite server_write_ = ServerWrite::none;
   Termination term_;
-  uint8_t retries_left_ = 0;
-  uint8_t retries_done_ = 0;
   bool reading_ = false;
-  bool req_complete_ = false;
-  bool req_upgrade_ = false;
-  bool req_head_method_ = false;  // HEAD: the response has no body
-  bool req_http10_ = false;
-  bool req_post_ = false;             // the request's method, kept for the response side
-  bool req_cacheable_method_ = false; // GET, HEAD, OPTIONS, TRACE
   bool keep_client_ = false;     // the client connection stays open after this exchange
-  bool keep_server_ = false;     // the server connection can serve another request
-  bool resp_begun_ = false;      // the response parser has been started on the server buffer
-  bool resp_head_sent_ = false;  // the final response head went to the client
-  bool resp_started_ = false;    // some response bytes went to the client
-  bool resp_eof_body_ = false;   // response body ends when the server closes
-  bool resp_complete_ = false;
-  bool resp_upgrade_ = false;
   bool first_request_ = true;
   bool stop_after_ = false;      // soft stop: close after the current exchange
   bool close_pending_ = false;   // close once the pending client write ends
   bool closed_ = false;
   bool client_eof_ = false;
   bool client_reset_ = false;    // the client aborted (reset/error) rather than half-closed
-  bool server_shut_ = false;     // the client's half-close was passed on to the server
-  bool client_shut_ = false;     // we half-closed the client (tcp server timeout)
-  bool direct_ = false;          // the server was chosen by persistence, not by the balancer
-  bool server_by_rule_ = false;  // a use-server rule chose it (persist_server_): cookies choose nothing
 };
 
 }  // namespace portero::proxy

@@ -61,7 +61,7 @@ void Session::start_stats(int proxy_index, bool prometheus) {
     }
   }
   std::string_view method = h.method.in(base);
-  if (!prometheus && method == "POST" && !req_complete_ && in_.end < w_.bufsize()) {
+  if (!prometheus && method == "POST" && !x().req_complete_ && in_.end < w_.bufsize()) {
     // The admin form is read whole before it is acted on.
     phase_ = Phase::body_wait;
     arm_client_timer(px.http_request_timeout());
@@ -73,20 +73,20 @@ void Session::start_stats(int proxy_index, bool prometheus) {
   r.method = std::string(method);
   r.uri = std::string(h.target.in(base));
   if (method == "POST") {
-    uint32_t from = h.start + h.length, to = req_complete_ ? req_end_ : in_.parsed;
+    uint32_t from = h.start + h.length, to = x().req_complete_ ? req_end_ : in_.parsed;
     if (to > from) r.body.assign(in_.data + from, to - from);
   }
   const BoundProxy& bp = w_.runtime().rules->proxies[proxy_index];
   r.admin_allowed = bp.stats_admin && bp.stats_admin->evaluate(sample(true)) == acl::Tri::yes;
-  r.http10 = req_http10_;
-  r.keep_alive = keep_client_ && req_complete_;
+  r.http10 = x().req_http10_;
+  r.keep_alive = keep_client_ && x().req_complete_;
   if (!r.keep_alive) keep_client_ = false;
-  intercepted_ = true;
-  be_ = proxy_index;
+  x().intercepted_ = true;
+  x().be_ = proxy_index;
   phase_ = Phase::stats;
-  stats_ticket_ = w_.stats_wait(this);
+  x().stats_ticket_ = w_.stats_wait(this);
   Worker* w = &w_;
-  const uint64_t ticket = stats_ticket_;
+  const uint64_t ticket = x().stats_ticket_;
   w_.runtime().stats_page(std::move(r), [w, ticket](std::string page) {
     w->post([w, ticket, page = std::move(page)]() mutable {
       if (Session* s = w->stats_waiting(ticket)) s->stats_answer(std::move(page));
@@ -95,12 +95,12 @@ void Session::start_stats(int proxy_index, bool prometheus) {
 }
 
 void Session::stats_answer(std::string page) {
-  w_.stats_forget(stats_ticket_);
-  stats_ticket_ = 0;
+  w_.stats_forget(x().stats_ticket_);
+  x().stats_ticket_ = 0;
   if (closed_) return;
-  in_.fwd = req_complete_ ? req_end_ : in_.parsed;
-  page_ = new std::string(std::move(page));
-  reply_local(page_->data(), page_->size(), !keep_client_);
+  in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
+  x().page_ = new std::string(std::move(page));
+  reply_local(x().page_->data(), x().page_->size(), !keep_client_);
 }
 
 }  // namespace portero::proxy
@@ -148,8 +148,8 @@ stats::SessionInfo Session::info(uint64_t now_ms) const {
   }
   i.source = std::string(host) + ":" + std::to_string(port);
   i.frontend = fe_;
-  i.backend = be_;
-  i.server = srv_idx_;
+  i.backend = x().be_;
+  i.server = x().srv_idx_;
   i.age_s = now_ms >= t_accept_ ? (now_ms - t_accept_) / 1000 : 0;
   return i;
 }

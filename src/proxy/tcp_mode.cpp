@@ -81,34 +81,34 @@ void Session::inspect_tcp(bool final) {
 void Session::route_tcp() {
   w_.timers().disarm(ctimer_);
   const auto& cfg = w_.config();
-  be_ = select_backend();
-  if (be_ < 0) {
+  x().be_ = select_backend();
+  if (x().be_ < 0) {
     term_ = {'S', 'C'};
     finish_close();
     return;
   }
-  if (be_ != fe_ && run_tcp_rules(be_, true) != Tri::yes) return;
-  const auto& be = cfg.proxies[be_];
-  retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
-  retries_done_ = 0;
-  counted_srv_ = -1;
-  req_complete_ = true;
-  direct_ = false;
-  server_by_rule_ = false;
-  persist_server_ = -1;
+  if (x().be_ != fe_ && run_tcp_rules(x().be_, true) != Tri::yes) return;
+  const auto& be = cfg.proxies[x().be_];
+  x().retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
+  x().retries_done_ = 0;
+  x().counted_srv_ = -1;
+  x().req_complete_ = true;
+  x().direct_ = false;
+  x().server_by_rule_ = false;
+  x().persist_server_ = -1;
   phase_ = Phase::connecting;
   use_server_rules();   // before `persist rdp-cookie`, as HAProxy
-  if (!direct_ && be.persist_rdp_cookie && in_.data) {
+  if (!x().direct_ && be.persist_rdp_cookie && in_.data) {
     // `persist rdp-cookie`: the client names its server (msts=<addr>.<port>) and goes back to it.
     std::string_view payload(in_.data + in_.fwd, in_.end - in_.fwd);
-    const auto& states = w_.runtime().backends[be_].states;
+    const auto& states = w_.runtime().backends[x().be_].states;
     int idx = lb::rdp_persist_server(payload, be.persist_rdp_cookie_name, be,
                                      std::span<lb::ServerState* const>(states), be.persist);
     if (idx >= 0) {
-      direct_ = true;
-      be_counted_ = true;
-      w_.be_counters(be_).add(w_.be_counters(be_).sessions);
-      w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
+      x().direct_ = true;
+      x().be_counted_ = true;
+      w_.be_counters(x().be_).add(w_.be_counters(x().be_).sessions);
+      w_.runtime().backends[x().be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
       if (try_take_slot(idx)) connect_server(idx);
       else enqueue(idx);
       return;
@@ -118,15 +118,15 @@ void Session::route_tcp() {
 }
 
 void Session::start_tcp_relay() {
-  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);   // `observe layer4`
+  w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::l4_ok);   // `observe layer4`
   phase_ = Phase::tunnel;
-  resp_started_ = true;
-  srv_->start_reading();
+  x().resp_started_ = true;
+  x().srv_->start_reading();
   start_reading();
   relay_to_server();
   relay_to_client();
   if (split_timeouts())
-    if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+    if (auto t = w_.config().proxies[x().be_].timeouts.server) w_.timers().arm(x().srv_->timer, *t);
 }
 
 }  // namespace portero::proxy

@@ -29,6 +29,7 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   log_sender_->set_pid(static_cast<uint32_t>(getpid()));
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
+  exchanges_pool_ = std::make_unique<core::ObjectPool<Exchange>>(1024);
   const size_t n = rt_.config->proxies.size();
   idle_.resize(n);
   pool_stats_.resize(n);
@@ -369,6 +370,9 @@ void Worker::free_server_conn(ServerConn* c) {
   server_pool_->destroy(c);
 }
 
+Exchange* Worker::new_exchange() { return exchanges_pool_->make(); }
+void Worker::free_exchange(Exchange* x) { exchanges_pool_->destroy(x); }
+
 }  // namespace portero::proxy
 
 namespace portero::proxy {
@@ -391,5 +395,4 @@ Session* Worker::stats_waiting(uint64_t ticket) {
     if (t == ticket) return s;
   return nullptr;
 }
-
 }  // namespace portero::proxy

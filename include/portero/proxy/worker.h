@@ -23,6 +23,7 @@
 namespace portero::proxy {
 
 class Session;
+struct Exchange;
 class ServerConn;
 
 // What the connections of one listener need of their bind line.
@@ -79,6 +80,9 @@ class Worker {
     return v;
   }
   void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
+  // The state of a request in progress, pooled (an idle connection holds none).
+  Exchange* new_exchange();
+  void free_exchange(Exchange* x);
   // TLS connections' state, pooled (only TLS binds and servers take one).
   tls::TlsTransport* new_tls() { return tls_pool_->make(); }
   void free_tls(tls::TlsTransport* t) { tls_pool_->destroy(t); }
@@ -167,6 +171,7 @@ class Worker {
  private:
   uv_timer_t purge_timer_;
   std::unique_ptr<core::ObjectPool<Session>> sessions_pool_;
+  std::unique_ptr<core::ObjectPool<Exchange>> exchanges_pool_;   // one per request in progress
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
   std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
   std::unique_ptr<core::ObjectPool<tls::TlsTransport>> tls_pool_;
