@@ -65,19 +65,26 @@ const char* kind_name(config::Proxy::Kind k) {
 
 std::string at(const config::Origin& o) { return "[" + o.file + ":" + std::to_string(o.line) + "]"; }
 
-// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long.
+// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. "h2" is left
+// out until portero speaks HTTP/2 (the config warned about it).
 std::string alpn_wire(const std::string& list) {
   std::string out;
   size_t start = 0;
+  bool any = false;
   while (start <= list.size()) {
     size_t end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
     const size_t n = end - start;
     if (n == 0 || n > 255) return {};
-    out += char(n);
-    out.append(list, start, n);
+    any = true;
+    if (list.compare(start, n, "h2") != 0) {
+      out += char(n);
+      out.append(list, start, n);
+    }
     start = end + 1;
   }
+  // `alpn h2` alone: http/1.1 in its place, so the line still negotiates what portero speaks.
+  if (any && out.empty()) out.assign("\x08http/1.1", 9);
   return out;
 }
 
