@@ -119,7 +119,7 @@ TEST_CASE("crt-list lines: options in brackets, SNI filters, errors") {
   CHECK(l.filters == std::vector<std::string>{"a.test", "!b.a.test", "*.w.test"});
   CHECK(crts[0].lines[1].filters.empty());
 
-  std::ofstream(list) << f << " [alpn h2 bogus] a.test\n";
+  std::ofstream(list) << f << " [alpn http/1.1 bogus] a.test\n";
   CHECK(first(std::string(kHead) + "frontend f\n  bind :8443 ssl crt-list " + list + "\n") ==
         kBindErr + "'crt-list' : parsing [" + list + ":1]: unknown ssl keyword bogus");
   std::ofstream(list) << f << " [ssl-min-ver] a.test\n";
