@@ -49,6 +49,7 @@ uint32_t Session::server_maxconn(int idx) const {
 }
 
 bool Session::try_take_slot(int idx) {
+  Entry in(*this);
   auto& st = *w_.runtime().backends[x().be_].states[idx];
   uint32_t max = server_maxconn(idx);
   if (max == 0) {
@@ -188,6 +189,7 @@ void Session::enqueue(int where) {
 }
 
 void Session::on_dequeued(int idx) {
+  Entry in(*this);
   // try_take_slot() succeeded: the slot is ours.
   x().t_dequeue_ = uv_now(w_.loop());
   w_.timers().disarm(ctimer_);

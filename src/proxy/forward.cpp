@@ -227,6 +227,7 @@ void Session::request_sent() {
 }
 
 void Session::on_server_write_done(int status) {
+  Entry in(*this);
   ServerWrite kind = x().server_write_;
   x().server_write_ = ServerWrite::none;
   if (status < 0) {
@@ -258,6 +259,7 @@ void Session::on_server_write_done(int status) {
 // Relaying the response
 
 void Session::on_server_read(ssize_t nread) {
+  Entry in(*this);
   if (nread < 0) {
     x().srv_->stop_reading();
     if (phase_ == Phase::tunnel) {
@@ -545,7 +547,7 @@ void Session::begin_next_request() {
   phase_ = Phase::idle;
   // The next exchange starts blank (nothing of it went out yet: a pipelined request refused by
   // the parser gets its 400 page, not a silent close).
-  release_exchange();
+  retire_exchange();
   // Bytes after the finished request are the next, pipelined, request.
   in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
   in_.parsed = in_.fwd;

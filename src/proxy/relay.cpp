@@ -227,6 +227,7 @@ bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
 
 void Session::on_write_done(void* self, int status) {
   auto* s = static_cast<Session*>(self);
+  Entry in(*s);
   ClientWrite kind = s->client_write_;
   s->client_write_ = ClientWrite::none;
   if (s->closed_) return;
@@ -282,6 +283,7 @@ void Session::arm_client_timer(std::optional<uint64_t> ms) {
 
 void Session::on_client_timer(core::TimerNode* n) {
   auto* s = static_cast<Session*>(n->owner);
+  Entry in(*s);
   switch (s->phase_) {
     case Phase::idle:
       // A TLS handshake still in progress: no stream yet, the connection's own log line.

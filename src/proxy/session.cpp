@@ -37,6 +37,7 @@ http::Header* Session::header_slots(char* block) const {
 }
 
 bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind) {
+  Entry in(*this);
   SSL_CTX* tls = bind.tls;
   bind_ = static_cast<uint16_t>(bind.bind);
   tcp_.set_owner(this, &kClientEvents);
@@ -94,6 +95,7 @@ const core::TransportEvents Session::kClientEvents = {on_alloc,           on_rea
 
 void Session::on_client_handshake(void* self, int) {
   auto* s = static_cast<Session*>(self);
+  Entry in(*s);
   s->t_handshake_ = uv_now(s->w_.loop());
   stats::Counters& c = s->w_.px_counters(s->fe_);
   c.add(SSL_session_reused(s->tls_->ssl()) ? c.ssl_reused_sess : c.ssl_sess);
@@ -144,6 +146,27 @@ const Exchange& Session::no_exchange() {
   return blank;
 }
 
+void Session::retire_exchange() {
+  if (!x_) return;
+  settle_retired();   // at most one waits
+  retired_ = x_;
+  x_ = nullptr;
+}
+
+void Session::settle_retired() {
+  if (!retired_) return;
+  Exchange* current = x_;
+  x_ = retired_;
+  retired_ = nullptr;
+  release_exchange();
+  x_ = current;
+}
+
+void Session::settle() {
+  settle_retired();
+  if (x_ && phase_ == Phase::idle && client_write_ == ClientWrite::none) release_exchange();
+}
+
 // What the exchange holds from the worker's pools goes back with it (each release is a no-op
 // when the normal path already did it).
 void Session::release_exchange() {
@@ -157,9 +180,13 @@ void Session::release_exchange() {
   x_ = nullptr;
 }
 
-void Session::hard_close() { finish_close(); }
+void Session::hard_close() {
+  Entry in(*this);
+  finish_close();
+}
 
 void Session::soft_stop() {
+  Entry in(*this);
   stop_after_ = true;
   // An idle keep-alive connection is closed now; a new one still gets its first request served.
   if (phase_ == Phase::idle && !first_request_ && in_.end == 0 && client_write_ == ClientWrite::none)
@@ -192,6 +219,7 @@ void Session::close_client() {
 
 void Session::on_shutdown(void* self, int) {
   auto* s = static_cast<Session*>(self);
+  Entry in(*s);
   s->client_shutting_ = false;
   if (s->client_eof_) s->finish_close();
 }
@@ -236,6 +264,7 @@ void Session::on_alloc(void* self, uv_buf_t* buf) {
 
 void Session::on_read(void* self, ssize_t nread) {
   auto* s = static_cast<Session*>(self);
+  Entry in(*s);
   if (nread == 0) {   // nothing after all: an empty buffer goes back to the pool
     s->release(s->in_);
     return;
@@ -477,6 +506,7 @@ config::HttpConnMode Session::conn_mode() const {
 }
 
 void Session::on_server_connected(int status) {
+  Entry in(*this);
   w_.timers().disarm(x().srv_->timer);
   if (x().srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
     stats::Counters &sc = w_.srv_counters(x().be_, x().srv_idx_), &bc = w_.be_counters(x().be_);
@@ -498,6 +528,7 @@ void Session::on_server_connected(int status) {
 }
 
 void Session::on_server_timeout() {
+  Entry in(*this);
   switch (phase_) {
     case Phase::connecting:
       fail_connect();

@@ -88,7 +88,11 @@ class ServerConn {
 class Session {
  public:
   Session(Worker& w, int proxy_index);
-  ~Session() { release_exchange(); }
+  ~Session() {
+    retire_exchange();
+    settle_retired();
+    release_exchange();
+  }
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
@@ -293,6 +297,22 @@ class Session {
   Exchange& new_exchange();
   static const Exchange& no_exchange();
   void release_exchange();
+  // A finished exchange is retired rather than freed: functions of it may still be on the
+  // stack. Every way into the session (libuv callbacks, the worker, the server side) holds an
+  // Entry; when the outermost returns, the retired exchange is freed and an idle connection
+  // gives its exchange back.
+  struct Entry {
+    explicit Entry(Session& s) : s(s) { ++s.depth_; }
+    ~Entry() {
+      if (--s.depth_ == 0) s.settle();
+    }
+    Session& s;
+  };
+  Exchange* retired_ = nullptr;
+  uint8_t depth_ = 0;
+  void retire_exchange();
+  void settle();
+  void settle_retired();
 
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`

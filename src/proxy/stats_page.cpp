@@ -95,6 +95,7 @@ void Session::start_stats(int proxy_index, bool prometheus) {
 }
 
 void Session::stats_answer(std::string page) {
+  Entry in(*this);
   w_.stats_forget(x().stats_ticket_);
   x().stats_ticket_ = 0;
   if (closed_) return;
