@@ -159,17 +159,17 @@ bool has_token_value(std::string_view v, std::string_view token) {
 // The request side. Sets x().direct_/x().persist_server_ when the cookie names a server that may take
 // the request (unless a use-server rule chose already), and strips or unprefixes the cookie for
 // the server as the mode asks.
-void Session::cookie_request() {
-  const auto& be = w_.config().proxies[x().be_];
+void Exchange::cookie_request() {
+  const auto& be = w_.config().proxies[be_];
   const auto& ck = be.persistence;
   // A use-server rule already chose the server: the cookie is read (and flagged unused) but
   // chooses nothing.
-  const bool assigned = x().server_by_rule_;
-  if (!assigned) x().persist_server_ = -1;
-  x().persist_ignored_ = false;
-  x().cookie_req_flag_ = ck.name.empty() ? '-' : 'N';
-  x().cookie_dated_ = false;
-  x().cookie_first_ = 0;
+  const bool assigned = server_by_rule_;
+  if (!assigned) persist_server_ = -1;
+  persist_ignored_ = false;
+  cookie_req_flag_ = ck.name.empty() ? '-' : 'N';
+  cookie_dated_ = false;
+  cookie_first_ = 0;
   if (ck.name.empty()) return;
   const http::Head& h = req_head();
   const char* base = req_base();
@@ -195,13 +195,13 @@ void Session::cookie_request() {
   }
   if (!present) return;
   // ignore-persist: the cookie does not choose the server (and no cookie is inserted either).
-  const BoundProxy& bp = w_.runtime().rules->proxies[x().be_];
+  const BoundProxy& bp = w_.runtime().rules->proxies[be_];
   if (!bp.ignore_persist.empty()) {
     acl::SampleContext ctx = sample(true);
     for (const auto* c : bp.ignore_persist)
       if (c && c->evaluate(ctx) == acl::Tri::yes) {
-        x().cookie_req_flag_ = 'U';
-        x().persist_ignored_ = true;
+        cookie_req_flag_ = 'U';
+        persist_ignored_ = true;
         return;
       }
   }
@@ -226,41 +226,41 @@ void Session::cookie_request() {
       size_t bar2 = dates.find('|');
       bool has_last = decode_date(dates.substr(0, bar2), last);
       bool has_first = bar2 != std::string_view::npos && decode_date(dates.substr(bar2 + 1), first);
-      x().cookie_dated_ = has_last || has_first;
-      if (has_first) x().cookie_first_ = first;
+      cookie_dated_ = has_last || has_first;
+      if (has_first) cookie_first_ = first;
       if (has_first && ck.maxlife_s && (now > first + ck.maxlife_s || first > now + 86400)) {
-        x().cookie_req_flag_ = 'O';
+        cookie_req_flag_ = 'O';
       } else if (has_last && ck.maxidle_s && (now > last + ck.maxidle_s || last > now + 86400)) {
-        x().cookie_req_flag_ = 'E';
+        cookie_req_flag_ = 'E';
       }
-      if (x().cookie_req_flag_ == 'O' || x().cookie_req_flag_ == 'E') {
+      if (cookie_req_flag_ == 'O' || cookie_req_flag_ == 'E') {
         // Too old: it chooses nothing, and the new cookie starts its life again.
-        x().cookie_first_ = 0;
+        cookie_first_ = 0;
         srv = {};
       }
     }
   }
-  if (x().cookie_req_flag_ == 'O' || x().cookie_req_flag_ == 'E') {
+  if (cookie_req_flag_ == 'O' || cookie_req_flag_ == 'E') {
     // already decided
   } else if (srv.empty() || assigned) {
-    x().cookie_req_flag_ = assigned ? 'U' : 'I';
+    cookie_req_flag_ = assigned ? 'U' : 'I';
   } else {
-    x().cookie_req_flag_ = 'I';
-    const auto& states = w_.runtime().backends[x().be_].states;
+    cookie_req_flag_ = 'I';
+    const auto& states = w_.runtime().backends[be_].states;
     for (size_t i = 0; i < be.servers.size(); ++i) {
       if (be.servers[i].cookie != srv) continue;
       const lb::ServerState& st = *states[i];
       bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||
                      st.oper.load(std::memory_order_relaxed) == lb::OperState::down;
       if (!stopped || be.persist || forced) {
-        x().persist_server_ = static_cast<int>(i);
-        x().cookie_req_flag_ = stopped ? 'D' : 'V';
+        persist_server_ = static_cast<int>(i);
+        cookie_req_flag_ = stopped ? 'D' : 'V';
         break;
       }
-      x().cookie_req_flag_ = 'D';   // a stopped server: keep looking (a backup may share the value)
+      cookie_req_flag_ = 'D';   // a stopped server: keep looking (a backup may share the value)
     }
   }
-  x().direct_ = x().persist_server_ >= 0;
+  direct_ = persist_server_ >= 0;
   // What the server sees: without its cookie (insert+indirect), or unprefixed (prefix).
   bool strip = ck.mode == Mode::insert && ck.indirect;
   if (strip || ck.mode == Mode::prefix) {
@@ -276,8 +276,8 @@ void Session::cookie_request() {
 }
 
 // A response HAProxy considers cacheable (COMPAT §2.2), for `nocache`.
-bool Session::response_cacheable(const http::Head& h, const char* base) const {
-  if (!x().req_cacheable_method_) return false;
+bool Exchange::response_cacheable(const http::Head& h, const char* base) const {
+  if (!req_cacheable_method_) return false;
   switch (h.status) {
     case 200: case 203: case 204: case 206: case 300: case 301: case 404: case 405: case 410: case 414: case 501:
       break;
@@ -302,19 +302,19 @@ bool Session::response_cacheable(const http::Head& h, const char* base) const {
 
 // The response side: edits the server's Set-Cookie for the persistence cookie, then (insert)
 // appends ours. False when the rewritten head does not fit.
-bool Session::cookie_response() {
-  const auto& be = w_.config().proxies[x().be_];
+bool Exchange::cookie_response() {
+  const auto& be = w_.config().proxies[be_];
   const auto& ck = be.persistence;
-  x().cookie_resp_flag_ = ck.name.empty() ? '-' : 'N';
-  if (ck.name.empty() || x().srv_idx_ < 0) return true;
-  const config::Server& server = be.servers[x().srv_idx_];
-  auto head = [&]() -> const http::Head& { return x().rs_block_ ? *block_head(x().rs_block_) : x().srv_->parser.head(); };
-  auto base = [&]() -> const char* { return x().rs_block_ ? x().rs_block_ : x().srv_->in.data; };
+  cookie_resp_flag_ = ck.name.empty() ? '-' : 'N';
+  if (ck.name.empty() || srv_idx_ < 0) return true;
+  const config::Server& server = be.servers[srv_idx_];
+  auto head = [&]() -> const http::Head& { return rs_block_ ? *block_head(rs_block_) : srv_->parser.head(); };
+  auto base = [&]() -> const char* { return rs_block_ ? rs_block_ : srv_->in.data; };
 
   // 1. The server's own Set-Cookie for our name.
   ResponseCookieEdit edit{ck.name, ResponseCookieEdit::Op::keep, server.cookie, w_.scratch(), w_.bufsize()};
   if (ck.preserve) edit.op = ResponseCookieEdit::Op::keep;
-  else if (ck.mode == Mode::insert || (ck.indirect && x().direct_)) edit.op = ResponseCookieEdit::Op::remove;
+  else if (ck.mode == Mode::insert || (ck.indirect && direct_)) edit.op = ResponseCookieEdit::Op::remove;
   else if (ck.mode == Mode::rewrite && !server.cookie.empty()) edit.op = ResponseCookieEdit::Op::rewrite;
   else if (ck.mode == Mode::prefix && !server.cookie.empty()) edit.op = ResponseCookieEdit::Op::prefix;
   bool server_sent = false;
@@ -335,16 +335,16 @@ bool Session::cookie_response() {
     e.replace_ctx = &edit;
     e.drop_empty = true;
     if (!edit_head(false, e)) return false;
-    x().cookie_resp_flag_ = edit.op == ResponseCookieEdit::Op::remove ? 'D' : 'R';
+    cookie_resp_flag_ = edit.op == ResponseCookieEdit::Op::remove ? 'D' : 'R';
   } else if (server_sent) {
-    x().cookie_resp_flag_ = 'P';
+    cookie_resp_flag_ = 'P';
   }
 
   // 2. Insert mode: our own Set-Cookie, appended after the other headers.
-  if (ck.mode != Mode::insert || (server_sent && ck.preserve) || x().persist_ignored_) return true;
-  bool refresh_dates = ck.maxidle_s || (ck.maxlife_s && !x().cookie_first_) || (x().cookie_first_ && !ck.maxlife_s);
-  if (x().direct_ && !refresh_dates) return true;
-  if (ck.postonly && !x().req_post_) return true;
+  if (ck.mode != Mode::insert || (server_sent && ck.preserve) || persist_ignored_) return true;
+  bool refresh_dates = ck.maxidle_s || (ck.maxlife_s && !cookie_first_) || (cookie_first_ && !ck.maxlife_s);
+  if (direct_ && !refresh_dates) return true;
+  if (ck.postonly && !req_post_) return true;
   char* out = w_.scratch();
   size_t n = 0;
   auto put = [&](std::string_view s) {
@@ -365,7 +365,7 @@ bool Session::cookie_response() {
       put("|");
       put(std::string_view(d, 5));
       if (ck.maxlife_s) {
-        encode_date(x().cookie_first_ ? x().cookie_first_ : now, d);
+        encode_date(cookie_first_ ? cookie_first_ : now, d);
         put("|");
         put(std::string_view(d, 5));
       }
@@ -390,7 +390,7 @@ bool Session::cookie_response() {
     e.name2 = "cache-control";
     e.value2 = "private";
   }
-  x().cookie_resp_flag_ = x().direct_ ? 'U' : 'I';
+  cookie_resp_flag_ = direct_ ? 'U' : 'I';
   return edit_head(false, e);
 }
 

@@ -25,13 +25,13 @@ void add_times(Counters& c, int64_t tq, int64_t tc, int64_t tr, int64_t tt, uint
 }  // namespace
 
 // The exchange went to a backend (a `listen` answering by itself has none).
-bool Session::backend_counted() const {
-  return x().be_ >= 0 && (x().be_ != fe_ || w_.config().proxies[x().be_].is_backend());
+bool Exchange::backend_counted() const {
+  return be_ >= 0 && (be_ != fe_ || w_.config().proxies[be_].is_backend());
 }
 
 // A request head was received: req_tot and CumReq count it now, as HAProxy, so a client that has
 // its answer already sees it counted.
-void Session::count_request() {
+void Exchange::count_request() {
   Counters& fe = w_.px_counters(fe_);
   fe.add(fe.requests);
   w_.runtime().cum_reqs.fetch_add(1, std::memory_order_relaxed);
@@ -39,55 +39,55 @@ void Session::count_request() {
 
 // The status of the answer, counted when its head is sent (a server's, or the proxy's own):
 // the frontend always, the backend when one was chosen, the server when it answered.
-void Session::count_status(bool from_server) {
-  if (x().status_counted_ || !x().status_ || tcp_mode()) return;
-  x().status_counted_ = true;
-  w_.px_counters(fe_).status(x().status_);
+void Exchange::count_status(bool from_server) {
+  if (status_counted_ || !status_ || tcp_mode()) return;
+  status_counted_ = true;
+  w_.px_counters(fe_).status(status_);
   if (!backend_counted()) return;
-  w_.be_counters(x().be_).status(x().status_);
-  if (from_server && x().srv_idx_ >= 0) w_.srv_counters(x().be_, x().srv_idx_).status(x().status_);
+  w_.be_counters(be_).status(status_);
+  if (from_server && srv_idx_ >= 0) w_.srv_counters(be_, srv_idx_).status(status_);
 }
 
-void Session::count_exchange() {
+void Exchange::count_exchange() {
   const bool http = !tcp_mode();
   const uint64_t now = uv_now(w_.loop());
-  const uint64_t us = (uv_hrtime() - x().t_req_ns_) / 1000;
-  const char cause = term_.cause, state = term_.state;
-  const bool got_response = x().t_resp_ != 0;   // a response head came from a server
+  const uint64_t us = (uv_hrtime() - t_req_ns_) / 1000;
+  const char cause = c_.term_.cause, state = c_.term_.state;
+  const bool got_response = t_resp_ != 0;   // a response head came from a server
 
   Counters& fe = w_.px_counters(fe_);
-  fe.add(fe.bytes_in, bytes_in_);
-  fe.add(fe.bytes_out, bytes_out_);
-  if (x().denied_by_ >= 0) {
-    Counters& d = x().denied_by_ == fe_ || x().be_ < 0 ? fe : w_.be_counters(x().denied_by_);
+  fe.add(fe.bytes_in, c_.bytes_in_);
+  fe.add(fe.bytes_out, c_.bytes_out_);
+  if (denied_by_ >= 0) {
+    Counters& d = denied_by_ == fe_ || be_ < 0 ? fe : w_.be_counters(denied_by_);
     d.add(d.denied_req);
   }
-  if (x().intercepted_) fe.add(fe.intercepted);
+  if (intercepted_) fe.add(fe.intercepted);
   // Request errors: bad or timed-out requests, clients leaving before their request was whole,
   // tarpitted requests (HAProxy's ereq).
-  if ((state == 'R' && (cause == 'C' || cause == 'c' || (cause == 'P' && (x().status_ == 400 || x().status_ == 408)))) ||
+  if ((state == 'R' && (cause == 'C' || cause == 'c' || (cause == 'P' && (status_ == 400 || status_ == 408)))) ||
       state == 'T')
     fe.add(fe.errors_req);
-  if (http && x().t_head_) add_times(fe, -1, -1, -1, -1, us);
+  if (http && t_head_) add_times(fe, -1, -1, -1, -1, us);
 
   if (!backend_counted()) return;
-  const int64_t tq = x().t_queue_ ? span(x().t_queue_, x().t_dequeue_ ? x().t_dequeue_ : now) : 0;
-  const int64_t tc = span(x().t_connect_, x().t_connected_);
-  const int64_t tr = span(x().t_connected_, x().t_resp_);
-  const int64_t tt = span(x().t_req_, now);
-  const bool to_server = x().srv_idx_ >= 0 && x().t_connect_ != 0;
-  Counters* sides[2] = {&w_.be_counters(x().be_), to_server ? &w_.srv_counters(x().be_, x().srv_idx_) : nullptr};
+  const int64_t tq = t_queue_ ? span(t_queue_, t_dequeue_ ? t_dequeue_ : now) : 0;
+  const int64_t tc = span(t_connect_, t_connected_);
+  const int64_t tr = span(t_connected_, t_resp_);
+  const int64_t tt = span(t_req_, now);
+  const bool to_server = srv_idx_ >= 0 && t_connect_ != 0;
+  Counters* sides[2] = {&w_.be_counters(be_), to_server ? &w_.srv_counters(be_, srv_idx_) : nullptr};
   for (Counters* c : sides) {
     if (!c) continue;
-    c->add(c->bytes_in, bytes_in_);
-    c->add(c->bytes_out, bytes_out_);
+    c->add(c->bytes_in, c_.bytes_in_);
+    c->add(c->bytes_out, c_.bytes_out_);
     if (state == 'C') c->add(c->errors_conn);
     if ((state == 'H' && (cause == 'S' || cause == 's' || cause == 'P')) || (state == 'D' && cause == 'S'))
       c->add(c->errors_resp);
     if (state == 'D' && cause == 'S') c->add(c->server_aborts);
     if ((state == 'D' || state == 'H') && cause == 'C') c->add(c->client_aborts);
-    if (x().retries_done_) c->add(c->retries, x().retries_done_ - (x().redispatched_ ? 1 : 0));
-    if (x().redispatched_) c->add(c->redispatches);
+    if (retries_done_) c->add(c->retries, retries_done_ - (redispatched_ ? 1 : 0));
+    if (redispatched_) c->add(c->redispatches);
     if (to_server || got_response) add_times(*c, tq, tc, tr, tt, us);
   }
 }

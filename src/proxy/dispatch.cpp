@@ -15,42 +15,41 @@ namespace {
 constexpr uint64_t kRetryTurnAround = 1000;
 }  // namespace
 
-lb::PickContext Session::pick_context() const {
+lb::PickContext Exchange::pick_context() const {
   lb::PickContext ctx;
-  ctx.source = &peer_.sa;
+  ctx.source = &c_.peer_.sa;
   if (tcp_mode()) {
-    if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
+    if (c_.in_.data) ctx.payload = std::string_view(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
     return ctx;
   }
-  if (x().req_.head_done() && in_.data) {
-    const http::Head& h = x().req_.head();
+  if (req_.head_done() && c_.in_.data) {
+    const http::Head& h = req_.head();
     ctx.request = &h;
-    ctx.base = in_.data;
-    ctx.uri = h.target.in(in_.data);
+    ctx.base = c_.in_.data;
+    ctx.uri = h.target.in(c_.in_.data);
     uint32_t body_start = h.start + h.length;
-    uint32_t body_end = x().req_complete_ ? req_end_ : in_.parsed;
-    if (body_end > body_start) ctx.body = std::string_view(in_.data + body_start, body_end - body_start);
+    uint32_t body_end = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+    if (body_end > body_start) ctx.body = std::string_view(c_.in_.data + body_start, body_end - body_start);
   }
   return ctx;
 }
 
-uint32_t Session::server_maxconn(int idx) const {
+uint32_t Exchange::server_maxconn(int idx) const {
   // HAProxy's dynamic limit: with minconn set, the limit grows from minconn to maxconn as the
   // backend's load approaches fullconn.
-  const auto& be = w_.config().proxies[x().be_];
+  const auto& be = w_.config().proxies[be_];
   const auto& s = be.servers[idx];
   // `set maxconn server` changes the runtime value; minconn scaling applies to it.
-  const uint32_t maxconn = w_.runtime().backends[x().be_].states[idx]->maxconn.load(std::memory_order_relaxed);
+  const uint32_t maxconn = w_.runtime().backends[be_].states[idx]->maxconn.load(std::memory_order_relaxed);
   if (!s.minconn || !maxconn || !be.fullconn_effective) return maxconn;
-  uint64_t load = w_.runtime().backends[x().be_].cur_conns.load(std::memory_order_relaxed);
+  uint64_t load = w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed);
   if (load >= be.fullconn_effective) return maxconn;
   uint64_t dyn = uint64_t(maxconn) * load / be.fullconn_effective;
   return static_cast<uint32_t>(std::max<uint64_t>(dyn, s.minconn));
 }
 
-bool Session::try_take_slot(int idx) {
-  Entry in(*this);
-  auto& st = *w_.runtime().backends[x().be_].states[idx];
+bool Exchange::try_take_slot(int idx) {
+  auto& st = *w_.runtime().backends[be_].states[idx];
   uint32_t max = server_maxconn(idx);
   if (max == 0) {
     st.cur_conns.fetch_add(1, std::memory_order_relaxed);
@@ -60,23 +59,23 @@ bool Session::try_take_slot(int idx) {
       if (cur >= max) return false;
     } while (!st.cur_conns.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
   }
-  w_.srv_counters(x().be_, idx).max_of(&stats::Counters::cur_max, st.cur_conns.load(std::memory_order_relaxed));
-  x().slot_ = idx;
-  if (lb::Balancer* lb = w_.balancer(x().be_)) lb->on_take(idx);
+  w_.srv_counters(be_, idx).max_of(&stats::Counters::cur_max, st.cur_conns.load(std::memory_order_relaxed));
+  slot_ = idx;
+  if (lb::Balancer* lb = w_.balancer(be_)) lb->on_take(idx);
   return true;
 }
 
-void Session::release_slot() {
-  if (x().be_counted_) {
-    x().be_counted_ = false;
-    w_.runtime().backends[x().be_].cur_conns.fetch_sub(1, std::memory_order_relaxed);
+void Exchange::release_slot() {
+  if (be_counted_) {
+    be_counted_ = false;
+    w_.runtime().backends[be_].cur_conns.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (x().slot_ < 0) return;
-  int idx = x().slot_;
-  x().slot_ = -1;
-  w_.runtime().backends[x().be_].states[idx]->cur_conns.fetch_sub(1, std::memory_order_relaxed);
-  if (lb::Balancer* lb = w_.balancer(x().be_)) lb->on_release(idx);
-  w_.slot_freed(x().be_, idx);
+  if (slot_ < 0) return;
+  int idx = slot_;
+  slot_ = -1;
+  w_.runtime().backends[be_].states[idx]->cur_conns.fetch_sub(1, std::memory_order_relaxed);
+  if (lb::Balancer* lb = w_.balancer(be_)) lb->on_release(idx);
+  w_.slot_freed(be_, idx);
 }
 
 // `use-server` rules, in order, before cookie persistence and the balancer: the first rule
@@ -85,11 +84,11 @@ void Session::release_slot() {
 // `force-persist` allows a stopped one. A stopped server lets the next rules try; a dynamic
 // name naming no server (or a shared name) ends the rules. No allocation: a dynamic name is
 // rendered into the worker's scratch block.
-void Session::use_server_rules() {
-  const auto& be = w_.config().proxies[x().be_];
+void Exchange::use_server_rules() {
+  const auto& be = w_.config().proxies[be_];
   if (be.use_servers.empty()) return;
-  const BoundProxy& bp = w_.runtime().rules->proxies[x().be_];
-  const auto& states = w_.runtime().backends[x().be_].states;
+  const BoundProxy& bp = w_.runtime().rules->proxies[be_];
+  const auto& states = w_.runtime().backends[be_].states;
   acl::SampleContext ctx = sample(true);
   int forced = -1;   // force-persist, evaluated only when a stopped server needs it
   for (size_t i = 0; i < be.use_servers.size(); ++i) {
@@ -120,33 +119,33 @@ void Session::use_server_rules() {
       }
       if (!forced) continue;
     }
-    x().persist_server_ = static_cast<int16_t>(idx);
-    x().direct_ = true;
-    x().server_by_rule_ = true;
+    persist_server_ = static_cast<int16_t>(idx);
+    direct_ = true;
+    server_by_rule_ = true;
     return;
   }
 }
 
 // Picks a server and sends the request, or queues it, or answers 503.
-void Session::dispatch(int avoid) {
-  if (!x().be_counted_) {
-    x().be_counted_ = true;
-    stats::Counters& bc = w_.be_counters(x().be_);
+void Exchange::dispatch(int avoid) {
+  if (!be_counted_) {
+    be_counted_ = true;
+    stats::Counters& bc = w_.be_counters(be_);
     bc.add(bc.sessions);   // HAProxy counts a backend's sessions when the stream is assigned to it
     if (!tcp_mode()) bc.add(bc.requests);
-    bc.max_of(&stats::Counters::cur_max, w_.runtime().backends[x().be_].cur_conns.load(std::memory_order_relaxed) + 1);
-    w_.runtime().backends[x().be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
+    bc.max_of(&stats::Counters::cur_max, w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
+    w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
-  if (x().direct_ && x().persist_server_ >= 0 && avoid < 0) {
+  if (direct_ && persist_server_ >= 0 && avoid < 0) {
     // The cookie names its server: no balancing, wait for it if it is full.
-    int idx = x().persist_server_;
+    int idx = persist_server_;
     if (try_take_slot(idx)) connect_server(idx);
     else enqueue(idx);
     return;
   }
-  lb::Balancer* lb = w_.balancer(x().be_);
+  lb::Balancer* lb = w_.balancer(be_);
   lb::PickContext pick = pick_context();
-  if (const acl::Expression* e = w_.runtime().rules->proxies[x().be_].balance_hash) {
+  if (const acl::Expression* e = w_.runtime().rules->proxies[be_].balance_hash) {
     // `balance hash <expr>`: an absent sample is no key (round robin); an empty one is a key.
     const int n = e->evaluate_binary(sample(true), w_.scratch(), w_.bufsize());
     pick.has_sample_key = n >= 0;
@@ -167,8 +166,8 @@ void Session::dispatch(int avoid) {
   }
   // The chosen server is full (a hash pick keeps its key on its server): wait for it; with
   // its queue full too, HAProxy refuses at once.
-  const auto& s = w_.config().proxies[x().be_].servers[idx];
-  auto& queued = w_.runtime().backends[x().be_].server_queued[idx];
+  const auto& s = w_.config().proxies[be_].servers[idx];
+  auto& queued = w_.runtime().backends[be_].server_queued[idx];
   if (s.maxqueue && queued.load(std::memory_order_relaxed) >= s.maxqueue) {
     reply_error(503, {'s', 'Q'});
     return;
@@ -176,103 +175,102 @@ void Session::dispatch(int avoid) {
   enqueue(idx);
 }
 
-void Session::enqueue(int where) {
-  phase_ = Phase::queued;
-  x().t_queue_ = uv_now(w_.loop());
-  auto& br = w_.runtime().backends[x().be_];
+void Exchange::enqueue(int where) {
+  c_.phase_ = Phase::queued;
+  t_queue_ = uv_now(w_.loop());
+  auto& br = w_.runtime().backends[be_];
   const uint32_t depth = (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed) + 1;
-  stats::Counters& c = where < 0 ? w_.be_counters(x().be_) : w_.srv_counters(x().be_, where);
+  stats::Counters& c = where < 0 ? w_.be_counters(be_) : w_.srv_counters(be_, where);
   c.max_of(&stats::Counters::queue_max, depth);
-  w_.enqueue(this, x().be_, where);
-  const auto& be = w_.config().proxies[x().be_];
-  arm_client_timer(be.queue_timeout());
+  w_.enqueue(&c_, be_, where);
+  const auto& be = w_.config().proxies[be_];
+  c_.arm_client_timer(be.queue_timeout());
 }
 
-void Session::on_dequeued(int idx) {
-  Entry in(*this);
+void Exchange::on_dequeued(int idx) {
   // try_take_slot() succeeded: the slot is ours.
-  x().t_dequeue_ = uv_now(w_.loop());
-  w_.timers().disarm(ctimer_);
+  t_dequeue_ = uv_now(w_.loop());
+  w_.timers().disarm(c_.ctimer_);
   connect_server(idx);
 }
 
-void Session::connect_server(int idx) {
-  phase_ = Phase::connecting;
-  x().retry_target_ = -1;
-  if (x().counted_srv_ != idx) {
+void Exchange::connect_server(int idx) {
+  c_.phase_ = Phase::connecting;
+  retry_target_ = -1;
+  if (counted_srv_ != idx) {
     // A server's sessions, lbtot and lastsess count when a request is assigned to it.
-    x().counted_srv_ = static_cast<int16_t>(idx);
-    stats::Counters& sc = w_.srv_counters(x().be_, idx);
+    counted_srv_ = static_cast<int16_t>(idx);
+    stats::Counters& sc = w_.srv_counters(be_, idx);
     sc.add(sc.sessions);
     if (!tcp_mode()) sc.add(sc.requests);
-    if (!x().direct_) sc.add(sc.lb_total), w_.be_counters(x().be_).add(w_.be_counters(x().be_).lb_total);
+    if (!direct_) sc.add(sc.lb_total), w_.be_counters(be_).add(w_.be_counters(be_).lb_total);
     sc.store_max(sc.last_session_s, static_cast<uint64_t>(std::time(nullptr)));
   }
-  const auto& be = w_.config().proxies[x().be_];
+  const auto& be = w_.config().proxies[be_];
   // `sni <expr>`: evaluated for each request; a connection is reused only with the same SNI.
   char sni_buf[256];
   std::string_view sni;
   uint64_t sni_key = 0;
-  if (const acl::Expression* e = w_.runtime().rules->proxies[x().be_].server_sni[idx]) {
+  if (const acl::Expression* e = w_.runtime().rules->proxies[be_].server_sni[idx]) {
     const int n = e->evaluate(sample(true), sni_buf, sizeof sni_buf);
     if (n > 0) {
       sni = std::string_view(sni_buf, static_cast<size_t>(n));
       sni_key = std::hash<std::string_view>{}(sni) | 1;
     }
   }
-  if (x().srv_ && (x().srv_->proxy_index != x().be_ || x().srv_->server_index != idx || x().srv_->sni_key != sni_key))
+  if (srv_ && (srv_->proxy_index != be_ || srv_->server_index != idx || srv_->sni_key != sni_key))
     detach_server(true);
-  x().srv_idx_ = idx;
-  if (!x().srv_ && private_) {
+  srv_idx_ = idx;
+  if (!srv_ && c_.private_) {
     // `http-reuse never`: our own connection from the previous request, if it goes to that server.
-    if (private_->proxy_index == x().be_ && private_->server_index == idx && private_->sni_key == sni_key) {
-      x().srv_ = private_;
-      private_ = nullptr;
-      x().srv_->keeper = nullptr;
-      x().srv_->owner = this;
-      x().srv_->reused = true;
+    if (c_.private_->proxy_index == be_ && c_.private_->server_index == idx && c_.private_->sni_key == sni_key) {
+      srv_ = c_.private_;
+      c_.private_ = nullptr;
+      srv_->keeper = nullptr;
+      srv_->owner = &c_;
+      srv_->reused = true;
     } else {
-      close_private();
+      c_.close_private();
     }
   }
-  if (!x().srv_) {
+  if (!srv_) {
     bool may_reuse = be.http_reuse == config::HttpReuse::always ||
                      be.http_reuse == config::HttpReuse::aggressive ||
-                     (be.http_reuse == config::HttpReuse::safe && !first_request_);
-    if (may_reuse) x().srv_ = w_.take_idle(x().be_, idx, sni_key);
-    if (x().srv_) {
-      x().srv_->owner = this;
-      x().srv_->reused = true;
+                     (be.http_reuse == config::HttpReuse::safe && !c_.first_request_);
+    if (may_reuse) srv_ = w_.take_idle(be_, idx, sni_key);
+    if (srv_) {
+      srv_->owner = &c_;
+      srv_->reused = true;
     }
   }
-  if (x().srv_) {
-    x().srv_->set_busy(true);
-    x().t_connect_ = x().t_connected_ = uv_now(w_.loop());   // a kept-alive connection: no connect time
-    w_.srv_counters(x().be_, idx).add(w_.srv_counters(x().be_, idx).reuses);
-    w_.be_counters(x().be_).add(w_.be_counters(x().be_).reuses);
+  if (srv_) {
+    srv_->set_busy(true);
+    t_connect_ = t_connected_ = uv_now(w_.loop());   // a kept-alive connection: no connect time
+    w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).reuses);
+    w_.be_counters(be_).add(w_.be_counters(be_).reuses);
     send_request_head();
     return;
   }
   const config::Server& s = be.servers[idx];
   ServerConn* c = w_.new_server_conn();
-  c->owner = this;
-  c->proxy_index = x().be_;
+  c->owner = &c_;
+  c->proxy_index = be_;
   c->server_index = idx;
   c->tcp.set_owner(c, &ServerConn::kEvents);
-  if (SSL_CTX* ctx = w_.runtime().tls->server(x().be_, idx)) {
+  if (SSL_CTX* ctx = w_.runtime().tls->server(be_, idx)) {
     c->tls = w_.new_tls();
-    w_.be_counters(x().be_).add(w_.be_counters(x().be_).ssl_conns);
+    w_.be_counters(be_).add(w_.be_counters(be_).ssl_conns);
     c->tls->set_owner(c, &ServerConn::kEvents);
     c->io = c->tls;
-    if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), x().be_, idx, false, sni);
+    if (c->tls->client(c->tcp, ctx)) w_.runtime().tls->prepare_server_ssl(c->tls->ssl(), be_, idx, false, sni);
     c->sni_key = sni_key;
   }
-  x().srv_ = c;
+  srv_ = c;
   c->set_busy(true);
-  x().t_connect_ = uv_now(w_.loop());
-  w_.srv_counters(x().be_, idx).add(w_.srv_counters(x().be_, idx).connects);
-  w_.be_counters(x().be_).add(w_.be_counters(x().be_).connects);
-  x().t_connected_ = 0;
+  t_connect_ = uv_now(w_.loop());
+  w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).connects);
+  w_.be_counters(be_).add(w_.be_counters(be_).connects);
+  t_connected_ = 0;
   c->timer.owner = c;
   c->timer.on_expire = [](core::TimerNode* n) {
     auto* conn = static_cast<ServerConn*>(n->owner);
@@ -286,8 +284,8 @@ void Session::connect_server(int idx) {
   socklen_t len = s.address.storage_len;
   if (s.address.kind != config::Address::Kind::unix_path) {
     uint16_t port = s.address.port_lo;
-    if (s.address.port_offset) port = static_cast<uint16_t>(local_port() + s.address.offset);
-    else if (port == 0) port = local_port();
+    if (s.address.port_offset) port = static_cast<uint16_t>(c_.local_port() + s.address.offset);
+    else if (port == 0) port = c_.local_port();
     if (addr.ss_family == AF_INET6) {
       reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
       len = sizeof(sockaddr_in6);
@@ -310,84 +308,84 @@ void Session::connect_server(int idx) {
 
 // With `option redispatch`, whether this failed attempt goes back to the balancer at once
 // (HAProxy's rules) rather than to the same server after the turn-around delay.
-bool Session::redispatch_now() const {
-  const auto& be = w_.config().proxies[x().be_];
+bool Exchange::redispatch_now() const {
+  const auto& be = w_.config().proxies[be_];
   // `option redispatch N`: every Nth retry (N > 0), or the |N|th retry before the last (N < 0).
   int n = be.redispatch_interval;
-  if (n > 0 && x().retries_done_ % n == 0) return true;
-  if (n < 0 && x().retries_left_ == static_cast<uint8_t>(-n - 1)) return true;
+  if (n > 0 && retries_done_ % n == 0) return true;
+  if (n < 0 && retries_left_ == static_cast<uint8_t>(-n - 1)) return true;
   // A request not bound to its server, balanced by an algorithm that does not hash a key, with
   // another active server to try, is re-balanced on every failure.
-  if (x().direct_) return false;
+  if (direct_) return false;
   const std::string& a = be.balance.algorithm;
   bool hashed = a == "source" || a == "uri" || a == "url_param" || a == "hdr" || a == "rdp-cookie" || a == "hash";
   if (hashed) return false;
   int active = 0;
-  const auto& states = w_.runtime().backends[x().be_].states;
+  const auto& states = w_.runtime().backends[be_].states;
   for (size_t i = 0; i < states.size(); ++i)
     if (!be.servers[i].backup && states[i]->usable()) ++active;
   return active > 1;
 }
 
-void Session::fail_connect() {
-  w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::l4_err);
+void Exchange::fail_connect() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_err);
   close_server();
-  const auto& be = w_.config().proxies[x().be_];
-  if (x().retries_left_ == 0 || !(be.retry_on & config::Proxy::retry_conn_failure)) {
+  const auto& be = w_.config().proxies[be_];
+  if (retries_left_ == 0 || !(be.retry_on & config::Proxy::retry_conn_failure)) {
     reply_error(503, {'S', 'C'});
     return;
   }
   retry_after_failure(false);
 }
 
-void Session::drop_replay() {
-  if (!x().replay_) return;
-  x().replay_ = false;
+void Exchange::drop_replay() {
+  if (!replay_) return;
+  replay_ = false;
   // While the head is still being written to the server, its write completion frees it.
-  if (x().out_ && x().server_write_ != ServerWrite::head) {
-    w_.buffers().put(x().out_);
-    x().out_ = nullptr;
+  if (out_ && server_write_ != ServerWrite::head) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
   }
 }
 
-bool Session::retry_layer7(uint16_t flag, int status) {
-  if (!x().replay_ || x().resp_started_ || x().retries_left_ == 0 || !x().out_ || x().server_write_ != ServerWrite::none) return false;
-  const auto& be = w_.config().proxies[x().be_];
+bool Exchange::retry_layer7(uint16_t flag, int status) {
+  if (!replay_ || resp_started_ || retries_left_ == 0 || !out_ || server_write_ != ServerWrite::none) return false;
+  const auto& be = w_.config().proxies[be_];
   bool listed = flag ? (be.retry_on & flag) != 0
                      : std::find(be.retry_on_status.begin(), be.retry_on_status.end(), status) != be.retry_on_status.end();
   if (!listed) return false;
   close_server();
-  x().resp_begun_ = x().resp_complete_ = x().resp_upgrade_ = false;
-  x().keep_server_ = false;
+  resp_begun_ = resp_complete_ = resp_upgrade_ = false;
+  keep_server_ = false;
   retry_after_failure(true);
   return true;
 }
 
-void Session::retry_after_failure(bool layer7) {
-  const auto& be = w_.config().proxies[x().be_];
-  --x().retries_left_;
-  ++x().retries_done_;
+void Exchange::retry_after_failure(bool layer7) {
+  const auto& be = w_.config().proxies[be_];
+  --retries_left_;
+  ++retries_done_;
   if (be.redispatch && redispatch_now()) {
     {
-      int old = x().slot_;
+      int old = slot_;
       release_slot();
-      x().direct_ = false;   // redispatching breaks persistence
-      x().redispatched_ = true;
-      x().persist_server_ = -1;
+      direct_ = false;   // redispatching breaks persistence
+      redispatched_ = true;
+      persist_server_ = -1;
       dispatch(old);
       return;
     }
   }
   if (layer7) {
-    connect_server(x().srv_idx_);   // a layer-7 retry goes again at once, as HAProxy's
+    connect_server(srv_idx_);   // a layer-7 retry goes again at once, as HAProxy's
     return;
   }
   // Same server again after the turn-around delay (1 s, or `timeout connect` when shorter).
-  phase_ = Phase::retry_wait;
-  x().retry_target_ = x().srv_idx_;
+  c_.phase_ = Phase::retry_wait;
+  retry_target_ = srv_idx_;
   uint64_t wait = kRetryTurnAround;
   if (be.timeouts.connect && *be.timeouts.connect < wait) wait = *be.timeouts.connect;
-  arm_client_timer(wait);
+  c_.arm_client_timer(wait);
 }
 
 }  // namespace portero::proxy

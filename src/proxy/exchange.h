@@ -1,22 +1,173 @@
 #pragma once
-// The state of one exchange (one request and its response) on a client connection: what the
-// rules, the routing, the dispatch to a server, the counters and the log line need. Taken from
-// the worker's pool when a request starts and given back when it ends, so an idle keep-alive
-// connection holds its connection only. Worker-local.
+// One exchange: a request and its response on a client connection. What the rules, the
+// routing, persistence, the dispatch to a server, retries, the counters and the log line need,
+// and the functions that do that work. Taken from the worker's pool when a request starts and
+// given back when it ends, so an idle keep-alive connection holds its connection only.
+// Worker-local.
+//
+// Issue 12's split, first cut: the exchange still reaches into its HTTP/1 client connection
+// (`c_`) for the request bytes and the client socket; the next cut puts a small interface
+// there so that an HTTP/2 stream can carry an exchange too.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include <uv.h>
 
 #include "portero/acl/acl.h"
+#include "portero/config/config.h"
+#include "portero/http/head_edit.h"
 #include "portero/http/parser.h"
+#include "portero/lb/balancer.h"
+#include "portero/log/log.h"
+#include "portero/proxy/bound_rules.h"
+#include "common.h"
 
 namespace portero::proxy {
 
 class ServerConn;
-
-// What a pending write to the server carries, to know how to continue once it is done.
-enum class ServerWrite : uint8_t { none, head, body, tunnel };
+class Session;
+class Worker;
 
 struct Exchange {
+  Exchange(Worker& w, Session& c, int fe) : w_(w), c_(c), fe_(fe) {}
+  ~Exchange();   // gives back what it holds from the worker's pools
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  enum class Tri : uint8_t { yes, no, miss };   // a condition on bytes that may still come
+  enum class RuleResult : uint8_t { next, stop, answered, wait };
+
+  // Entry points (through the client connection's wrappers, which hold its Entry)
+  bool try_take_slot(int idx);
+  void on_dequeued(int idx);
+  void on_server_connected(int status);
+  void on_server_read(ssize_t nread);
+  void on_server_write_done(int status);
+  void on_server_timeout();
+  void stats_answer(std::string page);
+
+  void start_request();
+  // dispatch.cpp: choosing a server, slots, queues, retries
+  void dispatch(int avoid);
+  void use_server_rules();
+  uint32_t server_maxconn(int idx) const;
+  void release_slot();
+  void enqueue(int where);
+  lb::PickContext pick_context() const;
+  // http_rules.cpp
+  const http::Head& req_head() const;    // the request head as rules left it
+  const char* req_base() const;
+  http::Head* block_head(char* block) const;
+  acl::SampleContext sample(bool final) const;
+  std::string_view eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out, size_t cap);
+  RuleResult run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from, bool request);
+  void process_request();
+  bool choose_backend();                // select_backend(), or a 503
+  int select_backend();
+  void dispatch_request();
+  bool process_response_rules();
+  bool edit_head(bool request, const http::HeadEdit& e);
+  void release_rewrites();
+  void reply_auth(const std::string& realm);
+  void reply_redirect(const config::Redirect& r, const acl::Expression* target);
+  void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t = {'P', 'R'});
+  // http-request reject, http-request/response silent-drop: no answer, the connection closed
+  // (silently: nothing at all reaches the client, as far as the kernel allows).
+  void drop_client(bool silent, bool response);
+  // `option http-buffer-request` of proxy p: parks the request until its body is whole (or
+  // fills the buffer); true while it waits.
+  bool buffer_request_body(int proxy_index);
+  // traffic_log.cpp
+  bool logging() const;
+  void log_request_start();
+  void log_request_line();
+  void log_exchange();
+  void release_log_block();
+  void log_response_head();            // `capture response header`: at the final response head
+  // The TLS handshake did not complete: HAProxy's connection line ("fe/1: SSL handshake
+  // failure"), no stream, no request; then the connection closes.
+  void handshake_failed(log::HandshakeEnd how);
+  // `http-request/http-response capture ... id|len`: stores `v` (cut at the slot's length) in
+  // the frontend's request (or response) capture slot `id`; ignored when there is no such slot.
+  void capture_sample(bool response, int id, std::string_view v);
+  // `capture.req.hdr(N)` / `capture.res.hdr(N)`, for acl::SampleContext.
+  static bool captured_of(const void* self, bool response, int64_t index, std::string_view& out);
+  std::string_view unique_id();        // the request's unique-id-format, computed once
+  static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
+  void fill_log_record(log::Record& r, uint64_t now);
+  std::string_view make_unique_id(bool at_log_time);
+  void init_log_block();
+  // %[...] of the log formats when the exchange is over: what HAProxy still knows then.
+  acl::SampleContext log_sample_context(http::Head& req, http::Head& res) const;
+  // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
+  void count_exchange();
+  void count_request();
+  void count_status(bool from_server);
+  bool backend_counted() const;
+  // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
+  bool stats_request(int proxy_index);
+  void start_stats(int proxy_index, bool prometheus = false);
+  // cookies.cpp
+  void cookie_request();
+  bool cookie_response();
+  bool response_cacheable(const http::Head& h, const char* base) const;
+  // tcp_mode.cpp
+  bool tcp_mode() const;
+  void start_tcp();
+  bool connection_rules_accept();
+  void inspect_tcp(bool final);
+  void route_tcp();
+  void start_tcp_relay();
+  Tri eval_tcp_condition(int proxy_index, size_t rule, bool final) const;
+  Tri run_tcp_rules(int proxy_index, bool final);
+  void connect_server(int server_index);
+  void fail_connect();
+  void retry_after_failure(bool layer7);   // the next attempt of a retried request
+  // `retry-on`: retries the kept request when `flag` (or `status`, when flag is 0) is listed.
+  bool retry_layer7(uint16_t flag, int status);
+  void drop_replay();
+  bool redispatch_now() const;
+  void send_request_head();
+  bool rename_replay();
+  void forward_request_body();
+  void request_sent();
+  // Response side
+  void handle_response_input();
+  void send_response_head(bool interim);
+  void forward_response_body();
+  void response_written();
+  void end_exchange();
+  // Tunnel (after 101 Switching Protocols)
+  void start_tunnel();
+  void relay_to_server();
+  void relay_to_client();
+  std::optional<uint64_t> tunnel_timeout() const;
+  bool split_timeouts() const;
+  std::optional<uint64_t> side_timeout(bool client) const;
+  void server_side_timeout();
+
+  // Local answers
+  void reply_error(int status, Termination t, bool from_rule = false);
+  void reply_local(const char* data, size_t len, bool close_after);
+  void release_local();                   // frees out_ / page_ once a local answer is written
+
+  bool write_server(uv_buf_t* bufs, int n, ServerWrite kind);
+  void detach_server(bool reusable);
+  void close_server();
+  void abort_both(Termination t);
+  bool forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const;
+  config::HttpConnMode conn_mode() const;
+  void trace_end(bool client_closes, bool server_closes);
+
+
+
+  Worker& w_;
+  Session& c_;                   // the client connection the request came on
+  int fe_;                       // frontend proxy index
+  Exchange* retired_next = nullptr;   // the client connection's list of finished exchanges
   int be_ = -1;                  // backend chosen for the current request
   int srv_idx_ = -1;
   int slot_ = -1;                // server whose connection slot this request holds

@@ -63,7 +63,7 @@ void put_address(http::HeadWriter& hw, std::string_view name, const SockAddr& ad
 
 // Whether the `option forwardfor|originalto` header goes out for `addr` (the client's or the
 // destination address): not when it lies in the `except` network.
-bool Session::forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const {
+bool Exchange::forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const {
   if (!ff.enabled) return false;
   if (!ff.except_family || ff.except_family != addr.sa.sa_family) return true;
   const uint8_t* a = addr.sa.sa_family == AF_INET
@@ -77,19 +77,19 @@ bool Session::forwardfor_applies(const config::ForwardFor& ff, const SockAddr& a
   return false;  // the client is in the `except` network
 }
 
-void Session::send_request_head() {
-  w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::l4_ok);
-  phase_ = Phase::request;
-  if (x().replay_ && x().out_) {
+void Exchange::send_request_head() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);
+  c_.phase_ = Phase::request;
+  if (replay_ && out_) {
     // A layer-7 retry: the same bytes as the first attempt (rules are not run again), but for
     // the http-send-name-header of another server.
-    if (x().name_hdr_len_ && x().replay_srv_ != x().srv_idx_ && !rename_replay()) return;
-    uv_buf_t bufs[2] = {uv_buf_init(x().out_, x().replay_head_len_),
-                        uv_buf_init(in_.data + x().replay_body_from_, x().replay_body_to_ - x().replay_body_from_)};
-    pending_server_fwd_ = x().replay_body_to_;
-    x().srv_->start_reading();
-    if (write_server(bufs, x().replay_body_to_ > x().replay_body_from_ ? 2 : 1, ServerWrite::head)) {
-      in_.fwd = x().replay_body_to_;
+    if (name_hdr_len_ && replay_srv_ != srv_idx_ && !rename_replay()) return;
+    uv_buf_t bufs[2] = {uv_buf_init(out_, replay_head_len_),
+                        uv_buf_init(c_.in_.data + replay_body_from_, replay_body_to_ - replay_body_from_)};
+    c_.pending_server_fwd_ = replay_body_to_;
+    srv_->start_reading();
+    if (write_server(bufs, replay_body_to_ > replay_body_from_ ? 2 : 1, ServerWrite::head)) {
+      c_.in_.fwd = replay_body_to_;
       request_sent();
     }
     return;
@@ -97,7 +97,7 @@ void Session::send_request_head() {
   const auto& cfg = w_.config();
   const http::Head& h = req_head();        // as the rules left it
   const char* base = req_base();
-  const http::Head& frame = x().req_.head();   // where the head and body sit in the buffer
+  const http::Head& frame = req_.head();   // where the head and body sit in the buffer
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   hw.put(h.method.in(base));
@@ -106,7 +106,7 @@ void Session::send_request_head() {
   hw.put(" ");
   put_version(hw, h);
   hw.put("\r\n");
-  const std::string& name_header = cfg.proxies[x().be_].send_name_header;
+  const std::string& name_header = cfg.proxies[be_].send_name_header;
   copy_headers(hw, h, base, name_header);
   // unique-id-header (with a unique-id-format), before x-forwarded-for as HAProxy.
   if (const auto& uid_header = cfg.proxies[fe_].unique_id_header; !uid_header.empty()) {
@@ -114,30 +114,30 @@ void Session::send_request_head() {
   }
   // option forwardfor: the backend's settings win over the frontend's.
   const config::ForwardFor& ff =
-      cfg.proxies[x().be_].forwardfor.enabled ? cfg.proxies[x().be_].forwardfor : cfg.proxies[fe_].forwardfor;
-  if (forwardfor_applies(ff, peer_) && !(ff.if_none && h.find(base, ff.header))) put_address(hw, ff.header, peer_);
+      cfg.proxies[be_].forwardfor.enabled ? cfg.proxies[be_].forwardfor : cfg.proxies[fe_].forwardfor;
+  if (forwardfor_applies(ff, c_.peer_) && !(ff.if_none && h.find(base, ff.header))) put_address(hw, ff.header, c_.peer_);
   // option originalto: after it, the same way.
   const config::ForwardFor& ot =
-      cfg.proxies[x().be_].originalto.enabled ? cfg.proxies[x().be_].originalto : cfg.proxies[fe_].originalto;
-  if (forwardfor_applies(ot, local_addr_)) put_address(hw, ot.header, local_addr_);
-  x().keep_server_ = conn_mode() == config::HttpConnMode::keep_alive;
-  if (x().req_upgrade_) {
+      cfg.proxies[be_].originalto.enabled ? cfg.proxies[be_].originalto : cfg.proxies[fe_].originalto;
+  if (forwardfor_applies(ot, c_.local_addr_)) put_address(hw, ot.header, c_.local_addr_);
+  keep_server_ = conn_mode() == config::HttpConnMode::keep_alive;
+  if (req_upgrade_) {
     hw.put("connection: upgrade\r\n");
-    x().keep_server_ = false;
-  } else if (!x().keep_server_) {
+    keep_server_ = false;
+  } else if (!keep_server_) {
     hw.put("connection: close\r\n");
-  } else if (x().req_http10_) {
+  } else if (req_http10_) {
     hw.put("connection: keep-alive\r\n");
   }
   // http-send-name-header: the server this attempt goes to, last (HAProxy adds it just
   // before connecting, after every other header).
-  x().name_hdr_at_ = x().name_hdr_len_ = 0;
+  name_hdr_at_ = name_hdr_len_ = 0;
   if (!name_header.empty()) {
-    x().name_hdr_at_ = static_cast<uint32_t>(hw.size());
-    hw.header(name_header, cfg.proxies[x().be_].servers[x().srv_idx_].name);
-    x().name_hdr_len_ = static_cast<uint32_t>(hw.size()) - x().name_hdr_at_;
+    name_hdr_at_ = static_cast<uint32_t>(hw.size());
+    hw.header(name_header, cfg.proxies[be_].servers[srv_idx_].name);
+    name_hdr_len_ = static_cast<uint32_t>(hw.size()) - name_hdr_at_;
   }
-  x().replay_srv_ = static_cast<int16_t>(x().srv_idx_);
+  replay_srv_ = static_cast<int16_t>(srv_idx_);
   hw.put("\r\n");
   if (hw.overflow()) {
     w_.buffers().put(b);
@@ -145,93 +145,92 @@ void Session::send_request_head() {
     reply_error(400, {'P', 'R'});
     return;
   }
-  x().out_ = b;
+  out_ = b;
   release_rewrites();
   uint32_t head_end = frame.start + frame.length;
-  uint32_t limit = x().req_complete_ ? req_end_ : in_.parsed;
+  uint32_t limit = req_complete_ ? c_.req_end_ : c_.in_.parsed;
   // `retry-on` beyond connection failures: a request read whole is kept until its response
   // head arrives, so that it can be sent again to another attempt.
-  x().replay_ = cfg.proxies[x().be_].l7_retries() && x().req_complete_ && !x().req_upgrade_ && x().retries_left_ > 0;
-  x().replay_head_len_ = static_cast<uint32_t>(hw.size());
-  x().replay_body_from_ = head_end;
-  x().replay_body_to_ = limit;
-  in_.fwd = head_end;
-  pending_server_fwd_ = limit;
-  uv_buf_t bufs[2] = {uv_buf_init(x().out_, static_cast<unsigned>(hw.size())),
-                      uv_buf_init(in_.data + head_end, limit - head_end)};
-  x().srv_->start_reading();
+  replay_ = cfg.proxies[be_].l7_retries() && req_complete_ && !req_upgrade_ && retries_left_ > 0;
+  replay_head_len_ = static_cast<uint32_t>(hw.size());
+  replay_body_from_ = head_end;
+  replay_body_to_ = limit;
+  c_.in_.fwd = head_end;
+  c_.pending_server_fwd_ = limit;
+  uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
+                      uv_buf_init(c_.in_.data + head_end, limit - head_end)};
+  srv_->start_reading();
   if (write_server(bufs, limit > head_end ? 2 : 1, ServerWrite::head)) {
-    if (!x().replay_) {
-      w_.buffers().put(x().out_);
-      x().out_ = nullptr;
+    if (!replay_) {
+      w_.buffers().put(out_);
+      out_ = nullptr;
     }
-    in_.fwd = limit;
+    c_.in_.fwd = limit;
     request_sent();
   }
 }
 
 // The kept head of a layer-7 retry, with the http-send-name-header line naming the server of
 // this attempt instead of the previous one. False (the exchange answered) when it does not fit.
-bool Session::rename_replay() {
-  const auto& be = w_.config().proxies[x().be_];
+bool Exchange::rename_replay() {
+  const auto& be = w_.config().proxies[be_];
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
-  hw.put(std::string_view(x().out_, x().name_hdr_at_));
-  hw.header(be.send_name_header, be.servers[x().srv_idx_].name);
-  const uint32_t after = x().name_hdr_at_ + x().name_hdr_len_;
-  hw.put(std::string_view(x().out_ + after, x().replay_head_len_ - after));
+  hw.put(std::string_view(out_, name_hdr_at_));
+  hw.header(be.send_name_header, be.servers[srv_idx_].name);
+  const uint32_t after = name_hdr_at_ + name_hdr_len_;
+  hw.put(std::string_view(out_ + after, replay_head_len_ - after));
   if (hw.overflow()) {
     w_.buffers().put(b);
     close_server();
     reply_error(400, {'P', 'R'});
     return false;
   }
-  w_.buffers().put(x().out_);
-  x().out_ = b;
-  x().name_hdr_len_ = static_cast<uint32_t>(hw.size()) - (x().replay_head_len_ - after) - x().name_hdr_at_;
-  x().replay_head_len_ = static_cast<uint32_t>(hw.size());
-  x().replay_srv_ = static_cast<int16_t>(x().srv_idx_);
+  w_.buffers().put(out_);
+  out_ = b;
+  name_hdr_len_ = static_cast<uint32_t>(hw.size()) - (replay_head_len_ - after) - name_hdr_at_;
+  replay_head_len_ = static_cast<uint32_t>(hw.size());
+  replay_srv_ = static_cast<int16_t>(srv_idx_);
   return true;
 }
 
-void Session::forward_request_body() {
-  parse_request_body();
-  if (closed_ || phase_ != Phase::request || x().server_write_ != ServerWrite::none) return;
-  uint32_t limit = x().req_complete_ ? req_end_ : in_.parsed;
-  if (limit > in_.fwd) {
-    pending_server_fwd_ = limit;
-    uv_buf_t buf = uv_buf_init(in_.data + in_.fwd, limit - in_.fwd);
+void Exchange::forward_request_body() {
+  c_.parse_request_body();
+  if (c_.closed_ || c_.phase_ != Phase::request || server_write_ != ServerWrite::none) return;
+  uint32_t limit = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  if (limit > c_.in_.fwd) {
+    c_.pending_server_fwd_ = limit;
+    uv_buf_t buf = uv_buf_init(c_.in_.data + c_.in_.fwd, limit - c_.in_.fwd);
     if (!write_server(&buf, 1, ServerWrite::body)) return;
-    in_.fwd = limit;
+    c_.in_.fwd = limit;
   }
   request_sent();
 }
 
 // Called whenever everything parsed so far went to the server.
-void Session::request_sent() {
-  if (closed_) return;
-  if (x().req_complete_) {
-    if (phase_ == Phase::request) phase_ = Phase::response;
-    if (in_.fwd == in_.end && !x().replay_) release(in_);
-    if (!x().resp_started_) {
-      w_.timers().disarm(ctimer_);
-      if (auto t = w_.config().proxies[x().be_].timeouts.server) w_.timers().arm(x().srv_->timer, *t);
+void Exchange::request_sent() {
+  if (c_.closed_) return;
+  if (req_complete_) {
+    if (c_.phase_ == Phase::request) c_.phase_ = Phase::response;
+    if (c_.in_.fwd == c_.in_.end && !replay_) c_.release(c_.in_);
+    if (!resp_started_) {
+      w_.timers().disarm(c_.ctimer_);
+      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
     }
   } else {
-    compact(in_);
-    arm_client_timer(w_.config().proxies[fe_].timeouts.client);
-    if (x().srv_ && !x().resp_started_)
-      if (auto t = w_.config().proxies[x().be_].timeouts.server) w_.timers().arm(x().srv_->timer, *t);
+    c_.compact(c_.in_);
+    c_.arm_client_timer(w_.config().proxies[fe_].timeouts.client);
+    if (srv_ && !resp_started_)
+      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
   }
-  start_reading();
+  c_.start_reading();
 }
 
-void Session::on_server_write_done(int status) {
-  Entry in(*this);
-  ServerWrite kind = x().server_write_;
-  x().server_write_ = ServerWrite::none;
+void Exchange::on_server_write_done(int status) {
+  ServerWrite kind = server_write_;
+  server_write_ = ServerWrite::none;
   if (status < 0) {
-    if (!x().resp_started_) {
+    if (!resp_started_) {
       close_server();
       reply_error(502, {'S', 'D'});
     } else {
@@ -239,48 +238,47 @@ void Session::on_server_write_done(int status) {
     }
     return;
   }
-  if (x().out_ && kind == ServerWrite::head && !x().replay_) {
-    w_.buffers().put(x().out_);
-    x().out_ = nullptr;
+  if (out_ && kind == ServerWrite::head && !replay_) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
   }
-  in_.fwd = pending_server_fwd_;
+  c_.in_.fwd = c_.pending_server_fwd_;
   if (kind == ServerWrite::tunnel) {
-    compact(in_);
-    release(in_);
-    start_reading();
+    c_.compact(c_.in_);
+    c_.release(c_.in_);
+    c_.start_reading();
     relay_to_server();   // more bytes, or the client's half-close, may be waiting
     return;
   }
   request_sent();
-  if (!x().req_complete_ && in_.parsed < in_.end) forward_request_body();
+  if (!req_complete_ && c_.in_.parsed < c_.in_.end) forward_request_body();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Relaying the response
 
-void Session::on_server_read(ssize_t nread) {
-  Entry in(*this);
+void Exchange::on_server_read(ssize_t nread) {
   if (nread < 0) {
-    x().srv_->stop_reading();
-    if (phase_ == Phase::tunnel) {
+    srv_->stop_reading();
+    if (c_.phase_ == Phase::tunnel) {
       // The server is done; flush what it sent, then close the client side too.
       relay_to_client();
-      if (client_write_ == ClientWrite::none) close_client();
-      else close_pending_ = true;
+      if (c_.client_write_ == ClientWrite::none) c_.close_client();
+      else c_.close_pending_ = true;
       return;
     }
-    if (x().resp_head_sent_ && !x().resp_complete_ && x().resp_eof_body_ && x().srv_->parser.finish()) {
-      x().resp_complete_ = true;
-      x().resp_end_ = x().srv_->in.end;
-      x().keep_server_ = false;
+    if (resp_head_sent_ && !resp_complete_ && resp_eof_body_ && srv_->parser.finish()) {
+      resp_complete_ = true;
+      resp_end_ = srv_->in.end;
+      keep_server_ = false;
       forward_response_body();
       return;
     }
     // Only interim responses went out: the client still gets a 502 (as from HAProxy).
-    if (!x().resp_head_sent_ && client_write_ == ClientWrite::none) x().resp_started_ = false;
-    if (!x().resp_started_) {
-      w_.runtime().observed(x().be_, x().srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
-      if (!x().resp_begun_ && retry_layer7(config::Proxy::retry_empty_response, 0)) return;
+    if (!resp_head_sent_ && c_.client_write_ == ClientWrite::none) resp_started_ = false;
+    if (!resp_started_) {
+      w_.runtime().observed(be_, srv_idx_, nread == UV_EOF ? check::Observed::broken_pipe : check::Observed::read_error);
+      if (!resp_begun_ && retry_layer7(config::Proxy::retry_empty_response, 0)) return;
       close_server();
       reply_error(502, {'S', 'H'});
     } else {
@@ -288,32 +286,32 @@ void Session::on_server_read(ssize_t nread) {
     }
     return;
   }
-  if (phase_ == Phase::tunnel) {
+  if (c_.phase_ == Phase::tunnel) {
     relay_to_client();
     return;
   }
   handle_response_input();
 }
 
-void Session::handle_response_input() {
-  ServerConn* c = x().srv_;
-  if (!c || closed_) return;
+void Exchange::handle_response_input() {
+  ServerConn* c = srv_;
+  if (!c || c_.closed_) return;
   for (;;) {
     if (!c->in.data || c->in.parsed == c->in.end) return;
-    if (!x().resp_begun_) {
-      compact(c->in);
-      c->parser.begin(c->in.data, c->in.fwd, header_slots(c->in.data), w_.max_headers());
-      c->parser.expect_no_body(x().req_head_method_);
-      x().resp_begun_ = true;
+    if (!resp_begun_) {
+      c_.compact(c->in);
+      c->parser.begin(c->in.data, c->in.fwd, c_.header_slots(c->in.data), w_.max_headers());
+      c->parser.expect_no_body(req_head_method_);
+      resp_begun_ = true;
     }
-    if (x().resp_head_sent_) {
+    if (resp_head_sent_) {
       forward_response_body();
       return;
     }
     auto r = c->parser.feed(c->in.parsed, c->in.end);
     c->in.parsed = r.end;
     if (r.status == ParseStatus::error) {
-      w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::http_hdrrsp);
+      w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
       if (retry_layer7(config::Proxy::retry_junk_response, 0)) return;
       close_server();
       reply_error(502, {'S', 'H'});
@@ -321,34 +319,34 @@ void Session::handle_response_input() {
     }
     if (!c->parser.head_done()) {
       if (c->in.end >= w_.bufsize()) {
-        w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::http_hdrrsp);
+        w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
         close_server();
         reply_error(502, {'S', 'H'});
       }
       return;
     }
     const http::Head& h = c->parser.head();
-    if (h.status == 101 && !x().req_upgrade_) {
+    if (h.status == 101 && !req_upgrade_) {
       // A switch of protocols nobody asked for: HAProxy answers 502 and relays nothing.
-      w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::http_hdrrsp);
+      w_.runtime().observed(be_, srv_idx_, check::Observed::http_hdrrsp);
       close_server();
       reply_error(502, {'S', 'H'});
       return;
     }
-    x().resp_complete_ = r.status != ParseStatus::more;
-    x().resp_upgrade_ = r.status == ParseStatus::upgrade && h.status == 101;
-    x().resp_end_ = r.end;
+    resp_complete_ = r.status != ParseStatus::more;
+    resp_upgrade_ = r.status == ParseStatus::upgrade && h.status == 101;
+    resp_end_ = r.end;
     if (h.status >= 100 && h.status < 200 && h.status != 101) {
       // Interim response (100 Continue...): relay it and wait for the final one.
       send_response_head(true);
-      if (client_write_ != ClientWrite::none || closed_) return;
+      if (c_.client_write_ != ClientWrite::none || c_.closed_) return;
       continue;
     }
     if (retry_layer7(0, h.status)) return;
     drop_replay();
     log_response_head();   // capture response header
     // observe layer7: 100-499, 501 and 505 are good answers, anything else an error.
-    w_.runtime().observed(x().be_, x().srv_idx_,
+    w_.runtime().observed(be_, srv_idx_,
                           h.status < 500 || h.status == 501 || h.status == 505 ? check::Observed::http_ok
                                                                                : check::Observed::http_sts);
     send_response_head(false);
@@ -356,8 +354,8 @@ void Session::handle_response_input() {
   }
 }
 
-void Session::send_response_head(bool interim) {
-  ServerConn* c = x().srv_;
+void Exchange::send_response_head(bool interim) {
+  ServerConn* c = srv_;
   drop_replay();   // once the client has bytes of an answer, the request is not retried
   if (!interim && !process_response_rules()) return;
   if (!interim && !cookie_response()) {
@@ -366,8 +364,8 @@ void Session::send_response_head(bool interim) {
     return;
   }
   const http::Head& frame = c->parser.head();   // where the head and body sit in the buffer
-  const http::Head& h = x().rs_block_ ? *block_head(x().rs_block_) : frame;   // as the rules left it
-  const char* base = x().rs_block_ ? x().rs_block_ : c->in.data;
+  const http::Head& h = rs_block_ ? *block_head(rs_block_) : frame;   // as the rules left it
+  const char* base = rs_block_ ? rs_block_ : c->in.data;
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   put_version(hw, h);
@@ -378,16 +376,16 @@ void Session::send_response_head(bool interim) {
   hw.put("\r\n");
   copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
   if (!interim) {
-    bool bodiless = x().req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
-    x().resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
+    bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
+    resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
     // A chunked HTTP/1.0 response: HAProxy relays it, then closes the client connection.
-    if (x().resp_eof_body_ || !x().req_complete_ || (frame.is_http10() && frame.chunked)) keep_client_ = false;
-    x().keep_server_ = x().keep_server_ && frame.keep_alive && !x().resp_eof_body_;
-    if (x().resp_upgrade_) {
+    if (resp_eof_body_ || !req_complete_ || (frame.is_http10() && frame.chunked)) c_.keep_client_ = false;
+    keep_server_ = keep_server_ && frame.keep_alive && !resp_eof_body_;
+    if (resp_upgrade_) {
       hw.put("connection: upgrade\r\n");
-    } else if (!keep_client_) {
+    } else if (!c_.keep_client_) {
       hw.put("connection: close\r\n");
-    } else if (x().req_http10_) {
+    } else if (req_http10_) {
       hw.put("connection: keep-alive\r\n");
     }
   }
@@ -399,42 +397,42 @@ void Session::send_response_head(bool interim) {
     return;
   }
   if (w_.runtime().debug && !interim) {
-    trace::head(stream_id_, w_.config().proxies[x().be_].name, false, cli()->fd(), c->io->fd(), h, base);
+    trace::head(c_.stream_id_, w_.config().proxies[be_].name, false, c_.cli()->fd(), c->io->fd(), h, base);
   }
   if (!interim) {
-    x().t_resp_ = uv_now(w_.loop());
-    x().status_ = h.status;
+    t_resp_ = uv_now(w_.loop());
+    status_ = h.status;
     count_status(true);
   }
-  if (x().out_) w_.buffers().put(x().out_);
-  x().out_ = b;
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
   release_rewrites();
   w_.timers().disarm(c->timer);
   uint32_t head_end = frame.start + frame.length;
-  uint32_t limit = interim || x().resp_complete_ ? x().resp_end_ : c->in.parsed;
-  if (x().resp_upgrade_) limit = c->in.end;   // bytes after a 101 already belong to the tunnel
+  uint32_t limit = interim || resp_complete_ ? resp_end_ : c->in.parsed;
+  if (resp_upgrade_) limit = c->in.end;   // bytes after a 101 already belong to the tunnel
   c->in.fwd = head_end;
-  pending_client_fwd_ = limit;
-  x().resp_started_ = true;
-  if (!interim) x().resp_head_sent_ = true;
-  uv_buf_t bufs[2] = {uv_buf_init(x().out_, static_cast<unsigned>(hw.size())),
+  c_.pending_client_fwd_ = limit;
+  resp_started_ = true;
+  if (!interim) resp_head_sent_ = true;
+  uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
                       uv_buf_init(c->in.data + head_end, limit - head_end)};
   if (interim) {
-    x().resp_begun_ = false;   // the final response starts after this one
-    if (write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::interim)) {
-      w_.buffers().put(x().out_);
-      x().out_ = nullptr;
+    resp_begun_ = false;   // the final response starts after this one
+    if (c_.write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::interim)) {
+      w_.buffers().put(out_);
+      out_ = nullptr;
       c->in.fwd = limit;
     }
     return;
   }
-  if (write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::response)) response_written();
+  if (c_.write_client(bufs, limit > head_end ? 2 : 1, ClientWrite::response)) response_written();
 }
 
-void Session::forward_response_body() {
-  ServerConn* c = x().srv_;
-  if (!c || client_write_ != ClientWrite::none) return;
-  if (!x().resp_complete_ && c->in.parsed < c->in.end) {
+void Exchange::forward_response_body() {
+  ServerConn* c = srv_;
+  if (!c || c_.client_write_ != ClientWrite::none) return;
+  if (!resp_complete_ && c->in.parsed < c->in.end) {
     auto r = c->parser.feed(c->in.parsed, c->in.end);
     c->in.parsed = r.end;
     if (r.status == ParseStatus::error) {
@@ -442,67 +440,67 @@ void Session::forward_response_body() {
       return;
     }
     if (r.status != ParseStatus::more) {
-      x().resp_complete_ = true;
-      x().resp_end_ = r.end;
+      resp_complete_ = true;
+      resp_end_ = r.end;
     }
   }
-  uint32_t limit = x().resp_complete_ ? x().resp_end_ : c->in.parsed;
-  pending_client_fwd_ = limit;
+  uint32_t limit = resp_complete_ ? resp_end_ : c->in.parsed;
+  c_.pending_client_fwd_ = limit;
   if (limit > c->in.fwd) {
     uv_buf_t buf = uv_buf_init(c->in.data + c->in.fwd, limit - c->in.fwd);
-    if (!write_client(&buf, 1, ClientWrite::response)) return;
+    if (!c_.write_client(&buf, 1, ClientWrite::response)) return;
   }
   response_written();
 }
 
 // Everything relayed so far reached the client (or the kernel's buffer for it).
-void Session::response_written() {
-  if (x().out_) {
-    w_.buffers().put(x().out_);
-    x().out_ = nullptr;
+void Exchange::response_written() {
+  if (out_) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
   }
-  ServerConn* c = x().srv_;
+  ServerConn* c = srv_;
   if (!c) return;
-  c->in.fwd = pending_client_fwd_;
-  if (x().resp_upgrade_) {
+  c->in.fwd = c_.pending_client_fwd_;
+  if (resp_upgrade_) {
     start_tunnel();
     return;
   }
-  if (x().resp_complete_) {
+  if (resp_complete_) {
     end_exchange();
     return;
   }
-  compact(c->in);
+  c_.compact(c->in);
   c->start_reading();
-  if (auto t = w_.config().proxies[x().be_].timeouts.server) w_.timers().arm(c->timer, *t);
+  if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(c->timer, *t);
 }
 
-void Session::end_exchange() {
-  w_.timers().disarm(ctimer_);
+void Exchange::end_exchange() {
+  w_.timers().disarm(c_.ctimer_);
   release_rewrites();
-  bool reusable = x().srv_ && x().keep_server_ && x().req_complete_ && x().srv_->in.fwd == x().srv_->in.end;
-  if (w_.runtime().debug) trace_end(!keep_client_ || stop_after_ || w_.stopping(), x().srv_ && !reusable);
-  if (x().srv_) detach_server(reusable);
+  bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
+  if (w_.runtime().debug) trace_end(!c_.keep_client_ || c_.stop_after_ || w_.stopping(), srv_ && !reusable);
+  if (srv_) detach_server(reusable);
   release_slot();
   log_exchange();   // after the release, as HAProxy counts connections in its log line
-  if (x().vars_) {   // txn variables live as long as the transaction (the log line shows them)
-    w_.free_vars(x().vars_);
-    x().vars_ = nullptr;
+  if (vars_) {   // txn variables live as long as the transaction (the log line shows them)
+    w_.free_vars(vars_);
+    vars_ = nullptr;
   }
-  first_request_ = false;
-  if (!keep_client_ || client_eof_ || stop_after_ || w_.stopping()) {
-    close_client();
+  c_.first_request_ = false;
+  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || w_.stopping()) {
+    c_.close_client();
     return;
   }
-  begin_next_request();
+  c_.begin_next_request();
 }
 
-void Session::trace_end(bool client_closes, bool server_closes) {
-  const int cfd = cli()->fd(), sfd = x().srv_ ? x().srv_->io->fd() : -1;
-  std::string_view name = w_.config().proxies[x().be_ >= 0 ? x().be_ : fe_].name;
-  if (client_closes) trace::event(stream_id_, name, "clicls", cfd, sfd);
-  if (server_closes) trace::event(stream_id_, name, "srvcls", cfd, sfd);
-  trace::event(stream_id_, name, "closed", cfd, sfd);
+void Exchange::trace_end(bool client_closes, bool server_closes) {
+  const int cfd = c_.cli()->fd(), sfd = srv_ ? srv_->io->fd() : -1;
+  std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
+  if (client_closes) trace::event(c_.stream_id_, name, "clicls", cfd, sfd);
+  if (server_closes) trace::event(c_.stream_id_, name, "srvcls", cfd, sfd);
+  trace::event(c_.stream_id_, name, "closed", cfd, sfd);
 }
 
 void Session::close_private() {
@@ -513,9 +511,9 @@ void Session::close_private() {
   c->close();
 }
 
-void Session::detach_server(bool reusable) {
-  ServerConn* c = x().srv_;
-  x().srv_ = nullptr;
+void Exchange::detach_server(bool reusable) {
+  ServerConn* c = srv_;
+  srv_ = nullptr;
   if (!c) return;
   const auto& be = w_.config().proxies[c->proxy_index];
   if (!reusable || w_.stopping()) {
@@ -524,17 +522,17 @@ void Session::detach_server(bool reusable) {
   }
   if (be.http_reuse == config::HttpReuse::never) {
     // Never shared: it stays with this client for its next request, as HAProxy's.
-    if (!keep_client_ || client_eof_ || stop_after_) {
+    if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_) {
       c->close();
       return;
     }
-    if (private_) close_private();
+    if (c_.private_) c_.close_private();
     c->owner = nullptr;
-    c->keeper = this;
+    c->keeper = &c_;
     c->set_busy(false);
     c->release_buffer();
     c->start_reading();   // notices the server closing it meanwhile
-    private_ = c;
+    c_.private_ = c;
     return;
   }
   c->owner = nullptr;

@@ -124,73 +124,73 @@ std::string_view redirect_reason(int code) {
 
 }  // namespace
 
-http::Head* Session::block_head(char* block) const {
+http::Head* Exchange::block_head(char* block) const {
   // Layout of a pooled block: bytes, header slots, then (for rewritten heads) the Head itself.
   return reinterpret_cast<http::Head*>(block + w_.bufsize() + sizeof(http::Header) * w_.max_headers());
 }
 
-const http::Head& Session::req_head() const { return x().rq_block_ ? *block_head(x().rq_block_) : x().req_.head(); }
-const char* Session::req_base() const { return x().rq_block_ ? x().rq_block_ : in_.data; }
+const http::Head& Exchange::req_head() const { return rq_block_ ? *block_head(rq_block_) : req_.head(); }
+const char* Exchange::req_base() const { return rq_block_ ? rq_block_ : c_.in_.data; }
 
-acl::SampleContext Session::sample(bool final) const {
+acl::SampleContext Exchange::sample(bool final) const {
   acl::SampleContext ctx;
-  ctx.src = &peer_.sa;
-  ctx.dst = &local_addr_.sa;
+  ctx.src = &c_.peer_.sa;
+  ctx.dst = &c_.local_addr_.sa;
   ctx.config = &w_.config();
   ctx.frontend = &w_.config().proxies[fe_];
-  ctx.backend = x().be_ >= 0 ? &w_.config().proxies[x().be_] : nullptr;
+  ctx.backend = be_ >= 0 ? &w_.config().proxies[be_] : nullptr;
   ctx.usable_servers = usable_servers;
   ctx.server_is_up = server_is_up;
   ctx.opaque = &w_.runtime();
-  ctx.vars = x().vars_;
+  ctx.vars = vars_;
   ctx.final = final;
   ctx.unique_id = unique_id_of;
   ctx.unique_id_self = this;
   ctx.captured = captured_of;
   ctx.captured_self = this;
-  ctx.client_tls = cli()->tls();
+  ctx.client_tls = c_.cli()->tls();
   ctx.ssl = ctx.client_tls != nullptr;
-  ctx.server_tls = x().srv_ ? x().srv_->io->tls() : nullptr;
-  ctx.so_id = bind_ + 1;
-  ctx.so_name = w_.config().proxies[fe_].binds[bind_].name;
+  ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
+  ctx.so_id = c_.bind_ + 1;
+  ctx.so_name = w_.config().proxies[fe_].binds[c_.bind_].name;
   if (tcp_mode()) {
-    if (in_.data) ctx.payload = std::string_view(in_.data + in_.fwd, in_.end - in_.fwd);
+    if (c_.in_.data) ctx.payload = std::string_view(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
     return ctx;
   }
-  if (x().req_.head_done() && in_.data) {
+  if (req_.head_done() && c_.in_.data) {
     ctx.request = &req_head();
     ctx.base = req_base();
-    const http::Head& h = x().req_.head();
+    const http::Head& h = req_.head();
     uint32_t body_start = h.start + h.length;
-    uint32_t body_end = x().req_complete_ ? req_end_ : in_.parsed;
-    if (body_end > body_start) ctx.body = std::string_view(in_.data + body_start, body_end - body_start);
-    ctx.body_complete = x().req_complete_;
+    uint32_t body_end = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+    if (body_end > body_start) ctx.body = std::string_view(c_.in_.data + body_start, body_end - body_start);
+    ctx.body_complete = req_complete_;
   }
-  if (x().srv_ && x().srv_->parser.head_done()) {
-    ctx.response = x().rs_block_ ? block_head(x().rs_block_) : &x().srv_->parser.head();
-    ctx.response_base = x().rs_block_ ? x().rs_block_ : x().srv_->in.data;
+  if (srv_ && srv_->parser.head_done()) {
+    ctx.response = rs_block_ ? block_head(rs_block_) : &srv_->parser.head();
+    ctx.response_base = rs_block_ ? rs_block_ : srv_->in.data;
   }
   return ctx;
 }
 
-void Session::release_rewrites() {
-  if (x().rq_block_) {
-    w_.buffers().put(x().rq_block_);
-    x().rq_block_ = nullptr;
+void Exchange::release_rewrites() {
+  if (rq_block_) {
+    w_.buffers().put(rq_block_);
+    rq_block_ = nullptr;
   }
-  if (x().rs_block_) {
-    w_.buffers().put(x().rs_block_);
-    x().rs_block_ = nullptr;
+  if (rs_block_) {
+    w_.buffers().put(rs_block_);
+    rs_block_ = nullptr;
   }
 }
 
-bool Session::edit_head(bool request, const http::HeadEdit& e) {
+bool Exchange::edit_head(bool request, const http::HeadEdit& e) {
   // Framing is the proxy's business: rules may not change how a body is delimited.
   if (http::iequals(e.name, "content-length") || http::iequals(e.name, "transfer-encoding")) return true;
-  char*& block = request ? x().rq_block_ : x().rs_block_;
+  char*& block = request ? rq_block_ : rs_block_;
   const http::Head& src = request ? req_head()
-                                  : (x().rs_block_ ? *block_head(x().rs_block_) : x().srv_->parser.head());
-  const char* base = request ? req_base() : (x().rs_block_ ? x().rs_block_ : x().srv_->in.data);
+                                  : (rs_block_ ? *block_head(rs_block_) : srv_->parser.head());
+  const char* base = request ? req_base() : (rs_block_ ? rs_block_ : srv_->in.data);
   char* fresh = w_.buffers().get();
   http::Head out;
   if (!http::rewrite_head(src, base, request, e, fresh, w_.bufsize(), w_.max_headers(), out)) {
@@ -204,7 +204,7 @@ bool Session::edit_head(bool request, const http::HeadEdit& e) {
 }
 
 // Evaluates a log-format expression into the worker's scratch space; empty when absent.
-std::string_view Session::eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out,
+std::string_view Exchange::eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out,
                                       size_t cap) {
   if (!fmt) return {};
   int n = fmt->evaluate(ctx, out, cap);
@@ -212,7 +212,7 @@ std::string_view Session::eval_format(const acl::Expression* fmt, const acl::Sam
 }
 
 // Runs `rules` from index `from`. Request rules when `request`, else response rules.
-Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from,
+Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from,
                                        bool request) {
   for (size_t i = from; i < rules.size(); ++i) {
     const BoundRule& b = rules[i];
@@ -229,7 +229,7 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
       case Action::allow:
         return RuleResult::stop;
       case Action::deny:
-        if (request) x().denied_by_ = static_cast<int16_t>(proxy_index);
+        if (request) denied_by_ = static_cast<int16_t>(proxy_index);
         if (!request) {
           reply_error(r.ret.status ? r.ret.status : 502, {'P', 'H'});
           return RuleResult::answered;
@@ -240,29 +240,29 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
       case Action::tarpit: {
         // Hold the client for `timeout tarpit` (else `timeout connect`), then answer (500).
         const auto& px = w_.config().proxies[proxy_index];
-        x().tarpit_status_ = r.ret.status ? r.ret.status : 500;
-        x().denied_by_ = static_cast<int16_t>(proxy_index);
-        phase_ = Phase::tarpit;
-        term_ = {'P', 'T'};
+        tarpit_status_ = r.ret.status ? r.ret.status : 500;
+        denied_by_ = static_cast<int16_t>(proxy_index);
+        c_.phase_ = Phase::tarpit;
+        c_.term_ = {'P', 'T'};
         auto t = px.timeouts.tarpit ? px.timeouts.tarpit : px.timeouts.connect;
-        if (t && *t) arm_client_timer(t);
-        else reply_error(x().tarpit_status_, term_);
+        if (t && *t) c_.arm_client_timer(t);
+        else reply_error(tarpit_status_, c_.term_);
         return RuleResult::answered;
       }
       case Action::auth:
         reply_auth(r.name.empty() ? w_.config().proxies[proxy_index].name : r.name);
         return RuleResult::answered;
       case Action::redirect:
-        x().intercepted_ = true;
+        intercepted_ = true;
         reply_redirect(r.redirect, b.fmt);
         return RuleResult::answered;
       case Action::use_service:
         if (!w_.runtime().stats_page) continue;
-        x().rule_pos_ = static_cast<uint16_t>(i + 1);
+        rule_pos_ = static_cast<uint16_t>(i + 1);
         start_stats(proxy_index, true);
         return RuleResult::answered;
       case Action::return_:
-        x().intercepted_ = true;
+        intercepted_ = true;
         reply_return(b, proxy_index, 200, {'L', 'R'});   // HAProxy: a local answer, LR
         return RuleResult::answered;
       case Action::set_header:
@@ -358,24 +358,24 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         e.value = r.reason.empty() ? http::reason_phrase(r.ret.status) : std::string_view(r.reason);
         break;
       case Action::set_var: {
-        if (!x().vars_) x().vars_ = w_.new_vars();
+        if (!vars_) vars_ = w_.new_vars();
         std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
         if (!v.data()) continue;   // an absent sample sets nothing, as in HAProxy
-        x().vars_->set_str(r.name, v);
+        vars_->set_str(r.name, v);
         continue;
       }
       case Action::set_var_fmt: {
         // A log-format: always a string, empty when the format renders nothing.
-        if (!x().vars_) x().vars_ = w_.new_vars();
+        if (!vars_) vars_ = w_.new_vars();
         std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
-        x().vars_->set_str(r.name, v.data() ? v : std::string_view("", 0));
+        vars_->set_str(r.name, v.data() ? v : std::string_view("", 0));
         continue;
       }
       case Action::unset_var:
-        if (x().vars_) x().vars_->unset(r.name);
+        if (vars_) vars_->unset(r.name);
         continue;
       case Action::set_log_level:
-        x().log_level_ = r.log_level == config::HttpRule::kSilentLog ? int8_t(-1) : int8_t(r.log_level + 1);
+        log_level_ = r.log_level == config::HttpRule::kSilentLog ? int8_t(-1) : int8_t(r.log_level + 1);
         continue;
       case Action::reject:
         if (!request) continue;
@@ -391,14 +391,14 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
         continue;
       }
       case Action::wait_for_body:
-        if (request && !x().req_complete_) {
-          const http::Head& h = x().req_.head();
-          uint32_t have = in_.parsed - (h.start + h.length);
+        if (request && !req_complete_) {
+          const http::Head& h = req_.head();
+          uint32_t have = c_.in_.parsed - (h.start + h.length);
           bool enough = r.at_least && have >= r.at_least;
-          if (!enough && in_.end < w_.bufsize()) {
-            x().rule_pos_ = static_cast<uint16_t>(i + 1);
-            phase_ = Phase::body_wait;
-            arm_client_timer(r.wait_ms ? std::optional<uint64_t>(r.wait_ms) : std::nullopt);
+          if (!enough && c_.in_.end < w_.bufsize()) {
+            rule_pos_ = static_cast<uint16_t>(i + 1);
+            c_.phase_ = Phase::body_wait;
+            c_.arm_client_timer(r.wait_ms ? std::optional<uint64_t>(r.wait_ms) : std::nullopt);
             return RuleResult::wait;
           }
         }
@@ -415,123 +415,123 @@ Session::RuleResult Session::run_rules(const std::vector<BoundRule>& rules, int 
   return RuleResult::next;
 }
 
-void Session::drop_client(bool silent, bool response) {
-  term_ = {'P', 'R'};   // HAProxy says PR for both sides
+void Exchange::drop_client(bool silent, bool response) {
+  c_.term_ = {'P', 'R'};   // HAProxy says PR for both sides
   // Denied requests for HAProxy, on the frontend and on the backend chosen (if any), response
   // drops included.
   stats::Counters& fe = w_.px_counters(fe_);
   fe.add(fe.denied_req);
   if (backend_counted()) {
-    stats::Counters& be = w_.be_counters(x().be_);
+    stats::Counters& be = w_.be_counters(be_);
     be.add(be.denied_req);
     // HAProxy counts the stream in its backend once content switching chose it.
-    if (!x().be_counted_) {
+    if (!be_counted_) {
       be.add(be.sessions);
       be.add(be.requests);
     }
   }
-  if (response && x().srv_) {
+  if (response && srv_) {
     // The server's status is the exchange's; what it sent counts as bytes out (HAProxy's
     // figures), though the client gets none of them. No response time.
-    x().status_ = x().srv_->parser.head().status;
+    status_ = srv_->parser.head().status;
     count_status(true);
-    bytes_out_ += x().srv_->in.end - x().srv_->in.fwd;
-  } else if (!x().status_counted_) {
+    c_.bytes_out_ += srv_->in.end - srv_->in.fwd;
+  } else if (!status_counted_) {
     // No status at all: HAProxy's "other" class, and no request time (TR -1).
-    x().status_counted_ = true;
+    status_counted_ = true;
     fe.add(fe.http_other);
-    if (backend_counted()) w_.be_counters(x().be_).add(w_.be_counters(x().be_).http_other);
-    x().t_head_ = 0;
+    if (backend_counted()) w_.be_counters(be_).add(w_.be_counters(be_).http_other);
+    t_head_ = 0;
   }
   if (silent) {
-    if (const int fd = cli()->fd(); fd >= 0) {
+    if (const int fd = c_.cli()->fd(); fd >= 0) {
       // TCP_REPAIR (needs CAP_NET_ADMIN) makes close() send nothing, as HAProxy does; else
       // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
       int one = 1;
       if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof one) != 0) {
-        if (peer_.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
-        else if (peer_.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
+        if (c_.peer_.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
+        else if (c_.peer_.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
         linger l{1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
       }
     }
   }
-  finish_close();
+  c_.finish_close();
 }
 
-bool Session::buffer_request_body(int proxy_index) {
-  if (x().buffering_) {
+bool Exchange::buffer_request_body(int proxy_index) {
+  if (buffering_) {
     // The wait is over: HAProxy's TR counts it.
-    x().buffering_ = false;
-    x().t_head_ = uv_now(w_.loop());
+    buffering_ = false;
+    t_head_ = uv_now(w_.loop());
   }
   const auto& px = w_.config().proxies[proxy_index];
-  if (!px.http_buffer_request || x().req_complete_ || in_.end >= w_.bufsize()) return false;
-  x().buffering_ = true;
-  phase_ = Phase::body_wait;
+  if (!px.http_buffer_request || req_complete_ || c_.in_.end >= w_.bufsize()) return false;
+  buffering_ = true;
+  c_.phase_ = Phase::body_wait;
   // What is left of `timeout http-request` since the request began.
   if (auto t = px.http_request_timeout(); t && *t) {
-    const uint64_t spent = uv_now(w_.loop()) - x().t_req_;
-    arm_client_timer(spent < *t ? *t - spent : 1);
+    const uint64_t spent = uv_now(w_.loop()) - t_req_;
+    c_.arm_client_timer(spent < *t ? *t - spent : 1);
   } else {
-    arm_client_timer(std::nullopt);
+    c_.arm_client_timer(std::nullopt);
   }
   return true;
 }
 
 // The request side, stage by stage: frontend rules, redirects, monitor, content switching,
 // then the backend's rules and redirects. Resumable after wait-for-body.
-void Session::process_request() {
+void Exchange::process_request() {
   const auto& cfg = w_.config();
   const BoundRules& br = *w_.runtime().rules;
   for (;;) {
-    switch (x().rule_stage_) {
+    switch (rule_stage_) {
       case 0: {  // monitor-uri answers before anything else
         const auto& fe = cfg.proxies[fe_];
         if (!fe.monitor_uri.empty() && req_head().target.in(req_base()) == fe.monitor_uri) {
           bool fail = false;
           acl::SampleContext ctx = sample(true);
           for (const auto* c : br.proxies[fe_].monitor_fail) fail = fail || (c && c->evaluate(ctx) == acl::Tri::yes);
-          x().be_ = fe_;
-          x().intercepted_ = true;
+          be_ = fe_;
+          intercepted_ = true;
           std::string_view page = http::error_response(fail ? 503 : 200, nullptr, http::ErrorLevel::stream,
-                                                       !keep_client_ || !x().req_complete_);
-          in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
-          reply_local(page.data(), page.size(), !keep_client_ || !x().req_complete_);
+                                                       !c_.keep_client_ || !req_complete_);
+          c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+          reply_local(page.data(), page.size(), !c_.keep_client_ || !req_complete_);
           return;
         }
         if (buffer_request_body(fe_)) return;
-        x().rule_stage_ = 1;
-        x().rule_pos_ = 0;
+        rule_stage_ = 1;
+        rule_pos_ = 0;
         break;
       }
       case 1:
       case 4: {  // http-request rules of the frontend (1) / the backend (4)
-        int p = x().rule_stage_ == 1 ? fe_ : x().be_;
-        if (x().rule_stage_ == 4 && x().rule_pos_ == 0 && buffer_request_body(x().be_)) return;
-        RuleResult r = run_rules(br.proxies[p].http_request, p, x().rule_pos_, true);
+        int p = rule_stage_ == 1 ? fe_ : be_;
+        if (rule_stage_ == 4 && rule_pos_ == 0 && buffer_request_body(be_)) return;
+        RuleResult r = run_rules(br.proxies[p].http_request, p, rule_pos_, true);
         if (r == RuleResult::answered || r == RuleResult::wait) return;
         // The stats page of this proxy comes right after its http-request rules, as in HAProxy.
         if (stats_request(p)) {
-          x().rule_pos_ = static_cast<uint16_t>(br.proxies[p].http_request.size());   // resume here after a body wait
+          rule_pos_ = static_cast<uint16_t>(br.proxies[p].http_request.size());   // resume here after a body wait
           start_stats(p);
           return;
         }
-        x().rule_stage_ = static_cast<uint8_t>(x().rule_stage_ + 1);
-        x().rule_pos_ = 0;
+        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
+        rule_pos_ = 0;
         break;
       }
       case 2:
       case 5: {  // `redirect` rules, after the http-request rules of the same proxy
-        int p = x().rule_stage_ == 2 ? fe_ : x().be_;
+        int p = rule_stage_ == 2 ? fe_ : be_;
         if (run_rules(br.proxies[p].redirects, p, 0, true) == RuleResult::answered) return;
-        x().rule_stage_ = static_cast<uint8_t>(x().rule_stage_ + 1);
+        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
         break;
       }
       case 3: {  // content switching
         if (!choose_backend()) return;
-        x().rule_stage_ = x().be_ == fe_ ? 6 : 4;
-        x().rule_pos_ = 0;
+        rule_stage_ = be_ == fe_ ? 6 : 4;
+        rule_pos_ = 0;
         break;
       }
       default:
@@ -548,7 +548,7 @@ void Session::process_request() {
 // use_backend rules in order (conditions, dynamic names), then default_backend; -1: none,
 // or a dynamic name that points to a backend of another mode (static ones are refused at
 // load time). Both modes: in mode tcp the conditions see the inspected payload.
-int Session::select_backend() {
+int Exchange::select_backend() {
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
   const BoundProxy& bp = w_.runtime().rules->proxies[fe_];
@@ -575,25 +575,25 @@ int Session::select_backend() {
   return be;
 }
 
-bool Session::choose_backend() {
-  x().be_ = select_backend();
-  if (x().be_ >= 0) return true;
+bool Exchange::choose_backend() {
+  be_ = select_backend();
+  if (be_ >= 0) return true;
   reply_error(503, {'S', 'C'});
   return false;
 }
 
 // http-response rules: the backend's first, then the frontend's. False when a rule answered
 // (the response was replaced and the connection handled).
-bool Session::process_response_rules() {
+bool Exchange::process_response_rules() {
   const BoundRules& br = *w_.runtime().rules;
-  if (run_rules(br.proxies[x().be_].http_response, x().be_, 0, false) == RuleResult::answered) return false;
-  if (x().be_ != fe_ && run_rules(br.proxies[fe_].http_response, fe_, 0, false) == RuleResult::answered) return false;
-  return !closed_;
+  if (run_rules(br.proxies[be_].http_response, be_, 0, false) == RuleResult::answered) return false;
+  if (be_ != fe_ && run_rules(br.proxies[fe_].http_response, fe_, 0, false) == RuleResult::answered) return false;
+  return !c_.closed_;
 }
 
-void Session::reply_auth(const std::string& realm) {
-  term_ = {'P', 'R'};
-  bool closing = !keep_client_ || !x().req_complete_;
+void Exchange::reply_auth(const std::string& realm) {
+  c_.term_ = {'P', 'R'};
+  bool closing = !c_.keep_client_ || !req_complete_;
   std::string_view page = http::error_response(401, nullptr, http::ErrorLevel::stream, false);
   // HAProxy appends the challenge after the page's own headers, and the close after that.
   size_t head_end = page.find("\r\n\r\n");
@@ -605,21 +605,21 @@ void Session::reply_auth(const std::string& realm) {
   hw.put("\"\r\n");
   if (closing) hw.put("connection: close\r\n");
   hw.put(page.substr(head_end + 2));
-  if (x().out_) w_.buffers().put(x().out_);
-  x().out_ = b;
-  in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
-  reply_local(x().out_, hw.size(), closing);
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
+  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  reply_local(out_, hw.size(), closing);
 }
 
-void Session::reply_redirect(const config::Redirect& r, const acl::Expression* target) {
-  term_ = {'L', 'R'};
+void Exchange::reply_redirect(const config::Redirect& r, const acl::Expression* target) {
+  c_.term_ = {'L', 'R'};
   acl::SampleContext ctx = sample(true);
   char* scratch = w_.scratch();
   std::string_view to = target ? eval_format(target, ctx, scratch, w_.bufsize()) : std::string_view(r.target);
   const http::Head& h = req_head();
   std::string_view uri = h.target.in(req_base());
   if (r.drop_query) uri = uri.substr(0, uri.find('?'));
-  bool closing = !keep_client_ || !x().req_complete_;
+  bool closing = !c_.keep_client_ || !req_complete_;
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   hw.put("HTTP/1.1 ");
@@ -667,25 +667,25 @@ void Session::reply_redirect(const config::Redirect& r, const acl::Expression* t
     reply_error(500, {'P', 'R'});
     return;
   }
-  if (x().out_) w_.buffers().put(x().out_);
-  x().out_ = b;
-  in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
-  reply_local(x().out_, hw.size(), closing);
+  if (out_) w_.buffers().put(out_);
+  out_ = b;
+  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  reply_local(out_, hw.size(), closing);
 }
 
 // `http-request return` and `deny` with a payload: HAProxy writes the rule's own headers first,
 // then content-length and content-type.
-void Session::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t) {
+void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t) {
   const config::HttpRule& r = *b.rule;
-  term_ = t;
+  c_.term_ = t;
   uint16_t status = r.ret.status ? r.ret.status : default_status;
-  bool closing = !keep_client_ || !x().req_complete_;
+  bool closing = !c_.keep_client_ || !req_complete_;
   if (r.ret.errorfile || r.ret.default_errorfiles) {
     // A whole response written by the user (or the proxy's errorfile for that status).
     std::string_view page = r.ret.errorfile ? std::string_view(r.ret.body)
                                             : w_.runtime().errorfile(proxy_index, status);
     if (page.empty()) page = http::error_response(status, nullptr, http::ErrorLevel::stream, closing);
-    in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
+    c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
     reply_local(page.data(), page.size(), closing);
     return;
   }
@@ -715,18 +715,18 @@ void Session::reply_return(const BoundRule& b, int proxy_index, uint16_t default
   }
   if (has_body && !r.ret.content_type.empty()) hw.header("content-type", r.ret.content_type);
   if (closing) hw.put("connection: close\r\n");
-  else if (x().req_http10_) hw.put("connection: keep-alive\r\n");
+  else if (req_http10_) hw.put("connection: keep-alive\r\n");
   hw.put("\r\n");
-  if (!x().req_head_method_ && has_body) hw.put(body);
+  if (!req_head_method_ && has_body) hw.put(body);
   if (hw.overflow()) {
     w_.buffers().put(blk);
     reply_error(500, {'P', 'R'});
     return;
   }
-  if (x().out_) w_.buffers().put(x().out_);
-  x().out_ = blk;
-  in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
-  reply_local(x().out_, hw.size(), closing);
+  if (out_) w_.buffers().put(out_);
+  out_ = blk;
+  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  reply_local(out_, hw.size(), closing);
 }
 
 }  // namespace portero::proxy

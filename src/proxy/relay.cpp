@@ -12,69 +12,69 @@ namespace portero::proxy {
 // ---------------------------------------------------------------------------------------------
 // Tunnel
 
-void Session::start_tunnel() {
-  phase_ = Phase::tunnel;
-  arm_client_timer(tunnel_timeout());
-  w_.timers().disarm(x().srv_->timer);
-  in_.fwd = req_end_;
-  in_.parsed = in_.end;
-  x().srv_->in.parsed = x().srv_->in.end;
-  x().srv_->start_reading();
-  start_reading();
+void Exchange::start_tunnel() {
+  c_.phase_ = Phase::tunnel;
+  c_.arm_client_timer(tunnel_timeout());
+  w_.timers().disarm(srv_->timer);
+  c_.in_.fwd = c_.req_end_;
+  c_.in_.parsed = c_.in_.end;
+  srv_->in.parsed = srv_->in.end;
+  srv_->start_reading();
+  c_.start_reading();
   relay_to_server();
   relay_to_client();
 }
 
-void Session::relay_to_server() {
-  if (!x().srv_ || x().server_write_ != ServerWrite::none || closed_) return;
-  in_.parsed = in_.end;
-  if (in_.end > in_.fwd) {
-    pending_server_fwd_ = in_.end;
-    uv_buf_t buf = uv_buf_init(in_.data + in_.fwd, in_.end - in_.fwd);
+void Exchange::relay_to_server() {
+  if (!srv_ || server_write_ != ServerWrite::none || c_.closed_) return;
+  c_.in_.parsed = c_.in_.end;
+  if (c_.in_.end > c_.in_.fwd) {
+    c_.pending_server_fwd_ = c_.in_.end;
+    uv_buf_t buf = uv_buf_init(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
     if (!write_server(&buf, 1, ServerWrite::tunnel)) {
-      stop_reading();
+      c_.stop_reading();
       return;
     }
-    in_.fwd = in_.end;
+    c_.in_.fwd = c_.in_.end;
   }
-  compact(in_);
-  release(in_);
-  if (client_eof_ && !x().server_shut_) {
+  c_.compact(c_.in_);
+  c_.release(c_.in_);
+  if (c_.client_eof_ && !server_shut_) {
     // Everything the client sent is through: pass its half-close on to the server.
-    x().server_shut_ = true;
-    x().srv_->io->shutdown();
+    server_shut_ = true;
+    srv_->io->shutdown();
     if (split_timeouts())
-      if (auto t = side_timeout(false)) w_.timers().arm(x().srv_->timer, *t);
+      if (auto t = side_timeout(false)) w_.timers().arm(srv_->timer, *t);
   }
-  arm_client_timer(split_timeouts() ? side_timeout(true) : tunnel_timeout());
+  c_.arm_client_timer(split_timeouts() ? side_timeout(true) : tunnel_timeout());
 }
 
 // mode tcp, each side's inactivity timeout: `timeout client|server`, or once a direction is shut
 // (either side half-closed), `timeout client-fin|server-fin` when set, as HAProxy.
-std::optional<uint64_t> Session::side_timeout(bool client) const {
-  const auto& t = w_.config().proxies[client ? fe_ : x().be_].timeouts;
-  const bool half_closed = client_eof_ || x().client_shut_ || x().server_shut_;
+std::optional<uint64_t> Exchange::side_timeout(bool client) const {
+  const auto& t = w_.config().proxies[client ? fe_ : be_].timeouts;
+  const bool half_closed = c_.client_eof_ || client_shut_ || server_shut_;
   if (client) return half_closed && t.client_fin ? t.client_fin : t.client;
   return half_closed && t.server_fin ? t.server_fin : t.server;
 }
 
-void Session::relay_to_client() {
-  ServerConn* c = x().srv_;
-  if (!c || client_write_ != ClientWrite::none || closed_) return;
+void Exchange::relay_to_client() {
+  ServerConn* c = srv_;
+  if (!c || c_.client_write_ != ClientWrite::none || c_.closed_) return;
   c->in.parsed = c->in.end;
   if (c->in.end > c->in.fwd) {
-    pending_client_fwd_ = c->in.end;
+    c_.pending_client_fwd_ = c->in.end;
     uv_buf_t buf = uv_buf_init(c->in.data + c->in.fwd, c->in.end - c->in.fwd);
-    if (!write_client(&buf, 1, ClientWrite::tunnel)) {
+    if (!c_.write_client(&buf, 1, ClientWrite::tunnel)) {
       c->stop_reading();
       return;
     }
     c->in.fwd = c->in.end;
   }
-  compact(c->in);
+  c_.compact(c->in);
   c->release_buffer();
   if (!split_timeouts()) {
-    arm_client_timer(tunnel_timeout());
+    c_.arm_client_timer(tunnel_timeout());
   } else if (auto t = side_timeout(false)) {
     w_.timers().arm(c->timer, *t);
   }
@@ -82,25 +82,25 @@ void Session::relay_to_client() {
 
 // mode tcp without `timeout tunnel`: each side has its own inactivity timeout, as in HAProxy
 // (client: the client timer; server: the server connection's timer).
-bool Session::split_timeouts() const {
+bool Exchange::split_timeouts() const {
   const auto& p = w_.config().proxies;
-  return tcp_mode() && !p[x().be_].timeouts.tunnel && !p[fe_].timeouts.tunnel;
+  return tcp_mode() && !p[be_].timeouts.tunnel && !p[fe_].timeouts.tunnel;
 }
 
 // `timeout server` expired in a tcp relay: HAProxy closes the server-to-client direction (FIN
 // to the client) but keeps forwarding what the client sends; all ends when the client closes.
-void Session::server_side_timeout() {
-  if (client_write_ != ClientWrite::none) {
+void Exchange::server_side_timeout() {
+  if (c_.client_write_ != ClientWrite::none) {
     abort_both({'s', 'D'});
     return;
   }
-  x().client_shut_ = true;
-  x().srv_->stop_reading();
-  if (!shutdown_client()) abort_both({'s', 'D'});
+  client_shut_ = true;
+  srv_->stop_reading();
+  if (!c_.shutdown_client()) abort_both({'s', 'D'});
 }
 
-std::optional<uint64_t> Session::tunnel_timeout() const {
-  const auto& be = w_.config().proxies[x().be_];
+std::optional<uint64_t> Exchange::tunnel_timeout() const {
+  const auto& be = w_.config().proxies[be_];
   const auto& fe = w_.config().proxies[fe_];
   if (be.timeouts.tunnel) return be.timeouts.tunnel;
   if (fe.timeouts.tunnel) return fe.timeouts.tunnel;
@@ -114,11 +114,11 @@ std::optional<uint64_t> Session::tunnel_timeout() const {
 // ---------------------------------------------------------------------------------------------
 // Local answers and writing
 
-void Session::reply_error(int status, Termination t, bool from_rule) {
-  term_ = t;
+void Exchange::reply_error(int status, Termination t, bool from_rule) {
+  c_.term_ = t;
   close_server();
-  if (x().resp_started_ || tcp_mode()) {
-    finish_close();
+  if (resp_started_ || tcp_mode()) {
+    c_.finish_close();
     return;
   }
   // HAProxy's two forms: a request it could not parse or that timed out gets the
@@ -126,9 +126,9 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
   // connection stays open when the request was read whole and the client wants keep-alive.
   // 422 is the parser's answer to transfer codings other than chunked (the same form).
   bool connection_level = !from_rule && (status == 400 || status == 408 || status == 422);
-  bool closing = connection_level || status == 400 || status == 408 || !keep_client_ || !x().req_complete_;
+  bool closing = connection_level || status == 400 || status == 408 || !c_.keep_client_ || !req_complete_;
   // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
-  int owner = x().be_ >= 0 ? x().be_ : fe_;
+  int owner = be_ >= 0 ? be_ : fe_;
   std::string_view page;
   if (!connection_level) page = w_.runtime().errorfile(owner, status);
   if (!connection_level && page.empty() && owner != fe_) page = w_.runtime().errorfile(fe_, status);
@@ -146,49 +146,49 @@ void Session::reply_error(int status, Termination t, bool from_rule) {
       hw.put(page.substr(0, head_end + 2));
       hw.put("connection: close\r\n");
       hw.put(page.substr(head_end + 2));
-      if (x().out_) w_.buffers().put(x().out_);
-      x().out_ = b;
-      page = std::string_view(x().out_, hw.size());
+      if (out_) w_.buffers().put(out_);
+      out_ = b;
+      page = std::string_view(out_, hw.size());
     }
   }
   if (page.empty())
     page = http::error_response(status, nullptr,
                                 connection_level ? http::ErrorLevel::connection : http::ErrorLevel::stream,
                                 closing);
-  if (closing) keep_client_ = false;
-  else in_.fwd = req_end_;
+  if (closing) c_.keep_client_ = false;
+  else c_.in_.fwd = c_.req_end_;
   reply_local(page.data(), page.size(), closing);
 }
 
-void Session::reply_local(const char* data, size_t len, bool close_after) {
+void Exchange::reply_local(const char* data, size_t len, bool close_after) {
   // The status of a local answer, for the log ("HTTP/1.1 NNN ...").
-  if (len > 12 && data[8] == ' ') x().status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
+  if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
   count_status(false);
-  if (x().req_head_method_ && !tcp_mode()) {
+  if (req_head_method_ && !tcp_mode()) {
     // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
     std::string_view v(data, len);
     size_t end = v.find("\r\n\r\n");
     if (end != std::string_view::npos) len = end + 4;
   }
-  w_.timers().disarm(ctimer_);
-  x().resp_started_ = true;
-  if (close_after) keep_client_ = false;
+  w_.timers().disarm(c_.ctimer_);
+  resp_started_ = true;
+  if (close_after) c_.keep_client_ = false;
   uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
-  x().local_ = data;
-  if (write_client(&buf, 1, ClientWrite::local)) {
+  local_ = data;
+  if (c_.write_client(&buf, 1, ClientWrite::local)) {
     release_local();
     end_exchange();
   }
 }
 
-void Session::release_local() {
-  x().local_ = nullptr;
-  if (x().out_) {
-    w_.buffers().put(x().out_);
-    x().out_ = nullptr;
+void Exchange::release_local() {
+  local_ = nullptr;
+  if (out_) {
+    w_.buffers().put(out_);
+    out_ = nullptr;
   }
-  delete x().page_;
-  x().page_ = nullptr;
+  delete page_;
+  page_ = nullptr;
 }
 
 // Both writers hand the bytes to their side's transport, which takes them all now or later
@@ -198,7 +198,7 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   const int r = cli()->write(bufs, n);
   if (r == core::Transport::kDone) return true;
   if (r < 0) {
-    abort_both({'C', 'D'});
+    x().abort_both({'C', 'D'});
     return false;
   }
   client_write_ = kind;
@@ -208,11 +208,11 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
   return false;
 }
 
-bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
-  const int r = x().srv_->io->write(bufs, n);
+bool Exchange::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
+  const int r = srv_->io->write(bufs, n);
   if (r == core::Transport::kDone) return true;
   if (r < 0) {
-    if (!x().resp_started_) {
+    if (!resp_started_) {
       close_server();
       reply_error(502, {'S', 'D'});
     } else {
@@ -220,8 +220,8 @@ bool Session::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
     }
     return false;
   }
-  x().server_write_ = kind;
-  stop_reading();   // the server is slow: stop taking bytes from the client
+  server_write_ = kind;
+  c_.stop_reading();   // the server is slow: stop taking bytes from the client
   return false;
 }
 
@@ -232,7 +232,7 @@ void Session::on_write_done(void* self, int status) {
   s->client_write_ = ClientWrite::none;
   if (s->closed_) return;
   if (status < 0) {
-    s->abort_both({'C', 'D'});
+    s->x().abort_both({'C', 'D'});
     return;
   }
   s->w_.timers().disarm(s->ctimer_);
@@ -244,8 +244,8 @@ void Session::on_write_done(void* self, int status) {
   }
   switch (kind) {
     case ClientWrite::local:
-      s->release_local();
-      s->end_exchange();
+      s->x().release_local();
+      s->x().end_exchange();
       return;
     case ClientWrite::interim:
       if (s->x().out_) {
@@ -256,17 +256,17 @@ void Session::on_write_done(void* self, int status) {
         s->x().srv_->in.fwd = s->pending_client_fwd_;
         s->x().srv_->start_reading();
       }
-      s->handle_response_input();
+      s->x().handle_response_input();
       return;
     case ClientWrite::response:
-      s->response_written();
-      if (!s->closed_ && s->phase_ != Phase::idle && s->x().srv_ && !s->x().resp_complete_) s->forward_response_body();
+      s->x().response_written();
+      if (!s->closed_ && s->phase_ != Phase::idle && s->x().srv_ && !s->x().resp_complete_) s->x().forward_response_body();
       return;
     case ClientWrite::tunnel:
       if (s->x().srv_) {
         s->x().srv_->in.fwd = s->pending_client_fwd_;
         s->x().srv_->start_reading();
-        s->relay_to_client();
+        s->x().relay_to_client();
       }
       return;
     case ClientWrite::none:
@@ -287,51 +287,51 @@ void Session::on_client_timer(core::TimerNode* n) {
   switch (s->phase_) {
     case Phase::idle:
       // A TLS handshake still in progress: no stream yet, the connection's own log line.
-      if (s->tls_ && !s->tls_->handshake_done()) return s->handshake_failed(log::HandshakeEnd::timeout);
+      if (s->tls_ && !s->tls_->handshake_done()) return s->x().handshake_failed(log::HandshakeEnd::timeout);
       // A new connection that sent nothing within `timeout http-request` gets a 408 (HAProxy
       // does so too); an idle keep-alive connection is just closed.
-      if (s->first_request_) s->reply_error(408, {'c', 'R'});
+      if (s->first_request_) s->x().reply_error(408, {'c', 'R'});
       else s->finish_close();
       return;
     case Phase::closing:
       s->finish_close();
       return;
     case Phase::inspect:
-      s->inspect_tcp(true);
+      s->x().inspect_tcp(true);
       return;
     case Phase::body_wait:
       if (s->x().buffering_) {
         // option http-buffer-request: the body did not come in time (HAProxy: 408, cR, no TR).
         s->x().buffering_ = false;
         s->x().t_head_ = 0;
-        s->reply_error(408, {'c', 'R'}, true);   // the stream-level page
+        s->x().reply_error(408, {'c', 'R'}, true);   // the stream-level page
         return;
       }
-      s->process_request();   // waited long enough: the rules go on with what arrived
+      s->x().process_request();   // waited long enough: the rules go on with what arrived
       return;
     case Phase::tarpit:
-      s->reply_error(s->x().tarpit_status_, s->term_);
+      s->x().reply_error(s->x().tarpit_status_, s->term_);
       return;
     case Phase::queued:
       s->w_.dequeue(s);
-      s->reply_error(503, {'s', 'Q'});
+      s->x().reply_error(503, {'s', 'Q'});
       return;
     case Phase::retry_wait:
-      s->connect_server(s->x().retry_target_);
+      s->x().connect_server(s->x().retry_target_);
       return;
     case Phase::head:
-      s->reply_error(408, {'c', 'R'});
+      s->x().reply_error(408, {'c', 'R'});
       return;
     case Phase::request:
       if (!s->x().resp_started_) {
-        s->close_server();
-        s->reply_error(408, {'c', 'D'});
+        s->x().close_server();
+        s->x().reply_error(408, {'c', 'D'});
       } else {
-        s->abort_both({'c', 'D'});
+        s->x().abort_both({'c', 'D'});
       }
       return;
     default:
-      s->abort_both({'c', 'D'});
+      s->x().abort_both({'c', 'D'});
       return;
   }
 }

@@ -64,7 +64,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   }
   phase_ = Phase::idle;
   t_accept_ = uv_now(w_.loop());
-  if (logging()) {
+  if (x().logging()) {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     accept_real_ms_ = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
@@ -73,7 +73,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &peer_.sa);
   }
-  if (!connection_rules_accept()) {
+  if (!x().connection_rules_accept()) {
     // Refused at once: no session, no log line; counted in the frontend's dcon, as HAProxy.
     w_.px_counters(fe_).add(w_.px_counters(fe_).denied_conn);
     term_ = {'P', 'R'};
@@ -81,9 +81,9 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     return false;
   }
   start_reading();
-  if (tcp_mode()) {
-    log_request_start();
-    start_tcp();
+  if (x().tcp_mode()) {
+    x().log_request_start();
+    x().start_tcp();
     return true;
   }
   arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
@@ -113,53 +113,77 @@ void Session::finish_close() {
   if (closed_) return;
   closed_ = true;
   w_.timers().disarm(ctimer_);
-  release_rewrites();
+  x().release_rewrites();
   if (queued_on != kNotQueued) w_.dequeue(this);
-  close_server();
+  x().close_server();
   close_private();
-  release_slot();
+  x().release_slot();
   // An HTTP exchange is logged when it ends (a closing session has logged it already); a TCP
   // session is one exchange, logged when the connection ends, even after a graceful close.
-  if (phase_ != Phase::idle && (phase_ != Phase::closing || tcp_mode())) log_exchange();
+  if (phase_ != Phase::idle && (phase_ != Phase::closing || x().tcp_mode())) x().log_exchange();
   if (x().vars_) {   // after the log line, which may show them
     w_.free_vars(x().vars_);
     x().vars_ = nullptr;
   }
-  release_log_block();
-  release_local();
+  x().release_log_block();
+  x().release_local();
   if (x().stats_ticket_) w_.stats_forget(x().stats_ticket_);
   if (in_.data) {
     w_.buffers().put(in_.data);
     in_ = ReadBuffer{};
   }
-  release_exchange();
+  retire_exchange();   // freed once the call that closed us returns (it may be the exchange's)
   cli()->close();
 }
 
 Exchange& Session::new_exchange() {
-  x_ = w_.new_exchange();
+  x_ = w_.new_exchange(*this, fe_);
   return *x_;
 }
 
-const Exchange& Session::no_exchange() {
-  static const Exchange blank;
-  return blank;
+// The worker's and the server connection's ways into the exchange: each holds an Entry.
+bool Session::try_take_slot(int idx) {
+  Entry in(*this);
+  return x().try_take_slot(idx);
+}
+void Session::on_dequeued(int idx) {
+  Entry in(*this);
+  x().on_dequeued(idx);
+}
+void Session::stats_answer(std::string page) {
+  Entry in(*this);
+  x().stats_answer(std::move(page));
+}
+void Session::on_server_connected(int status) {
+  Entry in(*this);
+  x().on_server_connected(status);
+}
+void Session::on_server_read(ssize_t nread) {
+  Entry in(*this);
+  x().on_server_read(nread);
+}
+void Session::on_server_write_done(int status) {
+  Entry in(*this);
+  x().on_server_write_done(status);
+}
+void Session::on_server_timeout() {
+  Entry in(*this);
+  x().on_server_timeout();
 }
 
 void Session::retire_exchange() {
   if (!x_) return;
-  settle_retired();   // at most one waits
+  x_->retired_next = retired_;
   retired_ = x_;
   x_ = nullptr;
 }
 
 void Session::settle_retired() {
-  if (!retired_) return;
-  Exchange* current = x_;
-  x_ = retired_;
-  retired_ = nullptr;
-  release_exchange();
-  x_ = current;
+  while (retired_) {
+    Exchange* r = retired_;
+    retired_ = r->retired_next;
+    w_.free_exchange(r);
+  }
 }
 
 void Session::settle() {
@@ -167,15 +191,8 @@ void Session::settle() {
   if (x_ && phase_ == Phase::idle && client_write_ == ClientWrite::none) release_exchange();
 }
 
-// What the exchange holds from the worker's pools goes back with it (each release is a no-op
-// when the normal path already did it).
 void Session::release_exchange() {
   if (!x_) return;
-  release_rewrites();
-  if (x_->vars_) w_.free_vars(x_->vars_);
-  release_log_block();
-  release_local();
-  if (x_->stats_ticket_) w_.stats_forget(x_->stats_ticket_);
   w_.free_exchange(x_);
   x_ = nullptr;
 }
@@ -205,7 +222,7 @@ void Session::close_client() {
     return;
   }
   if (phase_ == Phase::closing) return;
-  close_server();
+  x().close_server();
   phase_ = Phase::closing;
   // Send FIN after the last bytes, then drain what the client still sends until it closes,
   // so unread input does not turn our close into a reset that could destroy the response.
@@ -224,16 +241,16 @@ void Session::on_shutdown(void* self, int) {
   if (s->client_eof_) s->finish_close();
 }
 
-void Session::abort_both(Termination t) {
-  term_ = t;
+void Exchange::abort_both(Termination t) {
+  c_.term_ = t;
   close_server();
-  finish_close();
+  c_.finish_close();
 }
 
-void Session::close_server() {
-  if (!x().srv_) return;
-  ServerConn* c = x().srv_;
-  x().srv_ = nullptr;
+void Exchange::close_server() {
+  if (!srv_) return;
+  ServerConn* c = srv_;
+  srv_ = nullptr;
   c->close();
 }
 
@@ -275,7 +292,7 @@ void Session::on_read(void* self, ssize_t nread) {
   }
   if (nread == core::Transport::kHandshakeFailed) {
     const int end = s->tls_->peer_end();
-    s->handshake_failed(end == UV_EOF ? log::HandshakeEnd::eof
+    s->x().handshake_failed(end == UV_EOF ? log::HandshakeEnd::eof
                         : end < 0     ? log::HandshakeEnd::reset
                                       : log::HandshakeEnd::tls_error);
     return;
@@ -326,23 +343,23 @@ void Session::handle_client_eof() {
     case Phase::inspect:
       // Whatever arrived is all there will be: decide, and forward it if accepted.
       if (client_reset_) finish_close();
-      else inspect_tcp(true);
+      else x().inspect_tcp(true);
       return;
     case Phase::head:
       term_ = {'C', 'R'};
       finish_close();
       return;
     case Phase::tunnel:
-      if (client_reset_ || x().client_shut_) abort_both({'C', 'D'});
-      else relay_to_server();   // passes the half-close on once the bytes are through
+      if (client_reset_ || x().client_shut_) x().abort_both({'C', 'D'});
+      else x().relay_to_server();   // passes the half-close on once the bytes are through
       return;
     default:
-      if (!client_reset_ && (x().req_complete_ || tcp_mode())) {
+      if (!client_reset_ && (x().req_complete_ || x().tcp_mode())) {
         // Everything was sent: let the answer come, then close (end_exchange sees client_eof_;
         // like HAProxy, the answer does not announce the close).
         return;
       }
-      abort_both({'C', phase_ == Phase::queued ? 'Q' : phase_ == Phase::connecting ? 'C' : 'D'});
+      x().abort_both({'C', phase_ == Phase::queued ? 'Q' : phase_ == Phase::connecting ? 'C' : 'D'});
       return;
   }
 }
@@ -350,12 +367,12 @@ void Session::handle_client_eof() {
 void Session::handle_client_input() {
   switch (phase_) {
     case Phase::inspect:
-      inspect_tcp(false);
+      x().inspect_tcp(false);
       return;
     case Phase::idle: {
       compact(in_);
       phase_ = Phase::head;
-      log_request_start();
+      x().log_request_start();
       x().req_.begin(in_.data, in_.fwd, header_slots(in_.data), w_.max_headers());
       if (!first_request_) arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
       [[fallthrough]];
@@ -371,20 +388,20 @@ void Session::handle_client_input() {
           finish_close();
           return;
         }
-        reply_error(x().req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
+        x().reply_error(x().req_.error_status(), {'P', 'R'});   // 400, or 422 (transfer codings)
         return;
       }
       if (!x().req_.head_done()) {
         if (in_.end >= w_.bufsize()) {
           capture_bad_request(in_.end);
-          reply_error(400, {'P', 'R'});
+          x().reply_error(400, {'P', 'R'});
         }
         return;
       }
       x().req_complete_ = r.status != ParseStatus::more;
       x().req_upgrade_ = r.status == ParseStatus::upgrade;
       req_end_ = r.end;
-      start_request();
+      x().start_request();
       return;
     }
     case Phase::body_wait:
@@ -392,7 +409,7 @@ void Session::handle_client_input() {
       if (closed_) return;
       if (x().req_complete_ || in_.end >= w_.bufsize()) {
         w_.timers().disarm(ctimer_);
-        process_request();   // the rules resume where wait-for-body stopped them
+        x().process_request();   // the rules resume where wait-for-body stopped them
       }
       return;
     case Phase::tarpit:
@@ -404,14 +421,14 @@ void Session::handle_client_input() {
       if (in_.end >= w_.bufsize()) stop_reading();
       return;
     case Phase::request:
-      forward_request_body();
+      x().forward_request_body();
       return;
     case Phase::response:
       // Pipelined bytes wait for the current response; stop when the buffer is full.
       if (in_.end >= w_.bufsize()) stop_reading();
       return;
     case Phase::tunnel:
-      relay_to_server();
+      x().relay_to_server();
       return;
     case Phase::closing:
       in_.fwd = in_.parsed = in_.end = 0;   // drained and dropped
@@ -431,9 +448,9 @@ void Session::parse_request_body() {
   in_.parsed = r.end;
   if (r.status == ParseStatus::error) {
     if (!x().resp_started_)
-      reply_error(400, {'P', 'D'});
+      x().reply_error(400, {'P', 'D'});
     else
-      abort_both({'P', 'D'});
+      x().abort_both({'P', 'D'});
     return;
   }
   if (r.status != ParseStatus::more) {
@@ -445,21 +462,21 @@ void Session::parse_request_body() {
 // ---------------------------------------------------------------------------------------------
 // Routing and connecting
 
-void Session::start_request() {
-  w_.timers().disarm(ctimer_);
-  const http::Head& h = x().req_.head();
-  x().req_head_method_ = h.method_id == http::Method::head;
-  x().req_post_ = h.method_id == http::Method::post;
-  x().req_cacheable_method_ = h.method_id == http::Method::get || h.method_id == http::Method::head || h.method_id == http::Method::options ||
+void Exchange::start_request() {
+  w_.timers().disarm(c_.ctimer_);
+  const http::Head& h = req_.head();
+  req_head_method_ = h.method_id == http::Method::head;
+  req_post_ = h.method_id == http::Method::post;
+  req_cacheable_method_ = h.method_id == http::Method::get || h.method_id == http::Method::head || h.method_id == http::Method::options ||
                           h.method_id == http::Method::trace;
-  x().req_http10_ = h.is_http10();
+  req_http10_ = h.is_http10();
   const auto& cfg = w_.config();
-  keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !stop_after_ &&
+  c_.keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !c_.stop_after_ &&
                  !w_.stopping();
-  x().resp_begun_ = x().resp_head_sent_ = x().resp_started_ = x().resp_complete_ = x().resp_upgrade_ = false;
-  x().resp_eof_body_ = false;
-  x().counted_srv_ = -1;
-  x().replay_ = false;
+  resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
+  resp_eof_body_ = false;
+  counted_srv_ = -1;
+  replay_ = false;
   // mode http: the frontend's `tcp-request content` rules see the request head first. A reject
   // closes the connection without an answer; HAProxy logs it as <BADREQ>, PR--, counts it in
   // dreq and hrsp_other, not in req_tot.
@@ -470,48 +487,47 @@ void Session::start_request() {
     return;
   }
   count_request();
-  term_ = {};
-  x().redispatched_ = false;
+  c_.term_ = {};
+  redispatched_ = false;
   if (w_.runtime().debug) {
-    if (!first_request_) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
-    trace::head(stream_id_, cfg.proxies[fe_].name, true, cli()->fd(), -1, h, in_.data);
+    if (!c_.first_request_) c_.stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
+    trace::head(c_.stream_id_, cfg.proxies[fe_].name, true, c_.cli()->fd(), -1, h, c_.in_.data);
   }
 
   log_request_line();
-  x().be_ = -1;
-  x().rule_stage_ = 0;
-  x().buffering_ = false;
-  x().rule_pos_ = 0;
-  x().direct_ = false;
-  x().server_by_rule_ = false;
-  x().persist_server_ = -1;
+  be_ = -1;
+  rule_stage_ = 0;
+  buffering_ = false;
+  rule_pos_ = 0;
+  direct_ = false;
+  server_by_rule_ = false;
+  persist_server_ = -1;
   process_request();
 }
 
 // After the rules and the choice of a backend: pick a server and go.
-void Session::dispatch_request() {
-  keep_client_ = keep_client_ && conn_mode() != config::HttpConnMode::close;
-  const auto& be = w_.config().proxies[x().be_];
-  x().retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
-  x().retries_done_ = 0;
+void Exchange::dispatch_request() {
+  c_.keep_client_ = c_.keep_client_ && conn_mode() != config::HttpConnMode::close;
+  const auto& be = w_.config().proxies[be_];
+  retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
+  retries_done_ = 0;
   dispatch(-1);
 }
 
-config::HttpConnMode Session::conn_mode() const {
+config::HttpConnMode Exchange::conn_mode() const {
   // The most restrictive of the frontend's and the backend's modes applies.
   const auto& p = w_.config().proxies;
   auto m = p[fe_].conn_mode;
-  if (x().be_ >= 0 && static_cast<int>(p[x().be_].conn_mode) > static_cast<int>(m)) m = p[x().be_].conn_mode;
+  if (be_ >= 0 && static_cast<int>(p[be_].conn_mode) > static_cast<int>(m)) m = p[be_].conn_mode;
   return m;
 }
 
-void Session::on_server_connected(int status) {
-  Entry in(*this);
-  w_.timers().disarm(x().srv_->timer);
-  if (x().srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
-    stats::Counters &sc = w_.srv_counters(x().be_, x().srv_idx_), &bc = w_.be_counters(x().be_);
+void Exchange::on_server_connected(int status) {
+  w_.timers().disarm(srv_->timer);
+  if (srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
+    stats::Counters &sc = w_.srv_counters(be_, srv_idx_), &bc = w_.be_counters(be_);
     auto stats::Counters::*m = status != 0 ? &stats::Counters::ssl_failed_handshake
-                               : SSL_session_reused(x().srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
+                               : SSL_session_reused(srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
                                                                       : &stats::Counters::ssl_sess;
     sc.add(sc.*m), bc.add(bc.*m);
   }
@@ -519,24 +535,23 @@ void Session::on_server_connected(int status) {
     fail_connect();
     return;
   }
-  x().srv_->connected = true;
-  x().t_connected_ = uv_now(w_.loop());
-  if (x().srv_->tls) w_.runtime().tls->keep_server_session(x().srv_->tls->ssl(), x().be_, x().srv_idx_);
-  if (w_.config().proxies[x().be_].server_tcpka) set_keepalive(x().srv_->io->fd());
+  srv_->connected = true;
+  t_connected_ = uv_now(w_.loop());
+  if (srv_->tls) w_.runtime().tls->keep_server_session(srv_->tls->ssl(), be_, srv_idx_);
+  if (w_.config().proxies[be_].server_tcpka) set_keepalive(srv_->io->fd());
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();
 }
 
-void Session::on_server_timeout() {
-  Entry in(*this);
-  switch (phase_) {
+void Exchange::on_server_timeout() {
+  switch (c_.phase_) {
     case Phase::connecting:
       fail_connect();
       return;
     case Phase::request:
     case Phase::response:
-      if (!x().resp_started_) {
-        w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::read_timeout);
+      if (!resp_started_) {
+        w_.runtime().observed(be_, srv_idx_, check::Observed::read_timeout);
         if (retry_layer7(config::Proxy::retry_response_timeout, 0)) return;
         close_server();
         reply_error(504, {'s', 'H'});

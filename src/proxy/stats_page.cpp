@@ -26,7 +26,7 @@ std::string_view origin_form(std::string_view t) {
 
 }  // namespace
 
-bool Session::stats_request(int proxy_index) {
+bool Exchange::stats_request(int proxy_index) {
   const auto& px = w_.config().proxies[proxy_index];
   if (!px.stats_enabled || !w_.runtime().stats_page) return false;
   const http::Head& h = req_head();
@@ -39,7 +39,7 @@ bool Session::stats_request(int proxy_index) {
   return target.substr(0, prefix.size()) == prefix;
 }
 
-void Session::start_stats(int proxy_index, bool prometheus) {
+void Exchange::start_stats(int proxy_index, bool prometheus) {
   const auto& px = w_.config().proxies[proxy_index];
   const http::Head& h = req_head();
   const char* base = req_base();
@@ -61,10 +61,10 @@ void Session::start_stats(int proxy_index, bool prometheus) {
     }
   }
   std::string_view method = h.method.in(base);
-  if (!prometheus && method == "POST" && !x().req_complete_ && in_.end < w_.bufsize()) {
+  if (!prometheus && method == "POST" && !req_complete_ && c_.in_.end < w_.bufsize()) {
     // The admin form is read whole before it is acted on.
-    phase_ = Phase::body_wait;
-    arm_client_timer(px.http_request_timeout());
+    c_.phase_ = Phase::body_wait;
+    c_.arm_client_timer(px.http_request_timeout());
     return;
   }
   stats::PageRequest r;
@@ -73,20 +73,20 @@ void Session::start_stats(int proxy_index, bool prometheus) {
   r.method = std::string(method);
   r.uri = std::string(h.target.in(base));
   if (method == "POST") {
-    uint32_t from = h.start + h.length, to = x().req_complete_ ? req_end_ : in_.parsed;
-    if (to > from) r.body.assign(in_.data + from, to - from);
+    uint32_t from = h.start + h.length, to = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+    if (to > from) r.body.assign(c_.in_.data + from, to - from);
   }
   const BoundProxy& bp = w_.runtime().rules->proxies[proxy_index];
   r.admin_allowed = bp.stats_admin && bp.stats_admin->evaluate(sample(true)) == acl::Tri::yes;
-  r.http10 = x().req_http10_;
-  r.keep_alive = keep_client_ && x().req_complete_;
-  if (!r.keep_alive) keep_client_ = false;
-  x().intercepted_ = true;
-  x().be_ = proxy_index;
-  phase_ = Phase::stats;
-  x().stats_ticket_ = w_.stats_wait(this);
+  r.http10 = req_http10_;
+  r.keep_alive = c_.keep_client_ && req_complete_;
+  if (!r.keep_alive) c_.keep_client_ = false;
+  intercepted_ = true;
+  be_ = proxy_index;
+  c_.phase_ = Phase::stats;
+  stats_ticket_ = w_.stats_wait(&c_);
   Worker* w = &w_;
-  const uint64_t ticket = x().stats_ticket_;
+  const uint64_t ticket = stats_ticket_;
   w_.runtime().stats_page(std::move(r), [w, ticket](std::string page) {
     w->post([w, ticket, page = std::move(page)]() mutable {
       if (Session* s = w->stats_waiting(ticket)) s->stats_answer(std::move(page));
@@ -94,14 +94,13 @@ void Session::start_stats(int proxy_index, bool prometheus) {
   });
 }
 
-void Session::stats_answer(std::string page) {
-  Entry in(*this);
-  w_.stats_forget(x().stats_ticket_);
-  x().stats_ticket_ = 0;
-  if (closed_) return;
-  in_.fwd = x().req_complete_ ? req_end_ : in_.parsed;
-  x().page_ = new std::string(std::move(page));
-  reply_local(x().page_->data(), x().page_->size(), !keep_client_);
+void Exchange::stats_answer(std::string page) {
+  w_.stats_forget(stats_ticket_);
+  stats_ticket_ = 0;
+  if (c_.closed_) return;
+  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  page_ = new std::string(std::move(page));
+  reply_local(page_->data(), page_->size(), !c_.keep_client_);
 }
 
 }  // namespace portero::proxy
@@ -149,8 +148,8 @@ stats::SessionInfo Session::info(uint64_t now_ms) const {
   }
   i.source = std::string(host) + ":" + std::to_string(port);
   i.frontend = fe_;
-  i.backend = x().be_;
-  i.server = x().srv_idx_;
+  i.backend = x_ ? x_->be_ : -1;
+  i.server = x_ ? x_->srv_idx_ : -1;
   i.age_s = now_ms >= t_accept_ ? (now_ms - t_accept_) / 1000 : 0;
   return i;
 }

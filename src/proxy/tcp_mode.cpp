@@ -11,10 +11,10 @@
 
 namespace portero::proxy {
 
-bool Session::tcp_mode() const { return w_.config().proxies[fe_].mode == config::Mode::tcp; }
+bool Exchange::tcp_mode() const { return w_.config().proxies[fe_].mode == config::Mode::tcp; }
 
 // A tcp-request rule's condition through the ACL engine; `final`: no more bytes will come.
-Session::Tri Session::eval_tcp_condition(int proxy_index, size_t rule, bool final) const {
+Exchange::Tri Exchange::eval_tcp_condition(int proxy_index, size_t rule, bool final) const {
   const acl::Condition* c = w_.runtime().rules->proxies[proxy_index].tcp_request[rule];
   if (!c) return Tri::yes;
   switch (c->evaluate(sample(final))) {
@@ -26,7 +26,7 @@ Session::Tri Session::eval_tcp_condition(int proxy_index, size_t rule, bool fina
 
 // Runs the content rules of `proxy_index`. Returns yes (accepted or no rule decided), no
 // (rejected: the connection is already being closed) or miss (wait for more bytes).
-Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
+Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
   const auto& rules = w_.config().proxies[proxy_index].tcp_request_rules;
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& rule = rules[i];
@@ -35,8 +35,8 @@ Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
     if (c == Tri::miss) return Tri::miss;
     if (c == Tri::no) continue;
     if (rule.action == config::TcpRequestRule::Action::reject) {
-      term_ = {'P', 'R'};
-      finish_close();
+      c_.term_ = {'P', 'R'};
+      c_.finish_close();
       return Tri::no;
     }
     return Tri::yes;
@@ -46,7 +46,7 @@ Session::Tri Session::run_tcp_rules(int proxy_index, bool final) {
 
 // `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
 // the addresses are known): the first that matches decides. False: rejected.
-bool Session::connection_rules_accept() {
+bool Exchange::connection_rules_accept() {
   const auto& fe = w_.config().proxies[fe_];
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
@@ -57,58 +57,58 @@ bool Session::connection_rules_accept() {
   return true;
 }
 
-void Session::start_tcp() {
+void Exchange::start_tcp() {
   const auto& fe = w_.config().proxies[fe_];
-  phase_ = Phase::inspect;
+  c_.phase_ = Phase::inspect;
   if (fe.tcp_inspect_delay && *fe.tcp_inspect_delay > 0) {
-    arm_client_timer(fe.tcp_inspect_delay);
+    c_.arm_client_timer(fe.tcp_inspect_delay);
     return;   // rules run as bytes arrive, and finally when the delay expires
   }
   inspect_tcp(true);
 }
 
-void Session::inspect_tcp(bool final) {
-  if (closed_ || phase_ != Phase::inspect) return;
+void Exchange::inspect_tcp(bool final) {
+  if (c_.closed_ || c_.phase_ != Phase::inspect) return;
   Tri r = run_tcp_rules(fe_, final);
   if (r == Tri::miss) {
-    if (in_.end >= w_.bufsize()) inspect_tcp(true);   // nothing more will fit: decide now
+    if (c_.in_.end >= w_.bufsize()) inspect_tcp(true);   // nothing more will fit: decide now
     return;
   }
   if (r == Tri::no) return;
   route_tcp();
 }
 
-void Session::route_tcp() {
-  w_.timers().disarm(ctimer_);
+void Exchange::route_tcp() {
+  w_.timers().disarm(c_.ctimer_);
   const auto& cfg = w_.config();
-  x().be_ = select_backend();
-  if (x().be_ < 0) {
-    term_ = {'S', 'C'};
-    finish_close();
+  be_ = select_backend();
+  if (be_ < 0) {
+    c_.term_ = {'S', 'C'};
+    c_.finish_close();
     return;
   }
-  if (x().be_ != fe_ && run_tcp_rules(x().be_, true) != Tri::yes) return;
-  const auto& be = cfg.proxies[x().be_];
-  x().retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
-  x().retries_done_ = 0;
-  x().counted_srv_ = -1;
-  x().req_complete_ = true;
-  x().direct_ = false;
-  x().server_by_rule_ = false;
-  x().persist_server_ = -1;
-  phase_ = Phase::connecting;
+  if (be_ != fe_ && run_tcp_rules(be_, true) != Tri::yes) return;
+  const auto& be = cfg.proxies[be_];
+  retries_left_ = static_cast<uint8_t>(be.retries > 255 ? 255 : be.retries);
+  retries_done_ = 0;
+  counted_srv_ = -1;
+  req_complete_ = true;
+  direct_ = false;
+  server_by_rule_ = false;
+  persist_server_ = -1;
+  c_.phase_ = Phase::connecting;
   use_server_rules();   // before `persist rdp-cookie`, as HAProxy
-  if (!x().direct_ && be.persist_rdp_cookie && in_.data) {
+  if (!direct_ && be.persist_rdp_cookie && c_.in_.data) {
     // `persist rdp-cookie`: the client names its server (msts=<addr>.<port>) and goes back to it.
-    std::string_view payload(in_.data + in_.fwd, in_.end - in_.fwd);
-    const auto& states = w_.runtime().backends[x().be_].states;
+    std::string_view payload(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
+    const auto& states = w_.runtime().backends[be_].states;
     int idx = lb::rdp_persist_server(payload, be.persist_rdp_cookie_name, be,
                                      std::span<lb::ServerState* const>(states), be.persist);
     if (idx >= 0) {
-      x().direct_ = true;
-      x().be_counted_ = true;
-      w_.be_counters(x().be_).add(w_.be_counters(x().be_).sessions);
-      w_.runtime().backends[x().be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
+      direct_ = true;
+      be_counted_ = true;
+      w_.be_counters(be_).add(w_.be_counters(be_).sessions);
+      w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
       if (try_take_slot(idx)) connect_server(idx);
       else enqueue(idx);
       return;
@@ -117,16 +117,16 @@ void Session::route_tcp() {
   dispatch(-1);
 }
 
-void Session::start_tcp_relay() {
-  w_.runtime().observed(x().be_, x().srv_idx_, check::Observed::l4_ok);   // `observe layer4`
-  phase_ = Phase::tunnel;
-  x().resp_started_ = true;
-  x().srv_->start_reading();
-  start_reading();
+void Exchange::start_tcp_relay() {
+  w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);   // `observe layer4`
+  c_.phase_ = Phase::tunnel;
+  resp_started_ = true;
+  srv_->start_reading();
+  c_.start_reading();
   relay_to_server();
   relay_to_client();
   if (split_timeouts())
-    if (auto t = w_.config().proxies[x().be_].timeouts.server) w_.timers().arm(x().srv_->timer, *t);
+    if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
 }
 
 }  // namespace portero::proxy

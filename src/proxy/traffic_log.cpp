@@ -188,116 +188,116 @@ bool eval_sample(const void* self, int id, std::string_view& out) {
 
 }  // namespace
 
-bool Session::logging() const { return w_.runtime().log_formats[fe_] != nullptr; }
+bool Exchange::logging() const { return w_.runtime().log_formats[fe_] != nullptr; }
 
 // Called when the first byte of a request arrives (or at accept for the first one).
 // The timings are kept for the counters too, logged or not.
-void Session::log_request_start() {
-  x().t_req_ = uv_now(w_.loop());
-  x().t_req_ns_ = uv_hrtime();
-  if (logging()) x().req_real_ms_ = realtime_ms();
-  x().t_head_ = x().t_queue_ = x().t_dequeue_ = x().t_connect_ = x().t_connected_ = x().t_resp_ = 0;
-  bytes_out_ = 0;
-  bytes_in_ = in_.end - in_.fwd;   // what of this request is already buffered
-  x().status_ = 0;
-  x().log_level_ = 0;
-  x().denied_by_ = -1;
-  x().status_counted_ = false;
-  x().intercepted_ = false;
-  x().logged_ = false;
-  x().unique_id_set_ = false;
-  x().log_line_len_ = 0;
+void Exchange::log_request_start() {
+  t_req_ = uv_now(w_.loop());
+  t_req_ns_ = uv_hrtime();
+  if (logging()) req_real_ms_ = realtime_ms();
+  t_head_ = t_queue_ = t_dequeue_ = t_connect_ = t_connected_ = t_resp_ = 0;
+  c_.bytes_out_ = 0;
+  c_.bytes_in_ = c_.in_.end - c_.in_.fwd;   // what of this request is already buffered
+  status_ = 0;
+  log_level_ = 0;
+  denied_by_ = -1;
+  status_counted_ = false;
+  intercepted_ = false;
+  logged_ = false;
+  unique_id_set_ = false;
+  log_line_len_ = 0;
   // %rt: only numbered when some format shows it (one shared atomic otherwise unused).
   const BoundRules* br = w_.runtime().rules.get();
-  if (br && br->request_counter) x().req_counter_ = g_request_counter.fetch_add(1, std::memory_order_relaxed);
+  if (br && br->request_counter) req_counter_ = g_request_counter.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Keeps the request line for %r (the request buffer is gone by the time the line is written)
 // and the captured request headers.
-void Session::init_log_block() {
-  if (!x().log_block_) x().log_block_ = w_.buffers().get();
-  x().log_block_[kReqCookieOff] = x().log_block_[kResCookieOff] = 0;
-  put_u16(x().log_block_, kSrvStatusOff, 0);
+void Exchange::init_log_block() {
+  if (!log_block_) log_block_ = w_.buffers().get();
+  log_block_[kReqCookieOff] = log_block_[kResCookieOff] = 0;
+  put_u16(log_block_, kSrvStatusOff, 0);
   const config::Proxy& fe = w_.config().proxies[fe_];
-  if (capture_count(fe)) reset_captures(x().log_block_, fe, w_.bufsize());
+  if (capture_count(fe)) reset_captures(log_block_, fe, w_.bufsize());
 }
 
-void Session::log_request_line() {
-  x().t_head_ = uv_now(w_.loop());
+void Exchange::log_request_line() {
+  t_head_ = uv_now(w_.loop());
   const config::Proxy& fe = w_.config().proxies[fe_];
   // Captures are kept for the capture.req/res.hdr fetches even when nothing is logged.
   if (!logging() && !capture_count(fe)) return;
   init_log_block();
-  const http::Head& h = x().req_.head();
-  std::string_view m = h.method.in(in_.data), t = h.target.in(in_.data);
+  const http::Head& h = req_.head();
+  std::string_view m = h.method.in(c_.in_.data), t = h.target.in(c_.in_.data);
   size_t n = 0;
   auto put = [&](std::string_view s) {
     size_t len = s.size() < kLineCap - n ? s.size() : kLineCap - n;
-    if (len) std::memcpy(x().log_block_ + n, s.data(), len);
+    if (len) std::memcpy(log_block_ + n, s.data(), len);
     n += len;
   };
   put(m);
   put(" ");
   put(t);
   put(h.is_http10() ? " HTTP/1.0" : " HTTP/1.1");
-  x().log_line_len_ = static_cast<uint16_t>(n);
-  if (capture_count(fe)) capture_headers(x().log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, in_.data);
-  if (fe.capture_cookie) capture_request_cookie(x().log_block_, *fe.capture_cookie, h, in_.data);
+  log_line_len_ = static_cast<uint16_t>(n);
+  if (capture_count(fe)) capture_headers(log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, c_.in_.data);
+  if (fe.capture_cookie) capture_request_cookie(log_block_, *fe.capture_cookie, h, c_.in_.data);
 }
 
 // The final response head arrived: `capture response header`.
-void Session::log_response_head() {
-  if (!x().log_block_ || !x().srv_) return;
+void Exchange::log_response_head() {
+  if (!log_block_ || !srv_) return;
   const config::Proxy& fe = w_.config().proxies[fe_];
-  put_u16(x().log_block_, kSrvStatusOff, x().srv_->parser.head().status);
-  if (fe.capture_cookie) capture_response_cookie(x().log_block_, *fe.capture_cookie, x().srv_->parser.head(), x().srv_->in.data);
+  put_u16(log_block_, kSrvStatusOff, srv_->parser.head().status);
+  if (fe.capture_cookie) capture_response_cookie(log_block_, *fe.capture_cookie, srv_->parser.head(), srv_->in.data);
   if (fe.capture_response_headers.empty()) return;
-  capture_headers(x().log_block_, fe, w_.bufsize(), fe.capture_request_headers.size(), fe.capture_response_headers,
-                  x().srv_->parser.head(), x().srv_->in.data);
+  capture_headers(log_block_, fe, w_.bufsize(), fe.capture_request_headers.size(), fe.capture_response_headers,
+                  srv_->parser.head(), srv_->in.data);
 }
 
-void Session::capture_sample(bool response, int id, std::string_view v) {
+void Exchange::capture_sample(bool response, int id, std::string_view v) {
   const config::Proxy& fe = w_.config().proxies[fe_];
   const size_t nreq = fe.capture_request_headers.size();
   const size_t n = response ? fe.capture_response_headers.size() : nreq;
-  if (id < 0 || size_t(id) >= n || !x().log_block_) return;
+  if (id < 0 || size_t(id) >= n || !log_block_) return;
   uint32_t room = 0;
   const uint32_t off = slot_at(fe, response ? nreq + size_t(id) : size_t(id), w_.bufsize(), room);
   if (!off) return;
   const uint16_t len = static_cast<uint16_t>(std::min<size_t>(v.size(), room));
-  if (len) std::memcpy(x().log_block_ + off + 2, v.data(), len);
-  set_len(x().log_block_, off, len);
+  if (len) std::memcpy(log_block_ + off + 2, v.data(), len);
+  set_len(log_block_, off, len);
 }
 
-bool Session::captured_of(const void* self, bool response, int64_t index, std::string_view& out) {
-  const auto* s = static_cast<const Session*>(self);
-  if (!s->x().log_block_) return false;
+bool Exchange::captured_of(const void* self, bool response, int64_t index, std::string_view& out) {
+  const auto* s = static_cast<const Exchange*>(self);
+  if (!s->log_block_) return false;
   const config::Proxy& fe = s->w_.config().proxies[s->fe_];
   const size_t nreq = fe.capture_request_headers.size();
   const size_t n = response ? fe.capture_response_headers.size() : nreq;
   if (index < 0 || uint64_t(index) >= n) return false;
   uint32_t room = 0;
   const uint32_t off = slot_at(fe, response ? nreq + size_t(index) : size_t(index), s->w_.bufsize(), room);
-  const uint16_t len = off ? get_len(s->x().log_block_, off) : kAbsent;
+  const uint16_t len = off ? get_len(s->log_block_, off) : kAbsent;
   if (len == kAbsent) return false;
-  out = std::string_view(s->x().log_block_ + off + 2, len);
+  out = std::string_view(s->log_block_ + off + 2, len);
   return true;
 }
 
 // HAProxy computes the unique id once, at its first use (the `unique-id` fetch, the
 // unique-id-header, the log line), with what is known at that moment.
-std::string_view Session::unique_id() { return make_unique_id(false); }
+std::string_view Exchange::unique_id() { return make_unique_id(false); }
 
 // At log time the request is gone: its fetches are then absent (HAProxy's id of a request
 // denied before it computed one).
-std::string_view Session::make_unique_id(bool at_log_time) {
-  if (x().unique_id_set_) return {x().log_block_ + kIdOff, x().unique_id_len_};
+std::string_view Exchange::make_unique_id(bool at_log_time) {
+  if (unique_id_set_) return {log_block_ + kIdOff, unique_id_len_};
   const BoundRules* br = w_.runtime().rules.get();
   if (!br || br->unique_id_formats.size() <= size_t(fe_) || !br->unique_id_formats[fe_]) return {};
   if (w_.bufsize() < kIdOff + kIdCap) return {};
-  if (!x().log_block_) {
+  if (!log_block_) {
     init_log_block();
-    x().log_line_len_ = 0;
+    log_line_len_ = 0;
   }
   const log::Format& f = *br->unique_id_formats[fe_];
   log::Record r;
@@ -311,20 +311,20 @@ std::string_view Session::make_unique_id(bool at_log_time) {
     r.sample = eval_sample;
     r.sample_self = &src;
   }
-  x().unique_id_len_ = static_cast<uint16_t>(f.render(r, x().log_block_ + kIdOff, kIdCap));
-  x().unique_id_set_ = true;
-  return {x().log_block_ + kIdOff, x().unique_id_len_};
+  unique_id_len_ = static_cast<uint16_t>(f.render(r, log_block_ + kIdOff, kIdCap));
+  unique_id_set_ = true;
+  return {log_block_ + kIdOff, unique_id_len_};
 }
 
-acl::SampleContext Session::log_sample_context(http::Head& req, http::Head& res) const {
+acl::SampleContext Exchange::log_sample_context(http::Head& req, http::Head& res) const {
   const auto& cfg = w_.config();
   acl::SampleContext ctx = sample(true);
   ctx.request = ctx.response = nullptr;
   ctx.base = ctx.response_base = nullptr;
   ctx.body = ctx.payload = {};
   ctx.body_complete = false;
-  ctx.backend = &cfg.proxies[x().be_ >= 0 ? x().be_ : fe_];
-  if (!x().log_block_ || !x().log_line_len_) {
+  ctx.backend = &cfg.proxies[be_ >= 0 ? be_ : fe_];
+  if (!log_block_ || !log_line_len_) {
     // No request came whole (<BADREQ>): HAProxy logs it without a stream, nothing of a
     // transaction (backend, variables, unique id) exists.
     ctx.backend = nullptr;
@@ -333,84 +333,84 @@ acl::SampleContext Session::log_sample_context(http::Head& req, http::Head& res)
     ctx.captured = nullptr;
     return ctx;
   }
-  std::string_view line(x().log_block_, x().log_line_len_);
+  std::string_view line(log_block_, log_line_len_);
   std::string_view method = line.substr(0, line.find(' '));
   // HAProxy keeps the method when it is one it knows; another one was only in the buffer.
   if (known_method(method)) {
     req.method = http::Span{0, static_cast<uint32_t>(method.size())};
     ctx.request = &req;
-    ctx.base = x().log_block_;
+    ctx.base = log_block_;
   }
   // `status`: the server's response (HAProxy reads it from the response it got).
-  if (uint16_t st = get_u16(x().log_block_, kSrvStatusOff)) {
+  if (uint16_t st = get_u16(log_block_, kSrvStatusOff)) {
     res.status = st;
     ctx.response = &res;
-    ctx.response_base = x().log_block_;
+    ctx.response_base = log_block_;
   }
   return ctx;
 }
 
-std::string_view Session::unique_id_of(const void* self) {
-  return const_cast<Session*>(static_cast<const Session*>(self))->unique_id();
+std::string_view Exchange::unique_id_of(const void* self) {
+  return const_cast<Exchange*>(static_cast<const Exchange*>(self))->unique_id();
 }
 
-void Session::fill_log_record(log::Record& r, uint64_t now) {
+void Exchange::fill_log_record(log::Record& r, uint64_t now) {
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
   const Runtime& rt = w_.runtime();
-  r.client = &peer_.sa;
-  r.frontend_addr = &local_addr_.sa;
-  r.accept_date = to_timespec(accept_real_ms_);
-  r.request_date = to_timespec(x().req_real_ms_);
+  r.client = &c_.peer_.sa;
+  r.frontend_addr = &c_.local_addr_.sa;
+  r.accept_date = to_timespec(c_.accept_real_ms_);
+  r.request_date = to_timespec(req_real_ms_);
   r.frontend = fe.name;
-  if (const SSL* ssl = cli()->tls()) {
+  if (const SSL* ssl = c_.cli()->tls()) {
     // TLS from the client: %ft gets its '~', %sslv / %sslc what was negotiated.
     r.ssl = true;
     r.ssl_version = SSL_get_version(ssl);
     if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) r.ssl_cipher = SSL_CIPHER_get_name(c);
   }
-  r.backend = x().be_ >= 0 ? std::string_view(cfg.proxies[x().be_].name) : std::string_view(fe.name);
-  r.server = (x().be_ >= 0 && x().srv_idx_ >= 0 && x().t_connect_) ? std::string_view(cfg.proxies[x().be_].servers[x().srv_idx_].name)
+  r.backend = be_ >= 0 ? std::string_view(cfg.proxies[be_].name) : std::string_view(fe.name);
+  r.server = (be_ >= 0 && srv_idx_ >= 0 && t_connect_) ? std::string_view(cfg.proxies[be_].servers[srv_idx_].name)
                                                         : std::string_view("<NOSRV>");
-  r.t_request = span(x().t_req_, x().t_head_);
-  r.t_queue = x().t_queue_ ? span(x().t_queue_, x().t_dequeue_ ? x().t_dequeue_ : now) : (x().t_connect_ ? 0 : -1);
-  r.t_connect = span(x().t_connect_, x().t_connected_);
-  r.t_response = span(x().t_connected_, x().t_resp_);
-  r.t_active = span(x().t_req_, now);
-  r.t_total = span(t_accept_, now);
+  r.t_request = span(t_req_, t_head_);
+  r.t_queue = t_queue_ ? span(t_queue_, t_dequeue_ ? t_dequeue_ : now) : (t_connect_ ? 0 : -1);
+  r.t_connect = span(t_connect_, t_connected_);
+  r.t_response = span(t_connected_, t_resp_);
+  r.t_active = span(t_req_, now);
+  r.t_total = span(c_.t_accept_, now);
   r.t_idle = 0;
   // %Th: the TLS handshake, on a connection's first request only (later ones had none).
-  if (first_request_ && t_handshake_) r.t_handshake = static_cast<int64_t>(t_handshake_ - t_accept_);
-  r.status = x().status_ ? x().status_ : -1;
-  r.bytes_out = bytes_out_;
-  r.termination[0] = term_.cause;
-  r.termination[1] = term_.state;
-  r.termination[2] = x().cookie_req_flag_;
-  r.termination[3] = x().cookie_resp_flag_;
+  if (c_.first_request_ && c_.t_handshake_) r.t_handshake = static_cast<int64_t>(c_.t_handshake_ - c_.t_accept_);
+  r.status = status_ ? status_ : -1;
+  r.bytes_out = c_.bytes_out_;
+  r.termination[0] = c_.term_.cause;
+  r.termination[1] = c_.term_.state;
+  r.termination[2] = cookie_req_flag_;
+  r.termination[3] = cookie_resp_flag_;
   r.actconn = rt.cur_conns.load(std::memory_order_relaxed);
   r.feconn = rt.frontends[fe_].cur_conns.load(std::memory_order_relaxed);
-  r.beconn = x().be_ >= 0 ? rt.backends[x().be_].cur_conns.load(std::memory_order_relaxed) : 0;
-  r.srv_conn = (x().be_ >= 0 && x().srv_idx_ >= 0) ? rt.backends[x().be_].states[x().srv_idx_]->cur_conns.load(std::memory_order_relaxed) : 0;
-  r.retries = x().retries_done_;
-  r.redispatched = x().redispatched_;
-  r.request_line = x().log_block_ && x().log_line_len_ ? std::string_view(x().log_block_, x().log_line_len_) : std::string_view("<BADREQ>");
+  r.beconn = be_ >= 0 ? rt.backends[be_].cur_conns.load(std::memory_order_relaxed) : 0;
+  r.srv_conn = (be_ >= 0 && srv_idx_ >= 0) ? rt.backends[be_].states[srv_idx_]->cur_conns.load(std::memory_order_relaxed) : 0;
+  r.retries = retries_done_;
+  r.redispatched = redispatched_;
+  r.request_line = log_block_ && log_line_len_ ? std::string_view(log_block_, log_line_len_) : std::string_view("<BADREQ>");
   r.pid = static_cast<uint32_t>(getpid());
-  r.request_counter = x().req_counter_;
-  if (x().unique_id_set_) r.unique_id = std::string_view(x().log_block_ + kIdOff, x().unique_id_len_);
-  if (x().log_block_ && fe.capture_cookie) {
-    r.captured_request_cookie = cookie_slot(x().log_block_, kReqCookieOff);
-    r.captured_response_cookie = cookie_slot(x().log_block_, kResCookieOff);
+  r.request_counter = req_counter_;
+  if (unique_id_set_) r.unique_id = std::string_view(log_block_ + kIdOff, unique_id_len_);
+  if (log_block_ && fe.capture_cookie) {
+    r.captured_request_cookie = cookie_slot(log_block_, kReqCookieOff);
+    r.captured_response_cookie = cookie_slot(log_block_, kResCookieOff);
   }
   // Captured headers: a view per configured capture (absent ones have no data), stored in the
   // block itself. A request whose head never came whole (<BADREQ>) shows none, as HAProxy.
   const size_t ncap = capture_count(fe);
-  if (ncap && x().log_block_ && x().log_line_len_ && w_.bufsize() >= kViewsOff + ncap * sizeof(std::string_view)) {
-    auto* views = reinterpret_cast<std::string_view*>(x().log_block_ + kViewsOff);
+  if (ncap && log_block_ && log_line_len_ && w_.bufsize() >= kViewsOff + ncap * sizeof(std::string_view)) {
+    auto* views = reinterpret_cast<std::string_view*>(log_block_ + kViewsOff);
     for (size_t k = 0; k < ncap; ++k) {
       uint32_t room = 0;
       uint32_t off = slot_at(fe, k, w_.bufsize(), room);
-      uint16_t len = off ? get_len(x().log_block_, off) : kAbsent;
-      views[k] = len == kAbsent ? std::string_view() : std::string_view(x().log_block_ + off + 2, len);
+      uint16_t len = off ? get_len(log_block_, off) : kAbsent;
+      views[k] = len == kAbsent ? std::string_view() : std::string_view(log_block_ + off + 2, len);
     }
     const size_t nreq = fe.capture_request_headers.size();
     r.captured_request_headers = std::span<const std::string_view>(views, nreq);
@@ -418,13 +418,13 @@ void Session::fill_log_record(log::Record& r, uint64_t now) {
   }
 }
 
-void Session::log_exchange() {
-  if (x().logged_ || !x().t_req_) return;
-  x().logged_ = true;
+void Exchange::log_exchange() {
+  if (logged_ || !t_req_) return;
+  logged_ = true;
   count_exchange();
-  if (!logging() || x().log_level_ < 0) return release_log_block();   // set-log-level silent
+  if (!logging() || log_level_ < 0) return release_log_block();   // set-log-level silent
   const auto& fe = w_.config().proxies[fe_];
-  bool error = x().status_ >= 500 || term_.cause != '-';
+  bool error = status_ >= 500 || c_.term_.cause != '-';
   if (fe.dontlog_normal && !error) return release_log_block();
   uint64_t now = uv_now(w_.loop());
   make_unique_id(true);   // HAProxy computes it for the log line when nothing asked for it before
@@ -449,39 +449,39 @@ void Session::log_exchange() {
   timespec ts = to_timespec(realtime_ms());
   // `option log-separate-errors` raises errors from info to err.
   // set-log-level wins over both.
-  int level = x().log_level_ > 0 ? x().log_level_ - 1 : fe.log_separate_errors && error ? 3 : 6;
+  int level = log_level_ > 0 ? log_level_ - 1 : fe.log_separate_errors && error ? 3 : 6;
   w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), level, std::string_view(line, len), ts,
                        structured);
   release_log_block();
 }
 
-void Session::handshake_failed(log::HandshakeEnd how) {
+void Exchange::handshake_failed(log::HandshakeEnd how) {
   const auto& fe = w_.config().proxies[fe_];
   if (how != log::HandshakeEnd::timeout) w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_failed_handshake);
-  const log::ConnError e = log::classify_handshake_failure(cli()->tls(), how);
+  const log::ConnError e = log::classify_handshake_failure(c_.cli()->tls(), how);
   if (log::conn_error_logged(fe, e)) {
     log::ConnErrorLine l;
-    l.client = &peer_.sa;
-    l.accept_date = to_timespec(accept_real_ms_);
+    l.client = &c_.peer_.sa;
+    l.accept_date = to_timespec(c_.accept_real_ms_);
     l.frontend = fe.name;
-    l.bind_name = fe.binds[bind_].name;
-    l.bind_id = bind_ + 1;
+    l.bind_name = fe.binds[c_.bind_].name;
+    l.bind_id = c_.bind_ + 1;
     l.error = e;
     char* line = w_.scratch();
     const size_t len = log::render_conn_error(l, line, std::min<size_t>(1024, w_.bufsize()));
     w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), log::conn_error_level(fe),
                          std::string_view(line, len), to_timespec(realtime_ms()), {});
   }
-  phase_ = Phase::idle;   // no exchange to log
-  finish_close();
+  c_.phase_ = Phase::idle;   // no exchange to log
+  c_.finish_close();
 }
 
-void Session::release_log_block() {
-  if (x().log_block_) {
-    w_.buffers().put(x().log_block_);
-    x().log_block_ = nullptr;
+void Exchange::release_log_block() {
+  if (log_block_) {
+    w_.buffers().put(log_block_);
+    log_block_ = nullptr;
   }
-  x().unique_id_set_ = false;
+  unique_id_set_ = false;
 }
 
 }  // namespace portero::proxy

@@ -370,7 +370,7 @@ void Worker::free_server_conn(ServerConn* c) {
   server_pool_->destroy(c);
 }
 
-Exchange* Worker::new_exchange() { return exchanges_pool_->make(); }
+Exchange* Worker::new_exchange(Session& s, int frontend) { return exchanges_pool_->make(*this, s, frontend); }
 void Worker::free_exchange(Exchange* x) { exchanges_pool_->destroy(x); }
 
 }  // namespace portero::proxy

@@ -81,7 +81,7 @@ class Worker {
   }
   void free_vars(acl::VarStore* v) { vars_pool_->destroy(v); }
   // The state of a request in progress, pooled (an idle connection holds none).
-  Exchange* new_exchange();
+  Exchange* new_exchange(Session& s, int frontend);
   void free_exchange(Exchange* x);
   // TLS connections' state, pooled (only TLS binds and servers take one).
   tls::TlsTransport* new_tls() { return tls_pool_->make(); }
@@ -191,6 +191,7 @@ class Worker {
   bool paused_by_maxconn_ = false;
 
   friend class Session;
+  friend struct Exchange;
 };
 
 }  // namespace portero::proxy

@@ -1,0 +1,53 @@
+#pragma once
+// Small types shared by the client connection (Session), the exchange and the server
+// connection. Worker-local.
+#include <cstdint>
+#include <netinet/in.h>
+
+namespace portero::proxy {
+
+// An IPv4 or IPv6 socket address (a unix socket leaves it zeroed).
+union SockAddr {
+  sockaddr sa;
+  sockaddr_in v4;
+  sockaddr_in6 v6;
+};
+
+// The bytes one side has received and not yet finished with: [fwd, end) of `data`.
+// `parsed` is how far the HTTP parser has looked (fwd <= parsed <= end).
+struct ReadBuffer {
+  char* data = nullptr;
+  uint32_t fwd = 0;
+  uint32_t parsed = 0;
+  uint32_t end = 0;
+};
+
+// How an exchange ended, in HAProxy's termination letters (first two chars of %tsc).
+struct Termination {
+  char cause = '-';   // C client abort, S server, P proxy, R resource, c/s timeouts...
+  char state = '-';   // R request, Q queue, C connect, H headers, D data, L last, T tarpit
+};
+
+// Where a client connection and its exchange stand.
+enum class Phase : uint8_t {
+  idle,          // between requests (keep-alive) or before the first one
+  inspect,       // mode tcp: waiting for content the tcp-request rules need
+  head,          // receiving a request head
+  queued,        // waiting for a server slot (maxconn), under `timeout queue`
+  retry_wait,    // between two connection attempts (HAProxy's 1 s turn-around)
+  body_wait,     // http-request wait-for-body: buffering the body before the next rules
+  tarpit,        // http-request tarpit: holding the client before answering
+  stats,         // the stats page is being rendered on the main thread
+  connecting,    // waiting for a server connection
+  request,       // request head sent, body still flowing to the server
+  response,      // request fully sent, waiting for / relaying the response
+  tunnel,        // after a protocol switch: bytes relayed both ways
+  closing,       // last bytes written, lingering until the client closes
+};
+
+// What a pending write to the client carries, to know how to continue once it is done.
+enum class ClientWrite : uint8_t { none, response, interim, local, tunnel };
+// What a pending write to the server carries.
+enum class ServerWrite : uint8_t { none, head, body, tunnel };
+
+}  // namespace portero::proxy
