@@ -1,5 +1,6 @@
 // A TCP (or unix stream) socket driven by libuv, as a Transport.
 #include <cerrno>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "portero/core/loop_context.h"
@@ -64,6 +65,11 @@ int TcpTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) 
 }
 
 void TcpTransport::set_nodelay() { uv_tcp_nodelay(&tcp_, 1); }
+
+void TcpTransport::set_keepalive() {
+  int on = 1;
+  setsockopt(fd(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+}
 
 int TcpTransport::fd() const {
   uv_os_fd_t fd = -1;

@@ -185,7 +185,17 @@ struct Exchange {
   char* rs_block_ = nullptr;     // the response head as rules rewrote it (pooled), or null
   acl::VarStore* vars_ = nullptr;  // txn variables, taken from the worker's pool on first set-var
   uint16_t rule_pos_ = 0;        // where the request rules resume after wait-for-body
-  uint8_t rule_stage_ = 0;
+  // Where process_request() stands (it resumes there after wait-for-body), in HAProxy's order.
+  enum class Stage : uint8_t {
+    monitor,              // monitor-uri
+    frontend_rules,       // the frontend's http-request rules, then its stats page
+    frontend_redirects,   // its `redirect` rules
+    switching,            // use_backend / default_backend
+    backend_rules,        // the backend's http-request rules, then its stats page
+    backend_redirects,
+    dispatch,             // use-server, cookie persistence, then a server
+  };
+  Stage stage_ = Stage::monitor;
   bool buffering_ = false;       // body_wait for option http-buffer-request (408 on timeout)
   uint16_t tarpit_status_ = 0;
   uint64_t t_req_ = 0, req_real_ms_ = 0;

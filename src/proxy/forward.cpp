@@ -475,41 +475,8 @@ void Exchange::response_written() {
   if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(c->timer, *t);
 }
 
-void Exchange::end_exchange() {
-  w_.timers().disarm(c_.ctimer_);
-  release_rewrites();
-  bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
-  if (w_.runtime().debug) trace_end(!c_.keep_client_ || c_.stop_after_ || w_.stopping(), srv_ && !reusable);
-  if (srv_) detach_server(reusable);
-  release_slot();
-  log_exchange();   // after the release, as HAProxy counts connections in its log line
-  if (vars_) {   // txn variables live as long as the transaction (the log line shows them)
-    w_.free_vars(vars_);
-    vars_ = nullptr;
-  }
-  c_.first_request_ = false;
-  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || w_.stopping()) {
-    c_.close_client();
-    return;
-  }
-  c_.begin_next_request();
-}
 
-void Exchange::trace_end(bool client_closes, bool server_closes) {
-  const int cfd = c_.cli()->fd(), sfd = srv_ ? srv_->io->fd() : -1;
-  std::string_view name = w_.config().proxies[be_ >= 0 ? be_ : fe_].name;
-  if (client_closes) trace::event(c_.stream_id_, name, "clicls", cfd, sfd);
-  if (server_closes) trace::event(c_.stream_id_, name, "srvcls", cfd, sfd);
-  trace::event(c_.stream_id_, name, "closed", cfd, sfd);
-}
 
-void Session::close_private() {
-  ServerConn* c = private_;
-  private_ = nullptr;
-  if (!c) return;
-  c->keeper = nullptr;
-  c->close();
-}
 
 void Exchange::detach_server(bool reusable) {
   ServerConn* c = srv_;
@@ -541,22 +508,75 @@ void Exchange::detach_server(bool reusable) {
   w_.put_idle(c);
 }
 
-void Session::begin_next_request() {
-  phase_ = Phase::idle;
-  // The next exchange starts blank (nothing of it went out yet: a pipelined request refused by
-  // the parser gets its 400 page, not a silent close).
-  retire_exchange();
-  // Bytes after the finished request are the next, pipelined, request.
-  in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
-  in_.parsed = in_.fwd;
-  compact(in_);
-  if (in_.data && in_.end > 0) {
-    handle_client_input();
+void Exchange::close_server() {
+  if (!srv_) return;
+  ServerConn* c = srv_;
+  srv_ = nullptr;
+  c->close();
+}
+
+void Exchange::on_server_connected(int status) {
+  w_.timers().disarm(srv_->timer);
+  if (srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
+    stats::Counters &sc = w_.srv_counters(be_, srv_idx_), &bc = w_.be_counters(be_);
+    auto stats::Counters::*m = status != 0 ? &stats::Counters::ssl_failed_handshake
+                               : SSL_session_reused(srv_->tls->ssl()) ? &stats::Counters::ssl_reused_sess
+                                                                      : &stats::Counters::ssl_sess;
+    sc.add(sc.*m), bc.add(bc.*m);
+  }
+  if (status < 0) {
+    fail_connect();
     return;
   }
-  release(in_);
-  arm_client_timer(w_.config().proxies[fe_].keep_alive_timeout());
-  start_reading();
+  srv_->connected = true;
+  t_connected_ = uv_now(w_.loop());
+  if (srv_->tls) w_.runtime().tls->keep_server_session(srv_->tls->ssl(), be_, srv_idx_);
+  if (w_.config().proxies[be_].server_tcpka) srv_->tcp.set_keepalive();
+  if (tcp_mode()) start_tcp_relay();
+  else send_request_head();
+}
+
+void Exchange::on_server_timeout() {
+  switch (c_.phase_) {
+    case Phase::connecting:
+      fail_connect();
+      return;
+    case Phase::request:
+    case Phase::response:
+      if (!resp_started_) {
+        w_.runtime().observed(be_, srv_idx_, check::Observed::read_timeout);
+        if (retry_layer7(config::Proxy::retry_response_timeout, 0)) return;
+        close_server();
+        reply_error(504, {'s', 'H'});
+      } else {
+        abort_both({'s', 'D'});
+      }
+      return;
+    case Phase::tunnel:
+      if (split_timeouts()) server_side_timeout();
+      else abort_both({'s', 'D'});
+      return;
+    default:
+      close_server();
+      return;
+  }
+}
+
+bool Exchange::write_server(uv_buf_t* bufs, int n, ServerWrite kind) {
+  const int r = srv_->io->write(bufs, n);
+  if (r == core::Transport::kDone) return true;
+  if (r < 0) {
+    if (!resp_started_) {
+      close_server();
+      reply_error(502, {'S', 'D'});
+    } else {
+      abort_both({'S', 'D'});
+    }
+    return false;
+  }
+  server_write_ = kind;
+  c_.stop_reading();   // the server is slow: stop taking bytes from the client
+  return false;
 }
 
 }  // namespace portero::proxy

@@ -109,19 +109,6 @@ struct Replacer {
   }
 };
 
-// Redirects have their own wording in HAProxy (302 "Found", where `return` says "Moved
-// Temporarily").
-std::string_view redirect_reason(int code) {
-  switch (code) {
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    default: return http::reason_phrase(code);
-  }
-}
-
 }  // namespace
 
 http::Head* Exchange::block_head(char* block) const {
@@ -415,49 +402,6 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
   return RuleResult::next;
 }
 
-void Exchange::drop_client(bool silent, bool response) {
-  c_.term_ = {'P', 'R'};   // HAProxy says PR for both sides
-  // Denied requests for HAProxy, on the frontend and on the backend chosen (if any), response
-  // drops included.
-  stats::Counters& fe = w_.px_counters(fe_);
-  fe.add(fe.denied_req);
-  if (backend_counted()) {
-    stats::Counters& be = w_.be_counters(be_);
-    be.add(be.denied_req);
-    // HAProxy counts the stream in its backend once content switching chose it.
-    if (!be_counted_) {
-      be.add(be.sessions);
-      be.add(be.requests);
-    }
-  }
-  if (response && srv_) {
-    // The server's status is the exchange's; what it sent counts as bytes out (HAProxy's
-    // figures), though the client gets none of them. No response time.
-    status_ = srv_->parser.head().status;
-    count_status(true);
-    c_.bytes_out_ += srv_->in.end - srv_->in.fwd;
-  } else if (!status_counted_) {
-    // No status at all: HAProxy's "other" class, and no request time (TR -1).
-    status_counted_ = true;
-    fe.add(fe.http_other);
-    if (backend_counted()) w_.be_counters(be_).add(w_.be_counters(be_).http_other);
-    t_head_ = 0;
-  }
-  if (silent) {
-    if (const int fd = c_.cli()->fd(); fd >= 0) {
-      // TCP_REPAIR (needs CAP_NET_ADMIN) makes close() send nothing, as HAProxy does; else
-      // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
-      int one = 1;
-      if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof one) != 0) {
-        if (c_.peer_.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
-        else if (c_.peer_.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
-        linger l{1, 0};
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-      }
-    }
-  }
-  c_.finish_close();
-}
 
 bool Exchange::buffer_request_body(int proxy_index) {
   if (buffering_) {
@@ -485,8 +429,8 @@ void Exchange::process_request() {
   const auto& cfg = w_.config();
   const BoundRules& br = *w_.runtime().rules;
   for (;;) {
-    switch (rule_stage_) {
-      case 0: {  // monitor-uri answers before anything else
+    switch (stage_) {
+      case Stage::monitor: {  // monitor-uri answers before anything else
         const auto& fe = cfg.proxies[fe_];
         if (!fe.monitor_uri.empty() && req_head().target.in(req_base()) == fe.monitor_uri) {
           bool fail = false;
@@ -501,14 +445,15 @@ void Exchange::process_request() {
           return;
         }
         if (buffer_request_body(fe_)) return;
-        rule_stage_ = 1;
+        stage_ = Stage::frontend_rules;
         rule_pos_ = 0;
         break;
       }
-      case 1:
-      case 4: {  // http-request rules of the frontend (1) / the backend (4)
-        int p = rule_stage_ == 1 ? fe_ : be_;
-        if (rule_stage_ == 4 && rule_pos_ == 0 && buffer_request_body(be_)) return;
+      case Stage::frontend_rules:
+      case Stage::backend_rules: {
+        const bool frontend = stage_ == Stage::frontend_rules;
+        int p = frontend ? fe_ : be_;
+        if (!frontend && rule_pos_ == 0 && buffer_request_body(be_)) return;
         RuleResult r = run_rules(br.proxies[p].http_request, p, rule_pos_, true);
         if (r == RuleResult::answered || r == RuleResult::wait) return;
         // The stats page of this proxy comes right after its http-request rules, as in HAProxy.
@@ -517,24 +462,26 @@ void Exchange::process_request() {
           start_stats(p);
           return;
         }
-        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
+        stage_ = frontend ? Stage::frontend_redirects : Stage::backend_redirects;
         rule_pos_ = 0;
         break;
       }
-      case 2:
-      case 5: {  // `redirect` rules, after the http-request rules of the same proxy
-        int p = rule_stage_ == 2 ? fe_ : be_;
+      case Stage::frontend_redirects:
+      case Stage::backend_redirects: {  // `redirect` rules, after the http-request rules of the same proxy
+        const bool frontend = stage_ == Stage::frontend_redirects;
+        int p = frontend ? fe_ : be_;
         if (run_rules(br.proxies[p].redirects, p, 0, true) == RuleResult::answered) return;
-        rule_stage_ = static_cast<uint8_t>(rule_stage_ + 1);
+        stage_ = frontend ? Stage::switching : Stage::dispatch;
         break;
       }
-      case 3: {  // content switching
+      case Stage::switching: {  // use_backend / default_backend
         if (!choose_backend()) return;
-        rule_stage_ = be_ == fe_ ? 6 : 4;
+        // A listen section (or a frontend routing to itself) has run its rules already.
+        stage_ = be_ == fe_ ? Stage::dispatch : Stage::backend_rules;
         rule_pos_ = 0;
         break;
       }
-      default:
+      case Stage::dispatch:
         use_server_rules();
         cookie_request();
         // HAProxy computes the unique id here (with the request), when it is to be logged.
@@ -591,142 +538,7 @@ bool Exchange::process_response_rules() {
   return !c_.closed_;
 }
 
-void Exchange::reply_auth(const std::string& realm) {
-  c_.term_ = {'P', 'R'};
-  bool closing = !c_.keep_client_ || !req_complete_;
-  std::string_view page = http::error_response(401, nullptr, http::ErrorLevel::stream, false);
-  // HAProxy appends the challenge after the page's own headers, and the close after that.
-  size_t head_end = page.find("\r\n\r\n");
-  char* b = w_.buffers().get();
-  http::HeadWriter hw(b, w_.bufsize());
-  hw.put(page.substr(0, head_end + 2));
-  hw.put("www-authenticate: Basic realm=\"");
-  hw.put(realm);
-  hw.put("\"\r\n");
-  if (closing) hw.put("connection: close\r\n");
-  hw.put(page.substr(head_end + 2));
-  if (out_) w_.buffers().put(out_);
-  out_ = b;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
-  reply_local(out_, hw.size(), closing);
-}
 
-void Exchange::reply_redirect(const config::Redirect& r, const acl::Expression* target) {
-  c_.term_ = {'L', 'R'};
-  acl::SampleContext ctx = sample(true);
-  char* scratch = w_.scratch();
-  std::string_view to = target ? eval_format(target, ctx, scratch, w_.bufsize()) : std::string_view(r.target);
-  const http::Head& h = req_head();
-  std::string_view uri = h.target.in(req_base());
-  if (r.drop_query) uri = uri.substr(0, uri.find('?'));
-  bool closing = !c_.keep_client_ || !req_complete_;
-  char* b = w_.buffers().get();
-  http::HeadWriter hw(b, w_.bufsize());
-  hw.put("HTTP/1.1 ");
-  hw.put_uint(r.code);
-  hw.put(" ");
-  hw.put(redirect_reason(r.code));
-  hw.put("\r\ncontent-length: 0\r\nlocation: ");
-  switch (r.type) {
-    case config::Redirect::Type::location:
-      hw.put(to);
-      break;
-    case config::Redirect::Type::prefix:
-      // A prefix of "/" only adds what follows; HAProxy does not double the slash.
-      if (!(to == "/" && !uri.empty() && uri[0] == '/')) hw.put(to);
-      hw.put(uri);
-      break;
-    case config::Redirect::Type::scheme: {
-      hw.put(to);
-      hw.put("://");
-      const http::Header* host = h.find(req_base(), "host");
-      if (host) hw.put(host->value.in(req_base()));
-      hw.put(uri);
-      break;
-    }
-  }
-  if (r.append_slash && r.type != config::Redirect::Type::scheme && (uri.empty() || uri.back() != '/')) hw.put("/");
-  hw.put("\r\n");
-  // Permanent redirects may be cached; HAProxy marks the others no-cache.
-  if (r.code != 301 && r.code != 308) hw.put("cache-control: no-cache\r\n");
-  // The cookie is sent as written, with HAProxy's fixed attributes.
-  if (!r.set_cookie.empty()) {
-    hw.put("set-cookie: ");
-    hw.put(r.set_cookie);
-    hw.put("; path=/;\r\n");
-  }
-  if (!r.clear_cookie.empty()) {
-    hw.put("set-cookie: ");
-    hw.put(r.clear_cookie);
-    hw.put("; path=/; Max-Age=0;\r\n");
-  }
-  if (closing) hw.put("connection: close\r\n");
-  hw.put("\r\n");
-  if (hw.overflow()) {
-    w_.buffers().put(b);
-    reply_error(500, {'P', 'R'});
-    return;
-  }
-  if (out_) w_.buffers().put(out_);
-  out_ = b;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
-  reply_local(out_, hw.size(), closing);
-}
 
-// `http-request return` and `deny` with a payload: HAProxy writes the rule's own headers first,
-// then content-length and content-type.
-void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t) {
-  const config::HttpRule& r = *b.rule;
-  c_.term_ = t;
-  uint16_t status = r.ret.status ? r.ret.status : default_status;
-  bool closing = !c_.keep_client_ || !req_complete_;
-  if (r.ret.errorfile || r.ret.default_errorfiles) {
-    // A whole response written by the user (or the proxy's errorfile for that status).
-    std::string_view page = r.ret.errorfile ? std::string_view(r.ret.body)
-                                            : w_.runtime().errorfile(proxy_index, status);
-    if (page.empty()) page = http::error_response(status, nullptr, http::ErrorLevel::stream, closing);
-    c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
-    reply_local(page.data(), page.size(), closing);
-    return;
-  }
-  acl::SampleContext ctx = sample(true);
-  char* scratch = w_.scratch();
-  char* blk = w_.buffers().get();
-  http::HeadWriter hw(blk, w_.bufsize());
-  hw.put("HTTP/1.1 ");
-  hw.put_uint(status);
-  hw.put(" ");
-  hw.put(http::reason_phrase(status));
-  hw.put("\r\n");
-  for (size_t i = 0; i < r.return_headers.size(); ++i) {
-    std::string_view v = eval_format(b.return_headers[i], ctx, scratch, w_.bufsize());
-    hw.header(r.return_headers[i].first, v);
-  }
-  std::string_view body = r.ret.body;
-  bool has_body = r.ret.has_body;
-  if (b.fmt) {
-    body = eval_format(b.fmt, ctx, scratch, w_.bufsize());
-    has_body = true;
-  }
-  if (status != 204 && status != 304) {
-    hw.put("content-length: ");
-    hw.put_uint(has_body ? body.size() : 0);
-    hw.put("\r\n");
-  }
-  if (has_body && !r.ret.content_type.empty()) hw.header("content-type", r.ret.content_type);
-  if (closing) hw.put("connection: close\r\n");
-  else if (req_http10_) hw.put("connection: keep-alive\r\n");
-  hw.put("\r\n");
-  if (!req_head_method_ && has_body) hw.put(body);
-  if (hw.overflow()) {
-    w_.buffers().put(blk);
-    reply_error(500, {'P', 'R'});
-    return;
-  }
-  if (out_) w_.buffers().put(out_);
-  out_ = blk;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
-  reply_local(out_, hw.size(), closing);
-}
 
 }  // namespace portero::proxy

@@ -107,51 +107,10 @@ void Exchange::stats_answer(std::string page) {
 
 namespace portero::proxy {
 
-void Session::capture_bad_request(uint32_t error_at) {
-  stats::CapturedError e;
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  e.when_ms = uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
-  e.proxy = fe_;
-  char host[64] = "";
-  uint16_t port = 0;
-  if (peer_.sa.sa_family == AF_INET) {
-    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
-    port = ntohs(peer_.v4.sin_port);
-  } else if (peer_.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
-    port = ntohs(peer_.v6.sin6_port);
-  }
-  e.source = std::string(host) + ":" + std::to_string(port);
-  e.error_pos = int(error_at >= in_.fwd ? error_at - in_.fwd : 0);
-  e.bytes.assign(in_.data + in_.fwd, in_.end - in_.fwd);
-  w_.runtime().capture_error(std::move(e));
-}
 
 }  // namespace portero::proxy
 
 namespace portero::proxy {
 
-stats::SessionInfo Session::info(uint64_t now_ms) const {
-  stats::SessionInfo i;
-  i.id = reinterpret_cast<uintptr_t>(this);
-  char host[64] = "";
-  uint16_t port = 0;
-  if (peer_.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
-    port = ntohs(peer_.v6.sin6_port);
-    i.proto = "tcpv6";
-  } else {
-    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
-    port = ntohs(peer_.v4.sin_port);
-    i.proto = "tcpv4";
-  }
-  i.source = std::string(host) + ":" + std::to_string(port);
-  i.frontend = fe_;
-  i.backend = x_ ? x_->be_ : -1;
-  i.server = x_ ? x_->srv_idx_ : -1;
-  i.age_s = now_ms >= t_accept_ ? (now_ms - t_accept_) / 1000 : 0;
-  return i;
-}
 
 }  // namespace portero::proxy

@@ -122,6 +122,13 @@ backend be_tcp
         # a stream is counted when it ends, which may follow the client's read of its response
         s = self.settled_metrics(fe, lambda s: value(s, 'haproxy_backend_http_responses_total',
                                                      proxy='be', code='4xx') == '1')
+        if not self.IS_HAPROXY:
+            # a status is counted when its head is sent, the durations when the exchange ends
+            # (after its last write completes): wait for the last one too
+            def timed(s):
+                return sum(int(value(s, 'portero_server_request_duration_seconds_count', proxy='be', server=v) or 0)
+                           for v in ('s1', 's2'))
+            s = self.settled_metrics(fe, lambda s: timed(s) == n + 1)
         s1 = value(s, 'haproxy_server_http_responses_total', proxy='be', server='s1', code='2xx')
         s2 = value(s, 'haproxy_server_http_responses_total', proxy='be', server='s2', code='2xx')
         self.assertEqual(int(s1) + int(s2), n)

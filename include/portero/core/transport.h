@@ -94,6 +94,9 @@ class TcpTransport final : public Transport {
   int try_write(const uv_buf_t* bufs, int n);
   bool writing() const { return wreq_ != nullptr; }
   void set_nodelay();
+  // `option tcpka` and the like: the kernel's keep-alive probes with its own timings (as
+  // HAProxy, which only sets the flag unless told otherwise).
+  void set_keepalive();
   uv_loop_t* loop() const { return tcp_.loop; }
 
  private:
