@@ -15,9 +15,13 @@ namespace portero::http::h2 {
 
 namespace {
 
-// Control frames pulled out of nghttp2 while feeding (see flush_control) are bounded: a client
-// can make us queue acknowledgements, but nghttp2 already caps those (flood protection).
-constexpr size_t kEarlyLimit = 256 * 1024;
+// Control frames pulled out of nghttp2 while feeding (see flush_control) are bounded: past
+// this, they wait in nghttp2's queue, where its flood protection counts them (a client that
+// sends PINGs and never reads ends with a GOAWAY). A connection error whose GOAWAY sits behind
+// more than this is then reported by fill_output/done() and the next feed() instead.
+constexpr size_t kEarlyLimit = 64 * 1024;
+// Above this, the early buffer's memory is given back once drained (idle connections stay small).
+constexpr size_t kEarlyKeep = 4096;
 
 nghttp2_nv nv(std::string_view name, std::string_view value) {
   // NO_COPY flags are not used: nghttp2 copies the fields when they are submitted.
@@ -55,6 +59,7 @@ struct Server::Impl {
   const uint8_t* chunk = nullptr;
   size_t chunk_len = 0;
   bool failed = false;   // a connection error: GOAWAY with an error code was sent
+  uint32_t fail_code = NGHTTP2_PROTOCOL_ERROR;   // that code
   bool broken = false;   // nghttp2 itself failed (out of memory): nothing more to do
   bool busy = false;     // inside nghttp2 (feed/mem_send): no re-entry
 
@@ -200,7 +205,10 @@ struct Server::Impl {
 
   static int on_frame_send(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
     Impl& i = self(ud);
-    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) i.failed = true;
+    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
+      i.failed = true;
+      i.fail_code = f->goaway.error_code;
+    }
     // The response is complete while the client is still sending: RFC 9113 8.1 lets the
     // server stop the upload with RST_STREAM(NO_ERROR) rather than read a body nobody wants.
     if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
@@ -289,14 +297,15 @@ bool Server::feed(const char* p, size_t n) {
   if (rv < 0) {
     // A bad preface (NGHTTP2_ERR_BAD_CLIENT_MAGIC), a flood, or a fatal error: nghttp2 queued
     // nothing for these; tell the client why before closing.
-    nghttp2_session_terminate_session(i.s, rv == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM
-                                           : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR
-                                                                                : NGHTTP2_INTERNAL_ERROR);
+    i.fail_code = rv == NGHTTP2_ERR_FLOODED            ? NGHTTP2_ENHANCE_YOUR_CALM
+                  : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR
+                                                       : NGHTTP2_INTERNAL_ERROR;
+    nghttp2_session_terminate_session(i.s, i.fail_code);
     i.failed = true;
   }
   i.flush_control();
   if (i.failed || i.broken) {
-    i.close_all(NGHTTP2_PROTOCOL_ERROR);
+    i.close_all(i.fail_code);
     return false;
   }
   return true;
@@ -311,7 +320,8 @@ size_t Server::fill_output(char* out, size_t cap) {
     i.early_off += k;
     w += k;
     if (i.early_off < i.early.size()) return w;
-    i.early.clear();
+    if (i.early.capacity() > kEarlyKeep) std::string().swap(i.early);
+    else i.early.clear();
     i.early_off = 0;
   }
   while (w < cap) {
@@ -336,7 +346,7 @@ size_t Server::fill_output(char* out, size_t cap) {
     i.chunk = d;
     i.chunk_len = size_t(r);
   }
-  if (i.failed) i.close_all(NGHTTP2_PROTOCOL_ERROR);
+  if (i.failed) i.close_all(i.fail_code);
   return w;
 }
 

@@ -467,28 +467,58 @@ TEST_CASE("h2: flow control: the client's window reopens only after consumed()")
   CHECK(o.reqs[id].ends == 1);
 }
 
-TEST_CASE("h2: one stalled stream does not hold the others back") {
+TEST_CASE("h2: stalled streams do not hold the others back") {
+  // Two streams fill their whole (default) window and are not consumed: 2 x 65535 bytes,
+  // more than a connection window of 65535 would allow. A third stream still gets through.
   Owner o;
-  Server srv(o, small_window());
+  Server srv(o, Settings{});
   Client c;
   REQUIRE(pump(c, srv));
-  std::string body(40000, 'y');
-  int32_t slow = c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", "/a"}}, &body);
-  int32_t fast = c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", "/b"}}, &body);
+  std::string body(100000, 'y');
+  auto post = [&](const char* path) {
+    return c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", path}}, &body);
+  };
+  int32_t slow1 = post("/a");
+  int32_t slow2 = post("/b");
   REQUIRE(pump(c, srv));
-  for (int i = 0; i < 10 && o.reqs[fast].ends == 0; ++i) {
-    srv.consumed(fast, 1 << 20);
+  CHECK(o.reqs[slow1].body.size() == 65535);
+  CHECK(o.reqs[slow2].body.size() == 65535);
+  int32_t fast = post("/c");
+  for (int i = 0; i < 20 && o.reqs[fast].ends == 0; ++i) {
     REQUIRE(pump(c, srv));
+    srv.consumed(fast, 1 << 20);
   }
   CHECK(o.reqs[fast].body == body);
-  CHECK(o.reqs[slow].body.size() == 16384);
-  // The slow stream is reset with bytes unconsumed: they go back to the connection window.
+  CHECK(o.reqs[slow1].body.size() == 65535);
+}
+
+TEST_CASE("h2: a reset stream's unconsumed bytes go back to the connection window") {
+  // One stream at a time: the connection window is not raised above the stream's.
+  Settings s;
+  s.max_concurrent_streams = 1;
+  Owner o;
+  Server srv(o, s);
+  Client c;
+  REQUIRE(pump(c, srv));
+  std::string body(100000, 'y');
+  auto post = [&](const char* path) {
+    return c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", path}}, &body);
+  };
+  int32_t slow = post("/a");
+  REQUIRE(pump(c, srv));
+  CHECK(o.reqs[slow].body.size() == 65535);
+  CHECK(nghttp2_session_get_remote_window_size(c.s) == 0);
   srv.reset(slow, ErrorCode::cancel);
   REQUIRE(pump(c, srv));
   CHECK(c.resp[slow].close_code == NGHTTP2_CANCEL);
   CHECK(o.reqs[slow].closes == 1);
   CHECK(o.reqs[slow].close_code == NGHTTP2_CANCEL);
-  CHECK(nghttp2_session_get_remote_window_size(c.s) >= 65535 - 16384);
+  int32_t next = post("/b");
+  for (int i = 0; i < 20 && o.reqs[next].ends == 0; ++i) {
+    REQUIRE(pump(c, srv));
+    srv.consumed(next, 1 << 20);
+  }
+  CHECK(o.reqs[next].body == body);
 }
 
 TEST_CASE("h2: malformed requests are stream errors, other streams go on") {
