@@ -266,18 +266,21 @@ Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique
     return;
   }
 
+  // Values outside RFC 9113's ranges would make nghttp2 refuse the whole SETTINGS frame.
+  const uint32_t window = std::min<uint32_t>(cfg.initial_window_size, NGHTTP2_MAX_WINDOW_SIZE);
+  const uint32_t frame = std::clamp<uint32_t>(cfg.max_frame_size, 16384, (1u << 24) - 1);
   nghttp2_settings_entry iv[6];
   size_t n = 0;
   iv[n++] = {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, cfg.header_table_size};
-  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg.initial_window_size};
+  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window};
   iv[n++] = {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg.max_concurrent_streams};
-  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, cfg.max_frame_size};
+  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, frame};
   iv[n++] = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};   // RFC 8441: WebSocket over a stream
   if (cfg.max_header_list_size) iv[n++] = {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg.max_header_list_size};
   if (nghttp2_submit_settings(impl_->s, NGHTTP2_FLAG_NONE, iv, n) != 0) impl_->broken = true;
   // The connection window covers every stream's window, so one stalled stream (its bytes not
   // consumed yet) cannot hold the others back.
-  const uint64_t conn = uint64_t(cfg.initial_window_size) * std::max<uint32_t>(1, cfg.max_concurrent_streams);
+  const uint64_t conn = uint64_t(window) * std::max<uint32_t>(1, cfg.max_concurrent_streams);
   const int32_t conn_window = int32_t(std::min<uint64_t>(conn, NGHTTP2_MAX_WINDOW_SIZE));
   if (conn_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE)
     nghttp2_session_set_local_window_size(impl_->s, NGHTTP2_FLAG_NONE, 0, conn_window);

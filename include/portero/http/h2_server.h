@@ -30,7 +30,7 @@ enum ErrorCode : uint32_t {
   enhance_your_calm = 0xb,
 };
 
-struct Settings {   // tune.h2.* of the config
+struct Settings {   // tune.h2.* of the config (window and frame size clamped to RFC 9113's ranges)
   uint32_t header_table_size = 4096;
   uint32_t initial_window_size = 65535;
   uint32_t max_concurrent_streams = 100;
@@ -110,9 +110,8 @@ class Server {
   void terminate(uint32_t error_code);
   size_t open_streams() const;
 
-  struct Impl;
-
  private:
+  struct Impl;   // the nghttp2 session and the streams (h2_server.cpp)
   std::unique_ptr<Impl> impl_;
 };
 
