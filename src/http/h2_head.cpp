@@ -98,6 +98,11 @@ RequestBuilder::Verdict RequestBuilder::finish() {
       return Verdict::malformed;
   }
 
+  // nghttp2 lets '#' through in :path. A fragment is never part of a request-target, HTTP/1
+  // requests with one are refused (target_bytes_ok), and an HTTP/1 server would cut the path
+  // there while the rules saw all of it.
+  if (head_.target.in(base).find('#') != std::string_view::npos) return Verdict::malformed;
+
   head_.method_id = method_of(head_.method.in(base));
   if (head_.method_id == Method::connect) {
     if (head_.protocol.empty()) head_.target = head_.authority;   // classic CONNECT: no :path

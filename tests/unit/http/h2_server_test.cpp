@@ -533,9 +533,10 @@ TEST_CASE("h2: malformed requests are stream errors, other streams go on") {
   conn.push_back({"connection", "keep-alive"});
   int32_t bad_conn = c.request(conn);
   int32_t bad_path = c.request({{":method", "GET"}, {":scheme", "https"}, {":authority", "x"}});
+  int32_t fragment = c.request(Client::get("/a#b"));
   int32_t good2 = c.request(Client::get("/2"));
   REQUIRE(pump(c, srv));
-  for (int32_t id : {bad_te, bad_conn, bad_path}) {
+  for (int32_t id : {bad_te, bad_conn, bad_path, fragment}) {
     CAPTURE(id);
     CHECK(c.resp[id].closed);
     CHECK(c.resp[id].close_code == NGHTTP2_PROTOCOL_ERROR);
