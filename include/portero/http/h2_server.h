@@ -11,6 +11,10 @@
 // on_stream_closed always comes last and exactly once, also when the stream was reset, the
 // request malformed (no on_request_head then) or the connection failed. Destroying the Server
 // calls nothing.
+//
+// Worker-local, one per connection. From inside an event the owner may call submit_*, resume,
+// consumed, reset, shutdown_notice and terminate, but not feed (refused there) nor expect
+// fill_output to make progress: write the output after the call that raised the event returns.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
