@@ -124,6 +124,7 @@ struct Client {
   // Request bodies served by the client's data provider.
   std::map<int32_t, std::string> uploads;
   std::map<int32_t, size_t> uploaded;
+  std::map<int32_t, std::string> trailer_names;
 
   Client() {
     nghttp2_session_callbacks* cb;
@@ -181,7 +182,15 @@ struct Client {
       size_t n = std::min({len, b.size() - off, size_t(4000)});
       std::memcpy(buf, b.data() + off, n);
       off += n;
-      if (off == b.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (off == b.size()) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (c.trailer_names.count(id)) {   // the body ends with trailer fields
+          *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+          nghttp2_nv t{(uint8_t*)c.trailer_names[id].data(), (uint8_t*)"v", c.trailer_names[id].size(), 1,
+                       NGHTTP2_NV_FLAG_NONE};
+          nghttp2_submit_trailer(c.s, id, &t, 1);
+        }
+      }
       return ssize_t(n);
     };
     int32_t id = nghttp2_submit_request(s, nullptr, nva.data(), nva.size(), body ? &prd : nullptr, nullptr);
@@ -369,6 +378,41 @@ TEST_CASE("h2: a POST body over several DATA frames arrives in order, ended once
   CHECK(r.body == body);
   CHECK(r.ends == 1);
   CHECK(o.events == std::vector<std::string>{"open 1", "head 1", "end 1"});
+}
+
+TEST_CASE("h2: request trailers end the request once, after the body") {
+  Owner o;
+  Server srv(o, Settings{});
+  Client c;
+  std::string body(5000, 'g');
+  c.trailer_names[1] = "grpc-timeout";
+  int32_t id = c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "g"}, {":path", "/svc/M"},
+                          {"te", "trailers"}},
+                         &body);
+  REQUIRE(id == 1);
+  REQUIRE(pump(c, srv));
+  CHECK(o.reqs[id].body == body);
+  CHECK(o.reqs[id].ends == 1);
+  CHECK(o.events == std::vector<std::string>{"open 1", "head 1", "end 1"});
+}
+
+TEST_CASE("h2: the owner resets a stream from inside on_request_head: no more request events") {
+  struct Resetting : Owner {
+    void on_request_head(int32_t id, const Head& h, const char* base, bool end_stream) override {
+      Owner::on_request_head(id, h, base, end_stream);
+      server->reset(id, ErrorCode::refused_stream);
+    }
+  } o;
+  Server srv(o, Settings{});
+  o.server = &srv;
+  Client c;
+  std::string body(3000, 'r');
+  int32_t id = c.request({{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", "/"}}, &body);
+  REQUIRE(pump(c, srv));
+  CHECK(o.reqs[id].body.empty());
+  CHECK(o.events == std::vector<std::string>{"open 1", "head 1", "closed 1"});
+  CHECK(o.reqs[id].close_code == NGHTTP2_REFUSED_STREAM);
+  CHECK(c.resp[id].close_code == NGHTTP2_REFUSED_STREAM);
 }
 
 TEST_CASE("h2: a 10 KB response body pulled in pieces, with a pause, arrives whole") {
