@@ -83,6 +83,19 @@ def seeds():
                    end_stream=True)
     yield 'head-host', c.data_to_send()
 
+    # Malformed for portero (nghttp2 passes them): Host naming another authority, '#' in :path.
+    c = client()
+    c.send_headers(1, get('/', [('host', 'other.test')]), end_stream=True)
+    c.send_headers(3, get('/a#b'), end_stream=False)
+    c.send_data(3, b'body of a refused request', end_stream=True)
+    yield 'malformed-portero', c.data_to_send()
+
+    # Connection errors: not HTTP/2 at all, and a HEADERS frame on stream 0.
+    yield 'http1', b'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
+    c = client()
+    preface = c.data_to_send()
+    yield 'headers-stream0', preface + b'\x00\x00\x01\x01\x05\x00\x00\x00\x00\x82'
+
 
 for name, data in seeds():
     # Flags: the stream carries its own preface (bit 0 clear); a few option sets per seed.

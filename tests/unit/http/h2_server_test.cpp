@@ -224,7 +224,7 @@ bool pump(Client& c, Server& srv, bool to_client = true) {
     size_t k;
     while ((k = srv.fill_output(buf, sizeof buf)) > 0) {
       moved = true;
-      if (to_client) nghttp2_session_mem_recv(c.s, (const uint8_t*)buf, k);
+      if (to_client) REQUIRE(nghttp2_session_mem_recv(c.s, (const uint8_t*)buf, k) == ssize_t(k));
     }
     if (!moved) break;
   }
@@ -445,6 +445,36 @@ TEST_CASE("h2: a 10 KB response body pulled in pieces, with a pause, arrives who
   for (auto& [n, v] : c.resp[id].headers) names.push_back(n);
   CHECK(names == std::vector<std::string>{":status", "content-type", "content-length", "x-kept"});
   CHECK(o.reqs[id].closes == 1);
+}
+
+TEST_CASE("h2: output taken a few bytes at a time while the client keeps sending stays well-formed") {
+  // Each round: the client sends a PING (its ACK is queued while a DATA frame is only partly
+  // written out), the server's output is read 37 bytes at a time, once.
+  Owner o;
+  Server srv(o, Settings{});
+  Client c;
+  int32_t id = c.request(Client::get());
+  REQUIRE(pump(c, srv));
+  std::string body;
+  for (int i = 0; i < 10000; ++i) body += char('a' + i % 17);
+  o.reqs[id].response = body;
+  o.reqs[id].piece = 3000;
+  H1Head resp("HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n");
+  REQUIRE(srv.submit_response(id, resp.head(), resp.text.data(), false));
+  std::string all;
+  for (int round = 0; round < 2000 && !c.resp[id].closed; ++round) {
+    uint8_t opaque[8] = {uint8_t(round), 1, 2, 3, 4, 5, 6, 7};
+    nghttp2_submit_ping(c.s, NGHTTP2_FLAG_NONE, opaque);
+    const uint8_t* d;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(c.s, &d)) > 0) REQUIRE(srv.feed((const char*)d, size_t(n)));
+    char buf[37];
+    size_t k = srv.fill_output(buf, sizeof buf);
+    REQUIRE(nghttp2_session_mem_recv(c.s, (const uint8_t*)buf, k) == ssize_t(k));
+  }
+  CHECK(c.resp[id].body == body);
+  CHECK(c.resp[id].closed);
+  CHECK(!c.goaway);
 }
 
 TEST_CASE("h2: a chunked HTTP/1 response: transfer-encoding dropped, trailers reach the client") {
