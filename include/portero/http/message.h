@@ -33,7 +33,8 @@ struct Head {
   Span method;        // requests
   Span target;        // requests: the request-target as received (HTTP/2: :path)
   Span scheme;        // HTTP/2 requests: :scheme (empty on HTTP/1)
-  Span authority;     // HTTP/2 requests: :authority (empty on HTTP/1, where Host carries it)
+  Span authority;     // HTTP/2 requests: :authority, else the Host field (empty on HTTP/1)
+  Span protocol;      // HTTP/2 extended CONNECT (RFC 8441): :protocol, e.g. "websocket"
   Span reason;        // responses
   uint16_t status = 0;
   uint8_t major = 1, minor = 1;
@@ -42,7 +43,8 @@ struct Head {
   Header* headers = nullptr;  // slots owned by the caller (see Parser::begin)
   uint16_t count = 0;
   bool keep_alive = false;    // as llhttp judged it from version and Connection
-  bool upgrade = false;       // Connection: upgrade + Upgrade (request) / 101 (response)
+  bool upgrade = false;       // Connection: upgrade + Upgrade (request) / 101 (response);
+                              // HTTP/2: an extended CONNECT (`protocol` says to what)
   bool chunked = false;
   bool has_length = false;    // Content-Length present
   uint64_t content_length = 0;

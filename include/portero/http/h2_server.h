@@ -1,0 +1,122 @@
+#pragma once
+// The server side of HTTP/2 (RFC 9113) as a codec: bytes from the client go in (feed), bytes
+// for the client come out (fill_output), and the streams' requests reach an owner as events.
+// It knows nothing of sockets, loops or the proxy; the proxy's HTTP/2 client connection drives
+// it. libnghttp2 does the framing, HPACK, stream states, flow control and its HTTP messaging
+// checks; this module maps requests to http::Head, responses from http::Head, and holds the
+// request body's flow control until the owner has forwarded the bytes.
+//
+// Event order per stream the owner accepted (on_stream_open returned true):
+//   on_stream_open, [on_request_head, on_request_data*, on_request_end], on_stream_closed
+// on_stream_closed always comes last and exactly once, also when the stream was reset, the
+// request malformed (no on_request_head then) or the connection failed. Destroying the Server
+// calls nothing.
+//
+// Worker-local, one per connection. From inside an event the owner may call submit_*, resume,
+// consumed, reset, shutdown_notice and terminate, but not feed (refused there) nor expect
+// fill_output to make progress: write the output after the call that raised the event returns.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "portero/http/message.h"
+
+namespace portero::http::h2 {
+
+// RFC 9113 error codes the owner may use with reset()/terminate().
+enum ErrorCode : uint32_t {
+  no_error = 0x0,
+  protocol_error = 0x1,
+  internal_error = 0x2,
+  flow_control_error = 0x3,
+  refused_stream = 0x7,
+  cancel = 0x8,
+  enhance_your_calm = 0xb,
+};
+
+struct Settings {   // tune.h2.* of the config (window and frame size clamped to RFC 9113's ranges)
+  uint32_t header_table_size = 4096;
+  uint32_t initial_window_size = 65535;
+  uint32_t max_concurrent_streams = 100;
+  uint32_t max_frame_size = 16384;
+  uint32_t max_header_list_size = 0;   // 0: not advertised (nghttp2's default)
+};
+
+// Where a stream's request head is decoded: a block of bytes and header slots, both owned by
+// the caller (a pooled block, like HTTP/1's read buffer) and kept until on_stream_closed.
+// Overflow (bytes or slots) answers the request 431 without telling the owner of a head.
+struct HeadRoom {
+  char* data = nullptr;
+  uint32_t cap = 0;
+  Header* slots = nullptr;
+  uint16_t max_headers = 0;
+};
+
+class ServerOwner {   // implemented by the proxy's HTTP/2 client connection
+ public:
+  // A client opened stream `id`: fill `room`. false refuses it (RST_STREAM REFUSED_STREAM; no
+  // further event for this stream).
+  virtual bool on_stream_open(int32_t id, HeadRoom& room) = 0;
+  // The request head, validated, in the room's block (`base`). `end_stream`: no body follows
+  // (on_request_end comes next anyway).
+  virtual void on_request_head(int32_t id, const Head& head, const char* base, bool end_stream) = 0;
+  // Body bytes, in order. Call Server::consumed() once they are forwarded.
+  virtual void on_request_data(int32_t id, const char* p, size_t n) = 0;
+  // The client ended its side (END_STREAM, after its trailers if any): once per request.
+  virtual void on_request_end(int32_t id) = 0;
+  virtual void on_stream_closed(int32_t id, uint32_t error_code) = 0;
+  // Pull: copy up to `cap` response body bytes of stream `id` into `out`; set `eof` when the
+  // body ends with them; return 0 with `more_later` when nothing is available yet (then call
+  // Server::resume(id) when there is).
+  virtual size_t response_data(int32_t id, char* out, size_t cap, bool& eof, bool& more_later) = 0;
+
+ protected:
+  ~ServerOwner() = default;
+};
+
+class Server {
+ public:
+  Server(ServerOwner& owner, const Settings& s);   // queues the server preface (SETTINGS)
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Bytes from the client. false: connection error (a GOAWAY is queued: write the output,
+  // then close). Owner events are called from inside.
+  bool feed(const char* p, size_t n);
+  // Copies pending output into `out` (up to `cap`); 0 when nothing is pending. May pull
+  // response bodies (ServerOwner::response_data) from inside.
+  size_t fill_output(char* out, size_t cap);
+  bool wants_write() const;
+  // Nothing more to read or write: close the connection.
+  bool done() const;
+
+  // A response head (HTTP/1-style: status + headers in `base`). Connection-specific fields
+  // (connection and what it names, keep-alive, proxy-connection, transfer-encoding, upgrade)
+  // are dropped, names lower-cased. `end_stream` when there is no body; otherwise the body is
+  // pulled with response_data. A 1xx status is sent as an interim response (the final one
+  // follows). false when the stream is gone or already answered.
+  bool submit_response(int32_t id, const Head& head, const char* base, bool end_stream);
+  // Trailer fields ending the response body (gRPC): submitted before (or while) response_data
+  // reports eof; they follow the last DATA frame and end the stream. Copied.
+  bool submit_trailers(int32_t id, const Head& trailers, const char* base);
+  // More response data is available for stream `id`.
+  void resume(int32_t id);
+  // `n` request body bytes of stream `id` were forwarded: only now is the client's window
+  // reopened, so a slow server slows that stream's client, not the whole connection. Ignored
+  // for a stream that is closed (its unconsumed bytes were returned to the connection).
+  void consumed(int32_t id, size_t n);
+  // RST_STREAM; the owner then gets on_stream_closed (during the next fill_output).
+  void reset(int32_t id, uint32_t error_code);
+  // Graceful: GOAWAY with the last stream id, open streams finish, new ones are ignored.
+  void shutdown_notice();
+  // GOAWAY(error_code) and stop: every open stream is closed at once (on_stream_closed).
+  void terminate(uint32_t error_code);
+  size_t open_streams() const;
+
+ private:
+  struct Impl;   // the nghttp2 session and the streams (h2_server.cpp)
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace portero::http::h2

@@ -1,0 +1,454 @@
+#include "portero/http/h2_server.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "h2_head.h"
+
+namespace portero::http::h2 {
+
+namespace {
+
+// Control frames pulled out of nghttp2 while feeding (see flush_control) are bounded: past
+// this, they wait in nghttp2's queue, where its flood protection counts them (a client that
+// sends PINGs and never reads ends with a GOAWAY). A connection error whose GOAWAY sits behind
+// more than this is then reported by fill_output/done() and the next feed() instead.
+constexpr size_t kEarlyLimit = 64 * 1024;
+// Above this, the early buffer's memory is given back once drained (idle connections stay small).
+constexpr size_t kEarlyKeep = 4096;
+
+nghttp2_nv nv(std::string_view name, std::string_view value) {
+  // NO_COPY flags are not used: nghttp2 copies the fields when they are submitted.
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                    NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+struct Server::Impl {
+  struct Stream {
+    RequestBuilder req;
+    bool accepted = false;     // the owner took it: it is owed on_stream_closed
+    bool told_closed = false;  // on_stream_closed was called
+    bool delivered = false;    // on_request_head was called
+    bool ended = false;        // on_request_end was called
+    bool quiet = false;        // reset or answered by the codec: no more request events
+    bool answered = false;     // a final response was submitted
+    bool body_eof = false;     // the response body's end was handed to nghttp2
+    size_t unconsumed = 0;     // request body bytes given to the owner, not yet consumed()
+    std::vector<std::pair<std::string, std::string>> trailers;
+    bool has_trailers = false;
+  };
+
+  Impl(ServerOwner& o) : owner(o) {}
+
+  ServerOwner& owner;
+  nghttp2_session* s = nullptr;
+  std::unordered_map<int32_t, Stream> streams;
+  // Output: control frames pulled early (flush_control), then the rest of the last frame
+  // nghttp2 serialized (valid until its next mem_send). When `chunk` is set `early` is empty.
+  std::string early;
+  size_t early_off = 0;
+  const uint8_t* chunk = nullptr;
+  size_t chunk_len = 0;
+  bool failed = false;   // a connection error: GOAWAY with an error code was sent
+  uint32_t fail_code = NGHTTP2_PROTOCOL_ERROR;   // that code
+  bool broken = false;   // nghttp2 itself failed (out of memory): nothing more to do
+  bool busy = false;     // inside nghttp2 (feed/mem_send): no re-entry
+
+  Stream* find(int32_t id) {
+    auto it = streams.find(id);
+    return it == streams.end() ? nullptr : &it->second;
+  }
+
+  void end_request(int32_t id) {
+    Stream* st = find(id);
+    if (!st || !st->accepted || !st->delivered || st->quiet || st->ended || st->told_closed) return;
+    st->ended = true;
+    owner.on_request_end(id);
+  }
+
+  void close_for_owner(int32_t id, uint32_t code) {
+    Stream* st = find(id);
+    if (!st || !st->accepted || st->told_closed) return;
+    st->told_closed = true;
+    owner.on_stream_closed(id, code);
+  }
+
+  // The connection is dead: every stream the owner still holds is closed now.
+  void close_all(uint32_t code) {
+    std::vector<int32_t> ids;
+    for (auto& [id, st] : streams)
+      if (st.accepted && !st.told_closed) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (int32_t id : ids) close_for_owner(id, code);
+  }
+
+  // A request head that did not fit the owner's room: 431 (RFC 6585), answered here.
+  void answer_too_large(int32_t id, Stream& st) {
+    st.quiet = true;
+    st.answered = true;
+    st.body_eof = true;
+    nghttp2_nv status = nv(":status", "431");
+    if (nghttp2_submit_response(s, id, &status, 1, nullptr) != 0)
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
+  }
+
+  // Serializes the queued non-DATA frames into `early` right away, so that a connection error
+  // nghttp2 found while reading is known when feed() returns (its GOAWAY is "sent" here, and
+  // on_frame_send sees it), and a reset stream is closed for the owner in the same call.
+  void flush_control() {
+    if (busy || broken) return;
+    while (nghttp2_session_get_outbound_queue_size(s) > 0 && early.size() - early_off < kEarlyLimit) {
+      if (chunk_len) {   // the next mem_send invalidates it: keep its bytes first
+        early.append(reinterpret_cast<const char*>(chunk), chunk_len);
+        chunk_len = 0;
+      }
+      const uint8_t* d = nullptr;
+      busy = true;
+      ssize_t r = nghttp2_session_mem_send(s, &d);
+      busy = false;
+      if (r < 0) {
+        broken = true;
+        return;
+      }
+      if (r == 0) break;
+      early.append(reinterpret_cast<const char*>(d), size_t(r));
+    }
+  }
+
+  // nghttp2 callbacks -------------------------------------------------------------------------
+
+  static Impl& self(void* ud) { return *static_cast<Impl*>(ud); }
+
+  static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    Impl& i = self(ud);
+    Stream& st = i.streams[f->hd.stream_id];
+    HeadRoom room;
+    if (!i.owner.on_stream_open(f->hd.stream_id, room)) {
+      st.quiet = true;
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+      return 0;
+    }
+    st.accepted = true;
+    st.req.begin(room);
+    return 0;
+  }
+
+  static int on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name, size_t namelen,
+                       const uint8_t* value, size_t valuelen, uint8_t, void* ud) {
+    // Request trailers (HEADERS after DATA) are checked by nghttp2 and not passed on.
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    Stream* st = self(ud).find(f->hd.stream_id);
+    if (!st || !st->accepted || st->quiet) return 0;
+    st->req.add({reinterpret_cast<const char*>(name), namelen}, {reinterpret_cast<const char*>(value), valuelen});
+    return 0;
+  }
+
+  static int on_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
+    Impl& i = self(ud);
+    const int32_t id = f->hd.stream_id;
+    const bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      Stream* st = i.find(id);
+      if (!st || !st->accepted || st->quiet) return 0;
+      switch (st->req.finish()) {
+        case RequestBuilder::Verdict::overflow:
+          i.answer_too_large(id, *st);
+          return 0;
+        case RequestBuilder::Verdict::malformed:
+          st->quiet = true;
+          nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
+          return 0;
+        case RequestBuilder::Verdict::ok:
+          break;
+      }
+      st->delivered = true;
+      i.owner.on_request_head(id, st->req.head(), st->req.base(), end);
+      if (end) i.end_request(id);
+    } else if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) {
+      i.end_request(id);
+    }
+    return 0;
+  }
+
+  static int on_data_chunk(nghttp2_session* s, uint8_t, int32_t id, const uint8_t* data, size_t len, void* ud) {
+    Impl& i = self(ud);
+    Stream* st = i.find(id);
+    if (!st || !st->accepted || !st->delivered || st->quiet || st->told_closed) {
+      nghttp2_session_consume(s, id, len);   // nobody will: reopen the windows now
+      return 0;
+    }
+    st->unconsumed += len;
+    i.owner.on_request_data(id, reinterpret_cast<const char*>(data), len);
+    return 0;
+  }
+
+  static int on_stream_close(nghttp2_session* s, int32_t id, uint32_t code, void* ud) {
+    Impl& i = self(ud);
+    Stream* st = i.find(id);
+    if (!st) return 0;
+    // Bytes the owner will not consume any more still count against the connection window.
+    if (st->unconsumed) nghttp2_session_consume_connection(s, st->unconsumed);
+    i.close_for_owner(id, code);
+    i.streams.erase(id);
+    return 0;
+  }
+
+  static int on_frame_send(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
+    Impl& i = self(ud);
+    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
+      i.failed = true;
+      i.fail_code = f->goaway.error_code;
+    }
+    // The response is complete while the client is still sending: RFC 9113 8.1 lets the
+    // server stop the upload with RST_STREAM(NO_ERROR) rather than read a body nobody wants.
+    if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+        nghttp2_session_get_stream_remote_close(s, f->hd.stream_id) == 0)
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_NO_ERROR);
+    return 0;
+  }
+
+  static ssize_t read_body(nghttp2_session* s, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
+                           nghttp2_data_source*, void* ud) {
+    Impl& i = self(ud);
+    Stream* st = i.find(id);
+    if (!st || st->told_closed) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    bool eof = false, later = false;
+    size_t n = i.owner.response_data(id, reinterpret_cast<char*>(buf), length, eof, later);
+    n = std::min(n, length);
+    if (eof) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      st = i.find(id);   // the owner may have submitted trailers from inside response_data
+      if (!st) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      st->body_eof = true;
+      if (st->has_trailers) {
+        std::vector<nghttp2_nv> nva;
+        for (auto& [k, v] : st->trailers) nva.push_back(nv(k, v));
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        if (nghttp2_submit_trailer(s, id, nva.data(), nva.size()) != 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      }
+      return ssize_t(n);
+    }
+    // Nothing now (more_later, or an owner that said neither): wait for resume().
+    if (n == 0) return NGHTTP2_ERR_DEFERRED;
+    return ssize_t(n);
+  }
+};
+
+Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique<Impl>(owner)) {
+  nghttp2_session_callbacks* cb = nullptr;
+  nghttp2_session_callbacks_new(&cb);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Impl::on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb, &Impl::on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Impl::on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Impl::on_data_chunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Impl::on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb, &Impl::on_frame_send);
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  // Windows reopen only when the owner has forwarded the bytes (consumed()).
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  const int rv = nghttp2_session_server_new2(&impl_->s, cb, impl_.get(), opt);
+  nghttp2_option_del(opt);
+  nghttp2_session_callbacks_del(cb);
+  if (rv != 0) {
+    impl_->s = nullptr;
+    impl_->broken = true;
+    return;
+  }
+
+  // Values outside RFC 9113's ranges would make nghttp2 refuse the whole SETTINGS frame.
+  const uint32_t window = std::min<uint32_t>(cfg.initial_window_size, NGHTTP2_MAX_WINDOW_SIZE);
+  const uint32_t frame = std::clamp<uint32_t>(cfg.max_frame_size, 16384, (1u << 24) - 1);
+  nghttp2_settings_entry iv[6];
+  size_t n = 0;
+  iv[n++] = {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, cfg.header_table_size};
+  iv[n++] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window};
+  iv[n++] = {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg.max_concurrent_streams};
+  iv[n++] = {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, frame};
+  iv[n++] = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};   // RFC 8441: WebSocket over a stream
+  if (cfg.max_header_list_size) iv[n++] = {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg.max_header_list_size};
+  if (nghttp2_submit_settings(impl_->s, NGHTTP2_FLAG_NONE, iv, n) != 0) impl_->broken = true;
+  // The connection window covers every stream's window, so one stalled stream (its bytes not
+  // consumed yet) cannot hold the others back.
+  const uint64_t conn = uint64_t(window) * std::max<uint32_t>(1, cfg.max_concurrent_streams);
+  const int32_t conn_window = int32_t(std::min<uint64_t>(conn, NGHTTP2_MAX_WINDOW_SIZE));
+  if (conn_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE)
+    nghttp2_session_set_local_window_size(impl_->s, NGHTTP2_FLAG_NONE, 0, conn_window);
+}
+
+Server::~Server() {
+  if (impl_->s) nghttp2_session_del(impl_->s);
+}
+
+bool Server::feed(const char* p, size_t n) {
+  Impl& i = *impl_;
+  if (i.broken || i.busy) return false;
+  if (i.failed) return false;
+  i.busy = true;
+  const ssize_t rv = nghttp2_session_mem_recv(i.s, reinterpret_cast<const uint8_t*>(p), n);
+  i.busy = false;
+  if (rv < 0) {
+    // A bad preface (NGHTTP2_ERR_BAD_CLIENT_MAGIC), a flood, or a fatal error: nghttp2 queued
+    // nothing for these; tell the client why before closing.
+    i.fail_code = rv == NGHTTP2_ERR_FLOODED            ? NGHTTP2_ENHANCE_YOUR_CALM
+                  : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR
+                                                       : NGHTTP2_INTERNAL_ERROR;
+    nghttp2_session_terminate_session(i.s, i.fail_code);
+    i.failed = true;
+  }
+  i.flush_control();
+  if (i.failed || i.broken) {
+    i.close_all(i.fail_code);
+    return false;
+  }
+  return true;
+}
+
+size_t Server::fill_output(char* out, size_t cap) {
+  Impl& i = *impl_;
+  size_t w = 0;
+  if (i.early_off < i.early.size()) {
+    const size_t k = std::min(cap, i.early.size() - i.early_off);
+    std::memcpy(out, i.early.data() + i.early_off, k);
+    i.early_off += k;
+    w += k;
+    if (i.early_off < i.early.size()) return w;
+    if (i.early.capacity() > kEarlyKeep) std::string().swap(i.early);
+    else i.early.clear();
+    i.early_off = 0;
+  }
+  while (w < cap) {
+    if (i.chunk_len) {
+      const size_t k = std::min(cap - w, i.chunk_len);
+      std::memcpy(out + w, i.chunk, k);
+      i.chunk += k;
+      i.chunk_len -= k;
+      w += k;
+      continue;
+    }
+    if (i.broken || i.busy || !i.s) break;
+    const uint8_t* d = nullptr;
+    i.busy = true;
+    const ssize_t r = nghttp2_session_mem_send(i.s, &d);
+    i.busy = false;
+    if (r < 0) {
+      i.broken = true;
+      break;
+    }
+    if (r == 0) break;
+    i.chunk = d;
+    i.chunk_len = size_t(r);
+  }
+  if (i.failed) i.close_all(i.fail_code);
+  return w;
+}
+
+bool Server::wants_write() const {
+  const Impl& i = *impl_;
+  if (i.early_off < i.early.size() || i.chunk_len) return true;
+  return !i.broken && i.s && nghttp2_session_want_write(i.s);
+}
+
+bool Server::done() const {
+  const Impl& i = *impl_;
+  if (i.early_off < i.early.size() || i.chunk_len) return false;
+  if (i.broken || !i.s) return true;
+  return !nghttp2_session_want_read(i.s) && !nghttp2_session_want_write(i.s);
+}
+
+bool Server::submit_response(int32_t id, const Head& head, const char* base, bool end_stream) {
+  Impl& i = *impl_;
+  Impl::Stream* st = i.find(id);
+  if (i.broken || !st || !st->accepted || st->told_closed || st->answered) return false;
+  // 101 has no meaning on HTTP/2 (RFC 9113 8.6); an extended CONNECT is answered 200.
+  if (head.status < 100 || head.status > 999 || head.status == 101) return false;
+  char status[3] = {char('0' + head.status / 100), char('0' + head.status / 10 % 10), char('0' + head.status % 10)};
+  std::string names;
+  std::vector<Field> fields;
+  response_fields(head, base, names, fields);
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(fields.size() + 1);
+  nva.push_back(nv(":status", {status, 3}));
+  for (const Field& f : fields) nva.push_back(nv(f.name, f.value));
+
+  if (head.status < 200) {   // interim: the final response follows
+    return nghttp2_submit_headers(i.s, NGHTTP2_FLAG_NONE, id, nullptr, nva.data(), nva.size(), nullptr) >= 0;
+  }
+  nghttp2_data_provider prd{};
+  prd.read_callback = &Impl::read_body;
+  if (nghttp2_submit_response(i.s, id, nva.data(), nva.size(), end_stream ? nullptr : &prd) != 0) return false;
+  st->answered = true;
+  st->body_eof = end_stream;
+  return true;
+}
+
+bool Server::submit_trailers(int32_t id, const Head& trailers, const char* base) {
+  Impl& i = *impl_;
+  Impl::Stream* st = i.find(id);
+  if (!st || !st->answered || st->body_eof || st->has_trailers || st->told_closed) return false;
+  std::string names;
+  std::vector<Field> fields;
+  response_fields(trailers, base, names, fields);
+  for (const Field& f : fields) st->trailers.emplace_back(std::string(f.name), std::string(f.value));
+  st->has_trailers = true;
+  return true;
+}
+
+void Server::resume(int32_t id) {
+  Impl& i = *impl_;
+  if (!i.broken && i.find(id)) nghttp2_session_resume_data(i.s, id);
+}
+
+void Server::consumed(int32_t id, size_t n) {
+  Impl& i = *impl_;
+  Impl::Stream* st = i.find(id);
+  if (i.broken || !st) return;
+  n = std::min(n, st->unconsumed);
+  if (n == 0) return;
+  st->unconsumed -= n;
+  nghttp2_session_consume(i.s, id, n);
+}
+
+void Server::reset(int32_t id, uint32_t error_code) {
+  Impl& i = *impl_;
+  Impl::Stream* st = i.find(id);
+  if (i.broken || !st || st->told_closed) return;
+  st->quiet = true;
+  nghttp2_submit_rst_stream(i.s, NGHTTP2_FLAG_NONE, id, error_code);
+}
+
+void Server::shutdown_notice() {
+  Impl& i = *impl_;
+  if (i.broken) return;
+  nghttp2_submit_goaway(i.s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(i.s), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  // Sent now, so that no stream the client opens meanwhile is taken (nghttp2 ignores new
+  // streams once its GOAWAY has gone out).
+  i.flush_control();
+}
+
+void Server::terminate(uint32_t error_code) {
+  Impl& i = *impl_;
+  if (i.broken) return;
+  nghttp2_session_terminate_session(i.s, error_code);
+  i.flush_control();
+  i.close_all(error_code);
+}
+
+size_t Server::open_streams() const {
+  size_t n = 0;
+  for (const auto& [id, st] : impl_->streams) n += st.accepted && !st.told_closed;
+  return n;
+}
+
+}  // namespace portero::http::h2
