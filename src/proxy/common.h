@@ -2,6 +2,7 @@
 // Small types shared by the client connection (Session), the exchange and the server
 // connection. Worker-local.
 #include <cstdint>
+#include <cstring>
 #include <netinet/in.h>
 
 namespace portero::proxy {
@@ -20,6 +21,21 @@ struct ReadBuffer {
   uint32_t fwd = 0;
   uint32_t parsed = 0;
   uint32_t end = 0;
+
+  // Moves the unfinished bytes to the front (between messages only: spans into the buffer
+  // move with them).
+  void compact() {
+    if (!data) return;
+    if (fwd == end) {
+      fwd = parsed = end = 0;
+      return;
+    }
+    if (fwd == 0) return;
+    std::memmove(data, data + fwd, end - fwd);
+    parsed -= fwd;
+    end -= fwd;
+    fwd = 0;
+  }
 };
 
 // How an exchange ended, in HAProxy's termination letters (first two chars of %tsc).

@@ -19,7 +19,7 @@ lb::PickContext Exchange::pick_context() const {
   lb::PickContext ctx;
   ctx.source = &c_.peer_.sa;
   if (tcp_mode()) {
-    if (c_.in_.data) ctx.payload = std::string_view(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
+    ctx.payload = c_.unread_input();
     return ctx;
   }
   if (req_.head_done() && c_.in_.data) {

@@ -218,7 +218,7 @@ void Exchange::request_sent() {
       if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
     }
   } else {
-    c_.compact(c_.in_);
+    c_.in_.compact();
     c_.arm_client_timer(w_.config().proxies[fe_].timeouts.client);
     if (srv_ && !resp_started_)
       if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
@@ -244,7 +244,7 @@ void Exchange::on_server_write_done(int status) {
   }
   c_.in_.fwd = c_.pending_server_fwd_;
   if (kind == ServerWrite::tunnel) {
-    c_.compact(c_.in_);
+    c_.in_.compact();
     c_.release(c_.in_);
     c_.start_reading();
     relay_to_server();   // more bytes, or the client's half-close, may be waiting
@@ -299,8 +299,8 @@ void Exchange::handle_response_input() {
   for (;;) {
     if (!c->in.data || c->in.parsed == c->in.end) return;
     if (!resp_begun_) {
-      c_.compact(c->in);
-      c->parser.begin(c->in.data, c->in.fwd, c_.header_slots(c->in.data), w_.max_headers());
+      c->in.compact();
+      c->parser.begin(c->in.data, c->in.fwd, w_.header_slots(c->in.data), w_.max_headers());
       c->parser.expect_no_body(req_head_method_);
       resp_begun_ = true;
     }
@@ -470,7 +470,7 @@ void Exchange::response_written() {
     end_exchange();
     return;
   }
-  c_.compact(c->in);
+  c->in.compact();
   c->start_reading();
   if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(c->timer, *t);
 }

@@ -141,7 +141,7 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.so_id = c_.bind_ + 1;
   ctx.so_name = w_.config().proxies[fe_].binds[c_.bind_].name;
   if (tcp_mode()) {
-    if (c_.in_.data) ctx.payload = std::string_view(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
+    ctx.payload = c_.unread_input();
     return ctx;
   }
   if (req_.head_done() && c_.in_.data) {
@@ -382,7 +382,7 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
           const http::Head& h = req_.head();
           uint32_t have = c_.in_.parsed - (h.start + h.length);
           bool enough = r.at_least && have >= r.at_least;
-          if (!enough && c_.in_.end < w_.bufsize()) {
+          if (!enough && !c_.input_full()) {
             rule_pos_ = static_cast<uint16_t>(i + 1);
             c_.phase_ = Phase::body_wait;
             c_.arm_client_timer(r.wait_ms ? std::optional<uint64_t>(r.wait_ms) : std::nullopt);
@@ -410,7 +410,7 @@ bool Exchange::buffer_request_body(int proxy_index) {
     t_head_ = uv_now(w_.loop());
   }
   const auto& px = w_.config().proxies[proxy_index];
-  if (!px.http_buffer_request || req_complete_ || c_.in_.end >= w_.bufsize()) return false;
+  if (!px.http_buffer_request || req_complete_ || c_.input_full()) return false;
   buffering_ = true;
   c_.phase_ = Phase::body_wait;
   // What is left of `timeout http-request` since the request began.
@@ -440,7 +440,7 @@ void Exchange::process_request() {
           intercepted_ = true;
           std::string_view page = http::error_response(fail ? 503 : 200, nullptr, http::ErrorLevel::stream,
                                                        !c_.keep_client_ || !req_complete_);
-          c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+          c_.skip_request(req_complete_);
           reply_local(page.data(), page.size(), !c_.keep_client_ || !req_complete_);
           return;
         }

@@ -164,7 +164,7 @@ void Exchange::reply_auth(const std::string& realm) {
   hw.put(page.substr(head_end + 2));
   if (out_) w_.buffers().put(out_);
   out_ = b;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  c_.skip_request(req_complete_);
   reply_local(out_, hw.size(), closing);
 }
 
@@ -226,7 +226,7 @@ void Exchange::reply_redirect(const config::Redirect& r, const acl::Expression* 
   }
   if (out_) w_.buffers().put(out_);
   out_ = b;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  c_.skip_request(req_complete_);
   reply_local(out_, hw.size(), closing);
 }
 
@@ -242,7 +242,7 @@ void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t defaul
     std::string_view page = r.ret.errorfile ? std::string_view(r.ret.body)
                                             : w_.runtime().errorfile(proxy_index, status);
     if (page.empty()) page = http::error_response(status, nullptr, http::ErrorLevel::stream, closing);
-    c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+    c_.skip_request(req_complete_);
     reply_local(page.data(), page.size(), closing);
     return;
   }
@@ -282,7 +282,7 @@ void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t defaul
   }
   if (out_) w_.buffers().put(out_);
   out_ = blk;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  c_.skip_request(req_complete_);
   reply_local(out_, hw.size(), closing);
 }
 

@@ -123,6 +123,15 @@ class Session {
   // `show errors`: keeps the rejected request's bytes for the admin socket (rare).
   void capture_bad_request(uint32_t error_at);
   void begin_next_request();
+  // The request's bytes as the exchange sees them (issue 12: the first draft of the interface
+  // an HTTP/2 stream will offer too).
+  std::string_view unread_input() const {   // received, not yet forwarded (mode tcp's payload)
+    return in_.data ? std::string_view(in_.data + in_.fwd, in_.end - in_.fwd) : std::string_view();
+  }
+  bool input_full() const;                  // the buffer is full: no more can come before some goes
+  // The rest of the request is not forwarded (answered by the proxy): what was parsed of it
+  // (all of it when `complete`) is dropped.
+  void skip_request(bool complete) { in_.fwd = complete ? req_end_ : in_.parsed; }
   bool write_client(uv_buf_t* bufs, int n, ClientWrite kind);
   void start_reading();
   void stop_reading();
@@ -130,9 +139,7 @@ class Session {
   void close_private();
   void close_client();
   void finish_close();
-  void compact(ReadBuffer& b);
   void release(ReadBuffer& b);
-  http::Header* header_slots(char* block) const;
 
   friend struct Exchange;   // first cut of the split: the exchange still reads our state
   // The exchange in progress: taken from the worker's pool on first use, given back when the

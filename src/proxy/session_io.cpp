@@ -11,10 +11,7 @@ namespace portero::proxy {
 
 using http::ParseStatus;
 
-http::Header* Session::header_slots(char* block) const {
-  // Header index slots live right after the data area of the same pooled block.
-  return reinterpret_cast<http::Header*>(block + w_.bufsize());
-}
+bool Session::input_full() const { return in_.end >= w_.bufsize(); }
 
 void Session::start_reading() {
   if (reading_ || closed_) return;
@@ -77,19 +74,6 @@ void Session::release(ReadBuffer& b) {
   }
 }
 
-void Session::compact(ReadBuffer& b) {
-  if (!b.data) return;
-  if (b.fwd == b.end) {
-    b.fwd = b.parsed = b.end = 0;
-    return;
-  }
-  if (b.fwd == 0) return;
-  std::memmove(b.data, b.data + b.fwd, b.end - b.fwd);
-  b.parsed -= b.fwd;
-  b.end -= b.fwd;
-  b.fwd = 0;
-}
-
 // The client closed its side: `client_reset_` tells an abort (reset, error) from a half-close
 // (FIN), after which HAProxy still delivers the exchange in progress.
 void Session::handle_client_eof() {
@@ -129,10 +113,10 @@ void Session::handle_client_input() {
       x().inspect_tcp(false);
       return;
     case Phase::idle: {
-      compact(in_);
+      in_.compact();
       phase_ = Phase::head;
       x().log_request_start();
-      x().req_.begin(in_.data, in_.fwd, header_slots(in_.data), w_.max_headers());
+      x().req_.begin(in_.data, in_.fwd, w_.header_slots(in_.data), w_.max_headers());
       if (!first_request_) arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
       [[fallthrough]];
     }
@@ -349,7 +333,7 @@ void Session::begin_next_request() {
   // Bytes after the finished request are the next, pipelined, request.
   in_.fwd = req_end_ > in_.fwd ? req_end_ : in_.fwd;
   in_.parsed = in_.fwd;
-  compact(in_);
+  in_.compact();
   if (in_.data && in_.end > 0) {
     handle_client_input();
     return;

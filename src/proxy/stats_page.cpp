@@ -61,7 +61,7 @@ void Exchange::start_stats(int proxy_index, bool prometheus) {
     }
   }
   std::string_view method = h.method.in(base);
-  if (!prometheus && method == "POST" && !req_complete_ && c_.in_.end < w_.bufsize()) {
+  if (!prometheus && method == "POST" && !req_complete_ && !c_.input_full()) {
     // The admin form is read whole before it is acted on.
     c_.phase_ = Phase::body_wait;
     c_.arm_client_timer(px.http_request_timeout());
@@ -98,7 +98,7 @@ void Exchange::stats_answer(std::string page) {
   w_.stats_forget(stats_ticket_);
   stats_ticket_ = 0;
   if (c_.closed_) return;
-  c_.in_.fwd = req_complete_ ? c_.req_end_ : c_.in_.parsed;
+  c_.skip_request(req_complete_);
   page_ = new std::string(std::move(page));
   reply_local(page_->data(), page_->size(), !c_.keep_client_);
 }

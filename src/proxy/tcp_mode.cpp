@@ -71,7 +71,7 @@ void Exchange::inspect_tcp(bool final) {
   if (c_.closed_ || c_.phase_ != Phase::inspect) return;
   Tri r = run_tcp_rules(fe_, final);
   if (r == Tri::miss) {
-    if (c_.in_.end >= w_.bufsize()) inspect_tcp(true);   // nothing more will fit: decide now
+    if (c_.input_full()) inspect_tcp(true);   // nothing more will fit: decide now
     return;
   }
   if (r == Tri::no) return;
@@ -100,7 +100,7 @@ void Exchange::route_tcp() {
   use_server_rules();   // before `persist rdp-cookie`, as HAProxy
   if (!direct_ && be.persist_rdp_cookie && c_.in_.data) {
     // `persist rdp-cookie`: the client names its server (msts=<addr>.<port>) and goes back to it.
-    std::string_view payload(c_.in_.data + c_.in_.fwd, c_.in_.end - c_.in_.fwd);
+    std::string_view payload = c_.unread_input();
     const auto& states = w_.runtime().backends[be_].states;
     int idx = lb::rdp_persist_server(payload, be.persist_rdp_cookie_name, be,
                                      std::span<lb::ServerState* const>(states), be.persist);

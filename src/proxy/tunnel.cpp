@@ -30,7 +30,7 @@ void Exchange::relay_to_server() {
     }
     c_.in_.fwd = c_.in_.end;
   }
-  c_.compact(c_.in_);
+  c_.in_.compact();
   c_.release(c_.in_);
   if (c_.client_eof_ && !server_shut_) {
     // Everything the client sent is through: pass its half-close on to the server.
@@ -64,7 +64,7 @@ void Exchange::relay_to_client() {
     }
     c->in.fwd = c->in.end;
   }
-  c_.compact(c->in);
+  c->in.compact();
   c->release_buffer();
   if (!split_timeouts()) {
     c_.arm_client_timer(tunnel_timeout());

@@ -88,6 +88,8 @@ class Worker {
   void free_tls(tls::TlsTransport* t) { tls_pool_->destroy(t); }
   log::Sender& log_sender() { return *log_sender_; }
   uint16_t max_headers() const { return max_headers_; }
+  // A pooled block holds bufsize() bytes, then the header index slots of the head parsed in it.
+  http::Header* header_slots(char* block) const { return reinterpret_cast<http::Header*>(block + bufsize_); }
   // This worker's own counter blocks (it is their only writer).
   stats::Counters& px_counters(int proxy) { return rt_.counters->proxy(size_t(index_), size_t(proxy)); }
   stats::Counters& be_counters(int proxy) { return rt_.counters->backend(size_t(index_), size_t(proxy)); }
