@@ -56,8 +56,8 @@ void Exchange::count_exchange() {
   const bool got_response = t_resp_ != 0;   // a response head came from a server
 
   Counters& fe = w_.px_counters(fe_);
-  fe.add(fe.bytes_in, c_.bytes_in_);
-  fe.add(fe.bytes_out, c_.bytes_out_);
+  fe.add(fe.bytes_in, bytes_in_);
+  fe.add(fe.bytes_out, bytes_out_);
   if (denied_by_ >= 0) {
     Counters& d = denied_by_ == fe_ || be_ < 0 ? fe : w_.be_counters(denied_by_);
     d.add(d.denied_req);
@@ -79,8 +79,8 @@ void Exchange::count_exchange() {
   Counters* sides[2] = {&w_.be_counters(be_), to_server ? &w_.srv_counters(be_, srv_idx_) : nullptr};
   for (Counters* c : sides) {
     if (!c) continue;
-    c->add(c->bytes_in, c_.bytes_in_);
-    c->add(c->bytes_out, c_.bytes_out_);
+    c->add(c->bytes_in, bytes_in_);
+    c->add(c->bytes_out, bytes_out_);
     if (state == 'C') c->add(c->errors_conn);
     if ((state == 'H' && (cause == 'S' || cause == 's' || cause == 'P')) || (state == 'D' && cause == 'S'))
       c->add(c->errors_resp);

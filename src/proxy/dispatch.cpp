@@ -182,7 +182,7 @@ void Exchange::enqueue(int where) {
   const uint32_t depth = (where < 0 ? br.queued : br.server_queued[where]).fetch_add(1, std::memory_order_relaxed) + 1;
   stats::Counters& c = where < 0 ? w_.be_counters(be_) : w_.srv_counters(be_, where);
   c.max_of(&stats::Counters::queue_max, depth);
-  w_.enqueue(&c_, be_, where);
+  w_.enqueue(this, be_, where);
   const auto& be = w_.config().proxies[be_];
   c_.arm_client_timer(be.queue_timeout());
 }

@@ -168,6 +168,12 @@ struct Exchange {
   Session& c_;                   // the client connection the request came on
   int fe_;                       // frontend proxy index
   Exchange* retired_next = nullptr;   // the client connection's list of finished exchanges
+  // Links in one of the worker's queues while waiting for a server slot.
+  Exchange* qnext = nullptr;
+  Exchange* qprev = nullptr;
+  int queued_on = kNotQueued;   // -1: the backend's queue; >= 0: that server's queue
+  uint64_t queued_seq = 0;
+  static constexpr int kNotQueued = -2;
   int be_ = -1;                  // backend chosen for the current request
   int srv_idx_ = -1;
   int slot_ = -1;                // server whose connection slot this request holds
@@ -200,6 +206,8 @@ struct Exchange {
   uint16_t tarpit_status_ = 0;
   uint64_t t_req_ = 0, req_real_ms_ = 0;
   uint64_t t_head_ = 0, t_queue_ = 0, t_dequeue_ = 0, t_connect_ = 0, t_connected_ = 0, t_resp_ = 0;
+  uint64_t bytes_in_ = 0;        // the client's bytes of this exchange (mode tcp: of the connection)
+  uint64_t bytes_out_ = 0;       // bytes sent to the client
   uint64_t t_req_ns_ = 0;        // hrtime at the request's first byte (latency histograms)
   int16_t denied_by_ = -1;       // the proxy whose rule denied the request (dreq)
   int16_t counted_srv_ = -1;     // the server whose stot already counts this request

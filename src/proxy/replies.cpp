@@ -124,7 +124,7 @@ void Exchange::drop_client(bool silent, bool response) {
     // figures), though the client gets none of them. No response time.
     status_ = srv_->parser.head().status;
     count_status(true);
-    c_.bytes_out_ += srv_->in.end - srv_->in.fwd;
+    bytes_out_ += srv_->in.end - srv_->in.fwd;
   } else if (!status_counted_) {
     // No status at all: HAProxy's "other" class, and no request time (TR -1).
     status_counted_ = true;

@@ -101,7 +101,7 @@ void Session::finish_close() {
   closed_ = true;
   w_.timers().disarm(ctimer_);
   x().release_rewrites();
-  if (queued_on != kNotQueued) w_.dequeue(this);
+  if (x_) w_.dequeue(x_);
   x().close_server();
   close_private();
   x().release_slot();

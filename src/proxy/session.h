@@ -82,12 +82,6 @@ class Session {
 
   Session* next = nullptr;   // worker's list of live sessions
   Session* prev = nullptr;
-  // Links in one of the worker's queues while waiting for a server slot.
-  Session* qnext = nullptr;
-  Session* qprev = nullptr;
-  int queued_on = kNotQueued;   // -1: the backend's queue; >= 0: that server's queue
-  uint64_t queued_seq = 0;
-  static constexpr int kNotQueued = -2;
 
   // Worker: a slot of server `idx` is ours if we can take it; then the request proceeds.
   bool try_take_slot(int idx);
@@ -193,8 +187,6 @@ class Session {
   // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
   uint64_t t_accept_ = 0, accept_real_ms_ = 0;
   uint64_t t_handshake_ = 0;     // when the client's TLS handshake ended (%Th)
-  uint64_t bytes_out_ = 0;
-  uint64_t bytes_in_ = 0;
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
   Termination term_;

@@ -60,7 +60,7 @@ void Session::on_read(void* self, ssize_t nread) {
     return;
   }
   s->in_.end += static_cast<uint32_t>(nread);
-  s->bytes_in_ += static_cast<uint64_t>(nread);
+  if (s->x_) s->x_->bytes_in_ += static_cast<uint64_t>(nread);   // a new request counts from its start
   s->handle_client_input();
 }
 
@@ -200,7 +200,7 @@ void Session::parse_request_body() {
 // Both writers hand the bytes to their side's transport, which takes them all now or later
 // (`written`); they differ only in what a slow or failed side means for the other one.
 bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
-  for (int i = 0; i < n; ++i) bytes_out_ += bufs[i].len;
+  for (int i = 0; i < n; ++i) x().bytes_out_ += bufs[i].len;
   const int r = cli()->write(bufs, n);
   if (r == core::Transport::kDone) return true;
   if (r < 0) {
@@ -302,7 +302,7 @@ void Session::on_client_timer(core::TimerNode* n) {
       s->x().reply_error(s->x().tarpit_status_, s->term_);
       return;
     case Phase::queued:
-      s->w_.dequeue(s);
+      s->w_.dequeue(&s->x());
       s->x().reply_error(503, {'s', 'Q'});
       return;
     case Phase::retry_wait:

@@ -197,8 +197,8 @@ void Exchange::log_request_start() {
   t_req_ns_ = uv_hrtime();
   if (logging()) req_real_ms_ = realtime_ms();
   t_head_ = t_queue_ = t_dequeue_ = t_connect_ = t_connected_ = t_resp_ = 0;
-  c_.bytes_out_ = 0;
-  c_.bytes_in_ = c_.in_.end - c_.in_.fwd;   // what of this request is already buffered
+  bytes_out_ = 0;
+  bytes_in_ = c_.unread_input().size();   // what of this request is already buffered
   status_ = 0;
   log_level_ = 0;
   denied_by_ = -1;
@@ -382,7 +382,7 @@ void Exchange::fill_log_record(log::Record& r, uint64_t now) {
   // %Th: the TLS handshake, on a connection's first request only (later ones had none).
   if (c_.first_request_ && c_.t_handshake_) r.t_handshake = static_cast<int64_t>(c_.t_handshake_ - c_.t_accept_);
   r.status = status_ ? status_ : -1;
-  r.bytes_out = c_.bytes_out_;
+  r.bytes_out = bytes_out_;
   r.termination[0] = c_.term_.cause;
   r.termination[1] = c_.term_.state;
   r.termination[2] = cookie_req_flag_;

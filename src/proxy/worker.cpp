@@ -255,40 +255,42 @@ void Worker::wake_paused_listeners() {
     if (!l->closed()) l->resume();
 }
 
-void Worker::enqueue(Session* s, int proxy_index, int server_index) {
+void Worker::enqueue(Exchange* x, int proxy_index, int server_index) {
   Pending& q = server_index < 0 ? backend_queues_[proxy_index] : server_queues_[proxy_index][server_index];
-  s->queued_on = server_index;
-  s->queued_seq = ++queue_seq_;
-  s->qnext = nullptr;
-  s->qprev = q.tail;
-  if (q.tail) q.tail->qnext = s;
-  else q.head = s;
-  q.tail = s;
+  x->queued_on = server_index;
+  x->queued_seq = ++queue_seq_;
+  x->qnext = nullptr;
+  x->qprev = q.tail;
+  if (q.tail) q.tail->qnext = x;
+  else q.head = x;
+  q.tail = x;
 }
 
-void Worker::dequeue(Session* s) {
-  if (s->queued_on == Session::kNotQueued) return;
-  int p = s->backend();
-  Pending& q = s->queued_on < 0 ? backend_queues_[p] : server_queues_[p][s->queued_on];
+void Worker::dequeue(Exchange* x) {
+  if (x->queued_on == Exchange::kNotQueued) return;
+  int p = x->be_;
+  Pending& q = x->queued_on < 0 ? backend_queues_[p] : server_queues_[p][x->queued_on];
   auto& br = rt_.backends[p];
-  (s->queued_on < 0 ? br.queued : br.server_queued[s->queued_on]).fetch_sub(1, std::memory_order_relaxed);
-  if (s->qprev) s->qprev->qnext = s->qnext;
-  else q.head = s->qnext;
-  if (s->qnext) s->qnext->qprev = s->qprev;
-  else q.tail = s->qprev;
-  s->qnext = s->qprev = nullptr;
-  s->queued_on = Session::kNotQueued;
+  (x->queued_on < 0 ? br.queued : br.server_queued[x->queued_on]).fetch_sub(1, std::memory_order_relaxed);
+  if (x->qprev) x->qprev->qnext = x->qnext;
+  else q.head = x->qnext;
+  if (x->qnext) x->qnext->qprev = x->qprev;
+  else q.tail = x->qprev;
+  x->qnext = x->qprev = nullptr;
+  x->queued_on = Exchange::kNotQueued;
 }
 
 void Worker::slot_freed(int p, int idx) {
   // The oldest of "waiting for this server" and "waiting for any server of the backend".
-  Session* a = server_queues_[p][idx].head;
-  Session* b = backend_queues_[p].head;
-  Session* next = !a ? b : !b ? a : (a->queued_seq < b->queued_seq ? a : b);
+  Exchange* a = server_queues_[p][idx].head;
+  Exchange* b = backend_queues_[p].head;
+  Exchange* next = !a ? b : !b ? a : (a->queued_seq < b->queued_seq ? a : b);
   if (next) {
-    if (!next->try_take_slot(idx)) return;   // another thread took the slot first
+    // Through its client connection, which holds an Entry while the exchange runs.
+    Session& s = next->c_;
+    if (!s.try_take_slot(idx)) return;   // another thread took the slot first
     dequeue(next);
-    next->on_dequeued(idx);
+    s.on_dequeued(idx);
     return;
   }
   // Nothing waits here; requests queued on other threads may.

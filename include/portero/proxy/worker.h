@@ -117,8 +117,9 @@ class Worker {
 
   // Requests waiting for a connection slot: each backend has its own queue and one per server
   // (worker-local lists; the totals of all workers are in BackendRuntime for the others to see).
-  void enqueue(Session* s, int proxy_index, int server_index /* -1: the backend's queue */);
-  void dequeue(Session* s);
+  // An exchange waiting for a server slot (FIFO per queue, ordered across queues).
+  void enqueue(Exchange* x, int proxy_index, int server_index /* -1: the backend's queue */);
+  void dequeue(Exchange* x);   // no-op when it is not queued
   // A slot of server `server_index` of backend `proxy_index` was freed: hand it to the request
   // that has waited longest for that server or for any server of the backend.
   void slot_freed(int proxy_index, int server_index);
@@ -161,8 +162,8 @@ class Worker {
   };
   std::vector<std::vector<PoolStats>> pool_stats_;
   struct Pending {
-    Session* head = nullptr;
-    Session* tail = nullptr;
+    Exchange* head = nullptr;
+    Exchange* tail = nullptr;
   };
   std::vector<Pending> backend_queues_;               // indexed like config proxies
   std::vector<std::vector<Pending>> server_queues_;   // [proxy][server]
