@@ -405,8 +405,9 @@ backend b
         self.scenario(['option httpchk GET /', 'http-check expect string 6\\r\\n'], paced(*self.CHUNKED),
                       FAILED + r'Layer7 invalid response, info: "HTTP content check did not match", ' + DOWN,
                       dict(status='DOWN', check_status='L7RSP', last_chk='HTTP content check did not match'))
-        # a broken chunk size makes the reply invalid, even when only the status is checked
-        self.scenario(['option httpchk GET /'], paced(self.CHUNKED[0], b'zz\r\nhello\r\n0\r\n\r\n'),
+        # a broken chunk size received with the head makes the reply invalid, even when only the
+        # status is checked (once the head is in, neither waits for a body nobody asked for)
+        self.scenario(['option httpchk GET /'], paced(self.CHUNKED[0] + b'zz\r\nhello\r\n0\r\n\r\n'),
                       FAILED + r'Layer7 invalid response, ' + DOWN, dict(check_status='L7RSP', last_chk=''))
 
     def test_httpchk_empty_body(self):
