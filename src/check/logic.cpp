@@ -1,13 +1,10 @@
 #include "logic.h"
 
-#include <map>
-#include <memory>
-
-#include "portero/acl/regex.h"
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+
+#include "match.h"
 
 namespace portero::check {
 
@@ -160,71 +157,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Check patterns are PCRE2 (JIT) like every regex of the configuration, compiled once per
-// pattern and kept: checks run on the main thread only.
-bool regex_search(const std::string& re, std::string_view text, bool nocase = false) {
-  static std::map<std::pair<std::string, bool>, std::shared_ptr<const acl::Regex>> cache;
-  auto& r = cache[{re, nocase}];
-  if (!r) {
-    std::string err;
-    r = acl::Regex::compile(re, nocase, err);
-    if (!r) return false;
-  }
-  return r->match(text);
-}
-
-bool text_match(config::HttpCheckExpect::Match m, std::string_view pat, std::string_view text, bool nocase) {
-  using M = config::HttpCheckExpect::Match;
-  auto eq = [nocase](std::string_view x, std::string_view y) { return nocase ? iequals(x, y) : x == y; };
-  switch (m) {
-    case M::str: return eq(text, pat);
-    case M::beg: return text.size() >= pat.size() && eq(text.substr(0, pat.size()), pat);
-    case M::end: return text.size() >= pat.size() && eq(text.substr(text.size() - pat.size()), pat);
-    case M::sub:
-      if (!nocase) return text.find(pat) != std::string_view::npos;
-      for (size_t i = 0; i + pat.size() <= text.size(); ++i)
-        if (iequals(text.substr(i, pat.size()), pat)) return true;
-      return false;
-    case M::reg: return regex_search(std::string(pat), text, nocase);
-  }
-  return false;
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
-  return v;
-}
-
-// `http-check expect [!] hdr|fhdr name ... [value ...]` against the response head: a header
-// whose name matches (case-insensitive) and, with a value pattern, one of its values (hdr: each
-// comma-separated value; fhdr: the whole line) matches.
-bool header_match(const config::HttpCheckExpect& e, std::string_view head) {
-  size_t pos = head.find('\n');
-  while (pos != std::string_view::npos && pos < head.size()) {
-    size_t end = head.find('\n', pos + 1);
-    std::string_view line = head.substr(pos + 1, (end == std::string_view::npos ? head.size() : end) - pos - 1);
-    pos = end;
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    if (!text_match(e.name_match, e.pattern, line.substr(0, colon), true)) continue;
-    if (!e.has_value) return true;
-    std::string_view v = trim(line.substr(colon + 1));
-    if (e.kind == config::HttpCheckExpect::Kind::fhdr) {
-      if (text_match(e.value_match, e.value, v, false)) return true;
-      continue;
-    }
-    size_t p = 0;
-    while (p <= v.size()) {
-      size_t comma = v.find(',', p);
-      if (comma == std::string_view::npos) comma = v.size();
-      if (text_match(e.value_match, e.value, trim(v.substr(p, comma - p)), false)) return true;
-      p = comma + 1;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string http_request(const config::CheckSetup& setup, std::string_view state_header) {
@@ -280,89 +212,6 @@ bool status_in_list(std::string_view list, int code) {
     if (code >= lo && code <= hi) return true;
   }
   return false;
-}
-
-Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, bool eof) {
-  Verdict v;
-  auto head_end = data.find("\r\n\r\n");
-  size_t hlen = 4;
-  if (head_end == std::string_view::npos) {
-    head_end = data.find("\n\n");
-    hlen = 2;
-  }
-  if (head_end == std::string_view::npos) {
-    if (!eof) {
-      v.need_more = true;
-      return v;
-    }
-  }
-  // Status line: HTTP/x.y NNN reason
-  auto line_end = data.find('\n');
-  std::string_view line = data.substr(0, line_end == std::string_view::npos ? data.size() : line_end);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  bool valid = line.size() >= 12 && line.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(line[5])) &&
-               line[6] == '.' && std::isdigit(static_cast<unsigned char>(line[7])) && line[8] == ' ' &&
-               std::isdigit(static_cast<unsigned char>(line[9])) && std::isdigit(static_cast<unsigned char>(line[10])) &&
-               std::isdigit(static_cast<unsigned char>(line[11])) && (line.size() == 12 || line[12] == ' ');
-  if (!valid || head_end == std::string_view::npos) {
-    v.status = Status::l7rsp;   // HAProxy gives no info for an empty or non-HTTP reply
-    return v;
-  }
-  v.code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  std::string reason = line.size() > 13 ? std::string(line.substr(13)) : std::string();
-  std::string_view body = data.substr(head_end + hlen);
-
-  bool needs_body = false;
-  for (const auto& e : setup.expects)
-    if (e.kind == config::HttpCheckExpect::Kind::string || e.kind == config::HttpCheckExpect::Kind::rstring)
-      needs_body = true;
-  if (needs_body && !eof) {
-    // Wait for the whole body when its length is known, else for the close.
-    std::string head = lower(std::string(data.substr(0, head_end)));
-    auto cl = head.find("\ncontent-length:");
-    if (cl == std::string::npos || body.size() < size_t(std::atol(head.c_str() + cl + 16))) {
-      v.need_more = true;
-      return v;
-    }
-  }
-
-  if (setup.disable_on_404 && v.code == 404) {
-    v.status = Status::l7okc;
-    return v;
-  }
-  if (setup.expects.empty()) {
-    if (v.code >= 200 && v.code < 400) {
-      v.status = Status::l7ok;
-    } else {
-      v.status = Status::l7sts;
-      v.desc = reason;
-    }
-    return v;
-  }
-  for (const auto& e : setup.expects) {
-    bool match = false;
-    switch (e.kind) {
-      case config::HttpCheckExpect::Kind::status: match = status_in_list(e.pattern, v.code); break;
-      case config::HttpCheckExpect::Kind::rstatus: match = regex_search(e.pattern, line.substr(9, 3)); break;
-      case config::HttpCheckExpect::Kind::string: match = body.find(e.pattern) != std::string_view::npos; break;
-      case config::HttpCheckExpect::Kind::rstring: match = regex_search(e.pattern, body); break;
-      case config::HttpCheckExpect::Kind::hdr:
-      case config::HttpCheckExpect::Kind::fhdr: match = header_match(e, data.substr(0, head_end)); break;
-    }
-    if (match == e.negate) {
-      if (e.kind == config::HttpCheckExpect::Kind::status || e.kind == config::HttpCheckExpect::Kind::rstatus ||
-          e.kind == config::HttpCheckExpect::Kind::hdr || e.kind == config::HttpCheckExpect::Kind::fhdr) {
-        v.status = Status::l7sts;
-        v.desc = reason;
-      } else {
-        v.status = Status::l7rsp;
-        v.desc = "HTTP content check did not match";
-      }
-      return v;
-    }
-  }
-  v.status = Status::l7ok;
-  return v;
 }
 
 namespace {

@@ -59,6 +59,7 @@ struct Verdict {
 // "L7OK" -> Status::l7ok.
 std::optional<Status> status_by_name(std::string_view name);
 // HTTP: `data` is everything received, `eof` once the server closed (or the buffer is full).
+// Read with the proxy's HTTP/1 codec (http_reply.cpp).
 Verdict http_verdict(const config::CheckSetup& setup, std::string_view data, bool eof);
 
 // tcp-check expect rule against the data received since the last send: the generic expects

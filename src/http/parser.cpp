@@ -20,7 +20,11 @@ struct Parser::Callbacks {
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static int on_message_complete(llhttp_t* p);
+  static int on_body(llhttp_t* p, const char* at, size_t len);
+  // Two tables: the proxy's without on_body (llhttp then skips body bytes without a call),
+  // and the same with on_body for a parser given a body sink.
   static const llhttp_settings_t* settings();
+  static const llhttp_settings_t* settings_with_body();
   static llhttp_t& ll(Parser& s) { return *reinterpret_cast<llhttp_t*>(s.state_); }
   static const llhttp_t& ll(const Parser& s) { return *reinterpret_cast<const llhttp_t*>(s.state_); }
   static_assert(sizeof(llhttp_t) <= sizeof(Parser::state_) && alignof(llhttp_t) <= 8);
@@ -61,6 +65,30 @@ const llhttp_settings_t* Parser::Callbacks::settings() {
     return st;
   }();
   return &s;
+}
+
+const llhttp_settings_t* Parser::Callbacks::settings_with_body() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t st = *settings();
+    st.on_body = on_body;
+    return st;
+  }();
+  return &s;
+}
+
+void Parser::set_body_sink(BodySink fn, void* ctx) {
+  sink_ = fn;
+  sink_ctx_ = ctx;
+  // llhttp_reset() keeps the settings pointer: the choice holds for the following messages.
+  Callbacks::ll(*this).settings = const_cast<llhttp_settings_t*>(fn ? Callbacks::settings_with_body() : Callbacks::settings());
+}
+
+void Parser::tolerate_check_replies() {
+  check_replies_ = true;
+  // LENIENT_HEADERS lets a header line end in LF alone (it also stops llhttp's checks of the
+  // value bytes, which a check only compares); LENIENT_VERSION takes any digit.digit.
+  // llhttp_reset() keeps these flags.
+  Callbacks::ll(*this).lenient_flags |= LENIENT_HEADERS | LENIENT_VERSION;
 }
 
 Parser::Parser(Kind kind) : kind_(kind) {
@@ -268,7 +296,8 @@ bool Parser::check_head(const void* state) {
   // "transfer-encoding: chunked". Refused (HAProxy checks such a body's chunks instead).
   if (te_seen_ && te_.chunked && !(p->flags & F_CHUNKED)) return false;
   if (kind_ == Kind::response) {
-    if (p->status_code < 100) return false;
+    // (checks: HAProxy reports such a status as it is; the proxy refuses it)
+    if (p->status_code < 100 && !check_replies_) return false;
     return !te_seen_ || te_response_ok(te_);
   }
   if (!version_seen_) return false;   // HTTP/0.9 simple request
@@ -321,6 +350,11 @@ int Parser::Callbacks::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
+int Parser::Callbacks::on_body(llhttp_t* p, const char* at, size_t len) {
+  Parser* s = self(p);
+  s->sink_(s->sink_ctx_, at, len);
+  return 0;
+}
 
 const char* Parser::error_reason() const { return llhttp_get_error_reason(&Callbacks::ll(*this)); }
 

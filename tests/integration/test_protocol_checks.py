@@ -1,6 +1,6 @@
-"""Protocol health checks (`option redis-check`, `ssl-hello-chk`, `smtpchk`, `mysql-check`,
-`pgsql-check`, `ldap-check`) against fake servers on loopback that answer correctly and
-incorrectly. Each scenario runs under portero and, when installed, under haproxy 2.6.12 (the
+"""Protocol health checks (`option httpchk` replies, `option redis-check`, `ssl-hello-chk`,
+`smtpchk`, `mysql-check`, `pgsql-check`, `ldap-check`) against fake servers on loopback that
+answer correctly and incorrectly. Each scenario runs under portero and, when installed, under haproxy 2.6.12 (the
 oracle): the server's state, `show stat`'s check_status / check_code / check_desc / last_chk and
 the "Health check for server ..." log line must be the same. Literal expectations (observed
 from haproxy) pin the main cases, so PROXY_BIN=/usr/sbin/haproxy checks the test itself."""
@@ -94,6 +94,23 @@ def dialogue(*steps):
                 data += recv_until(c, lambda d, u=until, base=len(data): u(data[base:] + d))
             if reply:
                 c.sendall(reply)
+        c.settimeout(0.5)
+        data += recv_until(c, lambda d: False)
+        srv.received.append(data)
+    return script
+
+
+def paced(*parts):
+    """Reads the check's request, then sends `parts` as separate TCP writes (Nagle off, a short
+    pause between them so that the checker is likely to read them apart; the verdict must be the
+    same however the reads fall), then reads to the close."""
+    def script(c, srv):
+        data = recv_until(c, lambda d: b'\r\n\r\n' in d)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i, part in enumerate(parts):
+            if i:
+                time.sleep(0.02)
+            c.sendall(part)
         c.settimeout(0.5)
         data += recv_until(c, lambda d: False)
         srv.received.append(data)
@@ -372,6 +389,52 @@ backend b
                       FAILED + r'Layer7 invalid response, info: "Not LDAPv3 protocol", ' + DOWN)
         self.scenario(['option ldap-check'], answer(b'\x30\x0c\x02', at_least(14)),
                       FAILED + r'Layer7 invalid response, ' + DOWN)
+
+    # ---- option httpchk: the reply read as HTTP/1 ----------------------------------------
+    CHUNKED = (b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+               b'5\r\nhello\r\n', b'6\r\n world\r\n', b'0\r\n\r\n')
+
+    def test_httpchk_chunked_body_matched_on_its_content(self):
+        # "lo wo" spans the chunk boundary: found in the decoded body
+        self.scenario(['option httpchk GET /', 'http-check expect string lo\\ wo'], paced(*self.CHUNKED),
+                      OK + r'code: 200, ' + UP,
+                      dict(status='UP', check_status='L7OK', check_code='200'))
+        self.scenario(['option httpchk GET /', 'http-check expect rstring ^hello\\ world$'], paced(*self.CHUNKED),
+                      OK + r'code: 200, ' + UP)
+        # the chunk framing is not part of the content
+        self.scenario(['option httpchk GET /', 'http-check expect string 6\\r\\n'], paced(*self.CHUNKED),
+                      FAILED + r'Layer7 invalid response, info: "HTTP content check did not match", ' + DOWN,
+                      dict(status='DOWN', check_status='L7RSP', last_chk='HTTP content check did not match'))
+        # a broken chunk size received with the head makes the reply invalid, even when only the
+        # status is checked (once the head is in, neither waits for a body nobody asked for)
+        self.scenario(['option httpchk GET /'], paced(self.CHUNKED[0] + b'zz\r\nhello\r\n0\r\n\r\n'),
+                      FAILED + r'Layer7 invalid response, ' + DOWN, dict(check_status='L7RSP', last_chk=''))
+
+    def test_httpchk_empty_body(self):
+        self.scenario(['option httpchk GET /', 'http-check expect ! string hello'],
+                      paced(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'),
+                      FAILED + r'Layer7 invalid response, info: "HTTP content check could not find a response '
+                               r'body", ' + DOWN)
+
+    def test_httpchk_head_split_over_writes(self):
+        self.scenario(['option httpchk GET /', 'http-check expect hdr name x-a value bc'],
+                      paced(b'HTTP/1.1 200 OK\r\nX-', b'A: b', b'c\r\nContent-Length: 0\r', b'\n\r\n'),
+                      OK + r'code: 200, ' + UP, dict(status='UP', check_status='L7OK'))
+        self.scenario(['option httpchk GET /'],
+                      paced(b'HTTP/1.1 5', b'03 Service Unav', b'ailable\r\nContent-', b'Length: 0\r\n\r', b'\n'),
+                      FAILED + r'Layer7 wrong status, code: 503, info: "Service Unavailable", ' + DOWN,
+                      dict(check_status='L7STS', check_code='503', last_chk='Service Unavailable'))
+        # the close before the end of the head: not an HTTP reply
+        self.scenario(['option httpchk GET /'], paced(b'HTTP/1.1 200 OK\r\n', b'X-A: b\r\n'),
+                      FAILED + r'Layer7 invalid response, ' + DOWN)
+
+    def test_httpchk_bare_lf_reply(self):
+        # HAProxy accepts lines ending in LF alone in a check's reply
+        self.scenario(['option httpchk GET /', 'http-check expect hdr name x-a value b'],
+                      paced(b'HTTP/1.1 200 OK\nX-A: b\nContent-Length: 2\n\nok'),
+                      OK + r'code: 200, ' + UP)
+        self.scenario(['option httpchk GET /'], paced(b'HTTP/1.1 500 Bad Thing\nContent-Length: 2\n\nok'),
+                      FAILED + r'Layer7 wrong status, code: 500, info: "Bad Thing", ' + DOWN)
 
     # ---- sequences and configuration --------------------------------------------------------
     def test_tcp_check_after_protocol_check(self):

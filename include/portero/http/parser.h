@@ -4,6 +4,7 @@
 // (the request smuggling vectors are errors), and stops exactly at the end of each message so
 // pipelined bytes that follow stay untouched until the caller asks for the next message.
 // Worker-local; one per connection side.
+#include <cstddef>
 #include <cstdint>
 
 #include "portero/http/head_checks.h"
@@ -41,6 +42,17 @@ class Parser {
 
   // Responses only: the request was HEAD (or the like), so the response has no body.
   void expect_no_body(bool v) { no_body_ = v; }
+
+  // The decoded body (chunk framing removed), handed piece by piece to `fn` as it is parsed,
+  // for a caller that reads the content itself (health checks). Null stops it. Parsers without
+  // a sink (the proxy's, which relays the raw bytes) run llhttp without a body callback at all.
+  using BodySink = void (*)(void* ctx, const char* p, size_t n);
+  void set_body_sink(BodySink fn, void* ctx);
+
+  // Health checks only: accept what HAProxy's checks accept in a reply but its proxy refuses
+  // (header lines ending in a bare LF, any HTTP/x.y version, a status below 100). Kept across
+  // begin().
+  void tolerate_check_replies();
 
   bool head_done() const { return head_done_; }
   const Head& head() const { return head_; }
@@ -82,7 +94,10 @@ class Parser {
   Span host_;                      // the first Host value (requests)
   Header trailer_;                 // the trailer being parsed (not indexed)
   bool host_seen_ = false;
+  bool check_replies_ = false;     // tolerate_check_replies()
   uint64_t previous_length_ = 0;
+  BodySink sink_ = nullptr;
+  void* sink_ctx_ = nullptr;
   Kind kind_;
 };
 

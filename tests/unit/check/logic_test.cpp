@@ -119,6 +119,70 @@ TEST_CASE("http verdicts") {
   CHECK(http_verdict(s, "HTTP/1.0 200 X\r\n\r\nstatus okay", true).status == Status::l7rsp);
 }
 
+TEST_CASE("http verdicts read the reply with the HTTP/1 codec") {
+  using K = config::HttpCheckExpect::Kind;
+  config::CheckSetup s;
+  s.expects = {expect(K::string, false, "lo wo")};
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  // the content is matched, not the chunk framing (HAProxy 2.6 alike)
+  CHECK(http_verdict(s, chunked, false).status == Status::l7ok);
+  s.expects = {expect(K::string, false, "5\r\nhello")};
+  CHECK(http_verdict(s, chunked, false).desc == "HTTP content check did not match");
+  s.expects = {expect(K::rstring, false, "^hello world$")};
+  CHECK(http_verdict(s, chunked, false).status == Status::l7ok);
+  // a message not yet complete waits for its end; the close decides on what came
+  const std::string cut = chunked.substr(0, chunked.find("6\r\n"));
+  CHECK(http_verdict(s, cut, false).need_more);
+  s.expects = {expect(K::string, false, "hello")};
+  CHECK(http_verdict(s, cut, true).status == Status::l7ok);
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nhello", false).need_more);
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nhello", true).status == Status::l7ok);
+  // no body at all, negated or not
+  for (bool negate : {false, true}) {
+    s.expects = {expect(K::string, negate, "hello")};
+    auto v = http_verdict(s, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false);
+    CHECK(v.status == Status::l7rsp);
+    CHECK(v.desc == "HTTP content check could not find a response body");
+  }
+  CHECK(http_verdict(s, "HTTP/1.1 204 OK\r\nContent-Length: 5\r\n\r\nhello", false).desc ==
+        "HTTP content check could not find a response body");
+  // framing errors anywhere make the reply invalid, without info
+  s.expects.clear();
+  auto v = http_verdict(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", false);
+  CHECK(v.status == Status::l7rsp);
+  CHECK(v.desc.empty());
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nok", true).status ==
+        Status::l7rsp);
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nX A: b\r\n\r\n", true).status == Status::l7rsp);
+  CHECK(http_verdict(s, "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", false).status ==
+        Status::l7rsp);
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nX: y\r\n", true).status == Status::l7rsp);
+  // what HAProxy's checks accept: bare LF line ends, a status below 100, leading blank line
+  v = http_verdict(s, "HTTP/1.1 500 Bad Thing\nContent-Length: 2\n\nok", false);
+  CHECK(v.status == Status::l7sts);
+  CHECK(v.code == 500);
+  CHECK(v.desc == "Bad Thing");
+  v = http_verdict(s, "HTTP/1.1 099 OK\r\n\r\n", true);
+  CHECK(v.status == Status::l7sts);
+  CHECK(v.code == 99);
+  CHECK(http_verdict(s, "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false).status == Status::l7ok);
+  v = http_verdict(s, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", false);
+  CHECK(v.status == Status::l7sts);
+  CHECK(v.code == 100);
+  // headers: obs-fold merged into the value, bare LF line ends
+  config::HttpCheckExpect e;
+  e.kind = K::fhdr;
+  e.pattern = "x-a";
+  e.has_value = true;
+  e.value = "b   c";
+  s.expects = {e};
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\nContent-Length: 0\r\n\r\n", false).status == Status::l7ok);
+  e.value = "b";
+  s.expects = {e};
+  CHECK(http_verdict(s, "HTTP/1.1 200 OK\nX-A: b\nContent-Length: 0\n\n", false).status == Status::l7ok);
+}
+
 TEST_CASE("status lists") {
   CHECK(status_in_list("200", 200));
   CHECK(status_in_list("200,201,300-310", 305));
