@@ -1,6 +1,7 @@
 #include "portero/http/parser.h"
 
 #include <array>
+#include <cstring>
 #include <string_view>
 
 #include <llhttp.h>
@@ -247,8 +248,9 @@ int Parser::Callbacks::on_header_value_complete(llhttp_t* p) {
   // becoming a space ("a\r\n  b" -> "a    b"). The buffer is the connection's own, so this is
   // done in place; a value without line break (nearly all) is only scanned.
   char* w = const_cast<char*>(s->base_) + v.off;
-  for (uint32_t i = 0; i < v.len; ++i)
-    if (w[i] == '\r' || w[i] == '\n') w[i] = ' ';
+  if (std::memchr(w, '\n', v.len) || std::memchr(w, '\r', v.len))
+    for (uint32_t i = 0; i < v.len; ++i)
+      if (w[i] == '\r' || w[i] == '\n') w[i] = ' ';
   while (v.len && (s->base_[v.off] == ' ' || s->base_[v.off] == '\t')) ++v.off, --v.len;
   while (v.len && (s->base_[v.off + v.len - 1] == ' ' || s->base_[v.off + v.len - 1] == '\t')) --v.len;
   s->in_value_ = true;
