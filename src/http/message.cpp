@@ -6,9 +6,8 @@ namespace portero::http {
 
 static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
+bool iequals_bytes(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i < n; ++i)
     if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }

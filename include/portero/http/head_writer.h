@@ -26,7 +26,25 @@ class HeadWriter {
       overflow_ = true;
       return;
     }
-    for (char c : s) buf_[len_++] = (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c;
+    const char* p = s.data();
+    size_t n = s.size();
+    char* out = buf_ + len_;
+    len_ += n;
+    // Eight bytes at a time: a byte gets 0x20 added exactly when it is in 'A'..'Z'.
+    for (; n >= 8; n -= 8, p += 8, out += 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      const uint64_t ascii = ~x & 0x8080808080808080ull;
+      const uint64_t low7 = x & 0x7f7f7f7f7f7f7f7full;
+      const uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3full;   // high bit set when byte >= 'A'
+      const uint64_t gt_z = low7 + 0x2525252525252525ull;   // high bit set when byte > 'Z'
+      x |= ((ge_a & ~gt_z) & ascii) >> 2;
+      std::memcpy(out, &x, 8);
+    }
+    for (; n; --n) {
+      const char c = *p++;
+      *out++ = (c >= 'A' && c <= 'Z') ? char(c | 0x20) : c;
+    }
   }
   void put_uint(uint64_t v) {
     char tmp[24];

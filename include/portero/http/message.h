@@ -3,6 +3,7 @@
 // length) into a block of bytes, never a copy. For HTTP/1 the block is the connection's read
 // buffer (valid until it is compacted, which only happens between messages); for HTTP/2 it is
 // the block the stream's header fields were decoded into.
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -20,8 +21,12 @@ struct Header {
   Span value;   // without surrounding whitespace
 };
 
-// Case-insensitive comparison for ASCII header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// Case-insensitive comparison for ASCII header names and tokens. The length test is inline:
+// most comparisons of a header name against a known one end there.
+bool iequals_bytes(const char* a, const char* b, size_t n);
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequals_bytes(a.data(), b.data(), a.size());
+}
 // Does the comma-separated token list `list` contain `token` (case-insensitive)?
 bool has_token(std::string_view list, std::string_view token);
 
