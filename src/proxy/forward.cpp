@@ -2,7 +2,7 @@
 // with heads rebuilt and bodies relayed under backpressure. Worker-local.
 #include <cstring>
 
-#include "portero/http/head_writer.h"
+#include "portero/http/h1_writer.h"
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
@@ -12,39 +12,6 @@ namespace portero::proxy {
 using http::ParseStatus;
 
 namespace {
-
-bool is_hop_by_hop(std::string_view name) {
-  return http::iequals(name, "connection") || http::iequals(name, "proxy-connection") ||
-         http::iequals(name, "keep-alive");
-}
-
-// Writes "name: value" for every header except the hop-by-hop ones this proxy manages and
-// `drop` (the http-send-name-header name, replaced by ours; empty: none).
-// A repeated Content-Length or Host (accepted only when equal) is sent once, as HAProxy merges
-// them. `bodiless` (1xx, 204): Content-Length and Transfer-Encoding are dropped, as HAProxy does.
-void copy_headers(http::HeadWriter& w, const http::Head& h, const char* base, std::string_view drop = {},
-                  bool bodiless = false) {
-  bool length_sent = false, host_sent = false;
-  for (uint16_t i = 0; i < h.count; ++i) {
-    std::string_view name = h.headers[i].name.in(base);
-    if (is_hop_by_hop(name)) continue;
-    if (!drop.empty() && http::iequals(name, drop)) continue;
-    if (http::iequals(name, "content-length")) {
-      if (length_sent || bodiless) continue;
-      length_sent = true;
-    } else if (http::iequals(name, "host")) {
-      if (host_sent) continue;
-      host_sent = true;
-    } else if (bodiless && http::iequals(name, "transfer-encoding")) {
-      continue;
-    }
-    w.header(name, h.headers[i].value.in(base));
-  }
-}
-
-void put_version(http::HeadWriter& w, const http::Head& h) {
-  w.put(h.major == 1 && h.minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
-}
 
 // `name: <address>` for an IPv4 or IPv6 address (nothing for a unix socket).
 void put_address(http::HeadWriter& hw, std::string_view name, const SockAddr& addr) {
@@ -100,14 +67,9 @@ void Exchange::send_request_head() {
   const http::Head& frame = req_.head();   // where the head and body sit in the buffer
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
-  hw.put(h.method.in(base));
-  hw.put(" ");
-  hw.put(h.target.in(base));
-  hw.put(" ");
-  put_version(hw, h);
-  hw.put("\r\n");
+  http::h1::put_request_line(hw, h, base);
   const std::string& name_header = cfg.proxies[be_].send_name_header;
-  copy_headers(hw, h, base, name_header);
+  http::h1::copy_headers(hw, h, base, name_header);
   // unique-id-header (with a unique-id-format), before x-forwarded-for as HAProxy.
   if (const auto& uid_header = cfg.proxies[fe_].unique_id_header; !uid_header.empty()) {
     if (std::string_view id = unique_id(); id.data()) hw.header(uid_header, id);
@@ -368,13 +330,8 @@ void Exchange::send_response_head(bool interim) {
   const char* base = rs_block_ ? rs_block_ : c->in.data;
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
-  put_version(hw, h);
-  hw.put(" ");
-  hw.put_uint(h.status);
-  hw.put(" ");
-  hw.put(h.reason.in(base));
-  hw.put("\r\n");
-  copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
+  http::h1::put_status_line(hw, h, base);
+  http::h1::copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
   if (!interim) {
     bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;

@@ -1,0 +1,51 @@
+#include "portero/http/h1_writer.h"
+
+namespace portero::http::h1 {
+
+namespace {
+// HTTP/1.0 stays 1.0 (its keep-alive rules differ); anything else is sent as 1.1.
+void put_version(HeadWriter& w, const Head& h) { w.put(h.major == 1 && h.minor == 0 ? "HTTP/1.0" : "HTTP/1.1"); }
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "proxy-connection") || iequals(name, "keep-alive");
+}
+
+void put_request_line(HeadWriter& w, const Head& h, const char* base) {
+  w.put(h.method.in(base));
+  w.put(" ");
+  w.put(h.target.in(base));
+  w.put(" ");
+  put_version(w, h);
+  w.put("\r\n");
+}
+
+void put_status_line(HeadWriter& w, const Head& h, const char* base) {
+  put_version(w, h);
+  w.put(" ");
+  w.put_uint(h.status);
+  w.put(" ");
+  w.put(h.reason.in(base));
+  w.put("\r\n");
+}
+
+void copy_headers(HeadWriter& w, const Head& h, const char* base, std::string_view drop, bool bodiless) {
+  bool length_sent = false, host_sent = false;
+  for (uint16_t i = 0; i < h.count; ++i) {
+    std::string_view name = h.headers[i].name.in(base);
+    if (is_hop_by_hop(name)) continue;
+    if (!drop.empty() && iequals(name, drop)) continue;
+    if (iequals(name, "content-length")) {
+      if (length_sent || bodiless) continue;
+      length_sent = true;
+    } else if (iequals(name, "host")) {
+      if (host_sent) continue;
+      host_sent = true;
+    } else if (bodiless && iequals(name, "transfer-encoding")) {
+      continue;
+    }
+    w.header(name, h.headers[i].value.in(base));
+  }
+}
+
+}  // namespace portero::http::h1
