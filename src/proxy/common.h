@@ -38,6 +38,18 @@ struct ReadBuffer {
   }
 };
 
+// What is known of a client connection from its accept on, for the exchanges it carries
+// (fetches, forwarded headers, logs). The streams of an HTTP/2 connection will share one.
+struct ConnFacts {
+  SockAddr peer{};
+  SockAddr local{};              // the address the client connected to (dst, servers without a port)
+  uint64_t t_accept = 0;         // loop time of the accept (ms)
+  uint64_t accept_real_ms = 0;   // wall clock of the accept (when the frontend logs)
+  uint64_t t_handshake = 0;      // when the client's TLS handshake ended (%Th), 0: none
+  uint16_t bind = 0;             // the bind line (index in the frontend) it came through
+  uint16_t local_port() const { return ntohs(local.sa.sa_family == AF_INET6 ? local.v6.sin6_port : local.v4.sin_port); }
+};
+
 // How an exchange ended, in HAProxy's termination letters (first two chars of %tsc).
 struct Termination {
   char cause = '-';   // C client abort, S server, P proxy, R resource, c/s timeouts...

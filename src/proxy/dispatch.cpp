@@ -17,7 +17,7 @@ constexpr uint64_t kRetryTurnAround = 1000;
 
 lb::PickContext Exchange::pick_context() const {
   lb::PickContext ctx;
-  ctx.source = &c_.peer_.sa;
+  ctx.source = &c_.facts_.peer.sa;
   if (tcp_mode()) {
     ctx.payload = c_.unread_input();
     return ctx;
@@ -284,8 +284,8 @@ void Exchange::connect_server(int idx) {
   socklen_t len = s.address.storage_len;
   if (s.address.kind != config::Address::Kind::unix_path) {
     uint16_t port = s.address.port_lo;
-    if (s.address.port_offset) port = static_cast<uint16_t>(c_.local_port() + s.address.offset);
-    else if (port == 0) port = c_.local_port();
+    if (s.address.port_offset) port = static_cast<uint16_t>(c_.facts_.local_port() + s.address.offset);
+    else if (port == 0) port = c_.facts_.local_port();
     if (addr.ss_family == AF_INET6) {
       reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);
       len = sizeof(sockaddr_in6);

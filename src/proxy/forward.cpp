@@ -77,11 +77,11 @@ void Exchange::send_request_head() {
   // option forwardfor: the backend's settings win over the frontend's.
   const config::ForwardFor& ff =
       cfg.proxies[be_].forwardfor.enabled ? cfg.proxies[be_].forwardfor : cfg.proxies[fe_].forwardfor;
-  if (forwardfor_applies(ff, c_.peer_) && !(ff.if_none && h.find(base, ff.header))) put_address(hw, ff.header, c_.peer_);
+  if (forwardfor_applies(ff, c_.facts_.peer) && !(ff.if_none && h.find(base, ff.header))) put_address(hw, ff.header, c_.facts_.peer);
   // option originalto: after it, the same way.
   const config::ForwardFor& ot =
       cfg.proxies[be_].originalto.enabled ? cfg.proxies[be_].originalto : cfg.proxies[fe_].originalto;
-  if (forwardfor_applies(ot, c_.local_addr_)) put_address(hw, ot.header, c_.local_addr_);
+  if (forwardfor_applies(ot, c_.facts_.local)) put_address(hw, ot.header, c_.facts_.local);
   keep_server_ = conn_mode() == config::HttpConnMode::keep_alive;
   if (req_upgrade_) {
     hw.put("connection: upgrade\r\n");

@@ -121,8 +121,8 @@ const char* Exchange::req_base() const { return rq_block_ ? rq_block_ : c_.in_.d
 
 acl::SampleContext Exchange::sample(bool final) const {
   acl::SampleContext ctx;
-  ctx.src = &c_.peer_.sa;
-  ctx.dst = &c_.local_addr_.sa;
+  ctx.src = &c_.facts_.peer.sa;
+  ctx.dst = &c_.facts_.local.sa;
   ctx.config = &w_.config();
   ctx.frontend = &w_.config().proxies[fe_];
   ctx.backend = be_ >= 0 ? &w_.config().proxies[be_] : nullptr;
@@ -138,8 +138,8 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.client_tls = c_.cli()->tls();
   ctx.ssl = ctx.client_tls != nullptr;
   ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
-  ctx.so_id = c_.bind_ + 1;
-  ctx.so_name = w_.config().proxies[fe_].binds[c_.bind_].name;
+  ctx.so_id = c_.facts_.bind + 1;
+  ctx.so_name = w_.config().proxies[fe_].binds[c_.facts_.bind].name;
   if (tcp_mode()) {
     ctx.payload = c_.unread_input();
     return ctx;

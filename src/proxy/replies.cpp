@@ -138,8 +138,8 @@ void Exchange::drop_client(bool silent, bool response) {
       // an RST that expires after one hop (SO_LINGER 0, TTL 1): on loopback it still arrives.
       int one = 1;
       if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof one) != 0) {
-        if (c_.peer_.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
-        else if (c_.peer_.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
+        if (c_.facts_.peer.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof one);
+        else if (c_.facts_.peer.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof one);
         linger l{1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
       }

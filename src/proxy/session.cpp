@@ -26,7 +26,7 @@ Session::Session(Worker& w, int proxy_index) : w_(w), fe_(proxy_index) {
 bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind) {
   Entry in(*this);
   SSL_CTX* tls = bind.tls;
-  bind_ = static_cast<uint16_t>(bind.bind);
+  facts_.bind = static_cast<uint16_t>(bind.bind);
   tcp_.set_owner(this, &kClientEvents);
   if (tcp_.open(w_.loop(), fd) != 0) {
     tcp_.close();
@@ -41,24 +41,24 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
       return false;
     }
   }
-  std::memcpy(&peer_, &peer, peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  std::memcpy(&facts_.peer, &peer, peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
     tcp_.set_nodelay();
     if (w_.config().proxies[fe_].client_tcpka) tcp_.set_keepalive();
     sockaddr_storage local;
     if (tcp_.local_address(local) == 0)
-      std::memcpy(&local_addr_, &local, local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+      std::memcpy(&facts_.local, &local, local.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   }
   phase_ = Phase::idle;
-  t_accept_ = uv_now(w_.loop());
+  facts_.t_accept = uv_now(w_.loop());
   if (x().logging()) {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    accept_real_ms_ = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+    facts_.accept_real_ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
   }
   if (w_.runtime().debug) {
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
-    trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &peer_.sa);
+    trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &facts_.peer.sa);
   }
   if (!x().connection_rules_accept()) {
     // Refused at once: no session, no log line; counted in the frontend's dcon, as HAProxy.
@@ -83,7 +83,7 @@ const core::TransportEvents Session::kClientEvents = {on_alloc,           on_rea
 void Session::on_client_handshake(void* self, int) {
   auto* s = static_cast<Session*>(self);
   Entry in(*s);
-  s->t_handshake_ = uv_now(s->w_.loop());
+  s->facts_.t_handshake = uv_now(s->w_.loop());
   stats::Counters& c = s->w_.px_counters(s->fe_);
   c.add(SSL_session_reused(s->tls_->ssl()) ? c.ssl_reused_sess : c.ssl_sess);
 }
@@ -266,12 +266,12 @@ void Session::capture_bad_request(uint32_t error_at) {
   e.proxy = fe_;
   char host[64] = "";
   uint16_t port = 0;
-  if (peer_.sa.sa_family == AF_INET) {
-    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
-    port = ntohs(peer_.v4.sin_port);
-  } else if (peer_.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
-    port = ntohs(peer_.v6.sin6_port);
+  if (facts_.peer.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &facts_.peer.v4.sin_addr, host, sizeof(host));
+    port = ntohs(facts_.peer.v4.sin_port);
+  } else if (facts_.peer.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &facts_.peer.v6.sin6_addr, host, sizeof(host));
+    port = ntohs(facts_.peer.v6.sin6_port);
   }
   e.source = std::string(host) + ":" + std::to_string(port);
   e.error_pos = int(error_at >= in_.fwd ? error_at - in_.fwd : 0);
@@ -284,20 +284,20 @@ stats::SessionInfo Session::info(uint64_t now_ms) const {
   i.id = reinterpret_cast<uintptr_t>(this);
   char host[64] = "";
   uint16_t port = 0;
-  if (peer_.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, host, sizeof(host));
-    port = ntohs(peer_.v6.sin6_port);
+  if (facts_.peer.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &facts_.peer.v6.sin6_addr, host, sizeof(host));
+    port = ntohs(facts_.peer.v6.sin6_port);
     i.proto = "tcpv6";
   } else {
-    inet_ntop(AF_INET, &peer_.v4.sin_addr, host, sizeof(host));
-    port = ntohs(peer_.v4.sin_port);
+    inet_ntop(AF_INET, &facts_.peer.v4.sin_addr, host, sizeof(host));
+    port = ntohs(facts_.peer.v4.sin_port);
     i.proto = "tcpv4";
   }
   i.source = std::string(host) + ":" + std::to_string(port);
   i.frontend = fe_;
   i.backend = x_ ? x_->be_ : -1;
   i.server = x_ ? x_->srv_idx_ : -1;
-  i.age_s = now_ms >= t_accept_ ? (now_ms - t_accept_) / 1000 : 0;
+  i.age_s = now_ms >= facts_.t_accept ? (now_ms - facts_.t_accept) / 1000 : 0;
   return i;
 }
 

@@ -159,12 +159,12 @@ class Session {
   void settle();
   void settle_retired();
 
+  ConnFacts facts_;
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
   // What we talk through: TLS over the socket, or the socket itself.
   core::Transport* cli() { return tls_ ? static_cast<core::Transport*>(tls_) : &tcp_; }
   const core::Transport* cli() const { return tls_ ? static_cast<const core::Transport*>(tls_) : &tcp_; }
-  uint16_t bind_ = 0;            // the bind line (index in the frontend) it came through
   Worker& w_;
   int fe_;                       // frontend proxy index
   ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request
@@ -178,15 +178,8 @@ class Session {
   core::TimerNode ctimer_;
   bool shutdown_client();        // FIN to the client; false when it could not be started
   bool client_shutting_ = false; // a shutdown of the client side is in progress
-  SockAddr peer_{};
   uint32_t stream_id_ = 0;       // for -d traces
-  SockAddr local_addr_{};        // the address the client connected to (dst, servers without a port)
-  uint16_t local_port() const {
-    return ntohs(local_addr_.sa.sa_family == AF_INET6 ? local_addr_.v6.sin6_port : local_addr_.v4.sin_port);
-  }
   // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
-  uint64_t t_accept_ = 0, accept_real_ms_ = 0;
-  uint64_t t_handshake_ = 0;     // when the client's TLS handshake ended (%Th)
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
   Termination term_;

@@ -358,9 +358,9 @@ void Exchange::fill_log_record(log::Record& r, uint64_t now) {
   const auto& cfg = w_.config();
   const auto& fe = cfg.proxies[fe_];
   const Runtime& rt = w_.runtime();
-  r.client = &c_.peer_.sa;
-  r.frontend_addr = &c_.local_addr_.sa;
-  r.accept_date = to_timespec(c_.accept_real_ms_);
+  r.client = &c_.facts_.peer.sa;
+  r.frontend_addr = &c_.facts_.local.sa;
+  r.accept_date = to_timespec(c_.facts_.accept_real_ms);
   r.request_date = to_timespec(req_real_ms_);
   r.frontend = fe.name;
   if (const SSL* ssl = c_.cli()->tls()) {
@@ -377,10 +377,10 @@ void Exchange::fill_log_record(log::Record& r, uint64_t now) {
   r.t_connect = span(t_connect_, t_connected_);
   r.t_response = span(t_connected_, t_resp_);
   r.t_active = span(t_req_, now);
-  r.t_total = span(c_.t_accept_, now);
+  r.t_total = span(c_.facts_.t_accept, now);
   r.t_idle = 0;
   // %Th: the TLS handshake, on a connection's first request only (later ones had none).
-  if (c_.first_request_ && c_.t_handshake_) r.t_handshake = static_cast<int64_t>(c_.t_handshake_ - c_.t_accept_);
+  if (c_.first_request_ && c_.facts_.t_handshake) r.t_handshake = static_cast<int64_t>(c_.facts_.t_handshake - c_.facts_.t_accept);
   r.status = status_ ? status_ : -1;
   r.bytes_out = bytes_out_;
   r.termination[0] = c_.term_.cause;
@@ -461,11 +461,11 @@ void Exchange::handshake_failed(log::HandshakeEnd how) {
   const log::ConnError e = log::classify_handshake_failure(c_.cli()->tls(), how);
   if (log::conn_error_logged(fe, e)) {
     log::ConnErrorLine l;
-    l.client = &c_.peer_.sa;
-    l.accept_date = to_timespec(c_.accept_real_ms_);
+    l.client = &c_.facts_.peer.sa;
+    l.accept_date = to_timespec(c_.facts_.accept_real_ms);
     l.frontend = fe.name;
-    l.bind_name = fe.binds[c_.bind_].name;
-    l.bind_id = c_.bind_ + 1;
+    l.bind_name = fe.binds[c_.facts_.bind].name;
+    l.bind_id = c_.facts_.bind + 1;
     l.error = e;
     char* line = w_.scratch();
     const size_t len = log::render_conn_error(l, line, std::min<size_t>(1024, w_.bufsize()));
