@@ -138,6 +138,16 @@ TEST_CASE("h2 abuse: resets the codec sends on its own (MadeYouReset) trip serve
     CHECK(c.srv.tripped() == Abuse::server_resets);
     CHECK(c.calmed());
   }
+  SUBCASE("WINDOW_UPDATE overflowing a stream's window: a reset per stream, then the connection goes") {
+    Conn c(s);
+    auto overflow = [](int32_t id) { return post(id) + frame(NGHTTP2_WINDOW_UPDATE, 0, id, u32(0x7fffffff)); };
+    CHECK(c.feed(times(5, [&](int k) { return overflow(1 + 2 * k); })));
+    CHECK(c.o.reqs[9].close_code == NGHTTP2_FLOW_CONTROL_ERROR);
+    CHECK(c.srv.tripped() == Abuse::none);
+    CHECK(!c.feed(overflow(11)));
+    CHECK(c.srv.tripped() == Abuse::server_resets);
+    CHECK(c.calmed());
+  }
   SUBCASE("the owner's own resets and refusals are not counted") {
     Conn c(s);
     c.o.refuse = true;
@@ -335,4 +345,37 @@ TEST_CASE("h2 abuse: every reason has a name; hpack_churn is reserved") {
                   Abuse::server_resets})
     CHECK(std::string(abuse_name(a)) != "unknown");
   CHECK(std::string(abuse_name(Abuse::server_resets)) == "server_resets");
+}
+
+TEST_CASE("h2 abuse: nghttp2's own limits are reported as the same abuse") {
+  SUBCASE("PINGs whose ACKs are never read: nghttp2's queue of ACKs overflows") {
+    Settings s;
+    s.max_pings_per_s = 0;   // ours off: nghttp2's max_outbound_ack (1000 queued) is the limit
+    Conn c(s);
+    // The codec pulls up to 64 KB of control frames out of nghttp2 (3855 ACKs), then 1000
+    // more wait in nghttp2's queue.
+    bool ok = true;
+    for (int k = 0; k < 6000 && ok; ++k) ok = c.feed(ping());
+    CHECK(!ok);
+    CHECK(c.srv.tripped() == Abuse::ping_flood);
+    CHECK(c.calmed());
+  }
+  SUBCASE("RST_STREAM beyond nghttp2's token bucket (1000, then 33 a second): GOAWAY INTERNAL_ERROR") {
+    // nghttp2's bucket runs on its own clock: 1500 resets leave it 15 s of slack.
+    Settings s;
+    s.max_resets_per_s = 0;   // ours off
+    s.max_streams_per_s = 0;
+    Conn c(s);
+    int32_t id = 1;
+    while (id < 3000 && c.feed(raw_headers(id, Client::get(), true) + rst(id))) id += 2;
+    CHECK(id >= 2001);   // not before its burst of 1000
+    CHECK(id < 3000);
+    auto fr = frames_of(drain(c.srv));
+    REQUIRE(!fr.empty());
+    CHECK(fr.back().type == NGHTTP2_GOAWAY);
+    CHECK(be32(fr.back().payload, 4) == NGHTTP2_INTERNAL_ERROR);   // nghttp2's code, not ours
+    CHECK(c.srv.tripped() == Abuse::resets);
+    CHECK(!c.feed(ping()));
+    CHECK(c.srv.done());
+  }
 }
