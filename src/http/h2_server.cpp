@@ -53,9 +53,11 @@ struct Server::Impl {
     size_t unconsumed = 0;     // request body bytes given to the owner, not yet consumed()
     std::vector<std::pair<std::string, std::string>> trailers;
     bool has_trailers = false;
-    bool owner_reset = false;  // the owner reset or refused it: its RST_STREAM is not counted
+    // Reset by a decision (the owner's reset or refusal, or a limit that already counted it),
+    // not provoked: its RST_STREAM is not counted as a server reset.
+    bool decided_reset = false;
     bool too_big = false;      // its decoded header list passed the limit: answered 431
-    uint64_t list_size = 0;    // decoded header list size so far (RFC 9113 6.5.2)
+    uint64_t list_size = 0;    // decoded size of the header block so far (RFC 9113 6.5.2)
   };
 
   Impl(ServerOwner& o, const Settings& c) : owner(o), cfg(c) {
@@ -181,14 +183,19 @@ struct Server::Impl {
   static Impl& self(void* ud) { return *static_cast<Impl*>(ud); }
 
   static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
-    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS) return 0;
     Impl& i = self(ud);
+    if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {   // trailers: a header block of their own
+      if (Stream* st = i.find(f->hd.stream_id)) st->list_size = 0;
+      return 0;
+    }
+    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     if (i.over(i.opened, i.cfg.max_streams_per_s, Abuse::stream_churn)) return NGHTTP2_ERR_CALLBACK_FAILURE;
     Stream& st = i.streams[f->hd.stream_id];
     HeadRoom room;
     if (!i.owner.on_stream_open(f->hd.stream_id, room)) {
       st.quiet = true;
-      st.owner_reset = true;
+      st.decided_reset = true;
       nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
       return 0;
     }
@@ -199,11 +206,23 @@ struct Server::Impl {
 
   static int on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name, size_t namelen,
                        const uint8_t* value, size_t valuelen, uint8_t, void* ud) {
-    // Request trailers (HEADERS after DATA) are checked by nghttp2 and not passed on.
-    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS) return 0;
     Impl& i = self(ud);
     Stream* st = i.find(f->hd.stream_id);
     if (!st) return 0;
+    if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+      // Request trailers (HEADERS after DATA) are checked by nghttp2 and not passed on, but
+      // decoded all the same: too large, the stream is reset (the request has begun, no 431
+      // can answer it) and counted as a head too large.
+      st->list_size += namelen + valuelen + 32;
+      if (st->list_size <= i.head_limit || st->decided_reset) return 0;
+      st->decided_reset = true;
+      st->quiet = true;
+      return i.over(i.too_large, i.cfg.max_too_large_heads_per_s, Abuse::header_list)
+                 ? NGHTTP2_ERR_CALLBACK_FAILURE
+                 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   // RST_STREAM(INTERNAL_ERROR)
+    }
+    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     // Counted even when nothing is kept: what the decoder produced, not what the room holds.
     st->list_size += namelen + valuelen + 32;
     if (st->list_size > i.head_limit) st->too_big = true;
@@ -289,7 +308,7 @@ struct Server::Impl {
     // (the GOAWAY follows in this same mem_send loop).
     if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR && !i.failed) {
       Stream* st = i.find(f->hd.stream_id);
-      if (!(st && st->owner_reset) && i.over(i.resets_out, i.cfg.max_server_resets_per_s, Abuse::server_resets))
+      if (!(st && st->decided_reset) && i.over(i.resets_out, i.cfg.max_server_resets_per_s, Abuse::server_resets))
         nghttp2_session_terminate_session(s, NGHTTP2_ENHANCE_YOUR_CALM);
     }
     // The response is complete while the client is still sending: RFC 9113 8.1 lets the
@@ -516,7 +535,7 @@ void Server::reset(int32_t id, uint32_t error_code) {
   Impl::Stream* st = i.find(id);
   if (i.broken || !st || st->told_closed) return;
   st->quiet = true;
-  st->owner_reset = true;
+  st->decided_reset = true;
   nghttp2_submit_rst_stream(i.s, NGHTTP2_FLAG_NONE, id, error_code);
 }
 

@@ -303,6 +303,27 @@ TEST_CASE("h2 abuse: 431s for heads overflowing the owner's room count too; max_
   CHECK(c.calmed());
 }
 
+TEST_CASE("h2 abuse: request trailers decoding past the limit reset the stream, and count") {
+  Settings s;
+  s.header_list_limit = 1000;
+  s.max_too_large_heads_per_s = 1;
+  Conn c(s);
+  const std::vector<std::pair<std::string, std::string>> big = {{"x-trailer", std::string(2000, 't')}};
+  CHECK(c.feed(post(1) + frame(NGHTTP2_DATA, 0, 1, "body") + raw_headers(1, big, true)));
+  drain(c.srv);
+  CHECK(c.o.reqs[1].body == "body");
+  CHECK(c.o.reqs[1].ends == 0);
+  CHECK(c.o.reqs[1].closes == 1);
+  CHECK(c.o.reqs[1].close_code == NGHTTP2_INTERNAL_ERROR);
+  // Small trailers are no excess.
+  CHECK(c.feed(post(3) + raw_headers(3, {{"x-trailer", "t"}}, true)));
+  CHECK(c.o.reqs[3].ends == 1);
+  CHECK(c.srv.tripped() == Abuse::none);
+  CHECK(!c.feed(post(5) + raw_headers(5, big, true)));
+  CHECK(c.srv.tripped() == Abuse::header_list);
+  CHECK(c.calmed());
+}
+
 TEST_CASE("h2 abuse: a client doing 1000 requests over 100 concurrent streams trips nothing") {
   Owner o;
   Clock clock;   // never moves: every request in the same millisecond is the worst case for rates
