@@ -304,11 +304,16 @@ struct Server::Impl {
         i.abuse = Abuse::resets;
     }
     // Resets we send that the client provoked ("MadeYouReset"): not the owner's, not the
-    // NO_ERROR that ends an upload nobody reads. Once over the limit, the connection goes
-    // (the GOAWAY follows in this same mem_send loop).
+    // NO_ERROR that ends an upload nobody reads. A stream nghttp2 refused (beyond
+    // max_concurrent_streams before the client knew it: a race RFC 9113 5.1.2 allows, a
+    // client opening 150 at once meets it) is a stream opened, which on_begin_headers never
+    // saw. Once over a limit, the connection goes (the GOAWAY follows in this mem_send loop).
     if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR && !i.failed) {
       Stream* st = i.find(f->hd.stream_id);
-      if (!(st && st->decided_reset) && i.over(i.resets_out, i.cfg.max_server_resets_per_s, Abuse::server_resets))
+      const bool refused = f->rst_stream.error_code == NGHTTP2_REFUSED_STREAM;
+      if (!(st && st->decided_reset) &&
+          (refused ? i.over(i.opened, i.cfg.max_streams_per_s, Abuse::stream_churn)
+                   : i.over(i.resets_out, i.cfg.max_server_resets_per_s, Abuse::server_resets)))
         nghttp2_session_terminate_session(s, NGHTTP2_ENHANCE_YOUR_CALM);
     }
     // The response is complete while the client is still sending: RFC 9113 8.1 lets the

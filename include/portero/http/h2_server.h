@@ -58,11 +58,14 @@ struct Settings {   // tune.h2.* of the config (window and frame size clamped to
   // on a stream, streams beyond the concurrency limit...): the "MadeYouReset" class, a client
   // provoking the resets rapid-reset defences do not count. Resets the owner asks for
   // (reset(), a refused on_stream_open) and RST_STREAM(NO_ERROR) after a complete response
-  // are not counted: they are the proxy's decisions. Conforming clients provoke none.
+  // are not counted: they are the proxy's decisions. Nor is REFUSED_STREAM for streams beyond
+  // max_concurrent_streams opened before the client had our SETTINGS (a race RFC 9113
+  // allows): those count as streams opened. Conforming clients provoke none.
   uint32_t max_server_resets_per_s = 100;
-  // Streams opened per second: a backstop against streams that cost the server work and the
-  // client nothing. Set far above what one worker serves on one connection, even for answers
-  // that never reach a backend, so that a benchmark never meets it.
+  // Streams opened per second (refused ones included): a backstop against streams that cost
+  // the server work (HPACK decoding, a refusal) and the client nothing. Set far above what one
+  // worker serves on one connection, even for answers that never reach a backend, so that a
+  // benchmark never meets it.
   uint32_t max_streams_per_s = 100000;
   // SETTINGS frames (ACKs included) received per second: a client sends one or two per
   // connection; each costs an ACK and, for some settings, work on every stream.

@@ -148,6 +148,28 @@ TEST_CASE("h2 abuse: resets the codec sends on its own (MadeYouReset) trip serve
     CHECK(c.srv.tripped() == Abuse::server_resets);
     CHECK(c.calmed());
   }
+  SUBCASE("streams refused beyond max_concurrent_streams before the ACK count as streams opened") {
+    Settings t = s;
+    t.max_concurrent_streams = 1;
+    t.max_streams_per_s = 8;
+    Owner o;
+    Clock clock;
+    Server srv(o, t);
+    srv.set_clock(&Clock::get, &clock);
+    // Our SETTINGS not acknowledged yet: 6 of 7 streams refused, no connection error.
+    std::string in = kPreface + kEmptySettings + times(7, [](int k) { return raw_headers(1 + 2 * k, Client::get(), true); });
+    CHECK(srv.feed(in.data(), in.size()));
+    auto fr = frames_of(drain(srv));
+    CHECK(std::count_if(fr.begin(), fr.end(), [](const Frame& f) {
+            return f.type == NGHTTP2_RST_STREAM && be32(f.payload, 0) == NGHTTP2_REFUSED_STREAM;
+          }) == 6);
+    CHECK(srv.tripped() == Abuse::none);
+    CHECK(o.reqs[1].heads == 1);
+    // Two more: nine streams this second.
+    in = raw_headers(15, Client::get(), true) + raw_headers(17, Client::get(), true);
+    CHECK(!srv.feed(in.data(), in.size()));
+    CHECK(srv.tripped() == Abuse::stream_churn);
+  }
   SUBCASE("the owner's own resets and refusals are not counted") {
     Conn c(s);
     c.o.refuse = true;
