@@ -55,7 +55,7 @@ struct Settings {   // tune.h2.* of the config (window and frame size clamped to
   // open streams (max_concurrent_streams, 100) at once; a gRPC client one per cancelled call.
   uint32_t max_resets_per_s = 200;
   // RST_STREAM the codec sends on its own per second (malformed requests, flow-control errors
-  // on a stream, streams beyond the concurrency limit...): the "MadeYouReset" class, a client
+  // on a stream, frames on a closed stream...): the "MadeYouReset" class, a client
   // provoking the resets rapid-reset defences do not count. Resets the owner asks for
   // (reset(), a refused on_stream_open) and RST_STREAM(NO_ERROR) after a complete response
   // are not counted: they are the proxy's decisions. Nor is REFUSED_STREAM for streams beyond
@@ -87,7 +87,8 @@ struct Settings {   // tune.h2.* of the config (window and frame size clamped to
   // bytes reference a large table entry again and again: this bounds what one head decodes to.
   uint32_t header_list_limit = 65536;
   // Requests answered 431 (head too large: header_list_limit, max_header_list_size or the
-  // owner's room) per second. One 431 is a stream's answer; a client repeating them is
+  // owner's room) per second, and requests reset for trailers past that limit (no 431 can
+  // answer a request under way). One 431 is a stream's answer; a client repeating them is
   // decoding-bomb traffic. A browser whose cookies outgrew the limit gets 431 on each request
   // of a page (all of its streams at once): this lets one full round through.
   uint32_t max_too_large_heads_per_s = 100;
