@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "h2_head.h"
+#include "h2_rate.h"
 
 namespace portero::http::h2 {
 
@@ -30,6 +32,12 @@ nghttp2_nv nv(std::string_view name, std::string_view value) {
                     NGHTTP2_NV_FLAG_NONE};
 }
 
+uint64_t steady_ms(void*) {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -45,11 +53,28 @@ struct Server::Impl {
     size_t unconsumed = 0;     // request body bytes given to the owner, not yet consumed()
     std::vector<std::pair<std::string, std::string>> trailers;
     bool has_trailers = false;
+    // Reset by a decision (the owner's reset or refusal, or a limit that already counted it),
+    // not provoked: its RST_STREAM is not counted as a server reset.
+    bool decided_reset = false;
+    bool too_big = false;      // its decoded header list passed the limit: answered 431
+    uint64_t list_size = 0;    // decoded size of the header block so far (RFC 9113 6.5.2)
   };
 
-  Impl(ServerOwner& o) : owner(o) {}
+  Impl(ServerOwner& o, const Settings& c) : owner(o), cfg(c) {
+    head_limit = cfg.header_list_limit ? cfg.header_list_limit : UINT64_MAX;
+    if (cfg.max_header_list_size) head_limit = std::min<uint64_t>(head_limit, cfg.max_header_list_size);
+  }
 
   ServerOwner& owner;
+  const Settings cfg;
+  uint64_t head_limit = UINT64_MAX;   // decoded header list size answered 431 beyond
+  // Abuse limits (Settings documents them): their rates, the clock, the first one to trip.
+  uint64_t (*clock)(void*) = &steady_ms;
+  void* clock_ctx = nullptr;
+  Abuse abuse = Abuse::none;
+  Rate resets_in, resets_out, opened, settings_in, pings_in, priority_in, empty_data_in, too_large;
+  uint8_t last_recv_type = 0xff;   // the type of the last frame received, for nghttp2's own trips
+  bool terminating = false;        // the GOAWAY being sent is ours (terminate, a failed feed)
   nghttp2_session* s = nullptr;
   std::unordered_map<int32_t, Stream> streams;
   // Output: control frames pulled early (flush_control), then the rest of the last frame
@@ -91,6 +116,35 @@ struct Server::Impl {
     for (int32_t id : ids) close_for_owner(id, code);
   }
 
+  // One more event of a limited kind: true when its rate now exceeds `cap` (the first limit
+  // to trip is the one reported).
+  bool over(Rate& r, uint32_t cap, Abuse why) {
+    if (!r.add(clock(clock_ctx), cap)) return false;
+    if (abuse == Abuse::none) abuse = why;
+    return true;
+  }
+
+  // The rates of received frames, counted whether nghttp2 found the frame valid or not (an
+  // invalid one costs as much). Non-zero: a limit tripped, stop reading (feed() sends the
+  // GOAWAY).
+  int count_recv(const nghttp2_frame* f) {
+    last_recv_type = f->hd.type;
+    bool trip = false;
+    switch (f->hd.type) {
+      case NGHTTP2_RST_STREAM: trip = over(resets_in, cfg.max_resets_per_s, Abuse::resets); break;
+      case NGHTTP2_SETTINGS: trip = over(settings_in, cfg.max_settings_per_s, Abuse::settings_flood); break;
+      case NGHTTP2_PING: trip = over(pings_in, cfg.max_pings_per_s, Abuse::ping_flood); break;
+      case NGHTTP2_PRIORITY: trip = over(priority_in, cfg.max_priority_per_s, Abuse::priority_flood); break;
+      case NGHTTP2_DATA:
+        // padlen includes the Pad Length field: what is left is the payload.
+        if (f->hd.length <= f->data.padlen && !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+          trip = over(empty_data_in, cfg.max_empty_data_per_s, Abuse::empty_data_flood);
+        break;
+      default: break;
+    }
+    return trip ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+  }
+
   // A request head that did not fit the owner's room: 431 (RFC 6585), answered here.
   void answer_too_large(int32_t id, Stream& st) {
     st.quiet = true;
@@ -129,12 +183,19 @@ struct Server::Impl {
   static Impl& self(void* ud) { return *static_cast<Impl*>(ud); }
 
   static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
-    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS) return 0;
     Impl& i = self(ud);
+    if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {   // trailers: a header block of their own
+      if (Stream* st = i.find(f->hd.stream_id)) st->list_size = 0;
+      return 0;
+    }
+    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (i.over(i.opened, i.cfg.max_streams_per_s, Abuse::stream_churn)) return NGHTTP2_ERR_CALLBACK_FAILURE;
     Stream& st = i.streams[f->hd.stream_id];
     HeadRoom room;
     if (!i.owner.on_stream_open(f->hd.stream_id, room)) {
       st.quiet = true;
+      st.decided_reset = true;
       nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
       return 0;
     }
@@ -145,25 +206,53 @@ struct Server::Impl {
 
   static int on_header(nghttp2_session*, const nghttp2_frame* f, const uint8_t* name, size_t namelen,
                        const uint8_t* value, size_t valuelen, uint8_t, void* ud) {
-    // Request trailers (HEADERS after DATA) are checked by nghttp2 and not passed on.
-    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    Stream* st = self(ud).find(f->hd.stream_id);
-    if (!st || !st->accepted || st->quiet) return 0;
+    if (f->hd.type != NGHTTP2_HEADERS) return 0;
+    Impl& i = self(ud);
+    Stream* st = i.find(f->hd.stream_id);
+    if (!st) return 0;
+    if (f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+      // Request trailers (HEADERS after DATA) are checked by nghttp2 and not passed on, but
+      // decoded all the same: too large, the stream is reset (the request has begun, no 431
+      // can answer it) and counted as a head too large.
+      st->list_size += namelen + valuelen + 32;
+      if (st->list_size <= i.head_limit || st->decided_reset) return 0;
+      st->decided_reset = true;
+      st->quiet = true;
+      return i.over(i.too_large, i.cfg.max_too_large_heads_per_s, Abuse::header_list)
+                 ? NGHTTP2_ERR_CALLBACK_FAILURE
+                 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;   // RST_STREAM(INTERNAL_ERROR)
+    }
+    if (f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    // Counted even when nothing is kept: what the decoder produced, not what the room holds.
+    st->list_size += namelen + valuelen + 32;
+    if (st->list_size > i.head_limit) st->too_big = true;
+    if (!st->accepted || st->quiet || st->too_big) return 0;
     st->req.add({reinterpret_cast<const char*>(name), namelen}, {reinterpret_cast<const char*>(value), valuelen});
     return 0;
   }
 
+  // A head too large (header_list_limit or the owner's room): 431, and counted.
+  int refuse_too_large(int32_t id, Stream& st) {
+    answer_too_large(id, st);
+    return over(too_large, cfg.max_too_large_heads_per_s, Abuse::header_list) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+  }
+
+  static int on_invalid_frame_recv(nghttp2_session*, const nghttp2_frame* f, int, void* ud) {
+    return self(ud).count_recv(f);
+  }
+
   static int on_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
     Impl& i = self(ud);
+    if (int rv = i.count_recv(f)) return rv;
     const int32_t id = f->hd.stream_id;
     const bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
     if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST) {
       Stream* st = i.find(id);
       if (!st || !st->accepted || st->quiet) return 0;
+      if (st->too_big) return i.refuse_too_large(id, *st);
       switch (st->req.finish()) {
         case RequestBuilder::Verdict::overflow:
-          i.answer_too_large(id, *st);
-          return 0;
+          return i.refuse_too_large(id, *st);
         case RequestBuilder::Verdict::malformed:
           st->quiet = true;
           nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
@@ -208,6 +297,24 @@ struct Server::Impl {
     if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
       i.failed = true;
       i.fail_code = f->goaway.error_code;
+      // nghttp2's own RST_STREAM token bucket answers with GOAWAY(INTERNAL_ERROR) right after
+      // the reset that emptied it: the same abuse as our rate, reported the same way.
+      if (f->goaway.error_code == NGHTTP2_INTERNAL_ERROR && !i.terminating && i.abuse == Abuse::none &&
+          i.last_recv_type == NGHTTP2_RST_STREAM)
+        i.abuse = Abuse::resets;
+    }
+    // Resets we send that the client provoked ("MadeYouReset"): not the owner's, not the
+    // NO_ERROR that ends an upload nobody reads. A stream nghttp2 refused (beyond
+    // max_concurrent_streams before the client knew it: a race RFC 9113 5.1.2 allows, a
+    // client opening 150 at once meets it) is a stream opened, which on_begin_headers never
+    // saw. Once over a limit, the connection goes (the GOAWAY follows in this mem_send loop).
+    if (f->hd.type == NGHTTP2_RST_STREAM && f->rst_stream.error_code != NGHTTP2_NO_ERROR && !i.failed) {
+      Stream* st = i.find(f->hd.stream_id);
+      const bool refused = f->rst_stream.error_code == NGHTTP2_REFUSED_STREAM;
+      if (!(st && st->decided_reset) &&
+          (refused ? i.over(i.opened, i.cfg.max_streams_per_s, Abuse::stream_churn)
+                   : i.over(i.resets_out, i.cfg.max_server_resets_per_s, Abuse::server_resets)))
+        nghttp2_session_terminate_session(s, NGHTTP2_ENHANCE_YOUR_CALM);
     }
     // The response is complete while the client is still sending: RFC 9113 8.1 lets the
     // server stop the upload with RST_STREAM(NO_ERROR) rather than read a body nobody wants.
@@ -244,7 +351,7 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique<Impl>(owner)) {
+Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique<Impl>(owner, cfg)) {
   nghttp2_session_callbacks* cb = nullptr;
   nghttp2_session_callbacks_new(&cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Impl::on_begin_headers);
@@ -253,6 +360,7 @@ Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Impl::on_data_chunk);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Impl::on_stream_close);
   nghttp2_session_callbacks_set_on_frame_send_callback(cb, &Impl::on_frame_send);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, &Impl::on_invalid_frame_recv);
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   // Windows reopen only when the owner has forwarded the bytes (consumed()).
@@ -298,11 +406,19 @@ bool Server::feed(const char* p, size_t n) {
   const ssize_t rv = nghttp2_session_mem_recv(i.s, reinterpret_cast<const uint8_t*>(p), n);
   i.busy = false;
   if (rv < 0) {
-    // A bad preface (NGHTTP2_ERR_BAD_CLIENT_MAGIC), a flood, or a fatal error: nghttp2 queued
-    // nothing for these; tell the client why before closing.
-    i.fail_code = rv == NGHTTP2_ERR_FLOODED            ? NGHTTP2_ENHANCE_YOUR_CALM
-                  : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR
-                                                       : NGHTTP2_INTERNAL_ERROR;
+    // A bad preface (NGHTTP2_ERR_BAD_CLIENT_MAGIC), a flood, an abuse limit (a callback
+    // failed on purpose), or a fatal error: nghttp2 queued nothing for these; tell the client
+    // why before closing.
+    if (rv == NGHTTP2_ERR_FLOODED && i.abuse == Abuse::none) {
+      // nghttp2's queue of unsent ACKs overflowed: the client sends PINGs or SETTINGS and
+      // does not read the answers.
+      if (i.last_recv_type == NGHTTP2_PING) i.abuse = Abuse::ping_flood;
+      if (i.last_recv_type == NGHTTP2_SETTINGS) i.abuse = Abuse::settings_flood;
+    }
+    i.fail_code = rv == NGHTTP2_ERR_FLOODED || i.abuse != Abuse::none ? NGHTTP2_ENHANCE_YOUR_CALM
+                  : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC                ? NGHTTP2_PROTOCOL_ERROR
+                                                                      : NGHTTP2_INTERNAL_ERROR;
+    i.terminating = true;
     nghttp2_session_terminate_session(i.s, i.fail_code);
     i.failed = true;
   }
@@ -424,6 +540,7 @@ void Server::reset(int32_t id, uint32_t error_code) {
   Impl::Stream* st = i.find(id);
   if (i.broken || !st || st->told_closed) return;
   st->quiet = true;
+  st->decided_reset = true;
   nghttp2_submit_rst_stream(i.s, NGHTTP2_FLAG_NONE, id, error_code);
 }
 
@@ -440,10 +557,18 @@ void Server::shutdown_notice() {
 void Server::terminate(uint32_t error_code) {
   Impl& i = *impl_;
   if (i.broken) return;
+  i.terminating = true;
   nghttp2_session_terminate_session(i.s, error_code);
   i.flush_control();
   i.close_all(error_code);
 }
+
+void Server::set_clock(uint64_t (*now_ms)(void*), void* ctx) {
+  impl_->clock = now_ms ? now_ms : &steady_ms;
+  impl_->clock_ctx = ctx;
+}
+
+Abuse Server::tripped() const { return impl_->abuse; }
 
 size_t Server::open_streams() const {
   size_t n = 0;

@@ -7,13 +7,17 @@
 // HeadRoom (overflow paths); bit 3 never consumes request bodies (flow control stalls); bit 4
 // answers with trailers; bit 5 pauses each body once (resumed with the next chunk); bit 6
 // calls shutdown_notice halfway; bit 7 resets every fourth stream from the owner.
-// Byte 1: the size of the chunks the rest is fed in (1..256).
+// Byte 1: the size of the chunks the rest is fed in (1..256); its high nibble, when not 0,
+// also sets every abuse limit low (rates of 1..15 a second, a header list limit of 256 bytes
+// per step) on a clock that moves 250 ms per chunk, so that the limits trip and their windows
+// roll over.
 //
 // Checks: per stream, the events come in order (open, head, data*, end, closed), closed
 // exactly once for every accepted stream (terminate() at the end closes the rest), nothing
 // about a stream after its close, no body pull for a stream without a response; the head's
 // spans lie inside the owner's room. The room is freed at on_stream_closed, so a codec that
-// still touched it would be caught by AddressSanitizer.
+// still touched it would be caught by AddressSanitizer. A connection an abuse limit tripped
+// has failed: feed() refuses more, and it is done() once its output is out.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -178,7 +182,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Settings cfg;
   cfg.max_concurrent_streams = 8;
   cfg.initial_window_size = 1024 + (data[1] & 0x0f) * 1024;
+  if (const uint32_t lim = data[1] >> 4) {
+    cfg.max_resets_per_s = cfg.max_server_resets_per_s = cfg.max_streams_per_s = lim;
+    cfg.max_settings_per_s = cfg.max_pings_per_s = cfg.max_priority_per_s = cfg.max_empty_data_per_s = lim;
+    cfg.max_too_large_heads_per_s = lim / 4;   // 0 (off) for the lowest ones
+    cfg.header_list_limit = 256 * lim;
+  }
+  uint64_t now = 1000;
   Server srv(o, cfg);
+  srv.set_clock([](void* c) { return *static_cast<uint64_t*>(c); }, &now);
   o.srv = &srv;
   std::string in;
   if (o.flags & 1) in = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\x04\0\0\0\0\0", 9);
@@ -186,7 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   bool ok = true;
   uint8_t round = 0;
-  for (size_t off = 0; off < in.size() && ok; off += chunk, ++round) {
+  for (size_t off = 0; off < in.size() && ok; off += chunk, ++round, now += 250) {
     const size_t n = std::min(chunk, in.size() - off);
     ok = srv.feed(in.data() + off, n);
     if ((o.flags & 64) && off <= in.size() / 2 && off + n > in.size() / 2) srv.shutdown_notice();
@@ -194,11 +206,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.resume_all();
     drain(srv, round);
   }
+  if (ok && srv.tripped() != Abuse::none) {   // tripped while writing (resets we sent)
+    drain(srv, round, true);
+    ok = srv.feed("", 0);
+    FUZZ_CHECK(!ok);
+  }
   if (!ok) {
     FUZZ_CHECK(!srv.feed("x", 1));   // a failed connection stays failed
     drain(srv, round, true);
     FUZZ_CHECK(srv.done());
   }
+  FUZZ_CHECK(abuse_name(srv.tripped()) != nullptr);
   // The connection goes away: every stream the owner holds is closed exactly once.
   srv.terminate(ErrorCode::no_error);
   drain(srv, round, true);

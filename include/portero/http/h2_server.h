@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "portero/http/h2_abuse.h"
 #include "portero/http/message.h"
 
 namespace portero::http::h2 {
@@ -40,6 +41,61 @@ struct Settings {   // tune.h2.* of the config (window and frame size clamped to
   uint32_t max_concurrent_streams = 100;
   uint32_t max_frame_size = 16384;
   uint32_t max_header_list_size = 0;   // 0: not advertised (nghttp2's default)
+
+  // Abuse limits, per connection, on top of nghttp2's own (its queue of unsent SETTINGS/PING
+  // ACKs, its SETTINGS entries per frame, its 8 CONTINUATIONs per head, its token bucket of
+  // 1000 RST_STREAM refilled at 33/s). Rates are events in the last second (a sliding window
+  // on the owner's clock, see Server::set_clock); 0 turns a limit off. Past one, the
+  // connection gets GOAWAY(ENHANCE_YOUR_CALM) and Server::tripped() names it. The defaults
+  // leave room for browsers, curl, gRPC and benchmarks (h2load -m 100): each is far above
+  // what a conforming client sends, and below what the attack it stops needs.
+
+  // RST_STREAM received per second: the rapid-reset attack (CVE-2023-44487) opens and cancels
+  // streams to escape max_concurrent_streams. A browser leaving a page cancels at most its
+  // open streams (max_concurrent_streams, 100) at once; a gRPC client one per cancelled call.
+  uint32_t max_resets_per_s = 200;
+  // RST_STREAM the codec sends on its own per second (malformed requests, flow-control errors
+  // on a stream, frames on a closed stream...): the "MadeYouReset" class, a client
+  // provoking the resets rapid-reset defences do not count. Resets the owner asks for
+  // (reset(), a refused on_stream_open) and RST_STREAM(NO_ERROR) after a complete response
+  // are not counted: they are the proxy's decisions. Nor is REFUSED_STREAM for streams beyond
+  // max_concurrent_streams opened before the client had our SETTINGS (a race RFC 9113
+  // allows): those count as streams opened. Conforming clients provoke none.
+  uint32_t max_server_resets_per_s = 100;
+  // Streams opened per second (refused ones included): a backstop against streams that cost
+  // the server work (HPACK decoding, a refusal) and the client nothing. Set far above what one
+  // worker serves on one connection, even for answers that never reach a backend, so that a
+  // benchmark never meets it.
+  uint32_t max_streams_per_s = 100000;
+  // SETTINGS frames (ACKs included) received per second: a client sends one or two per
+  // connection; each costs an ACK and, for some settings, work on every stream.
+  uint32_t max_settings_per_s = 50;
+  // PING frames received per second: gRPC keepalives are seconds apart, but its bandwidth
+  // probes (BDP) go one per round trip while data flows, which is often on a fast network;
+  // each PING costs an ACK (and nghttp2 closes on ACKs the client does not read).
+  uint32_t max_pings_per_s = 1000;
+  // PRIORITY frames received per second: Firefox sends a handful when it connects and
+  // browsers reprioritise a few per resource; the priority tree is worked on for each (the
+  // "resource loop" of CVE-2019-9513).
+  uint32_t max_priority_per_s = 1000;
+  // DATA frames with no payload and no END_STREAM received per second: they carry nothing yet
+  // cost a frame's processing each (CVE-2019-9518). Clients send none, or a rare one.
+  uint32_t max_empty_data_per_s = 100;
+  // The decoded size of a request's header list (RFC 9113 6.5.2: name + value + 32 per
+  // field) above which the request is answered 431 even if the owner's room would hold it;
+  // max_header_list_size, when advertised and smaller, is the limit instead. HPACK lets a few
+  // bytes reference a large table entry again and again: this bounds what one head decodes to.
+  uint32_t header_list_limit = 65536;
+  // Requests answered 431 (head too large: header_list_limit, max_header_list_size or the
+  // owner's room) per second, and requests reset for trailers past that limit (no 431 can
+  // answer a request under way). One 431 is a stream's answer; a client repeating them is
+  // decoding-bomb traffic. A browser whose cookies outgrew the limit gets 431 on each request
+  // of a page (all of its streams at once): this lets one full round through.
+  uint32_t max_too_large_heads_per_s = 100;
+  // Not enforced (Abuse::hpack_churn is never reported): nghttp2 calls back with decoded
+  // fields only, not with the HPACK representation that carried them, so insertions into the
+  // dynamic table and table size updates cannot be counted without decoding HPACK twice. The
+  // table itself stays bounded by header_table_size, and its churn by the bytes received.
 };
 
 // Where a stream's request head is decoded: a block of bytes and header slots, both owned by
@@ -82,8 +138,15 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Bytes from the client. false: connection error (a GOAWAY is queued: write the output,
-  // then close). Owner events are called from inside.
+  // then close; tripped() says whether an abuse limit was the cause). Owner events are
+  // called from inside.
   bool feed(const char* p, size_t n);
+  // The clock of the abuse limits' rates: `now_ms(ctx)` returns monotonic milliseconds
+  // (the worker's loop time). Without one, std::chrono::steady_clock. Tests inject theirs.
+  void set_clock(uint64_t (*now_ms)(void*), void* ctx);
+  // The abuse limit that closed the connection (GOAWAY ENHANCE_YOUR_CALM), or Abuse::none.
+  // Set once: the first limit to trip. Counted per frontend and logged by the owner.
+  Abuse tripped() const;
   // Copies pending output into `out` (up to `cap`); 0 when nothing is pending. May pull
   // response bodies (ServerOwner::response_data) from inside.
   size_t fill_output(char* out, size_t cap);
