@@ -11,7 +11,9 @@ connections are still open, prints one line of key=value pairs and closes everyt
 
 With --tls each connection first completes a full TLS handshake (no session is offered, the
 certificate is not verified) and the request and response go through it: the idle connections
-are then idle TLS connections (bench/tls).
+are then idle TLS connections (bench/tls). With --h2 (implies --tls) the connection negotiates
+h2 by ALPN and the request is one HTTP/2 stream (python3-h2): idle HTTP/2 connections
+(bench/h2).
 
 Bounded: every socket operation has a timeout; the whole run gives up after --deadline s.
 """
@@ -95,6 +97,42 @@ def read_response(s):
     return None
 
 
+def h2_request(s, host, port):
+    """Sends the client preface and one GET on stream 1; returns the h2 connection state."""
+    import h2.config
+    import h2.connection
+    c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    c.initiate_connection()
+    c.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", "https"),
+                       (":authority", f"{host}:{port}"), ("user-agent", "portero-bench-idle")],
+                   end_stream=True)
+    s.sendall(c.data_to_send())
+    return c
+
+
+def h2_response(s, c):
+    """None once stream 1 ended with a 2xx, else why not."""
+    import h2.events
+    status = None
+    while True:
+        data = s.recv(65536)
+        if not data:
+            return "closed before the response ended"
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived):
+                status = dict(ev.headers).get(b":status")
+            elif isinstance(ev, h2.events.DataReceived):
+                c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == 1:
+                s.sendall(c.data_to_send())
+                return None if status and status.startswith(b"2") else f"status {status}"
+            elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+                return f"{type(ev).__name__}"
+        out = c.data_to_send()
+        if out:
+            s.sendall(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -106,12 +144,17 @@ def main():
                     help="connections whose requests are in flight together while opening")
     ap.add_argument("--deadline", type=float, default=40.0)
     ap.add_argument("--tls", action="store_true", help="TLS connections (full handshakes)")
+    ap.add_argument("--h2", action="store_true", help="HTTP/2 over TLS (ALPN h2), one stream each")
     a = ap.parse_args()
+    a.tls = a.tls or a.h2
     tls = None
     if a.tls:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         tls.check_hostname = False
         tls.verify_mode = ssl.CERT_NONE
+        if a.h2:
+            tls.set_alpn_protocols(["h2"])
+    h2conns = {}
     pids = [int(p) for p in a.pids.split(",") if p]
     start = time.monotonic()
     req = (f"GET / HTTP/1.1\r\nHost: {a.host}:{a.port}\r\nUser-Agent: portero-bench-idle\r\n"
@@ -136,7 +179,12 @@ def main():
                 if tls is not None:
                     s = tls.wrap_socket(s)  # the handshake, before the request
                     versions.add(f"{s.version()}/{s.cipher()[0]}/{'resumed' if s.session_reused else 'full'}")
-                s.sendall(req)
+                if a.h2:
+                    if s.selected_alpn_protocol() != "h2":
+                        raise OSError("h2 not negotiated")
+                    h2conns[s] = h2_request(s, a.host, a.port)
+                else:
+                    s.sendall(req)
                 batch.append(s)
             except OSError as e:
                 failed += 1
@@ -145,7 +193,7 @@ def main():
                 s.close()
         for s in batch:
             try:
-                why = read_response(s)
+                why = h2_response(s, h2conns[s]) if a.h2 else read_response(s)
             except OSError as e:
                 why = str(e)
             if why is None:

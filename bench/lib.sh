@@ -313,3 +313,14 @@ prepare_portero() {
   esac
   return 0
 }
+
+# make_cert NAME -newkey-args...: a self-signed certificate for localhost in $CERTS (cert + key
+# in one PEM, what `crt` and nginx take). The caller sets CERTS and creates it.
+make_cert() {
+  local n=$1; shift
+  openssl req -x509 "$@" -nodes -days 2 -sha256 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$CERTS/$n.key" -out "$CERTS/$n.crt" >"$CERTS/$n.log" 2>&1 \
+    || { cat "$CERTS/$n.log" >&2; die "openssl could not make the $n certificate"; }
+  cat "$CERTS/$n.crt" "$CERTS/$n.key" >"$CERTS/$n.pem"
+}
