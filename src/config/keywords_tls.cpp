@@ -122,14 +122,7 @@ int parse_ssl_conf_option(ParseContext& c, const Args& a, size_t& i, TlsSslConf&
     out = a[++i];
     return 1;
   };
-  if (o == "alpn") {
-    const int r = value(conf.alpn, "missing the comma-delimited ALPN protocol suite");
-    // Until HTTP/2 is served, negotiating it would leave the client talking to an HTTP/1 parser.
-    if (r == 1 && ("," + *conf.alpn + ",").find(",h2,") != std::string::npos)
-      c.warning("'alpn' : portero does not serve HTTP/2 yet: 'h2' is left out of what is negotiated, "
-                "clients use the other protocols listed (http/1.1).");
-    return r;
-  }
+  if (o == "alpn") return value(conf.alpn, "missing the comma-delimited ALPN protocol suite");
   if (o == "ciphers") return value(conf.ciphers, "missing cipher suite");
   if (o == "ciphersuites") return value(conf.ciphersuites, "missing cipher suite");
   if (o == "curves") return value(conf.curves, "missing curve suite");
@@ -514,15 +507,8 @@ int parse_tls_server_option(ParseContext& c, const Args& a, size_t& i, Server& s
   }
   if (o == "sni") return value(t.sni, "missing sni expression");
   if (o == "check-sni") return value(t.check_sni, "missing SNI");
-  if (o == "alpn" || o == "check-alpn") {
-    std::string& list = o == "alpn" ? t.alpn : t.check_alpn;
-    const int r = value(list, "missing the comma-delimited ALPN protocol suite");
-    // Until HTTP/2 is spoken to servers, a server choosing it would get HTTP/1 bytes.
-    if (r == 1 && ("," + list + ",").find(",h2,") != std::string::npos)
-      c.warning("'" + o + "' : portero does not speak HTTP/2 to servers yet: 'h2' is left out of what is "
-                "offered (http/1.1 is offered instead when nothing else is listed).");
-    return r;
-  }
+  if (o == "alpn") return value(t.alpn, "missing the comma-delimited ALPN protocol suite");
+  if (o == "check-alpn") return value(t.check_alpn, "missing the comma-delimited ALPN protocol suite");
   if (o == "verifyhost") {
     if (value(t.verifyhost, "missing hostname to verify against") < 0) return -1;
     t.no_verifyhost = false;

@@ -65,9 +65,12 @@ const char* kind_name(config::Proxy::Kind k) {
 
 std::string at(const config::Origin& o) { return "[" + o.file + ":" + std::to_string(o.line) + "]"; }
 
-// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. "h2" is left
-// out until portero speaks HTTP/2 (the config warned about it).
-std::string alpn_wire(const std::string& list) {
+bool names_h2(const std::string& list) { return ("," + list + ",").find(",h2,") != std::string::npos; }
+
+// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. In mode http
+// (`http_mode`) "h2" is left out until portero speaks HTTP/2 (warned); in mode tcp the bytes are
+// only relayed, so what the line lists is negotiated as it is.
+std::string alpn_wire(const std::string& list, bool http_mode) {
   std::string out;
   size_t start = 0;
   bool any = false;
@@ -77,7 +80,7 @@ std::string alpn_wire(const std::string& list) {
     const size_t n = end - start;
     if (n == 0 || n > 255) return {};
     any = true;
-    if (list.compare(start, n, "h2") != 0) {
+    if (!http_mode || list.compare(start, n, "h2") != 0) {
       out += char(n);
       out.append(list, start, n);
     }
@@ -673,6 +676,7 @@ class Builder {
   StoreCache stores_;
   PkeyPtr dh_;
   bool failed_ = false;
+  std::set<std::string> warned_alpn_;   // bind line + list already warned about h2 (one warning per line)
 
   // "Proxy 'f': <what> for bind ':443' at [f:l]." HAProxy prints these twice (once bare).
   void bind_late_error(const config::Proxy& px, const config::Bind& b, const std::string& what, bool twice = true) {
@@ -824,7 +828,13 @@ class Builder {
       }
     }
     if (e.conf.alpn) {
-      c->alpn = alpn_wire(*e.conf.alpn);
+      const bool http = px.mode == config::Mode::http;
+      c->alpn = alpn_wire(*e.conf.alpn, http);
+      if (http && names_h2(*e.conf.alpn) && warned_alpn_.insert(at(b.origin) + *e.conf.alpn).second)
+        diag_->add(config::Severity::warning, b.origin, config::Form::parsing,
+                   "'bind " + b.written + "' in section '" + kind_name(px.kind) + "' : 'alpn' : HTTP/2 is not "
+                   "implemented by portero yet: 'h2' is left out of what is negotiated, clients use the other protocols "
+                   "listed (http/1.1).");
       if (c->alpn.empty()) once("invalid ALPN protocol list '" + *e.conf.alpn + "'");
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c);
@@ -1095,12 +1105,19 @@ class Builder {
         return nullptr;
       }
     }
+    const bool http = px.mode == config::Mode::http;
+    for (const auto* list : {&t.alpn, &t.check_alpn})
+      if (http && names_h2(*list))
+        diag_->add(config::Severity::warning, s.origin, config::Form::bare,
+                   "'server " + px.name + "/" + s.name + "' : '" + (list == &t.alpn ? "alpn" : "check-alpn") +
+                       "' : HTTP/2 to servers is not implemented by portero yet: 'h2' is left out of what is offered "
+                       "(http/1.1 is offered instead when nothing else is listed).");
     if (!t.alpn.empty()) {
-      const std::string wire = alpn_wire(t.alpn);
+      const std::string wire = alpn_wire(t.alpn, http);
       SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()), unsigned(wire.size()));
       st->has_alpn = true;
     }
-    if (!t.check_alpn.empty()) st->check_alpn = alpn_wire(t.check_alpn);
+    if (!t.check_alpn.empty()) st->check_alpn = alpn_wire(t.check_alpn, http);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
     return st;

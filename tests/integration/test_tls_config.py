@@ -196,8 +196,13 @@ def _alpn_h2_warned(self):
         lines = [l for l in got[2].splitlines() if 'h2' in l]
         self.assertEqual(len(lines), 2, got[2])
         self.assertIn("parsing [x.cfg:", lines[0])
-        self.assertIn("'alpn' : portero does not serve HTTP/2 yet: 'h2' is left out", lines[0])
-        self.assertIn("'alpn' : portero does not speak HTTP/2 to servers yet", lines[1])
+        self.assertIn("'alpn' : HTTP/2 is not implemented by portero yet: 'h2' is left out", lines[0])
+        self.assertIn("'alpn' : HTTP/2 to servers is not implemented by portero yet", lines[1])
+        # mode tcp relays the bytes: h2 is negotiated as listed, nothing to warn about
+        tcp = (HEAD + 'listen t\n    mode tcp\n    bind 127.0.0.1:18443 ssl crt {d}/a.pem alpn h2,http/1.1\n'
+               '    server s1 127.0.0.1:18081 ssl verify none alpn h2\n')
+        got = run_check(PROXY_BIN, tcp.replace('{d}', self.pki), self.tmpdir(), name='x.cfg')
+        self.assertEqual(got[:2], (0, 'Configuration file is valid\n'), got[2])
 
 
 TlsConfigTest.test_alpn_h2_warned_on_bind_and_server = _alpn_h2_warned

@@ -261,12 +261,21 @@ frontend fe
     bind {{fe}} ssl crt {c.pem('a.test')} alpn h2,http/1.1
     bind {{fe2}} ssl crt {c.pem('a.test')} alpn http/1.1
     default_backend be
-""", names=('fe', 'fe2'), binary=binary)
+
+listen tls_relay
+    mode tcp
+    bind {{fe3}} ssl crt {c.pem('a.test')} alpn h2,http/1.1
+    server s1 {{origin}}
+""", names=('fe', 'fe2', 'fe3'), binary=binary)
         out = []
         for port in ('fe', 'fe2'):
             for offer in ('h2,http/1.1', 'http/1.1', 'h2', 'spdy/3', None):
                 r = s_client(ports[port], servername='a.test', alpn=offer)
                 out.append((port, offer, r.rc, r.alpn))
+        # mode tcp only relays the decrypted bytes (to an HTTP/2 server, say): h2 is negotiated
+        for offer in ('h2,http/1.1', 'h2'):
+            r = s_client(ports['fe3'], servername='a.test', alpn=offer)
+            out.append(('fe3', offer, r.rc, r.alpn))
         # HTTP/1.1 chosen by ALPN: an HTTP/1.1 exchange works
         resp, info = tls_get(ports['fe'], servername='a.test', alpn=['http/1.1'])
         out.append(('request', resp.status, info['alpn']))
@@ -279,6 +288,7 @@ frontend fe
             ('fe', None, 0, None),
             ('fe2', 'h2,http/1.1', 0, 'http/1.1'), ('fe2', 'http/1.1', 0, 'http/1.1'),
             ('fe2', 'h2', 0, None), ('fe2', 'spdy/3', 0, None), ('fe2', None, 0, None),
+            ('fe3', 'h2,http/1.1', 0, 'h2'), ('fe3', 'h2', 0, 'h2'),
             ('request', 200, 'http/1.1'),
         ]
         # portero, until it serves HTTP/2: h2 is not negotiated, a client offering only h2 gets
