@@ -49,15 +49,15 @@ struct Exchange {
   void on_server_timeout();
   void stats_answer(std::string page);
 
+  // exchange.cpp: start and end
   void start_request();
-  // dispatch.cpp: choosing a server, slots, queues, retries
-  void dispatch(int avoid);
-  void use_server_rules();
-  uint32_t server_maxconn(int idx) const;
-  void release_slot();
-  void enqueue(int where);
-  lb::PickContext pick_context() const;
-  // http_rules.cpp
+  void dispatch_request();
+  config::HttpConnMode conn_mode() const;
+  void end_exchange();
+  void abort_both(Termination t);
+  void trace_end(bool client_closes, bool server_closes);
+
+  // http_rules.cpp: the request's stages, rules and rewrites
   const http::Head& req_head() const;    // the request head as rules left it
   const char* req_base() const;
   http::Head* block_head(char* block) const;
@@ -67,19 +67,87 @@ struct Exchange {
   void process_request();
   bool choose_backend();                // select_backend(), or a 503
   int select_backend();
-  void dispatch_request();
   bool process_response_rules();
   bool edit_head(bool request, const http::HeadEdit& e);
   void release_rewrites();
+  // `option http-buffer-request` of proxy p: parks the request until its body is whole (or
+  // fills the buffer); true while it waits.
+  bool buffer_request_body(int proxy_index);
+
+  // replies.cpp: the proxy's own answers
+  void reply_error(int status, Termination t, bool from_rule = false);
+  void reply_local(const char* data, size_t len, bool close_after);
+  void release_local();                   // frees out_ / page_ once a local answer is written
   void reply_auth(const std::string& realm);
   void reply_redirect(const config::Redirect& r, const acl::Expression* target);
   void reply_return(const BoundRule& b, int proxy_index, uint16_t default_status, Termination t = {'P', 'R'});
   // http-request reject, http-request/response silent-drop: no answer, the connection closed
   // (silently: nothing at all reaches the client, as far as the kernel allows).
   void drop_client(bool silent, bool response);
-  // `option http-buffer-request` of proxy p: parks the request until its body is whole (or
-  // fills the buffer); true while it waits.
-  bool buffer_request_body(int proxy_index);
+
+  // dispatch.cpp: choosing a server, slots, queues, retries
+  void dispatch(int avoid);
+  void use_server_rules();
+  uint32_t server_maxconn(int idx) const;
+  void release_slot();
+  void enqueue(int where);
+  lb::PickContext pick_context() const;
+  void connect_server(int server_index);
+  void fail_connect();
+  void retry_after_failure(bool layer7);   // the next attempt of a retried request
+  // `retry-on`: retries the kept request when `flag` (or `status`, when flag is 0) is listed.
+  bool retry_layer7(uint16_t flag, int status);
+  void drop_replay();
+  bool redispatch_now() const;
+
+  // forward.cpp: the server side
+  bool forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const;
+  void send_request_head();
+  bool rename_replay();
+  void forward_request_body();
+  void request_sent();
+  bool write_server(uv_buf_t* bufs, int n, ServerWrite kind);
+  void handle_response_input();
+  void send_response_head(bool interim);
+  void forward_response_body();
+  void response_written();
+  void detach_server(bool reusable);
+  void close_server();
+
+  // tunnel.cpp: after 101 Switching Protocols, and mode tcp's relay
+  void start_tunnel();
+  void relay_to_server();
+  void relay_to_client();
+  std::optional<uint64_t> tunnel_timeout() const;
+  bool split_timeouts() const;
+  std::optional<uint64_t> side_timeout(bool client) const;
+  void server_side_timeout();
+
+  // tcp_mode.cpp
+  bool tcp_mode() const;
+  void start_tcp();
+  bool connection_rules_accept();
+  void inspect_tcp(bool final);
+  void route_tcp();
+  void start_tcp_relay();
+  Tri eval_tcp_condition(int proxy_index, size_t rule, bool final) const;
+  Tri run_tcp_rules(int proxy_index, bool final);
+
+  // cookies.cpp
+  void cookie_request();
+  bool cookie_response();
+  bool response_cacheable(const http::Head& h, const char* base) const;
+
+  // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
+  bool stats_request(int proxy_index);
+  void start_stats(int proxy_index, bool prometheus = false);
+
+  // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
+  void count_exchange();
+  void count_request();
+  void count_status(bool from_server);
+  bool backend_counted() const;
+
   // traffic_log.cpp
   bool logging() const;
   void log_request_start();
@@ -102,67 +170,6 @@ struct Exchange {
   void init_log_block();
   // %[...] of the log formats when the exchange is over: what HAProxy still knows then.
   acl::SampleContext log_sample_context(http::Head& req, http::Head& res) const;
-  // counting.cpp: the exchange's counters (frontend, backend, server), once, at its end
-  void count_exchange();
-  void count_request();
-  void count_status(bool from_server);
-  bool backend_counted() const;
-  // stats_page.cpp: `stats uri` of proxy p matched: answer from the main thread
-  bool stats_request(int proxy_index);
-  void start_stats(int proxy_index, bool prometheus = false);
-  // cookies.cpp
-  void cookie_request();
-  bool cookie_response();
-  bool response_cacheable(const http::Head& h, const char* base) const;
-  // tcp_mode.cpp
-  bool tcp_mode() const;
-  void start_tcp();
-  bool connection_rules_accept();
-  void inspect_tcp(bool final);
-  void route_tcp();
-  void start_tcp_relay();
-  Tri eval_tcp_condition(int proxy_index, size_t rule, bool final) const;
-  Tri run_tcp_rules(int proxy_index, bool final);
-  void connect_server(int server_index);
-  void fail_connect();
-  void retry_after_failure(bool layer7);   // the next attempt of a retried request
-  // `retry-on`: retries the kept request when `flag` (or `status`, when flag is 0) is listed.
-  bool retry_layer7(uint16_t flag, int status);
-  void drop_replay();
-  bool redispatch_now() const;
-  void send_request_head();
-  bool rename_replay();
-  void forward_request_body();
-  void request_sent();
-  // Response side
-  void handle_response_input();
-  void send_response_head(bool interim);
-  void forward_response_body();
-  void response_written();
-  void end_exchange();
-  // Tunnel (after 101 Switching Protocols)
-  void start_tunnel();
-  void relay_to_server();
-  void relay_to_client();
-  std::optional<uint64_t> tunnel_timeout() const;
-  bool split_timeouts() const;
-  std::optional<uint64_t> side_timeout(bool client) const;
-  void server_side_timeout();
-
-  // Local answers
-  void reply_error(int status, Termination t, bool from_rule = false);
-  void reply_local(const char* data, size_t len, bool close_after);
-  void release_local();                   // frees out_ / page_ once a local answer is written
-
-  bool write_server(uv_buf_t* bufs, int n, ServerWrite kind);
-  void detach_server(bool reusable);
-  void close_server();
-  void abort_both(Termination t);
-  bool forwardfor_applies(const config::ForwardFor& ff, const SockAddr& addr) const;
-  config::HttpConnMode conn_mode() const;
-  void trace_end(bool client_closes, bool server_closes);
-
-
 
   Worker& w_;
   Session& c_;                   // the client connection the request came on

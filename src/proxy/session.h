@@ -67,9 +67,8 @@ class Session {
  public:
   Session(Worker& w, int proxy_index);
   ~Session() {
-    retire_exchange();
-    settle_retired();
     release_exchange();
+    settle_retired();
   }
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
@@ -179,7 +178,6 @@ class Session {
   bool shutdown_client();        // FIN to the client; false when it could not be started
   bool client_shutting_ = false; // a shutdown of the client side is in progress
   uint32_t stream_id_ = 0;       // for -d traces
-  // traffic log (traffic_log.cpp): loop times (ms) of each phase, 0 when not reached
   Phase phase_ = Phase::idle;
   ClientWrite client_write_ = ClientWrite::none;
   Termination term_;
