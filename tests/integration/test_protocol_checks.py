@@ -220,8 +220,22 @@ backend b
         p = self.proxy(cfg, binary=binary)
         _, line = log.wait(r'Health check for server b/s .*', 4.0)
         line = re.sub(r'check duration: \d+ms', 'check duration: Nms', line)
-        row = wait_until(lambda: (lambda r: r if r and r['check_status'] not in ('', 'INI', '* INI') else None)(
-            stat_row(sock)), 3.0)
+        # The check's result and the server's new state are not published at the same instant
+        # (haproxy shows "UP 0/1" for a moment after logging "0/1 DOWN"): wait for the state the
+        # log line announces, then compare; after the deadline, what was last seen.
+        announced = re.search(r'status: \d+/\d+ (UP|DOWN)', line)
+        last = {}
+
+        def settled():
+            r = stat_row(sock)
+            if not r or r['check_status'] in ('', 'INI', '* INI'):
+                return None
+            last['row'] = r
+            if announced and r['status'].split(' ')[0] in ('UP', 'DOWN') and \
+                    r['status'].split(' ')[0] != announced.group(1):
+                return None
+            return r
+        row = wait_until(settled, 3.0) or last.get('row')
         stat = {k: row[k] for k in STAT_FIELDS} if row else None
         wait_until(lambda: srv.received, 2.0)
         p.stop()
