@@ -332,7 +332,10 @@ int Parser::Callbacks::on_headers_complete(llhttp_t* p) {
   h.status = p->status_code;
   h.method_id = s->kind_ == Kind::request ? method_from(p->method) : Method::other;
   h.keep_alive = llhttp_should_keep_alive(p);
-  if (h.major == 2 && s->kind_ == Kind::request) {
+  if (h.major == 2 && s->kind_ == Kind::request && s->keep_http2_) {
+    h.minor = 0;
+    h.keep_alive = true;   // the stream ends with its exchange; the connection stays
+  } else if (h.major == 2 && s->kind_ == Kind::request) {
     // "HTTP/2.0" in an HTTP/1 request line: HAProxy takes it as HTTP/1.1 (and forwards 1.1).
     h.major = h.minor = 1;
     h.keep_alive = !(p->flags & F_CONNECTION_CLOSE);

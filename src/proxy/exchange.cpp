@@ -99,7 +99,8 @@ void Exchange::end_exchange() {
     vars_ = nullptr;
   }
   c_.first_request_ = false;
-  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || w_.stopping()) {
+  // An HTTP/2 stream carries one exchange: closing it ends the stream, not the connection.
+  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || w_.stopping() || c_.stream_) {
     c_.close_client();
     return;
   }

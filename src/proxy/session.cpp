@@ -9,6 +9,8 @@
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
+#include "h2_conn.h"
+#include "h2_stream.h"
 
 namespace portero::proxy {
 
@@ -34,6 +36,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   }
   if (tls) {
     tls_ = w_.new_tls();
+    io_ = tls_;
     w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_conns);
     tls_->set_owner(this, &kClientEvents);
     if (!tls_->accept(tcp_, tls)) {   // out of memory in OpenSSL: nothing to say to the client
@@ -86,14 +89,48 @@ void Session::on_client_handshake(void* self, int) {
   s->facts_.t_handshake = uv_now(s->w_.loop());
   stats::Counters& c = s->w_.px_counters(s->fe_);
   c.add(SSL_session_reused(s->tls_->ssl()) ? c.ssl_reused_sess : c.ssl_sess);
+  // ALPN chose HTTP/2: the client speaks it from its first byte.
+  const unsigned char* proto = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(s->tls_->ssl(), &proto, &len);
+  if (len == 2 && proto[0] == 'h' && proto[1] == '2' && s->phase_ == Phase::idle && !s->closed_) s->become_h2();
 }
 
 void Session::on_closed(void* self) {
   auto* s = static_cast<Session*>(self);
-  if (s->tls_) s->w_.px_counters(s->fe_).add(s->w_.px_counters(s->fe_).ssl_closed);
-  if (s->tls_) s->w_.free_tls(s->tls_);
-  s->tls_ = nullptr;
-  s->w_.session_closed(s);
+  if (s->h2_) return s->h2_->transport_closed();   // it calls closed_now() after its last stream
+  s->closed_now();
+}
+
+void Session::closed_now() {
+  if (tls_) w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_closed);
+  if (tls_) w_.free_tls(tls_);
+  tls_ = nullptr;
+  w_.session_closed(this);
+}
+
+void Session::open_stream(H2Stream& stream, const Session& conn) {
+  Entry in(*this);
+  stream_ = true;
+  io_ = &stream;
+  stream.set_owner(this, &kClientEvents);
+  facts_ = conn.facts_;
+  facts_.t_accept = uv_now(w_.loop());
+  stream_id_ = conn.stream_id_;
+  if (w_.runtime().debug) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
+  phase_ = Phase::idle;
+  if (x().logging()) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    facts_.accept_real_ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  }
+  start_reading();
+}
+
+void Session::become_h2() {
+  w_.timers().disarm(ctimer_);
+  h2_ = w_.new_h2conn(*this);
+  h2_->start();
 }
 
 void Session::finish_close() {
@@ -186,11 +223,13 @@ void Session::release_exchange() {
 
 void Session::hard_close() {
   Entry in(*this);
+  if (h2_) return h2_->hard_close();
   finish_close();
 }
 
 void Session::soft_stop() {
   Entry in(*this);
+  if (h2_) return h2_->soft_stop();
   stop_after_ = true;
   // An idle keep-alive connection is closed now; a new one still gets its first request served.
   if (phase_ == Phase::idle && !first_request_ && in_.end == 0 && client_write_ == ClientWrite::none)
@@ -221,9 +260,10 @@ void Session::close_client() {
   start_reading();
 }
 
-void Session::on_shutdown(void* self, int) {
+void Session::on_shutdown(void* self, int status) {
   auto* s = static_cast<Session*>(self);
   Entry in(*s);
+  if (s->h2_) return s->h2_->on_shut(status);
   s->client_shutting_ = false;
   if (s->client_eof_) s->finish_close();
 }
@@ -241,9 +281,11 @@ void Session::on_shutdown(void* self, int) {
 
 
 
-bool Session::is_h2_preface(const ReadBuffer& b) {
-  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n";
-  return b.end - b.fwd >= preface.size() && std::string_view(b.data + b.fwd, preface.size()) == preface;
+bool Session::is_h2_preface(const ReadBuffer& b, bool whole) {
+  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  const std::string_view got(b.data + b.fwd, b.end - b.fwd);
+  if (got.size() >= preface.size()) return got.substr(0, preface.size()) == preface;
+  return !whole && preface.substr(0, got.size()) == got;
 }
 
 

@@ -29,6 +29,8 @@ namespace portero::proxy {
 
 class Worker;
 struct BindContext;
+class H2Conn;
+class H2Stream;
 
 class ServerConn {
  public:
@@ -73,6 +75,10 @@ class Session {
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
+  // One stream of an HTTP/2 connection, carried as an HTTP/1 byte stream by `stream` (see
+  // h2_stream.h): one exchange, then the stream ends. `conn` is the HTTP/2 connection's session.
+  void open_stream(H2Stream& stream, const Session& conn);
+  bool is_stream() const { return stream_; }
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
   void hard_close();
@@ -112,7 +118,11 @@ class Session {
   void handle_client_input();
   void handle_client_eof();
   void parse_request_body();
-  static bool is_h2_preface(const ReadBuffer& b);
+  // The first bytes are HTTP/2's connection preface, or (`whole` false) could still become it.
+  static bool is_h2_preface(const ReadBuffer& b, bool whole = true);
+  // The connection speaks HTTP/2 from now on (ALPN h2, `proto h2`, or a client's preface in
+  // mode http): an H2Conn takes its bytes, and its streams become sessions of their own.
+  void become_h2();
   // `show errors`: keeps the rejected request's bytes for the admin socket (rare).
   void capture_bad_request(uint32_t error_at);
   void begin_next_request();
@@ -135,6 +145,10 @@ class Session {
   void release(ReadBuffer& b);
 
   friend struct Exchange;   // first cut of the split: the exchange still reads our state
+  friend class H2Conn;      // an HTTP/2 connection drives this session's transport and timer
+  // The closing steps after the transport closed (counters, TLS state, back to the worker);
+  // an HTTP/2 connection runs them once its last stream is gone.
+  void closed_now();
   // The exchange in progress: taken from the worker's pool on first use, given back when the
   // connection goes idle between requests (and when it closes).
   Exchange* x_ = nullptr;
@@ -161,9 +175,12 @@ class Session {
   ConnFacts facts_;
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
-  // What we talk through: TLS over the socket, or the socket itself.
-  core::Transport* cli() { return tls_ ? static_cast<core::Transport*>(tls_) : &tcp_; }
-  const core::Transport* cli() const { return tls_ ? static_cast<const core::Transport*>(tls_) : &tcp_; }
+  // What we talk through: the socket, TLS over it, or an HTTP/2 stream.
+  core::Transport* io_ = &tcp_;
+  core::Transport* cli() { return io_; }
+  const core::Transport* cli() const { return io_; }
+  H2Conn* h2_ = nullptr;         // this connection speaks HTTP/2: its streams' driver
+  bool stream_ = false;          // this session is one stream of an HTTP/2 connection
   Worker& w_;
   int fe_;                       // frontend proxy index
   ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request

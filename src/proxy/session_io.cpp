@@ -5,6 +5,7 @@
 
 #include "portero/proxy/worker.h"
 #include "session.h"
+#include "h2_conn.h"
 #include "trace.h"
 
 namespace portero::proxy {
@@ -38,6 +39,7 @@ void Session::on_alloc(void* self, uv_buf_t* buf) {
 void Session::on_read(void* self, ssize_t nread) {
   auto* s = static_cast<Session*>(self);
   Entry in(*s);
+  if (s->h2_) return s->h2_->on_read(nread);
   if (nread == 0) {   // nothing after all: an empty buffer goes back to the pool
     s->release(s->in_);
     return;
@@ -114,9 +116,16 @@ void Session::handle_client_input() {
       return;
     case Phase::idle: {
       in_.compact();
+      // HTTP/2 with prior knowledge: a mode http listener takes the client's connection
+      // preface as HAProxy does (the first bytes of the connection only).
+      if (first_request_ && !stream_ && is_h2_preface(in_, false)) {
+        if (!is_h2_preface(in_)) return;   // its first bytes: wait for the rest
+        return become_h2();
+      }
       phase_ = Phase::head;
       x().log_request_start();
       x().req_.begin(in_.data, in_.fwd, w_.header_slots(in_.data), w_.max_headers());
+      x().req_.keep_http2_version(stream_);
       if (!first_request_) arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
       [[fallthrough]];
     }
@@ -217,6 +226,7 @@ bool Session::write_client(uv_buf_t* bufs, int n, ClientWrite kind) {
 void Session::on_write_done(void* self, int status) {
   auto* s = static_cast<Session*>(self);
   Entry in(*s);
+  if (s->h2_) return s->h2_->on_written(status);
   ClientWrite kind = s->client_write_;
   s->client_write_ = ClientWrite::none;
   if (s->closed_) return;
@@ -273,6 +283,7 @@ void Session::arm_client_timer(std::optional<uint64_t> ms) {
 void Session::on_client_timer(core::TimerNode* n) {
   auto* s = static_cast<Session*>(n->owner);
   Entry in(*s);
+  if (s->h2_) return s->h2_->on_timer();
   switch (s->phase_) {
     case Phase::idle:
       // A TLS handshake still in progress: no stream yet, the connection's own log line.

@@ -239,7 +239,7 @@ void Exchange::log_request_line() {
   put(m);
   put(" ");
   put(t);
-  put(h.is_http10() ? " HTTP/1.0" : " HTTP/1.1");
+  put(h.is_http10() ? " HTTP/1.0" : h.is_http2() ? " HTTP/2.0" : " HTTP/1.1");
   log_line_len_ = static_cast<uint16_t>(n);
   if (capture_count(fe)) capture_headers(log_block_, fe, w_.bufsize(), 0, fe.capture_request_headers, h, c_.in_.data);
   if (fe.capture_cookie) capture_request_cookie(log_block_, *fe.capture_cookie, h, c_.in_.data);

@@ -6,6 +6,8 @@
 
 #include "portero/http/message.h"
 #include "session.h"
+#include "h2_conn.h"
+#include "h2_stream.h"
 
 namespace portero::proxy {
 
@@ -30,6 +32,8 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   sessions_pool_ = std::make_unique<core::ObjectPool<Session>>(4096);
   server_pool_ = std::make_unique<core::ObjectPool<ServerConn>>(1024);
   exchanges_pool_ = std::make_unique<core::ObjectPool<Exchange>>(1024);
+  h2conn_pool_ = std::make_unique<core::ObjectPool<H2Conn>>(64);
+  h2stream_pool_ = std::make_unique<core::ObjectPool<H2Stream>>(256);
   const size_t n = rt_.config->proxies.size();
   idle_.resize(n);
   pool_stats_.resize(n);
@@ -228,12 +232,27 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   if (s->open(fd, peer, from.fd(), *static_cast<const BindContext*>(from.context()))) c.add(c.sessions);
 }
 
+Session* Worker::new_stream_session(int frontend) {
+  Session* s = sessions_pool_->make(*this, frontend);
+  s->next = sessions_;
+  if (sessions_) sessions_->prev = s;
+  sessions_ = s;
+  return s;
+}
+
+H2Conn* Worker::new_h2conn(Session& conn) { return h2conn_pool_->make(*this, conn); }
+void Worker::free_h2conn(H2Conn* c) { h2conn_pool_->destroy(c); }
+H2Stream* Worker::new_h2stream(H2Conn& conn, int32_t id) { return h2stream_pool_->make(conn, id); }
+void Worker::free_h2stream(H2Stream* s) { h2stream_pool_->destroy(s); }
+
 void Worker::session_closed(Session* s) {
   if (s->prev) s->prev->next = s->next;
   else sessions_ = s->next;
   if (s->next) s->next->prev = s->prev;
   int proxy = s->frontend();
+  const bool stream = s->is_stream();
   sessions_pool_->destroy(s);
+  if (stream) return;   // a stream of a connection, which counts itself
   rt_.frontends[proxy].cur_conns.fetch_sub(1, std::memory_order_relaxed);
   rt_.cur_conns.fetch_sub(1, std::memory_order_relaxed);
   // A slot is free: every thread with a listener paused at a limit may accept again.

@@ -40,6 +40,10 @@ class Parser {
   // message complete (a response without length); false when the message was cut short.
   bool finish();
 
+  // Requests only: the bytes are an HTTP/2 stream's request written as HTTP/1 text (the proxy's
+  // bridge), so its "HTTP/2.0" version stands (an HTTP/1 client's "HTTP/2.0" counts as 1.1).
+  void keep_http2_version(bool v) { keep_http2_ = v; }
+
   // Responses only: the request was HEAD (or the like), so the response has no body.
   void expect_no_body(bool v) { no_body_ = v; }
 
@@ -83,6 +87,7 @@ class Parser {
   bool head_done_ = false;
   bool complete_ = false;
   bool no_body_ = false;
+  bool keep_http2_ = false;
   bool too_many_ = false;
   bool length_repeated_ = false;   // a second Content-Length is being parsed
   bool version_seen_ = false;      // a request without version is HTTP/0.9: refused

@@ -25,6 +25,8 @@ namespace portero::proxy {
 class Session;
 struct Exchange;
 class ServerConn;
+class H2Conn;
+class H2Stream;
 
 // What the connections of one listener need of their bind line.
 struct BindContext {
@@ -109,6 +111,13 @@ class Worker {
   void conn_done(int proxy_index, int server_index);
 
   void session_closed(Session* s);
+  // HTTP/2 client connections and their streams, pooled. A stream's session is a session of
+  // the frontend, listed with the others (show sess, stops), not a connection of its own.
+  H2Conn* new_h2conn(Session& conn);
+  void free_h2conn(H2Conn* c);
+  H2Stream* new_h2stream(H2Conn& conn, int32_t id);
+  void free_h2stream(H2Stream* s);
+  Session* new_stream_session(int frontend);
   // Stats page requests waiting for the main thread: a ticket per session, forgotten when the
   // session closes first (then the answer is dropped).
   uint64_t stats_wait(Session* s);
@@ -178,6 +187,8 @@ class Worker {
   std::unique_ptr<core::ObjectPool<ServerConn>> server_pool_;
   std::unique_ptr<core::ObjectPool<acl::VarStore>> vars_pool_;
   std::unique_ptr<core::ObjectPool<tls::TlsTransport>> tls_pool_;
+  std::unique_ptr<core::ObjectPool<H2Conn>> h2conn_pool_;
+  std::unique_ptr<core::ObjectPool<H2Stream>> h2stream_pool_;
   // What the loop's transports share (loop_.data points to it): pending requests, deferred work.
   std::unique_ptr<core::LoopContext> loop_ctx_;
   std::unique_ptr<char[]> scratch_;

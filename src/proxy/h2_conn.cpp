@@ -1,0 +1,210 @@
+// An HTTP/2 client connection: reading into the connection session's buffer, feeding the codec,
+// writing its output, the connection's timeout and stops. Worker-local.
+#include "h2_conn.h"
+
+#include <algorithm>
+
+#include "portero/proxy/worker.h"
+#include "h2_stream.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+namespace {
+
+http::h2::Settings settings_for(Worker& w) {
+  http::h2::Settings s;
+  // A stream's unread request body waits in its queue: the window is what the queue holds.
+  s.initial_window_size = uint32_t(std::min<size_t>(s.initial_window_size, ByteQueue::capacity(w.bufsize())));
+  return s;
+}
+
+uint64_t loop_ms(void* w) { return uv_now(static_cast<Worker*>(w)->loop()); }
+
+}  // namespace
+
+H2Conn::H2Conn(Worker& w, Session& conn) : w_(w), conn_(conn), codec_(*this, settings_for(w)) {
+  codec_.set_clock(loop_ms, &w_);
+  flush_.run = run_flush;
+  flush_.self = this;
+}
+
+H2Conn::~H2Conn() {
+  core::LoopContext::of(w_.loop()).cancel(&flush_);
+  if (out_) w_.buffers().put(out_);
+}
+
+const ssl_st* H2Conn::tls() const { return conn_.cli()->tls(); }
+
+void H2Conn::start() {
+  feed_input();
+  conn_.start_reading();
+  flush();
+}
+
+void H2Conn::on_read(ssize_t n) {
+  if (closing_) return;
+  if (n == 0) {
+    conn_.release(conn_.in_);
+    return;
+  }
+  if (n < 0) {   // the client closed or reset the connection: its streams end with it
+    close_now();
+    return;
+  }
+  conn_.in_.end += uint32_t(n);
+  feed_input();
+  flush();
+}
+
+void H2Conn::feed_input() {
+  ReadBuffer& in = conn_.in_;
+  if (!in.data || in.fwd == in.end) return;
+  const bool ok = codec_.feed(in.data + in.fwd, in.end - in.fwd);
+  in.fwd = in.parsed = in.end;
+  conn_.release(in);
+  if (!ok) stopping_ = true;   // a connection error: the codec queued its GOAWAY; close once written
+}
+
+void H2Conn::schedule_flush() {
+  if (!closing_) core::LoopContext::of(w_.loop()).defer(&flush_);
+}
+
+void H2Conn::run_flush(void* self) { static_cast<H2Conn*>(self)->flush(); }
+
+void H2Conn::flush() {
+  if (writing_ || closing_) return;
+  for (;;) {
+    if (!out_) out_ = w_.buffers().get();
+    const size_t n = codec_.fill_output(out_, w_.bufsize());
+    if (n == 0) break;
+    uv_buf_t b = uv_buf_init(out_, unsigned(n));
+    const int r = conn_.io_->write(&b, 1);
+    if (r == core::Transport::kPending) {
+      writing_ = true;
+      conn_.arm_client_timer(w_.config().proxies[conn_.fe_].timeouts.client);
+      return;
+    }
+    if (r < 0) return close_now();
+  }
+  w_.buffers().put(out_);
+  out_ = nullptr;
+  if (codec_.done() || (stopping_ && codec_.open_streams() == 0)) return close_now();
+  arm_timer();
+}
+
+void H2Conn::on_written(int status) {
+  writing_ = false;
+  if (closing_) return;
+  if (status < 0) return close_now();
+  flush();
+}
+
+// Idle (no stream open): `timeout http-keep-alive` (else http-request, else client), as for an
+// idle HTTP/1 connection. With streams open, `timeout client` while nothing comes; the streams'
+// sessions time their own exchanges.
+void H2Conn::arm_timer() {
+  const auto& fe = w_.config().proxies[conn_.fe_];
+  conn_.arm_client_timer(codec_.open_streams() == 0 ? fe.keep_alive_timeout() : fe.timeouts.client);
+}
+
+void H2Conn::on_timer() {
+  if (closing_) return;
+  if (writing_ || live_ == 0 || codec_.open_streams() == 0) {
+    // The client reads nothing, or the connection idled out: say goodbye and close.
+    codec_.terminate(http::h2::no_error);
+    flush();   // the GOAWAY, if the socket takes it now
+    return close_now();
+  }
+  arm_timer();
+}
+
+void H2Conn::soft_stop() {
+  if (closing_) return;
+  stopping_ = true;
+  codec_.shutdown_notice();
+  flush();
+}
+
+void H2Conn::hard_close() { close_now(); }
+
+void H2Conn::close_now() {
+  if (closing_) return;
+  closing_ = true;
+  conn_.closed_ = true;
+  w_.timers().disarm(conn_.ctimer_);
+  core::LoopContext::of(w_.loop()).cancel(&flush_);
+  codec_.terminate(http::h2::no_error);   // every open stream's session learns it is over
+  if (conn_.in_.data) {
+    w_.buffers().put(conn_.in_.data);
+    conn_.in_ = ReadBuffer{};
+  }
+  conn_.io_->close();
+}
+
+void H2Conn::transport_closed() {
+  transport_closed_ = true;
+  closing_ = true;
+  maybe_finish();
+}
+
+void H2Conn::stream_freed(H2Stream* s) {
+  if (s->prev) s->prev->next = s->next;
+  else streams_ = s->next;
+  if (s->next) s->next->prev = s->prev;
+  if (last_found_ == s) last_found_ = nullptr;
+  --live_;
+  w_.free_h2stream(s);
+  if (stopping_ && !closing_ && codec_.open_streams() == 0) schedule_flush();
+  maybe_finish();
+}
+
+void H2Conn::maybe_finish() {
+  if (!transport_closed_ || live_ > 0) return;
+  Session& c = conn_;
+  c.h2_ = nullptr;
+  w_.free_h2conn(this);
+  c.closed_now();
+}
+
+H2Stream* H2Conn::find(int32_t id) {
+  if (last_found_ && last_found_->id() == id) return last_found_;
+  for (H2Stream* s = streams_; s; s = s->next)
+    if (s->id() == id) return last_found_ = s;
+  return nullptr;
+}
+
+bool H2Conn::on_stream_open(int32_t id, http::h2::HeadRoom& room) {
+  if (closing_ || stopping_) return false;
+  H2Stream* s = w_.new_h2stream(*this, id);
+  s->next = streams_;
+  if (streams_) streams_->prev = s;
+  streams_ = s;
+  ++live_;
+  s->open(room);
+  return true;
+}
+
+void H2Conn::on_request_head(int32_t id, const http::Head& head, const char* base, bool end_stream) {
+  if (H2Stream* s = find(id)) s->on_head(head, base, end_stream);
+}
+
+void H2Conn::on_request_data(int32_t id, const char* p, size_t n) {
+  if (H2Stream* s = find(id)) s->on_data(p, n);
+}
+
+void H2Conn::on_request_end(int32_t id) {
+  if (H2Stream* s = find(id)) s->on_end();
+}
+
+void H2Conn::on_stream_closed(int32_t id, uint32_t error_code) {
+  if (H2Stream* s = find(id)) s->on_codec_closed(error_code);
+}
+
+size_t H2Conn::response_data(int32_t id, char* out, size_t cap, bool& eof, bool& more_later) {
+  if (H2Stream* s = find(id)) return s->pull(out, cap, eof, more_later);
+  eof = true;
+  return 0;
+}
+
+}  // namespace portero::proxy

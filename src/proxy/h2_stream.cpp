@@ -1,0 +1,409 @@
+// One HTTP/2 stream as an HTTP/1 transport for its session (see h2_stream.h). Worker-local.
+#include "h2_stream.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "portero/http/head_writer.h"
+#include "portero/proxy/worker.h"
+#include "h2_conn.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+using http::Head;
+using http::ParseStatus;
+
+H2Stream::H2Stream(H2Conn& conn, int32_t id)
+    : conn_(conn), id_(id), body_(conn.worker().buffers(), conn.worker().bufsize()) {
+  deferred_.run = run;
+  deferred_.self = this;
+}
+
+H2Stream::~H2Stream() {
+  core::LoopContext::of(conn_.worker().loop()).cancel(&deferred_);
+  release_blocks();
+}
+
+void H2Stream::release_blocks() {
+  core::BufferPool& pool = conn_.worker().buffers();
+  for (char** b : {&room_, &rq_, &raw_, &data_})
+    if (*b) {
+      pool.put(*b);
+      *b = nullptr;
+    }
+  body_.clear();
+}
+
+const ssl_st* H2Stream::tls() const { return conn_.tls(); }
+
+// ---------------------------------------------------------------------------------------------
+// The request: codec events in, HTTP/1 bytes out to the session
+
+void H2Stream::open(http::h2::HeadRoom& room) {
+  Worker& w = conn_.worker();
+  room_ = w.buffers().get();
+  room.data = room_;
+  room.cap = w.bufsize();
+  room.slots = w.header_slots(room_);
+  room.max_headers = w.max_headers();
+}
+
+void H2Stream::on_head(const Head& h, const char* base, bool end_stream) {
+  req_ended_ = end_stream;
+  head_request_ = h.method_id == http::Method::head;
+  if (!h.protocol.empty()) return answer_locally(501);   // RFC 8441 WebSocket: not carried yet
+  if (!render_request(h, base, end_stream)) return answer_locally(431);
+  conn_.worker().buffers().put(room_);   // the head is in rq_ now
+  room_ = nullptr;
+  Session* s = conn_.worker().new_stream_session(conn_.conn().frontend());
+  attached_ = true;
+  s->open_stream(*this, conn_.conn());
+}
+
+// "GET http://host/path HTTP/2.0": the absolute form keeps :scheme and :authority for the
+// rules, fetches and log line (haproxy shows h2 requests so); the exchange sends the server
+// the path and Host. Host comes first, from :authority, when the client sent none.
+bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) {
+  Worker& w = conn_.worker();
+  rq_ = w.buffers().get();
+  http::HeadWriter out(rq_, w.bufsize());
+  out.put(h.method.in(base));
+  out.put(" ");
+  if (h.method_id == http::Method::connect) {
+    out.put(h.authority.in(base));
+  } else if (!h.authority.empty() && !h.scheme.empty()) {
+    out.put(h.scheme.in(base));
+    out.put("://");
+    out.put(h.authority.in(base));
+    out.put(h.target.in(base));
+  } else {
+    out.put(h.target.in(base));
+  }
+  out.put(" HTTP/2.0\r\n");
+  if (!h.authority.empty() && !h.find(base, "host")) out.header("host", h.authority.in(base));
+  for (uint16_t i = 0; i < h.count; ++i) out.header(h.headers[i].name.in(base), h.headers[i].value.in(base));
+  // A body without a length goes as chunks (HTTP/1's way to frame what HTTP/2's DATA frames).
+  chunked_ = !end_stream && !h.has_length;
+  if (chunked_) out.put("transfer-encoding: chunked\r\n");
+  out.put("\r\n");
+  rq_len_ = uint32_t(out.size());
+  return !out.overflow();
+}
+
+// A request the bridge cannot carry gets its answer here, without a session.
+void H2Stream::answer_locally(uint16_t status) {
+  Head h;
+  h.status = status;
+  conn_.codec().submit_response(id_, h, "", true);
+  conn_.schedule_flush();
+}
+
+void H2Stream::on_data(const char* p, size_t n) {
+  if (closed_ || shut_) {   // nobody reads it any more: reopen the window at once
+    conn_.codec().consumed(id_, n);
+    return;
+  }
+  if (!body_.push(p, n)) {   // more than the window allows: the codec should have refused it
+    conn_.codec().reset(id_, http::h2::flow_control_error);
+    return;
+  }
+  schedule();
+}
+
+void H2Stream::on_end() {
+  req_ended_ = true;
+  schedule();
+}
+
+void H2Stream::on_codec_closed(uint32_t) {
+  gone_ = true;
+  // The client reset the stream, or the connection ended, before the exchange did: its session
+  // sees the client abort.
+  if (attached_ && !closed_ && !(response_done_ && eof_pulled_)) {
+    want_reset_ = true;
+    schedule();
+  }
+  maybe_free();
+}
+
+void H2Stream::read_start() {
+  reading_ = true;
+  schedule();
+}
+
+bool H2Stream::has_input() const {
+  return rq_off_ < rq_len_ || frame_off_ < frame_len_ || chunk_left_ > 0 || !body_.empty() ||
+         (chunked_ && req_ended_ && !last_chunk_sent_);
+}
+
+// Fills `out` with the next HTTP/1 bytes of the request: the head, then the body, framed as
+// chunks when no length was announced.
+size_t H2Stream::produce(char* out, size_t cap) {
+  size_t n = 0, payload = 0;
+  while (n < cap) {
+    if (rq_off_ < rq_len_) {
+      const size_t m = std::min<size_t>(cap - n, rq_len_ - rq_off_);
+      std::memcpy(out + n, rq_ + rq_off_, m);
+      rq_off_ += uint32_t(m);
+      n += m;
+      if (rq_off_ == rq_len_) {
+        conn_.worker().buffers().put(rq_);
+        rq_ = nullptr;
+        rq_off_ = rq_len_ = 0;
+      }
+      continue;
+    }
+    if (frame_off_ < frame_len_) {
+      const size_t m = std::min<size_t>(cap - n, frame_len_ - frame_off_);
+      std::memcpy(out + n, frame_ + frame_off_, m);
+      frame_off_ += uint8_t(m);
+      n += m;
+      continue;
+    }
+    if (!chunked_) {
+      const size_t m = body_.pop(out + n, cap - n);
+      n += m;
+      payload += m;
+      break;
+    }
+    if (chunk_left_ > 0) {
+      const size_t m = body_.pop(out + n, std::min<size_t>(cap - n, chunk_left_));
+      chunk_left_ -= uint32_t(m);
+      n += m;
+      payload += m;
+      continue;
+    }
+    // Between chunks: the next one's size line (after the previous one's CRLF), or the end.
+    const char* crlf = chunk_open_ ? "\r\n" : "";
+    if (!body_.empty()) {
+      chunk_left_ = uint32_t(body_.size());
+      frame_len_ = uint8_t(std::snprintf(frame_, sizeof frame_, "%s%x\r\n", crlf, chunk_left_));
+      chunk_open_ = true;
+    } else if (req_ended_ && !last_chunk_sent_) {
+      frame_len_ = uint8_t(std::snprintf(frame_, sizeof frame_, "%s0\r\n\r\n", crlf));
+      last_chunk_sent_ = true;
+      chunk_open_ = false;
+    } else {
+      break;
+    }
+    frame_off_ = 0;
+  }
+  if (payload > 0) {   // the session has it: the client may send as much again
+    conn_.codec().consumed(id_, payload);
+    conn_.schedule_flush();
+  }
+  return n;
+}
+
+void H2Stream::deliver() {
+  while (reading_ && !closed_) {
+    if (shut_) {   // the response is over: whatever the client still sends is not read
+      reading_ = false;
+      ev_->read(owner_, UV_EOF);
+      return;
+    }
+    if (!has_input()) return;
+    uv_buf_t room;
+    ev_->alloc(owner_, &room);
+    if (room.len == 0) {
+      ev_->read(owner_, UV_ENOBUFS);   // the session stops reading until it has room again
+      return;
+    }
+    ev_->read(owner_, ssize_t(produce(room.base, room.len)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The response: the session's HTTP/1 bytes in, a head and DATA out to the codec
+
+int H2Stream::write(uv_buf_t* bufs, int n) {
+  if (closed_ || gone_) return UV_ECONNRESET;
+  if (n > kMaxPending) return UV_EINVAL;
+  std::copy(bufs, bufs + n, pend_);
+  pend_n_ = uint8_t(n);
+  pend_i_ = 0;
+  pend_off_ = 0;
+  if (!pump()) {   // the session wrote no valid HTTP/1 response (a bug): the stream ends
+    conn_.codec().reset(id_, http::h2::internal_error);
+    conn_.schedule_flush();
+    return UV_EPROTO;
+  }
+  if (pend_i_ < pend_n_) return kPending;
+  pend_n_ = pend_i_ = 0;
+  return kDone;
+}
+
+// Moves the pending write's bytes through the parser as far as the payload block has room.
+bool H2Stream::pump() {
+  Worker& w = conn_.worker();
+  const uint32_t cap = w.bufsize();
+  while (pend_i_ < pend_n_) {
+    if (!raw_) raw_ = w.buffers().get();
+    if (head_sent_ && !data_) data_ = w.buffers().get();
+    if (doff_ == dlen_) doff_ = dlen_ = 0;
+    if (parsed_ == raw_len_ && head_sent_) raw_len_ = parsed_ = 0;   // nothing left to keep
+    // Payload never exceeds the raw bytes it came in: feed no more than the block can take.
+    size_t m = std::min<size_t>(pend_[pend_i_].len - pend_off_, cap - raw_len_);
+    if (head_sent_) m = std::min<size_t>(m, cap - dlen_);
+    if (m == 0) {
+      if (!head_sent_ && raw_len_ == cap) return false;   // a head larger than a buffer
+      break;                                              // wait for the codec to pull
+    }
+    std::memcpy(raw_ + raw_len_, pend_[pend_i_].base + pend_off_, m);
+    raw_len_ += uint32_t(m);
+    pend_off_ += uint32_t(m);
+    if (pend_off_ == pend_[pend_i_].len) {
+      ++pend_i_;
+      pend_off_ = 0;
+    }
+    if (!parse()) return false;
+  }
+  if (dlen_ > doff_ || response_done_) {
+    conn_.codec().resume(id_);
+    conn_.schedule_flush();
+  }
+  return true;
+}
+
+void H2Stream::on_payload(void* self, const char* p, size_t n) {
+  auto* s = static_cast<H2Stream*>(self);
+  if (!s->data_) s->data_ = s->conn_.worker().buffers().get();
+  std::memcpy(s->data_ + s->dlen_, p, n);
+  s->dlen_ += uint32_t(n);
+}
+
+bool H2Stream::parse() {
+  Worker& w = conn_.worker();
+  while (parsed_ < raw_len_ && !response_done_) {
+    if (!msg_begun_) {
+      rsp_.begin(raw_, parsed_, w.header_slots(raw_), w.max_headers());
+      rsp_.expect_no_body(head_request_);
+      rsp_.set_body_sink(on_payload, this);
+      msg_begun_ = true;
+    }
+    const http::FeedResult r = rsp_.feed(parsed_, raw_len_);
+    if (r.status == ParseStatus::error) return false;
+    parsed_ = r.end;
+    const bool complete = r.status != ParseStatus::more;
+    if (rsp_.head_done() && !head_sent_) submit_head(complete);
+    if (!complete) continue;
+    if (rsp_.head().status < 200) {   // an interim response: the final one follows
+      std::memmove(raw_, raw_ + parsed_, raw_len_ - parsed_);
+      raw_len_ -= parsed_;
+      parsed_ = 0;
+      msg_begun_ = head_sent_ = false;
+      continue;
+    }
+    response_done_ = true;
+  }
+  return true;
+}
+
+void H2Stream::submit_head(bool message_complete) {
+  const Head& h = rsp_.head();
+  const bool interim = h.status < 200;
+  const bool no_body = !interim && message_complete && dlen_ == doff_;
+  conn_.codec().submit_response(id_, h, raw_, interim || no_body);
+  if (no_body) eof_pulled_ = true;
+  head_sent_ = true;
+  conn_.schedule_flush();
+}
+
+size_t H2Stream::pull(char* out, size_t cap, bool& eof, bool& more_later) {
+  const size_t m = std::min<size_t>(cap, dlen_ - doff_);
+  if (m) std::memcpy(out, data_ + doff_, m);
+  doff_ += uint32_t(m);
+  if (doff_ == dlen_ && response_done_) {
+    eof = true;
+    eof_pulled_ = true;
+  } else if (m == 0) {
+    more_later = true;
+  }
+  // Room again: the rest of the session's write can come through.
+  if (doff_ == dlen_ && pend_i_ < pend_n_ && !closed_) {
+    if (!pump()) conn_.codec().reset(id_, http::h2::internal_error);
+    if (pend_i_ == pend_n_) {
+      pend_n_ = pend_i_ = 0;
+      want_written_ = true;
+      schedule();
+    }
+  }
+  return m;
+}
+
+// The session ended its response: a body delimited by the end of the connection ends here.
+int H2Stream::shutdown() {
+  if (closed_) return UV_ENOTCONN;
+  shut_ = true;
+  if (!response_done_) {
+    if (head_sent_ && rsp_.finish()) {
+      response_done_ = true;
+      conn_.codec().resume(id_);
+    } else {
+      conn_.codec().reset(id_, http::h2::internal_error);
+    }
+  }
+  conn_.schedule_flush();
+  want_shut_ = true;
+  schedule();
+  return 0;
+}
+
+void H2Stream::close() {
+  if (closed_) return;
+  closed_ = true;
+  reading_ = false;
+  pend_n_ = pend_i_ = 0;
+  // An exchange that ended without its whole response (an abort) resets the stream; a complete
+  // one stays until the codec has sent it.
+  if (!gone_ && !response_done_) {
+    conn_.codec().reset(id_, http::h2::internal_error);
+    conn_.schedule_flush();
+  }
+  want_closed_ = true;
+  schedule();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events to the session, from the loop's deferred turn
+
+void H2Stream::schedule() {
+  if (attached_ && !detached_) core::LoopContext::of(conn_.worker().loop()).defer(&deferred_);
+}
+
+void H2Stream::run(void* self) {
+  auto* s = static_cast<H2Stream*>(self);
+  if (s->want_closed_) {
+    s->want_closed_ = false;
+    s->detached_ = true;
+    s->ev_->closed(s->owner_);   // the session is freed
+    s->maybe_free();
+    return;
+  }
+  if (s->closed_) return;
+  if (s->want_reset_) {
+    s->want_reset_ = false;
+    s->ev_->read(s->owner_, UV_ECONNRESET);
+    if (s->closed_) return;
+  }
+  if (s->want_written_) {
+    s->want_written_ = false;
+    s->ev_->written(s->owner_, 0);
+    if (s->closed_) return;
+  }
+  if (s->want_shut_) {
+    s->want_shut_ = false;
+    if (s->ev_->shut) s->ev_->shut(s->owner_, 0);
+    if (s->closed_) return;
+  }
+  s->deliver();
+}
+
+void H2Stream::maybe_free() {
+  if (!gone_ || (attached_ && !detached_)) return;
+  conn_.stream_freed(this);   // destroys this
+}
+
+}  // namespace portero::proxy
