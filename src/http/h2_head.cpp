@@ -54,15 +54,17 @@ RequestBuilder::Verdict RequestBuilder::finish() {
   const char* base = room_.data;
 
   // RFC 9113 8.2.3: several cookie fields are one Cookie header on HTTP/1, joined by "; ".
-  // The joined value is appended to the block; the first slot points at it, the others go.
-  uint16_t first = head_.count, n = 0;
+  // It goes last, after the other fields (where haproxy puts it, a single one too): the joined
+  // value is appended to the block and its slot to the list.
+  uint16_t n = 0;
+  Span name{};
   uint64_t joined_len = 0;
   for (uint16_t i = 0; i < head_.count; ++i) {
     if (head_.headers[i].name.in(base) != "cookie") continue;
-    if (n++ == 0) first = i;
+    if (n++ == 0) name = head_.headers[i].name;
     joined_len += head_.headers[i].value.len + (n > 1 ? 2 : 0);
   }
-  if (n > 1) {
+  if (n > 0) {
     if (joined_len > room_.cap - used_) {
       overflow_ = true;
       return Verdict::overflow;
@@ -71,20 +73,20 @@ RequestBuilder::Verdict RequestBuilder::finish() {
     uint16_t kept = 0;
     bool sep = false;
     for (uint16_t i = 0; i < head_.count; ++i) {
-      Header h = head_.headers[i];
-      if (h.name.in(base) == "cookie") {
-        if (sep) {
-          std::memcpy(room_.data + used_, "; ", 2);
-          used_ += 2;
-        }
-        std::memmove(room_.data + used_, base + h.value.off, h.value.len);
-        used_ += h.value.len;
-        sep = true;
-        if (i != first) continue;
-        h.value = joined;
+      const Header h = head_.headers[i];
+      if (h.name.in(base) != "cookie") {
+        head_.headers[kept++] = h;
+        continue;
       }
-      head_.headers[kept++] = h;
+      if (sep) {
+        std::memcpy(room_.data + used_, "; ", 2);
+        used_ += 2;
+      }
+      std::memmove(room_.data + used_, base + h.value.off, h.value.len);
+      used_ += h.value.len;
+      sep = true;
     }
+    head_.headers[kept++] = Header{name, joined};
     head_.count = kept;
   }
 

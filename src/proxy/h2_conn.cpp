@@ -15,7 +15,7 @@ namespace {
 http::h2::Settings settings_for(Worker& w) {
   http::h2::Settings s;
   // A stream's unread request body waits in its queue: the window is what the queue holds.
-  s.initial_window_size = uint32_t(std::min<size_t>(s.initial_window_size, ByteQueue::capacity(w.bufsize())));
+  s.initial_window_size = uint32_t(std::min<size_t>(s.initial_window_size, core::ByteQueue::capacity(w.bufsize())));
   return s;
 }
 

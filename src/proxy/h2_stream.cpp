@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "portero/http/head_writer.h"
 #include "portero/proxy/worker.h"
 #include "h2_conn.h"
@@ -53,13 +56,21 @@ void H2Stream::open(http::h2::HeadRoom& room) {
 void H2Stream::on_head(const Head& h, const char* base, bool end_stream) {
   req_ended_ = end_stream;
   head_request_ = h.method_id == http::Method::head;
-  if (!h.protocol.empty()) return answer_locally(501);   // RFC 8441 WebSocket: not carried yet
+  // RFC 8441: only WebSocket is carried over an extended CONNECT (as haproxy 2.6).
+  if (!h.protocol.empty() && !http::iequals(h.protocol.in(base), "websocket")) return answer_locally(501);
   if (!render_request(h, base, end_stream)) return answer_locally(431);
   conn_.worker().buffers().put(room_);   // the head is in rq_ now
   room_ = nullptr;
   Session* s = conn_.worker().new_stream_session(conn_.conn().frontend());
   attached_ = true;
   s->open_stream(*this, conn_.conn());
+}
+
+// Without :authority the codec takes Host as the authority: then the request reads as an
+// HTTP/1 one would (origin form), as haproxy has it.
+static bool authority_from_host(const Head& h, const char* base) {
+  const http::Header* host = h.find(base, "host");
+  return host && host->value.off == h.authority.off;
 }
 
 // "GET http://host/path HTTP/2.0": the absolute form keeps :scheme and :authority for the
@@ -69,11 +80,14 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
   Worker& w = conn_.worker();
   rq_ = w.buffers().get();
   http::HeadWriter out(rq_, w.bufsize());
-  out.put(h.method.in(base));
+  // A WebSocket extended CONNECT is HTTP/1's upgrade GET (RFC 8441 section 5): the key the
+  // HTTP/1 handshake wants is made up here (the answer's accept value is not passed back).
+  websocket_ = !h.protocol.empty();
+  out.put(websocket_ ? std::string_view("GET") : h.method.in(base));
   out.put(" ");
-  if (h.method_id == http::Method::connect) {
+  if (h.method_id == http::Method::connect && !websocket_) {
     out.put(h.authority.in(base));
-  } else if (!h.authority.empty() && !h.scheme.empty()) {
+  } else if (!h.authority.empty() && !h.scheme.empty() && !authority_from_host(h, base)) {
     out.put(h.scheme.in(base));
     out.put("://");
     out.put(h.authority.in(base));
@@ -82,10 +96,22 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
     out.put(h.target.in(base));
   }
   out.put(" HTTP/2.0\r\n");
-  if (!h.authority.empty() && !h.find(base, "host")) out.header("host", h.authority.in(base));
-  for (uint16_t i = 0; i < h.count; ++i) out.header(h.headers[i].name.in(base), h.headers[i].value.in(base));
-  // A body without a length goes as chunks (HTTP/1's way to frame what HTTP/2's DATA frames).
-  chunked_ = !end_stream && !h.has_length;
+  if (!h.authority.empty()) out.header("host", h.authority.in(base));
+  for (uint16_t i = 0; i < h.count; ++i) {
+    std::string_view name = h.headers[i].name.in(base);
+    if (name != "host") out.header(name, h.headers[i].value.in(base));
+  }
+  if (websocket_) {
+    unsigned char key[16], text[32];
+    if (RAND_bytes(key, sizeof key) != 1) return false;
+    EVP_EncodeBlock(text, key, sizeof key);
+    out.put("connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: ");
+    out.put(std::string_view(reinterpret_cast<char*>(text), 24));
+    out.put("\r\n");
+  }
+  // A body without a length goes as chunks (HTTP/1's way to frame what HTTP/2's DATA frames);
+  // a tunnel's bytes go as they are.
+  chunked_ = !end_stream && !h.has_length && !websocket_;
   if (chunked_) out.put("transfer-encoding: chunked\r\n");
   out.put("\r\n");
   rq_len_ = uint32_t(out.size());
@@ -199,12 +225,19 @@ size_t H2Stream::produce(char* out, size_t cap) {
 
 void H2Stream::deliver() {
   while (reading_ && !closed_) {
-    if (shut_) {   // the response is over: whatever the client still sends is not read
+    if (shut_ && !tunnel_) {   // the response is over: whatever the client still sends is not read
       reading_ = false;
       ev_->read(owner_, UV_EOF);
       return;
     }
-    if (!has_input()) return;
+    if (!has_input()) {
+      if (tunnel_ && req_ended_ && !eof_sent_) {   // the client half-closed the tunnel
+        eof_sent_ = true;
+        reading_ = false;
+        ev_->read(owner_, UV_EOF);
+      }
+      return;
+    }
     uv_buf_t room;
     ev_->alloc(owner_, &room);
     if (room.len == 0) {
@@ -239,6 +272,19 @@ int H2Stream::write(uv_buf_t* bufs, int n) {
 bool H2Stream::pump() {
   Worker& w = conn_.worker();
   const uint32_t cap = w.bufsize();
+  while (pend_i_ < pend_n_ && tunnel_) {   // after the upgrade: the bytes are the payload
+    if (!data_) data_ = w.buffers().get();
+    if (doff_ == dlen_) doff_ = dlen_ = 0;
+    const size_t m = std::min<size_t>(pend_[pend_i_].len - pend_off_, cap - dlen_);
+    if (m == 0) break;
+    std::memcpy(data_ + dlen_, pend_[pend_i_].base + pend_off_, m);
+    dlen_ += uint32_t(m);
+    pend_off_ += uint32_t(m);
+    if (pend_off_ == pend_[pend_i_].len) {
+      ++pend_i_;
+      pend_off_ = 0;
+    }
+  }
   while (pend_i_ < pend_n_) {
     if (!raw_) raw_ = w.buffers().get();
     if (head_sent_ && !data_) data_ = w.buffers().get();
@@ -287,6 +333,14 @@ bool H2Stream::parse() {
     if (r.status == ParseStatus::error) return false;
     parsed_ = r.end;
     const bool complete = r.status != ParseStatus::more;
+    if (r.status == ParseStatus::upgrade && websocket_ && rsp_.head().status == 101) {
+      submit_head(false);   // as 200: the stream is the tunnel now
+      tunnel_ = true;
+      // Bytes after the 101 already belong to the tunnel.
+      if (parsed_ < raw_len_) on_payload(this, raw_ + parsed_, raw_len_ - parsed_);
+      raw_len_ = parsed_ = 0;
+      return true;
+    }
     if (rsp_.head_done() && !head_sent_) submit_head(complete);
     if (!complete) continue;
     if (rsp_.head().status < 200) {   // an interim response: the final one follows
@@ -302,7 +356,17 @@ bool H2Stream::parse() {
 }
 
 void H2Stream::submit_head(bool message_complete) {
-  const Head& h = rsp_.head();
+  Head h = rsp_.head();
+  if (h.status == 101 && websocket_) {
+    // RFC 8441: the extended CONNECT succeeds with a 200; the HTTP/1 handshake's accept value
+    // has no meaning on HTTP/2 and is left out.
+    h.status = 200;
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < h.count; ++i)
+      if (!http::iequals(h.headers[i].name.in(raw_), "sec-websocket-accept")) h.headers[kept++] = h.headers[i];
+    h.count = kept;
+    message_complete = false;
+  }
   const bool interim = h.status < 200;
   const bool no_body = !interim && message_complete && dlen_ == doff_;
   conn_.codec().submit_response(id_, h, raw_, interim || no_body);
@@ -338,7 +402,10 @@ int H2Stream::shutdown() {
   if (closed_) return UV_ENOTCONN;
   shut_ = true;
   if (!response_done_) {
-    if (head_sent_ && rsp_.finish()) {
+    if (tunnel_) {
+      response_done_ = true;
+      conn_.codec().resume(id_);
+    } else if (head_sent_ && rsp_.finish()) {
       response_done_ = true;
       conn_.codec().resume(id_);
     } else {

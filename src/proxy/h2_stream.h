@@ -21,7 +21,7 @@
 #include "portero/core/transport.h"
 #include "portero/http/h2_server.h"
 #include "portero/http/parser.h"
-#include "byte_queue.h"
+#include "portero/core/byte_queue.h"
 
 namespace portero::proxy {
 
@@ -78,7 +78,7 @@ class H2Stream final : public core::Transport {
   char* room_ = nullptr;
   char* rq_ = nullptr;           // the HTTP/1 head text
   uint32_t rq_len_ = 0, rq_off_ = 0;
-  ByteQueue body_;
+  core::ByteQueue body_;
   char frame_[24];               // chunk framing not yet read ("\r\n", size line, last chunk)
   uint8_t frame_len_ = 0, frame_off_ = 0;
   uint32_t chunk_left_ = 0;      // payload bytes of the current chunk still to read
@@ -87,6 +87,9 @@ class H2Stream final : public core::Transport {
   bool req_ended_ = false;       // END_STREAM received
   bool last_chunk_sent_ = false;
   bool head_request_ = false;    // HEAD: the response has no body
+  bool websocket_ = false;       // RFC 8441 extended CONNECT, carried as an HTTP/1 upgrade
+  bool tunnel_ = false;          // ... that the server accepted: bytes both ways as they are
+  bool eof_sent_ = false;
 
   // Response: the session's HTTP/1 bytes (raw_), parsed into a head and payload (data_).
   http::Parser rsp_{http::Parser::Kind::response};

@@ -7,7 +7,7 @@ using namespace portero::http;
 using namespace portero::http::h2;
 using namespace h2test;
 
-TEST_CASE("h2: a GET reaches the owner as a Head: pseudo-fields, headers, cookies joined") {
+TEST_CASE("h2: a GET reaches the owner as a Head: pseudo-fields, headers, cookies joined last") {
   Owner o;
   Server srv(o, Settings{});
   o.server = &srv;
@@ -33,7 +33,7 @@ TEST_CASE("h2: a GET reaches the owner as a Head: pseudo-fields, headers, cookie
   CHECK(r.ends == 1);
   CHECK(r.body.empty());
   CHECK(r.headers == std::vector<std::pair<std::string, std::string>>{
-                         {"user-agent", "t/1"}, {"cookie", "a=1; b=2; c=3"}, {"accept", "*/*"}});
+                         {"user-agent", "t/1"}, {"accept", "*/*"}, {"cookie", "a=1; b=2; c=3"}});
   CHECK(srv.open_streams() == 1);
 
   // The owner answers without a body: the stream closes on both sides.

@@ -10,13 +10,13 @@
 
 #include "portero/core/buffer_pool.h"
 
-namespace portero::proxy {
+namespace portero::core {
 
 class ByteQueue {
  public:
   static constexpr int kMaxBlocks = 8;
 
-  ByteQueue(core::BufferPool& pool, uint32_t block_size) : pool_(pool), block_(block_size) {}
+  ByteQueue(BufferPool& pool, uint32_t block_size) : pool_(pool), block_(block_size) {}
   ~ByteQueue() { clear(); }
   ByteQueue(const ByteQueue&) = delete;
   ByteQueue& operator=(const ByteQueue&) = delete;
@@ -72,7 +72,7 @@ class ByteQueue {
     if (count_ == 0) tail_ = 0;
   }
 
-  core::BufferPool& pool_;
+  BufferPool& pool_;
   char* blocks_[kMaxBlocks] = {};
   uint32_t block_;
   uint32_t head_ = 0;   // read offset in blocks_[0]
@@ -81,4 +81,4 @@ class ByteQueue {
   size_t size_ = 0;
 };
 
-}  // namespace portero::proxy
+}  // namespace portero::core
