@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -112,7 +113,7 @@ class H2Base(ProxyTestCase):
     http-request set-header x-cook-b %[req.cook(b)] if { path_beg /fetch }
 """
 
-    def start(self, bind_opts='', handler=None, extra_fe=''):
+    def start(self, bind_opts='', handler=None, extra_fe='', glob=''):
         """One frontend (`bind_opts` appended to its bind line) → backend be (origin s1);
         local answers on /ret /deny /redir /nosrv /stats. Returns (proxy, frontend listener,
         origin, syslog, admin socket path)."""
@@ -125,6 +126,7 @@ class H2Base(ProxyTestCase):
 global
     log 127.0.0.1:{log.port} local0
     stats socket {sock} level admin
+{glob}
 defaults
     mode http
     log global
@@ -551,6 +553,134 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertTrue(f, 'the frontend still counts the closed h2 connection')
         self.assertEqual((f['stot'], f['req_tot'], f['h2_total_connections']),
                          ('1', str(n), '1'))
+
+
+    @needs_h2
+    def test_settings_and_refused_streams(self):
+        _, fe, _, _, _ = self.start()
+        c = self.h2(fe.port)
+        c.ping()   # the server's SETTINGS precede its PING ACK
+        # 3 = MAX_CONCURRENT_STREAMS, 8 = ENABLE_CONNECT_PROTOCOL (RFC 8441), 4 =
+        # INITIAL_WINDOW_SIZE (the default 65535 when not announced)
+        self.assertEqual(c.remote_settings.get(3), 100)
+        self.assertEqual(c.remote_settings.get(8), 1)
+        self.assertEqual(c.remote_settings.get(4, 65535), 65535)
+
+        _, fe, o, _, _ = self.start(glob='    tune.h2.max-concurrent-streams 3')
+        c = self.h2(fe.port)
+        # all five sent before the server's SETTINGS are read: the client does not know the
+        # limit yet; the streams beyond it are refused (REFUSED_STREAM, safe to retry), the
+        # others are answered and the connection goes on
+        sids = [c.request('GET', f'/delay/200/{i}') for i in range(5)]
+        for sid in sids:
+            c.response(sid)
+        self.assertEqual([(c.streams[s].status, c.streams[s].reset_code) for s in sids],
+                         [(200, None)] * 3 + [(None, 7)] * 2)
+        self.assertEqual(c.remote_settings.get(3), 3)
+        self.assertIsNone(c.goaway)
+        self.assertEqual(c.get('/after').status, 200)
+        self.assertEqual(sorted(q.target for q in o.requests),
+                         ['/after', '/delay/200/0', '/delay/200/1', '/delay/200/2'])
+
+    @needs_h2
+    def test_connection_specific_request_fields(self):
+        """HTTP/2 forbids connection-specific fields; haproxy drops them from the request
+        and forwards it, keeps `te: trailers`, and refuses the stream for another te."""
+        _, fe, o, _, _ = self.start()
+        c = self.h2(fe.port)
+        host = f'host: 127.0.0.1:{fe.port}\r\n'
+        for name, value in (('connection', 'close'), ('keep-alive', '1'),
+                            ('transfer-encoding', 'chunked'), ('upgrade', 'websocket'),
+                            ('proxy-connection', 'x')):
+            r = c.get(f'/{name}', headers=[(name, value)])
+            self.assertEqual(r.status, 200, name)
+        r = c.get('/te', headers=[('te', 'trailers')])
+        self.assertEqual(r.status, 200)
+        r = c.get('/te-gzip', headers=[('te', 'gzip')])
+        self.assertEqual((r.status, r.reset_code), (None, 1))   # PROTOCOL_ERROR
+        self.assertIsNone(c.goaway)
+        self.assertEqual(c.get('/after').status, 200)
+        self.assertTrue(o.wait_requests(7))
+        self.assertEqual([q.raw_head.decode() for q in o.requests], [
+            f'GET /connection HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n',
+            f'GET /keep-alive HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n',
+            f'GET /transfer-encoding HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n',
+            f'GET /upgrade HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n',
+            f'GET /proxy-connection HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n',
+            f'GET /te HTTP/1.1\r\n{host}te: trailers\r\nx-ver: 2.0\r\n\r\n',
+            f'GET /after HTTP/1.1\r\n{host}x-ver: 2.0\r\n\r\n'])
+
+    @needs_h2
+    def test_trailers_and_100_continue(self):
+        def handler(origin, c, req):
+            if req.target == '/trailers':
+                c.send(b'HTTP/1.1 200 OK\r\nx-origin: s1\r\ntransfer-encoding: chunked\r\n'
+                       b'trailer: x-t\r\n\r\n3\r\nabc\r\n0\r\nx-t: done\r\n\r\n')
+                return True
+            return origin._route(c, req, req.target)
+        _, fe, o, _, _ = self.start(handler=handler)
+        c = self.h2(fe.port)
+        r = c.get('/trailers')
+        self.assertEqual(r.headers, [(':status', '200'), ('x-origin', 's1'), ('trailer', 'x-t')])
+        self.assertEqual((bytes(r.body), r.trailers), (b'abc', [('x-t', 'done')]))
+        # expect: 100-continue: the origin's interim answer reaches the client before it
+        # sends the body
+        sid = c.request('POST', '/echo', end_stream=False,
+                        headers=[('expect', '100-continue'), ('content-length', '3')])
+        st = c.streams[sid]
+        c.wait(lambda: st.informational or st.done)
+        self.assertEqual(st.informational, [[(':status', '100')]])
+        c.send_body(sid, b'abc')
+        r = c.response(sid)
+        self.assertEqual((r.status, bytes(r.body)), (200, b'abc'))
+
+    @needs_h2
+    def test_idle_connection_timeouts(self):
+        # timeout client alone closes an idle h2 connection: GOAWAY(NO_ERROR) naming the
+        # last stream processed, then the TCP close
+        _, fe, _, _, _ = self.start(extra_fe='    timeout client 500ms')
+        c = self.h2(fe.port)
+        self.assertEqual(c.get('/').status, 200)
+        self.assertEqual(c.get('/').status, 200)
+        c.wait(lambda: c.eof, timeout=10)
+        self.assertEqual([(g.error_code, g.last_stream_id) for g in c.goaways], [(0, 3)])
+        # timeout http-keep-alive, when set, is the idle timeout instead (well before the
+        # 8 s of timeout client)
+        _, fe, _, _, _ = self.start(extra_fe='    timeout client 8s\n'
+                                             '    timeout http-keep-alive 300ms')
+        c = self.h2(fe.port)
+        t0 = time.monotonic()
+        self.assertEqual(c.get('/').status, 200)
+        c.wait(lambda: c.eof, timeout=10)
+        self.assertLess(time.monotonic() - t0, 6.0)
+        self.assertEqual([(g.error_code, g.last_stream_id) for g in c.goaways], [(0, 1)])
+
+    @needs_h2
+    def test_soft_stop_sends_goaway(self):
+        """SIGUSR1: the listener closes, every h2 connection is told at once with a
+        GOAWAY(NO_ERROR) that still admits its streams; a stream in flight completes; idle
+        connections are then closed (a final GOAWAY naming the last stream) after the idle
+        timeout, and the process exits 0."""
+        p, fe, o, _, _ = self.start(extra_fe='    timeout client 1s')
+        busy = self.h2(fe.port)
+        idle = self.h2(fe.port)
+        self.assertEqual(busy.get('/').status, 200)
+        self.assertEqual(idle.get('/').status, 200)
+        slow = busy.request('GET', '/delay/500/slow')
+        self.assertTrue(o.wait_requests(3))
+        p.signal(signal.SIGUSR1)
+        idle.wait(lambda: idle.goaway is not None)
+        first = idle.goaways[0]
+        self.assertEqual(first.error_code, 0)
+        self.assertGreaterEqual(first.last_stream_id, 1)
+        r = busy.response(slow)
+        self.assertEqual((r.status, bytes(r.body)), (200, b's1\n'))
+        self.assertEqual(busy.goaways[0].error_code, 0)
+        self.assertGreaterEqual(busy.goaways[0].last_stream_id, slow)
+        for c, last in ((idle, 1), (busy, slow)):
+            c.wait(lambda: c.eof, timeout=10)
+            self.assertEqual((c.goaway.error_code, c.goaway.last_stream_id), (0, last))
+        self.assertEqual(p.wait(10), 0)
 
 
 class H2AlpnTlsTest(H2Base):

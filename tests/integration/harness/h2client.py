@@ -88,7 +88,8 @@ class H2Client:
         self.sock = raw
         self.scheme = 'https' if tls else 'http'
         self.streams = {}
-        self.goaway = None       # h2.events.ConnectionTerminated once received
+        self.goaway = None       # the last h2.events.ConnectionTerminated (GOAWAY) received
+        self.goaways = []        # all of them, in order
         self.eof = False
         self.remote_settings = {}
         # no header validation either way: the tests send what they mean (a host differing
@@ -167,7 +168,12 @@ class H2Client:
         elif isinstance(ev, E.StreamReset):
             self._stream(ev.stream_id).reset_code = int(ev.error_code)
         elif isinstance(ev, E.ConnectionTerminated):
+            self.goaways.append(ev)
             self.goaway = ev
+            # h2 closes its state machine on any GOAWAY, but streams up to last_stream_id go
+            # on (RFC 9113 §6.8; a graceful shutdown announces 2^31-1): keep reading them
+            if ev.last_stream_id is not None and ev.last_stream_id > 0:
+                self.conn.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
         elif isinstance(ev, E.RemoteSettingsChanged):
             for k, v in ev.changed_settings.items():
                 self.remote_settings[int(k)] = v.new_value
