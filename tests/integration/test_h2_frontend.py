@@ -70,7 +70,7 @@ class Syslog(SyslogReceiver):
         return m
 
 
-def barrier_handler(n, origin_ref):
+def barrier_handler(n):
     """Origin handler: /barrier/I (I < n) waits until all n barrier requests arrived, then
     request I answers only after every request J > I answered. The answers therefore leave in
     reverse order, and only a proxy that forwards the n streams at once can get them all
@@ -355,7 +355,7 @@ class H2cPriorKnowledgeTest(H2Base):
     @needs_h2
     def test_concurrent_streams_matched(self):
         n = 10
-        _, fe, o, _, _ = self.start(handler=barrier_handler(n, None))
+        _, fe, o, _, _ = self.start(handler=barrier_handler(n))
         c = self.h2(fe.port)
         sids = {c.request('GET', f'/barrier/{i}'): i for i in range(n)}
         for sid in sids:
@@ -471,7 +471,8 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertEqual((r.status, bytes(r.body)), (200, b's1\n'))
         self.assertIsNone(c.streams[slow].status)
         self.assertIsNone(c.goaway)
-        # the abandoned stream is logged at once as a client abort during the data phase
+        # the abandoned stream is logged as a client abort during the data phase (haproxy
+        # writes it at once, without waiting for the origin's answer)
         m = log.wait_request(f'GET http://127.0.0.1:{fe.port}/delay/3000/slow HTTP/2.0')
         self.assertEqual((m.group('route'), m.group('status'), m.group('tsc')[:2]),
                          ('be/s1', '-1', 'CD'))
@@ -686,9 +687,30 @@ class H2cPriorKnowledgeTest(H2Base):
 class H2AlpnTlsTest(H2Base):
     """`bind ... ssl crt X alpn h2,http/1.1`: ALPN picks HTTP/2 or HTTP/1.1 per client."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # one self-signed P-256 certificate: the clients do not verify, and harness.tls's
+        # certs() would spend seconds making the dozen the TLS topics need
+        import tempfile
+        cls.cert_dir = tempfile.mkdtemp(prefix='integ-h2-')
+        cls.pem = os.path.join(cls.cert_dir, 'h2.pem')
+        key, crt = cls.pem + '.key', cls.pem + '.crt'
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                        'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=h2.test', '-days', '30',
+                        '-keyout', key, '-out', crt], check=True, capture_output=True, timeout=30)
+        with open(cls.pem, 'w') as out:
+            for part in (crt, key):
+                with open(part) as f:
+                    out.write(f.read())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cert_dir, True)
+        super().tearDownClass()
+
     def start_tls(self):
-        from harness.tls import certs
-        pem = certs().pem('a.test')
+        pem = self.pem
         return self.start(bind_opts=f'ssl crt {pem} alpn h2,http/1.1',
                           extra_fe='    http-request set-header x-alpn %[ssl_fc_alpn]')
 

@@ -18,7 +18,6 @@ try:
     import h2.config
     import h2.connection
     import h2.events
-    import h2.settings
     H2_MISSING = None
 except ImportError as e:   # the tests using this module skip with this reason
     H2_MISSING = f'python h2 package not importable by {__import__("sys").executable} ({e}); ' \
