@@ -266,10 +266,8 @@ class H2cPriorKnowledgeTest(H2Base):
             f'POST /echo HTTP/1.1\r\n{host}x-ver: 2.0\r\ntransfer-encoding: chunked\r\n\r\n'])
         self.assertEqual([q.body for q in o.requests], [b'hello', b'abcdef', b'', b''])
 
-    @needs_h2
+    @needs_tool(CURL, 'curl')
     def test_curl_post_with_and_without_content_length(self):
-        if CURL is None:
-            self.skipTest('curl not installed')
         _, fe, o, _, _ = self.start()
         base = f'http://127.0.0.1:{fe.port}'
         for extra, path in (([], '/echo'), (['-H', 'content-length:'], '/echo')):
@@ -477,7 +475,6 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertEqual((m.group('route'), m.group('status'), m.group('tsc')[:2]),
                          ('be/s1', '-1', 'CD'))
 
-    @needs_h2
     def test_http1_on_the_same_bind(self):
         _, fe, o, log, _ = self.start()
         with Client(fe.port) as h1:
