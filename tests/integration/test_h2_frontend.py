@@ -681,6 +681,76 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertEqual(p.wait(10), 0)
 
 
+    @needs_h2
+    def test_cookie_persistence(self):
+        o1, o2 = self.origin('s1'), self.origin('s2')
+        fe = self.listener()
+        self.proxy(f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    cookie SRV insert indirect nocache
+    server s1 {o1.addr} cookie c1
+    server s2 {o2.addr} cookie c2
+""", [fe])
+        c = self.h2(fe.port)
+        r = c.get('/')
+        self.assertEqual((r.header('x-origin'), r.headers_named('set-cookie')),
+                         ('s1', ['SRV=c1; path=/']))
+        # the persistence cookie among several cookie fields: found, removed (indirect), the
+        # others forwarded as one field; no new set-cookie
+        r = c.get('/', headers=[('cookie', 'a=1'), ('cookie', 'SRV=c2'), ('cookie', 'b=2')])
+        self.assertEqual((r.header('x-origin'), r.headers_named('set-cookie')), ('s2', []))
+        self.assertTrue(o2.wait_requests(1))
+        self.assertEqual(o2.requests[0].raw_head.decode(),
+                         f'GET / HTTP/1.1\r\nhost: 127.0.0.1:{fe.port}\r\n'
+                         'cookie: a=1; b=2\r\n\r\n')
+
+    @needs_h2
+    def test_websocket_extended_connect(self):
+        """RFC 8441: CONNECT with :protocol websocket becomes an HTTP/1.1 upgrade (with a
+        Sec-WebSocket-Key the proxy makes up); the origin's 101 becomes a 200 and the stream a
+        tunnel."""
+        _, fe, o, _, _ = self.start(extra_fe='    timeout tunnel 10s')
+        c = self.h2(fe.port)
+        c.ping()
+        self.assertEqual(c.remote_settings.get(8), 1)   # ENABLE_CONNECT_PROTOCOL
+        sid = c.conn.get_next_available_stream_id()
+        c.conn.send_headers(sid, [(':method', 'CONNECT'), (':protocol', 'websocket'),
+                                  (':scheme', 'http'), (':path', '/ws'),
+                                  (':authority', 'ws.test'), ('sec-websocket-version', '13')],
+                            end_stream=False)
+        c._flush()
+        st = c._stream(sid)
+        c.wait(lambda: st.headers or st.done)
+        self.assertTrue(o.wait_requests(1))
+        q = o.requests[0]
+        self.assertEqual(q.raw_head.decode().split('\r\n')[:2], ['GET /ws HTTP/1.1',
+                                                                 'host: ws.test'])
+        fields = {k.lower(): v for k, v in q.headers}
+        key = fields.pop('sec-websocket-key', '')
+        self.assertRegex(key, r'^[A-Za-z0-9+/]{22}==$')
+        self.assertEqual(fields, {'host': 'ws.test', 'sec-websocket-version': '13',
+                                  'upgrade': 'websocket', 'connection': 'upgrade',
+                                  'x-ver': '2.0'})
+        accept = __import__('base64').b64encode(hashlib.sha1(
+            (key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').encode()).digest()).decode()
+        self.assertEqual(st.headers, [(':status', '200'), ('sec-websocket-accept', accept),
+                                      ('x-origin', 's1')])
+        self.assertFalse(st.done)
+        c.send_body(sid, b'hello ws', end_stream=False)
+        c.wait(lambda: len(st.body) >= 8 or st.done)
+        self.assertEqual(bytes(st.body), b'hello ws')
+        # the tunnel is one stream: the connection still serves others
+        self.assertEqual(c.get('/').status, 200)
+
+
 class H2AlpnTlsTest(H2Base):
     """`bind ... ssl crt X alpn h2,http/1.1`: ALPN picks HTTP/2 or HTTP/1.1 per client."""
 
