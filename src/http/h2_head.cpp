@@ -90,14 +90,18 @@ RequestBuilder::Verdict RequestBuilder::finish() {
     head_.count = kept;
   }
 
-  // RFC 9113 8.3.1: without :authority, Host carries it. With both, a Host naming another
-  // authority is malformed (SHOULD): a proxy routing on one while the server reads the other
-  // is how requests get smuggled past rules.
+  // RFC 9113 8.3.1: without :authority, Host carries it. With both, :authority wins and the
+  // Host field goes (haproxy's way): rules and server then read one authority, whatever the
+  // client put in Host, so nothing can route on one while the server reads the other.
   if (const Header* host = head_.find(base, "host")) {
-    if (!has_authority_)
+    if (!has_authority_) {
       head_.authority = host->value;
-    else if (!iequals(host->value.in(base), head_.authority.in(base)))
-      return Verdict::malformed;
+    } else {
+      uint16_t kept = 0;
+      for (uint16_t i = 0; i < head_.count; ++i)
+        if (head_.headers[i].name.in(base) != "host") head_.headers[kept++] = head_.headers[i];
+      head_.count = kept;
+    }
   }
 
   // nghttp2 lets '#' through in :path. A fragment is never part of a request-target, HTTP/1

@@ -258,7 +258,11 @@ int Parser::Callbacks::on_header_value_complete(llhttp_t* p) {
     s->length_repeated_ = false;
     if (p->content_length != s->previous_length_) return -1;
   }
-  if (s->head_done_) return 0;   // trailers
+  if (s->head_done_) {   // a trailer
+    if (s->trailer_sink_) s->trailer_sink_(s->sink_ctx_, s->trailer_.name.in(s->base_), v.in(s->base_));
+    s->trailer_ = Header{};   // nothing of it is held in the buffer any more
+    return 0;
+  }
   const Header& h = s->current();
   return s->check_header(h.name.in(s->base_), v.in(s->base_)) ? 0 : -1;
 }

@@ -37,6 +37,8 @@ H2Conn::~H2Conn() {
 const ssl_st* H2Conn::tls() const { return conn_.cli()->tls(); }
 
 void H2Conn::start() {
+  stats::Counters& c = w_.px_counters(conn_.fe_);
+  c.add(c.h2_conns);
   feed_input();
   conn_.start_reading();
   flush();
@@ -63,7 +65,7 @@ void H2Conn::feed_input() {
   const bool ok = codec_.feed(in.data + in.fwd, in.end - in.fwd);
   in.fwd = in.parsed = in.end;
   conn_.release(in);
-  if (!ok) stopping_ = true;   // a connection error: the codec queued its GOAWAY; close once written
+  if (!ok) goodbye_ = true;   // a connection error: the codec queued its GOAWAY; close once written
 }
 
 void H2Conn::schedule_flush() {
@@ -75,6 +77,8 @@ void H2Conn::run_flush(void* self) { static_cast<H2Conn*>(self)->flush(); }
 void H2Conn::flush() {
   if (writing_ || closing_) return;
   for (;;) {
+    // Stopping and no stream left: the last GOAWAY names the last stream served.
+    if (stopping_ && !goodbye_ && codec_.open_streams() == 0) say_goodbye();
     if (!out_) out_ = w_.buffers().get();
     const size_t n = codec_.fill_output(out_, w_.bufsize());
     if (n == 0) break;
@@ -89,8 +93,13 @@ void H2Conn::flush() {
   }
   w_.buffers().put(out_);
   out_ = nullptr;
-  if (codec_.done() || (stopping_ && codec_.open_streams() == 0)) return close_now();
+  if (goodbye_ || codec_.done()) return close_now();   // everything said
   arm_timer();
+}
+
+void H2Conn::say_goodbye() {
+  goodbye_ = true;
+  codec_.terminate(http::h2::no_error);
 }
 
 void H2Conn::on_written(int status) {
@@ -110,13 +119,10 @@ void H2Conn::arm_timer() {
 
 void H2Conn::on_timer() {
   if (closing_) return;
-  if (writing_ || live_ == 0 || codec_.open_streams() == 0) {
-    // The client reads nothing, or the connection idled out: say goodbye and close.
-    codec_.terminate(http::h2::no_error);
-    flush();   // the GOAWAY, if the socket takes it now
-    return close_now();
-  }
-  arm_timer();
+  if (writing_) return close_now();   // the client reads nothing
+  if (live_ > 0 && codec_.open_streams() > 0) return arm_timer();   // the streams time themselves
+  say_goodbye();   // idle: GOAWAY, then close once it is written
+  flush();
 }
 
 void H2Conn::soft_stop() {
@@ -134,7 +140,7 @@ void H2Conn::close_now() {
   conn_.closed_ = true;
   w_.timers().disarm(conn_.ctimer_);
   core::LoopContext::of(w_.loop()).cancel(&flush_);
-  codec_.terminate(http::h2::no_error);   // every open stream's session learns it is over
+  if (!goodbye_) say_goodbye();   // every open stream's session learns it is over
   if (conn_.in_.data) {
     w_.buffers().put(conn_.in_.data);
     conn_.in_ = ReadBuffer{};
@@ -154,6 +160,10 @@ void H2Conn::stream_freed(H2Stream* s) {
   if (s->next) s->next->prev = s->prev;
   if (last_found_ == s) last_found_ = nullptr;
   --live_;
+  if (s->carried_request()) {
+    stats::Counters& c = w_.px_counters(conn_.fe_);
+    c.add(c.h2_streams_closed);
+  }
   w_.free_h2stream(s);
   if (stopping_ && !closing_ && codec_.open_streams() == 0) schedule_flush();
   maybe_finish();
@@ -162,6 +172,8 @@ void H2Conn::stream_freed(H2Stream* s) {
 void H2Conn::maybe_finish() {
   if (!transport_closed_ || live_ > 0) return;
   Session& c = conn_;
+  stats::Counters& k = w_.px_counters(c.fe_);
+  k.add(k.h2_closed);
   c.h2_ = nullptr;
   w_.free_h2conn(this);
   c.closed_now();
@@ -175,7 +187,7 @@ H2Stream* H2Conn::find(int32_t id) {
 }
 
 bool H2Conn::on_stream_open(int32_t id, http::h2::HeadRoom& room) {
-  if (closing_ || stopping_) return false;
+  if (closing_) return false;   // after a GOAWAY notice, streams the client opened still count
   H2Stream* s = w_.new_h2stream(*this, id);
   s->next = streams_;
   if (streams_) streams_->prev = s;
@@ -186,6 +198,8 @@ bool H2Conn::on_stream_open(int32_t id, http::h2::HeadRoom& room) {
 }
 
 void H2Conn::on_request_head(int32_t id, const http::Head& head, const char* base, bool end_stream) {
+  stats::Counters& c = w_.px_counters(conn_.fe_);
+  c.add(c.h2_heads);
   if (H2Stream* s = find(id)) s->on_head(head, base, end_stream);
 }
 

@@ -62,6 +62,7 @@ class H2Conn final : public http::h2::ServerOwner {
   void flush();
   static void run_flush(void* self);
   void arm_timer();
+  void say_goodbye();   // the final GOAWAY: no more streams
   void close_now();
   void maybe_finish();
 
@@ -75,6 +76,7 @@ class H2Conn final : public http::h2::ServerOwner {
   char* out_ = nullptr;           // output being written (pooled block)
   bool writing_ = false;
   bool stopping_ = false;         // GOAWAY sent: close when the streams are done
+  bool goodbye_ = false;          // the final GOAWAY is queued: close once it is written
   bool closing_ = false;          // the transport's close() was called
   bool transport_closed_ = false;
 };

@@ -31,7 +31,7 @@ H2Stream::~H2Stream() {
 
 void H2Stream::release_blocks() {
   core::BufferPool& pool = conn_.worker().buffers();
-  for (char** b : {&room_, &rq_, &raw_, &data_})
+  for (char** b : {&room_, &rq_, &raw_, &data_, &trl_})
     if (*b) {
       pool.put(*b);
       *b = nullptr;
@@ -63,6 +63,8 @@ void H2Stream::on_head(const Head& h, const char* base, bool end_stream) {
   room_ = nullptr;
   Session* s = conn_.worker().new_stream_session(conn_.conn().frontend());
   attached_ = true;
+  stats::Counters& c = conn_.worker().px_counters(conn_.conn().frontend());
+  c.add(c.h2_streams);
   s->open_stream(*this, conn_.conn());
 }
 
@@ -81,7 +83,7 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
   rq_ = w.buffers().get();
   http::HeadWriter out(rq_, w.bufsize());
   // A WebSocket extended CONNECT is HTTP/1's upgrade GET (RFC 8441 section 5): the key the
-  // HTTP/1 handshake wants is made up here (the answer's accept value is not passed back).
+  // HTTP/1 handshake wants is made up here.
   websocket_ = !h.protocol.empty();
   out.put(websocket_ ? std::string_view("GET") : h.method.in(base));
   out.put(" ");
@@ -289,13 +291,13 @@ bool H2Stream::pump() {
     if (!raw_) raw_ = w.buffers().get();
     if (head_sent_ && !data_) data_ = w.buffers().get();
     if (doff_ == dlen_) doff_ = dlen_ = 0;
-    if (parsed_ == raw_len_ && head_sent_) raw_len_ = parsed_ = 0;   // nothing left to keep
+    if (parsed_ == raw_len_ && head_sent_ && !rsp_.holds_spans()) raw_len_ = parsed_ = 0;   // nothing to keep
     // Payload never exceeds the raw bytes it came in: feed no more than the block can take.
     size_t m = std::min<size_t>(pend_[pend_i_].len - pend_off_, cap - raw_len_);
     if (head_sent_) m = std::min<size_t>(m, cap - dlen_);
     if (m == 0) {
-      if (!head_sent_ && raw_len_ == cap) return false;   // a head larger than a buffer
-      break;                                              // wait for the codec to pull
+      if (raw_len_ == cap && rsp_.holds_spans()) return false;   // a head or trailer larger than a buffer
+      break;                                                      // wait for the codec to pull
     }
     std::memcpy(raw_ + raw_len_, pend_[pend_i_].base + pend_off_, m);
     raw_len_ += uint32_t(m);
@@ -327,6 +329,7 @@ bool H2Stream::parse() {
       rsp_.begin(raw_, parsed_, w.header_slots(raw_), w.max_headers());
       rsp_.expect_no_body(head_request_);
       rsp_.set_body_sink(on_payload, this);
+      rsp_.set_trailer_sink(on_trailer);
       msg_begun_ = true;
     }
     const http::FeedResult r = rsp_.feed(parsed_, raw_len_);
@@ -351,20 +354,44 @@ bool H2Stream::parse() {
       continue;
     }
     response_done_ = true;
+    if (trailers_.count) {   // they end the stream after the last DATA
+      conn_.codec().submit_trailers(id_, trailers_, trl_);
+      conn_.worker().buffers().put(trl_);
+      trl_ = nullptr;
+      trailers_ = Head{};
+    }
   }
   return true;
+}
+
+// A trailer of the session's chunked response: kept (copied: the raw bytes move on) until the
+// response ends, then sent as HTTP/2 trailers.
+void H2Stream::on_trailer(void* self, std::string_view name, std::string_view value) {
+  auto* s = static_cast<H2Stream*>(self);
+  Worker& w = s->conn_.worker();
+  if (!s->trl_) {
+    s->trl_ = w.buffers().get();
+    s->trailers_ = Head{};
+    s->trailers_.headers = w.header_slots(s->trl_);
+    s->trl_len_ = 0;
+  }
+  if (s->trailers_.count >= w.max_headers() || name.size() + value.size() > w.bufsize() - s->trl_len_) return;
+  http::Header h;
+  h.name = {s->trl_len_, uint32_t(name.size())};
+  std::memcpy(s->trl_ + s->trl_len_, name.data(), name.size());
+  s->trl_len_ += uint32_t(name.size());
+  h.value = {s->trl_len_, uint32_t(value.size())};
+  std::memcpy(s->trl_ + s->trl_len_, value.data(), value.size());
+  s->trl_len_ += uint32_t(value.size());
+  s->trailers_.headers[s->trailers_.count++] = h;
 }
 
 void H2Stream::submit_head(bool message_complete) {
   Head h = rsp_.head();
   if (h.status == 101 && websocket_) {
-    // RFC 8441: the extended CONNECT succeeds with a 200; the HTTP/1 handshake's accept value
-    // has no meaning on HTTP/2 and is left out.
+    // RFC 8441: the extended CONNECT succeeds with a 200 (the accept value goes along, as
+    // haproxy lets it: clients ignore it).
     h.status = 200;
-    uint16_t kept = 0;
-    for (uint16_t i = 0; i < h.count; ++i)
-      if (!http::iequals(h.headers[i].name.in(raw_), "sec-websocket-accept")) h.headers[kept++] = h.headers[i];
-    h.count = kept;
     message_complete = false;
   }
   const bool interim = h.status < 200;

@@ -32,6 +32,7 @@ class H2Stream final : public core::Transport {
   H2Stream(H2Conn& conn, int32_t id);
   ~H2Stream() override;
   int32_t id() const { return id_; }
+  bool carried_request() const { return attached_; }   // a session served it
   H2Stream* next = nullptr;   // the connection's list of streams
   H2Stream* prev = nullptr;
 
@@ -67,6 +68,7 @@ class H2Stream final : public core::Transport {
   bool parse();
   void submit_head(bool message_complete);
   static void on_payload(void* self, const char* p, size_t n);
+  static void on_trailer(void* self, std::string_view name, std::string_view value);
   void release_blocks();
   void maybe_free();
 
@@ -97,6 +99,9 @@ class H2Stream final : public core::Transport {
   uint32_t raw_len_ = 0, parsed_ = 0;
   char* data_ = nullptr;
   uint32_t doff_ = 0, dlen_ = 0;
+  char* trl_ = nullptr;          // the response's trailers, copied (pooled block)
+  uint32_t trl_len_ = 0;
+  http::Head trailers_;
   uv_buf_t pend_[kMaxPending];   // the session's write in progress
   uint8_t pend_n_ = 0, pend_i_ = 0;
   uint32_t pend_off_ = 0;

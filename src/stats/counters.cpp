@@ -40,6 +40,12 @@ void Totals::add(const Counters& c) {
   // difference (connections open now) never goes below zero.
   ssl_closed += v(c.ssl_closed);
   ssl_conns += v(c.ssl_conns);
+  // closed before opened, as above
+  h2_closed += v(c.h2_closed);
+  h2_conns += v(c.h2_conns);
+  h2_streams_closed += v(c.h2_streams_closed);
+  h2_streams += v(c.h2_streams);
+  h2_heads += v(c.h2_heads);
   t_queue_sum += v(c.t_queue_sum);
   t_connect_sum += v(c.t_connect_sum);
   t_response_sum += v(c.t_response_sum);

@@ -156,6 +156,15 @@ void fill_ssl(Row& r, const Totals& t) {
   r.extra[2] = V::make_u64(t.ssl_failed_handshake);
 }
 
+// The H2 module's columns of a FRONTEND row: its HTTP/2 client connections and their streams.
+void fill_h2(Row& r, const Totals& t) {
+  r.extra[3] = V::make_u64(t.h2_heads);                                            // h2_headers_rcvd
+  r.extra[12] = V::make_u64(t.h2_conns - std::min(t.h2_conns, t.h2_closed));       // h2_open_connections
+  r.extra[13] = V::make_u64(t.h2_streams - std::min(t.h2_streams, t.h2_streams_closed));  // ..._open_streams
+  r.extra[14] = V::make_u64(t.h2_conns);                                           // h2_total_connections
+  r.extra[15] = V::make_u64(t.h2_streams);                                         // ..._total_streams
+}
+
 uint32_t frontend_limit(const Ctx& c, int p, const config::Proxy& px) {
   if (c.src.frontend_maxconn) return c.src.frontend_maxconn(p);
   if (px.maxconn) return *px.maxconn;
@@ -172,6 +181,7 @@ Row frontend_row(const Ctx& c, int p) {
   const Totals t = proxy_totals(c.src, p);
   const Rates rt = proxy_rates(c.src, p);
   fill_ssl(r, t);
+  fill_h2(r, t);
   auto& f = r.fields;
   const uint32_t scur = c.src.frontend_cur_conns ? c.src.frontend_cur_conns(p) : 0;
   const uint32_t slim = frontend_limit(c, p, px);

@@ -6,6 +6,7 @@
 // Worker-local; one per connection side.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "portero/http/head_checks.h"
 #include "portero/http/message.h"
@@ -52,6 +53,13 @@ class Parser {
   // a sink (the proxy's, which relays the raw bytes) run llhttp without a body callback at all.
   using BodySink = void (*)(void* ctx, const char* p, size_t n);
   void set_body_sink(BodySink fn, void* ctx);
+  // Each trailer field of a chunked body, once complete (same `ctx` as the body sink): for a
+  // caller that passes trailers on as fields (the HTTP/2 bridge). The views last for the call.
+  using TrailerSink = void (*)(void* ctx, std::string_view name, std::string_view value);
+  void set_trailer_sink(TrailerSink fn) { trailer_sink_ = fn; }
+  // Spans into the buffer are still being built (a head, or a trailer field cut by the end of
+  // the bytes fed): the caller must keep those bytes where they are.
+  bool holds_spans() const { return !head_done_ || trailer_.name.len || trailer_.value.len; }
 
   // Health checks only: accept what HAProxy's checks accept in a reply but its proxy refuses
   // (header lines ending in a bare LF, any HTTP/x.y version, a status below 100). Kept across
@@ -102,6 +110,7 @@ class Parser {
   bool check_replies_ = false;     // tolerate_check_replies()
   uint64_t previous_length_ = 0;
   BodySink sink_ = nullptr;
+  TrailerSink trailer_sink_ = nullptr;
   void* sink_ctx_ = nullptr;
   Kind kind_;
 };
