@@ -123,6 +123,17 @@ void check_tcp_mode(Proxy& p, Diagnostics& diag) {
         diag.warning(who + " : ignoring cookie for server '" + s.name + "' as HTTP mode is disabled.");
 }
 
+// `bind ... proto`: h1 and h2 speak HTTP, none relays bytes; fcgi is for servers only.
+bool usable_on_bind(MuxProto proto, Mode mode) {
+  switch (proto) {
+    case MuxProto::unset: return true;
+    case MuxProto::h1: case MuxProto::h2: return mode == Mode::http;
+    case MuxProto::none: return mode == Mode::tcp;
+    case MuxProto::fcgi: return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 const char* cap_type_name(Proxy::Kind k) {
@@ -240,6 +251,12 @@ void check(Config& config, Diagnostics& diag) {
                    "\n   | While not properly invalid, you will certainly encounter various problems"
                    "\n   | with such a configuration. To fix this, please ensure that all following"
                    "\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.");
+    if (p.is_frontend())
+      for (const auto& b : p.binds)
+        if (!usable_on_bind(b.proto, p.mode))
+          diag.alert(std::string(cap_type_name(p.kind)) + " '" + p.name + "' : MUX protocol '" +
+                     mux_proto_name(b.proto) + "' is not usable for 'bind " + b.written + "' at [" +
+                     at(b.origin) + "].");
     for (size_t i = 0; i < p.servers.size(); ++i)
       for (size_t j = 0; j < i; ++j) {
         const Server& a = p.servers[j];

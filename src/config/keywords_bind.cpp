@@ -1,6 +1,7 @@
 // `bind addr[,addr...] [options]`. Options portero does not implement are judged by the table
 // in unimplemented.cpp: a hint is kept on the Bind (so the data plane can see it) with a notice,
 // a missing feature is an error.
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -16,7 +17,7 @@ const std::set<std::string>& valued() {
       "accept-netscaler-cip", "alpn", "ca-file", "ca-ignore-err", "ca-sign-file", "ca-sign-pass",
       "ciphers", "ciphersuites", "crl-file", "crt", "crt-ignore-err",
       "crt-list", "curves", "ecdhe", "expose-fd", "gid", "group", "id", "interface", "level", "mode",
-      "mss", "namespace", "nice", "npn", "process", "proto", "severity-output",
+      "mss", "namespace", "nice", "npn", "process", "severity-output",
       "ssl-max-ver", "ssl-min-ver", "tcp-ut", "thread", "uid", "user", "verify", "shards"};
   return s;
 }
@@ -27,6 +28,14 @@ const std::set<std::string>& flags() {
       "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers",
       "ssl", "strict-sni", "tfo", "transparent", "v4v6"};
   return s;
+}
+
+// HAProxy 2.6's multiplexers that `proto` may name (`haproxy -vv` lists them); names are
+// case-sensitive. Whether the proxy's mode can use one is checked once every line is read.
+std::optional<MuxProto> mux_proto_named(const std::string& n) {
+  for (MuxProto p : {MuxProto::h1, MuxProto::h2, MuxProto::fcgi, MuxProto::none})
+    if (n == mux_proto_name(p)) return p;
+  return std::nullopt;
 }
 
 void kw_bind(ParseContext& c, const Args& a) {
@@ -63,6 +72,15 @@ void kw_bind(ParseContext& c, const Args& a) {
       // Has no effect in HAProxy 2.6 either (one process), which says so.
       if (!has_value) return c.alert(where + " : '" + o + "' : missing value");
       c.warning(where + " : 'process " + a[++i] + "' on 'bind' lines is deprecated and will be removed in 2.7.");
+    } else if (o == "proto") {
+      if (!has_value || a[i + 1].empty()) return c.alert(where + " : '" + o + "' : missing value");
+      const std::string& v = a[++i];
+      const auto proto = mux_proto_named(v);
+      if (!proto) return c.alert(where + " : '" + o + "' :  unknown MUX protocol '" + v + "'");
+      b.proto = *proto;
+      // NOT SERVED YET: `proto h2` is refused by the `proto` row of unimplemented.cpp until the
+      // proxy serves HTTP/2 on binds; then drop this line and that row.
+      if (b.proto == MuxProto::h2 && check_unimplemented(c, GapContext::bind, o) == GapResult::refused) return;
     } else if (o == "v6only") {
       // What portero does on every IPv6 listener already (core/listener.cpp sets IPV6_V6ONLY).
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {

@@ -93,6 +93,7 @@ class Registry {
 
 // Each feature registers its own rows explicitly (called once from registry.cpp).
 void register_global_keywords(Registry& r);
+void register_h2_keywords(Registry& r);   // tune.h2.* (keywords_h2.cpp)
 void register_log_keywords(Registry& r);
 void register_logging_keywords(Registry& r);
 // `option log-separate-errors|logasap|dontlog-normal` (keywords_logging.cpp); returns true when

@@ -31,6 +31,7 @@ const Registry& registry() {
   static const Registry r = [] {
     Registry reg;
     register_global_keywords(reg);
+    register_h2_keywords(reg);
     register_tls_keywords(reg);
     register_log_keywords(reg);
     register_logging_keywords(reg);

@@ -23,7 +23,6 @@ const Unimplemented kTable[] = {
     {C::global, "tune.buffers.reserve", H, "buffer pool sizing", "tune.buffers.reserve 4"},
     {C::global, "tune.comp.maxlevel", H, "compression level; compression itself is refused", "tune.comp.maxlevel 1"},
     {C::global, "tune.fd.edge-triggered", H, "poller mode", "expose-experimental-directives\n    tune.fd.edge-triggered on"},
-    {C::global, "tune.h2.*", H, "HTTP/2 tuning; portero speaks HTTP/1 only", "tune.h2.initial-window-size 65535"},
     {C::global, "tune.idle-pool.shared", H, "connection pool sharing between threads", "tune.idle-pool.shared on"},
     {C::global, "tune.idletimer", H, "splice heuristics", "tune.idletimer 1000"},
     {C::global, "tune.listener.multi-queue", H, "accept queue distribution", "tune.listener.multi-queue on"},

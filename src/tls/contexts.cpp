@@ -67,10 +67,11 @@ std::string at(const config::Origin& o) { return "[" + o.file + ":" + std::to_st
 
 bool names_h2(const std::string& list) { return ("," + list + ",").find(",h2,") != std::string::npos; }
 
-// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. In mode http
-// (`http_mode`) "h2" is left out until portero speaks HTTP/2 (warned); in mode tcp the bytes are
-// only relayed, so what the line lists is negotiated as it is.
-std::string alpn_wire(const std::string& list, bool http_mode) {
+// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. `drop_h2`
+// leaves "h2" out: a mode http server line, until portero speaks HTTP/2 to servers (warned). A
+// bind negotiates its list as written (HTTP/2 is served to clients), and so does a mode tcp
+// server, whose bytes are only relayed.
+std::string alpn_wire(const std::string& list, bool drop_h2) {
   std::string out;
   size_t start = 0;
   bool any = false;
@@ -80,13 +81,13 @@ std::string alpn_wire(const std::string& list, bool http_mode) {
     const size_t n = end - start;
     if (n == 0 || n > 255) return {};
     any = true;
-    if (!http_mode || list.compare(start, n, "h2") != 0) {
+    if (!drop_h2 || list.compare(start, n, "h2") != 0) {
       out += char(n);
       out.append(list, start, n);
     }
     start = end + 1;
   }
-  // `alpn h2` alone: http/1.1 in its place, so the line still negotiates what portero speaks.
+  // `alpn h2` alone on a server: http/1.1 in its place, so the line still offers what portero speaks.
   if (any && out.empty()) out.assign("\x08http/1.1", 9);
   return out;
 }
@@ -676,7 +677,6 @@ class Builder {
   StoreCache stores_;
   PkeyPtr dh_;
   bool failed_ = false;
-  std::set<std::string> warned_alpn_;   // bind line + list already warned about h2 (one warning per line)
 
   // "Proxy 'f': <what> for bind ':443' at [f:l]." HAProxy prints these twice (once bare).
   void bind_late_error(const config::Proxy& px, const config::Bind& b, const std::string& what, bool twice = true) {
@@ -828,13 +828,7 @@ class Builder {
       }
     }
     if (e.conf.alpn) {
-      const bool http = px.mode == config::Mode::http;
-      c->alpn = alpn_wire(*e.conf.alpn, http);
-      if (http && names_h2(*e.conf.alpn) && warned_alpn_.insert(at(b.origin) + *e.conf.alpn).second)
-        diag_->add(config::Severity::warning, b.origin, config::Form::parsing,
-                   "'bind " + b.written + "' in section '" + kind_name(px.kind) + "' : 'alpn' : HTTP/2 is not "
-                   "implemented by portero yet: 'h2' is left out of what is negotiated, clients use the other protocols "
-                   "listed (http/1.1).");
+      c->alpn = alpn_wire(*e.conf.alpn, false);
       if (c->alpn.empty()) once("invalid ALPN protocol list '" + *e.conf.alpn + "'");
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c);

@@ -372,6 +372,68 @@ global
     bogus 1
     server s1 127.0.0.1:18081
 """, 1, '', []),
+    # tune.h2.* as HAProxy 2.6 reads them (atoi: 0 is a window HAProxy takes).
+    'tune_h2_values': ("""global
+    tune.h2.header-table-size 65536
+    tune.h2.initial-window-size 0
+    tune.h2.max-concurrent-streams 1000
+    tune.h2.max-frame-size 16777215
+""" + T + """listen l
+    bind 127.0.0.1:18080 proto h1
+    server s1 127.0.0.1:18081
+listen t
+    mode tcp
+    bind 127.0.0.1:18082 proto none
+    server s1 127.0.0.1:18081
+""", 0, VALID, []),
+    'tune_h2_bad_values': ("""global
+    tune.h2.header-table-size 65537
+    tune.h2.initial-window-size -1
+    tune.h2.max-concurrent-streams 2147483648
+    tune.h2.max-frame-size 16383
+    tune.h2.max-frame-size
+    tune.h2.header-table-size 4096 8192
+""" + T + """listen l
+    bind 127.0.0.1:18080
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:2] : 'tune.h2.header-table-size' expects a numeric value between 4096 and 65536.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:3] : 'tune.h2.initial-window-size' expects a positive numeric value.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:4] : 'tune.h2.max-concurrent-streams' expects a positive numeric value.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:5] : 'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:6] : 'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215.",
+        "[ALERT]    (PID) : config : parsing [x.cfg:7] : 'tune.h2.header-table-size' cannot handle unexpected argument '8192'.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'bind_proto_unknown': (T + """listen l
+    bind 127.0.0.1:18080 proto
+    bind 127.0.0.1:18081 proto h3
+    bind 127.0.0.1:18082,127.0.0.1:18083 proto H1
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:7] : 'bind 127.0.0.1:18080' in section 'listen' : 'proto' : missing value",
+        "[ALERT]    (PID) : config : parsing [x.cfg:8] : 'bind 127.0.0.1:18081' in section 'listen' : 'proto' :  unknown MUX protocol 'h3'",
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : 'bind 127.0.0.1:18082,127.0.0.1:18083' in section 'listen' : 'proto' :  unknown MUX protocol 'H1'",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
+    'bind_proto_not_usable': (T + """frontend f
+    bind 127.0.0.1:18080 proto none
+    bind 127.0.0.1:18081 proto fcgi
+    default_backend b
+backend b
+    server s1 127.0.0.1:18081
+listen t
+    mode tcp
+    bind 127.0.0.1:18082 proto h1
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : frontend 'f' : MUX protocol 'none' is not usable for 'bind 127.0.0.1:18080' at [x.cfg:7].",
+        "[ALERT]    (PID) : config : frontend 'f' : MUX protocol 'fcgi' is not usable for 'bind 127.0.0.1:18081' at [x.cfg:8].",
+        "[ALERT]    (PID) : config : proxy 't' : MUX protocol 'h1' is not usable for 'bind 127.0.0.1:18082' at [x.cfg:14].",
+        "[ALERT]    (PID) : config : Fatal errors found in configuration.",
+    ]),
     # HAProxy resolves server names after the checks, and names the host without its port.
     'server_name_unresolvable': (T + """listen l
     bind 127.0.0.1:18080

@@ -61,12 +61,6 @@ CRT_LIST_CASES = [
 ]
 
 
-def without_h2(rows):
-    """What portero negotiates where haproxy picks h2: until portero serves HTTP/2 (issue 12) it
-    leaves h2 out of the bind's ALPN list (with a warning), so the client's next choice wins."""
-    return [tuple('http/1.1' if v == 'h2' else v for v in r) for r in rows]
-
-
 def strip_x(resp_headers):
     return {k.lower(): v for k, v in resp_headers if k.lower().startswith('x-')}
 
@@ -176,7 +170,7 @@ frontend fe
 
     def test_crt_list_filters_and_options(self):
         got, r12 = self.run_crt_list()
-        self.assertEqual(got, CRT_LIST_CASES if IS_HAPROXY else without_h2(CRT_LIST_CASES))
+        self.assertEqual(got, CRT_LIST_CASES)
         self.assertEqual(r12, (1, None, 'protocol version'))
         self.differential(self.run_crt_list, (CRT_LIST_CASES, r12))
 
@@ -291,11 +285,7 @@ listen tls_relay
             ('fe3', 'h2,http/1.1', 0, 'h2'), ('fe3', 'h2', 0, 'h2'),
             ('request', 200, 'http/1.1'),
         ]
-        # portero, until it serves HTTP/2: h2 is not negotiated, a client offering only h2 gets
-        # no ALPN (and may speak HTTP/1.1), as on the bind that lists http/1.1 alone.
-        portero = [('fe', 'h2,http/1.1', 0, 'http/1.1'), ('fe', 'http/1.1', 0, 'http/1.1'),
-                   ('fe', 'h2', 0, None)] + haproxy[3:]
-        self.assertEqual(self.run_alpn(), haproxy if IS_HAPROXY else portero)
+        self.assertEqual(self.run_alpn(), haproxy)
         self.differential(self.run_alpn, haproxy)
 
     def run_versions(self, binary=None):

@@ -55,6 +55,19 @@ struct CpuMap {
   std::string cpus;                // e.g. "0", "0-3"
 };
 
+// `tune.h2.*` (global): the SETTINGS the HTTP/2 side advertises to clients, as HAProxy 2.6
+// reads them. portero/http/h2_settings.h turns them into the codec's http::h2::Settings.
+struct H2Tuning {
+  uint32_t header_table_size = 4096;       // 4096..65536
+  uint32_t initial_window_size = 65535;    // 0..2^31-1
+  // 0 is accepted, as HAProxy does; HAProxy 2.6 then advertises no limit and refuses every
+  // stream (RST_STREAM REFUSED_STREAM, observed on 2.6.12).
+  uint32_t max_concurrent_streams = 100;
+  // 0: not set, and HAProxy advertises tune.bufsize; a value set is capped at tune.bufsize.
+  // Else 16384..16777215.
+  uint32_t max_frame_size = 0;
+};
+
 struct Global {
   Origin origin;
   bool daemon = false;
@@ -76,6 +89,7 @@ struct Global {
   uint32_t tune_bufsize = 16384;
   uint32_t tune_maxrewrite = 1024;
   uint32_t tune_http_maxhdr = 101;
+  H2Tuning h2;
   std::vector<LogTarget> logs;
   std::string log_tag = "haproxy";
   bool log_send_hostname = false;
@@ -161,6 +175,22 @@ struct CookiePersistence {
   uint32_t maxidle_s = 0, maxlife_s = 0;   // seconds; 0 = unset
 };
 
+// `bind ... proto NAME`: the protocol HAProxy's listener speaks whatever the client sends (its
+// "MUX protocol"). `unset`: chosen per connection (ALPN, or on a clear bind the HTTP/2
+// preface, in mode http). h1 and h2 need mode http, none mode tcp; fcgi is a server-side
+// protocol that no bind may use (the post-parse checks refuse the mismatches, as HAProxy).
+enum class MuxProto : uint8_t { unset, h1, h2, fcgi, none };
+inline const char* mux_proto_name(MuxProto p) {
+  switch (p) {
+    case MuxProto::h1: return "h1";
+    case MuxProto::h2: return "h2";
+    case MuxProto::fcgi: return "fcgi";
+    case MuxProto::none: return "none";
+    case MuxProto::unset: break;
+  }
+  return "";
+}
+
 // A `bind` line: one or more addresses sharing the same options.
 struct Bind {
   Origin origin;
@@ -170,6 +200,7 @@ struct Bind {
   uint32_t backlog = 0;             // 0 = use maxconn-derived default
   std::vector<std::string> unsupported_options;  // kept so -c can warn about each
   std::string written;              // the address list as written (HAProxy's messages name it)
+  MuxProto proto = MuxProto::unset; // `proto NAME` (the last one written wins)
   TlsBindOptions tls;               // ssl, crt, crt-list, verify, alpn ...
 };
 
