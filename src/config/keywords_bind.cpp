@@ -78,9 +78,6 @@ void kw_bind(ParseContext& c, const Args& a) {
       const auto proto = mux_proto_named(v);
       if (!proto) return c.alert(where + " : '" + o + "' :  unknown MUX protocol '" + v + "'");
       b.proto = *proto;
-      // NOT SERVED YET: `proto h2` is refused by the `proto` row of unimplemented.cpp until the
-      // proxy serves HTTP/2 on binds; then drop this line and that row.
-      if (b.proto == MuxProto::h2 && check_unimplemented(c, GapContext::bind, o) == GapResult::refused) return;
     } else if (o == "v6only") {
       // What portero does on every IPv6 listener already (core/listener.cpp sets IPV6_V6ONLY).
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {

@@ -172,7 +172,6 @@ const Unimplemented kTable[] = {
     {C::bind, "interface", M, "the listener would not be restricted to this interface", "bind :18081 interface lo"},
     {C::bind, "mode", M, "the UNIX socket would not get this mode", "bind :18081 mode 600"},
     {C::bind, "namespace", M, "the listener would not be in this network namespace", "bind :18081 namespace ns1"},
-    {C::bind, "proto", M, "this protocol would not be spoken", "bind :18081 proto h2"},
     {C::bind, "transparent", M, "foreign addresses would not be bound", "bind :18081 transparent"},
     {C::bind, "uid", M, "the UNIX socket would not belong to this user", "bind :18081 uid 0"},
     {C::bind, "user", M, "the UNIX socket would not belong to this user", "bind :18081 user root"},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "portero/http/h2_settings.h"
 #include "portero/proxy/worker.h"
 #include "h2_stream.h"
 #include "session.h"
@@ -13,7 +14,7 @@ namespace portero::proxy {
 namespace {
 
 http::h2::Settings settings_for(Worker& w) {
-  http::h2::Settings s;
+  http::h2::Settings s = http::h2::from_config(w.config().global);
   // A stream's unread request body waits in its queue: the window is what the queue holds.
   s.initial_window_size = uint32_t(std::min<size_t>(s.initial_window_size, core::ByteQueue::capacity(w.bufsize())));
   return s;

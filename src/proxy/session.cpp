@@ -29,6 +29,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   Entry in(*this);
   SSL_CTX* tls = bind.tls;
   facts_.bind = static_cast<uint16_t>(bind.bind);
+  proto_ = bind.proto;
   tcp_.set_owner(this, &kClientEvents);
   if (tcp_.open(w_.loop(), fd) != 0) {
     tcp_.close();
@@ -76,6 +77,11 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     x().start_tcp();
     return true;
   }
+  // `proto h2` in clear: HTTP/2 from the first byte (over TLS: once the handshake is done).
+  if (proto_ == config::MuxProto::h2 && !tls_) {
+    become_h2();
+    return true;
+  }
   arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
   return true;
 }
@@ -93,7 +99,9 @@ void Session::on_client_handshake(void* self, int) {
   const unsigned char* proto = nullptr;
   unsigned len = 0;
   SSL_get0_alpn_selected(s->tls_->ssl(), &proto, &len);
-  if (len == 2 && proto[0] == 'h' && proto[1] == '2' && s->phase_ == Phase::idle && !s->closed_) s->become_h2();
+  const bool h2 = s->proto_ == config::MuxProto::h2 ||
+                  (s->proto_ != config::MuxProto::h1 && len == 2 && proto[0] == 'h' && proto[1] == '2');
+  if (h2 && s->phase_ == Phase::idle && !s->closed_) s->become_h2();
 }
 
 void Session::on_closed(void* self) {

@@ -181,6 +181,7 @@ class Session {
   const core::Transport* cli() const { return io_; }
   H2Conn* h2_ = nullptr;         // this connection speaks HTTP/2: its streams' driver
   bool stream_ = false;          // this session is one stream of an HTTP/2 connection
+  config::MuxProto proto_ = config::MuxProto::unset;   // the bind's `proto`
   Worker& w_;
   int fe_;                       // frontend proxy index
   ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request

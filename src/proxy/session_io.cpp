@@ -118,7 +118,7 @@ void Session::handle_client_input() {
       in_.compact();
       // HTTP/2 with prior knowledge: a mode http listener takes the client's connection
       // preface as HAProxy does (the first bytes of the connection only).
-      if (first_request_ && !stream_ && is_h2_preface(in_, false)) {
+      if (first_request_ && !stream_ && proto_ != config::MuxProto::h1 && is_h2_preface(in_, false)) {
         if (!is_h2_preface(in_)) return;   // its first bytes: wait for the rest
         return become_h2();
       }

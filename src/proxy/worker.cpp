@@ -81,7 +81,8 @@ void Worker::start(std::function<void()> on_exit) {
                                                           core::Listener::Gate{admit, unadmit}));
     // A TLS bind's connections all share its context.
     bind_contexts_.push_back(std::make_unique<BindContext>(
-        BindContext{rt_.tls ? rt_.tls->bind(p.proxy, p.bind) : nullptr, p.bind}));
+        BindContext{rt_.tls ? rt_.tls->bind(p.proxy, p.bind) : nullptr, p.bind,
+                    config().proxies[size_t(p.proxy)].binds[size_t(p.bind)].proto}));
     listeners_.back()->set_context(bind_contexts_.back().get());
   }
   pending_listeners_.clear();

@@ -32,6 +32,7 @@ class H2Stream;
 struct BindContext {
   SSL_CTX* tls = nullptr;   // `bind ... ssl`: its context (certificates chosen by SNI)
   int bind = 0;             // the line's index in its frontend
+  config::MuxProto proto = config::MuxProto::unset;   // `proto h1|h2`: no guessing from the bytes
 };
 
 class Worker {

@@ -248,13 +248,10 @@ TEST_CASE("bind proto of the wrong mode is refused by the post-parse checks [hap
   CHECK(r.config);
 }
 
-TEST_CASE("bind proto h2 is refused until the proxy serves HTTP/2") {
+TEST_CASE("bind proto h2 is accepted: the bind speaks HTTP/2 from the first byte") {
   auto r = bind_line(" proto h2");
-  CHECK_FALSE(r.config);
-  REQUIRE_FALSE(r.alerts.empty());
-  CHECK(r.alerts[0] == parsing(8, "'bind' : 'proto' is not implemented by portero yet (this protocol would not "
-                                  "be spoken)."));
-  // An unknown name is HAProxy's error first, as it would be once h2 is served.
+  CHECK(r.config);
+  CHECK(r.alerts.empty());
   r = bind_line(" proto h3");
   REQUIRE_FALSE(r.alerts.empty());
   CHECK(r.alerts[0] == parsing(8, kWhere + "'proto' :  unknown MUX protocol 'h3'"));
