@@ -498,6 +498,27 @@ class H2cPriorKnowledgeTest(H2Base):
         if H2_MISSING is None:
             self.assertEqual(self.h2(fe.port).get('/h2').status, 200)
 
+    @needs_h2
+    def test_bind_proto_h2_and_h1(self):
+        """`proto h2` speaks HTTP/2 from the first byte (an HTTP/1 request there gets no
+        answer); `proto h1` takes the HTTP/2 preface for a bad HTTP/1 request."""
+        _, fe, o, _, _ = self.start(bind_opts='proto h2')
+        self.assertEqual(self.h2(fe.port).get('/forced').status, 200)
+        with Client(fe.port) as h1:
+            h1.send(b'GET /h1 HTTP/1.1\r\nhost: x\r\n\r\n')
+            data = h1.read_until_close()
+            self.assertFalse(data.startswith(b'HTTP/1.1'), data)
+        self.assertEqual([q.target for q in o.requests], ['/forced'])
+
+        _, fe1, o1, _, _ = self.start(bind_opts='proto h1')
+        with Client(fe1.port) as c:
+            c.send(b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+            data = c.read_until_close()
+            self.assertFalse(data.startswith(b'HTTP/1.1 200'), data)
+        with Client(fe1.port) as h1:
+            self.assertEqual(h1.request('GET', '/h1').status, 200)
+        self.assertEqual([q.target for q in o1.requests], ['/h1'])
+
     @needs_tool(CURL, 'curl')
     def test_curl_upgrade_h2c_is_answered_in_http11(self):
         """`curl --http2` on http:// asks for `Upgrade: h2c`; the proxy does not switch
