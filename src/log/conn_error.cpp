@@ -1,5 +1,5 @@
 // The log line of a connection that ended before any stream existed: a failed TLS handshake on
-// an `ssl` bind. HAProxy 2.6 writes it in a fixed form whatever the frontend's log format is:
+// an `ssl` bind (and, in the same form, an HTTP/2 connection closed for abuse). HAProxy 2.6 writes it in a fixed form whatever the frontend's log format is:
 //   <client ip>:<port> [<accept date>] <frontend>/<bind name or number>: <reason>
 // (checked against haproxy 2.6.12 with plaintext, garbage, closed, reset, timed out and
 // untrusted-certificate clients; see docs/TLS_FETCHES.md).
@@ -106,7 +106,7 @@ size_t render_conn_error(const ConnErrorLine& l, char* out, size_t cap) {
   if (!l.bind_name.empty()) put(l.bind_name);
   else num(l.bind_id);
   put(": ");
-  put(conn_error_text(l.error));
+  put(l.reason.empty() ? std::string_view(conn_error_text(l.error)) : l.reason);
   return n;
 }
 

@@ -3,8 +3,13 @@
 #include "h2_conn.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <span>
+#include <syslog.h>
 
 #include "portero/http/h2_settings.h"
+#include "portero/log/log.h"
 #include "portero/proxy/worker.h"
 #include "h2_stream.h"
 #include "session.h"
@@ -56,6 +61,11 @@ void H2Conn::on_read(ssize_t n) {
     return;
   }
   conn_.in_.end += uint32_t(n);
+  if (lingering_) {   // after our last GOAWAY: read and dropped until the client closes
+    conn_.in_.fwd = conn_.in_.parsed = conn_.in_.end;
+    conn_.release(conn_.in_);
+    return;
+  }
   feed_input();
   flush();
 }
@@ -66,7 +76,34 @@ void H2Conn::feed_input() {
   const bool ok = codec_.feed(in.data + in.fwd, in.end - in.fwd);
   in.fwd = in.parsed = in.end;
   conn_.release(in);
-  if (!ok) goodbye_ = true;   // a connection error: the codec queued its GOAWAY; close once written
+  if (ok) return;
+  goodbye_ = true;   // a connection error: the codec queued its GOAWAY; close once written
+  if (codec_.tripped() != http::h2::Abuse::none) report_abuse();
+}
+
+// An abuse limit closed the connection: counted for the frontend and logged once, in the form
+// of HAProxy's connection error lines ("<client> [<accept date>] fe/1: <reason>").
+void H2Conn::report_abuse() {
+  stats::Counters& c = w_.px_counters(conn_.fe_);
+  c.add(c.h2_abuse);
+  const config::Proxy& fe = w_.config().proxies[conn_.fe_];
+  if (fe.logs.empty() || fe.no_log) return;
+  char reason[128];
+  const int len = std::snprintf(reason, sizeof reason, "HTTP/2 connection closed: too many %s (GOAWAY ENHANCE_YOUR_CALM)",
+                                http::h2::abuse_name(codec_.tripped()));
+  log::ConnErrorLine l;
+  l.client = &conn_.facts_.peer.sa;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const uint64_t ms = conn_.facts_.accept_real_ms;   // set when the frontend has a log format
+  l.accept_date = ms ? timespec{time_t(ms / 1000), long(ms % 1000) * 1000000} : now;
+  l.frontend = fe.name;
+  l.bind_name = fe.binds[conn_.facts_.bind].name;
+  l.bind_id = conn_.facts_.bind + 1;
+  l.reason = std::string_view(reason, size_t(len > 0 ? len : 0));
+  char* line = w_.scratch();
+  const size_t n = log::render_conn_error(l, line, std::min<size_t>(1024, w_.bufsize()));
+  w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), LOG_WARNING, std::string_view(line, n), now);
 }
 
 void H2Conn::schedule_flush() {
@@ -94,8 +131,19 @@ void H2Conn::flush() {
   }
   w_.buffers().put(out_);
   out_ = nullptr;
-  if (goodbye_ || codec_.done()) return close_now();   // everything said
+  if (goodbye_ || codec_.done()) return linger();   // everything said
   arm_timer();
+}
+
+// The last bytes are out: FIN, then what the client still sends is read and dropped until it
+// closes (or `timeout client-fin`, else 1 s), so that unread input does not turn the close
+// into a reset that could destroy the GOAWAY before the client reads it.
+void H2Conn::linger() {
+  if (lingering_) return;
+  lingering_ = true;
+  if (conn_.io_->shutdown() != 0) return close_now();
+  conn_.arm_client_timer(w_.config().proxies[conn_.fe_].timeouts.client_fin.value_or(1000));
+  conn_.start_reading();
 }
 
 void H2Conn::say_goodbye() {
@@ -120,6 +168,7 @@ void H2Conn::arm_timer() {
 
 void H2Conn::on_timer() {
   if (closing_) return;
+  if (lingering_) return close_now();
   if (writing_) return close_now();   // the client reads nothing
   if (live_ > 0 && codec_.open_streams() > 0) return arm_timer();   // the streams time themselves
   say_goodbye();   // idle: GOAWAY, then close once it is written

@@ -59,10 +59,12 @@ class H2Conn final : public http::h2::ServerOwner {
  private:
   H2Stream* find(int32_t id);
   void feed_input();
+  void report_abuse();
   void flush();
   static void run_flush(void* self);
   void arm_timer();
   void say_goodbye();   // the final GOAWAY: no more streams
+  void linger();        // the final GOAWAY is written: half-close, drain, then close
   void close_now();
   void maybe_finish();
 
@@ -77,6 +79,7 @@ class H2Conn final : public http::h2::ServerOwner {
   bool writing_ = false;
   bool stopping_ = false;         // GOAWAY sent: close when the streams are done
   bool goodbye_ = false;          // the final GOAWAY is queued: close once it is written
+  bool lingering_ = false;        // half-closed after it: waiting for the client to close
   bool closing_ = false;          // the transport's close() was called
   bool transport_closed_ = false;
 };

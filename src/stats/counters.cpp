@@ -46,6 +46,7 @@ void Totals::add(const Counters& c) {
   h2_streams_closed += v(c.h2_streams_closed);
   h2_streams += v(c.h2_streams);
   h2_heads += v(c.h2_heads);
+  h2_abuse += v(c.h2_abuse);
   t_queue_sum += v(c.t_queue_sum);
   t_connect_sum += v(c.t_connect_sum);
   t_response_sum += v(c.t_response_sum);

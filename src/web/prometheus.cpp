@@ -366,6 +366,7 @@ class Writer {
   void objects(std::string_view scope, const ObjMetric* table, size_t n, const std::vector<const Row*>& rows);
   void one_metric(std::string_view full, const ObjMetric& m, const std::vector<const Row*>& rows);
   void histograms(std::string_view scope, const std::vector<const Row*>& rows);
+  void h2_abuse(const std::vector<const Row*>& rows);
   Totals totals_of(const Row& r) const;
 };
 
@@ -466,6 +467,17 @@ void Writer::objects(std::string_view scope, const ObjMetric* table, size_t n, c
     one_metric(full, table[i], rows);
   }
   histograms(scope, rows);
+  if (scope == "frontend") h2_abuse(rows);
+}
+
+// portero_frontend_h2_abuse_total: HTTP/2 connections closed for tripping an abuse limit
+// (rapid reset, floods: h2::Settings), beyond HAProxy's metrics.
+void Writer::h2_abuse(const std::vector<const Row*>& rows) {
+  if (rows.empty()) return;
+  const std::string full = "portero_frontend_h2_abuse_total";
+  out_ += "# HELP " + full + " HTTP/2 connections closed for abuse: GOAWAY ENHANCE_YOUR_CALM (portero)\n";
+  out_ += "# TYPE " + full + " counter\n";
+  for (const Row* r : rows) sample(full, *r, {}, {}, std::to_string(totals_of(*r).h2_abuse));
 }
 
 Totals Writer::totals_of(const Row& r) const {

@@ -710,6 +710,29 @@ class H2cPriorKnowledgeTest(H2Base):
 
 
     @needs_h2
+    def test_rapid_reset_is_stopped(self):
+        """Beyond HAProxy 2.6 (which has no such limit): a client opening and cancelling
+        streams faster than h2::Settings::max_resets_per_s (200 a second; CVE-2023-44487) gets
+        GOAWAY(ENHANCE_YOUR_CALM); the trip is logged once and the frontend still serves
+        other connections."""
+        if self.IS_HAPROXY:
+            self.skipTest('portero-only: haproxy 2.6 has no reset-rate limit')
+        _, fe, _, log, _ = self.start()
+        c = self.h2(fe.port)
+        for i in range(400):
+            if c.eof or c.goaway is not None:
+                break
+            c.reset(c.request('GET', f'/delay/2000/{i}'))
+        c.wait(lambda: c.goaway is not None or c.eof)
+        self.assertIsNotNone(c.goaway)
+        self.assertEqual(c.goaway.error_code, 0xb)
+        line = wait_until(lambda: next((m for m in log.lines() if 'HTTP/2' in m and 'resets' in m), None), 5)
+        self.assertTrue(line, log.lines())
+        self.assertRegex(line, r'127\.0\.0\.1:\d+ \[[^\]]+\] fe/1: HTTP/2 connection closed: '
+                               r'too many resets \(GOAWAY ENHANCE_YOUR_CALM\)$')
+        self.assertEqual(self.h2(fe.port).get('/after').status, 200)
+
+    @needs_h2
     def test_cookie_persistence(self):
         o1, o2 = self.origin('s1'), self.origin('s2')
         fe = self.listener()

@@ -149,6 +149,7 @@ struct ConnErrorLine {
   std::string_view bind_name;
   int bind_id = 1;
   ConnError error = ConnError::ssl_handshake;
+  std::string_view reason;   // when set, the reason written instead of `error`'s text
 };
 size_t render_conn_error(const ConnErrorLine& l, char* out, size_t cap);
 std::string conn_error_line(const ConnErrorLine& l);
