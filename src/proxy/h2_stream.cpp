@@ -477,11 +477,6 @@ void H2Stream::run(void* self) {
     return;
   }
   if (s->closed_) return;
-  if (s->want_reset_) {
-    s->want_reset_ = false;
-    s->ev_->read(s->owner_, UV_ECONNRESET);
-    if (s->closed_) return;
-  }
   if (s->want_written_) {
     s->want_written_ = false;
     s->ev_->written(s->owner_, 0);
@@ -492,7 +487,13 @@ void H2Stream::run(void* self) {
     if (s->ev_->shut) s->ev_->shut(s->owner_, 0);
     if (s->closed_) return;
   }
+  // What the client sent before it reset the stream is read first: a request whose head came
+  // is an exchange (logged as aborted, as haproxy logs it), not a connection that never spoke.
   s->deliver();
+  if (s->want_reset_ && !s->closed_) {
+    s->want_reset_ = false;
+    s->ev_->read(s->owner_, UV_ECONNRESET);
+  }
 }
 
 void H2Stream::maybe_free() {
