@@ -733,6 +733,64 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertEqual(self.h2(fe.port).get('/after').status, 200)
 
     @needs_h2
+    def test_stalled_upload_holds_back_its_stream_only(self):
+        """A server that reads nothing: the upload's stream fills what the server's socket and
+        the stream's window take, then waits, while other streams of the same connection (a
+        GET, and a POST with a body) are served; the proxy's memory does not follow the upload.
+        Beyond HAProxy 2.6: its demultiplexer waits for the stalled stream's buffer, and the
+        connection's other streams wait with it (checked: the GET times out)."""
+        if self.IS_HAPROXY:
+            self.skipTest('haproxy 2.6 holds back the whole connection behind a stalled upload')
+        import socket
+        sink = socket.socket()
+        sink.bind(('127.0.0.1', 0))
+        sink.listen(4)   # accepted by the kernel, never read
+        self.addCleanup(sink.close)
+        o = self.origin('s1')
+        fe = self.listener()
+        p = self.proxy(f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind {fe.bind}
+    use_backend sink if {{ path_beg /stalled }}
+    default_backend be
+backend be
+    server s1 {o.addr}
+backend sink
+    server k 127.0.0.1:{sink.getsockname()[1]}
+""", [fe])
+        c = self.h2(fe.port)
+        sid = c.request('POST', '/stalled', end_stream=False)
+        chunk = b'x' * 16384
+        sent, stalled_since = 0, None
+        deadline = time.monotonic() + 20
+        base = p.rss_kb()
+        while time.monotonic() < deadline:
+            window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
+            if window > 0:
+                c.conn.send_data(sid, chunk[:window])
+                c._flush()
+                sent += window
+                stalled_since = None
+                continue
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > 0.5:
+                break
+            c.pump(time.monotonic() + 0.1)
+        self.assertGreater(sent, 0)
+        self.assertLess(sent, 64 << 20, 'the stalled stream was never held back')
+        # the other streams go on
+        self.assertEqual(c.get('/other', timeout=5).status, 200)
+        r = c.response(c.request('POST', '/echo', body=b'y' * 200000), timeout=10)
+        self.assertEqual(r.status, 200)
+        # what the proxy holds for the stalled stream is its window, not the upload
+        self.assertLess(p.rss_kb() - base, 16 * 1024)
+
+    @needs_h2
     def test_cookie_persistence(self):
         o1, o2 = self.origin('s1'), self.origin('s2')
         fe = self.listener()
