@@ -47,6 +47,8 @@ class H2Conn final : public http::h2::ServerOwner {
   const ssl_st* tls() const;      // the connection's TLS state (null in clear)
   void schedule_flush();          // output is pending: written on the loop's next turn
   void stream_freed(H2Stream* s);
+  // True for the connection's first request only (then false).
+  bool first_stream() { return !requests_++; }
 
   // http::h2::ServerOwner
   bool on_stream_open(int32_t id, http::h2::HeadRoom& room) override;
@@ -75,6 +77,7 @@ class H2Conn final : public http::h2::ServerOwner {
   H2Stream* streams_ = nullptr;   // every stream object alive
   H2Stream* last_found_ = nullptr;
   uint32_t live_ = 0;
+  uint32_t requests_ = 0;         // streams that carried a request
   char* out_ = nullptr;           // output being written (pooled block)
   bool writing_ = false;
   bool stopping_ = false;         // GOAWAY sent: close when the streams are done

@@ -65,7 +65,7 @@ void H2Stream::on_head(const Head& h, const char* base, bool end_stream) {
   attached_ = true;
   stats::Counters& c = conn_.worker().px_counters(conn_.conn().frontend());
   c.add(c.h2_streams);
-  s->open_stream(*this, conn_.conn());
+  s->open_stream(*this, conn_.conn(), conn_.first_stream());
 }
 
 // Without :authority the codec takes Host as the authority: then the request reads as an

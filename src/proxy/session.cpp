@@ -117,17 +117,24 @@ void Session::closed_now() {
   w_.session_closed(this);
 }
 
-void Session::open_stream(H2Stream& stream, const Session& conn) {
+void Session::open_stream(H2Stream& stream, const Session& conn, bool first) {
   Entry in(*this);
   stream_ = true;
   io_ = &stream;
   stream.set_owner(this, &kClientEvents);
   facts_ = conn.facts_;
-  facts_.t_accept = uv_now(w_.loop());
+  // The connection's first stream is its first request (timed from the accept, %Th included,
+  // and under `http-reuse safe` sent on a connection of its own); the others are later
+  // requests of the same client, as on a keep-alive HTTP/1 connection.
+  first_request_ = first;
+  if (!first) {
+    facts_.t_accept = uv_now(w_.loop());
+    facts_.t_handshake = 0;
+  }
   stream_id_ = conn.stream_id_;
   if (w_.runtime().debug) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
   phase_ = Phase::idle;
-  if (x().logging()) {
+  if (!first && x().logging()) {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     facts_.accept_real_ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
@@ -240,7 +247,7 @@ void Session::soft_stop() {
   if (h2_) return h2_->soft_stop();
   stop_after_ = true;
   // An idle keep-alive connection is closed now; a new one still gets its first request served.
-  if (phase_ == Phase::idle && !first_request_ && in_.end == 0 && client_write_ == ClientWrite::none)
+  if (phase_ == Phase::idle && !first_request_ && !stream_ && in_.end == 0 && client_write_ == ClientWrite::none)
     finish_close();
 }
 

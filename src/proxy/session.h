@@ -77,7 +77,7 @@ class Session {
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
   // One stream of an HTTP/2 connection, carried as an HTTP/1 byte stream by `stream` (see
   // h2_stream.h): one exchange, then the stream ends. `conn` is the HTTP/2 connection's session.
-  void open_stream(H2Stream& stream, const Session& conn);
+  void open_stream(H2Stream& stream, const Session& conn, bool first);
   bool is_stream() const { return stream_; }
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
