@@ -489,7 +489,12 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "tarpit") r.action = A::tarpit, parse_reply(c, a, i, r);
       else if (found == "return") r.action = A::return_, parse_reply(c, a, i, r);
       else if (found == "auth") r.action = A::auth, parse_auth(a, i, r);
-      else if (found == "redirect") r.action = A::redirect, parse_redirect_args(a, i, r.redirect);
+      else if (found == "redirect") {
+        r.action = A::redirect;
+        parse_redirect_args(a, i, r.redirect);
+        // A response has no request line left to build a prefix or scheme redirect from.
+        if (!req && r.redirect.type != Redirect::Type::location) fail("response only supports redirect type 'location'.");
+      }
       else if (found == "set-header") r.action = A::set_header, parse_header_rewrite(a, i, r, false);
       else if (found == "add-header") r.action = A::add_header, parse_header_rewrite(a, i, r, false);
       else if (found == "replace-header") r.action = A::replace_header, parse_header_rewrite(a, i, r, true);

@@ -56,7 +56,15 @@ void H2Conn::on_read(ssize_t n) {
     conn_.release(conn_.in_);
     return;
   }
-  if (n < 0) {   // the client closed or reset the connection: its streams end with it
+  if (n == UV_EOF && !lingering_ && codec_.open_streams() > 0) {
+    // A half-close after complete requests: their answers still go out (as haproxy), then
+    // the connection closes; nothing more can be read.
+    conn_.stop_reading();
+    stopping_ = true;
+    flush();
+    return;
+  }
+  if (n < 0) {   // the client reset the connection, or closed it with nothing in flight
     close_now();
     return;
   }
@@ -170,7 +178,10 @@ void H2Conn::on_timer() {
   if (closing_) return;
   if (lingering_) return close_now();
   if (writing_) return close_now();   // the client reads nothing
-  if (live_ > 0 && codec_.open_streams() > 0) return arm_timer();   // the streams time themselves
+  // Exchanges in progress time themselves; streams whose exchange is over but whose response
+  // the client does not take (a window it never reopens) do not keep the connection alive.
+  for (H2Stream* s = streams_; s; s = s->next)
+    if (s->session_alive()) return arm_timer();
   say_goodbye();   // idle: GOAWAY, then close once it is written
   flush();
 }

@@ -33,6 +33,7 @@ class H2Stream final : public core::Transport {
   ~H2Stream() override;
   int32_t id() const { return id_; }
   bool carried_request() const { return attached_; }   // a session served it
+  bool session_alive() const { return attached_ && !closed_; }
   H2Stream* next = nullptr;   // the connection's list of streams
   H2Stream* prev = nullptr;
 

@@ -173,9 +173,16 @@ void Exchange::reply_redirect(const config::Redirect& r, const acl::Expression* 
   acl::SampleContext ctx = sample(true);
   char* scratch = w_.scratch();
   std::string_view to = target ? eval_format(target, ctx, scratch, w_.bufsize()) : std::string_view(r.target);
-  const http::Head& h = req_head();
-  std::string_view uri = h.target.in(req_base());
-  if (r.drop_query) uri = uri.substr(0, uri.find('?'));
+  // Only a request-side redirect reads the request: in http-response (where the config allows
+  // the location type only) the request head may be gone, forwarded and its buffer reused.
+  std::string_view uri;
+  const http::Header* host = nullptr;
+  if (!resp_begun_) {
+    const http::Head& h = req_head();
+    uri = h.target.in(req_base());
+    if (r.drop_query) uri = uri.substr(0, uri.find('?'));
+    host = h.find(req_base(), "host");
+  }
   bool closing = !c_.keep_client_ || !req_complete_;
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
@@ -196,7 +203,6 @@ void Exchange::reply_redirect(const config::Redirect& r, const acl::Expression* 
     case config::Redirect::Type::scheme: {
       hw.put(to);
       hw.put("://");
-      const http::Header* host = h.find(req_base(), "host");
       if (host) hw.put(host->value.in(req_base()));
       hw.put(uri);
       break;
