@@ -220,7 +220,7 @@ Outcome run(const Exchange& x) {
   std::snprintf(fe.sun_path, sizeof fe.sun_path, "%s", g->fe_path.c_str());
   if (::connect(c, reinterpret_cast<sockaddr*>(&fe), sizeof fe) != 0) die("cannot connect to the frontend");
   write_all(c, x.client_bytes);
-  ::shutdown(c, SHUT_WR);
+  if (!x.client_keeps_open) ::shutdown(c, SHUT_WR);
 
   struct Conn {
     int fd;
@@ -231,6 +231,7 @@ Outcome run(const Exchange& x) {
   std::vector<Conn> conns;
   // The proxy's timeouts are 1-2 s: a client still open long after them is a hang.
   int budget_ms = 15000;
+  int quiet_ms = 0;   // since the last event on any socket
   bool client_open = true;
   while (client_open) {
     std::vector<pollfd> fds;
@@ -241,12 +242,26 @@ Outcome run(const Exchange& x) {
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
       budget_ms -= 100;
+      quiet_ms += 100;
+      if (x.client_keeps_open && !out.quiet_fin && x.client_fin_after_quiet_ms > 0 &&
+          quiet_ms >= x.client_fin_after_quiet_ms) {
+        ::shutdown(c, SHUT_WR);
+        out.quiet_fin = true;
+      }
       if (budget_ms <= 0) {
-        std::fprintf(stderr, "fuzz harness: the proxy neither answered nor closed within 15 s\n");
+        std::fprintf(stderr,
+                     "fuzz harness: the proxy neither answered nor closed within 15 s (the client had %zu bytes, "
+                     "the server %zu, %d requests)\n",
+                     out.answer.size(), out.forwarded.size(), out.requests);
+        if (std::getenv("FUZZ_HARNESS_DUMP")) {   // the client's bytes as they are, for a diagnosis
+          std::fwrite(out.answer.data(), 1, out.answer.size(), stdout);
+          std::fflush(stdout);
+        }
         std::abort();
       }
       continue;
     }
+    quiet_ms = 0;
     char buf[16384];
     if (fds[0].revents) {
       ssize_t n = ::read(c, buf, sizeof buf);
