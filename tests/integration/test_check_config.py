@@ -39,6 +39,15 @@ backend b
     balance roundrobin
     server s1 127.0.0.1:18081 weight 2
 """, 0, VALID, []),
+    'response_redirect_location_only': (T + """backend b
+    mode http
+    http-response redirect location /x if { status 418 }
+    http-response redirect scheme https if { status 418 }
+    server s1 127.0.0.1:18081
+""", 1, '', [
+        "[ALERT]    (PID) : config : parsing [x.cfg:9] : error detected in backend 'b' while parsing 'http-response redirect' rule : response only supports redirect type 'location'.",
+        "[ALERT]    (PID) : config : Error(s) found in configuration file : x.cfg",
+    ]),
     'missing_timeouts_warns': ("""defaults
     mode http
 frontend f
