@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -149,7 +150,9 @@ int complete_messages(std::string_view bytes, bool request, bool no_body, size_t
     if (r.status == http::ParseStatus::error) report(bytes, r.end, what, p.error_reason());
     ++n;
     if (r.status == http::ParseStatus::upgrade) {
-      from = bytes.size();   // a tunnel follows: not HTTP any more
+      // A tunnel follows: not HTTP any more, neither what came with the head nor what comes
+      // later on this connection (an HTTP/2 WebSocket's DATA arrives after the 101).
+      from = SIZE_MAX;
       break;
     }
     from = r.end;
