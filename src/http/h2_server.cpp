@@ -67,6 +67,7 @@ struct Server::Impl {
 
   ServerOwner& owner;
   const Settings cfg;
+  FrameCounts frames;
   uint64_t head_limit = UINT64_MAX;   // decoded header list size answered 431 beyond
   // Abuse limits (Settings documents them): their rates, the clock, the first one to trip.
   uint64_t (*clock)(void*) = &steady_ms;
@@ -129,6 +130,14 @@ struct Server::Impl {
   // GOAWAY).
   int count_recv(const nghttp2_frame* f) {
     last_recv_type = f->hd.type;
+    switch (f->hd.type) {
+      case NGHTTP2_HEADERS: ++frames.headers_rcvd; break;
+      case NGHTTP2_DATA: ++frames.data_rcvd; break;
+      case NGHTTP2_SETTINGS: ++frames.settings_rcvd; break;
+      case NGHTTP2_RST_STREAM: ++frames.rst_stream_rcvd; break;
+      case NGHTTP2_GOAWAY: ++frames.goaway_rcvd; break;
+      default: break;
+    }
     bool trip = false;
     switch (f->hd.type) {
       case NGHTTP2_RST_STREAM: trip = over(resets_in, cfg.max_resets_per_s, Abuse::resets); break;
@@ -294,6 +303,13 @@ struct Server::Impl {
 
   static int on_frame_send(nghttp2_session* s, const nghttp2_frame* f, void* ud) {
     Impl& i = self(ud);
+    if (f->hd.type == NGHTTP2_GOAWAY) {
+      ++i.frames.goaway_sent;
+      if (f->goaway.error_code == NGHTTP2_PROTOCOL_ERROR) ++i.frames.conn_protocol_errors;
+    } else if (f->hd.type == NGHTTP2_RST_STREAM) {
+      ++i.frames.rst_stream_sent;
+      if (f->rst_stream.error_code == NGHTTP2_PROTOCOL_ERROR) ++i.frames.strm_protocol_errors;
+    }
     if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
       i.failed = true;
       i.fail_code = f->goaway.error_code;
@@ -569,6 +585,7 @@ void Server::set_clock(uint64_t (*now_ms)(void*), void* ctx) {
 }
 
 Abuse Server::tripped() const { return impl_->abuse; }
+const FrameCounts& Server::frames() const { return impl_->frames; }
 
 size_t Server::open_streams() const {
   size_t n = 0;

@@ -84,6 +84,7 @@ void H2Conn::feed_input() {
   const bool ok = codec_.feed(in.data + in.fwd, in.end - in.fwd);
   in.fwd = in.parsed = in.end;
   conn_.release(in);
+  report_frames();
   if (ok) return;
   goodbye_ = true;   // a connection error: the codec queued its GOAWAY; close once written
   if (codec_.tripped() != http::h2::Abuse::none) report_abuse();
@@ -114,6 +115,19 @@ void H2Conn::report_abuse() {
   w_.log_sender().send(std::span<const config::LogTarget>(fe.logs), LOG_WARNING, std::string_view(line, n), now);
 }
 
+// The frames counted since the last report go to the frontend's counters.
+void H2Conn::report_frames() {
+  const http::h2::FrameCounts& f = codec_.frames();
+  const uint64_t now[] = {f.headers_rcvd, f.data_rcvd, f.settings_rcvd, f.rst_stream_rcvd, f.goaway_rcvd,
+                          f.conn_protocol_errors, f.strm_protocol_errors, f.rst_stream_sent, f.goaway_sent};
+  stats::Counters& c = w_.px_counters(conn_.fe_);
+  for (size_t k = 0; k < std::size(now); ++k)
+    if (now[k] != reported_[k]) {
+      c.add(c.h2_frames[k], now[k] - reported_[k]);
+      reported_[k] = now[k];
+    }
+}
+
 void H2Conn::schedule_flush() {
   if (!closing_) core::LoopContext::of(w_.loop()).defer(&flush_);
 }
@@ -139,6 +153,7 @@ void H2Conn::flush() {
   }
   w_.buffers().put(out_);
   out_ = nullptr;
+  report_frames();
   if (goodbye_ || codec_.done()) return linger();   // everything said
   arm_timer();
 }
@@ -259,8 +274,6 @@ bool H2Conn::on_stream_open(int32_t id, http::h2::HeadRoom& room) {
 }
 
 void H2Conn::on_request_head(int32_t id, const http::Head& head, const char* base, bool end_stream) {
-  stats::Counters& c = w_.px_counters(conn_.fe_);
-  c.add(c.h2_heads);
   if (H2Stream* s = find(id)) s->on_head(head, base, end_stream);
 }
 

@@ -62,6 +62,7 @@ class H2Conn final : public http::h2::ServerOwner {
   H2Stream* find(int32_t id);
   void feed_input();
   void report_abuse();
+  void report_frames();
   void flush();
   static void run_flush(void* self);
   void arm_timer();
@@ -78,6 +79,7 @@ class H2Conn final : public http::h2::ServerOwner {
   H2Stream* last_found_ = nullptr;
   uint32_t live_ = 0;
   uint32_t requests_ = 0;         // streams that carried a request
+  uint64_t reported_[9] = {};     // the codec's frame counts already in the frontend's counters
   char* out_ = nullptr;           // output being written (pooled block)
   bool writing_ = false;
   bool stopping_ = false;         // GOAWAY sent: close when the streams are done

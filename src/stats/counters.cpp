@@ -45,8 +45,8 @@ void Totals::add(const Counters& c) {
   h2_conns += v(c.h2_conns);
   h2_streams_closed += v(c.h2_streams_closed);
   h2_streams += v(c.h2_streams);
-  h2_heads += v(c.h2_heads);
   h2_abuse += v(c.h2_abuse);
+  for (size_t k = 0; k < std::size(h2_frames); ++k) h2_frames[k] += v(c.h2_frames[k]);
   t_queue_sum += v(c.t_queue_sum);
   t_connect_sum += v(c.t_connect_sum);
   t_response_sum += v(c.t_response_sum);

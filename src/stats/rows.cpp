@@ -158,7 +158,8 @@ void fill_ssl(Row& r, const Totals& t) {
 
 // The H2 module's columns of a FRONTEND row: its HTTP/2 client connections and their streams.
 void fill_h2(Row& r, const Totals& t) {
-  r.extra[3] = V::make_u64(t.h2_heads);                                            // h2_headers_rcvd
+  // h2_headers_rcvd .. h2_goaway_resp (extras 3-11): the frames the connections counted.
+  for (size_t k = 0; k < std::size(t.h2_frames); ++k) r.extra[3 + k] = V::make_u64(t.h2_frames[k]);
   r.extra[12] = V::make_u64(t.h2_conns - std::min(t.h2_conns, t.h2_closed));       // h2_open_connections
   r.extra[13] = V::make_u64(t.h2_streams - std::min(t.h2_streams, t.h2_streams_closed));  // ..._open_streams
   r.extra[14] = V::make_u64(t.h2_conns);                                           // h2_total_connections

@@ -570,6 +570,26 @@ class H2cPriorKnowledgeTest(H2Base):
                           'h2_open_connections': '1', 'h2_total_connections': '1',
                           'h2_backend_open_streams': '0', 'h2_backend_total_streams': str(n)})
         self.assertEqual((b['stot'], s['stot'], s['hrsp_2xx']), (str(n), str(n), str(n)))
+        # the frame columns: one POST with a body (HEADERS, DATA, an empty DATA ending it), a stream
+        # the client resets, and every SETTINGS the client sent (haproxy 2.6.12's counts)
+        r = c.response(c.request('POST', '/post', body=b'abc'))
+        self.assertEqual(r.status, 200)
+        c.reset(c.request('GET', '/delay/2000/x'))
+        c.ping()
+        f = wait_until(lambda: (lambda r: r if r['h2_rst_stream_rcvd'] == '1' else None)(
+            self.stat_rows(sock)[('fe', 'FRONTEND')]), 5)
+        self.assertTrue(f, 'the reset is not counted')
+        self.assertEqual({k: f[k] for k in ('h2_headers_rcvd', 'h2_data_rcvd', 'h2_settings_rcvd',
+                                            'h2_rst_stream_rcvd', 'h2_goaway_rcvd',
+                                            'h2_detected_conn_protocol_errors',
+                                            'h2_detected_strm_protocol_errors', 'h2_goaway_resp')},
+                         {'h2_headers_rcvd': str(n + 2), 'h2_data_rcvd': '2',
+                          # the client sent 2 SETTINGS (its own, and the ACK of ours: checked on
+                          # the wire); haproxy 2.6.12 shows 3, counting the first one twice
+                          'h2_settings_rcvd': '3' if self.IS_HAPROXY else '2',
+                          'h2_rst_stream_rcvd': '1', 'h2_goaway_rcvd': '0',
+                          'h2_detected_conn_protocol_errors': '0',
+                          'h2_detected_strm_protocol_errors': '0', 'h2_goaway_resp': '0'})
         c.close()
 
         def closed():
@@ -578,7 +598,7 @@ class H2cPriorKnowledgeTest(H2Base):
         f = wait_until(closed, 5)
         self.assertTrue(f, 'the frontend still counts the closed h2 connection')
         self.assertEqual((f['stot'], f['req_tot'], f['h2_total_connections']),
-                         ('1', str(n), '1'))
+                         ('1', str(n + 2), '1'))
 
 
     @needs_h2

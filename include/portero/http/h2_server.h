@@ -130,6 +130,14 @@ class ServerOwner {   // implemented by the proxy's HTTP/2 client connection
   ~ServerOwner() = default;
 };
 
+// Frames counted since the connection started, for the H2 columns of `show stat`.
+struct FrameCounts {
+  uint64_t headers_rcvd = 0, data_rcvd = 0, settings_rcvd = 0, rst_stream_rcvd = 0, goaway_rcvd = 0;
+  uint64_t conn_protocol_errors = 0;   // GOAWAY(PROTOCOL_ERROR) sent: the client broke the framing
+  uint64_t strm_protocol_errors = 0;   // RST_STREAM(PROTOCOL_ERROR) sent: a malformed stream
+  uint64_t rst_stream_sent = 0, goaway_sent = 0;
+};
+
 class Server {
  public:
   Server(ServerOwner& owner, const Settings& s);   // queues the server preface (SETTINGS)
@@ -147,6 +155,7 @@ class Server {
   // The abuse limit that closed the connection (GOAWAY ENHANCE_YOUR_CALM), or Abuse::none.
   // Set once: the first limit to trip. Counted per frontend and logged by the owner.
   Abuse tripped() const;
+  const FrameCounts& frames() const;
   // Copies pending output into `out` (up to `cap`); 0 when nothing is pending. May pull
   // response bodies (ServerOwner::response_data) from inside.
   size_t fill_output(char* out, size_t cap);

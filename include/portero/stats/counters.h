@@ -58,9 +58,12 @@ struct Counters {
   // and closed, for show info's CumSslConns / CurrSslConns and the SSL rates. Never cleared.
   C ssl_conns{0}, ssl_closed{0};
   // HTTP/2 from clients (the H2 columns of FRONTEND rows): connections opened and closed, the
-  // streams that carried a request (haproxy's "h2_backend_*_streams" columns count these) and
-  // the request heads received. Never cleared, like haproxy's module counters.
-  C h2_conns{0}, h2_closed{0}, h2_streams{0}, h2_streams_closed{0}, h2_heads{0};
+  // streams that carried a request (haproxy's "h2_backend_*_streams" columns count these).
+  // Never cleared, like haproxy's module counters.
+  C h2_conns{0}, h2_closed{0}, h2_streams{0}, h2_streams_closed{0};
+  // Frames: HEADERS, DATA, SETTINGS, RST_STREAM, GOAWAY received; protocol errors detected on
+  // the connection and on streams; RST_STREAM and GOAWAY sent (show stat's order).
+  C h2_frames[9] = {};
   // HTTP/2 connections closed for tripping an abuse limit (h2::Settings), beyond haproxy.
   C h2_abuse{0};
   C latency[kLatencyBuckets] = {};   // total time of each request (µs), for percentiles
@@ -92,7 +95,8 @@ struct Totals {
            t_queue_max = 0, t_connect_max = 0, t_response_max = 0, t_total_max = 0, last_session_s = 0,
            cur_max = 0, queue_max = 0, wrew = 0, ssl_sess = 0, ssl_reused_sess = 0, ssl_failed_handshake = 0,
            ssl_conns = 0, ssl_closed = 0, h2_conns = 0, h2_closed = 0, h2_streams = 0, h2_streams_closed = 0,
-           h2_heads = 0, h2_abuse = 0;
+           h2_abuse = 0;
+  uint64_t h2_frames[9] = {};
   uint64_t latency[kLatencyBuckets] = {};
   void add(const Counters& c);   // sums; *_max and last_session_s take the maximum
   // The p-quantile (0 < q < 1) of the latency histogram, in µs (upper bound of its bucket); 0 if empty.
