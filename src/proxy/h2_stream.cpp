@@ -77,7 +77,8 @@ static bool authority_from_host(const Head& h, const char* base) {
 
 // "GET http://host/path HTTP/2.0": the absolute form keeps :scheme and :authority for the
 // rules, fetches and log line (haproxy shows h2 requests so); the exchange sends the server
-// the path and Host. Host comes first, from :authority, when the client sent none.
+// the path and Host. Host comes first, from the authority (the codec dropped a client's Host
+// that :authority overrides), as haproxy writes it.
 bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) {
   Worker& w = conn_.worker();
   rq_ = w.buffers().get();
