@@ -15,6 +15,8 @@ import threading
 import unittest
 
 from harness import ProxyTestCase, Client, DEFAULTS, wait_until
+from harness.cli import cli
+from harness.tls import certs
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 ARTIFACTS = os.environ.get('INTEG_ARTIFACTS') or os.path.join(tempfile.gettempdir(), 'portero-artifacts')
@@ -131,6 +133,43 @@ listen stats
         self.assertEqual(cap.group(1), attrs['latest-req'])
         # the select lists every object
         self.assertGreaterEqual(len(re.findall(r"<option value=\"[^\"]+/[^\"]+\">", dom)), 6)   # + the harness probe
+
+
+    def test_stats_page_over_http2(self):
+        """The browser's usual setup: TLS with `alpn h2,http/1.1`. Chromium negotiates HTTP/2
+        and gets the page and its live feed over it (the frontend counts an HTTP/2 connection
+        and several streams on it)."""
+        c = certs()
+        st = self.listener()
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        cfg = f"""
+global
+    stats socket {sock} level admin
+{DEFAULTS}
+listen stats
+    bind {st.bind} ssl crt {c.pem('a.test')} alpn h2,http/1.1
+    stats enable
+    stats uri /stats
+"""
+        self.proxy(cfg, [st])
+        url = f'https://127.0.0.1:{st.port}/stats'
+        dom = self.chromium('--ignore-certificate-errors', '--virtual-time-budget=5000', '--dump-dom', url)
+        self.assertIn('<a name="stats"></a>', dom)
+        self.assertRegex(dom, r'<tr class="frontend"')
+
+        def row():
+            out = cli(sock, 'show stat')
+            lines = out.splitlines()
+            cols = lines[0][2:].split(',')
+            for line in lines[1:]:
+                cells = line.split(',')
+                if cells[:2] == ['stats', 'FRONTEND']:
+                    return dict(zip(cols, cells))
+            return None
+        r = row()
+        self.assertGreaterEqual(int(r['h2_total_connections']), 1, r)
+        # the page, and (portero) the live feed the page's script polled, as streams of it
+        self.assertGreaterEqual(int(r['h2_headers_rcvd']), 1 if self.IS_HAPROXY else 2, r)
 
 
 if __name__ == '__main__':
