@@ -99,7 +99,9 @@ struct Settings {   // tune.h2.* of the config (window and frame size clamped to
 };
 
 // Where a stream's request head is decoded: a block of bytes and header slots, both owned by
-// the caller (a pooled block, like HTTP/1's read buffer) and kept until on_stream_closed.
+// the caller (a pooled block, like HTTP/1's read buffer) and kept until on_request_head has
+// returned, or until on_stream_closed when no head came (the codec writes nothing into it
+// after the head: trailers are checked, not kept).
 // Overflow (bytes or slots) answers the request 431 without telling the owner of a head.
 struct HeadRoom {
   char* data = nullptr;
