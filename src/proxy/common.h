@@ -3,6 +3,7 @@
 // connection. Worker-local.
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <netinet/in.h>
 
 namespace portero::proxy {
@@ -37,6 +38,13 @@ struct ReadBuffer {
     fwd = 0;
   }
 };
+
+// The wall clock in milliseconds (log dates, `show errors`).
+inline uint64_t realtime_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
 
 // What is known of a client connection from its accept on, for the exchanges it carries
 // (fetches, forwarded headers, logs). The streams of an HTTP/2 connection will share one.

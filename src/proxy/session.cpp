@@ -55,11 +55,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
   }
   phase_ = Phase::idle;
   facts_.t_accept = uv_now(w_.loop());
-  if (x().logging()) {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    facts_.accept_real_ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-  }
+  if (x().logging()) facts_.accept_real_ms = realtime_ms();
   if (w_.runtime().debug) {
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &facts_.peer.sa);
@@ -134,11 +130,7 @@ void Session::open_stream(H2Stream& stream, const Session& conn, bool first) {
   stream_id_ = conn.stream_id_;
   if (w_.runtime().debug) stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
   phase_ = Phase::idle;
-  if (!first && x().logging()) {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    facts_.accept_real_ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-  }
+  if (!first && x().logging()) facts_.accept_real_ms = realtime_ms();
   start_reading();
 }
 
@@ -317,9 +309,7 @@ void Session::close_private() {
 
 void Session::capture_bad_request(uint32_t error_at) {
   stats::CapturedError e;
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  e.when_ms = uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+  e.when_ms = realtime_ms();
   e.proxy = fe_;
   char host[64] = "";
   uint16_t port = 0;

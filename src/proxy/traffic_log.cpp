@@ -39,12 +39,6 @@ namespace portero::proxy {
 
 namespace {
 
-uint64_t realtime_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
 timespec to_timespec(uint64_t ms) {
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(ms / 1000);
