@@ -89,6 +89,13 @@ void Worker::start(std::function<void()> on_exit) {
   for (auto& l : listeners_) l->resume();
   started_ = true;
   thread_ = std::thread([this] { run(); });
+  // Pinned from here, so the thread is on its CPUs by the time start() returns.
+  if (!cpus_.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int c : cpus_) CPU_SET(c, &set);
+    pthread_setaffinity_np(thread_.native_handle(), sizeof(set), &set);
+  }
 }
 
 void Worker::join() {
@@ -96,12 +103,6 @@ void Worker::join() {
 }
 
 void Worker::run() {
-  if (!cpus_.empty()) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c : cpus_) CPU_SET(c, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  }
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Everything is closed; let the close callbacks run, then release the loop's own handles.
   mailbox_->close();
