@@ -257,6 +257,20 @@ void check(Config& config, Diagnostics& diag) {
           diag.alert(std::string(cap_type_name(p.kind)) + " '" + p.name + "' : MUX protocol '" +
                      mux_proto_name(b.proto) + "' is not usable for 'bind " + b.written + "' at [" +
                      at(b.origin) + "].");
+    for (const Server& s : p.servers) {
+      if (s.proto == MuxProto::fcgi)
+        diag.alert("proxy '" + p.name + "': FCGI server '" + s.name + "' has no FCGI app configured.");
+      else if (s.proto != MuxProto::unset && s.proto != MuxProto::fcgi &&
+               (s.proto == MuxProto::none) != (p.mode == Mode::tcp))
+        diag.alert(std::string(cap_type_name(p.kind)) + " '" + p.name + "' : MUX protocol '" + mux_proto_name(s.proto) +
+                   "' is not usable for server '" + s.name + "' at [" + at(s.origin) + "].");
+      // HAProxy checks a `proto h2` server over HTTP/2; portero's checks speak HTTP/1 only, and
+      // an HTTP/2-only server would fail them all.
+      else if (s.proto == MuxProto::h2 && s.check && p.checks.kind == CheckSetup::Kind::http)
+        diag.alert(s.origin, std::string(cap_type_name(p.kind)) + " '" + p.name + "' : server '" + s.name +
+                                 "' : HTTP health checks over HTTP/2 ('proto h2' with 'option httpchk') are not "
+                                 "implemented by portero yet; use a TCP check ('option tcp-check') meanwhile.");
+    }
     for (size_t i = 0; i < p.servers.size(); ++i)
       for (size_t j = 0; j < i; ++j) {
         const Server& a = p.servers[j];

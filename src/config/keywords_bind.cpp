@@ -30,14 +30,6 @@ const std::set<std::string>& flags() {
   return s;
 }
 
-// HAProxy 2.6's multiplexers that `proto` may name (`haproxy -vv` lists them); names are
-// case-sensitive. Whether the proxy's mode can use one is checked once every line is read.
-std::optional<MuxProto> mux_proto_named(const std::string& n) {
-  for (MuxProto p : {MuxProto::h1, MuxProto::h2, MuxProto::fcgi, MuxProto::none})
-    if (n == mux_proto_name(p)) return p;
-  return std::nullopt;
-}
-
 void kw_bind(ParseContext& c, const Args& a) {
   if (a.size() < 2)
     return c.alert("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.");
@@ -102,6 +94,15 @@ const KeywordRow kRows[] = {
 };
 
 }  // namespace
+
+// HAProxy 2.6's multiplexers that `proto` may name (`haproxy -vv` lists them); names are
+// case-sensitive. Whether the proxy's mode can use one is checked once every line is read.
+std::optional<MuxProto> mux_proto_named(const std::string& n) {
+  for (MuxProto p : {MuxProto::h1, MuxProto::h2, MuxProto::fcgi, MuxProto::none})
+    if (n == mux_proto_name(p)) return p;
+  return std::nullopt;
+}
+
 
 void register_bind_keywords(Registry& r) { r.add(kRows); }
 

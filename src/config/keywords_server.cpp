@@ -19,8 +19,8 @@ namespace {
 // has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "check-proto", "init-addr", "log-proto", "max-reuse", "namespace", "pool-low-conn", "pool-max-conn",
-      "pool-purge-delay", "proto", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
+      "check-proto", "init-addr", "log-proto", "namespace", "pool-low-conn", "pool-max-conn",
+      "pool-purge-delay", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
       "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
 }
@@ -37,7 +37,8 @@ const std::vector<std::string_view>& implemented() {
       "weight", "disabled", "enabled", "backup", "no-backup", "maxconn", "minconn", "maxqueue", "id", "cookie", "check",
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
       "check-send-proxy", "no-check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
-      "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up"};
+      "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up",
+      "proto", "max-reuse"};
   return v;
 }
 
@@ -176,6 +177,17 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (init_addr_is_libc(v) &&
           check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") == GapResult::refused)
         return false;
+      ++i;
+    } else if (o == "proto") {
+      if (v.empty()) return fail("'proto' : missing value.");
+      const auto proto = mux_proto_named(v);
+      if (!proto) return fail("'proto' :  unknown MUX protocol '" + v + "'.");
+      s.proto = *proto;
+      ++i;
+    } else if (o == "max-reuse") {
+      if (v.empty()) return fail("'max-reuse' expects <value> as argument..");
+      const long n = std::strtol(v.c_str(), nullptr, 10);   // as haproxy: atoi, no check
+      s.max_reuse = n < 0 ? -1 : int32_t(std::min<long>(n, INT32_MAX));
       ++i;
     } else if (later_valued().count(o) || later_flags().count(o)) {
       const bool valued_option = later_valued().count(o) > 0;

@@ -151,6 +151,8 @@ const Registry& registry();
 
 // Helpers shared by keyword files.
 bool parse_uint(const std::string& s, uint32_t& out);
+// A multiplexer `proto` may name on a bind or a server line (case-sensitive), or nothing.
+std::optional<MuxProto> mux_proto_named(const std::string& n);
 // The character HAProxy's time parser stops at, or nothing when `v` is a valid time. An empty
 // value stops at its terminating NUL ('\0'), which HAProxy's messages print as nothing.
 std::optional<char> time_stop_char(const std::string& v);

@@ -179,7 +179,6 @@ const Unimplemented kTable[] = {
     // ---- server options ------------------------------------------------------------------------
     {C::server, "init-addr", H, "libc first, as portero resolves at start-up (a name with other methods first is refused)", "server s2 127.0.0.1:81 init-addr last,libc"},
     {C::server, "log-proto", H, "applies to ring servers only", "server s2 127.0.0.1:81 log-proto octet-count"},
-    {C::server, "max-reuse", H, "connection reuse count", "server s2 127.0.0.1:81 max-reuse 10"},
     {C::server, "no-send-proxy", H, "the PROXY protocol is never sent", "server s2 127.0.0.1:81 no-send-proxy"},
     {C::server, "no-send-proxy-v2", H, "the PROXY protocol is never sent", "server s2 127.0.0.1:81 no-send-proxy-v2"},
     {C::server, "no-send-proxy-v2-ssl", H, "the PROXY protocol is never sent", "server s2 127.0.0.1:81 no-send-proxy-v2-ssl"},
@@ -201,7 +200,6 @@ const Unimplemented kTable[] = {
     {C::server, "check-proto", M, "health checks would not speak this protocol", "server s2 127.0.0.1:81 check check-proto h2"},
     {C::server, "check-via-socks4", M, "health checks would not go through the SOCKS4 proxy", "server s2 127.0.0.1:81 check check-via-socks4"},
     {C::server, "namespace", M, "connections would not be made from this network namespace", "server s2 127.0.0.1:81 namespace ns1"},
-    {C::server, "proto", M, "this protocol would not be spoken to the server", "server s2 127.0.0.1:81 proto h2"},
     {C::server, "redir", M, "clients would not be redirected to the server", "server s2 127.0.0.1:81 redir http://example.com"},
     {C::server, "resolvers", M, "the server name would not be resolved again at run time", "server s2 localhost:81 resolvers dns"},
     {C::server, "send-proxy", M, "the PROXY protocol header would not be sent", "server s2 127.0.0.1:81 send-proxy"},

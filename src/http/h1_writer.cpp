@@ -11,13 +11,13 @@ bool is_hop_by_hop(std::string_view name) {
   return iequals(name, "connection") || iequals(name, "proxy-connection") || iequals(name, "keep-alive");
 }
 
-void put_request_line(HeadWriter& w, const Head& h, const char* base) {
+void put_request_line(HeadWriter& w, const Head& h, const char* base, bool keep_absolute) {
   w.put(h.method.in(base));
   w.put(" ");
   std::string_view target = h.target.in(base);
   // An HTTP/2 request reads as an absolute URI (scheme and authority: haproxy's rendering in
   // logs and fetches); an HTTP/1 server gets its path, the authority being in Host.
-  if (h.is_http2() && h.method_id != Method::connect) {
+  if (h.is_http2() && h.method_id != Method::connect && !keep_absolute) {
     if (size_t scheme = target.find("://"); scheme != std::string_view::npos) {
       size_t path = target.find('/', scheme + 3);
       target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);

@@ -7,6 +7,7 @@
 
 #include "portero/proxy/worker.h"
 #include "session.h"
+#include "h2_upstream.h"
 
 namespace portero::proxy {
 
@@ -242,8 +243,11 @@ void Exchange::connect_server(int idx) {
       srv_->owner = &c_;
       srv_->reused = true;
     }
+    // Or a stream on a shared HTTP/2 connection to that server with room for one more.
+    if (!srv_ && may_reuse && w_.upstreams(be_, idx)) srv_ = H2Upstream::call_on_shared(w_, be_, idx, sni_key, c_);
   }
   if (srv_) {
+    ++srv_->uses;
     srv_->set_busy(true);
     t_connect_ = t_connected_ = uv_now(w_.loop());   // a kept-alive connection: no connect time
     w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).reuses);
@@ -266,20 +270,14 @@ void Exchange::connect_server(int idx) {
     c->sni_key = sni_key;
   }
   srv_ = c;
+  c->uses = 1;
   c->set_busy(true);
   t_connect_ = uv_now(w_.loop());
   w_.srv_counters(be_, idx).add(w_.srv_counters(be_, idx).connects);
   w_.be_counters(be_).add(w_.be_counters(be_).connects);
   t_connected_ = 0;
   c->timer.owner = c;
-  c->timer.on_expire = [](core::TimerNode* n) {
-    auto* conn = static_cast<ServerConn*>(n->owner);
-    if (conn->owner) conn->owner->on_server_timeout();
-    else {
-      conn->worker.forget_idle(conn);
-      conn->close();
-    }
-  };
+  c->timer.on_expire = ServerConn::on_timer;
   sockaddr_storage addr = s.address.storage;
   socklen_t len = s.address.storage_len;
   if (s.address.kind != config::Address::Kind::unix_path) {

@@ -6,6 +6,7 @@
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
+#include "h2_upstream.h"
 
 namespace portero::proxy {
 
@@ -67,7 +68,7 @@ void Exchange::send_request_head() {
   const http::Head& frame = req_.head();   // where the head and body sit in the buffer
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
-  http::h1::put_request_line(hw, h, base);
+  http::h1::put_request_line(hw, h, base, srv_->stream);
   const std::string& name_header = cfg.proxies[be_].send_name_header;
   http::h1::copy_headers(hw, h, base, name_header);
   // unique-id-header (with a unique-id-format), before x-forwarded-for as HAProxy.
@@ -440,7 +441,9 @@ void Exchange::detach_server(bool reusable) {
   srv_ = nullptr;
   if (!c) return;
   const auto& be = w_.config().proxies[c->proxy_index];
-  if (!reusable || w_.stopping()) {
+  const int32_t max_reuse = be.servers[size_t(c->server_index)].max_reuse;
+  if (!reusable || w_.stopping() || c->stream ||   // a stream ends; its connection is shared
+      (max_reuse >= 0 && c->uses > uint32_t(max_reuse))) {
     c->close();
     return;
   }
@@ -489,6 +492,9 @@ void Exchange::on_server_connected(int status) {
   t_connected_ = uv_now(w_.loop());
   if (srv_->tls) w_.runtime().tls->keep_server_session(srv_->tls->ssl(), be_, srv_idx_);
   if (w_.config().proxies[be_].server_tcpka) srv_->tcp.set_keepalive();
+  // HTTP/2 (`proto h2`, or ALPN h2): the connection is shared from now on, this exchange's
+  // request goes on a stream of it.
+  if (!tcp_mode() && H2Upstream::speaks_h2(w_, *srv_)) srv_ = H2Upstream::adopt(w_, srv_, c_);
   if (tcp_mode()) start_tcp_relay();
   else send_request_head();
 }

@@ -66,6 +66,16 @@ const core::TransportEvents ServerConn::kEvents = {
     },
 };
 
+void ServerConn::on_timer(core::TimerNode* n) {
+  auto* conn = static_cast<ServerConn*>(n->owner);
+  if (conn->owner) {
+    conn->owner->on_server_timeout();
+  } else {
+    conn->worker.forget_idle(conn);
+    conn->close();
+  }
+}
+
 void ServerConn::start_reading() {
   if (reading || closing) return;
   reading = true;

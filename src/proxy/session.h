@@ -56,6 +56,8 @@ class ServerConn {
   bool reused = false;           // served an earlier request
   bool idle = false;
   bool busy = false;             // counted in the worker's pool statistics as serving a request
+  bool stream = false;           // a call on a shared HTTP/2 connection (h2_call.h): never pooled
+  uint32_t uses = 0;             // requests it carried (`max-reuse`)
 
   void set_busy(bool b);
   void start_reading();
@@ -63,6 +65,7 @@ class ServerConn {
   void release_buffer();
   void close();                  // closes the socket; the object is freed in the close callback
   static const core::TransportEvents kEvents;
+  static void on_timer(core::TimerNode* n);   // its exchange's timeout, or idle in the pool
 };
 
 class Session {

@@ -8,6 +8,8 @@
 #include "session.h"
 #include "h2_conn.h"
 #include "h2_stream.h"
+#include "h2_call.h"
+#include "h2_upstream.h"
 
 namespace portero::proxy {
 
@@ -34,14 +36,18 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   exchanges_pool_ = std::make_unique<core::ObjectPool<Exchange>>(1024);
   h2conn_pool_ = std::make_unique<core::ObjectPool<H2Conn>>(64);
   h2stream_pool_ = std::make_unique<core::ObjectPool<H2Stream>>(256);
+  h2upstream_pool_ = std::make_unique<core::ObjectPool<H2Upstream>>(16);
+  h2call_pool_ = std::make_unique<core::ObjectPool<H2Call>>(256);
   const size_t n = rt_.config->proxies.size();
   idle_.resize(n);
+  upstreams_.resize(n);
   pool_stats_.resize(n);
   backend_queues_.resize(n);
   server_queues_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const size_t servers = rt_.config->proxies[i].servers.size();
     idle_[i].assign(servers, nullptr);
+    upstreams_[i].assign(servers, nullptr);
     pool_stats_[i].resize(servers);
     server_queues_[i].resize(servers);
   }
@@ -136,6 +142,10 @@ void Worker::stop_now(bool hard) {
         forget_idle(c);
         c->close();
       }
+  // Shared HTTP/2 server connections: GOAWAY; each closes once its last call is gone.
+  for (auto& per_server : upstreams_)
+    for (auto& head : per_server)
+      while (head) head->stop();   // unlists it
 }
 
 void Worker::shutdown_server_sessions(int proxy_index, int server_index) {
@@ -246,6 +256,28 @@ H2Conn* Worker::new_h2conn(Session& conn) { return h2conn_pool_->make(*this, con
 void Worker::free_h2conn(H2Conn* c) { h2conn_pool_->destroy(c); }
 H2Stream* Worker::new_h2stream(H2Conn& conn, int32_t id) { return h2stream_pool_->make(conn, id); }
 void Worker::free_h2stream(H2Stream* s) { h2stream_pool_->destroy(s); }
+H2Upstream* Worker::new_h2upstream(ServerConn& carrier, bool shared) {
+  return h2upstream_pool_->make(*this, carrier, shared);
+}
+void Worker::free_h2upstream(H2Upstream* u) { h2upstream_pool_->destroy(u); }
+H2Call* Worker::new_h2call(H2Upstream& up) { return h2call_pool_->make(up); }
+void Worker::free_h2call(H2Call* c) { h2call_pool_->destroy(c); }
+
+void Worker::list_upstream(H2Upstream* u) {
+  H2Upstream*& head = upstreams_[size_t(u->proxy_index())][size_t(u->server_index())];
+  u->prev = nullptr;
+  u->next = head;
+  if (head) head->prev = u;
+  head = u;
+}
+
+void Worker::forget_upstream(H2Upstream* u) {
+  H2Upstream*& head = upstreams_[size_t(u->proxy_index())][size_t(u->server_index())];
+  if (u->prev) u->prev->next = u->next;
+  else if (head == u) head = u->next;
+  if (u->next) u->next->prev = u->prev;
+  u->next = u->prev = nullptr;
+}
 
 void Worker::session_closed(Session* s) {
   if (s->prev) s->prev->next = s->next;

@@ -68,9 +68,8 @@ std::string at(const config::Origin& o) { return "[" + o.file + ":" + std::to_st
 bool names_h2(const std::string& list) { return ("," + list + ",").find(",h2,") != std::string::npos; }
 
 // "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. `drop_h2`
-// leaves "h2" out: a mode http server line, until portero speaks HTTP/2 to servers (warned). A
-// bind negotiates its list as written (HTTP/2 is served to clients), and so does a mode tcp
-// server, whose bytes are only relayed.
+// leaves "h2" out: a mode http server's `check-alpn`, until health checks speak HTTP/2
+// (warned). Binds and server lines negotiate their lists as written.
 std::string alpn_wire(const std::string& list, bool drop_h2) {
   std::string out;
   size_t start = 0;
@@ -1100,14 +1099,14 @@ class Builder {
       }
     }
     const bool http = px.mode == config::Mode::http;
-    for (const auto* list : {&t.alpn, &t.check_alpn})
-      if (http && names_h2(*list))
-        diag_->add(config::Severity::warning, s.origin, config::Form::bare,
-                   "'server " + px.name + "/" + s.name + "' : '" + (list == &t.alpn ? "alpn" : "check-alpn") +
-                       "' : HTTP/2 to servers is not implemented by portero yet: 'h2' is left out of what is offered "
-                       "(http/1.1 is offered instead when nothing else is listed).");
+    if (http && names_h2(t.check_alpn))
+      diag_->add(config::Severity::warning, s.origin, config::Form::bare,
+                 "'server " + px.name + "/" + s.name +
+                     "' : 'check-alpn' : HTTP/2 health checks are not implemented by portero yet: 'h2' is left out "
+                     "of what is offered (http/1.1 is offered instead when nothing else is listed).");
     if (!t.alpn.empty()) {
-      const std::string wire = alpn_wire(t.alpn, http);
+      // Requests go over HTTP/2 when the server picks h2 (proxy/h2_upstream.h).
+      const std::string wire = alpn_wire(t.alpn, false);
       SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()), unsigned(wire.size()));
       st->has_alpn = true;
     }

@@ -185,19 +185,23 @@ class TlsConfigTest(ProxyTestCase):
 
 
 def _alpn_h2_warned(self):
-        """A bind negotiates h2 as haproxy does: no warning. Until portero speaks HTTP/2 to
-        servers (issue 12), a server's ALPN list naming h2 loads with a warning on its line and h2
-        is left out (haproxy offers h2 there: no differential)."""
+        """A bind and a server line negotiate h2 as haproxy does: no warning. Until portero's
+        health checks speak HTTP/2, a server's `check-alpn` naming h2 loads with a warning on
+        its line and h2 is left out of what the checks offer (haproxy offers it: no
+        differential)."""
         if IS_HAPROXY:
             self.skipTest('portero behaviour')
         cfg = (HEAD + 'frontend f\n    bind 127.0.0.1:18443 ssl crt {d}/a.pem alpn h2,http/1.1\n'
-               '    default_backend b\nbackend b\n    server s1 127.0.0.1:18081 ssl verify none alpn h2\n')
+               '    default_backend b\nbackend b\n    server s1 127.0.0.1:18081 ssl verify none alpn h2 check-alpn h2\n')
         got = run_check(PROXY_BIN, cfg.replace('{d}', self.pki), self.tmpdir(), name='x.cfg')
         self.assertEqual(got[:2], (0, 'Warnings were found.\nConfiguration file is valid\n'))
         lines = [l for l in got[2].splitlines() if 'alpn' in l]
         self.assertEqual(len(lines), 1, got[2])
         self.assertIn("[x.cfg:", lines[0])
-        self.assertIn("'server b/s1' : 'alpn' : HTTP/2 to servers is not implemented by portero yet", lines[0])
+        self.assertIn("'server b/s1' : 'check-alpn' : HTTP/2 health checks are not implemented by portero yet", lines[0])
+        no_check = cfg.replace(' check-alpn h2', '')
+        got = run_check(PROXY_BIN, no_check.replace('{d}', self.pki), self.tmpdir(), name='x.cfg')
+        self.assertEqual(got[:2], (0, 'Configuration file is valid\n'), got[2])
         # mode tcp relays the bytes: h2 is negotiated as listed, nothing to warn about
         tcp = (HEAD + 'listen t\n    mode tcp\n    bind 127.0.0.1:18443 ssl crt {d}/a.pem alpn h2,http/1.1\n'
                '    server s1 127.0.0.1:18081 ssl verify none alpn h2\n')
@@ -205,7 +209,7 @@ def _alpn_h2_warned(self):
         self.assertEqual(got[:2], (0, 'Configuration file is valid\n'), got[2])
 
 
-TlsConfigTest.test_alpn_h2_warned_on_server_only = _alpn_h2_warned
+TlsConfigTest.test_alpn_h2_warned_on_check_alpn_only = _alpn_h2_warned
 
 
 def _make(name):

@@ -209,6 +209,8 @@ struct Server {
   std::string name;
   Address address;
   std::string init_addr;            // `init-addr` methods as written (portero resolves with libc)
+  MuxProto proto = MuxProto::unset; // `proto h1|h2`: the protocol spoken to it (unset: ALPN, else h1)
+  int32_t max_reuse = -1;           // `max-reuse N`: times a connection is reused (-1: no limit)
   uint32_t weight = 1;              // 0..256
   bool disabled = false;
   bool backup = false;

@@ -13,8 +13,9 @@ namespace portero::http::h1 {
 // Connection-management headers the proxy writes itself (hop-by-hop on HTTP/1).
 bool is_hop_by_hop(std::string_view name);
 
-// "METHOD target HTTP/1.x\r\n"
-void put_request_line(HeadWriter& w, const Head& h, const char* base);
+// "METHOD target HTTP/1.x\r\n". An HTTP/2 request's absolute target is cut to its path, unless
+// `keep_absolute` (the server speaks HTTP/2 too: it becomes :scheme and :authority there).
+void put_request_line(HeadWriter& w, const Head& h, const char* base, bool keep_absolute = false);
 // "HTTP/1.x NNN reason\r\n"
 void put_status_line(HeadWriter& w, const Head& h, const char* base);
 

@@ -25,6 +25,8 @@ namespace portero::proxy {
 class Session;
 struct Exchange;
 class ServerConn;
+class H2Upstream;
+class H2Call;
 class H2Conn;
 class H2Stream;
 
@@ -118,6 +120,15 @@ class Worker {
   void free_h2conn(H2Conn* c);
   H2Stream* new_h2stream(H2Conn& conn, int32_t id);
   void free_h2stream(H2Stream* s);
+  // HTTP/2 connections to servers and their calls, pooled; the shared ones are listed per
+  // server, for the exchanges that may open a stream on one (h2_upstream.h).
+  H2Upstream* new_h2upstream(ServerConn& carrier, bool shared);
+  void free_h2upstream(H2Upstream* u);
+  H2Call* new_h2call(H2Upstream& up);
+  void free_h2call(H2Call* c);
+  H2Upstream* upstreams(int proxy_index, int server_index) { return upstreams_[size_t(proxy_index)][size_t(server_index)]; }
+  void list_upstream(H2Upstream* u);
+  void forget_upstream(H2Upstream* u);
   Session* new_stream_session(int frontend);
   // Stats page requests waiting for the main thread: a ticket per session, forgotten when the
   // session closes first (then the answer is dropped).
@@ -164,6 +175,8 @@ class Worker {
   std::vector<PendingListener> pending_listeners_;   // before start
   // idle_[proxy][server] -> intrusive LIFO of idle connections
   std::vector<std::vector<ServerConn*>> idle_;
+  // upstreams_[proxy][server] -> intrusive list of shared HTTP/2 server connections
+  std::vector<std::vector<H2Upstream*>> upstreams_;
   // Per server: connections serving a request now, the peak of that since the last purge,
   // and how many sit idle. The idle pool never holds more than the recent peak, so a burst
   // of one-request clients does not leave one server connection behind per client.
@@ -190,6 +203,8 @@ class Worker {
   std::unique_ptr<core::ObjectPool<tls::TlsTransport>> tls_pool_;
   std::unique_ptr<core::ObjectPool<H2Conn>> h2conn_pool_;
   std::unique_ptr<core::ObjectPool<H2Stream>> h2stream_pool_;
+  std::unique_ptr<core::ObjectPool<H2Upstream>> h2upstream_pool_;
+  std::unique_ptr<core::ObjectPool<H2Call>> h2call_pool_;
   // What the loop's transports share (loop_.data points to it): pending requests, deferred work.
   std::unique_ptr<core::LoopContext> loop_ctx_;
   std::unique_ptr<char[]> scratch_;

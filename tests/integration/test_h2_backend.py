@@ -1,0 +1,325 @@
+"""HTTP/2 to servers (issue 12 §3): `server ... proto h2` in clear and ALPN h2 over TLS, behind
+HTTP/1.1 and HTTP/2 clients; gRPC end to end.
+
+What the client sees (status, fields, bodies, trailers), what the HTTP/2 origin receives (the
+pseudo-headers and fields the proxy made of the request) and how many connections carry how
+many streams. The origin is harness/h2origin.py (python3-h2). Run against haproxy:
+    PROXY_BIN=/usr/sbin/haproxy /usr/bin/python3 -m unittest -v test_h2_backend
+"""
+
+import concurrent.futures
+import json
+import os
+import subprocess
+import shutil
+import unittest
+
+from harness import ProxyTestCase, Client, IS_HAPROXY, PROXY_BIN
+from harness.h2client import H2_MISSING
+from harness.h2origin import H2Origin, pattern
+from harness.proxy import run_check
+from harness.tls import certs, NginxTlsOrigin
+
+if H2_MISSING is None:
+    from harness.h2client import H2Client
+
+try:
+    import grpc
+    GRPC_MISSING = None
+except ImportError as e:
+    GRPC_MISSING = f'grpcio not importable ({e}); run with /usr/bin/python3 (Debian python3-grpcio)'
+
+CURL = shutil.which('curl')
+
+
+def needs_h2(test):
+    return unittest.skipIf(H2_MISSING is not None, H2_MISSING or '')(test)
+
+
+class H2BackendBase(ProxyTestCase):
+    def start(self, origin, server_opts='proto h2', backend='', bind_opts='', glob=''):
+        fe = self.listener()
+        # one worker thread: the connections counted below are its own
+        cfg = f"""
+global
+    nbthread 1
+{glob}
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind {fe.bind} {bind_opts}
+    default_backend be
+backend be
+{backend}
+    server s1 {origin.addr} {server_opts}
+"""
+        p = self.proxy(cfg, [fe])
+        return p, fe
+
+    def h2origin(self, **kw):
+        o = H2Origin(**kw)
+        self.addCleanup(o.close)
+        return o
+
+    def echo(self, r):
+        self.assertEqual(r.status, 200, r.body)
+        return json.loads(r.body)
+
+
+class ProtoH2Test(H2BackendBase):
+    @needs_h2
+    def test_http11_client_get_and_post(self):
+        o = self.h2origin()
+        _, fe = self.start(o)
+        with Client(fe.port) as c:
+            r = c.request('GET', '/a/b?c=d', host='example.test',
+                          headers=['X-Custom: v', 'Connection: keep-alive'])
+            e = self.echo(r)
+            self.assertEqual(r.header('x-origin'), 'h2')
+            # origin form: :scheme https, no :authority, Host as a field (haproxy's way)
+            self.assertEqual((e['method'], e['path'], e['authority'], e['scheme']),
+                             ('GET', '/a/b?c=d', None, 'https'))
+            self.assertEqual(e['headers'], [['host', 'example.test'], ['x-custom', 'v']])
+            # absolute form: :scheme and :authority from the target, no Host field
+            r = c.request('GET', 'http://abs.test/x?y', host='abs.test')
+            e = self.echo(r)
+            self.assertEqual((e['path'], e['authority'], e['scheme'], e['headers']),
+                             ('/x?y', 'abs.test', 'http', []))
+            # connection-specific fields go (not those Connection names: haproxy keeps them); TE
+            # only as trailers
+            r = c.request('GET', '/t', host='h', headers=['TE: trailers, deflate', 'Connection: keep-alive, x-y',
+                                                          'X-Y: 1', 'Keep-Alive: 5', 'Upgrade: foo'])
+            self.assertEqual(self.echo(r)['headers'], [['host', 'h'], ['te', 'trailers'], ['x-y', '1']])
+            body = pattern(100000)
+            r = c.request('POST', '/up', host='example.test', body=body)
+            e = self.echo(r)
+            self.assertEqual((e['method'], e['body_len']), ('POST', len(body)))
+            self.assertIn(['content-length', str(len(body))], e['headers'])
+        got = o.requests[-1]
+        self.assertEqual(got['body'], body)
+
+    @needs_h2
+    def test_chunked_upload_and_response_without_length(self):
+        o = self.h2origin()
+        _, fe = self.start(o)
+        with Client(fe.port) as c:
+            r = c.request('POST', '/up', host='h', headers=['Transfer-Encoding: chunked'],
+                          body=b'5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')
+            self.assertEqual(self.echo(r)['body_len'], 11)
+            self.assertEqual(o.requests[-1]['body'], b'hello world')
+            # no length from the server: chunked to an HTTP/1.1 client, every byte there
+            r = c.request('GET', '/big/300000', host='h')
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header('transfer-encoding'), 'chunked')
+            self.assertEqual(r.body, pattern(300000))
+            r = c.request('HEAD', '/x', host='h')
+            self.assertEqual((r.status, r.body), (200, b''))
+            r = c.request('GET', '/status/204', host='h')
+            self.assertEqual((r.status, r.body), (204, b''))
+            r = c.request('GET', '/again', host='h')   # the connection still works
+            self.assertEqual(self.echo(r)['path'], '/again')
+
+    @needs_h2
+    def test_http_reuse_safe_shares_after_the_first_request(self):
+        # `http-reuse safe` (the default): a client's first request gets a connection of its
+        # own; its later ones, and other clients' later ones, share what is open
+        o = self.h2origin()
+        _, fe = self.start(o)
+        with Client(fe.port) as a, Client(fe.port) as b:
+            for i in range(5):
+                self.assertEqual(self.echo(a.request('GET', f'/a{i}', host='h'))['conn'], 1)
+            self.assertEqual(self.echo(b.request('GET', '/b0', host='h'))['conn'], 2)
+            for i in range(1, 4):
+                self.assertIn(self.echo(b.request('GET', f'/b{i}', host='h'))['conn'], (1, 2))
+        self.assertEqual(o.connections, 2)
+
+    @needs_h2
+    def test_http_reuse_always_one_connection_for_many_clients(self):
+        o = self.h2origin()
+        _, fe = self.start(o, backend='    http-reuse always')
+        for i in range(20):
+            with Client(fe.port) as c:
+                self.assertEqual(self.echo(c.request('GET', f'/n{i}', host='h'))['path'], f'/n{i}')
+        self.assertEqual(o.request_count(), 20)
+        self.assertEqual(o.connections, 1)
+
+    @needs_h2
+    def test_server_max_concurrent_streams_is_honoured(self):
+        o = self.h2origin(max_streams=2)
+        _, fe = self.start(o)
+        # warm up: the proxy learns the server's SETTINGS on the first connection
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/w', host='h').status, 200)
+
+        def one(i):
+            with Client(fe.port) as c:
+                return c.request('GET', f'/slow/300?{i}', host='h').status
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            statuses = list(ex.map(one, range(8)))
+        self.assertEqual(statuses, [200] * 8)
+        self.assertLessEqual(o.max_open, 2)
+        self.assertGreaterEqual(o.connections, 4)
+
+    @needs_h2
+    def test_max_reuse(self):
+        o = self.h2origin()
+        _, fe = self.start(o, server_opts='proto h2 max-reuse 2')
+        with Client(fe.port) as c:
+            for i in range(7):
+                self.assertEqual(c.request('GET', f'/r{i}', host='h').status, 200)
+        # a connection is reused twice: three requests each
+        conns = [r['conn'] for r in o.requests]
+        self.assertEqual(conns, [1, 1, 1, 2, 2, 2, 3])
+
+    @needs_h2
+    @unittest.skipIf(IS_HAPROXY, 'haproxy 2.6 closes the client connection without an answer')
+    def test_stream_reset_by_server_is_a_502(self):
+        o = self.h2origin()
+        _, fe = self.start(o)
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/reset', host='h').status, 502)
+        with Client(fe.port) as c:
+            self.assertEqual(c.request('GET', '/after', host='h').status, 200)
+
+    @needs_h2
+    def test_h2_client_trailers_end_to_end(self):
+        o = self.h2origin()
+        _, fe = self.start(o)
+        c = H2Client(fe.port)
+        self.addCleanup(c.close)
+        r = c.get('/trailers')
+        self.assertEqual((r.status, bytes(r.body)), (200, b'hello'))
+        self.assertEqual(r.trailers, [('grpc-status', '0'), ('grpc-message', 'ok')])
+        # an HTTP/1.1 client gets them in the last chunk
+        with Client(fe.port) as h1:
+            r = h1.request('GET', '/trailers', host='h', headers=['TE: trailers'])
+            self.assertEqual(r.body, b'hello')
+            self.assertIn(b'0\r\ngrpc-status: 0\r\ngrpc-message: ok\r\n\r\n', r.raw)
+        self.assertIn(['te', 'trailers'], o.requests[-1]['headers'])
+
+    @needs_h2
+    def test_http11_server_line_stays_http11(self):
+        # `proto h1` on the server line is HTTP/1.1, whatever the server could do
+        o = self.origin('s1')
+        _, fe = self.start(o, server_opts='proto h1')
+        with Client(fe.port) as c:
+            r = c.request('GET', '/', host='h')
+            self.assertEqual(r.status, 200)
+
+
+class AlpnH2Test(H2BackendBase):
+    @needs_h2
+    def test_tls_server_picking_h2(self):
+        c = certs()
+        o = self.h2origin(tls=(c.cert('origin.test'), c.key('origin.test')))
+        _, fe = self.start(o, server_opts='ssl verify none alpn h2,http/1.1')
+        with Client(fe.port) as c:
+            e = self.echo(c.request('GET', '/tls', host='secure.test'))
+            self.assertEqual((e['scheme'], e['headers']), ('https', [['host', 'secure.test']]))
+            self.assertEqual(self.echo(c.request('GET', '/tls2', host='secure.test'))['conn'], 1)
+        self.assertEqual(o.alpn, ['h2'])
+
+    @unittest.skipIf(not shutil.which('nginx') and not os.path.exists('/usr/sbin/nginx'), 'nginx not installed')
+    def test_tls_server_picking_http11(self):
+        # the same line in front of an HTTP/1.1-only TLS server (nginx without http2): HTTP/1.1
+        n = NginxTlsOrigin('ng1')
+        self.addCleanup(n.stop)
+        _, fe = self.start(n, server_opts='ssl verify none alpn h2,http/1.1')
+        with Client(fe.port) as c:
+            for _ in range(2):
+                r = c.request('GET', '/', host='h')
+                self.assertEqual((r.status, r.header('x-alpn')), (200, 'http/1.1'))
+
+
+@unittest.skipIf(GRPC_MISSING is not None, GRPC_MISSING or '')
+class GrpcTest(H2BackendBase):
+    """A gRPC service (grpcio, raw bytes: no generated code) behind the proxy, called by a grpcio
+    client over h2c: unary, server streaming, and an error status."""
+
+    def grpc_server(self):
+        from concurrent import futures
+
+        def echo(request, context):
+            if request == b'fail':
+                context.abort(grpc.StatusCode.PERMISSION_DENIED, 'no way')
+            return b'echo:' + request
+
+        def count(request, context):
+            for i in range(int(request)):
+                yield f'item {i}'.encode()
+
+        handler = grpc.method_handlers_generic_handler('test.Echo', {
+            'Echo': grpc.unary_unary_rpc_method_handler(echo),
+            'Count': grpc.unary_stream_rpc_method_handler(count),
+        })
+        server = grpc.server(futures.ThreadPoolExecutor(4))
+        server.add_generic_rpc_handlers((handler,))
+        port = server.add_insecure_port('127.0.0.1:0')
+        server.start()
+        self.addCleanup(server.stop, 0)
+        return port
+
+    def test_grpc_through_h2c(self):
+        port = self.grpc_server()
+
+        class Addr:
+            addr = f'127.0.0.1:{port}'
+        _, fe = self.start(Addr(), bind_opts='proto h2')
+        with grpc.insecure_channel(f'127.0.0.1:{fe.port}') as ch:
+            echo = ch.unary_unary('/test.Echo/Echo')
+            self.assertEqual(echo(b'hi', timeout=5), b'echo:hi')
+            self.assertEqual(echo(b'x' * 200000, timeout=5), b'echo:' + b'x' * 200000)
+            count = ch.unary_stream('/test.Echo/Count')
+            self.assertEqual(list(count(b'5', timeout=5)), [f'item {i}'.encode() for i in range(5)])
+            with self.assertRaises(grpc.RpcError) as err:
+                echo(b'fail', timeout=5)
+            self.assertEqual(err.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+            self.assertEqual(err.exception.details(), 'no way')
+
+
+class ConfigTest(ProxyTestCase):
+    def check(self, server_line, mode='http', extra=''):
+        cfg = f"""
+defaults
+    mode {mode}
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:18099
+    default_backend be
+backend be
+{extra}
+    server s1 127.0.0.1:1 {server_line}
+"""
+        rc, out, err = run_check(PROXY_BIN, cfg, self.tmpdir())
+        return rc, out + err
+
+    def test_proto_errors_as_haproxy(self):
+        rc, out = self.check('proto foo')
+        self.assertNotEqual(rc, 0)
+        self.assertIn("'server be/s1' : 'proto' :  unknown MUX protocol 'foo'.", out)
+        rc, out = self.check('proto')
+        self.assertIn("'server be/s1' : 'proto' : missing value.", out)
+        rc, out = self.check('proto h2', mode='tcp')
+        self.assertNotEqual(rc, 0)
+        self.assertIn("backend 'be' : MUX protocol 'h2' is not usable for server 's1' at [", out)
+        rc, out = self.check('max-reuse')
+        self.assertIn("'server be/s1' : 'max-reuse' expects <value> as argument..", out)
+        rc, out = self.check('proto h2 max-reuse 10')
+        self.assertEqual(rc, 0, out)
+
+    @unittest.skipIf(IS_HAPROXY, 'portero does not check over HTTP/2 yet; haproxy does')
+    def test_http_check_over_h2_refused_until_it_exists(self):
+        rc, out = self.check('proto h2 check', extra='    option httpchk')
+        self.assertNotEqual(rc, 0)
+        self.assertIn("HTTP health checks over HTTP/2", out)
+        rc, out = self.check('proto h2 check')   # a TCP check is fine
+        self.assertEqual(rc, 0, out)
+
+
+if __name__ == '__main__':
+    unittest.main()
