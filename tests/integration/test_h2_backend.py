@@ -279,6 +279,23 @@ class GrpcTest(H2BackendBase):
             self.assertEqual(err.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
             self.assertEqual(err.exception.details(), 'no way')
 
+    def test_grpc_through_tls_with_alpn_h2(self):
+        # the client speaks TLS + ALPN h2 to the proxy, which speaks h2c to the service
+        port = self.grpc_server()
+
+        class Addr:
+            addr = f'127.0.0.1:{port}'
+        c = certs()
+        _, fe = self.start(Addr(), bind_opts=f'ssl crt {c.pem("b.test")} alpn h2,http/1.1')
+        with open(c.ca, 'rb') as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        with grpc.secure_channel(f'127.0.0.1:{fe.port}', creds,
+                                 options=[('grpc.ssl_target_name_override', 'b.test')]) as ch:
+            echo = ch.unary_unary('/test.Echo/Echo')
+            self.assertEqual(echo(b'over tls', timeout=5), b'echo:over tls')
+            count = ch.unary_stream('/test.Echo/Count')
+            self.assertEqual(len(list(count(b'50', timeout=5))), 50)
+
 
 class ConfigTest(ProxyTestCase):
     def check(self, server_line, mode='http', extra=''):
