@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "h2_check.h"
 #include "logic.h"
 #include "portero/core/loop_context.h"
 #include "portero/core/transport.h"
@@ -72,6 +73,7 @@ struct Task {
   Proc* proc = nullptr;
   uint64_t started = 0;
   std::string in;
+  std::unique_ptr<H2Check> h2;   // an HTTP check over HTTP/2: its stream, the answer as HTTP/1
   size_t rule = 0;          // tcp-check: index of the next rule
   Verdict last_ok;          // tcp-check: the last expect that passed, and whether it was a
   bool last_ok_builtin = false;   // protocol check's (its status and info end the check)
@@ -394,6 +396,7 @@ class CheckerImpl final : public Checker {
     t.running = true;
     t.connected = false;
     t.in.clear();
+    t.h2.reset();
     t.rule = 0;
     t.last_ok = {};
     t.last_ok_builtin = t.any_expect = false;
@@ -470,7 +473,16 @@ class CheckerImpl final : public Checker {
           // Over TLS, a completed handshake is a layer 6 success.
           if (out.empty()) return finish(t, t.conn->io->tls() ? Status::l6ok : Status::l4ok, -1, "");
           break;
-        case config::CheckSetup::Kind::http: out += http_request(px.checks, state_header(t)); break;
+        case config::CheckSetup::Kind::http:
+          if (over_h2(*t.srv->cfg)) {
+            t.h2 = std::make_unique<H2Check>();
+            const std::string frames = t.h2->start(http_request(px.checks, state_header(t)));
+            if (frames.empty()) return finish(t, Status::l7rsp, -1, "HTTP/2 request could not be made");
+            out += frames;
+          } else {
+            out += http_request(px.checks, state_header(t));
+          }
+          break;
         case config::CheckSetup::Kind::tcp_check:
           if (!out.empty()) send(t, std::move(out));
           return tcp_check_step(t);
@@ -479,6 +491,13 @@ class CheckerImpl final : public Checker {
     }
     if (!out.empty()) send(t, std::move(out));
     start_reading(t);
+  }
+
+  // HTTP checks go over HTTP/2 with `check-proto h2`, or on a `proto h2` server without a
+  // check-proto of its own (as HAProxy).
+  static bool over_h2(const config::Server& s) {
+    return s.check_proto == config::MuxProto::h2 ||
+           (s.check_proto == config::MuxProto::unset && s.proto == config::MuxProto::h2);
   }
 
   std::string proxy_line(Task& t) {
@@ -538,7 +557,13 @@ class CheckerImpl final : public Checker {
   static void on_read(Conn* c, ssize_t n) {
     if (!c->task) return;
     Task& t = *c->task;
-    if (n > 0) {
+    if (n > 0 && t.h2) {   // HTTP/2: the answer is appended as HTTP/1 text
+      bool ended = false;
+      std::string back = t.h2->feed(std::string_view(scratch(), size_t(n)), t.in, ended);
+      if (!back.empty()) send(t, std::move(back));
+      if (t.in.size() > kMaxReply) t.in.resize(kMaxReply);
+      t.owner->received(t, ended || t.in.size() >= kMaxReply);
+    } else if (n > 0) {
       size_t room = kMaxReply - std::min(kMaxReply, t.in.size());
       t.in.append(scratch(), std::min(size_t(n), room));
       t.owner->received(t, t.in.size() >= kMaxReply);

@@ -264,12 +264,16 @@ void check(Config& config, Diagnostics& diag) {
                (s.proto == MuxProto::none) != (p.mode == Mode::tcp))
         diag.alert(std::string(cap_type_name(p.kind)) + " '" + p.name + "' : MUX protocol '" + mux_proto_name(s.proto) +
                    "' is not usable for server '" + s.name + "' at [" + at(s.origin) + "].");
-      // HAProxy checks a `proto h2` server over HTTP/2; portero's checks speak HTTP/1 only, and
-      // an HTTP/2-only server would fail them all.
-      else if (s.proto == MuxProto::h2 && s.check && p.checks.kind == CheckSetup::Kind::http)
-        diag.alert(s.origin, std::string(cap_type_name(p.kind)) + " '" + p.name + "' : server '" + s.name +
-                                 "' : HTTP health checks over HTTP/2 ('proto h2' with 'option httpchk') are not "
-                                 "implemented by portero yet; use a TCP check ('option tcp-check') meanwhile.");
+      // A check protocol the check kind cannot use (HAProxy's rule: HTTP checks speak h1, h2 or
+      // fcgi, other checks none of them). FastCGI checks are not implemented by portero.
+      const MuxProto cp = s.check_proto;
+      const bool http_check = p.checks.kind == CheckSetup::Kind::http;
+      if (cp != MuxProto::unset && (http_check ? cp == MuxProto::none : cp != MuxProto::none))
+        diag.alert(std::string("config: ") + cap_type_name(p.kind) + " '" + p.name + "': server '" + s.name +
+                   "' uses an incompatible MUX protocol for the selected check type");
+      else if (cp == MuxProto::fcgi)
+        diag.alert(s.origin, "'server " + p.name + "/" + s.name +
+                                 "' : 'check-proto fcgi' : FastCGI health checks are not implemented by portero.");
     }
     for (size_t i = 0; i < p.servers.size(); ++i)
       for (size_t j = 0; j < i; ++j) {

@@ -19,7 +19,7 @@ namespace {
 // has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "check-proto", "init-addr", "log-proto", "namespace", "pool-low-conn", "pool-max-conn",
+      "init-addr", "log-proto", "namespace", "pool-low-conn", "pool-max-conn",
       "pool-purge-delay", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
       "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
@@ -38,7 +38,7 @@ const std::vector<std::string_view>& implemented() {
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
       "check-send-proxy", "no-check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
       "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up",
-      "proto", "max-reuse"};
+      "proto", "check-proto", "max-reuse"};
   return v;
 }
 
@@ -178,11 +178,11 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
           check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") == GapResult::refused)
         return false;
       ++i;
-    } else if (o == "proto") {
-      if (v.empty()) return fail("'proto' : missing value.");
+    } else if (o == "proto" || o == "check-proto") {
+      if (v.empty()) return fail("'" + o + "' : missing value.");
       const auto proto = mux_proto_named(v);
-      if (!proto) return fail("'proto' :  unknown MUX protocol '" + v + "'.");
-      s.proto = *proto;
+      if (!proto) return fail("'" + o + "' :  unknown MUX protocol '" + v + "'.");
+      (o == "proto" ? s.proto : s.check_proto) = *proto;
       ++i;
     } else if (o == "max-reuse") {
       if (v.empty()) return fail("'max-reuse' expects <value> as argument..");

@@ -197,7 +197,6 @@ const Unimplemented kTable[] = {
     {C::server, "tcp-ut", H, "TCP user timeout", "server s2 127.0.0.1:81 tcp-ut 30s"},
     {C::server, "tfo", H, "TCP fast open", "server s2 127.0.0.1:81 tfo"},
     {C::server, "ws", H, "WebSocket protocol choice; portero tunnels WebSocket over HTTP/1.1", "server s2 127.0.0.1:81 ws h1"},
-    {C::server, "check-proto", M, "health checks would not speak this protocol", "server s2 127.0.0.1:81 check check-proto h2"},
     {C::server, "check-via-socks4", M, "health checks would not go through the SOCKS4 proxy", "server s2 127.0.0.1:81 check check-via-socks4"},
     {C::server, "namespace", M, "connections would not be made from this network namespace", "server s2 127.0.0.1:81 namespace ns1"},
     {C::server, "redir", M, "clients would not be redirected to the server", "server s2 127.0.0.1:81 redir http://example.com"},

@@ -10,6 +10,7 @@
 // Checks: per stream, events come in order (heads, data*, trailers?, end) and closed comes
 // exactly once, last; nothing after it; a final head comes once, interim heads only before it;
 // the head's spans lie inside its block; after feed() fails, it keeps failing.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

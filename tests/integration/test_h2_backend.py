@@ -14,9 +14,10 @@ import subprocess
 import shutil
 import unittest
 
-from harness import ProxyTestCase, Client, IS_HAPROXY, PROXY_BIN
+from harness import ProxyTestCase, Client, IS_HAPROXY, PROXY_BIN, wait_until
+from harness.cli import cli
 from harness.h2client import H2_MISSING
-from harness.h2origin import H2Origin, pattern
+from harness.h2origin import H2Origin, Reply, default_handler, pattern
 from harness.proxy import run_check
 from harness.tls import certs, NginxTlsOrigin
 
@@ -329,13 +330,68 @@ backend be
         rc, out = self.check('proto h2 max-reuse 10')
         self.assertEqual(rc, 0, out)
 
-    @unittest.skipIf(IS_HAPROXY, 'portero does not check over HTTP/2 yet; haproxy does')
-    def test_http_check_over_h2_refused_until_it_exists(self):
-        rc, out = self.check('proto h2 check', extra='    option httpchk')
-        self.assertNotEqual(rc, 0)
-        self.assertIn("HTTP health checks over HTTP/2", out)
-        rc, out = self.check('proto h2 check')   # a TCP check is fine
-        self.assertEqual(rc, 0, out)
+    def test_check_proto_errors_as_haproxy(self):
+        rc, out = self.check('check check-proto foo', extra='    option httpchk')
+        self.assertIn("'server be/s1' : 'check-proto' :  unknown MUX protocol 'foo'.", out)
+        rc, out = self.check('check check-proto none', extra='    option httpchk')
+        self.assertIn("config: backend 'be': server 's1' uses an incompatible MUX protocol for the selected check type", out)
+        rc, out = self.check('check check-proto h2')
+        self.assertIn("config: backend 'be': server 's1' uses an incompatible MUX protocol for the selected check type", out)
+        for ok in ('proto h2 check', 'check check-proto h2', 'proto h2 check check-proto h1'):
+            rc, out = self.check(ok, extra='    option httpchk')
+            self.assertEqual(rc, 0, out)
+
+
+class H2CheckTest(H2BackendBase):
+    """HTTP checks over HTTP/2: a `proto h2` server is checked over HTTP/2 (HAProxy's rule),
+    as is any server with `check-proto h2`."""
+
+    @needs_h2
+    def test_http_check_over_h2_up_and_down(self):
+        def health(status):
+            def handler(req):
+                if req['path'] == '/health':
+                    return Reply(status=status, body=b'ok' if status == 200 else b'no')
+                return default_handler(req)
+            return handler
+        good = self.h2origin(handler=health(200))
+        bad = self.h2origin(handler=health(503))
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        fe = self.listener()
+        cfg = f"""
+global
+    nbthread 1
+    stats socket {sock} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    option httpchk
+    http-check send meth GET uri /health ver HTTP/1.1 hdr host health.test
+    http-check expect status 200
+    server good {good.addr} proto h2 check inter 200 rise 1 fall 1
+    server bad {bad.addr} check check-proto h2 inter 200 rise 1 fall 1
+"""
+        self.proxy(cfg, [fe])
+
+        def states():
+            rows = [l.split(',') for l in cli(sock, 'show stat').splitlines() if l.startswith('be,')]
+            return {r[1]: r[17] for r in rows}
+        self.assertTrue(wait_until(lambda: states().get('bad', '').startswith('DOWN') and
+                                   states().get('good') == 'UP', timeout=10), states())
+        paths = {(r['method'], r['path'], r['scheme']) for r in good.requests}
+        self.assertEqual(paths, {('GET', '/health', 'https')})
+        self.assertIn(['host', 'health.test'], good.requests[0]['headers'])
+        with Client(fe.port) as c:
+            for _ in range(3):   # only the server that is UP is used
+                self.assertEqual(c.request('GET', '/x', host='h').status, 200)
+        self.assertEqual([r['path'] for r in bad.requests if r['path'] != '/health'], [])
 
 
 if __name__ == '__main__':

@@ -210,6 +210,7 @@ struct Server {
   Address address;
   std::string init_addr;            // `init-addr` methods as written (portero resolves with libc)
   MuxProto proto = MuxProto::unset; // `proto h1|h2`: the protocol spoken to it (unset: ALPN, else h1)
+  MuxProto check_proto = MuxProto::unset;   // `check-proto h1|h2` (unset: as `proto`)
   int32_t max_reuse = -1;           // `max-reuse N`: times a connection is reused (-1: no limit)
   uint32_t weight = 1;              // 0..256
   bool disabled = false;
