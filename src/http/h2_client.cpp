@@ -141,6 +141,10 @@ struct Client::Impl {
       }
       if (i.head.status) {   // a response head: interim (1xx) or final
         if (st->final_seen) return 0;
+        if (i.head.status < 100) {   // three digits, but no status (nghttp2 lets "042" by)
+          nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
+          return 0;
+        }
         if (i.head.status >= 200) st->final_seen = true;
         i.owner.on_response_head(id, i.head, i.block.data(), end && i.head.status >= 200);
       } else if (st->final_seen) {   // trailers
