@@ -30,6 +30,7 @@ namespace portero::master {
 namespace {
 
 constexpr const char* kStateEnv = "PORTERO_MWORKER_STATE";
+constexpr const char* kListenersEnv = "PORTERO_LISTENERS";   // core::ListenerSet::kEnv
 
 struct Child {
   pid_t pid = 0;
@@ -305,6 +306,7 @@ class Master {
     setenv(kStateEnv, env.c_str(), 1);
     fcntl(st_.pipe_r, F_SETFD, 0);
     fcntl(st_.pipe_w, F_SETFD, 0);
+    set_listeners_inherited(true);
     std::vector<char*> argv;
     for (const auto& a : s_.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -313,8 +315,21 @@ class Master {
     say("ALERT", "Cannot re-execute %s for the reload: %s", exe_path().c_str(), std::strerror(errno));
     fcntl(st_.pipe_r, F_SETFD, FD_CLOEXEC);
     fcntl(st_.pipe_w, F_SETFD, FD_CLOEXEC);
+    set_listeners_inherited(false);
     unsetenv(kStateEnv);
     sd_notify(s_.notify, "READY=1\nMAINPID=" + std::to_string(getpid()));
+  }
+
+  // The listening sockets go to the next image: open across exec and named in the environment.
+  void set_listeners_inherited(bool on) {
+    std::string list;
+    for (int fd : s_.listeners) {
+      fcntl(fd, F_SETFD, on ? 0 : FD_CLOEXEC);
+      if (!list.empty()) list += ',';
+      list += std::to_string(fd);
+    }
+    if (on) setenv(kListenersEnv, list.c_str(), 1);
+    else unsetenv(kListenersEnv);
   }
 
   const Settings& s_;

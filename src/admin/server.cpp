@@ -44,6 +44,7 @@ class ServerImpl final : public Server {
     std::unique_ptr<core::Listener> listener;
     bool unix_family = false;
     Level level = Level::operator_;
+    bool expose_fd = false;
   };
 
   ServerImpl(uv_loop_t* loop, stats::StatsSource& src) : loop_(loop) {
@@ -70,6 +71,7 @@ class ServerImpl final : public Server {
   }
 
   void set_tls(tls::Contexts* tls) { ctx_.tls = tls; }
+  void set_exposed_listeners(std::function<std::vector<int>()> fn) override { ctx_.exposed_listeners = std::move(fn); }
 
   bool bind_all(std::string& error) {
     const auto& socks = ctx_.src->cfg->global.stats_sockets;
@@ -79,6 +81,7 @@ class ServerImpl final : public Server {
       Socket s;
       s.unix_family = o.unix_family;
       s.level = parse_level(socks[i].level);
+      s.expose_fd = socks[i].expose_fd_listeners;
       s.listener = std::make_unique<core::Listener>(loop_, o.fd, on_accept, this, uint32_t(i));
       sockets_.push_back(std::move(s));
     }
@@ -108,6 +111,7 @@ class ServerImpl final : public Server {
     Session s;
     s.level = sock.level;
     s.timeout_ms = self->timeout_ms_;
+    s.expose_fd_listeners = sock.expose_fd && sock.unix_family;
     std::string proto = "unix_stream", source = "unix:" + std::to_string(from.tag() + 1);
     if (!sock.unix_family) source = peer_text(peer, proto);
     self->clients_.push_back(std::make_unique<Client>(self->loop_, self->ctx_, s, self->max_line_, on_release, self));
