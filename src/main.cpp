@@ -444,6 +444,7 @@ master::Settings master_settings(int argc, char** argv, const Options& opt, cons
   master::Settings s;
   s.argv.assign(argv, argv + argc);
   s.notify = opt.notify;
+  s.cli = opt.master_cli;
   s.quiet = opt.quiet;
   if (cfg) {
     s.daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
@@ -646,7 +647,7 @@ int main(int argc, char** argv) {
   Observability observe(&control.loop, *rt, peers, std::move(process));
   {
     std::string err;
-    if (!observe.bind_admin(err)) {
+    if (!observe.bind_admin(err, master::worker_channel())) {
       alert(err);
       return 1;
     }

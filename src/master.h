@@ -25,6 +25,7 @@ struct Settings {
   // The listening sockets (the listener set's inventory): kept open here, inherited by every
   // worker forked, and handed to the re-executed image on reload ($PORTERO_LISTENERS).
   std::vector<int> listeners;
+  std::string cli;                // -S: the master CLI's socket and options ("" = none)
 };
 
 // True in a master that re-executed itself for a reload.
@@ -42,5 +43,9 @@ bool is_worker();
 
 // Worker side: the listeners accept, tell the master (which then retires the old workers).
 void worker_ready();
+
+// Worker side: the link over which the master CLI hands connections to this worker's CLI
+// (-1 outside master-worker mode). The caller takes it over.
+int worker_channel();
 
 }  // namespace portero::master

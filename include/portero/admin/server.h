@@ -28,6 +28,9 @@ class Server {
   virtual ~Server() = default;
   // What `_getsocks` hands over on a socket with `expose-fd listeners` (HAProxy's -x).
   virtual void set_exposed_listeners(std::function<std::vector<int>()> fn) = 0;
+  // A worker's link to its master (a unix socket): connections arrive over it (SCM_RIGHTS) for
+  // the master CLI's `@<worker> <command>`. Takes ownership of `fd`.
+  virtual void adopt_master_channel(int fd) = 0;
   virtual void start() = 0;   // accept clients
   virtual void stop() = 0;    // close the listeners and every client; the loop can then end
 };
