@@ -403,6 +403,8 @@ struct Control {
   uv_async_t worker_done;
   uv_timer_t hard_stop_timer;       // hard-stop-after: bounds a soft stop
   uint64_t hard_stop_after_ms = 0;
+  uv_timer_t grace_timer;           // grace: the listeners stay open this long after SIGUSR1
+  uint64_t grace_ms = 0;
   std::vector<std::unique_ptr<proxy::Worker>>* workers = nullptr;
   std::atomic<int> running{0};
   int stop_signal = 0;              // SIGTERM or SIGINT when one cut the run
@@ -416,7 +418,14 @@ void on_signal(uv_signal_t* h, int signum) {
   switch (signum) {
     case SIGUSR1:
       g_control->listeners_closing = true;
-      for (auto& w : workers) w->soft_stop();
+      if (g_control->grace_ms) {
+        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->grace_timer)))
+          uv_timer_start(&g_control->grace_timer, [](uv_timer_t*) {
+            for (auto& w : *g_control->workers) w->soft_stop();
+          }, g_control->grace_ms, 0);
+      } else {
+        for (auto& w : workers) w->soft_stop();
+      }
       if (g_control->hard_stop_after_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->hard_stop_timer)))
         uv_timer_start(&g_control->hard_stop_timer, [](uv_timer_t*) {
           for (auto& w : *g_control->workers) w->hard_stop();
@@ -449,6 +458,7 @@ master::Settings master_settings(int argc, char** argv, const Options& opt, cons
   if (cfg) {
     s.daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
     s.exit_on_failure = cfg->global.master_exit_on_failure;
+    s.max_reloads = cfg->global.mworker_max_reloads;
     s.pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
   }
   return s;
@@ -623,6 +633,8 @@ int main(int argc, char** argv) {
   uv_timer_init(&control.loop, &control.hard_stop_timer);
   uv_unref(reinterpret_cast<uv_handle_t*>(&control.hard_stop_timer));
   control.hard_stop_after_ms = cfg->global.hard_stop_after_ms;
+  uv_timer_init(&control.loop, &control.grace_timer);
+  control.grace_ms = cfg->global.grace_ms;
   struct { uv_signal_t* h; int sig; } sigs[] = {
       {&control.sig_usr1, SIGUSR1}, {&control.sig_term, SIGTERM}, {&control.sig_int, SIGINT},
       {&control.sig_ttou, SIGTTOU}, {&control.sig_ttin, SIGTTIN}, {&control.sig_hup, SIGHUP},

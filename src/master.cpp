@@ -544,6 +544,10 @@ void run(const Settings& s) {
   State st = initial_state(s);
   // A reload keeps the exit-on-failure choice of the new configuration.
   st.exit_on_failure = s.exit_on_failure;
+  // `mworker-max-reloads`: a former worker that outlived that many reloads is terminated.
+  if (s.max_reloads >= 0)
+    for (const auto& c : st.children)
+      if (c.reloads > s.max_reloads) kill(c.pid, SIGTERM);
   write_pidfile(s.pidfile);
   static Master* master = nullptr;  // lives until the process exits
   master = new Master(s, std::move(st));

@@ -26,6 +26,7 @@ struct Settings {
   // worker forked, and handed to the re-executed image on reload ($PORTERO_LISTENERS).
   std::vector<int> listeners;
   std::string cli;                // -S: the master CLI's socket and options ("" = none)
+  int max_reloads = -1;           // `mworker-max-reloads` (-1: no limit)
 };
 
 // True in a master that re-executed itself for a reload.

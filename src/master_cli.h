@@ -38,6 +38,12 @@ class Cli {
   Cli(int listen_fd, CliHooks hooks) : listen_fd_(listen_fd), hooks_(std::move(hooks)) {}
   ~Cli();
 
+  // A connected client (non-blocking), as if accepted: the fuzz target feeds it this way.
+  void adopt_client(int fd) {
+    clients_.emplace_back();
+    clients_.back().fd = fd;
+  }
+
   // Appends the descriptors to watch; process() then reads the same entries back.
   void prepare(std::vector<pollfd>& fds);
   void process(const std::vector<pollfd>& fds, size_t first);

@@ -197,3 +197,57 @@ backend be
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class ReloadLimitsTest(ProxyTestCase):
+    def reap(self, master):
+        for pid in children(master):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def test_mworker_max_reloads_terminates_a_lingering_former_worker(self):
+        o = self.origin('s1')
+        port = free_port()
+        cfg = f"""
+global
+    mworker-max-reloads 1
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {o.addr}
+"""
+        p = self.proxy(cfg, args=['-W'])
+        self.addCleanup(self.reap, p.pid)
+        self.assertTrue(wait_settled(p, 1), p.stderr())
+        (first,) = children(p.pid)
+        busy = Client(port, timeout=30)
+        self.addCleanup(busy.close)
+        busy.send(b'GET /delay/20000/x HTTP/1.1\r\nhost: x\r\n\r\n')   # keeps the first worker busy
+        self.assertTrue(o.wait_requests(1))
+        p.signal(signal.SIGUSR2)
+        self.assertTrue(wait_settled(p, 2), p.stderr())
+        self.assertTrue(pid_alive(first))   # one reload: still finishing its request
+        p.signal(signal.SIGUSR2)
+        self.assertTrue(wait_settled(p, 3), p.stderr())
+        # two reloads > mworker-max-reloads 1: terminated
+        self.assertTrue(wait_until(lambda: not pid_alive(first), 10), p.stderr())
+        self.assertTrue(wait_until(
+            lambda: f'Former worker ({first}) exited with code 143 (Terminated)' in p.stderr(), 5), p.stderr())
+
+    def test_grace_keeps_accepting_after_sigusr1(self):
+        port = free_port()
+        p = self.proxy(cfg_reload(port, 'g', glob='    grace 2s'))
+        t0 = time.monotonic()
+        p.signal(signal.SIGUSR1)
+        self.assertEqual(try_get(port), 'g')   # still accepting during the grace
+        self.assertTrue(wait_until(lambda: refused(port), 10))
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+        self.assertEqual(p.wait(5), 0)
