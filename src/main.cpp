@@ -108,8 +108,10 @@ void usage() {
                "        -p writes pids of all children to this file\n"
                "        -dW fails if any warning is emitted\n"
                "        -sf/-st [pid ]* finishes/terminates old pids.\n"
+               "        -x <unix_socket> get listening sockets from a unix socket\n"
                "        -W master-worker mode.\n"
                "        -Ws master-worker mode with systemd notify support.\n"
+               "        -S <bind>[,<bind options>...] new master CLI\n"
                "  Accepted and ignored for compatibility: -dM -de -dp -dS -dG -dR -dr -dV -dD -dL\n\n");
   std::exit(1);
 }

@@ -341,7 +341,7 @@ std::string Cli::master_command(Client& c, const std::vector<std::string>& w) {
 
 void Cli::write_client(Client& c) {
   while (c.fd >= 0 && !c.out.empty()) {
-    ssize_t n = write(c.fd, c.out.data(), c.out.size());
+    ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) {
       if (c.relay >= 0) close(c.relay);
@@ -359,7 +359,7 @@ void Cli::write_client(Client& c) {
 
 void Cli::pump_relay(Client& c, short revents) {
   if ((revents & POLLOUT) && !c.relay_out.empty()) {
-    ssize_t n = write(c.relay, c.relay_out.data(), c.relay_out.size());
+    ssize_t n = send(c.relay, c.relay_out.data(), c.relay_out.size(), MSG_NOSIGNAL);
     if (n > 0) c.relay_out.erase(0, size_t(n));
     // The worker answers a one-shot session: the command, then the end of the input.
     if (c.relay_out.empty()) shutdown(c.relay, SHUT_WR);

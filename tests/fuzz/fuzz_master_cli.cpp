@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return -1;
     // The worker's answer is already there; its end closes after the command was written.
-    (void)!write(sv[1], "ok\n\n", 4);
+    (void)!send(sv[1], "ok\n\n", 4, MSG_NOSIGNAL);
     worker_ends.push_back(sv[1]);
     return sv[0];
   };
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int step = 0; step < 10000; ++step) {
       if (off < size) {
         const size_t n = std::min(chunk, size - off);
-        ssize_t w = write(sv[1], data + off, n);
+        ssize_t w = send(sv[1], data + off, n, MSG_NOSIGNAL);
         if (w > 0) off += size_t(w);
       } else if (!eof) {
         shutdown(sv[1], SHUT_WR);

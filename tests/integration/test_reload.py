@@ -251,3 +251,86 @@ backend be
         self.assertTrue(wait_until(lambda: refused(port), 10))
         self.assertGreaterEqual(time.monotonic() - t0, 1.5)
         self.assertEqual(p.wait(5), 0)
+
+
+class SystemdUnitTest(ProxyTestCase):
+    """Debian's haproxy.service as is: ExecStart=`-Ws -f $CONFIG -p $PIDFILE -S <master socket>`,
+    ExecReload=`-Ws -f $CONFIG -c -q -S <master socket>` then `kill -USR2 $MAINPID`, Type=notify,
+    KillMode=mixed, SuccessExitStatus=143."""
+
+    def test_debian_unit_reloads_under_load(self):
+        import subprocess
+        from test_master_cli import session
+        port = free_port()
+        d = self.tmpdir()
+        notify_path = os.path.join(d, 'notify.sock')
+        master_sock = os.path.join(d, 'master.sock')
+        pidfile = os.path.join(d, 'haproxy.pid')
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(notify.close)
+        notify.bind(notify_path)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        extra = ['-S', master_sock]
+        # no harness probe (its `bind fd@N` would fail haproxy's -c in another process): READY=1
+        p = self.proxy(cfg_reload(port, 'v0'), args=['-Ws', '-p', pidfile] + extra, foreground=None, env=env,
+                       ready=None)
+        self.addCleanup(lambda: [os.kill(w, signal.SIGKILL) for w in children(p.pid) if pid_alive(w)])
+        seen = []
+
+        def wait_for(what, timeout=10):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                notify.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    msg = notify.recv(4096).decode()
+                except socket.timeout:
+                    break
+                seen.append(msg)
+                if what in msg.split('\n'):
+                    return msg
+            self.fail(f'no {what!r} from the master; got {seen}\n{p.stderr()}')
+
+        self.assertIn(f'MAINPID={p.pid}', wait_for('READY=1').split('\n'))
+        self.assertTrue(wait_settled(p, 1), p.stderr())
+        h = Hammer(port, limit=60)
+        self.assertTrue(wait_until(lambda: len(h.results) >= 20, 5))
+        for i in range(1, 6):
+            with open(p.cfg_path) as f:
+                text = f.read()
+            tmp = p.cfg_path + '.new'
+            with open(tmp, 'w') as f:
+                f.write(text.replace(f'string v{i - 1}', f'string v{i}'))
+            os.replace(tmp, p.cfg_path)
+            # ExecReload: the check first, with the unit's options; it must leave the master alone
+            check = subprocess.run([p.binary, '-Ws', '-f', p.cfg_path, '-c', '-q'] + extra,
+                                   capture_output=True, timeout=20)
+            self.assertEqual((check.returncode, check.stdout, check.stderr), (0, b'', b''))
+            os.kill(p.pid, signal.SIGUSR2)   # then kill -USR2 $MAINPID
+            wait_for('RELOADING=1')
+            wait_for('READY=1')
+            self.assertTrue(wait_settled(p, i + 1), p.stderr())
+            self.assertTrue(wait_until(lambda: h.results[-1] == f'v{i}', 10), p.stderr())
+        n = len(h.results)
+        self.assertTrue(wait_until(lambda: len(h.results) >= n + 20, 10))
+        results = h.finish()
+        errors = [r for r in results if r.startswith('error')]
+        self.assertEqual(errors, [], f'{len(errors)} of {len(results)} requests failed over 5 unit reloads')
+        with open(pidfile) as f:
+            self.assertEqual(f.read().strip(), str(p.pid))
+        self.assertTrue(wait_until(lambda: can_connect_unix(master_sock), 5))
+        self.assertRegex(session(master_sock, 'show proc\n'), rf'^#<PID> .*\n{p.pid} +master +5 \[failed: 0\]')
+        # systemctl stop: SIGTERM to the main process (KillMode=mixed); 0 or 143 is a success
+        workers = children(p.pid)
+        p.signal(signal.SIGTERM)
+        wait_for('STOPPING=1')
+        self.assertIn(p.wait(10), (0, 143), p.stderr())
+        self.assertTrue(wait_until(lambda: not any(pid_alive(w) for w in workers), 5))
+
+
+def can_connect_unix(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+        return True
+    except OSError:
+        return False
