@@ -645,6 +645,7 @@ int main(int argc, char** argv) {
     uv_signal_init(&control.loop, s.h);
     uv_signal_start(s.h, on_signal, s.sig);
   }
+  if (master::is_worker()) master::unblock_signals();   // what arrived meanwhile is handled now
 
   // The stats page service and the admin socket (bound before privileges are dropped).
   stats::ProcessInfo process;

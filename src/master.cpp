@@ -321,7 +321,8 @@ class Master {
 
   void become_worker() {
     g_is_worker = true;
-    sigprocmask(SIG_UNBLOCK, &handled_signals(), nullptr);
+    // The signals stay blocked (pending) until the worker has its handlers: a SIGUSR1 sent by a
+    // reload that overtook this one must soft-stop it, not kill it (see unblock_signals()).
     close(st_.pipe_r);
     if (sigfd_ >= 0) close(sigfd_);
     g_ready_fd = st_.pipe_w;
@@ -359,13 +360,19 @@ class Master {
       Child* c = find(static_cast<pid_t>(std::atoi(line)));
       if (!c || c->ready || c->leaving) continue;
       c->ready = true;
-      pid_t fresh = c->pid;
-      // The new worker accepts: the ones it replaces finish their sessions and go.
-      for (auto& o : st_.children) {
-        if (o.pid == fresh || o.leaving) continue;
+      // The children are in fork order. Reloads close together can make a worker ready after
+      // a newer one: only the older workers are retired, and a worker that a newer ready one
+      // already replaced is retired at once.
+      const size_t at = size_t(c - st_.children.data());
+      bool replaced = false;
+      for (size_t i = at + 1; i < st_.children.size(); ++i) replaced = replaced || st_.children[i].ready;
+      for (size_t i = 0; i <= at; ++i) {
+        Child& o = st_.children[i];
+        if (o.leaving || (i == at && !replaced)) continue;
         o.leaving = true;
         kill(o.pid, SIGUSR1);
       }
+      if (replaced) continue;
       say("NOTICE", "Loading success.");
       say_version();
       sd_notify(s_.notify, "READY=1\nMAINPID=" + std::to_string(getpid()));
@@ -566,6 +573,8 @@ void recover(const Settings& s) {
   auto* master = new Master(s, std::move(st));
   master->loop();
 }
+
+void unblock_signals() { sigprocmask(SIG_UNBLOCK, &handled_signals(), nullptr); }
 
 int worker_channel() {
   const int fd = g_channel_fd;

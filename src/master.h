@@ -45,6 +45,10 @@ bool is_worker();
 // Worker side: the listeners accept, tell the master (which then retires the old workers).
 void worker_ready();
 
+// Worker side, once its signal handlers are installed: the signals the master blocked (and
+// that a worker keeps blocked from its fork) are delivered.
+void unblock_signals();
+
 // Worker side: the link over which the master CLI hands connections to this worker's CLI
 // (-1 outside master-worker mode). The caller takes it over.
 int worker_channel();
