@@ -668,7 +668,7 @@ int main(int argc, char** argv) {
     }
   }
   observe.expose_listeners([&control, &listeners] {
-    return control.listeners_closing ? std::vector<int>{} : listeners.fds();
+    return control.listeners_closing ? std::vector<int>{} : listeners.listening_fds();
   });
   if (!drop_privileges(cfg->global)) return 1;
 

@@ -173,6 +173,13 @@ bool ListenerSet::open_binds(const config::Config& cfg, uint32_t nbthread, uint3
   return ok;
 }
 
+std::vector<int> ListenerSet::listening_fds() const {
+  std::vector<int> out;
+  for (int fd : fds())
+    if (is_listening_socket(fd)) out.push_back(fd);
+  return out;
+}
+
 void ListenerSet::close_unclaimed() {
   for (int fd : pool_) ::close(fd);
   pool_.clear();

@@ -54,6 +54,9 @@ class ListenerSet {
   const std::vector<Bound>& bound() const { return bound_; }
   // Every descriptor held (each once), e.g. to hand them on.
   std::vector<int> fds() const;
+  // The same, without those that are no longer listening sockets (a worker closes its own on
+  // `shutdown frontend`, and the number may have been reused since): what `_getsocks` sends.
+  std::vector<int> listening_fds() const;
   // A listening socket matches an address (same family, address, port, v6only; same path).
   static bool matches(int fd, const config::Address& addr);
 
