@@ -334,3 +334,32 @@ def can_connect_unix(path):
         return True
     except OSError:
         return False
+
+
+class SoftStopErrorPageTest(ProxyTestCase):
+    def test_error_page_for_a_request_in_flight_at_soft_stop_closes(self):
+        o = self.origin('s1')
+        port = free_port()
+        cfg = f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 1500ms
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {o.addr}
+"""
+        p = self.proxy(cfg)
+        c = Client(port, timeout=10)
+        self.addCleanup(c.close)
+        c.send(b'GET /delay/5000/x HTTP/1.1\r\nhost: x\r\n\r\n')   # answered 504 by the proxy
+        self.assertTrue(o.wait_requests(1))
+        p.signal(signal.SIGUSR1)
+        r = c.read_response()
+        self.assertEqual(r.status, 504)
+        self.assertEqual((r.header('connection') or '').lower(), 'close')
+        self.assertTrue(c.is_closed_by_peer(5))
+        self.assertEqual(p.wait(10), 0)
