@@ -242,6 +242,43 @@ backend be
         self.assertTrue(wait_until(
             lambda: f'Former worker ({first}) exited with code 143 (Terminated)' in p.stderr(), 5), p.stderr())
 
+    def test_hard_stop_after_bounds_a_former_worker(self):
+        o = self.origin('s1')
+        port = free_port()
+        cfg = f"""
+global
+    hard-stop-after 1s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {o.addr}
+"""
+        p = self.proxy(cfg, args=['-W'])
+        self.addCleanup(self.reap, p.pid)
+        self.assertTrue(wait_settled(p, 1), p.stderr())
+        (first,) = children(p.pid)
+        busy = Client(port, timeout=30)
+        self.addCleanup(busy.close)
+        busy.send(b'GET /delay/20000/x HTTP/1.1\r\nhost: x\r\n\r\n')
+        self.assertTrue(o.wait_requests(1))
+        t0 = time.monotonic()
+        p.signal(signal.SIGUSR2)
+        self.assertTrue(wait_settled(p, 2), p.stderr())
+        # the request would take 20 s: the former worker is stopped about 1 s after its soft stop
+        self.assertTrue(wait_until(lambda: not pid_alive(first), 10), p.stderr())
+        self.assertLess(time.monotonic() - t0, 10)
+        # the connection ends (haproxy answers a 502 first, portero closes: see README)
+        answer = busy.read_until_close(5)
+        self.assertTrue(answer == b'' or answer.startswith(b'HTTP/1.1 502 '), answer)
+        self.assertTrue(wait_until(
+            lambda: f'Former worker ({first}) exited with code 0 (Exit)' in p.stderr(), 5), p.stderr())
+
     def test_grace_keeps_accepting_after_sigusr1(self):
         port = free_port()
         p = self.proxy(cfg_reload(port, 'g', glob='    grace 2s'))
