@@ -31,7 +31,7 @@
 #include "portero/config/load.h"
 #include "portero/tls/contexts.h"
 #include "portero/log/log.h"
-#include "portero/core/listener.h"
+#include "portero/core/listener_set.h"
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
@@ -57,6 +57,8 @@ struct Options {
   uint32_t maxconn = 0;               // -n
   bool master_worker = false;          // -W / -Ws
   bool notify = false;                 // -Ws: systemd notify
+  std::string old_socket;              // -x: the old process's stats socket
+  std::string master_cli;              // -S: the master CLI's socket(s)
 };
 
 std::string exe_path() {
@@ -106,8 +108,10 @@ void usage() {
                "        -p writes pids of all children to this file\n"
                "        -dW fails if any warning is emitted\n"
                "        -sf/-st [pid ]* finishes/terminates old pids.\n"
+               "        -x <unix_socket> get listening sockets from a unix socket\n"
                "        -W master-worker mode.\n"
                "        -Ws master-worker mode with systemd notify support.\n"
+               "        -S <bind>[,<bind options>...] new master CLI\n"
                "  Accepted and ignored for compatibility: -dM -de -dp -dS -dG -dR -dr -dV -dD -dL\n\n");
   std::exit(1);
 }
@@ -161,7 +165,9 @@ Options parse_args(int argc, char** argv) {
       std::exit(0);
     } else if (a == "-p") o.pidfile = need("a pidfile");
     else if (a == "-n") o.maxconn = static_cast<uint32_t>(std::atoi(need("a value").c_str()));
-    else if (a == "-N" || a == "-m" || a == "-L" || a == "-C" || a == "-x" || a == "-S") need("an argument");
+    else if (a == "-x") o.old_socket = need("a unix socket");
+    else if (a == "-S") o.master_cli = need("a socket");
+    else if (a == "-N" || a == "-m" || a == "-L" || a == "-C") need("an argument");
     else if (a == "-sf" || a == "-st") {
       auto& list = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
       while (i + 1 < argc && is_pid(argv[i + 1])) list.push_back(static_cast<pid_t>(std::atoi(argv[++i])));
@@ -399,9 +405,12 @@ struct Control {
   uv_async_t worker_done;
   uv_timer_t hard_stop_timer;       // hard-stop-after: bounds a soft stop
   uint64_t hard_stop_after_ms = 0;
+  uv_timer_t grace_timer;           // grace: the listeners stay open this long after SIGUSR1
+  uint64_t grace_ms = 0;
   std::vector<std::unique_ptr<proxy::Worker>>* workers = nullptr;
   std::atomic<int> running{0};
   int stop_signal = 0;              // SIGTERM or SIGINT when one cut the run
+  bool listeners_closing = false;   // stopping: the sockets are no longer ours to hand over
 };
 
 Control* g_control = nullptr;
@@ -410,7 +419,15 @@ void on_signal(uv_signal_t* h, int signum) {
   auto& workers = *g_control->workers;
   switch (signum) {
     case SIGUSR1:
-      for (auto& w : workers) w->soft_stop();
+      g_control->listeners_closing = true;
+      if (g_control->grace_ms) {
+        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->grace_timer)))
+          uv_timer_start(&g_control->grace_timer, [](uv_timer_t*) {
+            for (auto& w : *g_control->workers) w->soft_stop();
+          }, g_control->grace_ms, 0);
+      } else {
+        for (auto& w : workers) w->soft_stop();
+      }
       if (g_control->hard_stop_after_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->hard_stop_timer)))
         uv_timer_start(&g_control->hard_stop_timer, [](uv_timer_t*) {
           for (auto& w : *g_control->workers) w->hard_stop();
@@ -419,6 +436,7 @@ void on_signal(uv_signal_t* h, int signum) {
     case SIGTERM:
     case SIGINT:
       g_control->stop_signal = signum;
+      g_control->listeners_closing = true;
       for (auto& w : workers) w->hard_stop();
       break;
     case SIGTTOU:
@@ -437,13 +455,28 @@ master::Settings master_settings(int argc, char** argv, const Options& opt, cons
   master::Settings s;
   s.argv.assign(argv, argv + argc);
   s.notify = opt.notify;
+  s.cli = opt.master_cli;
   s.quiet = opt.quiet;
   if (cfg) {
     s.daemon = (opt.daemon || cfg->global.daemon) && !opt.foreground;
     s.exit_on_failure = cfg->global.master_exit_on_failure;
+    s.max_reloads = cfg->global.mworker_max_reloads;
     s.pidfile = !opt.pidfile.empty() ? opt.pidfile : cfg->global.pidfile;
   }
   return s;
+}
+
+// A master whose reload failed goes on with its workers and the sockets it had (those the
+// failed image adopted, or else the ones its environment still names).
+[[noreturn]] void recover_master(int argc, char** argv, const Options& opt, core::ListenerSet* kept) {
+  core::ListenerSet inherited;
+  if (!kept) {
+    inherited.adopt_from_environment();
+    kept = &inherited;
+  }
+  master::Settings s = master_settings(argc, argv, opt, nullptr);
+  s.listeners = kept->fds();
+  master::recover(s);
 }
 
 }  // namespace
@@ -479,7 +512,7 @@ int main(int argc, char** argv) {
     if (!quiet && warn_fail && !diag.has_errors())
       alert("config : Some warnings were found and 'zero-warning' is set. Aborting.");
     // A master reloading a broken configuration keeps its workers.
-    if (master::reexecuted()) master::recover(master_settings(argc, argv, opt, nullptr));
+    if (master::reexecuted()) recover_master(argc, argv, opt, nullptr);
     return 1;
   }
   if (opt.check) {
@@ -489,8 +522,54 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (opt.master_worker || cfg->global.master_worker) {
-    master::run(master_settings(argc, argv, opt, cfg.get()));  // returns in the worker only
+  uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : default_nbthread();
+  const bool master_worker = opt.master_worker || cfg->global.master_worker;
+  // A maxconn derived from the fd limit needs no more of it.
+  if ((cfg->global.maxconn || opt.maxconn) &&
+      !raise_fd_limit(*cfg, opt.maxconn ? opt.maxconn : cfg->global.effective_maxconn(), nbthread)) {
+    if (master::reexecuted()) recover_master(argc, argv, opt, nullptr);
+    return 1;
+  }
+
+  // The listening sockets: those a predecessor handed over (the master's previous image, or
+  // the old process behind -x) are adopted, the others opened. The master opens them and every
+  // worker it forks inherits them, so a reload never closes a socket that still queues.
+  core::ListenerSet listeners;
+  listeners.adopt_from_environment();
+  if (!opt.old_socket.empty() && !master::reexecuted() && opt.old_socket != "/dev/null") {
+    std::vector<int> fds;
+    std::string err;
+    if (!core::fetch_listening_sockets(opt.old_socket, fds, err)) {
+      notice_header(printed_notice);
+      warning(err);
+      alert("Failed to get the sockets from the old process!");
+      if (!master_worker) return 1;
+    }
+    listeners.adopt(fds);
+  }
+  {
+    std::vector<std::string> alerts;
+    const bool bound = listeners.open_binds(*cfg, nbthread, cfg->global.effective_maxconn(), alerts);
+    if (!alerts.empty()) notice_header(printed_notice);
+    for (const auto& a : alerts) alert(a);
+    if (!bound) alert("[portero.main()] Some protocols failed to start their listeners! Exiting.");
+    else if (listeners.bound().empty()) {
+      notice_header(printed_notice);
+      alert("[portero.main()] No enabled listener found (check for 'bind' directives) ! Exiting.");
+    }
+    if (!bound || listeners.bound().empty()) {
+      // A master reloading keeps its workers and the sockets they accept on.
+      listeners.abandon();
+      if (master::reexecuted()) recover_master(argc, argv, opt, &listeners);
+      return 1;
+    }
+  }
+  listeners.close_unclaimed();   // binds gone from the configuration
+
+  if (master_worker) {
+    master::Settings ms = master_settings(argc, argv, opt, cfg.get());
+    ms.listeners = listeners.fds();
+    master::run(ms);  // returns in the worker only
     g_pid = getpid();
   }
 
@@ -500,68 +579,13 @@ int main(int argc, char** argv) {
   rt->tls = std::move(tls_contexts);
   for (const auto& f : rt->rules->log_formats) rt->log_formats.push_back(f.get());
   if (opt.maxconn) rt->maxconn = opt.maxconn;
-  uint32_t nbthread = cfg->global.nbthread ? cfg->global.nbthread : default_nbthread();
-  // A maxconn derived from the fd limit needs no more of it.
-  if ((cfg->global.maxconn || opt.maxconn) && !raise_fd_limit(*cfg, rt->maxconn.load(), nbthread)) return 1;
 
   rt->make_counters(nbthread);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (uint32_t i = 0; i < nbthread; ++i) workers.push_back(std::make_unique<proxy::Worker>(*rt, static_cast<int>(i)));
 
-  // Bind every listener: one socket per worker per address (SO_REUSEPORT lets the kernel spread
-  // connections over them). Inherited fd@ and unix sockets are shared by duplicating the fd.
-  bool bind_failed = false;
-  size_t n_listeners = 0;
-  for (size_t pi = 0; pi < cfg->proxies.size(); ++pi) {
-    const auto& p = cfg->proxies[pi];
-    if (!p.is_frontend() || p.disabled) continue;
-    for (size_t bi = 0; bi < p.binds.size(); ++bi) {
-      const auto& b = p.binds[bi];
-      int backlog = b.backlog ? static_cast<int>(b.backlog)
-                              : static_cast<int>(b.maxconn.value_or(rt->frontends[pi].maxconn.load()));
-      if (backlog <= 0 || backlog > 65535) backlog = 65535;
-      for (const auto& a : b.addresses) {
-        for (uint32_t port = a.port_lo; port <= std::max<uint32_t>(a.port_hi, a.port_lo); ++port) {
-          config::Address addr = a;
-          if (addr.kind == config::Address::Kind::inet) {
-            if (addr.family() == AF_INET6)
-              reinterpret_cast<sockaddr_in6*>(&addr.storage)->sin6_port = htons(static_cast<uint16_t>(port));
-            else
-              reinterpret_cast<sockaddr_in*>(&addr.storage)->sin_port = htons(static_cast<uint16_t>(port));
-          }
-          bool shared = addr.kind != config::Address::Kind::inet;
-          int first_fd = -1;
-          for (uint32_t wi = 0; wi < nbthread; ++wi) {
-            std::string err;
-            int fd;
-            if (shared && wi > 0) fd = fcntl(first_fd, F_DUPFD_CLOEXEC, 0);
-            else fd = core::open_listening_socket(addr, backlog, err);
-            if (fd < 0) {
-              notice_header(printed_notice);
-              alert("Binding [" + b.origin.file + ":" + std::to_string(b.origin.line) + "] for " +
-                    (p.kind == config::Proxy::Kind::listen ? "proxy " : "frontend ") + p.name + ": " + err +
-                    " for [" + config::to_string(addr) + "]");
-              bind_failed = true;
-              break;
-            }
-            if (wi == 0) first_fd = fd;
-            workers[wi]->add_listener(fd, static_cast<int>(pi), static_cast<int>(bi));
-            ++n_listeners;
-          }
-          if (addr.kind != config::Address::Kind::inet) break;
-        }
-      }
-    }
-  }
-  if (bind_failed) {
-    alert("[portero.main()] Some protocols failed to start their listeners! Exiting.");
-    return 1;
-  }
-  if (n_listeners == 0) {
-    notice_header(printed_notice);
-    alert("[portero.main()] No enabled listener found (check for 'bind' directives) ! Exiting.");
-    return 1;
-  }
+  for (const auto& b : listeners.bound()) workers[b.thread]->add_listener(b.fd, b.proxy, b.bind);
+  const size_t n_listeners = listeners.bound().size();
   std::vector<proxy::Worker*> peers;
   for (auto& w : workers) peers.push_back(w.get());
   for (auto& w : workers) w->set_peers(peers);
@@ -611,6 +635,8 @@ int main(int argc, char** argv) {
   uv_timer_init(&control.loop, &control.hard_stop_timer);
   uv_unref(reinterpret_cast<uv_handle_t*>(&control.hard_stop_timer));
   control.hard_stop_after_ms = cfg->global.hard_stop_after_ms;
+  uv_timer_init(&control.loop, &control.grace_timer);
+  control.grace_ms = cfg->global.grace_ms;
   struct { uv_signal_t* h; int sig; } sigs[] = {
       {&control.sig_usr1, SIGUSR1}, {&control.sig_term, SIGTERM}, {&control.sig_int, SIGINT},
       {&control.sig_ttou, SIGTTOU}, {&control.sig_ttin, SIGTTIN}, {&control.sig_hup, SIGHUP},
@@ -619,6 +645,7 @@ int main(int argc, char** argv) {
     uv_signal_init(&control.loop, s.h);
     uv_signal_start(s.h, on_signal, s.sig);
   }
+  if (master::is_worker()) master::unblock_signals();   // what arrived meanwhile is handled now
 
   // The stats page service and the admin socket (bound before privileges are dropped).
   stats::ProcessInfo process;
@@ -635,11 +662,14 @@ int main(int argc, char** argv) {
   Observability observe(&control.loop, *rt, peers, std::move(process));
   {
     std::string err;
-    if (!observe.bind_admin(err)) {
+    if (!observe.bind_admin(err, master::worker_channel())) {
       alert(err);
       return 1;
     }
   }
+  observe.expose_listeners([&control, &listeners] {
+    return control.listeners_closing ? std::vector<int>{} : listeners.listening_fds();
+  });
   if (!drop_privileges(cfg->global)) return 1;
 
   apply_cpu_map(cfg->global, workers);

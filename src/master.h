@@ -4,8 +4,9 @@
 // writes the pidfile with its own pid, forwards the stop signals to its workers and exits when
 // they are gone. SIGUSR2 or SIGHUP reloads: the master re-executes itself with the same
 // arguments (same pid, so the workers remain its children), re-reads the configuration and forks
-// a new worker; once that one listens (its sockets are bound with SO_REUSEPORT next to the old
-// ones) the old workers are soft-stopped. A configuration that fails to load on reload leaves
+// a new worker; once that one listens the old workers are soft-stopped. The master holds the
+// listening sockets: its new image adopts them (see core/listener_set.h), so the new worker
+// accepts on the very sockets the old one accepted on and no queued connection is lost. A configuration that fails to load on reload leaves
 // the old workers serving. With -Ws the master reports to systemd over $NOTIFY_SOCKET.
 #pragma once
 
@@ -21,6 +22,11 @@ struct Settings {
   bool quiet = false;             // -q: no notices or warnings
   bool exit_on_failure = true;    // `master-worker no-exit-on-failure` clears it
   std::string pidfile;
+  // The listening sockets (the listener set's inventory): kept open here, inherited by every
+  // worker forked, and handed to the re-executed image on reload ($PORTERO_LISTENERS).
+  std::vector<int> listeners;
+  std::string cli;                // -S: the master CLI's socket and options ("" = none)
+  int max_reloads = -1;           // `mworker-max-reloads` (-1: no limit)
 };
 
 // True in a master that re-executed itself for a reload.
@@ -38,5 +44,13 @@ bool is_worker();
 
 // Worker side: the listeners accept, tell the master (which then retires the old workers).
 void worker_ready();
+
+// Worker side, once its signal handlers are installed: the signals the master blocked (and
+// that a worker keeps blocked from its fork) are delivered.
+void unblock_signals();
+
+// Worker side: the link over which the master CLI hands connections to this worker's CLI
+// (-1 outside master-worker mode). The caller takes it over.
+int worker_channel();
 
 }  // namespace portero::master

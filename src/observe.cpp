@@ -51,9 +51,10 @@ Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vec
 
 Observability::~Observability() = default;
 
-bool Observability::bind_admin(std::string& error) {
-  if (src_.cfg->global.stats_sockets.empty()) return true;
+bool Observability::bind_admin(std::string& error, int master_channel) {
+  if (src_.cfg->global.stats_sockets.empty() && master_channel < 0) return true;
   admin_ = admin::Server::create(loop_, src_, error, tls_);
+  if (admin_ && master_channel >= 0) admin_->adopt_master_channel(master_channel);
   return admin_ != nullptr;
 }
 

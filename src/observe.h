@@ -26,7 +26,12 @@ class Observability {
                 stats::ProcessInfo process);
   ~Observability();
   // Before privileges are dropped: binds the `stats socket`s. False with HAProxy's alert text.
-  bool bind_admin(std::string& error);
+  // `master_channel` (>= 0 in a worker of master-worker mode): the master CLI's link.
+  bool bind_admin(std::string& error, int master_channel = -1);
+  // The listening sockets a `stats socket ... expose-fd listeners` hands to `-x` successors.
+  void expose_listeners(std::function<std::vector<int>()> fn) {
+    if (admin_) admin_->set_exposed_listeners(std::move(fn));
+  }
   // Once the checker runs: starts the sampler and the admin socket.
   void start(check::Checker* checker, std::function<void(int, int, std::string_view)> log);
   void stop();   // closes every handle on the loop

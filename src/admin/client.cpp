@@ -1,6 +1,10 @@
 #include "client.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "portero/core/listener_set.h"
 
 namespace portero::admin {
 namespace {
@@ -17,6 +21,7 @@ struct WriteReq {
 
 Client::Client(uv_loop_t* loop, Context& ctx, Session s, size_t max_line, ReleaseFn release, void* owner)
     : loop_(loop),
+      ctx_(ctx),
       conv_(s, max_line, [&ctx](Session& ss, const std::vector<std::string>& args) { return run_command(ctx, ss, args); }),
       release_(release),
       owner_(owner),
@@ -68,6 +73,10 @@ void Client::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     // Half-close: what was already answered still goes out, then the connection ends.
     c->conv_.peer_closed();
   } else {
+    // HAProxy's `-x` opens a connection and sends `_getsocks` alone: answered out of band.
+    const std::string_view in(buf->base, size_t(n));
+    if (!c->fed_ && (in == "_getsocks\n" || in == "_getsocks\r\n")) return c->hand_over_listeners();
+    c->fed_ = true;
     std::string out = c->conv_.feed(std::string_view(buf->base, size_t(n)));
     if (!out.empty()) c->send(std::move(out));
     if (c->closing_) return;
@@ -78,6 +87,24 @@ void Client::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     c->reading_ = false;
   }
   c->maybe_finish();
+}
+
+void Client::hand_over_listeners() {
+  // As HAProxy: without `expose-fd listeners`, or with nothing to give, the connection just ends.
+  std::vector<int> fds;
+  if (conv_.session().expose_fd_listeners && ctx_.exposed_listeners) fds = ctx_.exposed_listeners();
+  uv_os_fd_t fd = -1;
+  if (!fds.empty() && uv_fileno(reinterpret_cast<uv_handle_t*>(stream()), &fd) == 0) {
+    // Blocking for the exchange (bounded by a 1 s receive timeout on the acknowledgements).
+    const int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    timeval tv{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string error;
+    core::send_listening_sockets(fd, fds, error);
+    fcntl(fd, F_SETFL, flags);
+  }
+  close();
 }
 
 void Client::send(std::string bytes) {

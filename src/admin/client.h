@@ -42,6 +42,8 @@ class Client {
   static void on_closed(uv_handle_t* h);
 
   void send(std::string bytes);
+  // `_getsocks`: the listening sockets over this connection (SCM_RIGHTS), then the end.
+  void hand_over_listeners();
   void arm_timer();
   void maybe_finish();
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&h_); }
@@ -52,6 +54,7 @@ class Client {
   } h_;
   uv_timer_t timer_;
   uv_loop_t* loop_;
+  Context& ctx_;
   Conversation conv_;
   ReleaseFn release_;
   void* owner_;
@@ -60,6 +63,7 @@ class Client {
   size_t writes_pending_ = 0;
   bool reading_ = false;
   bool closing_ = false;
+  bool fed_ = false;   // some input was read already
   int open_handles_ = 0;
   char rbuf_[4096];
 };

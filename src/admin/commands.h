@@ -33,6 +33,8 @@ struct Context {
   uint32_t bufsize = 16384;                                  // tune.bufsize, for `show errors`
   std::function<uint64_t()> now_ms;                          // unix ms (tests may fix it)
   tls::Contexts* tls = nullptr;                              // certificates, crt-lists, ticket keys
+  // The process's listening sockets, for `_getsocks` (none once they are being closed).
+  std::function<std::vector<int>()> exposed_listeners;
 };
 
 // Runs one command (its words, none for an empty command) and returns the reply text.

@@ -25,6 +25,7 @@ struct Session {
   bool interactive = false;   // `prompt` toggles it
   bool quit = false;          // `quit` sets it
   uint64_t timeout_ms = 10000;   // idle timeout (`stats timeout`, `set timeout cli`)
+  bool expose_fd_listeners = false;   // `expose-fd listeners`: `_getsocks` hands them over
   // The payload of the command being run: the lines after a command ending in `<<`, up to an
   // empty line, joined with '\n' (no trailing one). Null: the command had none.
   const std::string* payload = nullptr;

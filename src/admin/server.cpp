@@ -5,7 +5,10 @@
 #include <chrono>
 #include <list>
 #include <memory>
+#include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
@@ -44,6 +47,7 @@ class ServerImpl final : public Server {
     std::unique_ptr<core::Listener> listener;
     bool unix_family = false;
     Level level = Level::operator_;
+    bool expose_fd = false;
   };
 
   ServerImpl(uv_loop_t* loop, stats::StatsSource& src) : loop_(loop) {
@@ -70,6 +74,7 @@ class ServerImpl final : public Server {
   }
 
   void set_tls(tls::Contexts* tls) { ctx_.tls = tls; }
+  void set_exposed_listeners(std::function<std::vector<int>()> fn) override { ctx_.exposed_listeners = std::move(fn); }
 
   bool bind_all(std::string& error) {
     const auto& socks = ctx_.src->cfg->global.stats_sockets;
@@ -79,6 +84,7 @@ class ServerImpl final : public Server {
       Socket s;
       s.unix_family = o.unix_family;
       s.level = parse_level(socks[i].level);
+      s.expose_fd = socks[i].expose_fd_listeners;
       s.listener = std::make_unique<core::Listener>(loop_, o.fd, on_accept, this, uint32_t(i));
       sockets_.push_back(std::move(s));
     }
@@ -88,12 +94,21 @@ class ServerImpl final : public Server {
   void start() override {
     started_ = true;
     update_accepting();
+    if (channel_) uv_poll_start(channel_, UV_READABLE, on_channel);
+  }
+
+  void adopt_master_channel(int fd) override {
+    channel_ = new uv_poll_t;
+    uv_poll_init(loop_, channel_, fd);
+    channel_->data = this;
+    channel_fd_ = fd;
   }
 
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
     for (auto& s : sockets_) s.listener->close();
+    close_channel();
     for (auto& c : clients_) c->close();   // each releases itself from its close callback
   }
 
@@ -108,12 +123,56 @@ class ServerImpl final : public Server {
     Session s;
     s.level = sock.level;
     s.timeout_ms = self->timeout_ms_;
+    s.expose_fd_listeners = sock.expose_fd && sock.unix_family;
     std::string proto = "unix_stream", source = "unix:" + std::to_string(from.tag() + 1);
     if (!sock.unix_family) source = peer_text(peer, proto);
     self->clients_.push_back(std::make_unique<Client>(self->loop_, self->ctx_, s, self->max_line_, on_release, self));
     Client* c = self->clients_.back().get();
     if (!c->start(fd, sock.unix_family, std::move(proto), std::move(source))) c->close();
     self->update_accepting();
+  }
+
+  // The master CLI's link: each message carries one connection (SCM_RIGHTS) that the master
+  // relays a `@<worker> <command>` over; it is served at level admin, as HAProxy's.
+  static void on_channel(uv_poll_t* p, int status, int) {
+    auto* self = static_cast<ServerImpl*>(p->data);
+    char byte;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n = status < 0 ? -1 : recvmsg(self->channel_fd_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) return self->close_channel();   // the master is gone
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+      const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+        if (self->stopped_) {
+          ::close(fd);
+          continue;
+        }
+        Session s;
+        s.level = Level::admin;
+        s.timeout_ms = self->timeout_ms_;
+        self->clients_.push_back(std::make_unique<Client>(self->loop_, self->ctx_, s, self->max_line_, on_release, self));
+        Client* c = self->clients_.back().get();
+        if (!c->start(fd, true, "unix_stream", "unix:master")) c->close();
+      }
+    }
+  }
+
+  void close_channel() {
+    if (!channel_) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(channel_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    channel_ = nullptr;
+    ::close(channel_fd_);
+    channel_fd_ = -1;
   }
 
   static void on_release(void* owner, Client* c) {
@@ -141,6 +200,8 @@ class ServerImpl final : public Server {
   size_t maxconn_ = 10;   // `stats maxconn`
   bool started_ = false;
   bool stopped_ = false;
+  uv_poll_t* channel_ = nullptr;   // the master CLI's link (master-worker mode)
+  int channel_fd_ = -1;
 };
 
 }  // namespace

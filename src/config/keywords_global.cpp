@@ -163,6 +163,31 @@ void kw_hard_stop_after(ParseContext& c, const Args& a) {
   g(c).hard_stop_after_ms = uint32_t(*v);
 }
 
+// `grace <time>`: the delay between SIGUSR1 (a reload's soft stop) and the listeners closing.
+void kw_grace(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'grace' expects <time> as argument.\n");
+  auto v = time_value(c, a[1]);
+  if (!v) {
+    size_t i = 0;
+    while (i < a[1].size() && std::isdigit(static_cast<unsigned char>(a[1][i]))) ++i;
+    return c.alert("unexpected character '" + std::string(1, i < a[1].size() ? a[1][i] : ' ') +
+                   "' in argument to <grace>.\n");
+  }
+  g(c).grace_ms = uint32_t(*v);
+}
+
+// `mworker-max-reloads <n>`: a former worker still there after more than n reloads is
+// terminated. (HAProxy 2.6 only warns about a bad value, with a garbled message; portero
+// refuses it.)
+void kw_mworker_max_reloads(ParseContext& c, const Args& a) {
+  if (a.size() > 2) return c.alert("'mworker-max-reloads' cannot handle unexpected argument '" + a[2] + "'.");
+  if (a.size() < 2 || a[1].empty()) return c.alert("'mworker-max-reloads' expects an integer argument.");
+  const long v = std::atol(a[1].c_str());
+  if (v < 0 || v > INT32_MAX)
+    return c.alert("'mworker-max-reloads' : invalid value " + a[1] + ", must be >= 0");
+  g(c).mworker_max_reloads = int32_t(v);
+}
+
 // `stats socket|timeout|maxconn|bind-process` in global.
 void kw_stats(ParseContext& c, const Args& a) {
   const std::string sub = a.size() > 1 ? a[1] : "";
@@ -280,6 +305,8 @@ const KeywordRow kRows[] = {
     {kInGlobal, "node", false, Cap::any, false, kw_node},
     {kInGlobal, "description", false, Cap::any, false, kw_description},
     {kInGlobal, "hard-stop-after", false, Cap::any, false, kw_hard_stop_after},
+    {kInGlobal, "grace", false, Cap::any, false, kw_grace},
+    {kInGlobal, "mworker-max-reloads", false, Cap::any, false, kw_mworker_max_reloads},
     {kInGlobal, "stats", false, Cap::any, false, kw_stats},
 };
 

@@ -337,7 +337,9 @@ void Exchange::send_response_head(bool interim) {
     bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
     // A chunked HTTP/1.0 response: HAProxy relays it, then closes the client connection.
-    if (resp_eof_body_ || !req_complete_ || (frame.is_http10() && frame.chunked)) c_.keep_client_ = false;
+    // A soft stop (reload) since the request came: its answer announces the end of the connection.
+    if (resp_eof_body_ || !req_complete_ || (frame.is_http10() && frame.chunked) || c_.stop_after_)
+      c_.keep_client_ = false;
     keep_server_ = keep_server_ && frame.keep_alive && !resp_eof_body_;
     if (resp_upgrade_) {
       hw.put("connection: upgrade\r\n");

@@ -39,7 +39,9 @@ void Exchange::reply_error(int status, Termination t, bool from_rule) {
   // connection stays open when the request was read whole and the client wants keep-alive.
   // 422 is the parser's answer to transfer codings other than chunked (the same form).
   bool connection_level = !from_rule && (status == 400 || status == 408 || status == 422);
-  bool closing = connection_level || status == 400 || status == 408 || !c_.keep_client_ || !req_complete_;
+  // (A soft stop since the request came closes too: the worker is going.)
+  bool closing = connection_level || status == 400 || status == 408 || !c_.keep_client_ || !req_complete_ ||
+                 c_.stop_after_;
   // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
   int owner = be_ >= 0 ? be_ : fe_;
   std::string_view page;

@@ -125,7 +125,7 @@ class SignalsTest(ProxyTestCase):
         errors = [(t0, r) for t0, r in results if r.startswith('error')]
         # While both processes are bound, a connection the kernel queued on the old process'
         # socket can be lost when that socket closes (SO_REUSEPORT without socket passing, as
-        # HAProxy without -x; passing the listeners is issue 13's work): at most one such loss
+        # HAProxy without -x; with -x nothing is lost: test_reload.py): at most one such loss
         # in the overlap, and none once the old process is gone.
         self.assertLessEqual(len(errors), 1, f'{len(errors)} failed connections during the hand-over: {errors}')
         self.assertEqual([e for e in errors if e[0] > a_gone], [], 'a connection failed after the hand-over')

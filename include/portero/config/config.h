@@ -98,6 +98,8 @@ struct Global {
   uint32_t stats_maxconn = 10;      // `stats maxconn`: admin socket clients at once
   std::string node, description;
   uint32_t hard_stop_after_ms = 0;  // 0 = never
+  uint32_t grace_ms = 0;            // `grace`: SIGUSR1 waits this long before the soft stop
+  int32_t mworker_max_reloads = -1; // `mworker-max-reloads`: -1 = unlimited
   bool external_check = false;      // `external-check`: allows `option external-check`
   std::optional<uint32_t> spread_checks;  // `spread-checks <0..50>` percent of jitter
   TlsGlobal tls;                    // ca-base, crt-base, ssl-default-*, tune.ssl.* ...

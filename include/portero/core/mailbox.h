@@ -20,7 +20,7 @@ class Mailbox {
   // Loop thread: the mailbox no longer keeps the loop running (it still delivers), so the
   // loop ends once nothing else is left; used when a worker stops.
   void release_loop();
-  // Loop thread: stop receiving (closes the async handle).
+  // Loop thread: stop receiving (closes the async handle); later posts are dropped.
   void close();
 
  private:
@@ -28,6 +28,7 @@ class Mailbox {
   uv_async_t* async_;   // heap: freed in its close callback
   std::mutex mutex_;
   std::vector<std::function<void()>> queue_;
+  bool closed_ = false;   // under mutex_
 };
 
 }  // namespace portero::core
