@@ -193,8 +193,35 @@ void resolve(Config& config) {
   compute_fullconn(config);
 }
 
+// track-sc rules name a table (by its proxy), their own proxy's by default.
+void resolve_stick_tables(Config& config, Diagnostics& diag) {
+  auto find = [&](const std::string& name) {
+    for (size_t k = 0; k < config.proxies.size(); ++k)
+      if (config.proxies[k].kind != Proxy::Kind::defaults && config.proxies[k].name == name &&
+          config.proxies[k].stick_table)
+        return int(k);
+    return -1;
+  };
+  for (auto& p : config.proxies) {
+    if (p.kind == Proxy::Kind::defaults) continue;
+    auto one = [&](const std::string& table, int sc, int& index) {
+      const std::string name = table.empty() ? p.name : table;
+      index = find(name);
+      if (index < 0)
+        diag.alert("Proxy '" + p.name + "': unable to find table '" + name + "' referenced by track-sc" +
+                   std::to_string(sc) + ".");
+    };
+    for (auto* rules : {&p.http_request_rules, &p.http_response_rules})
+      for (auto& r : *rules)
+        if (r.action == HttpRule::Action::track_sc) one(r.name, r.sc, r.table_index);
+    for (auto& r : p.tcp_request_rules)
+      if (r.action == TcpRequestRule::Action::track_sc) one(r.table, r.sc, r.table_index);
+  }
+}
+
 void check(Config& config, Diagnostics& diag) {
   for (auto& p : config.proxies) check_tcp_mode(p, diag);
+  resolve_stick_tables(config, diag);
   for (const auto& p : config.proxies) {
     if (p.disabled) continue;
     check_check_setup(p, diag);

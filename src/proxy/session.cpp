@@ -164,6 +164,7 @@ void Session::finish_close() {
     in_ = ReadBuffer{};
   }
   retire_exchange();   // freed once the call that closed us returns (it may be the exchange's)
+  release_tracking();
   cli()->close();
 }
 

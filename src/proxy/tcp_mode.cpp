@@ -34,6 +34,11 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
     Tri c = eval_tcp_condition(proxy_index, i, final);
     if (c == Tri::miss) return Tri::miss;
     if (c == Tri::no) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
+      track_key(sc_, rule.sc, rule.table_index, w_.runtime().rules->proxies[proxy_index].tcp_request_key[i],
+                sample(final));
+      continue;
+    }
     if (rule.action == config::TcpRequestRule::Action::reject) {
       c_.term_ = {'P', 'R'};
       c_.finish_close();
@@ -52,6 +57,10 @@ bool Exchange::connection_rules_accept() {
     const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
+      track_key(c_.sc_, rule.sc, rule.table_index, w_.runtime().rules->proxies[fe_].tcp_request_key[i], sample(true));
+      continue;
+    }
     return rule.action != config::TcpRequestRule::Action::reject;
   }
   return true;

@@ -48,6 +48,8 @@ const unsigned char* key_of(const Entry* e, const Layout& l) {
 
 // --- View -------------------------------------------------------------------------------
 
+uint32_t View::refs() const { return e_->ref; }
+
 bool View::has(Data d) const { return l_.offset[int(d)] >= 0; }
 
 uint64_t View::get(Data d, uint32_t now) const {
@@ -407,6 +409,11 @@ bool Table::key_from_str(std::string_view s, Key& k) const {
   return false;
 }
 
+void Table::key_copy(const Entry* e, Key& k) const {
+  std::memcpy(k.bytes, key_of(e, layout_), e->key_len);
+  k.len = e->key_len;
+}
+
 std::string Table::key_text(const Entry* e) const {
   const unsigned char* k = key_of(e, layout_);
   switch (spec_.type) {
@@ -438,6 +445,13 @@ std::string Table::key_text(const Entry* e) const {
 }
 
 // --- Tables, tracking -----------------------------------------------------------------------
+
+namespace {
+std::atomic<Tables*> g_active{nullptr};
+}
+
+Tables* active_tables() { return g_active.load(std::memory_order_acquire); }
+void set_active_tables(Tables* t) { g_active.store(t, std::memory_order_release); }
 
 Table* Tables::find(std::string_view name) const {
   for (auto& t : by_proxy)

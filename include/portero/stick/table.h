@@ -23,7 +23,7 @@ namespace portero::stick {
 
 uint32_t now_ms();   // the monotonic clock in ms, wrapping
 
-inline constexpr size_t kMaxKey = 1024;
+inline constexpr size_t kMaxKey = kMaxKeyLen;
 
 // A key in a table's form (see Table::key_from_*): at most kMaxKey bytes, on the caller's stack.
 struct Key {
@@ -50,6 +50,7 @@ class View {
   void set(Data d, uint64_t v);                   // counters only (rates: ignored)
   void sub(Data d, uint64_t n);                   // counters only, not below 0
   Entry* entry() const { return e_; }
+  uint32_t refs() const;                          // streams tracking the entry
 
  private:
   const Layout& l_;
@@ -74,6 +75,7 @@ class Table {
   bool key_from_str(std::string_view s, Key& k) const;   // string/binary bytes; ip/integer parsed
   // The key as `show table` writes it (key=...).
   std::string key_text(const Entry* e) const;
+  void key_copy(const Entry* e, Key& k) const;
 
   // The entry for `k`, created when absent (evicting the least recently used unused entry of
   // its shard when full, unless `nopurge`), its expiry pushed back and a reference taken (it
@@ -156,6 +158,11 @@ class Tables {
   }
   Table* find(std::string_view name) const;
 };
+
+// The tables the running process serves (set once they are built; null before). The fetches
+// and converters find their tables here.
+Tables* active_tables();
+void set_active_tables(Tables* t);
 
 // What a stream tracks: up to three entries (sc0, sc1, sc2), each with its table. A tracked
 // entry counts one current connection until the tracking ends (HAProxy's conn_cur).

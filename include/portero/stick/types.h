@@ -40,6 +40,9 @@ inline int data_index(std::string_view name) {
   return -1;
 }
 
+// The longest string or binary key portero keeps (HAProxy has no fixed limit).
+inline constexpr uint32_t kMaxKeyLen = 1024;
+
 enum class KeyType : uint8_t { ip, ipv6, integer, string, binary };
 inline constexpr std::string_view kKeyTypeNames[] = {"ip", "ipv6", "integer", "string", "binary"};
 

@@ -1,0 +1,72 @@
+// Stick counters of a stream and of its session: tracking (track-sc rules), the counters
+// HAProxy updates where it updates them (a request begins, the exchange ends), and the
+// release that ends a tracking (conn_cur). Exchange and Session methods; worker-local, the
+// tables themselves are shared (see stick/table.h).
+#include "portero/proxy/worker.h"
+#include "session.h"
+
+namespace portero::proxy {
+
+using stick::Data;
+
+bool Exchange::track_key(stick::Tracked* into, int sc, int table_index, const acl::Expression* key,
+                         const acl::SampleContext& ctx) {
+  if (sc < 0 || sc > 2 || into[sc] || !key) return false;
+  stick::Table* t = w_.runtime().tables->at(table_index);
+  if (!t) return false;
+  stick::Key k;
+  if (!key->evaluate_key(ctx, *t, k)) return false;
+  return stick::start_tracking(into[sc], *t, k, stick::now_ms());
+}
+
+const stick::Tracked* Exchange::tracked(int n) const {
+  if (n < 0 || n > 2) return nullptr;
+  if (sc_[n]) return &sc_[n];
+  if (c_.sc_[n]) return &c_.sc_[n];
+  return nullptr;
+}
+
+void Exchange::stick_request_start() {
+  const uint32_t now = stick::now_ms();
+  for (int n = 0; n < 3; ++n) {
+    const stick::Tracked* t = tracked(n);
+    if (!t) continue;
+    t->table->update(t->entry, now, [&](stick::View& v) {
+      v.add(Data::http_req_cnt, 1, now);
+      v.add(Data::http_req_rate, 1, now);
+    }, false);
+  }
+}
+
+void Exchange::stick_exchange_end() {
+  bool any = false;
+  for (int n = 0; n < 3; ++n) any = any || sc_[n] || c_.sc_[n];
+  if (!any) return;
+  const uint32_t now = stick::now_ms();
+  // A 4xx from a server or a deny rule is an HTTP error; a 5xx from a server other than 501
+  // and 505 a failure (HAProxy's http_err_cnt and http_fail_cnt).
+  const bool http = !tcp_mode();
+  const bool from_server = t_resp_ != 0;
+  const bool err = http && status_ >= 400 && status_ < 500 && (from_server || denied_by_ >= 0);
+  const bool fail = http && from_server && status_ >= 500 && status_ < 600 && status_ != 501 && status_ != 505;
+  for (int n = 0; n < 3; ++n) {
+    const stick::Tracked* t = tracked(n);
+    if (!t) continue;
+    t->table->update(t->entry, now, [&](stick::View& v) {
+      v.add(Data::bytes_in_cnt, bytes_in_, now);
+      v.add(Data::bytes_in_rate, bytes_in_, now);
+      v.add(Data::bytes_out_cnt, bytes_out_, now);
+      v.add(Data::bytes_out_rate, bytes_out_, now);
+      if (err) v.add(Data::http_err_cnt, 1, now), v.add(Data::http_err_rate, 1, now);
+      if (fail) v.add(Data::http_fail_cnt, 1, now), v.add(Data::http_fail_rate, 1, now);
+    }, false);
+  }
+  for (auto& sc : sc_) stick::stop_tracking(sc, now);
+}
+
+void Session::release_tracking() {
+  const uint32_t now = stick::now_ms();
+  for (auto& sc : sc_) stick::stop_tracking(sc, now);
+}
+
+}  // namespace portero::proxy
