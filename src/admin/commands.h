@@ -15,6 +15,10 @@ namespace portero::tls {
 class Contexts;
 }
 
+namespace portero::stick {
+class Tables;
+}
+
 namespace portero::admin {
 
 // A connection of the admin socket itself, for `show sess`.
@@ -33,6 +37,7 @@ struct Context {
   uint32_t bufsize = 16384;                                  // tune.bufsize, for `show errors`
   std::function<uint64_t()> now_ms;                          // unix ms (tests may fix it)
   tls::Contexts* tls = nullptr;                              // certificates, crt-lists, ticket keys
+  stick::Tables* tables = nullptr;                           // stick tables; null: stick::active_tables()
 };
 
 // Runs one command (its words, none for an empty command) and returns the reply text.

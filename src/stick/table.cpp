@@ -91,6 +91,16 @@ void View::set(Data d, uint64_t v) {
   std::memcpy(e_->data() + off, &v, sizeof v);
 }
 
+void View::set_rate(Data d, uint32_t v, uint32_t now) {
+  const int off = l_.offset[int(d)];
+  if (off < 0 || !is_rate(d)) return;
+  FreqCtr f;
+  f.curr_tick = now;
+  f.curr_ctr = v;
+  f.prev_ctr = 0;
+  std::memcpy(e_->data() + off, &f, sizeof f);
+}
+
 void View::sub(Data d, uint64_t n) {
   const int off = l_.offset[int(d)];
   if (off < 0 || is_rate(d)) return;
@@ -148,6 +158,10 @@ std::mutex& Table::mutex_of(Shard& s) { return s.mu; }
 
 bool Table::expired(const Entry* e, uint32_t now) const {
   return spec_.expire_ms && int32_t(e->exp - now) <= 0;
+}
+
+int64_t Table::remaining(const Entry* e, uint32_t now) const {
+  return spec_.expire_ms ? std::max<int64_t>(0, int32_t(e->exp - now)) : 0;
 }
 
 Entry* Table::find_locked(Shard& s, uint64_t h, const Key& k, uint32_t now) {
@@ -266,8 +280,7 @@ void Table::for_each(uint32_t now, const std::function<void(const Entry*, View&,
     for (Entry* e = s.tail; e; e = e->prev) {
       if (expired(e, now) && e->ref == 0) continue;
       View v(layout_, e);
-      const int64_t exp = spec_.expire_ms ? std::max<int64_t>(0, int32_t(e->exp - now)) : 0;
-      f(e, v, e->ref, exp);
+      f(e, v, e->ref, remaining(e, now));
     }
   }
 }

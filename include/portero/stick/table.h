@@ -49,6 +49,9 @@ class View {
   void add(Data d, uint64_t n, uint32_t now);     // counter += n, or n events on a rate
   void set(Data d, uint64_t v);                   // counters only (rates: ignored)
   void sub(Data d, uint64_t n);                   // counters only, not below 0
+  // A rate set from outside (`set table`): `v` events in a period starting now, none before,
+  // so it reads v for the whole period then fades, as HAProxy does.
+  void set_rate(Data d, uint32_t v, uint32_t now);
   Entry* entry() const { return e_; }
   uint32_t refs() const;                          // streams tracking the entry
 
@@ -102,6 +105,18 @@ class Table {
     f(v);
     return true;
   }
+  // lookup() for `show table <t> key <k>`: f(entry, data, use, remaining ms before expiry).
+  template <class F>
+  bool inspect(const Key& k, uint32_t now, F&& f) {
+    const uint64_t h = hash(k);
+    Shard& s = shard(h);
+    std::lock_guard lk(mutex_of(s));
+    Entry* e = find_locked(s, h, k, now);
+    if (!e) return false;
+    View v(layout_, e);
+    f(static_cast<const Entry*>(e), v, v.refs(), remaining(e, now));
+    return true;
+  }
   // Like lookup() but creates the entry when absent and pushes its expiry back. False when the
   // table is full.
   template <class F>
@@ -140,6 +155,7 @@ class Table {
   void touch_locked(Entry* e, uint32_t now);
   void unlink_locked(Shard& s, Entry* e);
   bool expired(const Entry* e, uint32_t now) const;
+  int64_t remaining(const Entry* e, uint32_t now) const;
 
   TableSpec spec_;
   Layout layout_{};
