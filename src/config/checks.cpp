@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "portero/config/fetch_source.h"
 #include "parse_context.h"
 
 #include <algorithm>
@@ -214,8 +215,22 @@ void resolve_stick_tables(Config& config, Diagnostics& diag) {
     for (auto* rules : {&p.http_request_rules, &p.http_response_rules})
       for (auto& r : *rules)
         if (r.action == HttpRule::Action::track_sc) one(r.name, r.sc, r.table_index);
-    for (auto& r : p.tcp_request_rules)
-      if (r.action == TcpRequestRule::Action::track_sc) one(r.table, r.sc, r.table_index);
+    bool warned = false;
+    for (auto& r : p.tcp_request_rules) {
+      if (r.action != TcpRequestRule::Action::track_sc) continue;
+      one(r.table, r.sc, r.table_index);
+      // haproxy's advice: in an HTTP frontend, a key that does not need the request is better
+      // tracked at the session level.
+      const std::string fetch = r.key.substr(0, r.key.find_first_of("(,"));
+      if (!warned && p.is_frontend() && p.mode == Mode::http && r.layer == TcpRequestRule::Layer::content &&
+          !fetch_source(fetch)) {
+        diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
+                     "' : a 'tcp-request content track-sc*' rule not depending on request contents for an "
+                     "HTTP frontend should be executed at the session level, using a 'tcp-request session' "
+                     "rule (mandatory to track invalid HTTP requests).");
+        warned = true;
+      }
+    }
   }
 }
 

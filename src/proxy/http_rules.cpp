@@ -393,8 +393,9 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
         }
         continue;
       case Action::track_sc: {
-        if (track_key(sc_, r.sc, r.table_index, b.fmt, ctx) && request) {
-          // The request that started the tracking counts in it, as in HAProxy.
+        if (track_key(sc_, r.sc, r.table_index, b.fmt, ctx)) {
+          // The request that started the tracking counts in it, as in HAProxy (response
+          // tracking included).
           const uint32_t now = stick::now_ms();
           sc_[r.sc].table->update(sc_[r.sc].entry, now, [&](stick::View& v) {
             v.add(stick::Data::http_req_cnt, 1, now);

@@ -34,6 +34,10 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   }
 }
 
+Runtime::~Runtime() {
+  if (stick::active_tables() == tables.get()) stick::set_active_tables(nullptr);
+}
+
 void Runtime::capture_error(stats::CapturedError e) {
   std::lock_guard<std::mutex> lock(errors_mutex_);
   if (errors_.size() < config->proxies.size()) errors_.resize(config->proxies.size());

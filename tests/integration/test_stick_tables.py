@@ -149,6 +149,51 @@ backend be
         # The readiness probe's connections may count too: conn_cnt is only checked to stay put.
         self.assertEqual(bodies, [f'cur=1 cnt={cnt} req={n}\n' for n in (1, 2, 3)])
 
+    def test_content_response_and_tcp_mode_tracking(self):
+        """tcp-request content tracking in an HTTP frontend (per request, with haproxy's -c
+        warning), http-response track-sc into another proxy's table, and mode tcp tracking
+        (bytes both ways at the session's end)."""
+        def scenario(binary):
+            o = self.origin()
+            fe, tcp = self.listener(), self.listener()
+            sock = self.tmpdir() + '/admin.sock'
+            cfg = f"""
+global
+    stats socket {sock} level admin
+{DEFAULTS}
+frontend fe
+    bind {fe.bind}
+    stick-table type ip size 100 store conn_cnt,conn_cur,http_req_cnt,http_err_cnt
+    tcp-request content track-sc0 src
+    http-response track-sc1 src table be
+    default_backend be
+backend be
+    stick-table type ip size 100 store conn_cnt,http_req_cnt,http_err_cnt
+    server s1 {o.addr}
+listen tcpfe
+    mode tcp
+    bind {tcp.bind}
+    stick-table type ip size 100 store conn_cnt,conn_cur,bytes_in_cnt
+    tcp-request content track-sc0 src
+    server s1 {o.addr}
+"""
+            p = self.proxy(cfg, [fe, tcp], binary=binary)
+            for path in ('/a', '/status/404', '/b'):
+                http_get(fe.port, path)
+            for path in ('/c', '/d'):
+                http_get(tcp.port, path)
+            tables = [normalize(settled(sock, t)) for t in ('fe', 'be', 'tcpfe')]
+            # (-c on the same config with ports: the test's binds are inherited descriptors)
+            plain = cfg.replace(f'bind {fe.bind}', 'bind 127.0.0.1:18497').replace(f'bind {tcp.bind}', 'bind 127.0.0.1:18498')
+            rc, out, err = run_check(binary or self.PROXY_BIN, plain, self.tmpdir())
+            warning = re.search(r"\[WARNING\].*: (frontend 'fe' : a 'tcp-request content track-sc\*'.*)", err)
+            return tables, warning and warning.group(1)
+        (tables, warning), _ = self.both(scenario)
+        self.assertIn("key=127.0.0.1 use=0 exp=0 conn_cnt=3 conn_cur=0 http_req_cnt=3 http_err_cnt=1\n", tables[0])
+        self.assertIn("key=127.0.0.1 use=0 exp=0 conn_cnt=3 http_req_cnt=3 http_err_cnt=1\n", tables[1])
+        self.assertRegex(tables[2], r"key=127\.0\.0\.1 use=0 exp=0 conn_cnt=\d+ conn_cur=0 bytes_in_cnt=\d+\n")
+        self.assertIn('should be executed at the session level', warning)
+
     # --- §3: the admin socket --------------------------------------------------------------
 
     def test_admin_commands(self):

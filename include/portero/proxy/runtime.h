@@ -47,6 +47,7 @@ struct FrontendRuntime {
 
 struct Runtime {
   explicit Runtime(config::ConfigPtr cfg);
+  ~Runtime();   // stops offering its stick tables (stick::active_tables)
 
   config::ConfigPtr config;
   std::unique_ptr<BackendRuntime[]> backends;     // indexed like config->proxies
