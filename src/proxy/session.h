@@ -74,6 +74,7 @@ class Session {
     release_tracking();
   }
   void release_tracking();   // the session's stick counters (tracking.cpp)
+  void count_new_session();  // sess_cnt/sess_rate of the counters the connection rules track
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);

@@ -64,6 +64,17 @@ void Exchange::stick_exchange_end() {
   for (auto& sc : sc_) stick::stop_tracking(sc, now);
 }
 
+void Session::count_new_session() {
+  const uint32_t now = stick::now_ms();
+  for (auto& sc : sc_) {
+    if (!sc) continue;
+    sc.table->update(sc.entry, now, [&](stick::View& v) {
+      v.add(Data::sess_cnt, 1, now);
+      v.add(Data::sess_rate, 1, now);
+    }, false);
+  }
+}
+
 void Session::release_tracking() {
   const uint32_t now = stick::now_ms();
   for (auto& sc : sc_) stick::stop_tracking(sc, now);
