@@ -50,18 +50,30 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
 }
 
 // `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
-// the addresses are known): the first that matches decides. False: rejected.
+// the addresses are known): the first accept or reject decides; track-sc rules track and go
+// on. Then the track-sc rules of `tcp-request session` (the session level, as HAProxy's,
+// which runs them once the connection is accepted). False: rejected.
 bool Exchange::connection_rules_accept() {
   const auto& fe = w_.config().proxies[fe_];
+  const auto& keys = w_.runtime().rules->proxies[fe_].tcp_request_key;
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
     if (rule.action == config::TcpRequestRule::Action::track_sc) {
-      track_key(c_.sc_, rule.sc, rule.table_index, w_.runtime().rules->proxies[fe_].tcp_request_key[i], sample(true));
+      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
       continue;
     }
-    return rule.action != config::TcpRequestRule::Action::reject;
+    if (rule.action == config::TcpRequestRule::Action::reject) return false;
+    break;
+  }
+  for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
+    const auto& rule = fe.tcp_request_rules[i];
+    if (rule.layer != config::TcpRequestRule::Layer::session ||
+        rule.action != config::TcpRequestRule::Action::track_sc)
+      continue;
+    if (eval_tcp_condition(fe_, i, true) == Tri::yes)
+      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
   }
   return true;
 }

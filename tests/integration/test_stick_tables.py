@@ -133,12 +133,12 @@ backend be
         table, _ = self.both(scenario)
         self.assertIn('key=127.0.0.1 use=0 exp=0 http_req_cnt=6 http_err_cnt=2 http_fail_cnt=1\n', table)
 
-    def test_tcp_request_connection_tracking(self):
+    def test_tcp_request_connection_tracking(self, layer='connection'):
         """tcp-request connection track-sc0: the session tracks once (conn_cnt and sess_cnt),
         requests count on it, and conn_cur falls back to 0 when the connection closes."""
         def scenario(binary):
-            p, fe, sock = self.start("""
-    tcp-request connection track-sc0 src
+            p, fe, sock = self.start(f"""
+    tcp-request {layer} track-sc0 src
     http-request return status 200 content-type text/plain lf-string "cur=%[sc0_conn_cur] cnt=%[sc0_conn_cnt] sess=%[sc0_sess_cnt] req=%[sc0_http_req_cnt]\\n"
 """, binary, table='type ip size 100 expire 30s store conn_cur,conn_cnt,sess_cnt,http_req_cnt')
             with Client(fe.port) as c:
@@ -148,6 +148,10 @@ backend be
         cnt = int(re.search(r'cnt=(\d+)', bodies[0]).group(1))
         # The readiness probe's connections may count too: conn_cnt is only checked to stay put.
         self.assertEqual(bodies, [f'cur=1 cnt={cnt} sess={cnt} req={n}\n' for n in (1, 2, 3)])
+
+    def test_tcp_request_session_tracking(self):
+        """The same at the session level (tcp-request session track-sc0)."""
+        self.test_tcp_request_connection_tracking('session')
 
     def test_content_response_and_tcp_mode_tracking(self):
         """tcp-request content tracking in an HTTP frontend (per request, with haproxy's -c
