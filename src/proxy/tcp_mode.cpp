@@ -51,8 +51,9 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
 
 // `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
 // the addresses are known): the first accept or reject decides; track-sc rules track and go
-// on. Then the track-sc rules of `tcp-request session` (the session level, as HAProxy's,
-// which runs them once the connection is accepted). False: rejected.
+// on. Then the `tcp-request session` rules, the same way (HAProxy runs them once the
+// connection is accepted, after a TLS handshake; here right after the connection rules).
+// False: rejected.
 bool Exchange::connection_rules_accept() {
   const auto& fe = w_.config().proxies[fe_];
   const auto& keys = w_.runtime().rules->proxies[fe_].tcp_request_key;
@@ -69,11 +70,13 @@ bool Exchange::connection_rules_accept() {
   }
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
-    if (rule.layer != config::TcpRequestRule::Layer::session ||
-        rule.action != config::TcpRequestRule::Action::track_sc)
-      continue;
-    if (eval_tcp_condition(fe_, i, true) == Tri::yes)
+    if (rule.layer != config::TcpRequestRule::Layer::session) continue;
+    if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
       track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
+      continue;
+    }
+    return rule.action != config::TcpRequestRule::Action::reject;
   }
   return true;
 }
