@@ -215,6 +215,18 @@ void resolve_stick_tables(Config& config, Diagnostics& diag) {
     for (auto* rules : {&p.http_request_rules, &p.http_response_rules})
       for (auto& r : *rules)
         if (r.action == HttpRule::Action::track_sc) one(r.name, r.sc, r.table_index);
+    // stick rules: the table stores the server (HAProxy adds server_id and server_key to it).
+    for (auto& r : p.stick_rules) {
+      const std::string name = r.table.empty() ? p.name : r.table;
+      r.table_index = find(name);
+      if (r.table_index < 0) {
+        diag.alert("Proxy '" + p.name + "': unable to find stick-table '" + name + "'.");
+        continue;
+      }
+      auto& spec = *config.proxies[size_t(r.table_index)].stick_table;
+      spec.stored[int(stick::Data::server_id)] = true;
+      spec.stored[int(stick::Data::server_key)] = true;
+    }
     bool warned = false;
     for (auto& r : p.tcp_request_rules) {
       if (r.action != TcpRequestRule::Action::track_sc) continue;

@@ -143,8 +143,41 @@ void kw_stick_table(ParseContext& c, const Args& a) {
   p.stick_table_origin = c.origin;
 }
 
+// stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]
+void kw_stick(ParseContext& c, const Args& a) {
+  if (c.section == SectionKind::defaults) return c.alert("'stick' not allowed in 'defaults' section.");
+  const std::string what = a.size() > 1 ? a[1] : "";
+  Proxy::StickRule r;
+  r.origin = c.origin;
+  if (what == "on") r.kind = Proxy::StickRule::Kind::on;
+  else if (what == "match") r.kind = Proxy::StickRule::Kind::match;
+  else if (what == "store-request") r.kind = Proxy::StickRule::Kind::store_request;
+  else if (what == "store-response")
+    return c.alert("'stick store-response' is not implemented by portero yet (the server would not be "
+                   "remembered).");
+  else
+    return c.alert("'stick' expects 'on', 'match', 'store-request' or 'store-response', got '" + what + "'.");
+  if (a.size() < 3 || a[2].empty() || a[2] == "if" || a[2] == "unless")
+    return c.alert("'stick " + what + "' : missing fetch method.");
+  r.pattern = a[2];
+  size_t i = 3;
+  if (i < a.size() && a[i] == "table") {
+    if (i + 1 >= a.size() || a[i + 1].empty()) return c.alert("'stick " + what + "' : missing table name.");
+    r.table = a[i + 1];
+    i += 2;
+  }
+  if (i < a.size()) {
+    if (a[i] != "if" && a[i] != "unless")
+      return c.alert("'stick " + what + "' : unknown argument '" + a[i] + "'.");
+    r.condition.assign(a.begin() + long(i), a.end());
+  }
+  if (!c.proxy->is_backend()) return;   // warned by the parser: ignored
+  c.proxy->stick_rules.push_back(std::move(r));
+}
+
 const KeywordRow kRows[] = {
     {kInProxies, "stick-table", true, Cap::any, false, kw_stick_table},
+    {kInProxies, "stick", true, Cap::backend, false, kw_stick},
 };
 
 }  // namespace

@@ -148,7 +148,6 @@ const Unimplemented kTable[] = {
     {C::proxy, "rate-limit", M, "sessions would not be rate-limited", "rate-limit sessions 10"},
     {C::proxy, "server-template", M, "its servers would not exist", "server-template w 3 127.0.0.1:80"},
     {C::proxy, "source", M, "connections to servers would not use this source address", "source 127.0.0.1"},
-    {C::proxy, "stick", M, "stickiness would not apply", "stick on src table st"},
     {C::proxy, "tcp-response", M, "the rule would not apply", "tcp-response content accept"},
     {C::proxy, "use-fcgi-app", M, "requests would not be sent over FastCGI", "use-fcgi-app php"},
     // ---- bind options --------------------------------------------------------------------------

@@ -171,6 +171,18 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       bp.tcp_request_key.push_back(key);
     }
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
+    for (const auto& r : px.stick_rules) {
+      bp.stick_cond.push_back(acls.condition(pi, r.condition));
+      const std::string text = "%[" + r.pattern + "]";
+      const acl::Expression* e = acls.format(pi, text);
+      if (!e) {
+        std::string why = acls.format_error(pi, text);
+        if (size_t at = why.find("> : "); at != std::string::npos) why = why.substr(at + 4);
+        diag.alert(config::Stage::parse, r.origin, config::Form::parsing, "'stick' : " + why);
+        ok = false;
+      }
+      bp.stick_pattern.push_back(e);
+    }
     if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);
     for (const auto& s : px.servers) {
       const acl::Expression* sni = nullptr;

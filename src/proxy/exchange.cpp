@@ -66,6 +66,7 @@ void Exchange::start_request() {
   buffering_ = false;
   rule_pos_ = 0;
   direct_ = false;
+  stick_stored_ = false;
   server_by_rule_ = false;
   persist_server_ = -1;
   process_request();

@@ -76,6 +76,9 @@ struct Exchange {
   void stick_request_start();   // a request begins: http_req_cnt/rate of every tracked counter
   void stick_exchange_end();    // bytes, http errors and failures; the stream's counters released
   stick::Tracked sc_[3];        // tracked by this stream (http-request, tcp-request content)
+  void stick_match();           // `stick match|on`: the server a table remembers for this request
+  void stick_store(int idx);    // `stick on|store-request`: remember server idx
+  bool stick_stored_ = false;
   void process_request();
   bool choose_backend();                // select_backend(), or a 503
   int select_backend();

@@ -118,6 +118,7 @@ void Exchange::route_tcp() {
   counted_srv_ = -1;
   req_complete_ = true;
   direct_ = false;
+  stick_stored_ = false;
   server_by_rule_ = false;
   persist_server_ = -1;
   c_.phase_ = Phase::connecting;

@@ -64,6 +64,63 @@ void Exchange::stick_exchange_end() {
   for (auto& sc : sc_) stick::stop_tracking(sc, now);
 }
 
+void Exchange::stick_match() {
+  const auto& be = w_.config().proxies[be_];
+  const auto& bp = w_.runtime().rules->proxies[be_];
+  const auto& states = w_.runtime().backends[be_].states;
+  const acl::SampleContext ctx = sample(true);
+  const uint32_t now = stick::now_ms();
+  for (size_t i = 0; i < be.stick_rules.size(); ++i) {
+    const auto& r = be.stick_rules[i];
+    if (!r.matches() || !bp.stick_pattern[i]) continue;
+    if (bp.stick_cond[i] && bp.stick_cond[i]->evaluate(ctx) != acl::Tri::yes) continue;
+    stick::Table* t = w_.runtime().tables->at(r.table_index);
+    stick::Key k;
+    if (!t || !bp.stick_pattern[i]->evaluate_key(ctx, *t, k)) continue;
+    uint64_t key_number = 0, id = 0;
+    if (!t->lookup(k, now, [&](stick::View& v) {
+          key_number = v.get(Data::server_key, now);
+          id = v.get(Data::server_id, now);
+        }))
+      continue;
+    // The server by name (server_key) when the entry has one, else by id, as haproxy 2.6.
+    const std::string name = t->name_of(key_number);
+    int idx = -1;
+    for (size_t s = 0; s < be.servers.size() && idx < 0; ++s)
+      if (name.empty() ? uint64_t(be.servers[s].puid) == id : be.servers[s].name == name) idx = int(s);
+    if (idx < 0) continue;
+    const lb::ServerState& st = *states[idx];
+    const bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||
+                         st.oper.load(std::memory_order_relaxed) == lb::OperState::down;
+    if (stopped && !be.persist) continue;
+    persist_server_ = static_cast<int16_t>(idx);
+    direct_ = true;
+    return;
+  }
+}
+
+void Exchange::stick_store(int idx) {
+  if (stick_stored_) return;
+  stick_stored_ = true;
+  const auto& be = w_.config().proxies[be_];
+  const auto& bp = w_.runtime().rules->proxies[be_];
+  const acl::SampleContext ctx = sample(true);
+  const uint32_t now = stick::now_ms();
+  for (size_t i = 0; i < be.stick_rules.size(); ++i) {
+    const auto& r = be.stick_rules[i];
+    if (!r.stores() || !bp.stick_pattern[i]) continue;
+    if (bp.stick_cond[i] && bp.stick_cond[i]->evaluate(ctx) != acl::Tri::yes) continue;
+    stick::Table* t = w_.runtime().tables->at(r.table_index);
+    stick::Key k;
+    if (!t || !bp.stick_pattern[i]->evaluate_key(ctx, *t, k)) continue;
+    const uint32_t name = t->intern(be.servers[idx].name);
+    t->upsert(k, now, [&](stick::View& v) {
+      v.set(Data::server_id, uint64_t(uint32_t(be.servers[idx].puid)));
+      v.set(Data::server_key, name);
+    });
+  }
+}
+
 void Session::count_new_session() {
   const uint32_t now = stick::now_ms();
   for (auto& sc : sc_) {

@@ -24,7 +24,8 @@ std::string show_entry(const Table& t, const Entry* e, View& v, uint32_t use, in
     out += kDataNames[i];
     if (is_rate(d)) out += "(" + std::to_string(s.period[i]) + ")";
     out += '=';
-    if (d == Data::server_id) out += std::to_string(int64_t(int32_t(uint32_t(v.get(d, now)))));
+    if (d == Data::server_key) out += t.name_of(v.get(d, now));
+    else if (d == Data::server_id) out += std::to_string(int64_t(int32_t(uint32_t(v.get(d, now)))));
     else out += std::to_string(v.get(d, now));
   }
   out += '\n';

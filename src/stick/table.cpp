@@ -321,6 +321,19 @@ void Table::sweep(uint32_t now) {
   }
 }
 
+uint32_t Table::intern(std::string_view name) {
+  std::lock_guard lk(names_mu_);
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return uint32_t(i + 1);
+  names_.emplace_back(name);
+  return uint32_t(names_.size());
+}
+
+std::string Table::name_of(uint64_t number) const {
+  std::lock_guard lk(names_mu_);
+  return number && number <= names_.size() ? names_[number - 1] : std::string();
+}
+
 // --- keys ---------------------------------------------------------------------------------
 
 bool Table::key_from_addr(const uint8_t* addr, bool v6, Key& k) const {

@@ -198,6 +198,49 @@ listen tcpfe
         self.assertRegex(tables[2], r"key=127\.0\.0\.1 use=0 exp=0 conn_cnt=\d+ conn_cur=0 bytes_in_cnt=\d+\n")
         self.assertIn('should be executed at the session level', warning)
 
+    def test_stick_on_persistence(self):
+        """`stick on src`: every request of a client goes to the server its first one got
+        (roundrobin would alternate), the table holds server_id and server_key; `stick match`
+        with another table reads it; clearing the entry lets the balancer choose again."""
+        def scenario(binary):
+            s1, s2 = self.origin('s1'), self.origin('s2')
+            fe, fe2 = self.listener(), self.listener()
+            sock = self.tmpdir() + '/admin.sock'
+            cfg = f"""
+global
+    stats socket {sock} level admin
+{DEFAULTS}
+frontend fe
+    bind {fe.bind}
+    default_backend be
+frontend fe2
+    bind {fe2.bind}
+    default_backend be2
+backend be
+    balance roundrobin
+    stick-table type ip size 100 expire 1h
+    stick on src
+    server s1 {s1.addr}
+    server s2 {s2.addr}
+backend be2
+    balance roundrobin
+    stick match src table be
+    server s1 {s1.addr}
+    server s2 {s2.addr}
+"""
+            self.proxy(cfg, [fe, fe2], binary=binary)
+            first = [http_get(fe.port, '/').header('x-origin') for _ in range(4)]
+            matched = [http_get(fe2.port, '/').header('x-origin') for _ in range(3)]
+            table = normalize(settled(sock, 'be'))
+            cli(sock, 'clear table be')
+            after = [http_get(fe.port, '/').header('x-origin') for _ in range(2)]
+            return first, matched, table, after
+        (first, matched, table, after), _ = self.both(scenario)
+        self.assertEqual(len(set(first)), 1)
+        self.assertEqual(set(matched), set(first))
+        self.assertIn(f'key=127.0.0.1 use=0 exp=N server_id={first[0][1]} server_key={first[0]}\n', table)
+        self.assertEqual(len(set(after)), 1)
+
     # --- §3: the admin socket --------------------------------------------------------------
 
     def test_admin_commands(self):
@@ -260,6 +303,7 @@ listen tcpfe
                 "unable to find table 'nope' referenced in arg 1 of ACL keyword 'src_http_req_rate' in proxy 'fe'.",
             'http-request deny if { src_conn_rate gt 1 }':
                 "unable to find table 'fe' referenced in arg 1 of ACL keyword 'src_conn_rate' in proxy 'fe'.",
+            'backend b\n    stick on src': "Proxy 'b': unable to find stick-table 'b'.",
             'stick-table type ip size 10\n    tcp-request connection track-sc0 req.hdr(host)':
                 "fetch method 'req.hdr(host)' extracts information from 'HTTP request headers', none of which "
                 'is available here',

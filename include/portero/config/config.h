@@ -505,6 +505,20 @@ struct Proxy {
   std::optional<stick::TableSpec> stick_table;
   Origin stick_table_origin;
 
+  // `stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]` (backend side):
+  // persistence through a stick table (server_id / server_key).
+  struct StickRule {
+    Origin origin;
+    enum class Kind : uint8_t { match, on, store_request } kind = Kind::on;
+    std::string pattern;            // a sample expression
+    std::string table;              // the table's proxy name as written (empty: this proxy's)
+    int table_index = -1;           // resolved after parsing
+    std::vector<std::string> condition;
+    bool matches() const { return kind != Kind::store_request; }
+    bool stores() const { return kind != Kind::match; }
+  };
+  std::vector<StickRule> stick_rules;
+
   // Backend side (backend, listen)
   std::vector<Server> servers;
   Server default_server;            // `default-server` line, applied to later `server` lines

@@ -144,6 +144,11 @@ class Table {
 
   const Layout& layout() const { return layout_; }
 
+  // server_key values: server names kept once per table, an entry holds a name's number
+  // (from 1; 0: none).
+  uint32_t intern(std::string_view name);
+  std::string name_of(uint64_t number) const;
+
  private:
   struct Shard;
   uint64_t hash(const Key& k) const;
@@ -163,6 +168,8 @@ class Table {
   uint32_t shard_mask_ = 0;
   uint64_t per_shard_ = 0;   // most entries a shard holds
   std::atomic<uint64_t> used_{0};
+  mutable std::mutex names_mu_;
+  std::vector<std::string> names_;
 };
 
 // The tables of a configuration, by proxy index (null where the proxy has none).
