@@ -130,6 +130,9 @@ void kw_stick_table(ParseContext& c, const Args& a) {
       ++i;
       if (next != "name" && next != "addr")
         return c.alert("stick-table: unknown srvkey '" + next + "'.");
+      if (next == "addr")
+        return c.alert("stick-table: 'srvkey addr' is not implemented by portero yet (servers would be "
+                       "remembered by name).");
     } else if (w == "store") {
       ++i;
       if (!parse_store(c, next, t)) return;
