@@ -142,6 +142,14 @@ class FormatImpl final : public Expression {
     return any ? static_cast<int>(n) : -1;
   }
 
+  bool evaluate_key(const SampleContext& ctx, const stick::Table& t, stick::Key& k) const override {
+    if (parts.size() != 1 || !parts[0].expr) return false;
+    Scratch sc;
+    Sample smp;
+    if (!parts[0].expr->eval(ctx, smp, sc)) return false;
+    return sample_to_key(smp, t, k);
+  }
+
   int evaluate_binary(const SampleContext& ctx, char* out, size_t cap) const override {
     if (parts.size() != 1 || !parts[0].expr) return evaluate(ctx, out, cap);
     Scratch sc;

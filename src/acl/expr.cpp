@@ -160,6 +160,16 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
         a.proxy_index = px;
         break;
       }
+      case ArgType::table: {
+        for (size_t k = 0; k < cfg.proxies.size(); ++k)
+          if (cfg.proxies[k].name == in[i] && cfg.proxies[k].stick_table) a.proxy_index = static_cast<int>(k);
+        if (a.proxy_index < 0) {
+          err = "unable to find table '" + in[i] + "' referenced in arg " + std::to_string(i + 1) + " of " + what +
+                " '" + name + "'";
+          return false;
+        }
+        break;
+      }
       case ArgType::userlist:
         a.userlist = cfg.find_userlist(in[i]);
         if (!a.userlist) {
@@ -173,6 +183,19 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
     }
     out.push_back(std::move(a));
   }
+  // src_* and table_* name their own proxy's table when no table is given: it must exist.
+  if (std::string_view(what) != "converter" && (name.starts_with("src_") || name.starts_with("table_")))
+    for (size_t i = in.size(); i < max; ++i)
+      if (types[i] == ArgType::table) {
+        const bool ok = proxy_index >= 0 && size_t(proxy_index) < cfg.proxies.size() &&
+                        cfg.proxies[size_t(proxy_index)].stick_table;
+        if (!ok) {
+          err = "unable to find table '" +
+                (proxy_index >= 0 ? cfg.proxies[size_t(proxy_index)].name : std::string()) +
+                "' referenced in arg " + std::to_string(i + 1) + " of " + what + " '" + name + "'";
+          return false;
+        }
+      }
   return true;
 }
 

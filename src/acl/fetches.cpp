@@ -692,6 +692,7 @@ const FetchDef* find_fetch(std::string_view name) {
   for (const auto& f : kFetches)
     if (f.fn && name == f.name) return &f;
   if (const FetchDef* f = find_payload_fetch(name)) return f;
+  if (const FetchDef* f = find_stick_fetch(name)) return f;
   return find_ssl_fetch(name);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "portero/acl/acl.h"
+#include "portero/stick/table.h"
 
 namespace portero::acl {
 
@@ -47,7 +48,8 @@ struct FetchState {
 };
 
 // sint_or_var: an integer, or a variable name (`txn.now`) read when the converter runs.
-enum class ArgType : uint8_t { none, str, sint, sint_or_var, backend, server, userlist };
+// table: a proxy with a stick table (its index in proxy_index).
+enum class ArgType : uint8_t { none, str, sint, sint_or_var, backend, server, userlist, table };
 
 struct Arg {
   ArgType type = ArgType::none;
@@ -88,6 +90,7 @@ struct FetchDef {
 const FetchDef* find_fetch(std::string_view name);
 const FetchDef* find_payload_fetch(std::string_view name);   // fetches_payload.cpp
 const FetchDef* find_ssl_fetch(std::string_view name);       // fetches_ssl.cpp
+const FetchDef* find_stick_fetch(std::string_view name);     // fetches_stick.cpp
 
 struct ConvCall;
 using ConvFn = bool (*)(const ConvCall& call, Sample& smp, Scratch& scratch);
@@ -100,6 +103,7 @@ struct ConvDef {
 };
 
 const ConvDef* find_conv(std::string_view name);
+const ConvDef* find_stick_conv(std::string_view name);   // fetches_stick.cpp
 
 class MapData;  // converters.cpp
 class Regex;    // regex.h
@@ -131,6 +135,8 @@ struct SampleExpr {
 bool cast_to_str(Sample& smp, Scratch& scratch);
 bool cast_to_int(Sample& smp);
 bool cast_to_ip(Sample& smp);   // to ipv4 or ipv6
+// A sample as a key of table `t` (HAProxy's casts); false when it cannot be one.
+bool sample_to_key(const Sample& smp, const stick::Table& t, stick::Key& k);
 // Writes the string form of a sample into out (cap bytes). Returns the length or -1.
 int write_sample(const Sample& smp, char* out, size_t cap);
 

@@ -15,6 +15,10 @@ namespace portero::tls {
 class Contexts;
 }
 
+namespace portero::stick {
+class Tables;
+}
+
 namespace portero::admin {
 
 // A connection of the admin socket itself, for `show sess`.
@@ -35,6 +39,7 @@ struct Context {
   tls::Contexts* tls = nullptr;                              // certificates, crt-lists, ticket keys
   // The process's listening sockets, for `_getsocks` (none once they are being closed).
   std::function<std::vector<int>()> exposed_listeners;
+  stick::Tables* tables = nullptr;                           // stick tables; null: stick::active_tables()
 };
 
 // Runs one command (its words, none for an empty command) and returns the reply text.

@@ -29,6 +29,11 @@ std::string cmd_show_errors(Context&, Session&, const Args&);
 std::string cmd_show_pools(Context&, Session&, const Args&);
 std::string cmd_clear_counters(Context&, Session&, const Args&);
 
+// cmd_table.cpp (key lookups check the operator level inside, as haproxy)
+std::string cmd_show_table(Context&, Session&, const Args&);
+std::string cmd_clear_table(Context&, Session&, const Args&);
+std::string cmd_set_table(Context&, Session&, const Args&);
+
 // cmd_servers.cpp
 std::string cmd_enable_server(Context&, Session&, const Args&);
 std::string cmd_disable_server(Context&, Session&, const Args&);

@@ -1,4 +1,5 @@
 #include "checks.h"
+#include "portero/config/fetch_source.h"
 #include "parse_context.h"
 
 #include <algorithm>
@@ -193,8 +194,61 @@ void resolve(Config& config) {
   compute_fullconn(config);
 }
 
+// track-sc rules name a table (by its proxy), their own proxy's by default.
+void resolve_stick_tables(Config& config, Diagnostics& diag) {
+  auto find = [&](const std::string& name) {
+    for (size_t k = 0; k < config.proxies.size(); ++k)
+      if (config.proxies[k].kind != Proxy::Kind::defaults && config.proxies[k].name == name &&
+          config.proxies[k].stick_table)
+        return int(k);
+    return -1;
+  };
+  for (auto& p : config.proxies) {
+    if (p.kind == Proxy::Kind::defaults) continue;
+    auto one = [&](const std::string& table, int sc, int& index) {
+      const std::string name = table.empty() ? p.name : table;
+      index = find(name);
+      if (index < 0)
+        diag.alert("Proxy '" + p.name + "': unable to find table '" + name + "' referenced by track-sc" +
+                   std::to_string(sc) + ".");
+    };
+    for (auto* rules : {&p.http_request_rules, &p.http_response_rules})
+      for (auto& r : *rules)
+        if (r.action == HttpRule::Action::track_sc) one(r.name, r.sc, r.table_index);
+    // stick rules: the table stores the server (HAProxy adds server_id and server_key to it).
+    for (auto& r : p.stick_rules) {
+      const std::string name = r.table.empty() ? p.name : r.table;
+      r.table_index = find(name);
+      if (r.table_index < 0) {
+        diag.alert("Proxy '" + p.name + "': unable to find stick-table '" + name + "'.");
+        continue;
+      }
+      auto& spec = *config.proxies[size_t(r.table_index)].stick_table;
+      spec.stored[int(stick::Data::server_id)] = true;
+      spec.stored[int(stick::Data::server_key)] = true;
+    }
+    bool warned = false;
+    for (auto& r : p.tcp_request_rules) {
+      if (r.action != TcpRequestRule::Action::track_sc) continue;
+      one(r.table, r.sc, r.table_index);
+      // haproxy's advice: in an HTTP frontend, a key that does not need the request is better
+      // tracked at the session level.
+      const std::string fetch = r.key.substr(0, r.key.find_first_of("(,"));
+      if (!warned && p.is_frontend() && p.mode == Mode::http && r.layer == TcpRequestRule::Layer::content &&
+          !fetch_source(fetch)) {
+        diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
+                     "' : a 'tcp-request content track-sc*' rule not depending on request contents for an "
+                     "HTTP frontend should be executed at the session level, using a 'tcp-request session' "
+                     "rule (mandatory to track invalid HTTP requests).");
+        warned = true;
+      }
+    }
+  }
+}
+
 void check(Config& config, Diagnostics& diag) {
   for (auto& p : config.proxies) check_tcp_mode(p, diag);
+  resolve_stick_tables(config, diag);
   for (const auto& p : config.proxies) {
     if (p.disabled) continue;
     check_check_setup(p, diag);

@@ -418,6 +418,46 @@ void parse_capture(ParseContext& c, const Args& a, size_t& i, HttpRule& r, bool 
   i += 3;
 }
 
+// track-sc<N> <key> [table <table>]
+void parse_track_sc(const Args& a, size_t& i, HttpRule& r, const std::string& action) {
+  const std::string num = action.substr(8);
+  const long n = std::atol(num.c_str());
+  if (n > 2) fail(num + " track-sc number exceeding 2 (MAX_SESS_STKCTR-1) value.");
+  r.sc = int(n);
+  if (!has(a, i) || is_cond(a, i)) fail("missing fetch method.");
+  r.fmt = a[i++];
+  if (i < a.size() && a[i] == "table") {
+    if (!has(a, i + 1)) fail("missing table name.");
+    r.name = a[i + 1];
+    i += 2;
+  }
+}
+
+// sc-inc-gpc0[(<id>)], sc-set-gpt0[(<id>)]: the stick counter number in parentheses.
+void parse_sc_id(const std::string& action, size_t base_len, HttpRule& r) {
+  r.sc = 0;
+  if (action.size() == base_len) return;
+  const std::string inside = action.substr(base_len + 1, action.size() - base_len - 2);
+  char* end = nullptr;
+  const long id = std::strtol(inside.c_str(), &end, 10);
+  if (action[base_len] != '(' || !action.ends_with(")") || inside.empty() || *end)
+    fail("invalid stick table track ID. Expects " + action + "(<Track ID>).");
+  if (id < 0 || id > 2) fail("invalid stick table track ID. The max allowed ID is 2.");
+  r.sc = int(id);
+}
+
+// sc-set-gpt0(<id>) <integer> | <expression>: an integer is kept in at_least, else fmt.
+void parse_set_gpt0(const Args& a, size_t& i, HttpRule& r) {
+  r.at_least = 0;
+  if (!has(a, i) || is_cond(a, i)) return;
+  const std::string& v = a[i];
+  char* end = nullptr;
+  const long long x = std::strtoll(v.c_str(), &end, 10);
+  if (!v.empty() && !*end) r.at_least = uint64_t(x);
+  else r.fmt = v;
+  ++i;
+}
+
 }  // namespace
 
 void parse_redirect_args(const Args& a, size_t& i, Redirect& r) {
@@ -519,6 +559,15 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "set-log-level") r.action = A::set_log_level, parse_log_level(a, i, r);
       else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
       else if (found == "capture") r.action = A::capture, parse_capture(c, a, i, r, req);
+      else if (found == "track-sc") r.action = A::track_sc, parse_track_sc(a, i, r, action);
+      else if (action.starts_with("sc-inc-gpc0") || action.starts_with("sc-inc-gpc1")) {
+        r.action = action[10] == '0' ? A::sc_inc_gpc0 : A::sc_inc_gpc1;
+        parse_sc_id(action, 11, r);
+      } else if (action.starts_with("sc-set-gpt0")) {
+        r.action = A::sc_set_gpt0;
+        parse_sc_id(action, 11, r);
+        parse_set_gpt0(a, i, r);
+      }
       else {
         // Not implemented: its arguments are kept as words; the condition is whatever follows
         // the first if/unless.

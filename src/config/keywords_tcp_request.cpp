@@ -5,6 +5,7 @@
 
 #include "parse_context.h"
 #include "unimplemented.h"
+#include "portero/config/fetch_source.h"
 #include "portero/config/units.h"
 
 namespace portero::config {
@@ -79,7 +80,26 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
 
   const std::string action = a.size() > 2 ? a[2] : "";
   const bool is_content = r.layer == TcpRequestRule::Layer::content;
-  if (action != "accept" && action != "reject") {
+  size_t cond_at = 3;
+  if (action == "track-sc0" || action == "track-sc1" || action == "track-sc2") {
+    const std::string head = "'tcp-request " + what + " " + action + "' : ";
+    if (a.size() < 4 || a[3].empty() || a[3] == "if" || a[3] == "unless") return c.alert(head + "missing fetch method");
+    const std::string fetch = a[3].substr(0, a[3].find_first_of("(,"));
+    // Before the content layer only the connection's addresses are known.
+    if (!is_content)
+      if (const char* src = fetch_source(fetch))
+        return c.alert(head + "fetch method '" + a[3] + "' extracts information from '" + src +
+                       "', none of which is available here");
+    r.action = TcpRequestRule::Action::track_sc;
+    r.sc = action[8] - '0';
+    r.key = a[3];
+    cond_at = 4;
+    if (a.size() > 4 && a[4] == "table") {
+      if (a.size() < 6 || a[5].empty()) return c.alert(head + "missing table name");
+      r.table = a[5];
+      cond_at = 6;
+    }
+  } else if (action != "accept" && action != "reject") {
     const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
     if (!known && action.starts_with("lua.")) {  // registered by a Lua script; lua-load is refused
       check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
@@ -93,12 +113,13 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
     check_unimplemented(c, GapContext::tcp_request, action, "tcp-request " + what);
     return;
   }
-  if (a.size() > 3 && a[3] != "if" && a[3] != "unless")
+  if (a.size() > cond_at && a[cond_at] != "if" && a[cond_at] != "unless")
     return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
-                   " (got '" + a[3] + "')");
-  r.action = action == "accept" ? TcpRequestRule::Action::accept : TcpRequestRule::Action::reject;
+                   " (got '" + a[cond_at] + "')");
+  if (r.action != TcpRequestRule::Action::track_sc)
+    r.action = action == "accept" ? TcpRequestRule::Action::accept : TcpRequestRule::Action::reject;
   r.action_name = action;
-  r.condition.assign(a.begin() + std::min<size_t>(3, a.size()), a.end());
+  r.condition.assign(a.begin() + std::min<size_t>(cond_at, a.size()), a.end());
 
   if (c.section == SectionKind::defaults) {
     check_unimplemented(c, GapContext::tcp_request, "named-defaults", "tcp-request " + what);

@@ -113,6 +113,7 @@ void register_stats_keywords(Registry& r);
 void register_unsupported_keywords(Registry& r);
 void register_acl_keywords(Registry& r);
 void register_check_keywords(Registry& r);
+void register_stick_keywords(Registry& r);   // stick-table (keywords_stick.cpp)
 // Health check parts of other keywords (keywords_check.cpp). `option X`: returns true when the
 // option was fully handled. Server option a[i]: 0 = not a check option, 1 = parsed (i moved past
 // its value), -1 = error reported.

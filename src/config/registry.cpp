@@ -49,6 +49,7 @@ const Registry& registry() {
     register_acl_keywords(reg);
     register_check_keywords(reg);
     register_cookie_keywords(reg);
+    register_stick_keywords(reg);
     register_unsupported_keywords(reg);  // last: implemented rows win
     return reg;
   }();

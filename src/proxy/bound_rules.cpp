@@ -41,7 +41,8 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     b.rule = &r;
     b.cond = acls.condition(pi, r.condition);
     std::string text;
-    const bool expr = r.action == Action::set_var || r.action == Action::capture;
+    const bool expr = r.action == Action::set_var || r.action == Action::capture || r.action == Action::track_sc ||
+                      (r.action == Action::sc_set_gpt0 && !r.fmt.empty());
     if (expr) text = "%[" + r.fmt + "]";
     else if (r.action == Action::redirect) text = r.redirect.target;
     else if (has_format(r.action)) text = r.fmt;
@@ -150,8 +151,38 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag, px, "http-request") && ok;
     ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag, px, "http-response") && ok;
     ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag, px, nullptr) && ok;
-    for (const auto& r : px.tcp_request_rules) bp.tcp_request.push_back(acls.condition(pi, r.condition));
+    for (const auto& r : px.tcp_request_rules) {
+      bp.tcp_request.push_back(acls.condition(pi, r.condition));
+      const acl::Expression* key = nullptr;
+      if (r.action == config::TcpRequestRule::Action::track_sc) {
+        const std::string text = "%[" + r.key + "]";
+        key = acls.format(pi, text);
+        if (!key) {
+          std::string why = acls.format_error(pi, text);
+          if (size_t at = why.find("> : "); at != std::string::npos) why = why.substr(at + 4);
+          diag.alert(config::Stage::parse, r.origin, config::Form::parsing,
+                     "'tcp-request " + std::string(r.layer == config::TcpRequestRule::Layer::content ? "content"
+                                                   : r.layer == config::TcpRequestRule::Layer::session ? "session"
+                                                                                                        : "connection") +
+                         " " + r.action_name + "' : " + why);
+          ok = false;
+        }
+      }
+      bp.tcp_request_key.push_back(key);
+    }
     for (const auto& c : px.monitor_fail) bp.monitor_fail.push_back(acls.condition(pi, c));
+    for (const auto& r : px.stick_rules) {
+      bp.stick_cond.push_back(acls.condition(pi, r.condition));
+      const std::string text = "%[" + r.pattern + "]";
+      const acl::Expression* e = acls.format(pi, text);
+      if (!e) {
+        std::string why = acls.format_error(pi, text);
+        if (size_t at = why.find("> : "); at != std::string::npos) why = why.substr(at + 4);
+        diag.alert(config::Stage::parse, r.origin, config::Form::parsing, "'stick' : " + why);
+        ok = false;
+      }
+      bp.stick_pattern.push_back(e);
+    }
     if (px.stats_admin) bp.stats_admin = acls.condition(pi, px.stats_admin_condition);
     for (const auto& s : px.servers) {
       const acl::Expression* sni = nullptr;

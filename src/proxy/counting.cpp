@@ -49,6 +49,7 @@ void Exchange::count_status(bool from_server) {
 }
 
 void Exchange::count_exchange() {
+  stick_exchange_end();
   const bool http = !tcp_mode();
   const uint64_t now = uv_now(w_.loop());
   const uint64_t us = (uv_hrtime() - t_req_ns_) / 1000;

@@ -137,6 +137,7 @@ void Exchange::dispatch(int avoid) {
     bc.max_of(&stats::Counters::cur_max, w_.runtime().backends[be_].cur_conns.load(std::memory_order_relaxed) + 1);
     w_.runtime().backends[be_].cur_conns.fetch_add(1, std::memory_order_relaxed);
   }
+  if (!direct_ && avoid < 0 && !w_.config().proxies[be_].stick_rules.empty()) stick_match();
   if (direct_ && persist_server_ >= 0 && avoid < 0) {
     // The cookie names its server: no balancing, wait for it if it is full.
     int idx = persist_server_;
@@ -197,6 +198,7 @@ void Exchange::on_dequeued(int idx) {
 
 void Exchange::connect_server(int idx) {
   c_.phase_ = Phase::connecting;
+  if (!w_.config().proxies[be_].stick_rules.empty()) stick_store(idx);
   retry_target_ = -1;
   if (counted_srv_ != idx) {
     // A server's sessions, lbtot and lastsess count when a request is assigned to it.

@@ -13,6 +13,7 @@ namespace portero::proxy {
 // Whatever path ended the exchange, what it took from the worker's pools goes back (each
 // release is a no-op when the normal path already did it).
 Exchange::~Exchange() {
+  for (auto& sc : sc_) stick::stop_tracking(sc, stick::now_ms());
   release_rewrites();
   if (vars_) w_.free_vars(vars_);
   release_log_block();
@@ -51,6 +52,7 @@ void Exchange::start_request() {
     return;
   }
   count_request();
+  stick_request_start();
   c_.term_ = {};
   redispatched_ = false;
   if (w_.runtime().debug) {
@@ -64,6 +66,7 @@ void Exchange::start_request() {
   buffering_ = false;
   rule_pos_ = 0;
   direct_ = false;
+  stick_stored_ = false;
   server_by_rule_ = false;
   persist_server_ = -1;
   process_request();

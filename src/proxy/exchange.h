@@ -23,6 +23,7 @@
 #include "portero/lb/balancer.h"
 #include "portero/log/log.h"
 #include "portero/proxy/bound_rules.h"
+#include "portero/stick/table.h"
 #include "common.h"
 
 namespace portero::proxy {
@@ -64,6 +65,20 @@ struct Exchange {
   acl::SampleContext sample(bool final) const;
   std::string_view eval_format(const acl::Expression* fmt, const acl::SampleContext& ctx, char* out, size_t cap);
   RuleResult run_rules(const std::vector<BoundRule>& rules, int proxy_index, size_t from, bool request);
+
+  // tracking.cpp: stick counters (track-sc, sc-inc-gpc0, sc-set-gpt0) and their accounting.
+  // Tracks `key` in the table of proxy `table_index` in slot `sc` of `into` (this stream's
+  // counters, or the session's for tcp-request connection rules). True when it now tracks.
+  bool track_key(stick::Tracked* into, int sc, int table_index, const acl::Expression* key,
+                 const acl::SampleContext& ctx);
+  // The counter sc<n> as the fetches see it (the stream's, else the session's), or null.
+  const stick::Tracked* tracked(int n) const;
+  void stick_request_start();   // a request begins: http_req_cnt/rate of every tracked counter
+  void stick_exchange_end();    // bytes, http errors and failures; the stream's counters released
+  stick::Tracked sc_[3];        // tracked by this stream (http-request, tcp-request content)
+  void stick_match();           // `stick match|on`: the server a table remembers for this request
+  void stick_store(int idx);    // `stick on|store-request`: remember server idx
+  bool stick_stored_ = false;
   void process_request();
   bool choose_backend();                // select_backend(), or a 503
   int select_backend();

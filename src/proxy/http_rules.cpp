@@ -140,6 +140,8 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
   ctx.so_id = c_.facts_.bind + 1;
   ctx.so_name = w_.config().proxies[fe_].binds[c_.facts_.bind].name;
+  ctx.sc_stream = sc_;
+  ctx.sc_session = c_.sc_;
   if (tcp_mode()) {
     ctx.payload = c_.unread_input();
     return ctx;
@@ -390,6 +392,40 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
           }
         }
         continue;
+      case Action::track_sc: {
+        if (track_key(sc_, r.sc, r.table_index, b.fmt, ctx)) {
+          // The request that started the tracking counts in it, as in HAProxy (response
+          // tracking included).
+          const uint32_t now = stick::now_ms();
+          sc_[r.sc].table->update(sc_[r.sc].entry, now, [&](stick::View& v) {
+            v.add(stick::Data::http_req_cnt, 1, now);
+            v.add(stick::Data::http_req_rate, 1, now);
+          }, false);
+        }
+        continue;
+      }
+      case Action::sc_inc_gpc0:
+      case Action::sc_inc_gpc1:
+      case Action::sc_set_gpt0: {
+        const stick::Tracked* t = tracked(r.sc);
+        if (!t) continue;
+        int64_t value = int64_t(r.at_least);
+        if (r.action == Action::sc_set_gpt0 && b.fmt) {
+          char buf[32];
+          const int n = b.fmt->evaluate(ctx, buf, sizeof buf - 1);
+          if (n <= 0) continue;
+          buf[n] = 0;
+          value = std::strtoll(buf, nullptr, 10);
+        }
+        const uint32_t now = stick::now_ms();
+        t->table->update(t->entry, now, [&](stick::View& v) {
+          if (r.action == Action::sc_set_gpt0) return v.set(stick::Data::gpt0, uint64_t(value) & 0xffffffffu);
+          const bool one = r.action == Action::sc_inc_gpc0;
+          v.add(one ? stick::Data::gpc0_rate : stick::Data::gpc1_rate, 1, now);
+          v.add(one ? stick::Data::gpc0 : stick::Data::gpc1, 1, now);
+        }, false);
+        continue;
+      }
       case Action::other:
         continue;
     }

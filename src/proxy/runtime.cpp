@@ -10,6 +10,12 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   frontends = std::make_unique<FrontendRuntime[]>(proxies.size());
   maxconn.store(config->global.effective_maxconn());
   errorfiles_.resize(proxies.size());
+  tables = std::make_unique<stick::Tables>();
+  tables->by_proxy.resize(proxies.size());
+  for (size_t i = 0; i < proxies.size(); ++i)
+    if (proxies[i].stick_table && proxies[i].kind != config::Proxy::Kind::defaults)
+      tables->by_proxy[i] = std::make_unique<stick::Table>(*proxies[i].stick_table);
+  stick::set_active_tables(tables.get());
   for (size_t i = 0; i < proxies.size(); ++i) {
     const auto& p = proxies[i];
     for (const auto& [status, raw] : p.errorfiles) errorfiles_[i][status] = http::normalize_errorfile(raw);
@@ -26,6 +32,10 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
       backends[i].servers.push_back(std::move(st));
     }
   }
+}
+
+Runtime::~Runtime() {
+  if (stick::active_tables() == tables.get()) stick::set_active_tables(nullptr);
 }
 
 void Runtime::capture_error(stats::CapturedError e) {

@@ -67,6 +67,7 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     finish_close();
     return false;
   }
+  count_new_session();
   start_reading();
   if (x().tcp_mode()) {
     x().log_request_start();
@@ -164,6 +165,7 @@ void Session::finish_close() {
     in_ = ReadBuffer{};
   }
   retire_exchange();   // freed once the call that closed us returns (it may be the exchange's)
+  release_tracking();
   cli()->close();
 }
 

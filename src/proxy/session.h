@@ -74,7 +74,10 @@ class Session {
   ~Session() {
     release_exchange();
     settle_retired();
+    release_tracking();
   }
+  void release_tracking();   // the session's stick counters (tracking.cpp)
+  void count_new_session();  // sess_cnt/sess_rate of the counters the connection rules track
 
   // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
   bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
@@ -176,6 +179,7 @@ class Session {
   void settle_retired();
 
   ConnFacts facts_;
+  stick::Tracked sc_[3];   // tracked by the session (tcp-request connection rules)
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
   // What we talk through: the socket, TLS over it, or an HTTP/2 stream.

@@ -34,6 +34,11 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
     Tri c = eval_tcp_condition(proxy_index, i, final);
     if (c == Tri::miss) return Tri::miss;
     if (c == Tri::no) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
+      track_key(sc_, rule.sc, rule.table_index, w_.runtime().rules->proxies[proxy_index].tcp_request_key[i],
+                sample(final));
+      continue;
+    }
     if (rule.action == config::TcpRequestRule::Action::reject) {
       c_.term_ = {'P', 'R'};
       c_.finish_close();
@@ -45,13 +50,32 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
 }
 
 // `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
-// the addresses are known): the first that matches decides. False: rejected.
+// the addresses are known): the first accept or reject decides; track-sc rules track and go
+// on. Then the `tcp-request session` rules, the same way (HAProxy runs them once the
+// connection is accepted, after a TLS handshake; here right after the connection rules).
+// False: rejected.
 bool Exchange::connection_rules_accept() {
   const auto& fe = w_.config().proxies[fe_];
+  const auto& keys = w_.runtime().rules->proxies[fe_].tcp_request_key;
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
+      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
+      continue;
+    }
+    if (rule.action == config::TcpRequestRule::Action::reject) return false;
+    break;
+  }
+  for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
+    const auto& rule = fe.tcp_request_rules[i];
+    if (rule.layer != config::TcpRequestRule::Layer::session) continue;
+    if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
+    if (rule.action == config::TcpRequestRule::Action::track_sc) {
+      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
+      continue;
+    }
     return rule.action != config::TcpRequestRule::Action::reject;
   }
   return true;
@@ -94,6 +118,7 @@ void Exchange::route_tcp() {
   counted_srv_ = -1;
   req_complete_ = true;
   direct_ = false;
+  stick_stored_ = false;
   server_by_rule_ = false;
   persist_server_ = -1;
   c_.phase_ = Phase::connecting;

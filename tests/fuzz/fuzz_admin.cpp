@@ -7,6 +7,7 @@
 // run too: the Runtime is made afresh for every input, so each input starts from the same
 // state. An input naming "ssl" or "tls" also gets TLS contexts (certificates, crt-list, ticket
 // keys of fuzz_env; made afresh after an input that could change them), for `show/set/commit ssl cert`, `set ssl tls-key`, crt-list commands.
+// `show/set/clear table` work on the frontend's ip table and a small string table.
 // Byte 0 picks the chunk size the bytes arrive in (a line cut anywhere) and the level.
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,7 @@ std::string config_text() {
          "  bind 127.0.0.1:1\n"
          "  bind 127.0.0.1:2 ssl crt rsa.pem crt-list list.crtlist\n"
          "  maxconn 50\n"
+         "  stick-table type ip size 4 expire 10s store gpc0,conn_cnt,http_req_rate(10s),bytes_in_cnt\n"
          "  default_backend be\n"
          "backend be\n"
          "  mode http\n"
@@ -45,6 +47,7 @@ std::string config_text() {
          "  server s3 127.0.0.1:5 ssl verify none check agent-check agent-port 6 agent-inter 1s\n"
          "backend static\n"
          "  balance static-rr\n"
+         "  stick-table type string len 8 size 2 nopurge store gpt0,gpc1_rate(1s)\n"
          "  server a 127.0.0.1:7\n"
          "  server b [::1]:8 backup\n"
          "backend hashed\n"

@@ -21,6 +21,12 @@
 
 struct ssl_st;   // OpenSSL's SSL (openssl/ssl.h), seen only through pointers here
 
+namespace portero::stick {
+class Table;
+struct Key;
+struct Tracked;
+}
+
 namespace portero::acl {
 
 // Standard base64 (RFC 4648) decoding into out; returns the length or -1 when malformed or
@@ -103,6 +109,11 @@ struct SampleContext {
   // response side) of this exchange; false when nothing was captured there.
   bool (*captured)(const void* self, bool response, int64_t index, std::string_view& out) = nullptr;
   const void* captured_self = nullptr;
+  // The stick counters tracked (sc0..sc2): by the stream (http-request, tcp-request content)
+  // and by the session (tcp-request connection/session); either may be null. A stream's
+  // counter hides the session's of the same number.
+  const stick::Tracked* sc_stream = nullptr;
+  const stick::Tracked* sc_session = nullptr;
 };
 
 // A compiled `if|unless ...` condition.
@@ -123,6 +134,12 @@ class Expression {
   // hashes it (addresses as 4 or 16 bytes, integers as 8 big-endian bytes, strings as they
   // are); anything else as evaluate(). -1 when the sample is absent.
   virtual int evaluate_binary(const SampleContext& ctx, char* out, size_t cap) const { return evaluate(ctx, out, cap); }
+  // A format made of one sample: that sample as a key of table `t` (track-sc). False when the
+  // sample is absent or cannot be such a key.
+  virtual bool evaluate_key(const SampleContext& ctx, const stick::Table& t, stick::Key& k) const {
+    (void)ctx, (void)t, (void)k;
+    return false;
+  }
 };
 
 // The ACLs of every proxy of a Config, compiled. Built on the main thread after config::load.

@@ -16,6 +16,7 @@
 
 #include "portero/config/address.h"
 #include "portero/config/tls.h"
+#include "portero/stick/types.h"
 
 namespace portero::config {
 
@@ -314,8 +315,14 @@ struct CheckSetup {
 struct TcpRequestRule {
   Origin origin;
   enum class Layer : uint8_t { connection, session, content } layer = Layer::content;
-  enum class Action : uint8_t { accept, reject } action = Action::accept;
+  enum class Action : uint8_t { accept, reject, track_sc } action = Action::accept;
   std::string action_name;          // as written: "accept", "reject"
+  // track-sc<sc> <key> [table <table>]: the key's sample expression, the table's proxy name
+  // (empty: this proxy's) and index (resolved after parsing).
+  int sc = 0;
+  std::string key;
+  std::string table;
+  int table_index = -1;
   std::vector<std::string> condition;
 };
 
@@ -368,6 +375,9 @@ struct HttpRequestRule {
     silent_drop,                    // drop the connection without a FIN or RST to the client
     set_var_fmt,                    // name, fmt (a log-format), var_conditions
     set_log_level,                  // log_level
+    track_sc,                       // sc, fmt (the key's sample expression), name (table, "" = own)
+    sc_inc_gpc0, sc_inc_gpc1,       // sc
+    sc_set_gpt0,                    // sc, fmt (a sample expression) or at_least (an integer)
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
@@ -395,6 +405,8 @@ struct HttpRequestRule {
   int8_t log_level = 6;
   bool capture_by_id = false;       // `id N` (checked against the frontend's slots after parsing)
   long capture_id_written = 0;      // N as written, for HAProxy's message
+  int sc = 0;                       // track-sc / sc-* actions: the stick counter (0..2)
+  int table_index = -1;             // track-sc: the table's proxy, resolved after parsing
 };
 using HttpRule = HttpRequestRule;
 
@@ -493,6 +505,24 @@ struct Proxy {
 
   // Named ACLs of this section in declaration order (not inherited from defaults).
   std::vector<AclLine> acls;
+
+  // `stick-table ...` (frontend, backend, listen): the table named after this proxy.
+  std::optional<stick::TableSpec> stick_table;
+  Origin stick_table_origin;
+
+  // `stick on|match|store-request <pattern> [table <t>] [if|unless <cond>]` (backend side):
+  // persistence through a stick table (server_id / server_key).
+  struct StickRule {
+    Origin origin;
+    enum class Kind : uint8_t { match, on, store_request } kind = Kind::on;
+    std::string pattern;            // a sample expression
+    std::string table;              // the table's proxy name as written (empty: this proxy's)
+    int table_index = -1;           // resolved after parsing
+    std::vector<std::string> condition;
+    bool matches() const { return kind != Kind::store_request; }
+    bool stores() const { return kind != Kind::match; }
+  };
+  std::vector<StickRule> stick_rules;
 
   // Backend side (backend, listen)
   std::vector<Server> servers;

@@ -30,7 +30,10 @@ struct BoundProxy {
   std::vector<const acl::Expression*> use_server_name;   // set when the name is a log-format
   std::vector<BoundRule> http_request, http_response, redirects;
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
+  std::vector<const acl::Expression*> tcp_request_key;   // idem: track-sc keys, else null
   std::vector<const acl::Condition*> monitor_fail;
+  std::vector<const acl::Condition*> stick_cond;          // parallel to stick_rules
+  std::vector<const acl::Expression*> stick_pattern;      // idem
   const acl::Condition* stats_admin = nullptr;   // `stats admin if|unless ...`
   const acl::Expression* balance_hash = nullptr; // `balance hash <expr>`, as a "%[expr]" format
   std::vector<const acl::Condition*> force_persist, ignore_persist;

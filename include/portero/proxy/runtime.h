@@ -2,6 +2,7 @@
 // State shared by every thread for one loaded configuration: the Config itself (immutable),
 // the runtime state of each server (atomics), and connection counts for maxconn.
 // Built on the main thread before the workers start; lives as long as they do.
+#include "portero/stick/table.h"
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -46,6 +47,7 @@ struct FrontendRuntime {
 
 struct Runtime {
   explicit Runtime(config::ConfigPtr cfg);
+  ~Runtime();   // stops offering its stick tables (stick::active_tables)
 
   config::ConfigPtr config;
   std::unique_ptr<BackendRuntime[]> backends;     // indexed like config->proxies
@@ -69,6 +71,8 @@ struct Runtime {
   std::atomic<uint32_t> maxconn_waiters{0};
   bool debug = false;                      // -d: trace events on stdout
   std::unique_ptr<BoundRules> rules;       // ACLs and rules, compiled; set before workers start
+  // The stick tables, by proxy index (built with the runtime; also stick::active_tables()).
+  std::unique_ptr<stick::Tables> tables;
   std::unique_ptr<tls::Contexts> tls;      // TLS contexts of binds, servers and checks (idem)
   // Per proxy: the traffic log format when the proxy logs, else null (set with `rules`).
   std::vector<const log::Format*> log_formats;
