@@ -13,7 +13,8 @@ namespace portero::proxy {
 // Whatever path ended the exchange, what it took from the worker's pools goes back (each
 // release is a no-op when the normal path already did it).
 Exchange::~Exchange() {
-  for (auto& sc : sc_) stick::stop_tracking(sc, stick::now_ms());
+  for (auto& sc : sc_)
+    if (sc) stick::stop_tracking(sc, stick::now_ms());   // the clock only when something is tracked
   release_rewrites();
   if (vars_) w_.free_vars(vars_);
   release_log_block();

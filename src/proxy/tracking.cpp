@@ -27,6 +27,7 @@ const stick::Tracked* Exchange::tracked(int n) const {
 }
 
 void Exchange::stick_request_start() {
+  if (!tracked(0) && !tracked(1) && !tracked(2)) return;   // the common case: no clock read
   const uint32_t now = stick::now_ms();
   for (int n = 0; n < 3; ++n) {
     const stick::Tracked* t = tracked(n);
@@ -133,6 +134,7 @@ void Session::count_new_session() {
 }
 
 void Session::release_tracking() {
+  if (!sc_[0] && !sc_[1] && !sc_[2]) return;
   const uint32_t now = stick::now_ms();
   for (auto& sc : sc_) stick::stop_tracking(sc, now);
 }
