@@ -139,10 +139,11 @@ void H2Upstream::stop() {
     w_.forget_upstream(this);
     listed_ = false;
   }
-  if (closing_) return;
+  // Calls in flight finish first (a soft stop lets them): the last one's end comes back here.
+  if (closing_ || live_ > 0) return;
   codec_.shutdown_notice();
   flush();
-  if (live_ == 0 && !writing_) close_now();
+  if (!writing_) close_now();
 }
 
 void H2Upstream::call_freed(H2Call* c) {

@@ -46,7 +46,9 @@ class H2Upstream final : public http::h2::ClientOwner {
   // null (then connect).
   static ServerConn* call_on_shared(Worker& w, int proxy_index, int server_index, uint64_t sni_key, Session& owner);
 
-  void stop();   // the worker stops: GOAWAY now, close when the last call is gone
+  // No new call comes here (the worker stops, or nothing is shared); GOAWAY and close once the
+  // calls in flight are done.
+  void stop();
 
   // For the calls.
   Worker& worker() { return w_; }

@@ -10,7 +10,9 @@ many streams. The origin is harness/h2origin.py (python3-h2). Run against haprox
 import concurrent.futures
 import json
 import os
+import signal
 import subprocess
+import threading
 import shutil
 import unittest
 
@@ -163,6 +165,26 @@ class ProtoH2Test(H2BackendBase):
         self.assertEqual(statuses, [200] * 8)
         self.assertLessEqual(o.max_open, 2)
         self.assertGreaterEqual(o.connections, 4)
+
+    @needs_h2
+    def test_soft_stop_lets_a_request_in_flight_finish(self):
+        o = self.h2origin()
+        p, fe = self.start(o)
+        result = {}
+
+        def slow():
+            with Client(fe.port) as c:
+                result['r'] = c.request('GET', '/slow/800', host='h')
+        t = threading.Thread(target=slow)
+        t.start()
+        self.assertTrue(wait_until(lambda: o.request_count() == 1, timeout=5))
+        p.signal(signal.SIGUSR1)   # soft stop while the server works on the request
+        t.join(10)
+        self.assertEqual(result['r'].status, 200)
+        self.assertEqual(json.loads(result['r'].body)['path'], '/slow/800')
+        # haproxy 2.6.12 answers too, then dies of SIGSEGV (-11) on its way out
+        if not IS_HAPROXY:
+            self.assertEqual(p.wait(10), 0)
 
     @needs_h2
     def test_max_reuse(self):
