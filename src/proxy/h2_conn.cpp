@@ -236,10 +236,6 @@ void H2Conn::stream_freed(H2Stream* s) {
   if (s->next) s->next->prev = s->prev;
   if (last_found_ == s) last_found_ = nullptr;
   --live_;
-  if (s->carried_request()) {
-    stats::Counters& c = w_.px_counters(conn_.fe_);
-    c.add(c.h2_streams_closed);
-  }
   w_.free_h2stream(s);
   if (stopping_ && !closing_ && codec_.open_streams() == 0) schedule_flush();
   maybe_finish();
@@ -286,7 +282,16 @@ void H2Conn::on_request_end(int32_t id) {
 }
 
 void H2Conn::on_stream_closed(int32_t id, uint32_t error_code) {
-  if (H2Stream* s = find(id)) s->on_codec_closed(error_code);
+  H2Stream* s = find(id);
+  if (!s) return;
+  // Counted closed when the codec closes it (its END_STREAM is out, or it was reset), as
+  // haproxy does: before the client can read the end of the answer, not when our stream object
+  // goes (a turn of the loop later).
+  if (s->carried_request()) {
+    stats::Counters& c = w_.px_counters(conn_.fe_);
+    c.add(c.h2_streams_closed);
+  }
+  s->on_codec_closed(error_code);
 }
 
 size_t H2Conn::response_data(int32_t id, char* out, size_t cap, bool& eof, bool& more_later) {
