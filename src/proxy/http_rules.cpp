@@ -141,7 +141,7 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.so_id = c_.facts_.bind + 1;
   ctx.so_name = w_.config().proxies[fe_].binds[c_.facts_.bind].name;
   ctx.sc_stream = sc_;
-  ctx.sc_session = c_.sc_;
+  ctx.sc_session = c_.sc_.get();
   if (tcp_mode()) {
     ctx.payload = c_.unread_input();
     return ctx;

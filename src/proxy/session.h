@@ -3,6 +3,7 @@
 // talks to. Worker-local: created, used and destroyed on one worker's loop, allocated from the
 // worker's pools. Both sides read into pooled buffers held only while they carry bytes.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -179,7 +180,14 @@ class Session {
   void settle_retired();
 
   ConnFacts facts_;
-  stick::Tracked sc_[3];   // tracked by the session (tcp-request connection rules)
+  // Tracked by the session (tcp-request connection/session rules): three slots taken on the
+  // first such tracking, so an idle connection of a config that tracks nothing (or tracks per
+  // request) keeps a pointer, not the slots.
+  std::unique_ptr<stick::Tracked[]> sc_;
+  stick::Tracked* session_trackers() {
+    if (!sc_) sc_.reset(new stick::Tracked[3]{});
+    return sc_.get();
+  }
   core::TcpTransport tcp_;       // the client socket
   tls::TlsTransport* tls_ = nullptr;  // TLS over tcp_ (pooled), on a `bind ... ssl`
   // What we talk through: the socket, TLS over it, or an HTTP/2 stream.

@@ -62,7 +62,7 @@ bool Exchange::connection_rules_accept() {
     if (rule.layer != config::TcpRequestRule::Layer::connection) continue;
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
     if (rule.action == config::TcpRequestRule::Action::track_sc) {
-      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
+      track_key(c_.session_trackers(), rule.sc, rule.table_index, keys[i], sample(true));
       continue;
     }
     if (rule.action == config::TcpRequestRule::Action::reject) return false;
@@ -73,7 +73,7 @@ bool Exchange::connection_rules_accept() {
     if (rule.layer != config::TcpRequestRule::Layer::session) continue;
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
     if (rule.action == config::TcpRequestRule::Action::track_sc) {
-      track_key(c_.sc_, rule.sc, rule.table_index, keys[i], sample(true));
+      track_key(c_.session_trackers(), rule.sc, rule.table_index, keys[i], sample(true));
       continue;
     }
     return rule.action != config::TcpRequestRule::Action::reject;

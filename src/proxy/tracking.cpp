@@ -22,7 +22,7 @@ bool Exchange::track_key(stick::Tracked* into, int sc, int table_index, const ac
 const stick::Tracked* Exchange::tracked(int n) const {
   if (n < 0 || n > 2) return nullptr;
   if (sc_[n]) return &sc_[n];
-  if (c_.sc_[n]) return &c_.sc_[n];
+  if (c_.sc_ && c_.sc_[n]) return &c_.sc_[n];
   return nullptr;
 }
 
@@ -41,7 +41,7 @@ void Exchange::stick_request_start() {
 
 void Exchange::stick_exchange_end() {
   bool any = false;
-  for (int n = 0; n < 3; ++n) any = any || sc_[n] || c_.sc_[n];
+  for (int n = 0; n < 3; ++n) any = any || sc_[n] || (c_.sc_ && c_.sc_[n]);
   if (!any) return;
   const uint32_t now = stick::now_ms();
   // A 4xx from a server or a deny rule is an HTTP error; a 5xx from a server other than 501
@@ -123,8 +123,10 @@ void Exchange::stick_store(int idx) {
 }
 
 void Session::count_new_session() {
+  if (!sc_) return;
   const uint32_t now = stick::now_ms();
-  for (auto& sc : sc_) {
+  for (int n = 0; n < 3; ++n) {
+    stick::Tracked& sc = sc_[n];
     if (!sc) continue;
     sc.table->update(sc.entry, now, [&](stick::View& v) {
       v.add(Data::sess_cnt, 1, now);
@@ -134,9 +136,10 @@ void Session::count_new_session() {
 }
 
 void Session::release_tracking() {
-  if (!sc_[0] && !sc_[1] && !sc_[2]) return;
+  if (!sc_) return;
   const uint32_t now = stick::now_ms();
-  for (auto& sc : sc_) stick::stop_tracking(sc, now);
+  for (int n = 0; n < 3; ++n) stick::stop_tracking(sc_[n], now);
+  sc_.reset();
 }
 
 }  // namespace portero::proxy
