@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "h2_head.h"
+#include "h2_mem.h"
 
 namespace portero::http::h2 {
 
@@ -39,7 +40,9 @@ struct Client::Impl {
 
   ClientOwner& owner;
   nghttp2_session* s = nullptr;
-  std::unordered_map<int32_t, Stream> streams;
+  std::unordered_map<int32_t, Stream, std::hash<int32_t>, std::equal_to<int32_t>,
+                     PooledAllocator<std::pair<const int32_t, Stream>>>
+      streams;   // nodes from the pooled free lists (h2_mem.h)
   // The header block being decoded (one at a time on a connection: RFC 9113 6.10).
   std::string block;
   std::vector<Header> slots;
@@ -218,7 +221,7 @@ Client::Client(ClientOwner& owner, const Settings& cfg) : impl_(std::make_unique
   // The server's window reopens only when the owner has forwarded its bytes (consumed()).
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);   // as h2::Server: no table kept
-  const int rv = nghttp2_session_client_new2(&impl_->s, cb, impl_.get(), opt);
+  const int rv = nghttp2_session_client_new3(&impl_->s, cb, impl_.get(), opt, pooled_mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   if (rv != 0) {
@@ -333,12 +336,14 @@ int32_t Client::submit_request(const Head& head, const char* base, bool end_stre
   }
   if (target.empty()) return -1;
 
-  std::string names;
+  // Scratch kept per thread (nghttp2 copies the fields when they are submitted).
+  thread_local std::string names;
+  thread_local std::vector<nghttp2_nv> nva;
+  names.clear();
+  nva.clear();
   size_t total = 0;
   for (uint16_t k = 0; k < head.count; ++k) total += head.headers[k].name.len;
   names.reserve(total);   // no reallocation: the views into it stay valid
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(head.count + 4);
   nva.push_back(nv(":method", head.method.in(base)));
   nva.push_back(nv(":scheme", scheme));
   if (!authority.empty()) nva.push_back(nv(":authority", authority));

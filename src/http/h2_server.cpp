@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "h2_head.h"
+#include "h2_mem.h"
 #include "h2_rate.h"
 
 namespace portero::http::h2 {
@@ -77,7 +78,10 @@ struct Server::Impl {
   uint8_t last_recv_type = 0xff;   // the type of the last frame received, for nghttp2's own trips
   bool terminating = false;        // the GOAWAY being sent is ours (terminate, a failed feed)
   nghttp2_session* s = nullptr;
-  std::unordered_map<int32_t, Stream> streams;
+  // Nodes from the pooled free lists: a stream is a node taken and given back per request.
+  std::unordered_map<int32_t, Stream, std::hash<int32_t>, std::equal_to<int32_t>,
+                     PooledAllocator<std::pair<const int32_t, Stream>>>
+      streams;
   // Output: control frames pulled early (flush_control), then the rest of the last frame
   // nghttp2 serialized (valid until its next mem_send). When `chunk` is set `early` is empty.
   std::string early;
@@ -385,7 +389,7 @@ Server::Server(ServerOwner& owner, const Settings& cfg) : impl_(std::make_unique
   // haproxy's encoder does): no table of past responses is kept per connection, which an idle
   // connection would otherwise hold (up to 4 KiB), for a few bytes more per response head.
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
-  const int rv = nghttp2_session_server_new2(&impl_->s, cb, impl_.get(), opt);
+  const int rv = nghttp2_session_server_new3(&impl_->s, cb, impl_.get(), opt, pooled_mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cb);
   if (rv != 0) {
@@ -509,11 +513,12 @@ bool Server::submit_response(int32_t id, const Head& head, const char* base, boo
   // 101 has no meaning on HTTP/2 (RFC 9113 8.6); an extended CONNECT is answered 200.
   if (head.status < 100 || head.status > 999 || head.status == 101) return false;
   char status[3] = {char('0' + head.status / 100), char('0' + head.status / 10 % 10), char('0' + head.status % 10)};
-  std::string names;
-  std::vector<Field> fields;
+  // Scratch kept per thread (nghttp2 copies the fields when they are submitted).
+  thread_local std::string names;
+  thread_local std::vector<Field> fields;
+  thread_local std::vector<nghttp2_nv> nva;
   response_fields(head, base, names, fields);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 1);
+  nva.clear();
   nva.push_back(nv(":status", {status, 3}));
   for (const Field& f : fields) nva.push_back(nv(f.name, f.value));
 

@@ -10,8 +10,10 @@ namespace portero::core {
 
 class BufferPool {
  public:
-  // `block_size`: bytes per block. `keep`: free blocks kept for reuse; beyond that they are
-  // returned to the allocator so a burst does not pin memory forever.
+  // `block_size`: bytes per block. `keep`: free blocks always kept for reuse. Beyond that, a
+  // block given back is kept while the free list is shorter than the count in use (a steady
+  // load of any size recycles without calling malloc), and returned to the allocator otherwise,
+  // so memory goes back as the load falls and a burst does not pin it forever.
   explicit BufferPool(size_t block_size, size_t keep = 64) : block_size_(block_size), keep_(keep) {}
   ~BufferPool() {
     while (free_) {
@@ -40,7 +42,7 @@ class BufferPool {
 
   void put(char* block) {
     --in_use_;
-    if (free_count_ >= keep_) {
+    if (free_count_ >= keep_ && free_count_ >= in_use_) {
       std::free(block);
       return;
     }
@@ -52,6 +54,7 @@ class BufferPool {
 
   size_t block_size() const { return block_size_; }
   size_t in_use() const { return in_use_; }
+  size_t free_count() const { return free_count_; }
 
  private:
   struct Free {
@@ -64,7 +67,8 @@ class BufferPool {
   size_t in_use_ = 0;
 };
 
-// A fixed-capacity pool of objects of one type, recycled per worker (worker-local).
+// A pool of objects of one type, recycled per worker (worker-local). Free objects kept: at
+// least `keep`, more while the free list is shorter than the count in use (as BufferPool).
 template <class T>
 class ObjectPool {
  public:
@@ -89,12 +93,15 @@ class ObjectPool {
     } else {
       mem = ::operator new(sizeof(T) < sizeof(Free) ? sizeof(Free) : sizeof(T), std::align_val_t{alignof(T)});
     }
-    return new (mem) T(std::forward<Args>(args)...);
+    T* obj = new (mem) T(std::forward<Args>(args)...);
+    ++in_use_;
+    return obj;
   }
 
   void destroy(T* obj) {
     obj->~T();
-    if (free_count_ >= keep_) {
+    --in_use_;
+    if (free_count_ >= keep_ && free_count_ >= in_use_) {
       ::operator delete(static_cast<void*>(obj), std::align_val_t{alignof(T)});
       return;
     }
@@ -111,6 +118,7 @@ class ObjectPool {
   size_t keep_;
   Free* free_ = nullptr;
   size_t free_count_ = 0;
+  size_t in_use_ = 0;
 };
 
 }  // namespace portero::core

@@ -96,7 +96,7 @@ TEST_CASE("a disarmed timer never fires") {
   CHECK(uv_loop_close(&loop) == 0);
 }
 
-TEST_CASE("buffer pool recycles blocks and keeps at most `keep` of them") {
+TEST_CASE("buffer pool recycles blocks and keeps as many free as are in use (at least `keep`)") {
   BufferPool pool(4096, 2);
   char* a = pool.get();
   char* b = pool.get();
@@ -104,11 +104,24 @@ TEST_CASE("buffer pool recycles blocks and keeps at most `keep` of them") {
   CHECK(pool.in_use() == 3);
   pool.put(a);
   pool.put(b);
-  pool.put(c);  // beyond `keep`: returned to the allocator
+  pool.put(c);  // beyond `keep` and beyond the count in use: returned to the allocator
   CHECK(pool.in_use() == 0);
+  CHECK(pool.free_count() == 2);
   char* again = pool.get();
   CHECK((again == a || again == b));
   pool.put(again);
+
+  // A steady load of ten blocks: giving half of them back keeps them all for the next round.
+  char* blocks[10];
+  for (char*& p : blocks) p = pool.get();
+  for (int i = 0; i < 5; ++i) pool.put(blocks[i]);
+  CHECK(pool.free_count() == 5);
+  for (int i = 0; i < 5; ++i) blocks[i] = pool.get();
+  CHECK(pool.free_count() == 0);
+  // The load ends: at most as many free blocks as were still in use when each came back.
+  for (char* p : blocks) pool.put(p);
+  CHECK(pool.in_use() == 0);
+  CHECK(pool.free_count() == 5);
 }
 
 TEST_CASE("object pool reuses the memory of destroyed objects") {
