@@ -1,5 +1,6 @@
 #include "portero/http/parser.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <string_view>
@@ -149,6 +150,18 @@ bool Parser::finish() {
   if (complete_) return true;
   llhttp_errno_t err = llhttp_finish(&Callbacks::ll(*this));
   return (err == HPE_OK || err == HPE_PAUSED) && complete_;
+}
+
+FeedResult Parser::adopt(const Head& h) {
+  Header* slots = head_.headers;
+  const uint32_t start = head_.start;
+  head_ = h;
+  head_.headers = slots;
+  head_.start = start;
+  if (slots != h.headers) std::copy(h.headers, h.headers + std::min<uint16_t>(h.count, max_headers_), slots);
+  head_.count = std::min<uint16_t>(h.count, max_headers_);
+  head_done_ = complete_ = true;
+  return {ParseStatus::complete, start + h.length};
 }
 
 int Parser::Callbacks::on_message_begin(llhttp_t*) { return 0; }

@@ -75,10 +75,38 @@ static bool authority_from_host(const Head& h, const char* base) {
   return host && host->value.off == h.authority.off;
 }
 
+// Whether llhttp reads the rendered request exactly as the stream indexes it (see
+// render_request): a known method other than CONNECT, no body, a target and authority of RFC
+// 3986 characters, values without control bytes or surrounding blanks. Anything else (rare) is
+// parsed by the session as it arrives.
+static bool uri_bytes(std::string_view s) {
+  for (unsigned char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          std::string_view("-._~:/?[]@!$&'()*+,;=%").find(char(c)) != std::string_view::npos))
+      return false;
+  return true;
+}
+
+static bool indexable(const Head& h, const char* base, bool end_stream) {
+  if (!end_stream || h.has_length || h.method_id == http::Method::other || h.method_id == http::Method::connect)
+    return false;
+  if (!uri_bytes(h.target.in(base)) || !uri_bytes(h.authority.in(base)) || !uri_bytes(h.scheme.in(base)))
+    return false;
+  for (uint16_t i = 0; i < h.count; ++i) {
+    const std::string_view v = h.headers[i].value.in(base);
+    if (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' || v.back() == '\t')) return false;
+    for (unsigned char c : v)
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
 // "GET http://host/path HTTP/2.0": the absolute form keeps :scheme and :authority for the
 // rules, fetches and log line (haproxy shows h2 requests so); the exchange sends the server
 // the path and Host. Host comes first, from the authority (the codec dropped a client's Host
-// that :authority overrides), as haproxy writes it.
+// that :authority overrides), as haproxy writes it. When llhttp would read the text back
+// exactly as written (indexable), the head is indexed while it is written, in the block's
+// header slots, and the session takes it without parsing it (Session::take_request).
 bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) {
   Worker& w = conn_.worker();
   rq_ = w.buffers().get();
@@ -86,8 +114,29 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
   // A WebSocket extended CONNECT is HTTP/1's upgrade GET (RFC 8441 section 5): the key the
   // HTTP/1 handshake wants is made up here.
   websocket_ = !h.protocol.empty();
+  indexed_ = !websocket_ && indexable(h, base, end_stream);
+  index_ = Head{};
+  index_.headers = w.header_slots(rq_);
+  index_.major = 2;
+  index_.minor = 0;
+  index_.keep_alive = true;
+  index_.method_id = h.method_id;
+  auto span_from = [&](size_t at) { return http::Span{uint32_t(at), uint32_t(out.size() - at)}; };
+  auto header = [&](std::string_view name, std::string_view value) {
+    const size_t at = out.size();
+    out.header(name, value);
+    if (!indexed_) return;
+    if (index_.count == w.max_headers()) {
+      indexed_ = false;   // too many to index: the session's parser answers as it would
+      return;
+    }
+    index_.headers[index_.count++] = {{uint32_t(at), uint32_t(name.size())},
+                                      {uint32_t(at + name.size() + 2), uint32_t(value.size())}};
+  };
   out.put(websocket_ ? std::string_view("GET") : h.method.in(base));
+  index_.method = span_from(0);
   out.put(" ");
+  const size_t target_at = out.size();
   if (h.method_id == http::Method::connect && !websocket_) {
     out.put(h.authority.in(base));
   } else if (!h.authority.empty() && !h.scheme.empty() && !authority_from_host(h, base)) {
@@ -98,11 +147,12 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
   } else {
     out.put(h.target.in(base));
   }
+  index_.target = span_from(target_at);
   out.put(" HTTP/2.0\r\n");
-  if (!h.authority.empty()) out.header("host", h.authority.in(base));
+  if (!h.authority.empty()) header("host", h.authority.in(base));
   for (uint16_t i = 0; i < h.count; ++i) {
     std::string_view name = h.headers[i].name.in(base);
-    if (name != "host") out.header(name, h.headers[i].value.in(base));
+    if (name != "host") header(name, h.headers[i].value.in(base));
   }
   if (websocket_) {
     unsigned char key[16], text[32];
@@ -118,6 +168,7 @@ bool H2Stream::render_request(const Head& h, const char* base, bool end_stream) 
   if (chunked_) out.put("transfer-encoding: chunked\r\n");
   out.put("\r\n");
   rq_len_ = uint32_t(out.size());
+  index_.length = rq_len_;
   return !out.overflow();
 }
 
@@ -232,6 +283,16 @@ void H2Stream::deliver() {
       reading_ = false;
       ev_->read(owner_, UV_EOF);
       return;
+    }
+    if (indexed_ && rq_ && rq_off_ == 0) {   // the whole request, indexed: handed over as is
+      indexed_ = false;
+      char* block = rq_;
+      const uint32_t len = rq_len_;
+      if (static_cast<Session*>(owner_)->take_request(block, len, index_)) {
+        rq_ = nullptr;
+        rq_len_ = 0;
+        continue;
+      }
     }
     if (!has_input()) {
       if (tunnel_ && req_ended_ && !eof_sent_) {   // the client half-closed the tunnel

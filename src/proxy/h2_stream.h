@@ -80,6 +80,8 @@ class H2Stream final : public core::Transport {
   // Request: the decoded head (codec's room), its HTTP/1 text, then the body.
   char* room_ = nullptr;
   char* rq_ = nullptr;           // the HTTP/1 head text
+  http::Head index_;             // ... indexed as written (its slots in rq_'s block), when
+  bool indexed_ = false;         // llhttp would read it so: the session takes it unparsed
   uint32_t rq_len_ = 0, rq_off_ = 0;
   core::ByteQueue body_;
   char frame_[24];               // chunk framing not yet read ("\r\n", size line, last chunk)

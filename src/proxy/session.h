@@ -86,6 +86,11 @@ class Session {
   // h2_stream.h): one exchange, then the stream ends. `conn` is the HTTP/2 connection's session.
   void open_stream(H2Stream& stream, const Session& conn, bool first);
   bool is_stream() const { return stream_; }
+  // The stream's request, written (HTTP/1 text in a pooled `block` of `len` bytes) and indexed
+  // (`head`, with its header slots in the block) by the stream: the block becomes the input
+  // buffer and the head is taken as parsed, as if the bytes had been read. false (nothing
+  // taken) when input is already buffered: the stream then delivers the bytes to be read.
+  bool take_request(char* block, uint32_t len, const http::Head& head);
   // Worker control: finish the current exchange and close / close now.
   void soft_stop();
   void hard_close();
@@ -204,6 +209,7 @@ class Session {
   void private_lost() { private_ = nullptr; }   // it closed while idle
  private:
   ReadBuffer in_;                // client bytes
+  const http::Head* adopted_ = nullptr;   // take_request(): the head of the bytes in in_
   uint32_t req_end_ = 0;         // where the current request message ends (when complete)
   uint32_t pending_client_fwd_ = 0;  // server-buffer offset reached once the client write ends
   uint32_t pending_server_fwd_ = 0;  // client-buffer offset reached once the server write ends

@@ -1,7 +1,9 @@
 // The client connection's bytes: reading (into a pooled block, back to the pool when
 // empty), feeding the HTTP/1 parser, writing with backpressure, pipelining, and the client-side
 // timer. Worker-local.
+#include <cassert>
 #include <cstring>
+#include <vector>
 
 #include "portero/proxy/worker.h"
 #include "session.h"
@@ -64,6 +66,39 @@ void Session::on_read(void* self, ssize_t nread) {
   s->in_.end += static_cast<uint32_t>(nread);
   if (s->x_) s->x_->bytes_in_ += static_cast<uint64_t>(nread);   // a new request counts from its start
   s->handle_client_input();
+}
+
+bool Session::take_request(char* block, uint32_t len, const http::Head& head) {
+  if (in_.data || phase_ != Phase::idle || closed_) return false;
+  Entry in(*this);
+  in_ = ReadBuffer{block, 0, 0, len};
+  if (x_) x_->bytes_in_ += len;   // as on_read
+#ifndef NDEBUG
+  // Debug builds (the sanitizer suite) check that the head handed over is the one llhttp reads.
+  {
+    std::vector<http::Header> slots(w_.max_headers());
+    http::Parser p(http::Parser::Kind::request);
+    p.keep_http2_version(true);
+    p.begin(block, 0, slots.data(), w_.max_headers());
+    const auto r = p.feed(0, len);
+    const http::Head& a = p.head();
+    assert(r.status == ParseStatus::complete && r.end == len);
+    assert(a.method.off == head.method.off && a.method.len == head.method.len);
+    assert(a.target.off == head.target.off && a.target.len == head.target.len);
+    assert(a.major == head.major && a.minor == head.minor && a.keep_alive == head.keep_alive);
+    assert(a.upgrade == head.upgrade && a.chunked == head.chunked && a.has_length == head.has_length);
+    assert(a.content_length == head.content_length && a.method_id == head.method_id);
+    assert(a.length == head.length && a.count == head.count && a.scheme.len == 0 && a.authority.len == 0);
+    for (uint16_t i = 0; i < a.count; ++i) {
+      assert(a.headers[i].name.off == head.headers[i].name.off && a.headers[i].name.len == head.headers[i].name.len);
+      assert(a.headers[i].value.off == head.headers[i].value.off && a.headers[i].value.len == head.headers[i].value.len);
+    }
+  }
+#endif
+  adopted_ = &head;
+  handle_client_input();
+  adopted_ = nullptr;
+  return true;
 }
 
 void Session::release(ReadBuffer& b) {
@@ -130,7 +165,8 @@ void Session::handle_client_input() {
       [[fallthrough]];
     }
     case Phase::head: {
-      auto r = x().req_.feed(in_.parsed, in_.end);
+      auto r = adopted_ ? x().req_.adopt(*adopted_) : x().req_.feed(in_.parsed, in_.end);
+      adopted_ = nullptr;
       in_.parsed = r.end;
       if (r.status == ParseStatus::error) {
         capture_bad_request(r.end);

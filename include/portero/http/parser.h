@@ -41,6 +41,13 @@ class Parser {
   // message complete (a response without length); false when the message was cut short.
   bool finish();
 
+  // The head of a request that was written rather than received (an HTTP/2 stream's request,
+  // rendered as HTTP/1 text by the stream, which indexed it while writing): taken as parsed,
+  // instead of parsing it again. `h`'s spans are offsets into the base given to begin(), its
+  // headers are in the slots given to begin() or are copied there; the message ends with its
+  // head (no body). The writer only hands over what llhttp would have read the same way.
+  FeedResult adopt(const Head& h);
+
   // Requests only: the bytes are an HTTP/2 stream's request written as HTTP/1 text (the proxy's
   // bridge), so its "HTTP/2.0" version stands (an HTTP/1 client's "HTTP/2.0" counts as 1.1).
   void keep_http2_version(bool v) { keep_http2_ = v; }
