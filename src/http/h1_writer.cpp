@@ -39,30 +39,8 @@ void put_status_line(HeadWriter& w, const Head& h, const char* base) {
 }
 
 void copy_headers(HeadWriter& w, const Head& h, const char* base, std::string_view drop, bool bodiless) {
-  bool length_sent = false, host_sent = false;
-  const Header* framing = nullptr;   // HTTP/2: the chunked framing the bridge announced
-  for (uint16_t i = 0; i < h.count; ++i) {
-    std::string_view name = h.headers[i].name.in(base);
-    if (is_hop_by_hop(name)) continue;
-    if (!drop.empty() && iequals(name, drop)) continue;
-    if (h.is_http2() && iequals(name, "transfer-encoding")) {
-      // It says how this hop frames the body, not what the client sent: last, as haproxy
-      // writes it after the rules' fields.
-      framing = &h.headers[i];
-      continue;
-    }
-    if (iequals(name, "content-length")) {
-      if (length_sent || bodiless) continue;
-      length_sent = true;
-    } else if (iequals(name, "host")) {
-      if (host_sent) continue;
-      host_sent = true;
-    } else if (bodiless && iequals(name, "transfer-encoding")) {
-      continue;
-    }
-    w.header(name, h.headers[i].value.in(base));
-  }
-  if (framing && !bodiless) w.header("transfer-encoding", framing->value.in(base));
+  forwarded_headers(h, base, drop, bodiless,
+                    [&](const Header& f) { w.header(f.name.in(base), f.value.in(base)); });
 }
 
 }  // namespace portero::http::h1

@@ -6,6 +6,7 @@
 #include "trace.h"
 #include "portero/proxy/worker.h"
 #include "session.h"
+#include "h2_stream.h"
 #include "h2_upstream.h"
 
 namespace portero::proxy {
@@ -332,9 +333,10 @@ void Exchange::send_response_head(bool interim) {
   char* b = w_.buffers().get();
   http::HeadWriter hw(b, w_.bufsize());
   http::h1::put_status_line(hw, h, base);
-  http::h1::copy_headers(hw, h, base, {}, (frame.status < 200 && frame.status != 101) || frame.status == 204);
+  const bool drop_length = (frame.status < 200 && frame.status != 101) || frame.status == 204;
+  http::h1::copy_headers(hw, h, base, {}, drop_length);
+  const bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
   if (!interim) {
-    bool bodiless = req_head_method_ || frame.status == 204 || frame.status == 304 || frame.status < 200;
     resp_eof_body_ = !bodiless && !frame.chunked && !frame.has_length;
     // A chunked HTTP/1.0 response: HAProxy relays it, then closes the client connection.
     // A soft stop (reload) since the request came: its answer announces the end of the connection.
@@ -375,6 +377,11 @@ void Exchange::send_response_head(bool interim) {
   c_.pending_client_fwd_ = limit;
   resp_started_ = true;
   if (!interim) resp_head_sent_ = true;
+  // An HTTP/2 stream takes a final head as it is, not parsed back from its text, when the body
+  // is delimited by its length (or absent); it then skips the text.
+  if (c_.stream_ && !interim && !resp_upgrade_ && !frame.chunked && (bodiless || frame.has_length))
+    static_cast<H2Stream*>(c_.io_)->take_response_head(h, base, drop_length, uint32_t(hw.size()),
+                                                       bodiless ? 0 : frame.content_length);
   uv_buf_t bufs[2] = {uv_buf_init(out_, static_cast<unsigned>(hw.size())),
                       uv_buf_init(c->in.data + head_end, limit - head_end)};
   if (interim) {

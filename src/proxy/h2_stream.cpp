@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "portero/http/h1_writer.h"
 #include "portero/http/head_writer.h"
 #include "portero/proxy/worker.h"
 #include "h2_conn.h"
@@ -349,7 +351,30 @@ bool H2Stream::pump() {
       pend_off_ = 0;
     }
   }
-  while (pend_i_ < pend_n_) {
+  while (pend_i_ < pend_n_ && direct_) {   // the head was given: skip its text, count the body
+    const size_t avail = pend_[pend_i_].len - pend_off_;
+    size_t m;
+    if (skip_) {
+      m = std::min<size_t>(avail, skip_);
+      skip_ -= uint32_t(m);
+    } else {
+      if (avail && !body_left_) return false;   // more than the announced length: a bug
+      if (!data_) data_ = w.buffers().get();
+      if (doff_ == dlen_) doff_ = dlen_ = 0;
+      m = std::min<uint64_t>(std::min<size_t>(avail, cap - dlen_), body_left_);
+      if (m == 0 && avail) break;   // wait for the codec to pull
+      std::memcpy(data_ + dlen_, pend_[pend_i_].base + pend_off_, m);
+      dlen_ += uint32_t(m);
+      body_left_ -= m;
+    }
+    pend_off_ += uint32_t(m);
+    if (pend_off_ == pend_[pend_i_].len) {
+      ++pend_i_;
+      pend_off_ = 0;
+    }
+  }
+  if (direct_ && !skip_ && !body_left_) response_done_ = true;
+  while (!direct_ && pend_i_ < pend_n_) {
     if (!raw_) raw_ = w.buffers().get();
     if (head_sent_ && !data_) data_ = w.buffers().get();
     if (doff_ == dlen_) doff_ = dlen_ = 0;
@@ -462,6 +487,28 @@ void H2Stream::submit_head(bool message_complete) {
   if (no_body) eof_pulled_ = true;
   head_sent_ = true;
   conn_.schedule_flush();
+}
+
+bool H2Stream::take_response_head(const Head& h, const char* base, bool drop_length, uint32_t text_len,
+                                  uint64_t body_len) {
+  if (closed_ || gone_ || websocket_ || tunnel_ || msg_begun_ || head_sent_ || raw_len_ || pend_i_ < pend_n_)
+    return false;
+  // The fields as the HTTP/1 text has them (the codec then drops what HTTP/2 does not carry).
+  thread_local std::vector<http::Header> fields;
+  fields.resize(h.count);
+  Head fh = h;
+  fh.headers = fields.data();
+  fh.count = 0;
+  http::h1::forwarded_headers(h, base, {}, drop_length, [&](const http::Header& f) { fields[fh.count++] = f; });
+  const bool no_body = body_len == 0;
+  conn_.codec().submit_response(id_, fh, base, no_body);
+  if (no_body) eof_pulled_ = true;
+  head_sent_ = true;
+  direct_ = true;
+  skip_ = text_len;
+  body_left_ = body_len;
+  conn_.schedule_flush();
+  return true;
 }
 
 size_t H2Stream::pull(char* out, size_t cap, bool& eof, bool& more_later) {

@@ -45,6 +45,14 @@ class H2Stream final : public core::Transport {
   void on_codec_closed(uint32_t error_code);
   size_t pull(char* out, size_t cap, bool& eof, bool& more_later);
 
+  // The session's final response head given as a head (the exchange's, filtered as
+  // copy_headers writes it; `drop_length`: its bodiless flag) instead of being parsed back from
+  // the HTTP/1 text that leads the session's next write (`text_len` bytes, skipped). The body
+  // that follows is `body_len` bytes as they are (a length-delimited body; 0: none). false: not
+  // taken, the text is parsed as it comes.
+  bool take_response_head(const http::Head& h, const char* base, bool drop_length, uint32_t text_len,
+                          uint64_t body_len);
+
   // core::Transport, for the stream's session.
   int connect(uv_loop_t*, const sockaddr*, socklen_t) override { return UV_ENOTSUP; }
   void read_start() override;
@@ -108,6 +116,9 @@ class H2Stream final : public core::Transport {
   uv_buf_t pend_[kMaxPending];   // the session's write in progress
   uint8_t pend_n_ = 0, pend_i_ = 0;
   uint32_t pend_off_ = 0;
+  bool direct_ = false;          // take_response_head(): no parsing, the body is counted
+  uint32_t skip_ = 0;            // ... the head's text still to skip
+  uint64_t body_left_ = 0;       // ... the body's bytes still to come
   bool msg_begun_ = false;
   bool head_sent_ = false;
   bool response_done_ = false;   // the final response's last byte was parsed
