@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "h2_check.h"
+
+#include <openssl/ssl.h>
 #include "logic.h"
 #include "portero/core/loop_context.h"
 #include "portero/core/transport.h"
@@ -474,7 +476,7 @@ class CheckerImpl final : public Checker {
           if (out.empty()) return finish(t, t.conn->io->tls() ? Status::l6ok : Status::l4ok, -1, "");
           break;
         case config::CheckSetup::Kind::http:
-          if (over_h2(*t.srv->cfg)) {
+          if (over_h2(*t.srv->cfg, t.conn->io->tls())) {
             t.h2 = std::make_unique<H2Check>();
             const std::string frames = t.h2->start(http_request(px.checks, state_header(t)));
             if (frames.empty()) return finish(t, Status::l7rsp, -1, "HTTP/2 request could not be made");
@@ -493,11 +495,17 @@ class CheckerImpl final : public Checker {
     start_reading(t);
   }
 
-  // HTTP checks go over HTTP/2 with `check-proto h2`, or on a `proto h2` server without a
-  // check-proto of its own (as HAProxy).
-  static bool over_h2(const config::Server& s) {
-    return s.check_proto == config::MuxProto::h2 ||
-           (s.check_proto == config::MuxProto::unset && s.proto == config::MuxProto::h2);
+  // HTTP checks go over HTTP/2 with `check-proto h2`, or without a check-proto of their own
+  // on a `proto h2` server or when the check's TLS handshake picked h2 (`check-alpn h2`), as
+  // HAProxy.
+  static bool over_h2(const config::Server& s, const ssl_st* tls) {
+    if (s.check_proto != config::MuxProto::unset) return s.check_proto == config::MuxProto::h2;
+    if (s.proto == config::MuxProto::h2) return true;
+    if (!tls) return false;
+    const unsigned char* alpn = nullptr;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(tls, &alpn, &len);
+    return len == 2 && alpn[0] == 'h' && alpn[1] == '2';
   }
 
   std::string proxy_line(Task& t) {

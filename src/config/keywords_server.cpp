@@ -19,8 +19,7 @@ namespace {
 // has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "init-addr", "log-proto", "namespace", "pool-low-conn", "pool-max-conn",
-      "pool-purge-delay", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
+      "init-addr", "log-proto", "namespace", "pool-low-conn", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
       "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
 }
@@ -38,7 +37,7 @@ const std::vector<std::string_view>& implemented() {
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
       "check-send-proxy", "no-check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
       "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up",
-      "proto", "check-proto", "max-reuse"};
+      "proto", "check-proto", "max-reuse", "pool-max-conn", "pool-purge-delay"};
   return v;
 }
 
@@ -188,6 +187,18 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (v.empty()) return fail("'max-reuse' expects <value> as argument..");
       const long n = std::strtol(v.c_str(), nullptr, 10);   // as haproxy: atoi, no check
       s.max_reuse = n < 0 ? -1 : int32_t(std::min<long>(n, INT32_MAX));
+      ++i;
+    } else if (o == "pool-max-conn") {
+      if (v.empty()) return fail("'pool-max-conn' expects <value> as argument..");
+      const long n = std::strtol(v.c_str(), nullptr, 10);   // as haproxy: atoi
+      if (n < -1) return fail("'pool-max-conn' must be >= -1.");
+      s.pool_max_conn = int32_t(std::min<long>(n, INT32_MAX));
+      ++i;
+    } else if (o == "pool-purge-delay") {
+      if (v.empty()) return fail("'pool-purge-delay' expects <value> as argument..");
+      if (auto bad = time_stop_char(v))
+        return fail("unexpected character '" + std::string(1, *bad) + "' in argument to <pool-purge-delay>..");
+      s.pool_purge_delay = time_value(c, v).value_or(0);
       ++i;
     } else if (later_valued().count(o) || later_flags().count(o)) {
       const bool valued_option = later_valued().count(o) > 0;

@@ -183,8 +183,6 @@ const Unimplemented kTable[] = {
     {C::server, "non-stick", H, "stick tables are refused", "server s2 127.0.0.1:81 non-stick"},
     {C::server, "npn", H, "NPN is obsolete; portero speaks HTTP/1.1 to servers", "server s2 127.0.0.1:81 ssl verify none npn http/1.1"},
     {C::server, "pool-low-conn", H, "idle connection pool sizing", "server s2 127.0.0.1:81 pool-low-conn 5"},
-    {C::server, "pool-max-conn", H, "idle connection pool sizing", "server s2 127.0.0.1:81 pool-max-conn 5"},
-    {C::server, "pool-purge-delay", H, "idle connection pool sizing", "server s2 127.0.0.1:81 pool-purge-delay 5s"},
     {C::server, "proxy-v2-options", H, "the PROXY protocol is never sent (send-proxy-v2 is refused)", "server s2 127.0.0.1:81 proxy-v2-options ssl"},
     {C::server, "resolve-net", H, "used by 'resolvers', which is refused", "server s2 127.0.0.1:81 resolve-net 10.0.0.0/8"},
     {C::server, "resolve-opts", H, "used by 'resolvers', which is refused", "server s2 127.0.0.1:81 resolve-opts allow-dup-ip"},

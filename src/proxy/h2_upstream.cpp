@@ -155,7 +155,8 @@ void H2Upstream::call_freed(H2Call* c) {
   if (live_ == 0 && !closing_) {
     // Kept for later exchanges while shared and wanted; otherwise it goes now.
     if (!listed_ || codec_.going_away() || w_.stopping()) stop();
-    else w_.timers().arm(carrier_.timer, kIdleMs);
+    else if (const uint64_t ms = w_.config().proxies[proxy_index()].servers[server_index()].pool_purge_delay)
+      w_.timers().arm(carrier_.timer, ms);   // pool-purge-delay (0: kept)
   }
   maybe_free();
 }

@@ -10,7 +10,7 @@
 // server (and SNI) on this worker opens its stream here instead of connecting.
 //
 // Worker-local; pooled; listed per server in the worker; freed once the carrier is closed and
-// its last call is gone. Idle (no stream) for kIdleMs, or when the worker stops, it says
+// its last call is gone. Idle (no stream) for the server's pool-purge-delay, or when the worker stops, it says
 // GOAWAY and closes.
 #include <cstdint>
 
@@ -73,7 +73,6 @@ class H2Upstream final : public http::h2::ClientOwner {
   size_t request_data(int32_t id, char* out, size_t cap, bool& eof, bool& more_later) override;
 
  private:
-  static constexpr uint64_t kIdleMs = 5000;   // HAProxy's default pool-purge-delay
   static const core::TransportEvents kEvents;   // the carrier's transport events
   bool available() const;
   ServerConn* open_call(Session& owner);

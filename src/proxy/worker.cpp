@@ -380,12 +380,15 @@ void Worker::conn_done(int p, int s) {
 
 void Worker::put_idle(ServerConn* c) {
   PoolStats& st = pool_stats_[c->proxy_index][c->server_index];
-  if (st.idle >= st.peak) {
+  const config::Server& srv = rt_.config->proxies[c->proxy_index].servers[c->server_index];
+  auto& g = rt_.backends[c->proxy_index].conns[c->server_index];
+  // pool-max-conn: the server's idle connections, every thread's together.
+  if (st.idle >= st.peak ||
+      (srv.pool_max_conn >= 0 && g.idle.load(std::memory_order_relaxed) >= uint32_t(srv.pool_max_conn))) {
     c->close();
     return;
   }
   ++st.idle;
-  auto& g = rt_.backends[c->proxy_index].conns[c->server_index];
   g.idle.fetch_add(1, std::memory_order_relaxed);
   if (c->reused) g.safe.fetch_add(1, std::memory_order_relaxed);   // it served more than one request
   ServerConn*& head = idle_[c->proxy_index][c->server_index];
@@ -396,8 +399,8 @@ void Worker::put_idle(ServerConn* c) {
   head = c;
   // Watch it: a server closing an idle connection must not be noticed by the next request.
   c->start_reading();
-  // Idle server connections are purged after a while, like HAProxy's pool-purge-delay.
-  timers_->arm(c->timer, 5000);
+  // Idle server connections are closed after the server's pool-purge-delay (0: kept).
+  if (srv.pool_purge_delay) timers_->arm(c->timer, srv.pool_purge_delay);
 }
 
 void Worker::forget_idle(ServerConn* c) {

@@ -65,29 +65,19 @@ const char* kind_name(config::Proxy::Kind k) {
 
 std::string at(const config::Origin& o) { return "[" + o.file + ":" + std::to_string(o.line) + "]"; }
 
-bool names_h2(const std::string& list) { return ("," + list + ",").find(",h2,") != std::string::npos; }
-
-// "h2,http/1.1" -> the ALPN wire format; empty when a name is empty or too long. `drop_h2`
-// leaves "h2" out: a mode http server's `check-alpn`, until health checks speak HTTP/2
-// (warned). Binds and server lines negotiate their lists as written.
-std::string alpn_wire(const std::string& list, bool drop_h2) {
+// "h2,http/1.1" -> the ALPN wire format, as written; empty when a name is empty or too long.
+std::string alpn_wire(const std::string& list) {
   std::string out;
   size_t start = 0;
-  bool any = false;
   while (start <= list.size()) {
     size_t end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
     const size_t n = end - start;
     if (n == 0 || n > 255) return {};
-    any = true;
-    if (!drop_h2 || list.compare(start, n, "h2") != 0) {
-      out += char(n);
-      out.append(list, start, n);
-    }
+    out += char(n);
+    out.append(list, start, n);
     start = end + 1;
   }
-  // `alpn h2` alone on a server: http/1.1 in its place, so the line still offers what portero speaks.
-  if (any && out.empty()) out.assign("\x08http/1.1", 9);
   return out;
 }
 
@@ -827,7 +817,7 @@ class Builder {
       }
     }
     if (e.conf.alpn) {
-      c->alpn = alpn_wire(*e.conf.alpn, false);
+      c->alpn = alpn_wire(*e.conf.alpn);
       if (c->alpn.empty()) once("invalid ALPN protocol list '" + *e.conf.alpn + "'");
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, c);
@@ -1098,19 +1088,14 @@ class Builder {
         return nullptr;
       }
     }
-    const bool http = px.mode == config::Mode::http;
-    if (http && names_h2(t.check_alpn))
-      diag_->add(config::Severity::warning, s.origin, config::Form::bare,
-                 "'server " + px.name + "/" + s.name +
-                     "' : 'check-alpn' : HTTP/2 health checks are not implemented by portero yet: 'h2' is left out "
-                     "of what is offered (http/1.1 is offered instead when nothing else is listed).");
     if (!t.alpn.empty()) {
       // Requests go over HTTP/2 when the server picks h2 (proxy/h2_upstream.h).
-      const std::string wire = alpn_wire(t.alpn, false);
+      const std::string wire = alpn_wire(t.alpn);
       SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire.data()), unsigned(wire.size()));
       st->has_alpn = true;
     }
-    if (!t.check_alpn.empty()) st->check_alpn = alpn_wire(t.check_alpn, http);
+    // An HTTP check goes over HTTP/2 when the server picks h2 (check/checker.cpp).
+    if (!t.check_alpn.empty()) st->check_alpn = alpn_wire(t.check_alpn);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
     return st;

@@ -416,5 +416,60 @@ backend be
         self.assertEqual([r['path'] for r in bad.requests if r['path'] != '/health'], [])
 
 
+    def _tls_check(self, server_opts):
+        """An HTTP/2-only TLS origin checked with `server_opts`: the states show_stat gives and
+        the requests the origin received."""
+        def handler(req):
+            if req['path'] == '/health':
+                return Reply(status=200, body=b'ok')
+            return default_handler(req)
+        c = certs()
+        o = self.h2origin(tls=(c.cert('origin.test'), c.key('origin.test')), handler=handler)
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        fe = self.listener()
+        cfg = f"""
+global
+    nbthread 1
+    stats socket {sock} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    option httpchk
+    http-check send meth GET uri /health ver HTTP/1.1 hdr host health.test
+    server s1 {o.addr} ssl verify none {server_opts} check inter 200 rise 1 fall 1
+"""
+        self.proxy(cfg, [fe])
+
+        def state():
+            rows = [l.split(',') for l in cli(sock, 'show stat').splitlines() if l.startswith('be,s1,')]
+            return rows[0][17] if rows else ''
+        return o, state
+
+    @needs_h2
+    def test_tls_check_alpn_h2_checks_over_h2(self):
+        # check-alpn h2: the check's TLS handshake offers h2 and, the server picking it, the
+        # HTTP check goes over HTTP/2 (an HTTP/2-only origin: UP, and it saw the check)
+        o, state = self._tls_check('check-alpn h2')
+        self.assertTrue(wait_until(lambda: state() == 'UP' and any(r['path'] == '/health' for r in o.requests),
+                                   timeout=10), state())
+        self.assertIn('h2', o.alpn)
+        self.assertEqual({(r['method'], r['path']) for r in o.requests}, {('GET', '/health')})
+
+    @needs_h2
+    def test_tls_server_alpn_is_not_the_checks(self):
+        # the server line's `alpn h2` does not make the check HTTP/2: without check-alpn it
+        # speaks HTTP/1.1, which an HTTP/2-only origin refuses (DOWN), as haproxy 2.6. (haproxy
+        # offers the server's ALPN in the check's handshake all the same; portero offers none.)
+        o, state = self._tls_check('alpn h2')
+        self.assertTrue(wait_until(lambda: state().startswith('DOWN'), timeout=10), state())
+        self.assertEqual(o.requests, [])
+
 if __name__ == '__main__':
     unittest.main()

@@ -149,8 +149,8 @@ backend app
         if not IS_HAPROXY:
             self.assertEqual(out, 'Configuration file is valid\n')
             self.assertNotIn('[WARNING]', err)
-            # (max-reuse is implemented)
-            self.assertEqual(sum(1 for l in err.splitlines() if "is accepted and ignored by portero" in l), 9, err)
+            # (max-reuse and pool-max-conn are implemented)
+            self.assertEqual(sum(1 for l in err.splitlines() if "is accepted and ignored by portero" in l), 8, err)
         if not IS_HAPROXY and haproxy_available():
             hrc, hout, herr = run_check(HAPROXY_BIN, cfg, d, name='x.cfg')
             self.assertEqual((rc, out), (hrc, hout), herr)

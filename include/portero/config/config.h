@@ -215,6 +215,8 @@ struct Server {
   MuxProto proto = MuxProto::unset; // `proto h1|h2`: the protocol spoken to it (unset: ALPN, else h1)
   MuxProto check_proto = MuxProto::unset;   // `check-proto h1|h2` (unset: as `proto`)
   int32_t max_reuse = -1;           // `max-reuse N`: times a connection is reused (-1: no limit)
+  int32_t pool_max_conn = -1;       // `pool-max-conn N`: idle connections kept (-1: no limit, 0: none)
+  uint64_t pool_purge_delay = 5000; // `pool-purge-delay`: ms an idle connection is kept (0: for ever)
   uint32_t weight = 1;              // 0..256
   bool disabled = false;
   bool backup = false;
