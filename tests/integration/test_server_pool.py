@@ -7,7 +7,8 @@ default-server, as HAProxy 2.6 has them. Every case runs on haproxy too:
 import time
 import unittest
 
-from harness import ProxyTestCase, Client, wait_until
+from harness import ProxyTestCase, Client, wait_until, PROXY_BIN
+from harness.proxy import run_check
 
 
 class ServerPoolTest(ProxyTestCase):
@@ -48,6 +49,35 @@ class ServerPoolTest(ProxyTestCase):
         self.assertLess(time.monotonic() - started, 3)
         self.requests(fe, 1)
         self.assertEqual(o.connection_count(), 2)
+
+    def test_config_messages_as_haproxy(self):
+        def check(opts):
+            cfg = f"""
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:18099
+    default_backend be
+backend be
+    server s1 127.0.0.1:1 {opts}
+"""
+            rc, out, err = run_check(PROXY_BIN, cfg, self.tmpdir())
+            return rc, out + err
+        for opts, msg in (
+                ('pool-max-conn', "'server be/s1' : 'pool-max-conn' expects <value> as argument.."),
+                ('pool-max-conn -2', "'server be/s1' : 'pool-max-conn' must be >= -1."),
+                ('pool-purge-delay', "'server be/s1' : 'pool-purge-delay' expects <value> as argument.."),
+                ('pool-purge-delay 5x', "'server be/s1' : unexpected character 'x' in argument to <pool-purge-delay>..")):
+            rc, out = check(opts)
+            self.assertNotEqual(rc, 0, opts)
+            self.assertIn(msg, out)
+        for ok in ('pool-max-conn -1 pool-purge-delay 0', 'pool-max-conn x pool-purge-delay 10s'):
+            rc, out = check(ok)
+            self.assertEqual(rc, 0, out)
+
 
 if __name__ == '__main__':
     unittest.main()
