@@ -1,5 +1,6 @@
 // `tune.h2.*` (global): the HTTP/2 SETTINGS advertised to clients, read and refused as HAProxy
-// 2.6 does (observed on 2.6.12 with `haproxy -c`).
+// 2.6 does (observed on 2.6.12 with `haproxy -c`); `tune.h2.limit.*`, portero's abuse limits.
+#include <cstdint>
 #include <cstdlib>
 
 #include "parse_context.h"
@@ -49,7 +50,37 @@ void kw_max_frame_size(ParseContext& c, const Args& a) {
   c.config.global.h2.max_frame_size = uint32_t(v);
 }
 
+// tune.h2.limit.<name> <n>: portero's own keywords, read strictly (a whole non-negative number).
+void kw_limit(ParseContext& c, const Args& a) {
+  if (a.size() != 2) return c.alert("'" + a[0] + "' expects one argument, a number (0: no limit).");
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(a[1].c_str(), &end, 10);
+  if (a[1].empty() || *end || a[1][0] == '-' || v > UINT32_MAX)
+    return c.alert("'" + a[0] + "' expects a number between 0 and 4294967295 (0: no limit), not '" + a[1] + "'.");
+  H2Tuning& h = c.config.global.h2;
+  const std::string name = a[0].substr(std::string("tune.h2.limit.").size());
+  std::optional<uint32_t>* to = name == "resets"            ? &h.limit_resets
+                                : name == "provoked-resets" ? &h.limit_provoked_resets
+                                : name == "streams"         ? &h.limit_streams
+                                : name == "settings"        ? &h.limit_settings
+                                : name == "pings"           ? &h.limit_pings
+                                : name == "priority"        ? &h.limit_priority
+                                : name == "empty-data"      ? &h.limit_empty_data
+                                : name == "header-list"     ? &h.limit_header_list
+                                                            : &h.limit_large_heads;
+  *to = uint32_t(v);
+}
+
 const KeywordRow kRows[] = {
+    {kInGlobal, "tune.h2.limit.resets", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.provoked-resets", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.streams", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.settings", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.pings", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.priority", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.empty-data", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.header-list", false, Cap::any, false, kw_limit},
+    {kInGlobal, "tune.h2.limit.large-heads", false, Cap::any, false, kw_limit},
     {kInGlobal, "tune.h2.header-table-size", false, Cap::any, false, kw_header_table_size},
     {kInGlobal, "tune.h2.initial-window-size", false, Cap::any, false, kw_non_negative},
     {kInGlobal, "tune.h2.max-concurrent-streams", false, Cap::any, false, kw_non_negative},

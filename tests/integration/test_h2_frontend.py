@@ -753,6 +753,31 @@ class H2cPriorKnowledgeTest(H2Base):
         self.assertEqual(self.h2(fe.port).get('/after').status, 200)
 
     @needs_h2
+    def test_abuse_limit_set_by_tune_h2_limit(self):
+        """portero's tune.h2.limit.* keywords: a client sending more PINGs a second than
+        `tune.h2.limit.pings` allows gets GOAWAY(ENHANCE_YOUR_CALM), logged; the default
+        (1000 a second) lets the same client through."""
+        if self.IS_HAPROXY:
+            self.skipTest('portero-only keyword')
+        for limit, trips in (('    tune.h2.limit.pings 5', True), ('', False)):
+            _, fe, _, log, _ = self.start(glob=limit)
+            c = self.h2(fe.port)
+            for _ in range(20):
+                if c.eof or c.goaway is not None:
+                    break
+                c.conn.ping(b'12345678')
+                c._flush()
+            if trips:
+                c.wait(lambda: c.goaway is not None or c.eof)
+                self.assertIsNotNone(c.goaway)
+                self.assertEqual(c.goaway.error_code, 0xb)
+                line = wait_until(lambda: next((m for m in log.lines() if 'HTTP/2' in m and 'ping_flood' in m), None), 5)
+                self.assertTrue(line, log.lines())
+            else:
+                self.assertEqual(c.get('/after-pings').status, 200)
+                self.assertIsNone(c.goaway)
+
+    @needs_h2
     def test_stalled_upload_holds_back_its_stream_only(self):
         """A server that reads nothing: the upload's stream fills what the server's socket and
         the stream's window take, then waits, while other streams of the same connection (a

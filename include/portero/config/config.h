@@ -67,6 +67,10 @@ struct H2Tuning {
   // 0: not set, and HAProxy advertises tune.bufsize; a value set is capped at tune.bufsize.
   // Else 16384..16777215.
   uint32_t max_frame_size = 0;
+  // portero's own (HAProxy 2.6 has no such limits): `tune.h2.limit.*`, the HTTP/2 abuse limits
+  // of http::h2::Settings, which documents each; unset keeps the codec's default, 0 turns one off.
+  std::optional<uint32_t> limit_resets, limit_provoked_resets, limit_streams, limit_settings, limit_pings,
+      limit_priority, limit_empty_data, limit_header_list, limit_large_heads;
 };
 
 struct Global {

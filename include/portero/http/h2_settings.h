@@ -20,6 +20,19 @@ inline Settings from_config(const config::Global& g) {
   // makes a connection error for the client; RFC 9113's range is kept instead.
   const uint32_t frame = g.h2.max_frame_size ? std::min(g.h2.max_frame_size, g.tune_bufsize) : g.tune_bufsize;
   s.max_frame_size = std::clamp<uint32_t>(frame, 16384, (1u << 24) - 1);
+  // tune.h2.limit.* (portero's): the abuse limits, where the configuration sets them.
+  const auto set = [](uint32_t& to, const std::optional<uint32_t>& v) {
+    if (v) to = *v;
+  };
+  set(s.max_resets_per_s, g.h2.limit_resets);
+  set(s.max_server_resets_per_s, g.h2.limit_provoked_resets);
+  set(s.max_streams_per_s, g.h2.limit_streams);
+  set(s.max_settings_per_s, g.h2.limit_settings);
+  set(s.max_pings_per_s, g.h2.limit_pings);
+  set(s.max_priority_per_s, g.h2.limit_priority);
+  set(s.max_empty_data_per_s, g.h2.limit_empty_data);
+  set(s.header_list_limit, g.h2.limit_header_list);
+  set(s.max_too_large_heads_per_s, g.h2.limit_large_heads);
   return s;
 }
 

@@ -129,7 +129,10 @@ TEST_CASE("the codec's Settings from tune.h2.* and tune.bufsize, as haproxy 2.6 
   CHECK(s.max_header_list_size == 0);                          // the codec's own defaults stay
   CHECK(s.max_resets_per_s == portero::http::h2::Settings{}.max_resets_per_s);
 
-  g.h2 = {65536, 1048576, 250, 0};
+  g.h2 = H2Tuning{};
+  g.h2.header_table_size = 65536;
+  g.h2.initial_window_size = 1048576;
+  g.h2.max_concurrent_streams = 250;
   s = from_config(g);
   CHECK(s.header_table_size == 65536);
   CHECK(s.initial_window_size == 1048576);
@@ -255,4 +258,27 @@ TEST_CASE("bind proto h2 is accepted: the bind speaks HTTP/2 from the first byte
   r = bind_line(" proto h3");
   REQUIRE_FALSE(r.alerts.empty());
   CHECK(r.alerts[0] == parsing(8, kWhere + "'proto' :  unknown MUX protocol 'h3'"));
+}
+
+TEST_CASE("tune.h2.limit.*: portero's abuse limits set the codec's, 0 turns one off, junk is refused") {
+  using portero::http::h2::from_config;
+  const portero::http::h2::Settings defaults;
+  auto r = load("global\n  tune.h2.limit.pings 10\n  tune.h2.limit.resets 0\n  tune.h2.limit.header-list 8192\n" +
+                std::string(kProxies));
+  REQUIRE(r.config);
+  const auto s = from_config(r.config->global);
+  CHECK(s.max_pings_per_s == 10);
+  CHECK(s.max_resets_per_s == 0);
+  CHECK(s.header_list_limit == 8192);
+  CHECK(s.max_settings_per_s == defaults.max_settings_per_s);   // not set: the codec's default
+  CHECK(s.max_streams_per_s == defaults.max_streams_per_s);
+
+  for (const char* bad : {"tune.h2.limit.pings", "tune.h2.limit.pings -1", "tune.h2.limit.pings 10x",
+                          "tune.h2.limit.pings 4294967296", "tune.h2.limit.pings 1 2"}) {
+    auto b = global_line(bad);
+    CHECK_FALSE(b.config);
+    REQUIRE_FALSE(b.alerts.empty());
+    CHECK(b.alerts[0].find("'tune.h2.limit.pings' expects") != std::string::npos);
+    CHECK(b.alerts[0].find("[c.cfg:2]") != std::string::npos);
+  }
 }
