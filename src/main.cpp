@@ -29,6 +29,7 @@
 
 #include "portero/check/checks.h"
 #include "portero/config/load.h"
+#include "portero/peers/peers.h"
 #include "portero/tls/contexts.h"
 #include "portero/log/log.h"
 #include "portero/core/listener_set.h"
@@ -167,7 +168,8 @@ Options parse_args(int argc, char** argv) {
     else if (a == "-n") o.maxconn = static_cast<uint32_t>(std::atoi(need("a value").c_str()));
     else if (a == "-x") o.old_socket = need("a unix socket");
     else if (a == "-S") o.master_cli = need("a socket");
-    else if (a == "-N" || a == "-m" || a == "-L" || a == "-C") need("an argument");
+    else if (a == "-L") config::set_command_line_localpeer(need("an argument"));
+    else if (a == "-N" || a == "-m" || a == "-C") need("an argument");
     else if (a == "-sf" || a == "-st") {
       auto& list = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
       while (i + 1 < argc && is_pid(argv[i + 1])) list.push_back(static_cast<pid_t>(std::atoi(argv[++i])));
@@ -667,6 +669,16 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // Peers share the stick tables on this (main) thread's loop; their listeners bind now.
+  std::unique_ptr<peers::Service> peer_service;
+  {
+    std::string err;
+    peer_service = peers::Service::create(&control.loop, *cfg, *rt->tables, err);
+    if (!err.empty()) {
+      alert(err);
+      return 1;
+    }
+  }
   observe.expose_listeners([&control, &listeners] {
     return control.listeners_closing ? std::vector<int>{} : listeners.listening_fds();
   });
@@ -687,6 +699,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events,
                                                                     rt->tls.get());
   if (checker) checker->start();
+  if (peer_service) peer_service->start();
   observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
     check_events.log(proxy, level, msg);
   });
@@ -698,6 +711,7 @@ int main(int argc, char** argv) {
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
+  if (peer_service) peer_service->stop();
   for (auto& w : workers) w->join();
   observe.stop();
   workers.clear();

@@ -1,0 +1,223 @@
+"""Peers (issue 14 §4): stick tables shared between nodes of one `peers` section with HAProxy's
+peers protocol. A portero node and a haproxy 2.6 node (and two portero nodes) on loopback, each
+tracking clients in `stick-table ... store http_req_cnt,http_req_rate(10s),gpc0 peers mesh`:
+requests through one node show in the other's `show table`, both ways, and a node that
+restarts learns the entries again from the other (resync). The `-c` messages of `peers`
+sections are compared with haproxy's.
+Every wait is on a condition with a deadline (poll `show table` until it shows what is expected).
+"""
+
+import re
+import unittest
+
+from harness import ProxyTestCase, Client, wait_until
+from harness.cli import cli
+from harness.proxy import HAPROXY_BIN, PROXY_BIN, IS_HAPROXY, haproxy_available, run_check
+from harness.util import free_port
+
+DEFAULTS = """
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+"""
+
+TABLE = 'type ip size 1m expire 60s store http_req_cnt,http_req_rate(10s),gpc0'
+DEADLINE = 15.0
+
+
+def entries(text):
+    """`show table` text -> {key: {data name: int}}."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r'0x[0-9a-f]+: key=(\S+) (.*)$', line)
+        if not m:
+            continue
+        fields = {}
+        for kv in m.group(2).split():
+            k, _, v = kv.partition('=')
+            if v.lstrip('-').isdigit():
+                fields[k] = int(v)
+        out[m.group(1)] = fields
+    return out
+
+
+class Node:
+    """One node of the mesh: its binary, name, peer port, frontend and admin socket."""
+
+    def __init__(self, test, name, binary):
+        self.test = test
+        self.name = name
+        self.binary = binary
+        self.peer_port = free_port()
+        self.sock = test.tmpdir() + '/admin.sock'
+        self.proc = None
+        self.fe = None
+
+    def config(self, nodes):
+        peers = '\n'.join(f'    peer {n.name} 127.0.0.1:{n.peer_port}' for n in nodes)
+        return f"""
+global
+    stats socket {self.sock} level admin
+{DEFAULTS}
+peers mesh
+{peers}
+
+frontend fe
+    bind {self.fe.bind}
+    stick-table {TABLE} peers mesh
+    http-request track-sc0 src
+    http-request sc-inc-gpc0(0)
+    http-request return status 200 content-type text/plain string ok
+"""
+
+    def start(self, nodes):
+        self.fe = self.test.listener()
+        self.port = self.fe.port
+        self.proc = self.test.proxy(self.config(nodes), [self.fe], binary=self.binary, args=['-L', self.name])
+        return self
+
+    def restart(self, nodes):
+        self.proc.stop()
+        return self.start(nodes)
+
+    def requests(self, n, source):
+        with Client(self.port, source=source) as c:
+            for _ in range(n):
+                r = c.request('GET', '/')
+                self.test.assertEqual(r.status, 200)
+
+    def table(self):
+        return entries(cli(self.sock, 'show table fe'))
+
+    def wait_entry(self, key, **expected):
+        """Polls `show table fe` until `key` shows the expected values; returns its fields."""
+        seen = {}
+
+        def ok():
+            seen.clear()
+            seen.update(self.table().get(key, {}))
+            return all(seen.get(k) == v for k, v in expected.items())
+        if not wait_until(ok, DEADLINE, interval=0.05):
+            self.test.fail(f'{self.name} ({self.binary}): {key} shows {seen}, expected {expected} '
+                           f'within {DEADLINE}s\n{cli(self.sock, "show table fe")}\n{self.proc.stderr()}')
+        return dict(seen)
+
+
+class Peers(ProxyTestCase):
+
+    def mesh(self, first_bin, second_bin):
+        a = Node(self, 'node_a', first_bin)
+        b = Node(self, 'node_b', second_bin)
+        a.start([a, b])
+        b.start([a, b])
+        return a, b
+
+    def both_ways(self, a, b):
+        a.requests(3, '127.0.0.11')
+        got = b.wait_entry('127.0.0.11', http_req_cnt=3, gpc0=3)
+        self.assertTrue(1 <= got['http_req_rate(10000)'] <= 3, got)
+        b.requests(2, '127.0.0.12')
+        got = a.wait_entry('127.0.0.12', http_req_cnt=2, gpc0=2)
+        self.assertTrue(1 <= got['http_req_rate(10000)'] <= 2, got)
+        # A client known to both: each node counts from what the other sent.
+        b.requests(1, '127.0.0.11')
+        a.wait_entry('127.0.0.11', http_req_cnt=4, gpc0=4)
+
+    def resync(self, a, b):
+        a.requests(2, '127.0.0.21')
+        b.wait_entry('127.0.0.21', http_req_cnt=2)
+        b.restart([a, b])
+        # The new b asks a for everything when it connects.
+        b.wait_entry('127.0.0.21', http_req_cnt=2, gpc0=2)
+        b.requests(3, '127.0.0.22')
+        a.wait_entry('127.0.0.22', http_req_cnt=3)
+        a.restart([a, b])
+        a.wait_entry('127.0.0.22', http_req_cnt=3, gpc0=3)
+        # What a had counted itself comes back too: b learnt it, and teaches all it has.
+        a.wait_entry('127.0.0.21', http_req_cnt=2, gpc0=2)
+        # Now a only holds entries it learnt (a node does not push those to its peers): a new b
+        # gets them through the resync it asks a for.
+        b.restart([a, b])
+        b.wait_entry('127.0.0.21', http_req_cnt=2, gpc0=2)
+        b.wait_entry('127.0.0.22', http_req_cnt=3, gpc0=3)
+
+    def need_pair(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs portero and haproxy 2.6')
+
+    def test_portero_and_haproxy_see_each_other(self):
+        """A portero node and a haproxy node: entries and counts go both ways."""
+        self.need_pair()
+        a, b = self.mesh(PROXY_BIN, HAPROXY_BIN)
+        self.both_ways(a, b)
+
+    def test_haproxy_and_portero_resync_after_restart(self):
+        """Each side restarts in turn and re-learns the table from the other."""
+        self.need_pair()
+        a, b = self.mesh(PROXY_BIN, HAPROXY_BIN)
+        self.resync(a, b)
+
+    def test_two_portero_nodes(self):
+        a, b = self.mesh(PROXY_BIN, PROXY_BIN)
+        self.both_ways(a, b)
+        self.resync(a, b)
+
+
+CHECK_BASE = DEFAULTS + """
+frontend fe
+    bind 127.0.0.1:18080
+    stick-table type ip size 100 store http_req_cnt peers p
+"""
+
+CHECKS = {
+    'ok': 'peers p\n    peer a 127.0.0.1:19000\n    peer b 127.0.0.1:19001\n',
+    'unknown_keyword': 'peers p\n    peer a 127.0.0.1:19000\n    foo bar\n',
+    'missing_name': 'peers\n    peer a 127.0.0.1:19000\n',
+    'mixing_peer_and_bind': 'peers p\n    peer a 127.0.0.1:19000\n    bind 127.0.0.1:19000\n',
+    'bind_and_server': 'peers p\n    bind 127.0.0.1:19000\n    server a\n    server b 127.0.0.1:19001\n',
+    'two_binds': 'peers p\n    bind 127.0.0.1:19000\n    bind 127.0.0.1:19002\n    server a\n',
+    'local_twice': 'peers p\n    peer a 127.0.0.1:19000\n    peer a 127.0.0.1:19001\n',
+    'missing_port': 'peers p\n    peer a 127.0.0.1\n',
+    'no_such_section': 'peers q\n    peer a 127.0.0.1:19000\n',
+    'no_local_peer': 'peers p\n    peer b 127.0.0.1:19001\n',
+    'empty_section': 'peers p\n',
+    'same_name': 'peers p\n    peer a 127.0.0.1:19000\npeers p\n    peer c 127.0.0.1:19001\n',
+    'disabled': 'peers p\n    disabled\n    peer a 127.0.0.1:19000\n',
+}
+
+
+class PeersConfig(ProxyTestCase):
+
+    def test_check_messages_as_haproxy(self):
+        """`-c -L a` on each config: same exit code and messages as haproxy's."""
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs portero and haproxy 2.6')
+        d = self.tmpdir()
+
+        def lines(err):
+            return [re.sub(r'^\[(\w+)\]\s+\(\d+\) : ', r'[\1] ', l) for l in err.splitlines()
+                    if 'NOTICE' not in l]
+        for name, section in CHECKS.items():
+            with self.subTest(name):
+                cfg = CHECK_BASE + section
+                mine = run_check(PROXY_BIN, cfg, d, extra=('-L', 'a'))
+                theirs = run_check(HAPROXY_BIN, cfg, d, extra=('-L', 'a'))
+                self.assertEqual(mine[0], theirs[0], f'{mine}\n{theirs}')
+                self.assertEqual(lines(mine[2]), lines(theirs[2]))
+
+    def test_localpeer_and_command_line(self):
+        """`localpeer` names the local peer; -L wins over it, with haproxy's warning."""
+        d = self.tmpdir()
+        cfg = 'global\n    localpeer b\n' + CHECK_BASE + 'peers p\n    peer b 127.0.0.1:19001\n'
+        rc, _, err = run_check(PROXY_BIN, cfg, d)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn('Removing incomplete', err)
+        rc, _, err = run_check(PROXY_BIN, cfg, d, extra=('-L', 'a'))
+        self.assertIn("'localpeer' ignored since it is already set by using the '-L' command line argument.", err)
+        self.assertIn("Removing incomplete section 'peers p' (no peer named 'a').", err)
+
+
+if __name__ == '__main__':
+    unittest.main()
