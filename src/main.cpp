@@ -413,6 +413,8 @@ struct Control {
   std::atomic<int> running{0};
   int stop_signal = 0;              // SIGTERM or SIGINT when one cut the run
   bool listeners_closing = false;   // stopping: the sockets are no longer ours to hand over
+  peers::Service* peers = nullptr;
+  bool handing_over = false;        // the peers give the tables to the new process; the loop waits
 };
 
 Control* g_control = nullptr;
@@ -422,6 +424,13 @@ void on_signal(uv_signal_t* h, int signum) {
   switch (signum) {
     case SIGUSR1:
       g_control->listeners_closing = true;
+      if (g_control->peers && !g_control->handing_over) {
+        g_control->handing_over = true;
+        g_control->peers->hand_over([] {
+          g_control->handing_over = false;
+          if (g_control->running.load() == 0) uv_stop(&g_control->loop);
+        });
+      }
       if (g_control->grace_ms) {
         if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->grace_timer)))
           uv_timer_start(&g_control->grace_timer, [](uv_timer_t*) {
@@ -631,7 +640,7 @@ int main(int argc, char** argv) {
   uv_loop_init(&control.loop);
   uv_async_init(&control.loop, &control.worker_done, [](uv_async_t* a) {
     auto* c = static_cast<Control*>(a->data);
-    if (c->running.load() == 0) uv_stop(&c->loop);
+    if (c->running.load() == 0 && !c->handing_over) uv_stop(&c->loop);
   });
   control.worker_done.data = &control;
   uv_timer_init(&control.loop, &control.hard_stop_timer);
@@ -700,6 +709,7 @@ int main(int argc, char** argv) {
                                                                     rt->tls.get());
   if (checker) checker->start();
   if (peer_service) peer_service->start();
+  control.peers = peer_service.get();
   observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
     check_events.log(proxy, level, msg);
   });
@@ -711,6 +721,7 @@ int main(int argc, char** argv) {
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
+  control.peers = nullptr;
   if (peer_service) peer_service->stop();
   for (auto& w : workers) w->join();
   observe.stop();

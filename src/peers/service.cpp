@@ -61,6 +61,7 @@ struct Section {
   std::vector<Shared> tables;
   std::vector<std::unique_ptr<Remote>> remotes;
   uv_tcp_t* listener = nullptr;
+  std::unique_ptr<Remote> self;   // the local peer's address: a reload's new process, for the hand-over
   // Resync: until a peer taught us everything (or nobody could within kResyncMs).
   bool learning = true;
   Conn* learning_from = nullptr;
@@ -89,6 +90,7 @@ struct Conn {
   enum class State { connecting, await_status, await_hello, established, closing } st = State::connecting;
   int hello_lines = 0;
   bool downgraded = false;    // the peer speaks 2.0: no timed updates
+  bool local = false;         // a hand-over between the old and the new process of this node
   std::string in;
   std::vector<TableState> tables;
   // The peer's table definitions: its id -> our table index (-1: not one we share).
@@ -122,6 +124,8 @@ class ServiceImpl final : public Service {
   // --- protocol --------------------------------------------------------------------------
   bool on_message(Conn* c, const Message& m);
   void on_update(Conn* c, uint8_t type, std::string_view body, bool& bad);
+  void hand_over(std::function<void()> done) override;
+  void hand_over_ended(Conn* c);
   void push(Conn* c, bool all, bool timed);
   void teach(Conn* c);
   void tick();
@@ -133,6 +137,10 @@ class ServiceImpl final : public Service {
   uv_timer_t timer_{};
   bool stopped_ = false;
   bool timer_started_ = false;
+  std::function<void()> handed_over_;
+  int handovers_ = 0;          // hand-over sessions still running
+  uv_timer_t handover_timer_{};
+  bool handover_timer_on_ = false;
 };
 
 uint8_t key_wire(stick::KeyType t) {
@@ -189,6 +197,10 @@ bool ServiceImpl::build(const config::Config& cfg, std::string& err) {
       s->remotes.push_back(std::move(r));
     }
     if (const config::Address* a = ps.listen_address()) {
+      s->self = std::make_unique<Remote>();
+      s->self->sec = s.get();
+      s->self->name = s->local_name;
+      std::memcpy(&s->self->addr, &a->storage, sizeof s->self->addr);
       s->listener = new uv_tcp_t;
       uv_tcp_init(loop_, s->listener);
       s->listener->data = s.get();
@@ -237,6 +249,7 @@ void ServiceImpl::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (timer_started_) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  if (handover_timer_on_) uv_close(reinterpret_cast<uv_handle_t*>(&handover_timer_), nullptr);
   for (auto& s : sections_) {
     for (auto& r : s->remotes)
       if (r->conn) close(r->conn, 0);
@@ -319,6 +332,15 @@ void ServiceImpl::close(Conn* c, uint32_t reconnect_in) {
     s->learning_from = nullptr;   // another peer will be asked
     s->resync_deadline = ms_now(loop_) + kResyncMs;
   }
+  if (c->local && c->outgoing) {
+    if (c->peer) c->peer->conn = nullptr;
+    c->peer = nullptr;
+    if (handovers_ > 0 && --handovers_ == 0 && handed_over_) {
+      auto done = std::move(handed_over_);
+      handed_over_ = nullptr;
+      done();
+    }
+  }
   if (c->peer && c->peer->conn == c) {
     c->peer->conn = nullptr;
     c->peer->reconnect_at = ms_now(loop_) + reconnect_in;
@@ -349,7 +371,7 @@ void ServiceImpl::on_read(Conn* c, ssize_t n, const uv_buf_t* buf) {
   c->in.append(buf->base, size_t(n));
   c->last_rx = ms_now(loop_);
   if (c->st == Conn::State::await_status || c->st == Conn::State::await_hello) handshake(c);
-  if (c->st == Conn::State::established && !messages(c)) return;
+  if (c->st == Conn::State::established && !c->in.empty() && !messages(c)) return;
 }
 
 // The text part: a connecting peer sends three lines, the accepting one answers a status.
@@ -371,6 +393,12 @@ void ServiceImpl::handshake(Conn* c) {
     if (code != kSuccess) {
       // 300: the peer is busy with another session of ours; the others are configuration errors.
       return close(c, kReconnectMs);
+    }
+    if (c->local) {
+      // The new process of this node: it gets everything we hold, then confirms.
+      c->st = Conn::State::established;
+      teach(c);
+      return;
     }
     established(c);
     return;
@@ -394,6 +422,14 @@ void ServiceImpl::handshake(Conn* c) {
       const size_t sp = l.find(' ');
       if (sp == std::string::npos) return refuse(kErrProto);
       const std::string name = l.substr(0, sp);
+      if (name == c->sec->local_name) {
+        // The old process of this node, handing its tables over on a reload: it teaches, we
+        // learn (nothing is pushed to it).
+        c->local = true;
+        send(c, std::to_string(int(kSuccess)) + "\n");
+        c->st = Conn::State::established;
+        continue;
+      }
       Remote* r = nullptr;
       for (auto& one : c->sec->remotes)
         if (one->name == name) r = one.get();
@@ -477,7 +513,7 @@ bool ServiceImpl::on_message(Conn* c, const Message& m) {
         break;
       case kResyncFinished:
       case kResyncPartial: {
-        if (s->learning_from == c) {
+        if (s->learning_from == c && c->peer) {
           s->learning_from = nullptr;
           if (m.type == kResyncFinished) {
             s->learning = false;
@@ -491,8 +527,14 @@ bool ServiceImpl::on_message(Conn* c, const Message& m) {
         send(c, std::move(confirm));
         break;
       }
+      case kResyncConfirm:
+        if (c->local) {
+          hand_over_ended(c);
+          return false;
+        }
+        break;
       default:
-        break;   // confirm, heartbeat: being alive is all they say
+        break;   // heartbeat: being alive is all it says
     }
     return true;
   }
@@ -702,6 +744,50 @@ void ServiceImpl::tick() {
     if (s->learning && !s->learning_from && now >= s->resync_deadline) s->learning = false;
   }
 }
+
+void ServiceImpl::hand_over(std::function<void()> done) {
+  if (stopped_) return done();
+  // Stop listening first, so that the connection below reaches the new process.
+  for (auto& s : sections_)
+    if (s->listener) {
+      uv_close(reinterpret_cast<uv_handle_t*>(s->listener), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+      s->listener = nullptr;
+    }
+  handed_over_ = std::move(done);
+  for (auto& s : sections_) {
+    if (!s->self || s->tables.empty()) continue;
+    Conn* c = new_conn(this, s.get(), loop_);
+    c->peer = s->self.get();
+    c->outgoing = true;
+    c->local = true;
+    s->self->conn = c;
+    ++handovers_;
+    c->connect_req.data = c;
+    if (uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<const sockaddr*>(&s->self->addr),
+                       [](uv_connect_t* req, int status) {
+                         auto* conn = static_cast<Conn*>(req->data);
+                         conn->svc->on_connected(conn, status);
+                       }) != 0)
+      close(c, 0);
+  }
+  if (handovers_ == 0) {
+    auto d = std::move(handed_over_);
+    handed_over_ = nullptr;
+    if (d) d();
+    return;
+  }
+  // A new process that never answers does not hold the old one.
+  uv_timer_init(loop_, &handover_timer_);
+  handover_timer_.data = this;
+  handover_timer_on_ = true;
+  uv_timer_start(&handover_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<ServiceImpl*>(t->data);
+    for (auto& s : self->sections_)
+      if (s->self && s->self->conn) self->close(s->self->conn, 0);
+  }, kResyncMs, 0);
+}
+
+void ServiceImpl::hand_over_ended(Conn* c) { close(c, 0); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 // numbers, every kPushIntervalMs, without the request path telling it anything.
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ class Service {
                                          std::string& err);
   virtual void start() = 0;   // connects to the remote peers, accepts theirs
   virtual void stop() = 0;    // closes everything (the loop then runs the close callbacks)
+  // Soft stop (a reload): the listeners close, and the tables are handed to the new process
+  // through the local peer's address, as HAProxy does. `done` runs once that is over (at
+  // once when there is nothing to hand over; at the latest after a few seconds).
+  virtual void hand_over(std::function<void()> done) = 0;
 };
 
 }  // namespace portero::peers
