@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t used = 0;
     if (next_message(data + off, size - off, m, used) != Frame::ok) break;
     std::unique_ptr<char[]> copy(new char[m.body.size() + 1]);
-    std::memcpy(copy.get(), m.body.data(), m.body.size());
+    if (!m.body.empty()) std::memcpy(copy.get(), m.body.data(), m.body.size());
     const std::string_view body(copy.get(), m.body.size());
     if (m.cls == kStickTable) {
       switch (m.type) {
