@@ -162,6 +162,61 @@ class Peers(ProxyTestCase):
         a, b = self.mesh(PROXY_BIN, HAPROXY_BIN)
         self.resync(a, b)
 
+    def test_stick_on_server_goes_to_haproxy(self):
+        """Persistence tables (`stick on src`): server_id and server_key (a dictionary entry on
+        the wire) reach haproxy, and haproxy's come back."""
+        self.need_pair()
+        o1, o2 = self.origin('s1'), self.origin('s2')
+        nodes = []
+        for name, binary in (('node_a', PROXY_BIN), ('node_b', HAPROXY_BIN)):
+            nodes.append(Node(self, name, binary))
+
+        def cfg(n):
+            peers = '\n'.join(f'    peer {x.name} 127.0.0.1:{x.peer_port}' for x in nodes)
+            return f"""
+global
+    stats socket {n.sock} level admin
+{DEFAULTS}
+peers mesh
+{peers}
+
+frontend fe
+    bind {n.fe.bind}
+    default_backend be
+
+backend be
+    stick-table type ip size 1m expire 60s peers mesh
+    stick on src
+    server s1 {o1.addr}
+    server s2 {o2.addr}
+"""
+        for n in nodes:
+            n.fe = self.listener()
+            n.port = n.fe.port
+            n.proc = self.proxy(cfg(n), [n.fe], binary=n.binary, args=['-L', n.name])
+        a, b = nodes
+
+        def wait_be(node, key, **expected):
+            got = {}
+
+            def ok():
+                got.clear()
+                text = cli(node.sock, 'show table be')
+                m = re.search(rf'key={re.escape(key)} .*$', text, re.M)
+                if m:
+                    got.update(kv.split('=', 1) for kv in m.group(0).split()[1:] if '=' in kv)
+                return all(got.get(k) == v for k, v in expected.items())
+            self.assertTrue(wait_until(ok, DEADLINE, interval=0.05), f'{node.name}: {got}')
+        a.requests(1, '127.0.0.41')
+        wait_be(b, '127.0.0.41', server_id='1', server_key='s1')
+        # haproxy's round robin gives the next new client s2 (its first pick went to nobody).
+        with Client(b.port, source='127.0.0.42') as c:
+            self.assertEqual(c.request('GET', '/').status, 200)
+        text = cli(b.sock, 'show table be')
+        m = re.search(r'key=127\.0\.0\.42 .*server_key=(\w+)', text)
+        self.assertTrue(m, text)
+        wait_be(a, '127.0.0.42', server_key=m.group(1))
+
     def test_two_portero_nodes(self):
         a, b = self.mesh(PROXY_BIN, PROXY_BIN)
         self.both_ways(a, b)
