@@ -217,6 +217,49 @@ backend be
         self.assertTrue(m, text)
         wait_be(a, '127.0.0.42', server_key=m.group(1))
 
+    def test_key_types_with_haproxy(self):
+        """string (longer than its len: cut as haproxy cuts it), ipv6 and integer keys, set with
+        `set table` on one node, show on the other, both ways."""
+        self.need_pair()
+        nodes = [Node(self, 'node_a', PROXY_BIN), Node(self, 'node_b', HAPROXY_BIN)]
+
+        def cfg(n):
+            peers = '\n'.join(f'    peer {x.name} 127.0.0.1:{x.peer_port}' for x in nodes)
+            return f"""
+global
+    stats socket {n.sock} level admin
+{DEFAULTS}
+peers mesh
+{peers}
+
+frontend fe
+    bind {n.fe.bind}
+    http-request return status 200 content-type text/plain string ok
+backend str
+    stick-table type string len 20 size 1m expire 60s store gpc0 peers mesh
+backend v6
+    stick-table type ipv6 size 1m expire 60s store gpc0 peers mesh
+backend int
+    stick-table type integer size 1m expire 60s store gpc0 peers mesh
+"""
+        for n in nodes:
+            n.fe = self.listener()
+            n.proc = self.proxy(cfg(n), [n.fe], binary=n.binary, args=['-L', n.name])
+        a, b = nodes
+        cases = [(a, b, 'str', 'alice-with-a-name-longer-than-20', 'alice-with-a-name-lo', 7),
+                 (b, a, 'str', 'bob', 'bob', 8),
+                 (a, b, 'v6', '2001:db8::1', '2001:db8::1', 3),
+                 (b, a, 'v6', '::1', '::1', 4),
+                 (a, b, 'int', '42', '42', 5),
+                 (b, a, 'int', '43', '43', 6)]
+        for src, dst, table, key, shown, value in cases:
+            self.assertEqual(cli(src.sock, f'set table {table} key {key} data.gpc0 {value}').strip(), '')
+        for src, dst, table, key, shown, value in cases:
+            with self.subTest(table=table, key=key):
+                self.assertTrue(wait_until(
+                    lambda: entries(cli(dst.sock, f'show table {table}')).get(shown, {}).get('gpc0') == value,
+                    DEADLINE, interval=0.05), cli(dst.sock, f'show table {table}'))
+
     def test_two_portero_nodes(self):
         a, b = self.mesh(PROXY_BIN, PROXY_BIN)
         self.both_ways(a, b)
