@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <deque>
 #include <random>
 
 #include "portero/peers/codec.h"
@@ -50,6 +51,9 @@ struct Remote {
   Conn* conn = nullptr;          // the session, connecting or established
   uint64_t reconnect_at = 0;     // 0: now
   bool not_up_to_date = false;   // answered a resync with "partial"
+  // Per shared table: our update number the peer acknowledged having (kept across sessions:
+  // a new session starts after it, as HAProxy's do).
+  std::vector<uint64_t> acked;
 };
 
 class ServiceImpl;
@@ -78,6 +82,12 @@ struct TableState {
   uint32_t last_acked = 0;    // ... and acknowledged
   bool got = false;
   uint64_t last_get_sent = 0; // our update ids on this session (1, 2, ...)
+  // Pushes not acknowledged yet: the last id of each and the update number it covered.
+  struct Pushed {
+    uint32_t last_id;
+    uint64_t upto;
+  };
+  std::deque<Pushed> pushed;
 };
 
 struct Conn {
@@ -193,6 +203,7 @@ bool ServiceImpl::build(const config::Config& cfg, std::string& err) {
       auto r = std::make_unique<Remote>();
       r->sec = s.get();
       r->name = p.name;
+      r->acked.assign(s->tables.size(), 0);
       std::memcpy(&r->addr, &p.address->storage, sizeof r->addr);
       s->remotes.push_back(std::move(r));
     }
@@ -448,9 +459,10 @@ void ServiceImpl::handshake(Conn* c) {
 void ServiceImpl::established(Conn* c) {
   c->st = Conn::State::established;
   for (auto& t : c->tables) t = TableState{};
+  // What the peer acknowledged in an earlier session is not sent again (all of it, for a peer
+  // never heard from).
+  for (size_t i = 0; i < c->tables.size() && i < c->peer->acked.size(); ++i) c->tables[i].last_pushed = c->peer->acked[i];
   c->last_defined = -1;
-  // Everything of ours first (HAProxy sends what its peer did not acknowledge; a new session
-  // of portero's knows nothing acknowledged).
   Section* s = c->sec;
   if (s->learning && !s->learning_from && !c->peer->not_up_to_date) {
     s->learning_from = c;
@@ -591,6 +603,14 @@ bool ServiceImpl::on_message(Conn* c, const Message& m) {
         uint64_t id;
         uint32_t upd;
         if (!decode_ack(m.body, id, upd)) return protocol_error();
+        // The id is ours for the table (its definition's); upd the last update id it got.
+        if (c->peer && id >= 1 && id <= c->tables.size() && id <= c->peer->acked.size()) {
+          TableState& ts = c->tables[size_t(id - 1)];
+          while (!ts.pushed.empty() && int32_t(upd - ts.pushed.front().last_id) >= 0) {
+            c->peer->acked[size_t(id - 1)] = ts.pushed.front().upto;
+            ts.pushed.pop_front();
+          }
+        }
       }
       return true;
     default:
@@ -663,6 +683,7 @@ void ServiceImpl::push(Conn* c, bool all, bool timed) {
       c->last_defined = int(i);
     };
     if (all) define();
+    const uint64_t ids_before = ts.last_get_sent;
     sh.table->for_each_update(all ? 0 : ts.last_pushed, all, now, [&](const stick::Entry* e, stick::View& v, int64_t exp) {
       define();
       Update u;
@@ -687,7 +708,8 @@ void ServiceImpl::push(Conn* c, bool all, bool timed) {
           val.has_dict = true;
         } else if (stick::is_rate(data)) {
           const stick::FreqCtr f = v.freq(data);
-          val.elapsed = now - f.curr_tick;
+          // A worker may have counted after `now` was read: that is no time ago, not 49 days.
+          val.elapsed = int32_t(now - f.curr_tick) > 0 ? now - f.curr_tick : 0;
           val.curr = f.curr_ctr;
           val.prev = f.prev_ctr;
         } else {
@@ -696,7 +718,14 @@ void ServiceImpl::push(Conn* c, bool all, bool timed) {
       }
       encode_update(out, sh.def, u);
     });
-    if (!all) ts.last_pushed = upto;
+    if (!all) {
+      if (ts.last_get_sent != ids_before) {
+        ts.pushed.push_back({uint32_t(ts.last_get_sent), upto});
+      } else if (ts.pushed.empty() && c->peer && i < c->peer->acked.size()) {
+        c->peer->acked[i] = upto;   // nothing to send (learnt entries only): nothing to wait for
+      }
+      ts.last_pushed = upto;
+    }
   }
   send(c, std::move(out));
 }

@@ -104,7 +104,8 @@ frontend fe
             return all(seen.get(k) == v for k, v in expected.items())
         if not wait_until(ok, DEADLINE, interval=0.05):
             self.test.fail(f'{self.name} ({self.binary}): {key} shows {seen}, expected {expected} '
-                           f'within {DEADLINE}s\n{cli(self.sock, "show table fe")}\n{self.proc.stderr()}')
+                           f'within {DEADLINE}s\n{cli(self.sock, "show table fe")}\n{self.proc.stderr()}\n'
+                           f'{cli(self.sock, "show peers")}\nOTHER: {cli(self.other.sock, "show table fe") if getattr(self, "other", None) else ""}')
         return dict(seen)
 
 
@@ -115,10 +116,22 @@ class Peers(ProxyTestCase):
         b = Node(self, 'node_b', second_bin)
         a.start([a, b])
         b.start([a, b])
+        self.meet(a, b)
         return a, b
+
+    def meet(self, a, b):
+        """Waits until the nodes have met: a starting node asks its peer for everything it holds,
+        and what the peer teaches overwrites what the node counted meanwhile (the last writer
+        wins, as in HAProxy). An entry set on each side and seen on the other means the lessons
+        are over (they were sent first, on the same connection)."""
+        for n, key in ((a, '127.0.0.250'), (b, '127.0.0.251')):
+            self.assertEqual(cli(n.sock, f'set table fe key {key} data.gpc0 1').strip(), '')
+        a.wait_entry('127.0.0.251', gpc0=1)
+        b.wait_entry('127.0.0.250', gpc0=1)
 
     def both_ways(self, a, b):
         a.requests(3, '127.0.0.11')
+        b.other = a
         got = b.wait_entry('127.0.0.11', http_req_cnt=3, gpc0=3)
         self.assertTrue(1 <= got['http_req_rate(10000)'] <= 3, got)
         b.requests(2, '127.0.0.12')
