@@ -29,6 +29,7 @@
 
 #include "portero/check/checks.h"
 #include "portero/config/load.h"
+#include "portero/peers/peers.h"
 #include "portero/tls/contexts.h"
 #include "portero/log/log.h"
 #include "portero/core/listener_set.h"
@@ -167,7 +168,8 @@ Options parse_args(int argc, char** argv) {
     else if (a == "-n") o.maxconn = static_cast<uint32_t>(std::atoi(need("a value").c_str()));
     else if (a == "-x") o.old_socket = need("a unix socket");
     else if (a == "-S") o.master_cli = need("a socket");
-    else if (a == "-N" || a == "-m" || a == "-L" || a == "-C") need("an argument");
+    else if (a == "-L") config::set_command_line_localpeer(need("an argument"));
+    else if (a == "-N" || a == "-m" || a == "-C") need("an argument");
     else if (a == "-sf" || a == "-st") {
       auto& list = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
       while (i + 1 < argc && is_pid(argv[i + 1])) list.push_back(static_cast<pid_t>(std::atoi(argv[++i])));
@@ -411,6 +413,8 @@ struct Control {
   std::atomic<int> running{0};
   int stop_signal = 0;              // SIGTERM or SIGINT when one cut the run
   bool listeners_closing = false;   // stopping: the sockets are no longer ours to hand over
+  peers::Service* peers = nullptr;
+  bool handing_over = false;        // the peers give the tables to the new process; the loop waits
 };
 
 Control* g_control = nullptr;
@@ -420,6 +424,13 @@ void on_signal(uv_signal_t* h, int signum) {
   switch (signum) {
     case SIGUSR1:
       g_control->listeners_closing = true;
+      if (g_control->peers && !g_control->handing_over) {
+        g_control->handing_over = true;
+        g_control->peers->hand_over([] {
+          g_control->handing_over = false;
+          if (g_control->running.load() == 0) uv_stop(&g_control->loop);
+        });
+      }
       if (g_control->grace_ms) {
         if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&g_control->grace_timer)))
           uv_timer_start(&g_control->grace_timer, [](uv_timer_t*) {
@@ -629,7 +640,7 @@ int main(int argc, char** argv) {
   uv_loop_init(&control.loop);
   uv_async_init(&control.loop, &control.worker_done, [](uv_async_t* a) {
     auto* c = static_cast<Control*>(a->data);
-    if (c->running.load() == 0) uv_stop(&c->loop);
+    if (c->running.load() == 0 && !c->handing_over) uv_stop(&c->loop);
   });
   control.worker_done.data = &control;
   uv_timer_init(&control.loop, &control.hard_stop_timer);
@@ -667,6 +678,16 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // Peers share the stick tables on this (main) thread's loop; their listeners bind now.
+  std::unique_ptr<peers::Service> peer_service;
+  {
+    std::string err;
+    peer_service = peers::Service::create(&control.loop, *cfg, *rt->tables, err);
+    if (!err.empty()) {
+      alert(err);
+      return 1;
+    }
+  }
   observe.expose_listeners([&control, &listeners] {
     return control.listeners_closing ? std::vector<int>{} : listeners.listening_fds();
   });
@@ -687,6 +708,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events,
                                                                     rt->tls.get());
   if (checker) checker->start();
+  if (peer_service) peer_service->start();
+  control.peers = peer_service.get();
   observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
     check_events.log(proxy, level, msg);
   });
@@ -698,6 +721,8 @@ int main(int argc, char** argv) {
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
+  control.peers = nullptr;
+  if (peer_service) peer_service->stop();
   for (auto& w : workers) w->join();
   observe.stop();
   workers.clear();

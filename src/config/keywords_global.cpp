@@ -139,6 +139,15 @@ void kw_log_send_hostname(ParseContext& c, const Args& a) {
   if (a.size() > 1) g(c).node = g(c).node.empty() ? a[1] : g(c).node;
 }
 
+// `localpeer NAME`: this process's name in peers sections (-L wins over it).
+void kw_localpeer(ParseContext& c, const Args& a) {
+  if (a.size() > 2) return c.alert("'localpeer' cannot handle unexpected argument '" + a[2] + "'.");
+  if (a.size() < 2 || a[1].empty()) return c.alert("'localpeer' expects a name as an argument.");
+  if (g(c).localpeer_cmdline)
+    return c.warning("'localpeer' ignored since it is already set by using the '-L' command line argument.");
+  g(c).localpeer = a[1];
+}
+
 void kw_node(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'node' expects a string argument.");
   g(c).node = a[1];
@@ -303,6 +312,7 @@ const KeywordRow kRows[] = {
     {kInGlobal, "log-tag", false, Cap::any, false, kw_log_tag},
     {kInGlobal, "log-send-hostname", false, Cap::any, false, kw_log_send_hostname},
     {kInGlobal, "node", false, Cap::any, false, kw_node},
+    {kInGlobal, "localpeer", false, Cap::any, false, kw_localpeer},
     {kInGlobal, "description", false, Cap::any, false, kw_description},
     {kInGlobal, "hard-stop-after", false, Cap::any, false, kw_hard_stop_after},
     {kInGlobal, "grace", false, Cap::any, false, kw_grace},

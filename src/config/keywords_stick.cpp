@@ -123,9 +123,8 @@ void kw_stick_table(ParseContext& c, const Args& a) {
       t.nopurge = true;
     } else if (w == "peers") {
       ++i;
-      return c.alert("stick-table: 'peers " + next +
-                     "': peers synchronisation is not implemented by portero yet (the table would "
-                     "not be shared).");
+      if (next.empty()) return c.alert("stick-table: missing argument after 'peers'.");
+      t.peers = next;
     } else if (w == "srvkey") {
       ++i;
       if (next != "name" && next != "addr")

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,8 +44,22 @@ std::vector<std::string> expand(const std::string& path) {
 
 using Source = std::pair<std::string, std::string>;  // file name, text
 
+std::string g_cmdline_localpeer;
+
+// The local peer's name before the files are read: -L, else the host name (as HAProxy).
+void init_localpeer(Global& g) {
+  if (!g_cmdline_localpeer.empty()) {
+    g.localpeer = g_cmdline_localpeer;
+    g.localpeer_cmdline = true;
+    return;
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) g.localpeer = host;
+}
+
 ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_failed, bool files = false) {
   auto config = std::make_shared<Config>();
+  init_localpeer(config->global);
   Parser parser(*config, diag);
   parser.require_final_lf = files;  // a file must end with its LF; a text given whole need not
   bool parse_errors = open_failed;
@@ -80,6 +95,8 @@ ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_f
 }
 
 }  // namespace
+
+void set_command_line_localpeer(std::string name) { g_cmdline_localpeer = std::move(name); }
 
 ConfigPtr load(const std::vector<std::string>& paths, Diagnostics& diag) {
   try {

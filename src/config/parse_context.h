@@ -13,7 +13,7 @@
 
 namespace portero::config {
 
-enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, unsupported };
+enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, peers, unsupported };
 
 // Bit mask of the sections a keyword row applies to.
 enum : unsigned {
@@ -63,7 +63,8 @@ class ParseContext {
   std::map<std::string, Proxy> named_defaults;
   Proxy current_defaults;          // what a new proxy starts from
   bool global_seen = false;
-  Userlist* userlist = nullptr;    // the userlist section being read (null: a duplicate, ignored)
+  Userlist* userlist = nullptr;
+  PeersSection* peers = nullptr;   // the peers section being read    // the userlist section being read (null: a duplicate, ignored)
 
   void alert(std::string text) { diag.alert(origin, std::move(text)); }
   void warning(std::string text) { diag.warning(origin, std::move(text)); }
@@ -128,6 +129,12 @@ void register_cookie_keywords(Registry& r);
 void register_tls_keywords(Registry& r);
 int parse_tls_bind_option(ParseContext& ctx, const Args& args, size_t& i, Bind& b, const std::string& where);
 int parse_tls_server_option(ParseContext& ctx, const Args& args, size_t& i, Server& s, const std::string& prefix);
+
+// `peers` sections (keywords_peers.cpp): the header, a line, and the checks once every file
+// was read (tables resolve their section; sections without the local peer are dropped).
+void open_peers(ParseContext& ctx, const Args& words);
+void parse_peers_line(ParseContext& ctx, const Args& words);
+void check_peers(Config& config, Diagnostics& diag);
 
 // A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.
 void parse_userlist_line(ParseContext& ctx, const Args& words);

@@ -94,7 +94,7 @@ void Parser::line(const std::string& raw) {
 
   const std::string& w = words[0];
   if (w == "global" || w == "defaults" || w == "frontend" || w == "backend" || w == "listen" ||
-      w == "userlist" || is_unsupported_section(w)) {
+      w == "userlist" || w == "peers" || is_unsupported_section(w)) {
     open_section(words);
     return;
   }
@@ -106,6 +106,10 @@ void Parser::line(const std::string& raw) {
   }
   if (ctx_.section == SectionKind::userlist) {
     parse_userlist_line(ctx_, words);
+    return;
+  }
+  if (ctx_.section == SectionKind::peers) {
+    parse_peers_line(ctx_, words);
     return;
   }
   keyword(std::move(words));
@@ -196,6 +200,7 @@ void Parser::close_section() {
   defaults_name_.clear();
   ctx_.proxy = nullptr;
   ctx_.userlist = nullptr;
+  ctx_.peers = nullptr;
   ctx_.section = SectionKind::none;
 }
 
@@ -211,6 +216,11 @@ void Parser::open_section(const std::vector<std::string>& words) {
   if (kw == "userlist") {
     ctx_.section = SectionKind::userlist;
     open_userlist(ctx_, words);
+    return;
+  }
+  if (kw == "peers") {
+    ctx_.section = SectionKind::peers;
+    open_peers(ctx_, words);
     return;
   }
   if (is_unsupported_section(kw)) {

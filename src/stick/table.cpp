@@ -26,6 +26,7 @@ struct Entry {
   uint32_t ref = 0;         // streams tracking it
   uint32_t key_len = 0;
   uint32_t shard = 0;
+  uint64_t upd = 0;         // update number of its last touch; kLearnt: that change came from a peer
   unsigned char* data() { return reinterpret_cast<unsigned char*>(this + 1); }
 };
 static_assert(sizeof(Entry) % 8 == 0);
@@ -39,6 +40,8 @@ struct Table::Shard {
 };
 
 namespace {
+
+constexpr uint64_t kLearnt = 1ull << 63;
 
 const unsigned char* key_of(const Entry* e, const Layout& l) {
   return reinterpret_cast<const unsigned char*>(e + 1) + l.data_size;
@@ -99,6 +102,18 @@ void View::set_rate(Data d, uint32_t v, uint32_t now) {
   f.curr_ctr = v;
   f.prev_ctr = 0;
   std::memcpy(e_->data() + off, &f, sizeof f);
+}
+
+FreqCtr View::freq(Data d) const {
+  FreqCtr f;
+  const int off = l_.offset[int(d)];
+  if (off >= 0 && is_rate(d)) std::memcpy(&f, e_->data() + off, sizeof f);
+  return f;
+}
+
+void View::set_freq(Data d, const FreqCtr& f) {
+  const int off = l_.offset[int(d)];
+  if (off >= 0 && is_rate(d)) std::memcpy(e_->data() + off, &f, sizeof f);
 }
 
 void View::sub(Data d, uint64_t n) {
@@ -195,6 +210,7 @@ void Table::unlink_locked(Shard& s, Entry* e) {
 
 void Table::touch_locked(Entry* e, uint32_t now) {
   if (spec_.expire_ms) e->exp = (now + spec_.expire_ms) | 0;
+  e->upd = update_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
   Shard& s = shard_of(e);
   if (s.head == e) return;
   // Move to the front of the LRU list.
@@ -246,6 +262,7 @@ Entry* Table::get_locked(Shard& s, uint64_t h, const Key& k, uint32_t now) {
   e->key_len = k.len;
   e->shard = uint32_t(h & shard_mask_);
   if (spec_.expire_ms) e->exp = now + spec_.expire_ms;
+  e->upd = update_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
   const size_t nb = (h >> 8) & (s.buckets.size() - 1);
   e->hnext = s.buckets[nb];
   s.buckets[nb] = e;
@@ -281,6 +298,26 @@ void Table::for_each(uint32_t now, const std::function<void(const Entry*, View&,
       if (expired(e, now) && e->ref == 0) continue;
       View v(layout_, e);
       f(e, v, e->ref, remaining(e, now));
+    }
+  }
+}
+
+void Table::mark_remote_locked(Entry* e, uint32_t now, uint32_t expire_ms) {
+  e->upd |= kLearnt;
+  if (spec_.expire_ms) e->exp = now + (expire_ms ? expire_ms : spec_.expire_ms);
+}
+
+void Table::for_each_update(uint64_t after, bool all, uint32_t now,
+                            const std::function<void(const Entry*, View&, int64_t)>& f) {
+  for (uint32_t i = 0; i <= shard_mask_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard lk(s.mu);
+    for (Entry* e = s.head; e; e = e->next) {
+      if (!all && (e->upd & ~kLearnt) <= after) break;   // touch order: the rest is older
+      if (expired(e, now) && e->ref == 0) continue;
+      if (!all && (e->upd & kLearnt)) continue;
+      View v(layout_, e);
+      f(e, v, remaining(e, now));
     }
   }
 }

@@ -102,6 +102,9 @@ struct Global {
   std::optional<Millis> stats_timeout;
   uint32_t stats_maxconn = 10;      // `stats maxconn`: admin socket clients at once
   std::string node, description;
+  // The local peer's name: `-L` (command line) first, then `localpeer`, else the host name.
+  std::string localpeer;
+  bool localpeer_cmdline = false;   // set by -L: `localpeer` is then ignored (with a warning)
   uint32_t hard_stop_after_ms = 0;  // 0 = never
   uint32_t grace_ms = 0;            // `grace`: SIGUSR1 waits this long before the soft stop
   int32_t mworker_max_reloads = -1; // `mworker-max-reloads`: -1 = unlimited
@@ -647,9 +650,46 @@ struct Userlist {
   }
 };
 
+// A `peers` section: the nodes that share the stick tables naming it. One of them is this
+// process (the local peer: its name is Global::localpeer); it listens on its address, and it
+// connects to every other one.
+struct PeersSection {
+  Origin origin;
+  std::string name;
+  bool disabled = false;
+  struct Peer {
+    Origin origin;
+    std::string name;
+    std::optional<Address> address;   // none: a local peer declared without one (no listener)
+    bool local = false;
+  };
+  std::vector<Peer> peers;
+  std::optional<Address> bind;        // `bind` (with `server` lines) instead of the local `peer`'s address
+  Origin bind_origin;
+  bool has_local() const {
+    for (const auto& p : peers)
+      if (p.local) return true;
+    return false;
+  }
+  // Where the local peer listens (null: nowhere).
+  const Address* listen_address() const {
+    if (bind) return &*bind;
+    for (const auto& p : peers)
+      if (p.local && p.address) return &*p.address;
+    return nullptr;
+  }
+};
+
 struct Config {
   Global global;
   std::vector<Userlist> userlists;
+  // `peers` sections kept after the checks (complete ones; `disabled` ones are dropped).
+  std::vector<PeersSection> peers;
+  const PeersSection* find_peers(std::string_view n) const {
+    for (const auto& p : peers)
+      if (p.name == n) return &p;
+    return nullptr;
+  }
   // frontends, backends and listen sections in declaration order (defaults excluded).
   std::vector<Proxy> proxies;
   std::vector<std::string> files;   // the files that were read, in order

@@ -13,6 +13,9 @@ namespace portero::config {
 // All problems are collected into `diag`; the result is null when any error was found.
 ConfigPtr load(const std::vector<std::string>& paths, Diagnostics& diag);
 
+// The local peer's name given by `-L` (HAProxy's option), used by every later load.
+void set_command_line_localpeer(std::string name);
+
 // Same, from text already in memory (unit tests, -cc style helpers). `name` stands for the file.
 ConfigPtr load_text(const std::string& text, const std::string& name, Diagnostics& diag);
 

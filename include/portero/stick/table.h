@@ -53,6 +53,9 @@ class View {
   // so it reads v for the whole period then fades, as HAProxy does.
   void set_rate(Data d, uint32_t v, uint32_t now);
   Entry* entry() const { return e_; }
+  // A frequency counter's raw state (peers send and receive it as it is).
+  FreqCtr freq(Data d) const;
+  void set_freq(Data d, const FreqCtr& f);
   uint32_t refs() const;                          // streams tracking the entry
 
  private:
@@ -144,6 +147,30 @@ class Table {
 
   const Layout& layout() const { return layout_; }
 
+  // Peers. Every touch of an entry gives it the table's next update number (entries are kept
+  // in touch order in their shard, so the changed ones are found from the front); an entry
+  // changed by apply_remote() is marked learnt, and for_each_update() skips it unless `all`
+  // (what is learnt from a peer is not pushed back to peers, but is taught on a resync).
+  uint64_t last_update() const { return update_seq_.load(std::memory_order_acquire); }
+  // f(entry, data, ms left before expiry) for each live entry updated after `after`, under
+  // its shard's lock; shards in turn, most recent first within one.
+  void for_each_update(uint64_t after, bool all, uint32_t now,
+                       const std::function<void(const Entry*, View&, int64_t exp)>& f);
+  // Creates or refreshes the entry for `k` as a peer says it is: f(View&) writes its data,
+  // and it expires in `expire_ms` (the table's expiry when 0). False when the table is full.
+  template <class F>
+  bool apply_remote(const Key& k, uint32_t now, uint32_t expire_ms, F&& f) {
+    const uint64_t h = hash(k);
+    Shard& s = shard(h);
+    std::lock_guard lk(mutex_of(s));
+    Entry* e = get_locked(s, h, k, now);
+    if (!e) return false;
+    mark_remote_locked(e, now, expire_ms);
+    View v(layout_, e);
+    f(v);
+    return true;
+  }
+
   // server_key values: server names kept once per table, an entry holds a name's number
   // (from 1; 0: none).
   uint32_t intern(std::string_view name);
@@ -158,6 +185,7 @@ class Table {
   Entry* find_locked(Shard& s, uint64_t h, const Key& k, uint32_t now);
   Entry* get_locked(Shard& s, uint64_t h, const Key& k, uint32_t now);
   void touch_locked(Entry* e, uint32_t now);
+  void mark_remote_locked(Entry* e, uint32_t now, uint32_t expire_ms);
   void unlink_locked(Shard& s, Entry* e);
   bool expired(const Entry* e, uint32_t now) const;
   int64_t remaining(const Entry* e, uint32_t now) const;
@@ -168,6 +196,7 @@ class Table {
   uint32_t shard_mask_ = 0;
   uint64_t per_shard_ = 0;   // most entries a shard holds
   std::atomic<uint64_t> used_{0};
+  std::atomic<uint64_t> update_seq_{0};
   mutable std::mutex names_mu_;
   std::vector<std::string> names_;
 };

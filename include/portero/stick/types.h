@@ -60,7 +60,7 @@ struct TableSpec {
   uint64_t size = 0;
   uint32_t expire_ms = 0;           // 0: entries never expire
   bool nopurge = false;
-  std::string peers;                // `peers NAME` as written (not synchronised yet)
+  std::string peers;                // `peers NAME`: the section sharing it (empty: not shared)
   bool stored[kDataTypes] = {};
   uint32_t period[kDataTypes] = {};
   bool stores(Data d) const { return stored[static_cast<int>(d)]; }

@@ -91,15 +91,13 @@ TEST_CASE("old timeout names, nbproc, LVS balance names") {
 }
 
 TEST_CASE("keywords known to HAProxy but not implemented: harmless ones noticed, the others errors") {
-  auto out = run("global\n  tune.ssl.keylog on\npeers u\n  peer a 127.0.0.1:1\n"
+  auto out = run("global\n  tune.ssl.keylog on\nprogram u\n  command /bin/true\n"
                  "frontend f\n  bind :80\n  timeout client 1s\n  compression algo gzip\n",
                  false);
   REQUIRE(out.size() >= 3);
   CHECK(out[0] == "[NOTICE]   (42) : config : parsing [x.cfg:2] : 'tune.ssl.keylog' is accepted and ignored by "
                   "portero (keeps TLS secrets for ssl_*_keylog fetches, which portero does not have).");
-  CHECK(out[1] == "[ALERT]    (42) : config : parsing [x.cfg:3] : 'peers' section is not implemented by portero yet "
-                  "(its peers would not be listened to nor synchronised).");
-  CHECK(out[2] == "[ALERT]    (42) : config : parsing [x.cfg:8] : 'compression' is not implemented by portero yet "
+  CHECK(out[1] == "[ALERT]    (42) : config : parsing [x.cfg:8] : 'compression' is not implemented by portero yet "
                   "(responses would not be compressed).");
 }
 
