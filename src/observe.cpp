@@ -27,8 +27,10 @@ Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vec
   const config::Config& cfg = *rt.config;
   bool any = false;
   for (const auto& px : cfg.proxies) {
-    observe_dirty_.emplace_back(new std::atomic<bool>[px.servers.size()]{});
+    // One flag per server slot: servers added at run time may observe too.
+    observe_dirty_.emplace_back(new std::atomic<bool>[px.servers.capacity()]{});
     for (const auto& sv : px.servers) any = any || sv.observe != config::Server::Observe::none;
+    any = any || px.is_backend();   // `add server ... observe` (Runtime::observed skips the others)
   }
   if (any) {
     rt.observe = [this, &cfg](int p, int s, check::Observed what) {
