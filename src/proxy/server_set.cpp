@@ -25,8 +25,9 @@ int Runtime::add_server(int p, config::Server s) {
       }
   if (slot >= slots.capacity()) return -1;
 
+  // The balancer must not pick it before it is whole: it stays in maintenance until published.
   lb::ServerState& st = *be.states[slot];
-  st.admin.store(s.disabled ? lb::AdminState::maint : lb::AdminState::ready, std::memory_order_relaxed);
+  st.admin.store(lb::AdminState::maint, std::memory_order_relaxed);
   st.oper.store(lb::OperState::up, std::memory_order_relaxed);
   st.user_weight.store(s.weight, std::memory_order_relaxed);
   st.maxconn.store(s.maxconn, std::memory_order_relaxed);
@@ -41,8 +42,6 @@ int Runtime::add_server(int p, config::Server s) {
   g.peak_used.store(0, std::memory_order_relaxed);
   if (counters) counters->add_server(size_t(p), slot);
   const bool enabled = !s.disabled;
-  // The balancer must not pick it before it is whole: hold it in maintenance until published.
-  st.admin.store(lb::AdminState::maint, std::memory_order_relaxed);
   slots.put(slot, std::move(s));
   if (lb::Balancer* b = balancers[size_t(p)].get()) b->set_server(int(slot), slots[slot]);
   if (enabled) st.admin.store(lb::AdminState::ready, std::memory_order_release);
