@@ -285,7 +285,11 @@ Row server_row(const Ctx& c, int p, int s) {
   uint64_t last_change = chk ? chk->last_change : agt ? agt->last_change : 0;
   if (last_change == 0) last_change = c.start_s;
   f[f_lastchg] = V::make_u32(age(c.now_s, last_change));
-  if (cs.check) {
+  // After `disable health|agent` (and on an added server until `enable health|agent`) HAProxy
+  // leaves the check's (agent's) columns empty, as for a server without one.
+  const bool checking = cs.check && (!chk || chk->enabled);
+  const bool agent_on = cs.agent_check && (!agt || agt->enabled);
+  if (checking) {
     f[f_chkfail] = V::make_u64(chk ? chk->failures : 0);
     f[f_chkdown] = V::make_u64(chk ? chk->downs : 0);
     // The checker adds a DOWN spell to `downtime` when it ends; count the current one too.
@@ -297,7 +301,7 @@ Row server_row(const Ctx& c, int p, int s) {
   if (throttled(v)) f[f_throttle] = V::make_u32(v.ramp * 100 / 16);
   f[f_rate] = V::make_u32(rt.sessions.cur);
   f[f_rate_max] = V::make_u32(rt.sessions.max);
-  if (cs.check) {
+  if (checking) {
     const check::Status st = chk ? chk->status : check::Status::ini;
     f[f_check_status] = V::make_str(std::string(check::status_name(st)));
     if (chk && chk->code >= 0) f[f_check_code] = V::make_u32(static_cast<uint64_t>(chk->code));
@@ -308,7 +312,7 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_check_fall] = V::make_u32(cs.fall);
     f[f_check_health] = V::make_u32(chk ? static_cast<uint64_t>(chk->health) : cs.rise);
   }
-  if (cs.agent_check) {
+  if (agent_on) {
     const check::Status st = agt ? agt->status : check::Status::ini;
     f[f_agent_status] = V::make_str(std::string(check::status_name(st)));
     if (agt && agt->code >= 0) f[f_agent_code] = V::make_u32(static_cast<uint64_t>(agt->code));

@@ -56,12 +56,12 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
     status = detail::check_status_number(st);
     result = detail::check_result_number(st);
     health = chk ? chk->health : static_cast<int>(cs.rise);
-    chk_state = kChkConfigured | kChkEnabled;
+    chk_state = kChkConfigured | (chk && !chk->enabled ? 0 : kChkEnabled);
   } else {
     // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise.
     health = op == 0 ? 0 : static_cast<int>(cs.rise);
   }
-  if (cs.agent_check) agt_state = kChkConfigured | kChkEnabled | kChkAgent;
+  if (cs.agent_check) agt_state = kChkConfigured | (agt && !agt->enabled ? 0 : kChkEnabled) | kChkAgent;
   if (maint) {
     chk_state |= kChkPaused;
     if (cs.agent_check) agt_state |= kChkPaused;

@@ -378,6 +378,35 @@ backend st
         self.assertEqual(self.cli('del server be/n1'), 'Server deleted.\n')
         self.assertNotIn(('be', 'n1'), stat_rows(self.cli('show stat')))
 
+    def test_agent_of_an_added_server_waits_for_enable_agent(self):
+        self.start()
+        closed = self.listener()   # a port nobody accepts on: the agent's connection fails
+        closed.close()
+        self.assertEqual(self.cli(f'add server be/n1 {self.addr("n1")} agent-check agent-port {closed.port} '
+                                  'agent-inter 100'), 'New server registered.\n\n')
+        self.assertEqual(self.cli('enable server be/n1'), '\n')
+        self.assertEqual(stat_rows(self.cli('show stat'))[('be', 'n1')]['agent_status'], '')
+        self.assertEqual(self.cli('enable agent be/n1'), '\n')
+        self.assertTrue(wait_until(lambda: stat_rows(self.cli('show stat'))[('be', 'n1')]['agent_status']
+                                   == 'L4CON', 5), self.cli('show stat'))
+        self.assertEqual(self.cli('disable server be/n1'), '\n')
+        self.assertEqual(self.cli('del server be/n1'), 'Server deleted.\n')
+
+    def test_disabled_checks_leave_their_columns_empty(self):
+        """Any server: after `disable health` / `disable agent` haproxy shows no check at all."""
+        self.start(extra='    default-server check inter 100 agent-check agent-port 1 agent-inter 100')
+        self.assertTrue(wait_until(lambda: stat_rows(self.cli('show stat'))[('be', 's1')]['check_status']
+                                   == 'L4OK', 5))
+        self.assertEqual(self.cli('disable health be/s1'), '\n')
+        self.assertEqual(self.cli('disable agent be/s1'), '\n')
+        row = stat_rows(self.cli('show stat'))[('be', 's1')]
+        self.assertEqual(row['status'], 'no check')
+        for col in ('check_status', 'check_desc', 'check_rise', 'check_health', 'chkfail', 'chkdown',
+                    'agent_status', 'agent_desc', 'agent_health', 'last_agt'):
+            self.assertEqual(row[col], '', col)
+        line = next(l for l in self.cli('show servers state be').split('\n') if ' s1 ' in l).split(' ')
+        self.assertEqual((line[13], line[14]), ('2', '18'))   # check / agent state: not enabled
+
     # ---- under load ---------------------------------------------------------------------
     def test_add_and_remove_every_100ms_under_load_loses_nothing(self):
         """Clients send requests back to back (a new connection for every other one) while
