@@ -1,5 +1,6 @@
 // `show servers state` (the format `server-state-file` reads back) and `show backend`.
 #include "portero/stats/render.h"
+#include "portero/config/dynamic_server.h"
 #include "text_util.h"
 
 #include <algorithm>
@@ -41,7 +42,9 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   else if (ramp < 16) op = 1;
   // 0x01 forced maintenance, 0x04 `disabled` in the config, 0x08 forced drain.
   int adm = 0;
-  if (maint) adm = cs.disabled ? 0x05 : 0x01;
+  // An added server's `disabled` is a forced maintenance (haproxy: 0x01, not the config's 0x04).
+  const bool added = config::added_at_run_time(cs);
+  if (maint) adm = cs.disabled && !added ? 0x05 : 0x01;
   else if (admin == lb::AdminState::drain) adm = 0x08;
 
   const check::Result* chk = cs.check && src.checker ? src.checker->check(p, s) : nullptr;
@@ -58,11 +61,14 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
     health = chk ? chk->health : static_cast<int>(cs.rise);
     chk_state = kChkConfigured | (chk && !chk->enabled ? 0 : kChkEnabled);
   } else {
-    // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise.
-    health = op == 0 ? 0 : static_cast<int>(cs.rise);
+    // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise (always
+    // 0 for a server added at run time, whose health haproxy 2.6 never sets).
+    health = op == 0 || added ? 0 : static_cast<int>(cs.rise);
   }
   if (cs.agent_check) agt_state = kChkConfigured | (agt && !agt->enabled ? 0 : kChkEnabled) | kChkAgent;
-  if (maint) {
+  // Maintenance pauses the checks; haproxy 2.6 never marks an added server's paused (it starts
+  // in maintenance without going through it).
+  if (maint && !added) {
     chk_state |= kChkPaused;
     if (cs.agent_check) agt_state |= kChkPaused;
   }

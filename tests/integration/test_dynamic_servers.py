@@ -192,6 +192,24 @@ backend st
         self.assertEqual(self.cli('add server be/s2 ' + self.addr('n2')), 'New server registered.\n\n')
         self.assertEqual(stat_rows(self.cli('show stat'))[('be', 's2')]['sid'], '2')
 
+    def servers_state(self, binary=None):
+        """`show servers state be` after adds, without the seconds since the last change."""
+        p = self.start(binary=binary)
+        try:
+            self.cli(f'add server be/n1 {self.addr("n1")} weight 3 check')
+            self.cli(f'add server be/n2 {self.addr("n2")} id 9 maxconn 4')
+            self.cli('enable server be/n2')
+            lines = self.cli('show servers state be').split('\n')
+            return [' '.join(w for i, w in enumerate(line.split(' ')) if i != 9) for line in lines]
+        finally:
+            p.stop()
+
+    def test_show_servers_state_of_added_servers(self):
+        got = self.servers_state()
+        self.assertEqual(len([line for line in got if line.startswith('3 be ')]), 4, got)
+        if not IS_HAPROXY and haproxy_available():
+            self.assertEqual(got, self.servers_state(HAPROXY_BIN))
+
     # ---- traffic ------------------------------------------------------------------------
     def test_added_server_serves_once_enabled(self):
         self.start()

@@ -13,6 +13,9 @@ namespace portero::config {
 // `words[0]` is the address, the rest are options. Returns "" with `out` filled (its `puid`
 // is the id to use: `id N`, or the smallest id no live server of `backend` has), or the reply
 // HAProxy gives (without a trailing newline).
+// A server `add server` made: it has no line in a configuration file.
+inline bool added_at_run_time(const Server& s) { return s.origin.line == 0; }
+
 std::string parse_dynamic_server(const Proxy& backend, const std::string& name, const std::vector<std::string>& words,
                                  Server& out);
 
