@@ -303,6 +303,18 @@ backend st
         self.assertTrue(all(y == 'n1' for _, y in moved), moved[:5])   # only to the new server
         self.assertNotIn('s1', after_swap)
 
+    def test_random_serves_added_servers(self):
+        """`balance random` draws: not comparable pick by pick, but an added server takes its
+        share once enabled and none after it left."""
+        self.start(balance='random')
+        self.assertEqual(self.cli(f'add server be/n1 {self.addr("n1")} weight 4'), 'New server registered.\n\n')
+        self.assertNotIn('n1', self.picks(20))
+        self.assertEqual(self.cli('enable server be/n1'), '\n')
+        self.assertIn('n1', self.picks(40))
+        self.assertEqual(self.cli('disable server be/n1'), '\n')
+        self.assertEqual(self.cli('del server be/n1'), 'Server deleted.\n')
+        self.assertNotIn('n1', self.picks(20))
+
     def test_static_algorithms_refuse(self):
         self.start(balance='source')   # map-based: static
         self.assertEqual(self.cli('add server be/n1 ' + self.addr('n1')),
