@@ -25,12 +25,14 @@ Observability::Observability(uv_loop_t* loop, proxy::Runtime& rt, const std::vec
   };
   // observe layer4|layer7: workers' outcomes reach the checker on this thread.
   const config::Config& cfg = *rt.config;
-  bool any = false;
+  // One flag per server slot, and a receiver whenever there is a backend: a server added at run
+  // time may observe too (Runtime::observed skips the servers that do not, at the cost of a load).
+  bool any_backend = false;
   for (const auto& px : cfg.proxies) {
-    observe_dirty_.emplace_back(new std::atomic<bool>[px.servers.size()]{});
-    for (const auto& sv : px.servers) any = any || sv.observe != config::Server::Observe::none;
+    observe_dirty_.emplace_back(new std::atomic<bool>[px.servers.capacity()]{});
+    any_backend = any_backend || px.is_backend();
   }
-  if (any) {
+  if (any_backend) {
     rt.observe = [this, &cfg](int p, int s, check::Observed what) {
       const int effect = check::observed_effect(cfg.proxies[p].servers[s].observe, what);
       if (effect == 0) return;

@@ -470,7 +470,8 @@ bool f_nbsrv(const FetchCall& f, const SampleContext& c, bool, FetchState&, Samp
     o.i = c.usable_servers(c.opaque, px);
   } else if (cfg && px < static_cast<int>(cfg->proxies.size())) {
     o.i = 0;
-    for (const auto& s : cfg->proxies[px].servers) o.i += !s.disabled;
+    const auto& servers = cfg->proxies[px].servers;
+    for (size_t s = 0; s < servers.size(); ++s) o.i += servers.live(s) && !servers[s].disabled;
   } else {
     return false;
   }

@@ -43,7 +43,7 @@ std::string servers_left(const stats::StatsSource& src, ServerRef s) {
   int act = 0, bck = 0;
   const auto& px = src.cfg->proxies[s.proxy];
   for (size_t i = 0; i < px.servers.size(); ++i)
-    if (src.states[s.proxy][i]->usable()) (px.servers[i].backup ? bck : act)++;
+    if (px.servers.live(i) && src.states[s.proxy][i]->usable()) (px.servers[i].backup ? bck : act)++;
   const uint32_t sess = state(src, s).cur_conns.load(std::memory_order_relaxed);
   return " " + std::to_string(act) + " active and " + std::to_string(bck) + " backup servers left. " +
          std::to_string(sess) + " sessions active, 0 requeued, 0 remaining in queue.";
@@ -72,6 +72,8 @@ bool static_lb(const config::Proxy& px) {
 
 }  // namespace
 
+bool dynamic_lb(const config::Proxy& px) { return !static_lb(px); }
+
 int find_backend(const stats::StatsSource& src, std::string_view spec) {
   return find_proxy(src, spec, [](const config::Proxy& p) { return p.is_backend(); });
 }
@@ -94,6 +96,7 @@ bool find_server(const stats::StatsSource& src, std::string_view spec, ServerRef
   const std::string_view name = spec.substr(slash + 1);
   const auto& servers = src.cfg->proxies[be].servers;
   for (size_t i = 0; i < servers.size(); ++i) {
+    if (!servers.live(i)) continue;   // deleted (`del server`)
     bool match = servers[i].name == name;
     if (!match && !name.empty() && name[0] == '#') match = name.substr(1) == std::to_string(servers[i].puid);
     if (match && size_t(be) < src.states.size() && i < src.states[be].size()) {

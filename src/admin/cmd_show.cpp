@@ -71,6 +71,15 @@ std::string cmd_show_servers_state(Context& c, Session&, const Args& a) {
   return stats::show_servers_state(*c.src, be);
 }
 
+std::string cmd_show_servers_conn(Context& c, Session&, const Args& a) {
+  int be = -1;
+  if (!arg(a, 3).empty()) {
+    be = find_backend(*c.src, a[3]);
+    if (be < 0) return "Can't find backend.\n";
+  }
+  return stats::show_servers_conn(*c.src, be);
+}
+
 std::string cmd_show_backend(Context& c, Session&, const Args&) { return stats::show_backend(*c.src); }
 
 // `show sess [all|<id>]`: the traffic sessions the workers report, then the admin socket's own.

@@ -251,6 +251,61 @@ class CheckerImpl final : public Checker {
     events_.server_state_changed(s->px, s->idx);
   }
 
+  void add_server(int proxy, int server, lb::ServerState* st) override {
+    if (proxy < 0 || size_t(proxy) >= by_proxy_.size() || server < 0) return;
+    auto& slots = by_proxy_[size_t(proxy)];
+    if (slots.size() <= size_t(server)) slots.resize(size_t(server) + 1, nullptr);
+    const auto& px = cfg_.proxies[size_t(proxy)];
+    auto srv = std::make_unique<Srv>();
+    srv->px = proxy;
+    srv->idx = server;
+    srv->proxy = &px;
+    srv->cfg = &px.servers[size_t(server)];
+    srv->st = st;
+    srv->iweight = srv->cfg->weight;
+    // HAProxy's dynamic servers: their checks wait for `enable health` / `enable agent`.
+    if (srv->cfg->check) srv->check = make_task(*srv, Kind::check);
+    if (srv->cfg->agent_check && srv->cfg->agent_port) srv->agent = make_task(*srv, Kind::agent);
+    for (Task* t : {srv->check.get(), srv->agent.get()}) {
+      if (!t) continue;
+      t->enabled = false;
+      t->result.enabled = false;
+      if (!started_) continue;   // start() makes the timers
+      t->timer = new uv_timer_t;
+      uv_timer_init(loop_, t->timer);
+      t->timer->data = t;
+    }
+    srv->up = !srv->check || srv->check->health.up();
+    slots[size_t(server)] = srv.get();
+    servers_.push_back(std::move(srv));
+  }
+
+  void address_changed(int proxy, int server) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    if (s->check) s->check->dst = destination(*s, Kind::check);
+    if (s->agent) s->agent->dst = destination(*s, Kind::agent);
+  }
+
+  void remove_server(int proxy, int server) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    for (Task* t : {s->check.get(), s->agent.get()}) {
+      if (!t) continue;
+      release(*t);
+      if (t->timer) {
+        uv_close(reinterpret_cast<uv_handle_t*>(t->timer), on_handle_closed);
+        t->timer = nullptr;
+      }
+    }
+    by_proxy_[size_t(proxy)][size_t(server)] = nullptr;
+    for (auto it = servers_.begin(); it != servers_.end(); ++it)
+      if (it->get() == s) {
+        servers_.erase(it);
+        break;
+      }
+  }
+
   void observe(int proxy, int server, Observed what) override {
     Srv* s = find(proxy, server);
     if (!s) return;
@@ -301,6 +356,7 @@ class CheckerImpl final : public Checker {
     Task* t = agent ? s->agent.get() : s->check.get();
     if (!t || t->enabled == enabled) return;
     t->enabled = enabled;
+    t->result.enabled = enabled;
     if (!enabled) {
       release(*t);
     } else if (t->timer) {
@@ -329,20 +385,29 @@ class CheckerImpl final : public Checker {
       t->inter = c.agent_inter.value_or(c.inter);
     }
     t->result.health = t->health.value;
-    // Destination: addr/port of the check (agent-addr/agent-port for agents), else the server's.
+    t->dst = destination(s, kind);
+    return t;
+  }
+
+  // Addr/port of the check (agent-addr/agent-port for agents), else the server's (as `set
+  // server addr` left it).
+  static sockaddr_storage destination(const Srv& s, Kind kind) {
+    const auto& c = *s.cfg;
     sockaddr_storage ss = c.address.storage;
+    uint16_t port = c.address.port_lo;
+    if (s.st && s.st->get_addr(ss))
+      port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     const std::string& addr = kind == Kind::agent && !c.agent_addr.empty() ? c.agent_addr : c.check_addr;
     if (!addr.empty()) {
       auto r = config::parse_address(addr, false);
       if (r.address && r.address->kind == config::Address::Kind::inet) ss = r.address->storage;
     }
-    uint16_t port = c.address.port_lo;
     if (kind == Kind::agent) port = *c.agent_port;
     else if (c.check_port) port = *c.check_port;
     if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
     else if (ss.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
-    t->dst = ss;
-    return t;
+    return ss;
   }
 
   // Lets go of the connection or process of a task (without a result).
@@ -818,7 +883,7 @@ class CheckerImpl final : public Checker {
   int count_usable(int px, bool backup) const {
     int n = 0;
     for (const Srv* s : by_proxy_[px])
-      if (s->cfg->backup == backup && s->st->usable()) ++n;
+      if (s && s->cfg->backup == backup && s->st->usable()) ++n;
     return n;
   }
 
@@ -865,7 +930,7 @@ class CheckerImpl final : public Checker {
       events_.log(s.px, kLogNotice, server_up_line(s.cfg->backup, s.proxy->name, s.cfg->name, detail, act, bck));
       if (!s.cfg->backup && s.cfg->on_marked_up_shutdown_backup)
         for (Srv* b : by_proxy_[s.px])
-          if (b->cfg->backup) events_.shutdown_sessions(b->px, b->idx);
+          if (b && b->cfg->backup) events_.shutdown_sessions(b->px, b->idx);
     }
     if (before > 0 && act == 0 && bck == 0)
       events_.log(s.px, kLogEmerg, std::string(s.proxy->kind == config::Proxy::Kind::listen ? "proxy" : "backend") + " " + s.proxy->name +

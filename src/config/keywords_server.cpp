@@ -8,6 +8,7 @@
 #include <set>
 
 #include "did_you_mean.h"
+#include "portero/config/dynamic_server.h"
 #include "parse_context.h"
 #include "unimplemented.h"
 #include "portero/config/units.h"
@@ -79,8 +80,17 @@ long lenient_long(const std::string& v) { return std::strtol(v.c_str(), nullptr,
 // Parses options from a[from..] into `s`. `prefix` is "'server b/s1' : " for a server line and
 // empty for default-server (HAProxy's habit); `srv` is the server name used inside messages
 // ("default-server" for default-server). Returns false after the first error, as HAProxy.
+// Server options HAProxy 2.6 parses but refuses on `add server` (they lack its "dynamic" flag).
+bool refused_on_dynamic(const std::string& o) {
+  static const std::set<std::string> s{
+      "cookie", "init-addr", "log-proto", "max-reuse", "namespace", "no-agent-check", "no-check",
+      "no-check-send-proxy", "non-stick", "redir", "resolve-net", "resolve-opts", "resolve-prefer", "resolvers",
+      "socks4", "stick", "tcp-ut"};
+  return s.count(o) > 0;
+}
+
 bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const std::string& prefix,
-                   const std::string& srv, bool is_default) {
+                   const std::string& srv, bool is_default, bool dynamic = false) {
   auto fail = [&](const std::string& why) {
     c.alert(Form::bare, prefix + why);
     return false;
@@ -114,6 +124,7 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       out = n > 0 ? uint32_t(std::min<long>(n, INT32_MAX)) : 0;
     };
     Millis t = 0;
+    if (dynamic && refused_on_dynamic(o)) return fail("'" + o + "' option is not accepted for dynamic server");
     if (o == "weight") {
       const long w = lenient_long(v);
       if (w < 0 || w > 256)
@@ -282,5 +293,54 @@ const KeywordRow kRows[] = {
 }  // namespace
 
 void register_server_keywords(Registry& r) { r.add(kRows); }
+
+std::string parse_dynamic_server(const Proxy& backend, const std::string& name, const std::vector<std::string>& words,
+                                 Server& out) {
+  if (words.empty() || words[0].empty()) return "'server' expects <name> and <addr>[:<port>] as arguments.";
+  // The options' parser reads the proxy for duplicate ids: give it the live servers only.
+  Config scratch;
+  Diagnostics diag;
+  ParseContext c(scratch, diag);
+  Proxy px;
+  px.name = backend.name;
+  px.kind = backend.kind;
+  px.retry_on = backend.retry_on;
+  for (size_t i = 0; i < backend.servers.size(); ++i)
+    if (backend.servers.live(i)) {
+      px.servers.push_back(backend.servers[i]);
+      px.servers.back().id = backend.servers[i].puid;   // every id in use is taken, written or not
+    }
+  c.proxy = &px;
+  c.origin = Origin{"", 0};
+  Server s;   // no default-server, as HAProxy
+  s.name = name;
+  s.disabled = true;
+  auto r = parse_address(words[0], false);
+  if (!r.address) return "portero cannot add a server at '" + words[0] + "': an IP address is needed (a name would not be resolved at run time).";
+  s.address = *r.address;
+  Args a{"server", name};
+  a.insert(a.end(), words.begin(), words.end());
+  if (!parse_options(c, a, 3, s, "", name, false, true)) {
+    for (const auto& d : diag.all())
+      if (d.severity == Severity::alert) return d.text;
+    return "unable to parse the server options.";
+  }
+  if (s.agent_check && !s.agent_port)
+    return "server " + name + " does not have agent port. Agent check has been disabled.";
+  if (s.tls.ssl || s.tls.check_ssl)
+    return "portero cannot add a server with TLS ('ssl', 'check-ssl') at run time yet.";
+  if (s.id) {
+    s.puid = *s.id;
+  } else {
+    // The smallest id no live server uses, as HAProxy picks it.
+    std::set<int> used;
+    for (const auto& o : px.servers) used.insert(o.puid);
+    int next = 1;
+    while (used.count(next)) ++next;
+    s.puid = next;
+  }
+  out = std::move(s);
+  return "";
+}
 
 }  // namespace portero::config

@@ -59,8 +59,10 @@ void ChashRing::rebuild() {
     }
   }
   auto by_key = [](const Point& a, const Point& b) { return a.key < b.key; };
-  std::sort(act_.begin(), act_.end(), by_key);
-  std::sort(bck_.begin(), bck_.end(), by_key);
+  // Stable: servers added at run time share their points' keys (see set_server); equal keys
+  // keep slot order, as HAProxy's tree keeps them in insertion order.
+  std::stable_sort(act_.begin(), act_.end(), by_key);
+  std::stable_sort(bck_.begin(), bck_.end(), by_key);
 
   use_backup_ = nact == 0;
   if (nact) {

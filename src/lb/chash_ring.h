@@ -31,6 +31,17 @@ class ChashRing {
   // skipping full servers and `avoid` (kept as the last resort). -1 when all are full.
   int next_rr(int avoid);
 
+  // Slot `idx` holds a new server (in maintenance): its facts and its point budget (its weight
+  // now, as HAProxy sizes a server's nodes when it is added).
+  // HAProxy 2.6 makes an added server's points before it gives the server an id: unless `id`
+  // was written they are keyed on id 0 (such servers share their keys). Kept, so keys map as
+  // haproxy's do.
+  void set_server(int idx, const config::Server& s) {
+    describe_server(servers_[size_t(idx)], s);
+    servers_[size_t(idx)].puid = s.id ? *s.id : 0;   // the ring's copy only: it seeds the points
+    cap_[size_t(idx)] = (s.weight > max_user_weight ? max_user_weight : s.weight) * 16;
+  }
+
   uint32_t eweight(int idx) const { return eweight_[idx]; }
   const std::vector<ServerInfo>& servers() const { return servers_; }
 

@@ -21,6 +21,12 @@ class First final : public Balancer {
     refresh();
   }
 
+  // A new server in a slot: its id places it in the fill order.
+  void set_server(int idx, const config::Server& s) override {
+    describe_server(info_[size_t(idx)], s);
+    std::stable_sort(by_id_.begin(), by_id_.end(), [&](int a, int b) { return info_[a].puid < info_[b].puid; });
+  }
+
   int pick(const PickContext&, int avoid) override {
     bool want_backup;
     if (act_count_ > 0) want_backup = false;

@@ -54,6 +54,10 @@ class HashBalancer final : public Balancer {
     return s < 0 ? kNoServer : s;
   }
 
+  void set_server(int idx, const config::Server& s) override {
+    if (ring_) ring_->set_server(idx, s);   // map-based hashing is static: no `add server`
+  }
+
   void refresh() override {
     if (map_) map_->rebuild();
     else ring_->rebuild();

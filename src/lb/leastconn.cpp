@@ -17,6 +17,9 @@ constexpr uint32_t kMaxEweight = max_user_weight * 16;   // 4096
 
 class LeastConn final : public Balancer {
  public:
+  // The slot's server is in maintenance (in no tree): only its facts change.
+  void set_server(int idx, const config::Server& s) override { describe_server(info_[size_t(idx)], s); }
+
   LeastConn(std::vector<ServerInfo> servers, bool all_backups, uint32_t fullconn)
       : info_(std::move(servers)),
         limits_(info_, fullconn),

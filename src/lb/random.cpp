@@ -50,6 +50,7 @@ class Random final : public Balancer {
   }
 
   void refresh() override { ring_.rebuild(); }
+  void set_server(int idx, const config::Server& s) override { ring_.set_server(idx, s); }
 
  private:
   ChashRing ring_;

@@ -70,6 +70,9 @@ class RoundRobin final : public Balancer {
     }
   }
 
+  // The slot's server is in maintenance (in no tree): only its facts change.
+  void set_server(int idx, const config::Server& s) override { describe_server(info_[size_t(idx)], s); }
+
   int pick(const PickContext&, int avoid) override {
     Group* g;
     if (act_.count > 0) {

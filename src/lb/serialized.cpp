@@ -20,6 +20,10 @@ class Serialized final : public Balancer {
     std::lock_guard<std::mutex> hold(mutex_);
     inner_->refresh();
   }
+  void set_server(int idx, const config::Server& s) override {
+    std::lock_guard<std::mutex> hold(mutex_);
+    inner_->set_server(idx, s);
+  }
   // Only the algorithms that order servers by their load hear of each request: the others
   // cost no lock here.
   void on_take(int idx) override {

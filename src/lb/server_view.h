@@ -27,6 +27,15 @@ struct ServerInfo {
 std::vector<ServerInfo> describe_servers(const config::Proxy& backend,
                                          std::span<ServerState* const> states);
 
+// The static facts of `s` (an `add server` in slot `into`; its state stays).
+inline void describe_server(ServerInfo& into, const config::Server& s) {
+  into.backup = s.backup;
+  into.maxconn = s.maxconn;
+  into.minconn = s.minconn;
+  into.maxqueue = s.maxqueue;
+  into.puid = s.puid;
+}
+
 // Server ids as HAProxy assigns them: `id N` kept; the others get, in declaration order, the
 // smallest id not taken that is >= a counter starting at 1 and bumped once per server.
 std::vector<int32_t> assign_puids(const config::Proxy& backend);

@@ -1,5 +1,9 @@
 #include "portero/proxy/bound_rules.h"
 
+#include <algorithm>
+
+#include "portero/proxy/runtime.h"
+
 #include "../acl/regex.h"
 #include "portero/config/fetch_source.h"
 #include "../acl/sample.h"
@@ -199,6 +203,8 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
       }
       bp.server_sni.push_back(sni);
     }
+    // Servers added at run time (`add server`) have no `sni` expression: null up to the slot count.
+    bp.server_sni.resize(std::max(px.servers.capacity(), px.servers.size() + Runtime::kSpareServerSlots), nullptr);
     if (px.is_backend() && px.balance.algorithm == "hash") {
       std::string expr;
       for (const auto& w : px.balance.hash_expr) expr += (expr.empty() ? "" : " ") + w;

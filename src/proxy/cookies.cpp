@@ -248,7 +248,7 @@ void Exchange::cookie_request() {
     cookie_req_flag_ = 'I';
     const auto& states = w_.runtime().backends[be_].states;
     for (size_t i = 0; i < be.servers.size(); ++i) {
-      if (be.servers[i].cookie != srv) continue;
+      if (!be.servers.live(i) || be.servers[i].cookie != srv) continue;
       const lb::ServerState& st = *states[i];
       bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||
                      st.oper.load(std::memory_order_relaxed) == lb::OperState::down;

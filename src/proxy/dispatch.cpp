@@ -100,7 +100,7 @@ void Exchange::use_server_rules() {
       std::string_view name = eval_format(e, ctx, w_.scratch(), w_.bufsize());
       idx = -1;
       for (size_t k = 0; k < be.servers.size(); ++k) {
-        if (be.servers[k].name != name) continue;
+        if (!be.servers.live(k) || be.servers[k].name != name) continue;
         if (idx >= 0) {   // a shared name names no server
           idx = -1;
           break;
@@ -282,9 +282,13 @@ void Exchange::connect_server(int idx) {
   c->timer.on_expire = ServerConn::on_timer;
   sockaddr_storage addr = s.address.storage;
   socklen_t len = s.address.storage_len;
-  if (s.address.kind != config::Address::Kind::unix_path) {
+  // `set server addr` moved it: the new address and port (0: the client's destination port).
+  const bool moved = w_.runtime().backends[be_].states[size_t(idx)]->get_addr(addr);
+  if (moved || s.address.kind != config::Address::Kind::unix_path) {
     uint16_t port = s.address.port_lo;
-    if (s.address.port_offset) port = static_cast<uint16_t>(c_.facts_.local_port() + s.address.offset);
+    if (moved) port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                                        : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (!moved && s.address.port_offset) port = static_cast<uint16_t>(c_.facts_.local_port() + s.address.offset);
     else if (port == 0) port = c_.facts_.local_port();
     if (addr.ss_family == AF_INET6) {
       reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(port);

@@ -21,13 +21,24 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
     for (const auto& [status, raw] : p.errorfiles) errorfiles_[i][status] = http::normalize_errorfile(raw);
     frontends[i].maxconn.store(p.maxconn.value_or(maxconn.load()));
     if (!p.is_backend()) continue;
-    backends[i].server_queued = std::make_unique<std::atomic<uint32_t>[]>(p.servers.size());
-    backends[i].conns = std::make_unique<BackendRuntime::ConnGauges[]>(p.servers.size());
-    for (const auto& s : p.servers) {
+    // Every per-server array has a slot for each configured server and kSpareServerSlots more
+    // (`add server`); see config/server_list.h.
+    const size_t slots = p.servers.size() + kSpareServerSlots;
+    p.servers.seal(slots);
+    backends[i].server_queued = std::make_unique<std::atomic<uint32_t>[]>(slots);
+    backends[i].conns = std::make_unique<BackendRuntime::ConnGauges[]>(slots);
+    backends[i].grace = std::make_unique<std::atomic<uint32_t>[]>(slots);
+    backends[i].states.reserve(slots);
+    for (size_t k = 0; k < slots; ++k) {
       auto st = std::make_unique<lb::ServerState>();
-      st->user_weight.store(s.weight);
-      st->maxconn.store(s.maxconn);
-      if (s.disabled) st->admin.store(lb::AdminState::maint);
+      if (k < p.servers.size()) {
+        const auto& s = p.servers[k];
+        st->user_weight.store(s.weight);
+        st->maxconn.store(s.maxconn);
+        if (s.disabled) st->admin.store(lb::AdminState::maint);
+      } else {
+        st->admin.store(lb::AdminState::maint);   // an empty slot: never picked
+      }
       backends[i].states.push_back(st.get());
       backends[i].servers.push_back(std::move(st));
     }
@@ -68,9 +79,12 @@ bool Runtime::make_balancers(std::string& error) {
 }
 
 void Runtime::make_counters(size_t workers) {
-  std::vector<size_t> servers;
-  for (const auto& p : config->proxies) servers.push_back(p.is_backend() ? p.servers.size() : 0);
-  counters = std::make_unique<stats::CounterSet>(workers, servers);
+  std::vector<size_t> slots, configured;
+  for (const auto& p : config->proxies) {
+    slots.push_back(p.is_backend() ? p.servers.capacity() : 0);
+    configured.push_back(p.is_backend() ? p.servers.size() : 0);
+  }
+  counters = std::make_unique<stats::CounterSet>(workers, slots, configured);
 }
 
 std::string_view Runtime::errorfile(int proxy_index, int status) const {

@@ -72,6 +72,33 @@ void fill_stats_source(stats::StatsSource& src, Runtime& rt, const std::vector<W
     r->frontends[p].shut.store(true);
     for (Worker* w : workers) w->shutdown_frontend(p);
   };
+  // The run-time server set: the runtime fills the slot; checks follow it. A deleted slot is
+  // reusable once every worker has run a turn of its loop since (it may still hold the index
+  // in a finishing exchange's log line).
+  stats::StatsSource* self = &src;
+  src.add_server = [r, self](int p, config::Server s) -> std::string {
+    const int slot = r->add_server(p, std::move(s));
+    if (slot < 0)
+      return "portero: backend has no free server slot (" + std::to_string(Runtime::kSpareServerSlots) +
+             " beyond the configured servers).";
+    if (self->checker) self->checker->add_server(p, slot, r->backends[p].states[size_t(slot)]);
+    return "";
+  };
+  src.del_server = [r, self, workers](int p, int s) {
+    if (self->checker) self->checker->remove_server(p, s);
+    r->retire_server(p, s, uint32_t(workers.size()));
+    for (Worker* w : workers) w->forget_server(p, s, [r, p, s] { r->grace_passed(p, s); });
+  };
+  src.server_moved = [r, self, workers](int p, int s) {
+    if (self->checker) self->checker->address_changed(p, s);
+    for (Worker* w : workers) w->forget_server(p, s, [] {});
+  };
+  // Idle connections do not hold a deletion back (haproxy 2.6 neither): the workers close them.
+  src.server_has_connections = [r](int p, int s) {
+    const auto& be = r->backends[p];
+    return be.states[size_t(s)]->cur_conns.load() != 0 || be.server_queued[s].load() != 0 ||
+           be.conns[s].used.load() != 0;
+  };
   src.set_frontend_maxconn = [r](int p, uint32_t v) { r->frontends[p].maxconn.store(v); };
   src.set_global_maxconn = [r](uint32_t v) { r->maxconn.store(v); };
 }

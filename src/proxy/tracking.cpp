@@ -88,7 +88,7 @@ void Exchange::stick_match() {
     const std::string name = t->name_of(key_number);
     int idx = -1;
     for (size_t s = 0; s < be.servers.size() && idx < 0; ++s)
-      if (name.empty() ? uint64_t(be.servers[s].puid) == id : be.servers[s].name == name) idx = int(s);
+      if (be.servers.live(s) && (name.empty() ? uint64_t(be.servers[s].puid) == id : be.servers[s].name == name)) idx = int(s);
     if (idx < 0) continue;
     const lb::ServerState& st = *states[idx];
     const bool stopped = st.admin.load(std::memory_order_relaxed) == lb::AdminState::maint ||

@@ -45,7 +45,7 @@ Worker::Worker(Runtime& rt, int index) : rt_(rt), index_(index) {
   backend_queues_.resize(n);
   server_queues_.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    const size_t servers = rt_.config->proxies[i].servers.size();
+    const size_t servers = rt_.config->proxies[i].servers.capacity();   // every slot (add server)
     idle_[i].assign(servers, nullptr);
     upstreams_[i].assign(servers, nullptr);
     pool_stats_[i].resize(servers);
@@ -155,6 +155,20 @@ void Worker::shutdown_server_sessions(int proxy_index, int server_index) {
       if (s->serving(proxy_index, server_index)) s->hard_close();
       s = next;
     }
+  });
+}
+
+void Worker::forget_server(int proxy_index, int server_index, std::function<void()> done) {
+  post([this, proxy_index, server_index, done = std::move(done)] {
+    ServerConn*& idle = idle_[size_t(proxy_index)][size_t(server_index)];
+    while (idle) {
+      ServerConn* c = idle;
+      forget_idle(c);
+      c->close();
+    }
+    H2Upstream*& shared = upstreams_[size_t(proxy_index)][size_t(server_index)];
+    while (shared) shared->stop();   // GOAWAY; unlists it
+    done();
   });
 }
 

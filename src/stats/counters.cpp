@@ -78,14 +78,28 @@ uint64_t Totals::latency_quantile(double q) const {
 }
 
 CounterSet::CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy)
+    : CounterSet(workers, servers_per_proxy, servers_per_proxy) {}
+
+CounterSet::CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy,
+                       const std::vector<size_t>& configured)
     : workers_(workers),
       nproxies_(servers_per_proxy.size()),
       proxies_(new Counters[workers * servers_per_proxy.size() * 2]),
       servers_(workers) {
   for (auto& w : servers_) {
-    w.reserve(nproxies_);
-    for (size_t n : servers_per_proxy) w.emplace_back(n);
+    w.resize(nproxies_);
+    for (size_t p = 0; p < nproxies_; ++p) {
+      w[p].resize(servers_per_proxy[p]);
+      const size_t made = p < configured.size() ? std::min(configured[p], servers_per_proxy[p]) : 0;
+      for (size_t s = 0; s < made; ++s) w[p][s] = std::make_unique<Counters>();
+    }
   }
+}
+
+void CounterSet::add_server(size_t p, size_t s) {
+  // A reused slot gets new blocks: nobody writes to a deleted server's slot any more (the
+  // runtime reuses a slot only after every worker went through its loop since the deletion).
+  for (auto& w : servers_) w[p][s] = std::make_unique<Counters>();
 }
 
 Totals CounterSet::proxy_totals(size_t p) const {
@@ -102,7 +116,8 @@ Totals CounterSet::backend_totals(size_t p) const {
 
 Totals CounterSet::server_totals(size_t p, size_t s) const {
   Totals t;
-  for (size_t w = 0; w < workers_; ++w) t.add(servers_[w][p][s]);
+  for (size_t w = 0; w < workers_; ++w)
+    if (const auto& c = servers_[w][p][s]) t.add(*c);
   return t;
 }
 
@@ -131,14 +146,16 @@ void CounterSet::clear_max() {
   for (size_t i = 0; i < workers_ * nproxies_ * 2; ++i) zero_max(proxies_[i]);
   for (auto& w : servers_)
     for (auto& p : w)
-      for (auto& c : p) zero_max(c);
+      for (auto& c : p)
+        if (c) zero_max(*c);
 }
 
 void CounterSet::clear_all() {
   for (size_t i = 0; i < workers_ * nproxies_ * 2; ++i) zero_all(proxies_[i]);
   for (auto& w : servers_)
     for (auto& p : w)
-      for (auto& c : p) zero_all(c);
+      for (auto& c : p)
+        if (c) zero_all(*c);
 }
 
 }  // namespace portero::stats

@@ -247,7 +247,7 @@ std::string server_status(const StatsSource& src, int p, int s) {
     return "DOWN";
   }
   std::string st = v.admin == lb::AdminState::drain ? "DRAIN" : v.oper == lb::OperState::stopping ? "NOLB" : "UP";
-  if (!cs.check) return st == "UP" ? "no check" : st;
+  if (!cs.check || (chk && !chk->enabled)) return st == "UP" ? "no check" : st;
   // Transitional health: "UP 2/3" counts the failures still allowed before DOWN.
   if (chk && chk->health >= rise && chk->health < rise + fall - 1)
     st += " " + std::to_string(chk->health - rise + 1) + "/" + std::to_string(fall);
@@ -285,7 +285,11 @@ Row server_row(const Ctx& c, int p, int s) {
   uint64_t last_change = chk ? chk->last_change : agt ? agt->last_change : 0;
   if (last_change == 0) last_change = c.start_s;
   f[f_lastchg] = V::make_u32(age(c.now_s, last_change));
-  if (cs.check) {
+  // After `disable health|agent` (and on an added server until `enable health|agent`) HAProxy
+  // leaves the check's (agent's) columns empty, as for a server without one.
+  const bool checking = cs.check && (!chk || chk->enabled);
+  const bool agent_on = cs.agent_check && (!agt || agt->enabled);
+  if (checking) {
     f[f_chkfail] = V::make_u64(chk ? chk->failures : 0);
     f[f_chkdown] = V::make_u64(chk ? chk->downs : 0);
     // The checker adds a DOWN spell to `downtime` when it ends; count the current one too.
@@ -297,7 +301,7 @@ Row server_row(const Ctx& c, int p, int s) {
   if (throttled(v)) f[f_throttle] = V::make_u32(v.ramp * 100 / 16);
   f[f_rate] = V::make_u32(rt.sessions.cur);
   f[f_rate_max] = V::make_u32(rt.sessions.max);
-  if (cs.check) {
+  if (checking) {
     const check::Status st = chk ? chk->status : check::Status::ini;
     f[f_check_status] = V::make_str(std::string(check::status_name(st)));
     if (chk && chk->code >= 0) f[f_check_code] = V::make_u32(static_cast<uint64_t>(chk->code));
@@ -308,7 +312,7 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_check_fall] = V::make_u32(cs.fall);
     f[f_check_health] = V::make_u32(chk ? static_cast<uint64_t>(chk->health) : cs.rise);
   }
-  if (cs.agent_check) {
+  if (agent_on) {
     const check::Status st = agt ? agt->status : check::Status::ini;
     f[f_agent_status] = V::make_str(std::string(check::status_name(st)));
     if (agt && agt->code >= 0) f[f_agent_code] = V::make_u32(static_cast<uint64_t>(agt->code));
@@ -324,8 +328,8 @@ Row server_row(const Ctx& c, int p, int s) {
   f[f_lastsess] = V::make_s32(t.last_session_s ? static_cast<int64_t>(age(c.now_s, t.last_session_s)) : -1);
   if (c.q.show_private) {
     // (HAProxy names a unix or abns server's address "unix")
-    f[f_addr] = V::make_str(cs.address.kind == config::Address::Kind::unix_path ? std::string("unix")
-                                                                                 : config::to_string(cs.address));
+    const config::Address addr = detail::current_address(cs.address, detail::state_or_null(c.src.states, p, s));
+    f[f_addr] = V::make_str(addr.kind == config::Address::Kind::unix_path ? std::string("unix") : config::to_string(addr));
     if (!cs.cookie.empty()) f[f_cookie] = V::make_str(cs.cookie);
   }
   const StatsSource::ServerConns conns = c.src.server_conns ? c.src.server_conns(p, s) : StatsSource::ServerConns{};
@@ -342,7 +346,7 @@ Row server_row(const Ctx& c, int p, int s) {
 
 // The servers the balancer uses right now, as HAProxy sums them for the BACKEND row.
 struct LbSummary {
-  uint32_t act = 0, bck = 0, weight = 0, uweight = 0, up = 0;
+  uint32_t act = 0, bck = 0, weight = 0, uweight = 0, up = 0, total = 0;
   uint64_t last_change = 0;
 };
 LbSummary summarize(const Ctx& c, int p) {
@@ -351,6 +355,8 @@ LbSummary summarize(const Ctx& c, int p) {
   uint32_t wact = 0, wbck = 0, uwact = 0, uwbck = 0, first_w = 0, first_uw = 0;
   bool first = false;
   for (size_t s = 0; s < px.servers.size(); ++s) {
+    if (!px.servers.live(s)) continue;   // deleted (`del server`)
+    ++sum.total;
     const SrvView v = view_of(c.src, p, static_cast<int>(s));
     if (v.admin != lb::AdminState::maint && v.oper != lb::OperState::down) ++sum.up;
     if (const check::Result* r = check_of(c.src, p, static_cast<int>(s)))
@@ -403,10 +409,10 @@ Row backend_row(const Ctx& c, int p) {
   f[f_slim] = V::make_u32(px.fullconn_effective);
   f[f_dreq] = V::make_u64(t.denied_req);
   const LbSummary sum = summarize(c, p);
-  std::string status = (sum.weight > 0 || px.servers.empty()) ? "UP" : "DOWN";
+  std::string status = (sum.weight > 0 || sum.total == 0) ? "UP" : "DOWN";
   // With `up` or `no-maint` HAProxy appends how many servers are up out of all.
   if (c.q.up_only || c.q.no_maint)
-    status += " (" + std::to_string(sum.up) + "/" + std::to_string(px.servers.size()) + ")";
+    status += " (" + std::to_string(sum.up) + "/" + std::to_string(sum.total) + ")";
   f[f_status] = V::make_str(status);
   f[f_weight] = V::make_u32(sum.weight);
   f[f_act] = V::make_u32(sum.act);
@@ -460,6 +466,7 @@ std::vector<Row> collect_rows(const StatsSource& src, const StatQuery& q) {
     if (px.is_frontend() && (q.type_mask & 1)) rows.push_back(frontend_row(c, p));
     if (px.is_backend() && (q.type_mask & 4)) {
       for (size_t s = 0; s < px.servers.size(); ++s) {
+        if (!px.servers.live(s)) continue;   // deleted (`del server`)
         const config::Server& cs = px.servers[s];
         if (q.sid >= 0 && cs.puid != q.sid) continue;
         const SrvView v = view_of(src, p, static_cast<int>(s));

@@ -1,6 +1,9 @@
 // `show servers state` (the format `server-state-file` reads back) and `show backend`.
 #include "portero/stats/render.h"
+#include "portero/config/dynamic_server.h"
 #include "text_util.h"
+
+#include <algorithm>
 
 namespace portero::stats {
 namespace {
@@ -39,7 +42,9 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   else if (ramp < 16) op = 1;
   // 0x01 forced maintenance, 0x04 `disabled` in the config, 0x08 forced drain.
   int adm = 0;
-  if (maint) adm = cs.disabled ? 0x05 : 0x01;
+  // An added server's `disabled` is a forced maintenance (haproxy: 0x01, not the config's 0x04).
+  const bool added = config::added_at_run_time(cs);
+  if (maint) adm = cs.disabled && !added ? 0x05 : 0x01;
   else if (admin == lb::AdminState::drain) adm = 0x08;
 
   const check::Result* chk = cs.check && src.checker ? src.checker->check(p, s) : nullptr;
@@ -54,19 +59,23 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
     status = detail::check_status_number(st);
     result = detail::check_result_number(st);
     health = chk ? chk->health : static_cast<int>(cs.rise);
-    chk_state = kChkConfigured | kChkEnabled;
+    chk_state = kChkConfigured | (chk && !chk->enabled ? 0 : kChkEnabled);
   } else {
-    // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise.
-    health = op == 0 ? 0 : static_cast<int>(cs.rise);
+    // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise (always
+    // 0 for a server added at run time, whose health haproxy 2.6 never sets).
+    health = op == 0 || added ? 0 : static_cast<int>(cs.rise);
   }
-  if (cs.agent_check) agt_state = kChkConfigured | kChkEnabled | kChkAgent;
-  if (maint) {
+  if (cs.agent_check) agt_state = kChkConfigured | (agt && !agt->enabled ? 0 : kChkEnabled) | kChkAgent;
+  // Maintenance pauses the checks; haproxy 2.6 never marks an added server's paused (it starts
+  // in maintenance without going through it).
+  if (maint && !added) {
     chk_state |= kChkPaused;
     if (cs.agent_check) agt_state |= kChkPaused;
   }
 
+  const config::Address addr = detail::current_address(cs.address, detail::state_or_null(src.states, p, s));
   out += std::to_string(px.id) + ' ' + px.name + ' ' + std::to_string(cs.puid) + ' ' + cs.name + ' ';
-  out += dash_if_empty(detail::address_host(cs.address));
+  out += dash_if_empty(detail::address_host(addr));
   out += ' ' + std::to_string(op) + ' ' + std::to_string(adm) + ' ' + std::to_string(uweight) + ' ' +
          std::to_string(cs.weight) + ' ' + std::to_string(since) + ' ' + std::to_string(status) + ' ' +
          std::to_string(result) + ' ' + std::to_string(health) + ' ' + std::to_string(chk_state) + ' ' +
@@ -74,7 +83,7 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   // bk_f_forced_id: the config does not record whether the backend's id was written.
   out += "0 ";
   out += cs.id ? "1" : "0";
-  out += " - " + std::to_string(cs.address.port_lo) + " - 0 " + std::to_string(cs.check_port.value_or(0)) + ' ';
+  out += " - " + std::to_string(addr.port_lo) + " - 0 " + std::to_string(cs.check_port.value_or(0)) + ' ';
   out += dash_if_empty(cs.check_addr);
   out += ' ';
   out += dash_if_empty(cs.agent_addr);
@@ -93,7 +102,35 @@ std::string show_servers_state(const StatsSource& src, int backend) {
     if (!proxies[p].is_backend()) continue;
     if (backend >= 0 && static_cast<size_t>(backend) != p) continue;
     for (size_t s = 0; s < proxies[p].servers.size(); ++s)
-      server_line(out, src, static_cast<int>(p), static_cast<int>(s), now_s, start_s);
+      if (proxies[p].servers.live(s)) server_line(out, src, static_cast<int>(p), static_cast<int>(s), now_s, start_s);
+  }
+  return out;
+}
+
+// HAProxy's gauges are per thread; portero's are process-wide: the idle connections are all
+// shown under the first thread. pool-purge-delay is portero's fixed 5 s, pool-max-conn -1.
+std::string show_servers_conn(const StatsSource& src, int backend) {
+  const uint32_t threads = src.process.nbthread ? src.process.nbthread : 1;
+  std::string out = "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb "
+                    "idle_lim idle_cur idle_per_thr[" + std::to_string(threads) + "]\n";
+  if (!src.cfg) return out;
+  const auto& proxies = src.cfg->proxies;
+  for (size_t p = 0; p < proxies.size(); ++p) {
+    const config::Proxy& px = proxies[p];
+    if (!px.is_backend() || (backend >= 0 && static_cast<size_t>(backend) != p)) continue;
+    for (size_t s = 0; s < px.servers.size(); ++s) {
+      if (!px.servers.live(s)) continue;
+      const config::Server& cs = px.servers[s];
+      const StatsSource::ServerConns g = src.server_conns ? src.server_conns(int(p), int(s)) : StatsSource::ServerConns{};
+      const uint32_t safe = std::min(g.safe, g.idle);
+      const config::Address addr = detail::current_address(cs.address, detail::state_or_null(src.states, int(p), int(s)));
+      out += px.name + '/' + cs.name + ' ' + std::to_string(px.id) + '/' + std::to_string(cs.puid) + ' ' +
+             dash_if_empty(detail::address_host(addr)) + ' ' + std::to_string(addr.port_lo) + " - 5000 " +
+             std::to_string(g.used) + ' ' + std::to_string(g.peak_used) + ' ' + std::to_string(g.peak_used) + ' ' +
+             std::to_string(g.idle - safe) + ' ' + std::to_string(safe) + " -1 " + std::to_string(g.idle);
+      for (uint32_t t = 0; t < threads; ++t) out += ' ' + std::to_string(t == 0 ? g.idle : 0);
+      out += '\n';
+    }
   }
   return out;
 }

@@ -138,5 +138,17 @@ std::string address_host(const config::Address& a) {
   return buf;
 }
 
+config::Address current_address(const config::Address& configured, const lb::ServerState* st) {
+  config::Address a = configured;
+  sockaddr_storage moved;
+  if (!st || !st->get_addr(moved)) return a;
+  a.kind = config::Address::Kind::inet;
+  a.storage = moved;
+  a.port_offset = false;
+  a.port_lo = a.port_hi = ntohs(moved.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(moved).sin6_port
+                                                             : reinterpret_cast<const sockaddr_in&>(moved).sin_port);
+  return a;
+}
+
 }  // namespace detail
 }  // namespace portero::stats

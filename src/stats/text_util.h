@@ -3,9 +3,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "portero/check/checks.h"
 #include "portero/config/address.h"
+#include "portero/lb/server_state.h"
 #include "portero/stats/model.h"
 
 namespace portero::stats::detail {
@@ -25,6 +27,14 @@ int check_result_number(check::Status s);
 
 // The host part of an inet address ("127.0.0.1", "::1"); the path for unix sockets.
 std::string address_host(const config::Address& a);
+
+// Server s of proxy p's address now: the configured one, or where `set server addr` moved it.
+config::Address current_address(const config::Address& configured, const lb::ServerState* st);
+// Its state, or null when the source has none (tests).
+inline const lb::ServerState* state_or_null(const std::vector<std::vector<lb::ServerState*>>& states, int p, int s) {
+  return p >= 0 && size_t(p) < states.size() && s >= 0 && size_t(s) < states[size_t(p)].size() ? states[size_t(p)][size_t(s)]
+                                                                                              : nullptr;
+}
 
 }  // namespace portero::stats::detail
 

@@ -76,7 +76,7 @@ bool apply_one(stats::StatsSource& src, admin::ServerRef ref, FormAction a) {
 int find_server_in(const stats::StatsSource& src, int proxy, std::string_view name) {
   const auto& servers = src.cfg->proxies[proxy].servers;
   for (size_t i = 0; i < servers.size(); ++i)
-    if (servers[i].name == name && size_t(proxy) < src.states.size() && i < src.states[proxy].size()) return int(i);
+    if (servers.live(i) && servers[i].name == name && size_t(proxy) < src.states.size() && i < src.states[proxy].size()) return int(i);
   return -1;
 }
 

@@ -77,8 +77,8 @@ class SamplerImpl final : public Sampler {
     const auto& px = src_.cfg->proxies;
     for (size_t p = 0; p < px.size(); ++p) {
       if (px[p].is_frontend()) objects.push_back(object_json(px[p].name, "FRONTEND", "frontend", fe_[p]));
-      for (size_t s = 0; s < px[p].servers.size(); ++s)
-        objects.push_back(object_json(px[p].name, px[p].servers[s].name, "server", srv_[p][s]));
+      for (size_t s = 0; s < px[p].servers.size() && s < srv_[p].size(); ++s)
+        if (px[p].servers.live(s)) objects.push_back(object_json(px[p].name, px[p].servers[s].name, "server", srv_[p][s]));
       if (px[p].is_backend()) objects.push_back(object_json(px[p].name, "BACKEND", "backend", be_[p]));
     }
     json out = {{"interval_ms", kIntervalMs}, {"capacity", kHistory}, {"now_ms", wall_ms()},
@@ -124,8 +124,17 @@ class SamplerImpl final : public Sampler {
         be_keys += t.ssl_sess;
         be_[p].sample(forwarded(t), now);
       }
-      for (size_t s = 0; s < srv_[p].size(); ++s)
+      // Servers added at run time get a history from their first second; a deleted server's
+      // history goes with it (its slot may hold another server later).
+      const auto& servers = px[p].servers;
+      if (srv_[p].size() < servers.size()) srv_[p].resize(servers.size(), RateHistory(kHistory));
+      for (size_t s = 0; s < srv_[p].size(); ++s) {
+        if (!servers.live(s)) {
+          if (!srv_[p][s].points().empty()) srv_[p][s] = RateHistory(kHistory);
+          continue;
+        }
         srv_[p][s].sample(forwarded(src_.counters->server_totals(p, s)), now);
+      }
     }
     ssl_.sample(ssl_conns, fe_keys, be_keys, now);
     if (src_.backend_watch) src_.backend_watch->tick(src_, now / 1000);

@@ -8,6 +8,7 @@
 // state. An input naming "ssl" or "tls" also gets TLS contexts (certificates, crt-list, ticket
 // keys of fuzz_env; made afresh after an input that could change them), for `show/set/commit ssl cert`, `set ssl tls-key`, crt-list commands.
 // `show/set/clear table` work on the frontend's ip table and a small string table.
+// `add server` / `del server` / `set server addr` run against the Runtime's server slots.
 // Byte 0 picks the chunk size the bytes arrive in (a line cut anywhere) and the level.
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +88,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t ctl = data[0];
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  proxy::Runtime rt(e.cfg);
+  // `add server` / `del server` change the configuration's server slots (config/server_list.h):
+  // such an input gets a configuration of its own, so every input starts from the same servers.
+  config::ConfigPtr cfg = e.cfg;
+  if (in.find("add") != std::string_view::npos || in.find("del") != std::string_view::npos) {
+    config::Diagnostics diag;
+    cfg = config::load_text(config_text(), "fuzz.cfg", diag);
+    if (!cfg) std::abort();
+  }
+  proxy::Runtime rt(cfg);
   rt.make_counters(1);
   std::string err;
   if (!rt.make_balancers(err)) std::abort();

@@ -39,6 +39,9 @@ HELP_TAIL = ('  help [<command>]                        : list matching or all c
 
 # COMPAT.md §5.1: help lines of the in-scope commands, exact.
 HELP_LINES = [
+    '  add server <bk>/<srv>                   : create a new server',
+    '  del server <bk>/<srv>                   : remove a dynamically added server',
+    '  show servers conn [<backend>]           : dump server connections status (all or for a single backend)',
     '  clear counters [all]                    : clear max statistics counters (or all counters)',
     "  disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)",
     "  enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)",

@@ -22,6 +22,10 @@ int find_backend(const stats::StatsSource& src, std::string_view spec);
 // A frontend (or listen) by name or `#<id>`; -1 when there is none.
 int find_frontend(const stats::StatsSource& src, std::string_view spec);
 
+// Whether the backend's algorithm accepts servers added at run time (HAProxy: not static-rr,
+// not map-based hashing).
+bool dynamic_lb(const config::Proxy& px);
+
 // `set server b/s state ready|drain|maint`, `enable/disable server`, page actions ready/drain/maint.
 // Logs what HAProxy logs ("Server b/s is going DOWN for maintenance.", ...) through `log`.
 std::string set_admin_state(stats::StatsSource& src, ServerRef s, lb::AdminState state);

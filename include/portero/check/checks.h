@@ -56,6 +56,7 @@ struct Result {
   uint64_t last_change = 0;   // unix seconds of the last state change
   uint64_t downtime = 0;      // seconds spent DOWN
   uint64_t analyse_failures = 0;   // hanafail: times `error-limit` consecutive errors were seen
+  bool enabled = true;        // false after `disable health|agent` (and on new dynamic servers)
 };
 
 // What a worker saw of a server's traffic (`observe layer4|layer7`), HAProxy's analysis
@@ -97,6 +98,13 @@ class Checker {
   // Traffic outcome of a server with `observe` (main thread; workers post it through
   // proxy::Runtime::observe). `error-limit` consecutive errors run the `on-error` action.
   virtual void observe(int proxy, int server, Observed what) { (void)proxy, (void)server, (void)what; }
+  // `add server`: slot `server` of `proxy` now holds a server (config and state in place), in
+  // maintenance; its checks wait for `enable health|agent`, as HAProxy's dynamic servers'.
+  virtual void add_server(int proxy, int server, lb::ServerState* state) { (void)proxy, (void)server, (void)state; }
+  // `set server b/s addr`: the checks without an `addr` of their own follow the server.
+  virtual void address_changed(int proxy, int server) { (void)proxy, (void)server; }
+  // `del server`: its checks stop for good and their connections close.
+  virtual void remove_server(int proxy, int server) { (void)proxy, (void)server; }
 };
 
 }  // namespace portero::check

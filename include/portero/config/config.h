@@ -16,6 +16,7 @@
 
 #include "portero/config/address.h"
 #include "portero/config/tls.h"
+#include "portero/config/server_list.h"
 #include "portero/stick/types.h"
 
 namespace portero::config {
@@ -534,7 +535,8 @@ struct Proxy {
   std::vector<StickRule> stick_rules;
 
   // Backend side (backend, listen)
-  std::vector<Server> servers;
+  // Slots: see server_list.h (the admin socket adds and deletes servers at run time).
+  SlotList<Server> servers;
   Server default_server;            // `default-server` line, applied to later `server` lines
   Balance balance;
   HashType hash_type;

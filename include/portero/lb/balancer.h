@@ -46,6 +46,11 @@ class Balancer {
   // A server's usability or weight changed (read it again from the states). Any thread.
   virtual void refresh() = 0;
 
+  // Slot `idx` (an `add server`, or a deleted server's slot given to a new one) now holds
+  // server `s`, in maintenance: the algorithm reads its static facts (backup, limits, id) again.
+  // Its state changes come later through refresh(). Main thread.
+  virtual void set_server(int /*idx*/, const config::Server& /*s*/) {}
+
   // A request started / finished on server `idx`; only heard when follows_load() is true
   // (leastconn orders its servers by load).
   virtual void on_take(int /*idx*/) {}
@@ -53,8 +58,8 @@ class Balancer {
   virtual bool follows_load() const { return false; }
 };
 
-// Builds the balancer named by `backend.balance` over `states` (one per server, same order as
-// backend.servers), safe to call from any thread. Returns null and sets `error` for an
+// Builds the balancer named by `backend.balance` over `states` (one per server slot, same order
+// as backend.servers; slots past the configured servers are empty and in maintenance), safe to call from any thread. Returns null and sets `error` for an
 // algorithm that is not implemented.
 std::unique_ptr<Balancer> make_balancer(const config::Proxy& backend,
                                         std::span<ServerState* const> states, std::string& error);

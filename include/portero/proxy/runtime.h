@@ -24,6 +24,8 @@
 
 namespace portero::proxy {
 
+// Every per-server array here has one entry per server *slot* (config::SlotList): the
+// configured servers, then the spare slots `add server` fills at run time.
 struct BackendRuntime {
   std::vector<std::unique_ptr<lb::ServerState>> servers;
   std::vector<lb::ServerState*> states;   // same order as the config's server list
@@ -37,6 +39,9 @@ struct BackendRuntime {
     std::atomic<uint32_t> used{0}, idle{0}, safe{0}, peak_used{0};
   };
   std::unique_ptr<ConnGauges[]> conns;    // indexed like the servers
+  // A deleted server's slot: how many workers have yet to go through their loop since the
+  // deletion (the slot is reused only at 0, so no worker still reads the old server there).
+  std::unique_ptr<std::atomic<uint32_t>[]> grace;
 };
 
 struct FrontendRuntime {
@@ -60,6 +65,19 @@ struct Runtime {
   void refresh_backend(int proxy_index) const {
     if (lb::Balancer* b = balancers[proxy_index].get()) b->refresh();
   }
+  // The run-time server set (proxy/server_set.cpp; main thread). Each backend has this many
+  // server slots beyond its configured servers, for `add server` (a deleted server's slot is
+  // reused once free).
+  static constexpr size_t kSpareServerSlots = 64;
+  // Puts `s` into a free slot of backend p and returns the slot, or -1 when there is none.
+  // It starts in maintenance when `s.disabled` (HAProxy's dynamic servers are, unless the
+  // words say `enabled`; the caller parsed them).
+  int add_server(int p, config::Server s);
+  // `del server`: slot s of backend p leaves (the server is in maintenance without
+  // connections); `workers` of them must each call grace_passed(p, s) from their loop.
+  void retire_server(int p, int s, uint32_t workers);
+  void grace_passed(int p, int s) { backends[p].grace[s].fetch_sub(1, std::memory_order_acq_rel); }
+
   std::atomic<uint32_t> cur_conns{0};
   std::atomic<uint32_t> maxconn{0};        // global maxconn, or `set maxconn global`
   std::atomic<uint64_t> cum_conns{0};      // CumConns

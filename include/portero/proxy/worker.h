@@ -62,6 +62,9 @@ class Worker {
   void resume_listeners();
   // Any thread: a server's sessions must end (on-marked-down shutdown-sessions).
   void shutdown_server_sessions(int proxy_index, int server_index);
+  // Any thread: `del server`: this worker closes its idle connections to that server (and says
+  // goodbye to its shared HTTP/2 ones), then runs `done` on its own thread.
+  void forget_server(int proxy_index, int server_index, std::function<void()> done);
   // Any thread: `shutdown frontend`: this worker's listeners of that frontend close for good.
   void shutdown_frontend(int proxy_index);
   // Any thread: `show sess`: `done` runs on this worker's thread with its live sessions.

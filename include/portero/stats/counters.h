@@ -112,7 +112,12 @@ class CounterSet {
   // Frontend side of proxy p (FRONTEND row) / backend side (BACKEND row).
   Counters& proxy(size_t worker, size_t p) { return proxies_[(worker * nproxies_ + p) * 2]; }
   Counters& backend(size_t worker, size_t p) { return proxies_[(worker * nproxies_ + p) * 2 + 1]; }
-  Counters& server(size_t worker, size_t p, size_t s) { return servers_[worker][p][s]; }
+  // `servers_per_proxy[p]` counts server slots; the blocks of slots past `configured[p]` are
+  // made by add_server (a run-time `add server`), so spare slots cost a pointer each.
+  CounterSet(size_t workers, const std::vector<size_t>& servers_per_proxy, const std::vector<size_t>& configured);
+  Counters& server(size_t worker, size_t p, size_t s) { return *servers_[worker][p][s]; }
+  // Main thread, before slot s of proxy p is published: its blocks exist and are zero.
+  void add_server(size_t p, size_t s);
   Totals proxy_totals(size_t p) const;     // frontend side
   Totals backend_totals(size_t p) const;
   Totals server_totals(size_t p, size_t s) const;
@@ -123,7 +128,7 @@ class CounterSet {
  private:
   size_t workers_, nproxies_;
   std::unique_ptr<Counters[]> proxies_;
-  std::vector<std::vector<std::vector<Counters>>> servers_;
+  std::vector<std::vector<std::vector<std::unique_ptr<Counters>>>> servers_;
 };
 
 }  // namespace portero::stats

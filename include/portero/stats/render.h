@@ -38,6 +38,8 @@ std::vector<std::pair<std::string, std::string>> info_fields(const StatsSource& 
 // `show servers state [backend]`: `backend` is the index in cfg->proxies (-1: all backends).
 // The caller answers "Can't find backend." for an unknown name.
 std::string show_servers_state(const StatsSource& src, int backend);
+// `show servers conn [backend]`: each server's connection gauges (same `backend` as above).
+std::string show_servers_conn(const StatsSource& src, int backend);
 // Whether backend p can take traffic (its BACKEND row says UP): a server with weight in the
 // balancer, or no server at all.
 bool backend_up(const StatsSource& src, int p);

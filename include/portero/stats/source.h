@@ -111,6 +111,16 @@ struct StatsSource {
   // Called after an admin action changed server s of proxy p (admin state, weight, checks):
   // the data plane posts a balancer refresh to every worker.
   std::function<void(int proxy)> state_changed;
+  // `add server` / `del server` (admin socket): the runtime server set, see proxy/server_set.h.
+  // add_server: `s` goes into a free slot of `proxy` (in maintenance); returns "" or why not.
+  // del_server: the server leaves (the caller checked HAProxy's conditions).
+  std::function<std::string(int proxy, config::Server s)> add_server;
+  std::function<void(int proxy, int server)> del_server;
+  // `set server addr`: the state holds the new address; idle connections to the old one close
+  // and checks follow.
+  std::function<void(int proxy, int server)> server_moved;
+  // `del server`'s last condition: no request on it, none queued for it, no connection in use.
+  std::function<bool(int proxy, int server)> server_has_connections;
   // `shutdown sessions server` / the page's "Kill Sessions": end every stream of that server.
   std::function<void(int proxy, int server)> shutdown_sessions;
   // `shutdown frontend`: stop that frontend's listeners for good.
