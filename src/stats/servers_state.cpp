@@ -108,7 +108,8 @@ std::string show_servers_state(const StatsSource& src, int backend) {
 }
 
 // HAProxy's gauges are per thread; portero's are process-wide: the idle connections are all
-// shown under the first thread. pool-purge-delay is portero's fixed 5 s, pool-max-conn -1.
+// shown under the first thread. purge_delay and idle_lim are the server's pool-purge-delay
+// (ms) and pool-max-conn.
 std::string show_servers_conn(const StatsSource& src, int backend) {
   const uint32_t threads = src.process.nbthread ? src.process.nbthread : 1;
   std::string out = "# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb "
@@ -125,9 +126,11 @@ std::string show_servers_conn(const StatsSource& src, int backend) {
       const uint32_t safe = std::min(g.safe, g.idle);
       const config::Address addr = detail::current_address(cs.address, detail::state_or_null(src.states, int(p), int(s)));
       out += px.name + '/' + cs.name + ' ' + std::to_string(px.id) + '/' + std::to_string(cs.puid) + ' ' +
-             dash_if_empty(detail::address_host(addr)) + ' ' + std::to_string(addr.port_lo) + " - 5000 " +
+             dash_if_empty(detail::address_host(addr)) + ' ' + std::to_string(addr.port_lo) + " - " +
+             std::to_string(cs.pool_purge_delay) + ' ' +
              std::to_string(g.used) + ' ' + std::to_string(g.peak_used) + ' ' + std::to_string(g.peak_used) + ' ' +
-             std::to_string(g.idle - safe) + ' ' + std::to_string(safe) + " -1 " + std::to_string(g.idle);
+             std::to_string(g.idle - safe) + ' ' + std::to_string(safe) + ' ' + std::to_string(cs.pool_max_conn) + ' ' +
+             std::to_string(g.idle);
       for (uint32_t t = 0; t < threads; ++t) out += ' ' + std::to_string(t == 0 ? g.idle : 0);
       out += '\n';
     }

@@ -79,5 +79,18 @@ backend be
             self.assertEqual(rc, 0, out)
 
 
+    def test_show_servers_conn_shows_the_pool_settings(self):
+        import os
+        from harness.cli import cli
+        o = self.origin('s1')
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        _, fe = self.simple([o], backend='    default-server pool-max-conn 7 pool-purge-delay 2s',
+                            glob=f'    nbthread 1\n    stats socket {sock} level admin')
+        rows = [l.split(' ') for l in cli(sock, 'show servers conn be').splitlines() if l.startswith('be/')]
+        self.assertEqual(len(rows), 1, rows)
+        # "be/s1 <ids> <addr> <port> - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim ..."
+        self.assertEqual((rows[0][0], rows[0][5], rows[0][11]), ('be/s1', '2000', '7'))
+
+
 if __name__ == '__main__':
     unittest.main()
