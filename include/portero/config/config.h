@@ -205,6 +205,7 @@ struct Bind {
   std::string written;              // the address list as written (HAProxy's messages name it)
   MuxProto proto = MuxProto::unset; // `proto NAME` (the last one written wins)
   TlsBindOptions tls;               // ssl, crt, crt-list, verify, alpn ...
+  bool accept_proxy = false;        // `accept-proxy`: a PROXY protocol header comes first
 };
 
 struct Server {
@@ -315,7 +316,8 @@ struct CheckSetup {
 struct TcpRequestRule {
   Origin origin;
   enum class Layer : uint8_t { connection, session, content } layer = Layer::content;
-  enum class Action : uint8_t { accept, reject, track_sc } action = Action::accept;
+  // expect_proxy: `expect-proxy layer4`, a PROXY protocol header is read before anything else.
+  enum class Action : uint8_t { accept, reject, track_sc, expect_proxy } action = Action::accept;
   std::string action_name;          // as written: "accept", "reject"
   // track-sc<sc> <key> [table <table>]: the key's sample expression, the table's proxy name
   // (empty: this proxy's) and index (resolved after parsing).
