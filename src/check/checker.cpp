@@ -464,7 +464,7 @@ class CheckerImpl final : public Checker {
     const auto& px = *t.srv->proxy;
     if (px.timeouts.check) uv_timer_start(t.timer, on_timer, *px.timeouts.check, 0);
     std::string out;
-    if (t.kind == Kind::check && t.srv->cfg->check_send_proxy) out = proxy_line(t);
+    if (t.kind == Kind::check && sends_proxy(*t.srv->cfg)) out = proxy_line(t);
     if (t.kind == Kind::agent) {
       out += t.srv->cfg->agent_send;
     } else {
@@ -500,7 +500,15 @@ class CheckerImpl final : public Checker {
            (s.check_proto == config::MuxProto::unset && s.proto == config::MuxProto::h2);
   }
 
+  // HAProxy sends the PROXY header with checks when told to, or when the server gets one and
+  // the check goes to the server's own address and port.
+  static bool sends_proxy(const config::Server& s) {
+    return s.check_send_proxy || (s.sends_proxy() && !s.check_port && s.check_addr.empty());
+  }
+
   std::string proxy_line(Task& t) {
+    // v2: the LOCAL command (no client behind a check), as HAProxy 2.6.
+    if (t.srv->cfg->send_proxy_v2) return std::string("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
     sockaddr_storage a{}, b{};
     t.conn->io->local_address(a);
     t.conn->io->peer_address(b);

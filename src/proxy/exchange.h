@@ -185,6 +185,11 @@ struct Exchange {
   static bool captured_of(const void* self, bool response, int64_t index, std::string_view& out);
   std::string_view unique_id();        // the request's unique-id-format, computed once
   static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
+  // PROXY protocol to servers (proxy_send.cpp): the header for a new connection to `s` (0 when
+  // it does not fit), and whether a server's connections stay with one client (`http-reuse
+  // never`, or a PROXY header describing that client).
+  size_t make_proxy_header(const config::Server& s, char* out, size_t cap);
+  bool private_server_conns(int be, int idx) const;
   void fill_log_record(log::Record& r, uint64_t now);
   std::string_view make_unique_id(bool at_log_time);
   void init_log_block();

@@ -58,11 +58,16 @@ class ServerConn {
   bool busy = false;             // counted in the worker's pool statistics as serving a request
   bool stream = false;           // a call on a shared HTTP/2 connection (h2_call.h): never pooled
   uint32_t uses = 0;             // requests it carried (`max-reuse`)
+  char* first = nullptr;         // a pooled block: the PROXY header sent once connected
 
   void set_busy(bool b);
   void start_reading();
   void stop_reading();
   void release_buffer();
+  void release_first() {
+    if (first) worker.buffers().put(first);
+    first = nullptr;
+  }
   void close();                  // closes the socket; the object is freed in the close callback
   static const core::TransportEvents kEvents;
   static void on_timer(core::TimerNode* n);   // its exchange's timeout, or idle in the pool

@@ -7,12 +7,16 @@ counters (no session, conn_tot only). Every expected value was observed with hap
 and test_same_as_haproxy runs the same scenario on haproxy when it is installed."""
 
 import os
+import shutil
 import socket
 import ssl
 import struct
+import subprocess
+import tempfile
+import threading
 import unittest
 
-from harness import ProxyTestCase, wait_until
+from harness import ProxyTestCase, wait_until, free_port, Client
 from harness.cli import cli
 from harness.proxy import IS_HAPROXY, HAPROXY_BIN, PROXY_BIN, haproxy_available, run_check
 from harness.tls import certs
@@ -210,6 +214,235 @@ class ProxyProtocolConfigTest(ProxyTestCase):
             else:
                 self.assertEqual(rc, 1, err)
                 self.assertIn(f'parsing [x.cfg:8] : {msg}', err)
+
+
+class PpOrigin:
+    """A raw HTTP/1.1 origin that reads a PROXY header first on each connection (v1 line or v2
+    block) and answers every keep-alive request with that header: v1 as its text, v2 as hex.
+    `headers` lists them per connection, in accept order."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(64)
+        self.addr = '127.0.0.1:%d' % self.sock.getsockname()[1]
+        self.headers = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b''
+        try:
+            while len(buf) < 16:
+                d = c.recv(4096)
+                if not d:
+                    return
+                buf += d
+            if buf.startswith(SIG):
+                n = 16 + struct.unpack('!H', buf[14:16])[0]
+                while len(buf) < n:
+                    buf += c.recv(4096)
+                hdr, buf = buf[:n].hex().encode(), buf[n:]
+            elif buf.startswith(b'PROXY '):
+                while b'\r\n' not in buf:
+                    buf += c.recv(4096)
+                hdr, buf = buf.split(b'\r\n', 1)
+            else:
+                hdr = b'none'
+            with self.lock:
+                self.headers.append(hdr)
+            while True:
+                while b'\r\n\r\n' not in buf:
+                    d = c.recv(4096)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b'\r\n\r\n', 1)
+                c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s' % (len(hdr), hdr))
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} proxy_protocol;
+        location / {{ return 200 "$proxy_protocol_addr:$proxy_protocol_port $proxy_protocol_server_addr:$proxy_protocol_server_port"; }}
+    }}
+}}
+"""
+
+
+class ProxyProtocolSendTest(ProxyTestCase):
+    def sender(self, servers, binary=None, extra=''):
+        """A proxy whose frontend (accept-proxy) routes /<name> to backend <name>."""
+        fe = self.listener()
+        backends = ''.join(f'backend {n}\n    {line}\n' for n, line in servers.items())
+        routes = ''.join(f'    use_backend {n} if {{ path_beg /{n} }}\n' for n in servers)
+        self.proxy(f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind {fe.bind} accept-proxy
+    unique-id-format uid-%[src]
+{extra}{routes}{backends}""", [fe], binary=binary)
+        return fe
+
+    def get(self, fe, path, header=b'PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n', n=1):
+        """Sends `header` and n keep-alive GETs of `path` on one connection: the bodies."""
+        s = socket.create_connection(('127.0.0.1', fe.port), timeout=5)
+        f = s.makefile('rb')
+        out = []
+        try:
+            s.sendall(header)
+            for _ in range(n):
+                s.sendall(b'GET %s HTTP/1.1\r\nHost: h\r\n\r\n' % path.encode())
+                status = f.readline()
+                assert status.startswith(b'HTTP/1.1 200'), status
+                length = 0
+                while True:
+                    line = f.readline()
+                    if line in (b'\r\n', b''):
+                        break
+                    if line.lower().startswith(b'content-length:'):
+                        length = int(line.split(b':')[1])
+                out.append(f.read(length).decode())
+        finally:
+            f.close()
+            s.close()
+        return out
+
+    def origin_scenario(self, binary=None):
+        o = PpOrigin()
+        self.addCleanup(o.close)
+        fe = self.sender({
+            'v1': f'server s {o.addr} send-proxy',
+            'v2': f'server s {o.addr} send-proxy-v2 proxy-v2-options authority,unique-id,crc32c',
+            'dflt': f'default-server send-proxy-v2\n    server s {o.addr}',
+            'off': f'default-server send-proxy\n    server s {o.addr} no-send-proxy',
+            'reuse': f'http-reuse always\n    server s {o.addr} send-proxy',
+        }, binary)
+        v2_in = v2(addr=socket.inet_aton('10.1.2.3') + socket.inet_aton('10.9.9.9') + struct.pack('!HH', 1234, 80),
+                   tlvs=tlv(2, b'example.com'))
+        got = {
+            'v1': self.get(fe, '/v1'),
+            'v2': self.get(fe, '/v2', v2_in),
+            'dflt': self.get(fe, '/dflt'),
+            'off': self.get(fe, '/off'),
+            # one client, two requests: one connection, one header; then a second client
+            'reuse': self.get(fe, '/reuse', n=2) + self.get(fe, '/reuse', b'PROXY TCP4 4.4.4.4 5.6.7.8 4444 2222\r\n'),
+        }
+        return got, len(o.headers)
+
+    def check_origin(self, binary=None):
+        got, conns = self.origin_scenario(binary)
+        self.assertEqual(got['v1'], ['PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222'])
+        # v2: addresses, then the CRC32C, authority (the received one) and unique-id TLVs
+        h = bytes.fromhex(got['v2'][0])
+        self.assertEqual(h[:16], SIG + b'\x21\x11' + struct.pack('!H', len(h) - 16))
+        self.assertEqual(h[16:28], socket.inet_aton('10.1.2.3') + socket.inet_aton('10.9.9.9') + struct.pack('!HH', 1234, 80))
+        tlvs, i = {}, 28
+        while i < len(h):
+            t, n = h[i], struct.unpack('!H', h[i + 1:i + 3])[0]
+            tlvs[t] = h[i + 3:i + 3 + n]
+            i += 3 + n
+        self.assertEqual(tlvs[2], b'example.com')
+        self.assertEqual(tlvs[5], b'uid-10.1.2.3')
+        self.assertEqual(len(tlvs[3]), 4)
+        self.assertEqual(bytes.fromhex(got['dflt'][0])[12:14], b'\x21\x11')
+        self.assertEqual(got['off'], ['none'])
+        self.assertEqual(got['reuse'], ['PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222'] * 2 + ['PROXY TCP4 4.4.4.4 5.6.7.8 4444 2222'])
+        self.assertEqual(conns, 6)   # v1, v2, dflt, off, and two for the two clients of reuse
+
+    def test_send_to_origin(self):
+        self.check_origin()
+
+    def test_send_to_origin_same_as_haproxy(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs haproxy installed and another binary under test')
+        self.check_origin(HAPROXY_BIN)
+
+    def test_portero_to_haproxy_and_back(self):
+        """portero send-proxy[-v2] -> haproxy accept-proxy, and haproxy send-proxy-v2 ->
+        portero accept-proxy: what the last one sees of the first client."""
+        if not haproxy_available():
+            self.skipTest('needs haproxy')
+        echo = self.listener()
+        self.proxy(f"""
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend echo
+    bind {echo.bind} accept-proxy
+    http-request return status 200 content-type text/plain lf-string "%[src]:%[src_port] %[dst]:%[dst_port] %[fc_pp_authority]"
+""", [echo], binary=HAPROXY_BIN if not IS_HAPROXY else PROXY_BIN)
+        fe = self.sender({
+            'v1': f'server s 127.0.0.1:{echo.port} send-proxy',
+            'v2': f'server s 127.0.0.1:{echo.port} send-proxy-v2 proxy-v2-options authority',
+        })
+        self.assertEqual(self.get(fe, '/v1'), ['1.2.3.4:1111 5.6.7.8:2222 '])
+        self.assertEqual(self.get(fe, '/v2', v2(tlvs=tlv(2, b'a.example'))), ['10.1.2.3:1234 10.9.9.9:80 a.example'])
+        # and haproxy as the sender to the proxy under test
+        fe2 = self.sender({'v2': f'server s 127.0.0.1:{echo.port} send-proxy-v2 proxy-v2-options authority'},
+                          binary=HAPROXY_BIN)
+        self.assertEqual(self.get(fe2, '/v2', v2(tlvs=tlv(2, b'b.example'))), ['10.1.2.3:1234 10.9.9.9:80 b.example'])
+
+    @unittest.skipIf(not os.path.exists(NGINX), 'nginx not installed')
+    def test_nginx_receives(self):
+        d = tempfile.mkdtemp(prefix='integ-nginx-pp-')
+        self.addCleanup(shutil.rmtree, d, True)
+        port = free_port()
+        with open(os.path.join(d, 'nginx.conf'), 'w') as f:
+            f.write(NGINX_CONF.format(dir=d, port=port))
+        proc = subprocess.Popen([NGINX, '-p', d, '-c', os.path.join(d, 'nginx.conf'), '-e', os.path.join(d, 'error.log')],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+
+        def ready():
+            try:
+                with socket.create_connection(('127.0.0.1', port), timeout=0.5) as s:
+                    s.sendall(b'PROXY TCP4 1.1.1.1 2.2.2.2 1 2\r\nGET / HTTP/1.0\r\n\r\n')
+                    return s.recv(100).startswith(b'HTTP/1.1 200')
+            except OSError:
+                return False
+        self.assertTrue(wait_until(ready, 10), 'nginx did not start')
+        fe = self.sender({
+            'v1': f'server s 127.0.0.1:{port} send-proxy',
+            'v2': f'server s 127.0.0.1:{port} send-proxy-v2 proxy-v2-options crc32c',
+        })
+        self.assertEqual(self.get(fe, '/v1'), ['1.2.3.4:1111 5.6.7.8:2222'])
+        self.assertEqual(self.get(fe, '/v2', b'PROXY TCP6 2001:db8::1 2001:db8::2 1111 2222\r\n'),
+                         ['2001:db8::1:1111 2001:db8::2:2222'])
 
 
 if __name__ == '__main__':

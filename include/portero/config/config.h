@@ -238,6 +238,15 @@ struct Server {
   Millis slowstart = 0;
   // More health check parameters (check/ module, keywords_check.cpp).
   bool check_send_proxy = false;
+  // The PROXY protocol on each new connection: `send-proxy` (v1), `send-proxy-v2*` (v2 wins
+  // when both are set), and the v2 TLVs `proxy-v2-options` (and -ssl, -ssl-cn) add.
+  bool send_proxy_v1 = false, send_proxy_v2 = false;
+  enum : uint16_t {
+    pp2_ssl = 1, pp2_cert_cn = 2, pp2_ssl_cipher = 4, pp2_cert_sig = 8, pp2_cert_key = 16,
+    pp2_authority = 32, pp2_crc32c = 64, pp2_unique_id = 128,
+  };
+  uint16_t pp2_options = 0;
+  bool sends_proxy() const { return send_proxy_v1 || send_proxy_v2; }
   bool agent_check = false;
   std::optional<uint16_t> agent_port;
   std::optional<Millis> agent_inter;  // unset: `inter`
