@@ -417,6 +417,23 @@ frontend echo
                           binary=HAPROXY_BIN)
         self.assertEqual(self.get(fe2, '/v2', v2(tlvs=tlv(2, b'b.example'))), ['10.1.2.3:1234 10.9.9.9:80 b.example'])
 
+    def test_mode_tcp(self):
+        o = PpOrigin()
+        self.addCleanup(o.close)
+        fe = self.listener()
+        self.proxy(f"""
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+listen t
+    bind {fe.bind} accept-proxy
+    server s {o.addr} send-proxy
+""", [fe])
+        self.assertEqual(self.get(fe, '/t', n=2), ['PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222'] * 2)
+        self.assertEqual(len(o.headers), 1)
+
     @unittest.skipIf(not os.path.exists(NGINX), 'nginx not installed')
     def test_nginx_receives(self):
         d = tempfile.mkdtemp(prefix='integ-nginx-pp-')
