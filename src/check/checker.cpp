@@ -17,6 +17,7 @@
 
 #include "h2_check.h"
 #include "logic.h"
+#include "portero/core/proxy_header.h"
 #include "portero/core/loop_context.h"
 #include "portero/core/transport.h"
 #include "portero/tls/contexts.h"
@@ -507,8 +508,18 @@ class CheckerImpl final : public Checker {
   }
 
   std::string proxy_line(Task& t) {
-    // v2: the LOCAL command (no client behind a check), as HAProxy 2.6.
-    if (t.srv->cfg->send_proxy_v2) return std::string("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+    // v2: the LOCAL command (no client behind a check), as HAProxy 2.6; with
+    // `pp2-never-send-local`, the PROXY command with the check connection's addresses.
+    if (t.srv->cfg->send_proxy_v2) {
+      core::pp::V2Extras x;
+      x.local = !cfg_.global.pp2_never_send_local;
+      sockaddr_storage a{}, b{};
+      t.conn->io->local_address(a);
+      t.conn->io->peer_address(b);
+      char out[64];
+      const size_t n = core::pp::write_v2(out, sizeof out, reinterpret_cast<sockaddr*>(&a), reinterpret_cast<sockaddr*>(&b), x);
+      return std::string(out, n);
+    }
     sockaddr_storage a{}, b{};
     t.conn->io->local_address(a);
     t.conn->io->peer_address(b);

@@ -82,7 +82,6 @@ const Unimplemented kTable[] = {
     {C::global, "thread-group", H, "thread grouping", "thread-group 1 1-64"},
     {C::global, "thread-groups", H, "thread grouping", "thread-groups 1"},
     // ---- global: features ----------------------------------------------------------------------
-    {C::global, "pp2-never-send-local", M, "health checks would send PROXY v2 headers with the LOCAL command", "pp2-never-send-local"},
     {C::global, "tune.fail-alloc", M, "HAProxy's allocation fault injection would not happen", "tune.fail-alloc 0"},
     {C::global, "tune.http.cookielen", M, "captured cookies would not be truncated to this length in logs", "tune.http.cookielen 10"},
     {C::global, "tune.http.logurilen", M, "logged URIs would not be truncated to this length", "tune.http.logurilen 100"},

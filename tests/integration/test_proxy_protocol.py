@@ -434,6 +434,34 @@ listen t
         self.assertEqual(self.get(fe, '/t', n=2), ['PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222'] * 2)
         self.assertEqual(len(o.headers), 1)
 
+    def check_headers(self, glob, binary=None):
+        """The header the first health check of a send-proxy-v2 server sends."""
+        o = PpOrigin()
+        self.addCleanup(o.close)
+        fe = self.listener()
+        self.proxy(f"""
+global
+{glob}
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+listen t
+    bind {fe.bind}
+    option httpchk
+    server s {o.addr} send-proxy-v2 check inter 200
+""", [fe], binary=binary)
+        self.assertTrue(wait_until(lambda: o.headers, 10))
+        return bytes.fromhex(o.headers[0].decode())
+
+    def test_checks_send_local(self):
+        for binary in [None] + ([HAPROXY_BIN] if not IS_HAPROXY and haproxy_available() else []):
+            self.assertEqual(self.check_headers('', binary), SIG + b'\x20\x00\x00\x00')
+            h = self.check_headers('    pp2-never-send-local', binary)
+            self.assertEqual(h[12:16], b'\x21\x11\x00\x0c')
+            self.assertEqual(h[20:24], socket.inet_aton('127.0.0.1'))   # to the server's address
+
     @unittest.skipIf(not os.path.exists(NGINX), 'nginx not installed')
     def test_nginx_receives(self):
         d = tempfile.mkdtemp(prefix='integ-nginx-pp-')

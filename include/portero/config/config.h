@@ -86,6 +86,7 @@ struct Global {
   std::string user, group, chroot;
   std::optional<uint32_t> uid, gid;
   uint32_t ulimit_n = 0;
+  bool pp2_never_send_local = false;    // health checks send PROXY v2 with the PROXY command, not LOCAL
   bool strict_limits = true;            // `[no] strict-limits`: refuse to start without the fds maxconn needs
   uint32_t tune_bufsize = 16384;
   uint32_t tune_maxrewrite = 1024;
