@@ -437,6 +437,14 @@ bool f_so_name(const FetchCall&, const SampleContext& c, bool, FetchState&, Samp
   if (c.so_name.empty()) return false;
   return str_out(o, c.so_name);
 }
+bool f_fc_pp_authority(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (c.pp_authority.empty()) return false;
+  return str_out(o, c.pp_authority);
+}
+bool f_fc_pp_unique_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (c.pp_unique_id.empty()) return false;
+  return str_out(o, c.pp_unique_id);
+}
 bool f_unique_id(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!c.unique_id || !c.frontend || c.frontend->unique_id_format.empty()) return false;
   return str_out(o, c.unique_id(c.unique_id_self));
@@ -663,6 +671,8 @@ const FetchDef kFetches[] = {
     {"fe_name", f_fe_name, SmpType::str, {}, 0, false},
     {"so_id", f_so_id, SmpType::sint, {}, 0, false},
     {"so_name", f_so_name, SmpType::str, {}, 0, false},
+    {"fc_pp_authority", f_fc_pp_authority, SmpType::str, {}, 0, false},
+    {"fc_pp_unique_id", f_fc_pp_unique_id, SmpType::str, {}, 0, false},
     {"be_name", f_be_name, SmpType::str, {}, 0, false},
     {"unique-id", f_unique_id, SmpType::str, {}, 0, false},
     {"capture.req.hdr", f_capture_req_hdr, SmpType::str, {A::sint}, 1, false},

@@ -19,6 +19,7 @@
 
 #include <openssl/ssl.h>
 #include "logic.h"
+#include "portero/core/proxy_header.h"
 #include "portero/core/loop_context.h"
 #include "portero/core/transport.h"
 #include "portero/tls/contexts.h"
@@ -531,7 +532,7 @@ class CheckerImpl final : public Checker {
     const auto& px = *t.srv->proxy;
     if (px.timeouts.check) uv_timer_start(t.timer, on_timer, *px.timeouts.check, 0);
     std::string out;
-    if (t.kind == Kind::check && t.srv->cfg->check_send_proxy) out = proxy_line(t);
+    if (t.kind == Kind::check && sends_proxy(*t.srv->cfg)) out = proxy_line(t);
     if (t.kind == Kind::agent) {
       out += t.srv->cfg->agent_send;
     } else {
@@ -573,7 +574,25 @@ class CheckerImpl final : public Checker {
     return len == 2 && alpn[0] == 'h' && alpn[1] == '2';
   }
 
+  // HAProxy sends the PROXY header with checks when told to, or when the server gets one and
+  // the check goes to the server's own address and port.
+  static bool sends_proxy(const config::Server& s) {
+    return s.check_send_proxy || (s.sends_proxy() && !s.check_port && s.check_addr.empty());
+  }
+
   std::string proxy_line(Task& t) {
+    // v2: the LOCAL command (no client behind a check), as HAProxy 2.6; with
+    // `pp2-never-send-local`, the PROXY command with the check connection's addresses.
+    if (t.srv->cfg->send_proxy_v2) {
+      core::pp::V2Extras x;
+      x.local = !cfg_.global.pp2_never_send_local;
+      sockaddr_storage a{}, b{};
+      t.conn->io->local_address(a);
+      t.conn->io->peer_address(b);
+      char out[64];
+      const size_t n = core::pp::write_v2(out, sizeof out, reinterpret_cast<sockaddr*>(&a), reinterpret_cast<sockaddr*>(&b), x);
+      return std::string(out, n);
+    }
     sockaddr_storage a{}, b{};
     t.conn->io->local_address(a);
     t.conn->io->peer_address(b);

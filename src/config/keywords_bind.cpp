@@ -23,7 +23,7 @@ const std::set<std::string>& valued() {
 }
 const std::set<std::string>& flags() {
   static const std::set<std::string> s{
-      "accept-proxy", "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11",
+      "allow-0rtt", "defer-accept", "force-sslv3", "force-tlsv10", "force-tlsv11",
       "force-tlsv12", "force-tlsv13", "generate-certificates", "no-ca-names", "no-sslv3", "no-tls-tickets",
       "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "prefer-client-ciphers",
       "ssl", "strict-sni", "tfo", "transparent", "v4v6"};
@@ -70,6 +70,8 @@ void kw_bind(ParseContext& c, const Args& a) {
       const auto proto = mux_proto_named(v);
       if (!proto) return c.alert(where + " : '" + o + "' :  unknown MUX protocol '" + v + "'");
       b.proto = *proto;
+    } else if (o == "accept-proxy") {
+      b.accept_proxy = true;
     } else if (o == "v6only") {
       // What portero does on every IPv6 listener already (core/listener.cpp sets IPV6_V6ONLY).
     } else if (int r = parse_tls_bind_option(c, a, i, b, where); r != 0) {

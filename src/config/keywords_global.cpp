@@ -35,6 +35,7 @@ void kw_master_worker(ParseContext& c, const Args& a) {
 
 void kw_zero_warning(ParseContext& c, const Args&) { g(c).zero_warning = true; }
 void kw_strict_limits(ParseContext& c, const Args&) { g(c).strict_limits = !c.negated; }
+void kw_pp2_never_send_local(ParseContext& c, const Args&) { g(c).pp2_never_send_local = true; }
 
 // `quiet`: nothing said after this line is printed, not even the verdict of -c (as HAProxy).
 void kw_quiet(ParseContext& c, const Args&) {
@@ -306,6 +307,7 @@ const KeywordRow kRows[] = {
     {kInGlobal, "chroot", false, Cap::any, false, kw_chroot},
     {kInGlobal, "ulimit-n", false, Cap::any, false, kw_ulimit},
     {kInGlobal, "strict-limits", false, Cap::any, false, kw_strict_limits},
+    {kInGlobal, "pp2-never-send-local", false, Cap::any, false, kw_pp2_never_send_local},
     {kInGlobal, "tune.bufsize", false, Cap::any, false, kw_bufsize},
     {kInGlobal, "tune.maxrewrite", false, Cap::any, false, kw_maxrewrite},
     {kInGlobal, "tune.http.maxhdr", false, Cap::any, false, kw_maxhdr},

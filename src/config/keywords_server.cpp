@@ -20,15 +20,13 @@ namespace {
 // has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "init-addr", "log-proto", "namespace", "pool-low-conn", "proxy-v2-options", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
+      "init-addr", "log-proto", "namespace", "pool-low-conn", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
       "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
 }
 const std::set<std::string>& later_flags() {
   static const std::set<std::string> s{
-      "check-via-socks4", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl-cn",
-      "no-tfo", "non-stick", "send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn",
-      "stick", "tfo"};
+      "check-via-socks4", "no-tfo", "non-stick", "stick", "tfo"};
   return s;
 }
 
@@ -38,7 +36,9 @@ const std::vector<std::string_view>& implemented() {
       "inter", "fastinter", "downinter", "rise", "fall", "port", "addr", "slowstart",
       "check-send-proxy", "no-check-send-proxy", "agent-check", "no-agent-check", "no-check", "agent-port", "agent-inter",
       "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up",
-      "proto", "check-proto", "max-reuse", "pool-max-conn", "pool-purge-delay"};
+      "proto", "check-proto", "max-reuse", "pool-max-conn", "pool-purge-delay", "send-proxy", "send-proxy-v2",
+      "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl",
+      "no-send-proxy-v2-ssl-cn", "proxy-v2-options"};
   return v;
 }
 
@@ -193,6 +193,41 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       const auto proto = mux_proto_named(v);
       if (!proto) return fail("'" + o + "' :  unknown MUX protocol '" + v + "'.");
       (o == "proto" ? s.proto : s.check_proto) = *proto;
+      ++i;
+    } else if (o == "send-proxy" || o == "send-proxy-v2" || o == "send-proxy-v2-ssl" || o == "send-proxy-v2-ssl-cn") {
+      if (o == "send-proxy") s.send_proxy_v1 = true;
+      else s.send_proxy_v2 = true;
+      if (o.starts_with("send-proxy-v2-ssl")) s.pp2_options |= Server::pp2_ssl;
+      if (o == "send-proxy-v2-ssl-cn") s.pp2_options |= Server::pp2_cert_cn;
+    } else if (o == "no-send-proxy") {
+      s.send_proxy_v1 = false;
+    } else if (o == "no-send-proxy-v2") {
+      s.send_proxy_v2 = false;
+    } else if (o == "no-send-proxy-v2-ssl") {
+      s.pp2_options &= uint16_t(~Server::pp2_ssl);
+    } else if (o == "no-send-proxy-v2-ssl-cn") {
+      s.pp2_options &= uint16_t(~Server::pp2_cert_cn);
+    } else if (o == "proxy-v2-options") {
+      if (v.empty()) return fail("'" + o + "' expects an argument.");
+      static const std::pair<const char*, uint16_t> kNames[] = {
+          {"ssl", Server::pp2_ssl}, {"cert-cn", Server::pp2_cert_cn}, {"ssl-cipher", Server::pp2_ssl_cipher},
+          {"cert-sig", Server::pp2_cert_sig}, {"cert-key", Server::pp2_cert_key}, {"authority", Server::pp2_authority},
+          {"crc32c", Server::pp2_crc32c}, {"unique-id", Server::pp2_unique_id}};
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        size_t end = v.find(',', pos);
+        if (end == std::string::npos) end = v.size();
+        const std::string name = v.substr(pos, end - pos);
+        uint16_t bit = 0;
+        for (const auto& [n, b] : kNames)
+          if (name == n) bit = b;
+        if (!bit) {
+          c.alert(Form::bare, "'" + name + "' : proxy v2 option not implemented.");
+          return false;
+        }
+        s.pp2_options |= bit;
+        pos = end + 1;
+      }
       ++i;
     } else if (o == "max-reuse") {
       if (v.empty()) return fail("'max-reuse' expects <value> as argument..");

@@ -99,6 +99,16 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
       r.table = a[5];
       cond_at = 6;
     }
+  } else if (action == "expect-proxy") {
+    // Read a PROXY protocol header before anything else on the connection (as `accept-proxy`),
+    // for the connections the condition picks (on the addresses the kernel gives).
+    if (r.layer != TcpRequestRule::Layer::connection)
+      return c.alert("'expect-proxy layer4' is not allowed in 'tcp-request " + what + "' rules in " + where);
+    const std::string layer = a.size() > 3 ? a[3] : "";
+    if (layer != "layer4")
+      return c.alert("'tcp-request connection expect-proxy' only supports 'layer4' in " + where + " (got '" + layer + "')");
+    r.action = TcpRequestRule::Action::expect_proxy;
+    cond_at = 4;
   } else if (action != "accept" && action != "reject") {
     const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
     if (!known && action.starts_with("lua.")) {  // registered by a Lua script; lua-load is refused
@@ -116,7 +126,7 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   if (a.size() > cond_at && a[cond_at] != "if" && a[cond_at] != "unless")
     return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
                    " (got '" + a[cond_at] + "')");
-  if (r.action != TcpRequestRule::Action::track_sc)
+  if (r.action != TcpRequestRule::Action::track_sc && r.action != TcpRequestRule::Action::expect_proxy)
     r.action = action == "accept" ? TcpRequestRule::Action::accept : TcpRequestRule::Action::reject;
   r.action_name = action;
   r.condition.assign(a.begin() + std::min<size_t>(cond_at, a.size()), a.end());

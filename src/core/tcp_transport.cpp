@@ -26,7 +26,20 @@ int TcpTransport::open(uv_loop_t* loop, int fd) {
   return rc;
 }
 
-int TcpTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) {
+namespace {
+// The bytes that go before anything else on a new connection: all at once (a fresh socket's
+// send buffer takes a few hundred bytes), or the connection fails.
+int send_first(int fd, std::string_view first) {
+  if (first.empty()) return 0;
+  ssize_t n;
+  do n = ::send(fd, first.data(), first.size(), MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  return size_t(n) == first.size() ? 0 : UV_EPIPE;
+}
+}  // namespace
+
+int TcpTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len, std::string_view first) {
   uv_tcp_init(loop, &tcp_);
   tcp_.data = this;
   if (addr->sa_family == AF_UNIX) {
@@ -44,16 +57,21 @@ int TcpTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) 
     }
     rc = uv_tcp_open(&tcp_, fd);
     if (rc != 0) ::close(fd);
+    if (rc == 0) rc = send_first(fd, first);
     return rc != 0 ? rc : kDone;
   }
   sreq_ = LoopContext::of(loop).new_req();
-  sreq_->connect.data = this;
-  const int rc = uv_tcp_connect(&sreq_->connect, &tcp_, addr, [](uv_connect_t* req, int status) {
+  sreq_->connect.req.data = this;
+  sreq_->connect.first = first.data();
+  sreq_->connect.first_len = first.size();
+  const int rc = uv_tcp_connect(&sreq_->connect.req, &tcp_, addr, [](uv_connect_t* req, int status) {
     auto* t = static_cast<TcpTransport*>(req->data);
+    const std::string_view first(t->sreq_->connect.first, t->sreq_->connect.first_len);
     LoopContext::of(t->loop()).free_req(t->sreq_);
     t->sreq_ = nullptr;
     if (status == UV_ECANCELED || t->closing_) return;
     if (status == 0) uv_tcp_nodelay(&t->tcp_, 1);
+    if (status == 0) status = send_first(t->fd(), first);
     t->ev_->connected(t->owner_, status);
   });
   if (rc != 0) {

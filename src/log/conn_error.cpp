@@ -1,5 +1,5 @@
 // The log line of a connection that ended before any stream existed: a failed TLS handshake on
-// an `ssl` bind (and, in the same form, an HTTP/2 connection closed for abuse). HAProxy 2.6 writes it in a fixed form whatever the frontend's log format is:
+// an `ssl` bind, a PROXY protocol header that could not be read (and, in the same form, an HTTP/2 connection closed for abuse). HAProxy 2.6 writes it in a fixed form whatever the frontend's log format is:
 //   <client ip>:<port> [<accept date>] <frontend>/<bind name or number>: <reason>
 // (checked against haproxy 2.6.12 with plaintext, garbage, closed, reset, timed out and
 // untrusted-certificate clients; see docs/TLS_FETCHES.md).
@@ -27,6 +27,11 @@ const char* conn_error_text(ConnError e) {
     case ConnError::ssl_crt_fail: return "SSL client certificate not trusted";
     case ConnError::ssl_ca_fail: return "SSL client CA chain cannot be verified";
     case ConnError::ssl_handshake: return "SSL handshake failure";
+    case ConnError::prx_timeout: return "Timeout while waiting for PROXY protocol header";
+    case ConnError::prx_truncated: return "Truncated PROXY protocol header received";
+    case ConnError::prx_not_hdr: return "Received something which does not look like a PROXY protocol header";
+    case ConnError::prx_bad_hdr: return "Received an invalid PROXY protocol header";
+    case ConnError::prx_bad_proto: return "Received an unhandled protocol in the PROXY protocol header";
   }
   return "SSL handshake failure";
 }

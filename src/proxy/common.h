@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 #include <netinet/in.h>
+#include <string>
 
 namespace portero::proxy {
 
@@ -46,6 +47,13 @@ inline uint64_t realtime_ms() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
+// TLVs of a received PROXY v2 header that fetches and send-proxy-v2 use (allocated only for
+// the connections that carry them, owned by the connection's session).
+struct PpTlvs {
+  std::string authority;
+  std::string unique_id;
+};
+
 // What is known of a client connection from its accept on, for the exchanges it carries
 // (fetches, forwarded headers, logs). The streams of an HTTP/2 connection will share one.
 struct ConnFacts {
@@ -55,6 +63,7 @@ struct ConnFacts {
   uint64_t accept_real_ms = 0;   // wall clock of the accept (when the frontend logs)
   uint64_t t_handshake = 0;      // when the client's TLS handshake ended (%Th), 0: none
   uint16_t bind = 0;             // the bind line (index in the frontend) it came through
+  const PpTlvs* pp = nullptr;    // from a PROXY v2 header, when it had any
   uint16_t local_port() const { return ntohs(local.sa.sa_family == AF_INET6 ? local.v6.sin6_port : local.v4.sin_port); }
 };
 
@@ -66,6 +75,7 @@ struct Termination {
 
 // Where a client connection and its exchange stand.
 enum class Phase : uint8_t {
+  proxy_header,  // `accept-proxy`: waiting for the PROXY protocol header, before anything else
   idle,          // between requests (keep-alive) or before the first one
   inspect,       // mode tcp: waiting for content the tcp-request rules need
   head,          // receiving a request head

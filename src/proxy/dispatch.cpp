@@ -237,9 +237,9 @@ void Exchange::connect_server(int idx) {
     }
   }
   if (!srv_) {
-    bool may_reuse = be.http_reuse == config::HttpReuse::always ||
-                     be.http_reuse == config::HttpReuse::aggressive ||
-                     (be.http_reuse == config::HttpReuse::safe && !c_.first_request_);
+    bool may_reuse = !be.servers[idx].sends_proxy() &&
+                     (be.http_reuse == config::HttpReuse::always || be.http_reuse == config::HttpReuse::aggressive ||
+                      (be.http_reuse == config::HttpReuse::safe && !c_.first_request_));
     if (may_reuse) srv_ = w_.take_idle(be_, idx, sni_key);
     if (srv_) {
       srv_->owner = &c_;
@@ -298,7 +298,12 @@ void Exchange::connect_server(int idx) {
       len = sizeof(sockaddr_in);
     }
   }
-  const int rc = c->io->connect(w_.loop(), reinterpret_cast<sockaddr*>(&addr), len);
+  std::string_view first;
+  if (s.sends_proxy()) {
+    c->first = w_.buffers().get();
+    first = std::string_view(c->first, make_proxy_header(s, c->first, w_.bufsize()));
+  }
+  const int rc = c->io->connect(w_.loop(), reinterpret_cast<sockaddr*>(&addr), len, first);
   if (rc < 0) {
     fail_connect();
     return;

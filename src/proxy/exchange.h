@@ -141,7 +141,10 @@ struct Exchange {
   // tcp_mode.cpp
   bool tcp_mode() const;
   void start_tcp();
-  bool connection_rules_accept();
+  // `tcp-request connection` rules (false: refused); `expect_proxy` is set by a matching
+  // `expect-proxy layer4`. Then, once any PROXY header is read, the `tcp-request session` rules.
+  bool connection_rules_accept(bool& expect_proxy);
+  bool session_rules_accept();
   void inspect_tcp(bool final);
   void route_tcp();
   void start_tcp_relay();
@@ -173,6 +176,8 @@ struct Exchange {
   // The TLS handshake did not complete: HAProxy's connection line ("fe/1: SSL handshake
   // failure"), no stream, no request; then the connection closes.
   void handshake_failed(log::HandshakeEnd how);
+  // The connection ends before any stream: HAProxy's connection log line, then the close.
+  void connection_failed(log::ConnError e);
   // `http-request/http-response capture ... id|len`: stores `v` (cut at the slot's length) in
   // the frontend's request (or response) capture slot `id`; ignored when there is no such slot.
   void capture_sample(bool response, int id, std::string_view v);
@@ -180,6 +185,11 @@ struct Exchange {
   static bool captured_of(const void* self, bool response, int64_t index, std::string_view& out);
   std::string_view unique_id();        // the request's unique-id-format, computed once
   static std::string_view unique_id_of(const void* self);   // for acl::SampleContext
+  // PROXY protocol to servers (proxy_send.cpp): the header for a new connection to `s` (0 when
+  // it does not fit), and whether a server's connections stay with one client (`http-reuse
+  // never`, or a PROXY header describing that client).
+  size_t make_proxy_header(const config::Server& s, char* out, size_t cap);
+  bool private_server_conns(int be, int idx) const;
   void fill_log_record(log::Record& r, uint64_t now);
   std::string_view make_unique_id(bool at_log_time);
   void init_log_block();

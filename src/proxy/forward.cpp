@@ -456,8 +456,10 @@ void Exchange::detach_server(bool reusable) {
     c->close();
     return;
   }
-  if (be.http_reuse == config::HttpReuse::never) {
-    // Never shared: it stays with this client for its next request, as HAProxy's.
+  if (private_server_conns(c->proxy_index, c->server_index)) {
+    // Never shared: it stays with this client for its next request, as HAProxy's (a PROXY
+    // header describes this client only: HAProxy reuses such a connection for the same
+    // addresses alone).
     if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_) {
       c->close();
       return;
@@ -486,6 +488,7 @@ void Exchange::close_server() {
 
 void Exchange::on_server_connected(int status) {
   w_.timers().disarm(srv_->timer);
+  srv_->release_first();
   if (srv_->tls && (status == 0 || status == core::Transport::kHandshakeFailed)) {
     stats::Counters &sc = w_.srv_counters(be_, srv_idx_), &bc = w_.be_counters(be_);
     auto stats::Counters::*m = status != 0 ? &stats::Counters::ssl_failed_handshake

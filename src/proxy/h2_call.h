@@ -45,7 +45,7 @@ class H2Call final : public core::Transport {
   void fail();
 
   // core::Transport, for the exchange's server connection.
-  int connect(uv_loop_t*, const sockaddr*, socklen_t) override { return UV_ENOTSUP; }
+  int connect(uv_loop_t*, const sockaddr*, socklen_t, std::string_view = {}) override { return UV_ENOTSUP; }
   void read_start() override;
   void read_stop() override { reading_ = false; }
   int write(uv_buf_t* bufs, int n) override;

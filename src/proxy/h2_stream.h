@@ -54,7 +54,7 @@ class H2Stream final : public core::Transport {
                           uint64_t body_len);
 
   // core::Transport, for the stream's session.
-  int connect(uv_loop_t*, const sockaddr*, socklen_t) override { return UV_ENOTSUP; }
+  int connect(uv_loop_t*, const sockaddr*, socklen_t, std::string_view = {}) override { return UV_ENOTSUP; }
   void read_start() override;
   void read_stop() override { reading_ = false; }
   int write(uv_buf_t* bufs, int n) override;

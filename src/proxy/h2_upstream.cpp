@@ -75,7 +75,8 @@ bool H2Upstream::speaks_h2(const Worker& w, const ServerConn& carrier) {
 }
 
 ServerConn* H2Upstream::adopt(Worker& w, ServerConn* carrier, Session& owner) {
-  const bool shared = w.config().proxies[size_t(carrier->proxy_index)].http_reuse != config::HttpReuse::never;
+  const auto& be = w.config().proxies[size_t(carrier->proxy_index)];
+  const bool shared = be.http_reuse != config::HttpReuse::never && !be.servers[size_t(carrier->server_index)].sends_proxy();
   H2Upstream* u = w.new_h2upstream(*carrier, shared);
   carrier->owner = nullptr;
   carrier->set_busy(false);   // the calls count as the server's connections in use

@@ -140,6 +140,10 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.server_tls = srv_ ? srv_->io->tls() : nullptr;
   ctx.so_id = c_.facts_.bind + 1;
   ctx.so_name = w_.config().proxies[fe_].binds[c_.facts_.bind].name;
+  if (c_.facts_.pp) {
+    ctx.pp_authority = c_.facts_.pp->authority;
+    ctx.pp_unique_id = c_.facts_.pp->unique_id;
+  }
   ctx.sc_stream = sc_;
   ctx.sc_session = c_.sc_.get();
   if (tcp_mode()) {

@@ -108,6 +108,7 @@ void ServerConn::close() {
   set_busy(false);
   owner = nullptr;
   worker.timers().disarm(timer);
+  release_first();
   io->close();
 }
 

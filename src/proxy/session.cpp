@@ -25,25 +25,15 @@ Session::Session(Worker& w, int proxy_index) : w_(w), fe_(proxy_index) {
 }
 
 
-bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind) {
+void Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind) {
   Entry in(*this);
-  SSL_CTX* tls = bind.tls;
   facts_.bind = static_cast<uint16_t>(bind.bind);
   proto_ = bind.proto;
+  bind_tls_ = bind.tls;
   tcp_.set_owner(this, &kClientEvents);
   if (tcp_.open(w_.loop(), fd) != 0) {
     tcp_.close();
-    return false;
-  }
-  if (tls) {
-    tls_ = w_.new_tls();
-    io_ = tls_;
-    w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_conns);
-    tls_->set_owner(this, &kClientEvents);
-    if (!tls_->accept(tcp_, tls)) {   // out of memory in OpenSSL: nothing to say to the client
-      cli()->close();
-      return false;
-    }
+    return;
   }
   std::memcpy(&facts_.peer, &peer, peer.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
@@ -60,27 +50,57 @@ bool Session::open(int fd, const sockaddr_storage& peer, int listener_fd, const 
     stream_id_ = w_.runtime().next_stream_id.fetch_add(1);
     trace::accept(stream_id_, w_.config().proxies[fe_].name, listener_fd, fd, &facts_.peer.sa);
   }
-  if (!x().connection_rules_accept()) {
+  bool expect_proxy = w_.config().proxies[fe_].binds[facts_.bind].accept_proxy;
+  if (!x().connection_rules_accept(expect_proxy)) {
     // Refused at once: no session, no log line; counted in the frontend's dcon, as HAProxy.
     w_.px_counters(fe_).add(w_.px_counters(fe_).denied_conn);
     term_ = {'P', 'R'};
     finish_close();
-    return false;
+    return;
+  }
+  if (expect_proxy) {
+    // HAProxy gives the header `timeout client`.
+    phase_ = Phase::proxy_header;
+    arm_client_timer(w_.config().proxies[fe_].timeouts.client);
+    start_reading();
+    return;
+  }
+  establish();
+}
+
+void Session::establish() {
+  phase_ = Phase::idle;
+  if (!x().session_rules_accept()) {
+    w_.px_counters(fe_).add(w_.px_counters(fe_).denied_conn);
+    term_ = {'P', 'R'};
+    finish_close();
+    return;
+  }
+  // A connection a rule refuses, or whose PROXY header fails, is no session (HAProxy's stot).
+  w_.px_counters(fe_).add(w_.px_counters(fe_).sessions);
+  if (bind_tls_) {
+    tls_ = w_.new_tls();
+    io_ = tls_;
+    w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_conns);
+    tls_->set_owner(this, &kClientEvents);
+    if (!tls_->accept(tcp_, bind_tls_)) {   // out of memory in OpenSSL: nothing to say to the client
+      finish_close();
+      return;
+    }
   }
   count_new_session();
   start_reading();
   if (x().tcp_mode()) {
     x().log_request_start();
     x().start_tcp();
-    return true;
+    return;
   }
   // `proto h2` in clear: HTTP/2 from the first byte (over TLS: once the handshake is done).
   if (proto_ == config::MuxProto::h2 && !tls_) {
     become_h2();
-    return true;
+    return;
   }
   arm_client_timer(w_.config().proxies[fe_].http_request_timeout());
-  return true;
 }
 
 const core::TransportEvents Session::kClientEvents = {on_alloc,           on_read,     on_write_done,

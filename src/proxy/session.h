@@ -59,11 +59,16 @@ class ServerConn {
   bool busy = false;             // counted in the worker's pool statistics as serving a request
   bool stream = false;           // a call on a shared HTTP/2 connection (h2_call.h): never pooled
   uint32_t uses = 0;             // requests it carried (`max-reuse`)
+  char* first = nullptr;         // a pooled block: the PROXY header sent once connected
 
   void set_busy(bool b);
   void start_reading();
   void stop_reading();
   void release_buffer();
+  void release_first() {
+    if (first) worker.buffers().put(first);
+    first = nullptr;
+  }
   void close();                  // closes the socket; the object is freed in the close callback
   static const core::TransportEvents kEvents;
   static void on_timer(core::TimerNode* n);   // its exchange's timeout, or idle in the pool
@@ -73,6 +78,7 @@ class Session {
  public:
   Session(Worker& w, int proxy_index);
   ~Session() {
+    if (!stream_) delete facts_.pp;   // a stream's copy belongs to its connection's session
     release_exchange();
     settle_retired();
     release_tracking();
@@ -80,8 +86,10 @@ class Session {
   void release_tracking();   // the session's stick counters (tracking.cpp)
   void count_new_session();  // sess_cnt/sess_rate of the counters the connection rules track
 
-  // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`.
-  bool open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
+  // Takes `fd` (accepted, non-blocking) and starts reading; over TLS on a `bind ... ssl`, after
+  // a PROXY protocol header on `accept-proxy` (or `expect-proxy layer4`). The session is
+  // counted (stot) once it is established.
+  void open(int fd, const sockaddr_storage& peer, int listener_fd, const BindContext& bind);
   // One stream of an HTTP/2 connection, carried as an HTTP/1 byte stream by `stream` (see
   // h2_stream.h): one exchange, then the stream ends. `conn` is the HTTP/2 connection's session.
   void open_stream(H2Stream& stream, const Session& conn, bool first);
@@ -125,6 +133,13 @@ class Session {
   static void on_closed(void* self);
   static void on_client_handshake(void* self, int status);   // TLS: the client's handshake is done
   static void on_client_timer(core::TimerNode* n);
+  // After the connection rules and any PROXY header: the session rules, TLS, the protocol.
+  void establish();
+  // The PROXY header (session_proxy.cpp): peeked at when bytes come, so that exactly its bytes
+  // are read and TLS or HTTP starts on the next byte; judged as HAProxy does.
+  void peek_proxy_header(uv_buf_t* room);
+  void proxy_header_read(ssize_t nread);
+  void proxy_header_failed(log::ConnError e);   // HAProxy's log line, counted in conn_tot only
 
   // Request side
   void handle_client_input();
@@ -202,6 +217,7 @@ class Session {
   H2Conn* h2_ = nullptr;         // this connection speaks HTTP/2: its streams' driver
   bool stream_ = false;          // this session is one stream of an HTTP/2 connection
   config::MuxProto proto_ = config::MuxProto::unset;   // the bind's `proto`
+  SSL_CTX* bind_tls_ = nullptr;  // `bind ... ssl`: started once any PROXY header is read
   Worker& w_;
   int fe_;                       // frontend proxy index
   ServerConn* private_ = nullptr;  // `http-reuse never`: our idle server connection, for our next request
@@ -228,6 +244,7 @@ class Session {
   bool closed_ = false;
   bool client_eof_ = false;
   bool client_reset_ = false;    // the client aborted (reset/error) rather than half-closed
+  uint8_t pp_verdict_ = 0;       // Phase::proxy_header: a core::pp::Status seen at the peek
 };
 
 }  // namespace portero::proxy

@@ -30,6 +30,7 @@ void Session::stop_reading() {
 
 void Session::on_alloc(void* self, uv_buf_t* buf) {
   auto* s = static_cast<Session*>(self);
+  if (s->phase_ == Phase::proxy_header) return s->peek_proxy_header(buf);
   if (!s->in_.data) {
     s->in_.data = s->w_.buffers().get();
     s->in_.fwd = s->in_.parsed = s->in_.end = 0;
@@ -42,6 +43,7 @@ void Session::on_read(void* self, ssize_t nread) {
   auto* s = static_cast<Session*>(self);
   Entry in(*s);
   if (s->h2_) return s->h2_->on_read(nread);
+  if (s->phase_ == Phase::proxy_header) return s->proxy_header_read(nread);
   if (nread == 0) {   // nothing after all: an empty buffer goes back to the pool
     s->release(s->in_);
     return;
@@ -146,6 +148,8 @@ void Session::handle_client_eof() {
 
 void Session::handle_client_input() {
   switch (phase_) {
+    case Phase::proxy_header:   // its bytes never reach here (session_proxy.cpp)
+      return;
     case Phase::inspect:
       x().inspect_tcp(false);
       return;
@@ -321,6 +325,9 @@ void Session::on_client_timer(core::TimerNode* n) {
   Entry in(*s);
   if (s->h2_) return s->h2_->on_timer();
   switch (s->phase_) {
+    case Phase::proxy_header:
+      s->proxy_header_failed(log::ConnError::prx_timeout);
+      return;
     case Phase::idle:
       // A TLS handshake still in progress: no stream yet, the connection's own log line.
       if (s->tls_ && !s->tls_->handshake_done()) return s->x().handshake_failed(log::HandshakeEnd::timeout);

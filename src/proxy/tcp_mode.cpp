@@ -50,11 +50,9 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
 }
 
 // `tcp-request connection` rules, in both modes, as soon as the connection is accepted (only
-// the addresses are known): the first accept or reject decides; track-sc rules track and go
-// on. Then the `tcp-request session` rules, the same way (HAProxy runs them once the
-// connection is accepted, after a TLS handshake; here right after the connection rules).
-// False: rejected.
-bool Exchange::connection_rules_accept() {
+// the kernel's addresses are known): the first accept or reject decides; track-sc and
+// expect-proxy rules act and go on. False: rejected.
+bool Exchange::connection_rules_accept(bool& expect_proxy) {
   const auto& fe = w_.config().proxies[fe_];
   const auto& keys = w_.runtime().rules->proxies[fe_].tcp_request_key;
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
@@ -65,9 +63,20 @@ bool Exchange::connection_rules_accept() {
       track_key(c_.session_trackers(), rule.sc, rule.table_index, keys[i], sample(true));
       continue;
     }
-    if (rule.action == config::TcpRequestRule::Action::reject) return false;
-    break;
+    if (rule.action == config::TcpRequestRule::Action::expect_proxy) {
+      expect_proxy = true;
+      continue;
+    }
+    return rule.action != config::TcpRequestRule::Action::reject;
   }
+  return true;
+}
+
+// The `tcp-request session` rules, the same way, once the connection is accepted and its PROXY
+// header read (HAProxy runs them after a TLS handshake too; here before it). False: rejected.
+bool Exchange::session_rules_accept() {
+  const auto& fe = w_.config().proxies[fe_];
+  const auto& keys = w_.runtime().rules->proxies[fe_].tcp_request_key;
   for (size_t i = 0; i < fe.tcp_request_rules.size(); ++i) {
     const auto& rule = fe.tcp_request_rules[i];
     if (rule.layer != config::TcpRequestRule::Layer::session) continue;

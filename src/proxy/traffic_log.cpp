@@ -450,9 +450,12 @@ void Exchange::log_exchange() {
 }
 
 void Exchange::handshake_failed(log::HandshakeEnd how) {
-  const auto& fe = w_.config().proxies[fe_];
   if (how != log::HandshakeEnd::timeout) w_.px_counters(fe_).add(w_.px_counters(fe_).ssl_failed_handshake);
-  const log::ConnError e = log::classify_handshake_failure(c_.cli()->tls(), how);
+  connection_failed(log::classify_handshake_failure(c_.cli()->tls(), how));
+}
+
+void Exchange::connection_failed(log::ConnError e) {
+  const auto& fe = w_.config().proxies[fe_];
   if (log::conn_error_logged(fe, e)) {
     log::ConnErrorLine l;
     l.client = &c_.facts_.peer.sa;

@@ -254,8 +254,7 @@ void Worker::accept_one(int fd, const sockaddr_storage& peer, core::Listener& fr
   s->next = sessions_;
   if (sessions_) sessions_->prev = s;
   sessions_ = s;
-  // A connection a `tcp-request connection` rule refuses is no session (HAProxy's stot).
-  if (s->open(fd, peer, from.fd(), *static_cast<const BindContext*>(from.context()))) c.add(c.sessions);
+  s->open(fd, peer, from.fd(), *static_cast<const BindContext*>(from.context()));
 }
 
 Session* Worker::new_stream_session(int frontend) {

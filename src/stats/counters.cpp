@@ -9,6 +9,7 @@ void Totals::add(const Counters& c) {
   auto v = [](const Counters::C& a) { return a.load(std::memory_order_relaxed); };
   sessions += v(c.sessions);
   denied_conn += v(c.denied_conn);
+  embryonic += v(c.embryonic);
   requests += v(c.requests);
   bytes_in += v(c.bytes_in);
   bytes_out += v(c.bytes_out);

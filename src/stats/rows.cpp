@@ -217,7 +217,7 @@ Row frontend_row(const Ctx& c, int p) {
   for (int i : {f_comp_in, f_comp_out, f_comp_byp, f_comp_rsp}) f[i] = V::make_u64(0);
   f[f_conn_rate] = V::make_u32(rt.connections.cur);
   f[f_conn_rate_max] = V::make_u32(rt.connections.max);
-  f[f_conn_tot] = V::make_u64(t.sessions + t.denied_conn);   // every accepted connection
+  f[f_conn_tot] = V::make_u64(t.sessions + t.denied_conn + t.embryonic);   // every accepted connection
   f[f_dcon] = V::make_u64(t.denied_conn);
   f[f_dses] = V::make_u64(0);
   f[f_wrew] = V::make_u64(t.wrew);

@@ -79,8 +79,8 @@ bool TlsTransport::client(core::TcpTransport& tcp, SSL_CTX* ctx) {
   return true;
 }
 
-int TlsTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) {
-  const int rc = tcp_->connect(loop, addr, len);
+int TlsTransport::connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len, std::string_view first) {
+  const int rc = tcp_->connect(loop, addr, len, first);
   if (rc == kDone && !ssl_) return UV_ENOMEM;   // client() could not make the SSL
   if (rc == kDone) {
     // A unix socket, connected at once: say hello now, `connected` follows the handshake.

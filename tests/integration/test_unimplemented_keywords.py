@@ -155,7 +155,7 @@ backend app
             hrc, hout, herr = run_check(HAPROXY_BIN, cfg, d, name='x.cfg')
             self.assertEqual((rc, out), (hrc, hout), herr)
 
-    def test_real_config_with_proxy_protocol_is_refused_with_each_line(self):
+    def test_real_config_with_missing_features_is_refused_with_each_line(self):
         # The stick table lines of this config work now (issue 14): only the others are refused.
         cfg = """global
     lua-load /dev/null
@@ -165,13 +165,13 @@ defaults
     timeout server 30s
     timeout connect 5s
 frontend www
-    bind 127.0.0.1:18080 accept-proxy
+    bind 127.0.0.1:18080 accept-netscaler-cip 1234
     stick-table type ip size 100k expire 30s store http_req_rate(10s)
     http-request track-sc0 src
     http-request deny if { sc_http_req_rate(0) gt 20 }
     default_backend app
 backend app
-    server a1 127.0.0.1:18081 send-proxy-v2 check
+    server a1 127.0.0.1:18081 socks4 127.0.0.1:1080 check
 """
         d = self.tmpdir()
         rc, out, err = run_check(PROXY_BIN, cfg, d, name='x.cfg')
@@ -179,7 +179,7 @@ backend app
             self.assertEqual(rc, 0, err)
             return
         self.assertEqual(rc, 1, err)
-        for line, what in ((2, "'lua-load'"), (9, "'bind' : 'accept-proxy'"), (15, "'server' : 'send-proxy-v2'")):
+        for line, what in ((2, "'lua-load'"), (9, "'bind' : 'accept-netscaler-cip'"), (15, "'server' : 'socks4'")):
             self.assertIn(f'parsing [x.cfg:{line}] : {what} is not implemented by portero yet (', err)
         self.assertNotIn('x.cfg:10]', err)
         self.assertNotIn('x.cfg:11]', err)

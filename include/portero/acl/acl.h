@@ -101,6 +101,8 @@ struct SampleContext {
   // so_id / so_name: the bind line the connection came through (its number from 1, its name).
   int so_id = 0;
   std::string_view so_name;
+  // fc_pp_authority / fc_pp_unique_id: TLVs of the connection's PROXY v2 header (empty: none).
+  std::string_view pp_authority, pp_unique_id;
   // `unique-id`: the request's unique id (the frontend's unique-id-format), computed on first
   // use by the data plane; null when there is none.
   std::string_view (*unique_id)(const void* self) = nullptr;

@@ -91,6 +91,7 @@ struct Global {
   std::string user, group, chroot;
   std::optional<uint32_t> uid, gid;
   uint32_t ulimit_n = 0;
+  bool pp2_never_send_local = false;    // health checks send PROXY v2 with the PROXY command, not LOCAL
   bool strict_limits = true;            // `[no] strict-limits`: refuse to start without the fds maxconn needs
   uint32_t tune_bufsize = 16384;
   uint32_t tune_maxrewrite = 1024;
@@ -213,6 +214,7 @@ struct Bind {
   std::string written;              // the address list as written (HAProxy's messages name it)
   MuxProto proto = MuxProto::unset; // `proto NAME` (the last one written wins)
   TlsBindOptions tls;               // ssl, crt, crt-list, verify, alpn ...
+  bool accept_proxy = false;        // `accept-proxy`: a PROXY protocol header comes first
 };
 
 struct Server {
@@ -247,6 +249,15 @@ struct Server {
   Millis slowstart = 0;
   // More health check parameters (check/ module, keywords_check.cpp).
   bool check_send_proxy = false;
+  // The PROXY protocol on each new connection: `send-proxy` (v1), `send-proxy-v2*` (v2 wins
+  // when both are set), and the v2 TLVs `proxy-v2-options` (and -ssl, -ssl-cn) add.
+  bool send_proxy_v1 = false, send_proxy_v2 = false;
+  enum : uint16_t {
+    pp2_ssl = 1, pp2_cert_cn = 2, pp2_ssl_cipher = 4, pp2_cert_sig = 8, pp2_cert_key = 16,
+    pp2_authority = 32, pp2_crc32c = 64, pp2_unique_id = 128,
+  };
+  uint16_t pp2_options = 0;
+  bool sends_proxy() const { return send_proxy_v1 || send_proxy_v2; }
   bool agent_check = false;
   std::optional<uint16_t> agent_port;
   std::optional<Millis> agent_inter;  // unset: `inter`
@@ -325,7 +336,8 @@ struct CheckSetup {
 struct TcpRequestRule {
   Origin origin;
   enum class Layer : uint8_t { connection, session, content } layer = Layer::content;
-  enum class Action : uint8_t { accept, reject, track_sc } action = Action::accept;
+  // expect_proxy: `expect-proxy layer4`, a PROXY protocol header is read before anything else.
+  enum class Action : uint8_t { accept, reject, track_sc, expect_proxy } action = Action::accept;
   std::string action_name;          // as written: "accept", "reject"
   // track-sc<sc> <key> [table <table>]: the key's sample expression, the table's proxy name
   // (empty: this proxy's) and index (resolved after parsing).

@@ -9,6 +9,7 @@
 // or finishes later with a `written` event; the owner issues one write at a time, which is
 // the whole backpressure mechanism.
 #include <cstdint>
+#include <string_view>
 #include <sys/socket.h>
 
 #include <uv.h>
@@ -38,7 +39,11 @@ struct TransportEvents {
 union StreamReq {
   uv_write_t write;
   uv_shutdown_t shutdown;
-  uv_connect_t connect;
+  struct Connect {
+    uv_connect_t req;
+    const char* first;        // bytes sent as soon as the connection is up (a PROXY header)
+    size_t first_len;
+  } connect;
 };
 
 class Transport {
@@ -55,8 +60,10 @@ class Transport {
   }
 
   // Connects to addr (inet or unix; for TLS, then handshakes): kDone when it is ready at
-  // once, kPending (then `connected`), or an error. The caller times it out.
-  virtual int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) = 0;
+  // once, kPending (then `connected`), or an error. The caller times it out. `first` (a PROXY
+  // protocol header; the caller keeps the bytes until `connected`) is written on the socket
+  // as soon as it is connected, before anything else (TLS included).
+  virtual int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len, std::string_view first = {}) = 0;
   virtual void read_start() = 0;
   virtual void read_stop() = 0;
   // Sends every byte of bufs[0..n): kDone, kPending (then `written`), or an error (< 0).
@@ -81,7 +88,7 @@ class TcpTransport final : public Transport {
   // Takes an accepted, non-blocking fd (closed on failure).
   int open(uv_loop_t* loop, int fd);
   // A unix socket connects at once (kDone) or is refused.
-  int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) override;
+  int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len, std::string_view first = {}) override;
 
   void read_start() override;
   void read_stop() override;

@@ -115,6 +115,12 @@ enum class ConnError : uint8_t {
   ssl_crt_fail,    // "SSL client certificate not trusted": verification refused the leaf
   ssl_ca_fail,     // "SSL client CA chain cannot be verified": refused at a CA depth
   ssl_handshake,   // "SSL handshake failure": anything else (not TLS, no certificate, reset...)
+  // The PROXY protocol header (`accept-proxy`, `expect-proxy layer4`) was not read.
+  prx_timeout,     // `timeout client` expired first
+  prx_truncated,   // not whole in the first bytes received
+  prx_not_hdr,     // neither v1 nor v2
+  prx_bad_hdr,     // invalid
+  prx_bad_proto,   // v1 with an unknown protocol
 };
 const char* conn_error_text(ConnError e);
 

@@ -30,6 +30,7 @@ struct Counters {
   using C = std::atomic<uint64_t>;
   C sessions{0};          // stot: sessions (frontend: accepted connections; backend/server: requests sent)
   C denied_conn{0};       // dcon: connections refused by `tcp-request connection` rules (not sessions)
+  C embryonic{0};         // connections closed before they became sessions (PROXY header): conn_tot only
   C requests{0};          // req_tot (frontend: HTTP requests received)
   C bytes_in{0};          // bin: bytes from clients
   C bytes_out{0};         // bout: bytes to clients
@@ -87,7 +88,7 @@ struct Counters {
 
 // Plain sums of Counters, for rendering.
 struct Totals {
-  uint64_t sessions = 0, denied_conn = 0, requests = 0, bytes_in = 0, bytes_out = 0, denied_req = 0, denied_resp = 0,
+  uint64_t sessions = 0, denied_conn = 0, embryonic = 0, requests = 0, bytes_in = 0, bytes_out = 0, denied_req = 0, denied_resp = 0,
            errors_req = 0, errors_conn = 0, errors_resp = 0, retries = 0, redispatches = 0, http_1xx = 0,
            http_2xx = 0, http_3xx = 0, http_4xx = 0, http_5xx = 0, http_other = 0, client_aborts = 0,
            server_aborts = 0, lb_total = 0, connects = 0, reuses = 0, intercepted = 0, failed_checks = 0,

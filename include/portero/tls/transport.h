@@ -32,7 +32,7 @@ class TlsTransport final : public core::Transport {
   // still holds the reason while the owner's read callback runs.
   int peer_end() const { return tcp_status_; }
 
-  int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len) override;
+  int connect(uv_loop_t* loop, const sockaddr* addr, socklen_t len, std::string_view first = {}) override;
   void read_start() override;
   void read_stop() override;
   int write(uv_buf_t* bufs, int n) override;

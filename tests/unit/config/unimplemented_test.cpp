@@ -95,12 +95,12 @@ TEST_CASE("the table has one row per keyword and context, each with a reason") {
 
 TEST_CASE("a missing feature names file, line, keyword and what is lost in HAProxy's form") {
   Diagnostics d;
-  auto c = load_text("listen l\n  bind :18080 accept-proxy\n  server s 127.0.0.1:80\n", "f.cfg", d);
+  auto c = load_text("listen l\n  bind :18080 transparent\n  server s 127.0.0.1:80\n", "f.cfg", d);
   CHECK(c == nullptr);
   REQUIRE_FALSE(d.all().empty());
   CHECK(format(d.all().front(), 7) ==
-        "[ALERT]    (7) : config : parsing [f.cfg:2] : 'bind' : 'accept-proxy' is not implemented by portero yet "
-        "(the PROXY protocol header would not be read).");
+        "[ALERT]    (7) : config : parsing [f.cfg:2] : 'bind' : 'transparent' is not implemented by portero yet "
+        "(foreign addresses would not be bound).");
 }
 
 TEST_CASE("tcp-request rules in a named defaults section are refused") {
