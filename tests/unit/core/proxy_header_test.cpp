@@ -96,7 +96,8 @@ TEST_CASE("PROXY v2: addresses, LOCAL, TLVs HAProxy keeps") {
   const std::string req = "GET / HTTP/1.1\r\n\r\n";
   const std::string body = inet4("10.1.2.3", "10.9.9.9", 1234, 80) + tlv(pp::kTlvAuthority, "hello") +
                            tlv(pp::kTlvUniqueId, "abc") + tlv(pp::kTlvNoop, "");
-  auto h = pp::parse(v2(1, 0x11, body) + req);
+  const std::string wire = v2(1, 0x11, body) + req;   // the header's views point into it
+  auto h = pp::parse(wire);
   REQUIRE(h.status == Status::ok);
   CHECK(h.version == 2);
   CHECK(h.length == 16 + body.size());
