@@ -104,6 +104,11 @@ backend st
         try:
             for kind, arg in steps:
                 if kind == 'cli':
+                    if arg.startswith('del server '):
+                        # the last picks' connections are released right after their answers:
+                        # the server must be free (as haproxy's already is) before it can go
+                        target = arg.split()[2]
+                        wait_until(lambda: self._server_idle(target), timeout=5)
                     out.append((arg, self.cli(arg)))
                 elif kind == 'picks':
                     out.append(('picks', self.picks(arg)))
@@ -112,6 +117,14 @@ backend st
         finally:
             p.stop()
         return out
+
+    def _server_idle(self, target):
+        be, srv = target.split('/')
+        for line in self.cli('show stat').splitlines():
+            f = line.split(',')
+            if len(f) > 4 and f[0] == be and f[1] == srv:
+                return f[4] == '0'   # scur
+        return True
 
     def differential(self, steps, balance='roundrobin', extra=''):
         got = self.run_steps(steps, balance, extra)
