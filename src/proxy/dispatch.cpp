@@ -331,8 +331,8 @@ bool Exchange::redispatch_now() const {
   if (hashed) return false;
   int active = 0;
   const auto& states = w_.runtime().backends[be_].states;
-  for (size_t i = 0; i < states.size(); ++i)
-    if (!be.servers[i].backup && states[i]->usable()) ++active;
+  for (size_t i = 0; i < be.servers.size(); ++i)   // published slots; states has room for more
+    if (be.servers.live(i) && !be.servers[i].backup && states[i]->usable()) ++active;
   return active > 1;
 }
 
