@@ -36,6 +36,7 @@
 #include "portero/proxy/bound_rules.h"
 #include "portero/proxy/runtime.h"
 #include "portero/proxy/worker.h"
+#include "portero/stats/servers_state_file.h"
 #include "master.h"
 #include "observe.h"
 #include "version.h"
@@ -383,7 +384,8 @@ class CheckEvents final : public check::Events {
     // In the foreground HAProxy also prints these on stderr, an emergency as an alert.
     std::string line(message);
     if (level == 0 && proxy >= 0)
-      std::fprintf(stderr, "[ALERT]    (%d) : backend '%s' has no server available!\n", getpid(),
+      std::fprintf(stderr, "[ALERT]    (%d) : %s '%s' has no server available!\n", getpid(),
+                   cfg_.proxies[proxy].kind == config::Proxy::Kind::listen ? "proxy" : "backend",
                    cfg_.proxies[proxy].name.c_str());
     else
       std::fprintf(stderr, "[WARNING]  (%d) : %s\n", getpid(), line.c_str());
@@ -504,12 +506,15 @@ int main(int argc, char** argv) {
   // TLS contexts (certificates, keys, ciphers...) are built once, by -c too. They must outlive
   // every SSL made from them (the data plane takes them from here).
   std::unique_ptr<tls::Contexts> tls_contexts;
+  stats::SavedStates saved_states;
   if (cfg && !diag.has_errors()) {
     const size_t first = diag.all().size();
     rules = proxy::bind_rules(*cfg, diag);
     tls_contexts = tls::Contexts::build(*cfg, diag);
     // Errors found now end the way HAProxy ends them (at parse or check time).
     if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
+    // Server states a previous process saved (their warnings are the configuration's, -c too).
+    else saved_states = stats::read_server_states(*cfg, diag);
   }
   bool printed_notice = false;
   // -dW or `zero-warning`: a warning refuses the configuration, -c included.
@@ -600,6 +605,11 @@ int main(int argc, char** argv) {
   std::vector<proxy::Worker*> peers;
   for (auto& w : workers) peers.push_back(w.get());
   for (auto& w : workers) w->set_peers(peers);
+  if (saved_states.any()) {
+    std::vector<std::vector<lb::ServerState*>> states(cfg->proxies.size());
+    for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
+    stats::apply_server_states(saved_states, *cfg, states);
+  }
   {
     std::string err;
     if (!rt->make_balancers(err)) {
@@ -707,6 +717,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < cfg->proxies.size(); ++i) states[i] = rt->backends[i].states;
   std::unique_ptr<check::Checker> checker = check::Checker::create(&control.loop, *cfg, std::move(states), check_events,
                                                                     rt->tls.get());
+  if (checker && saved_states.any()) stats::apply_check_states(saved_states, *cfg, *checker);
   if (checker) checker->start();
   if (peer_service) peer_service->start();
   control.peers = peer_service.get();

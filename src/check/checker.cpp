@@ -144,14 +144,19 @@ class CheckerImpl final : public Checker {
       if (s->check) tasks.push_back(s->check.get());
       if (s->agent) tasks.push_back(s->agent.get());
     }
-    // First checks are spread over the interval so that they do not all start together.
+    // First checks are spread so that they do not all start together, as HAProxy spreads them:
+    // the i-th of n starts after i/n of its interval, or of the smallest interval above 1 s
+    // among all checks when that is longer (short intervals do not squeeze the others).
     const size_t n = tasks.size();
+    uint64_t min_inter = 0;
+    for (Task* t : tasks)
+      if (t->inter > 1000 && (min_inter == 0 || t->inter < min_inter)) min_inter = t->inter;
     for (size_t i = 0; i < n; ++i) {
       Task* t = tasks[i];
       t->timer = new uv_timer_t;
       uv_timer_init(loop_, t->timer);
       t->timer->data = t;
-      uv_timer_start(t->timer, on_timer, t->inter * i / n, 0);
+      uv_timer_start(t->timer, on_timer, std::max(min_inter, t->inter) * i / n, 0);
     }
     ramp_timer_ = new uv_timer_t;
     uv_timer_init(loop_, ramp_timer_);
@@ -225,6 +230,9 @@ class CheckerImpl final : public Checker {
         s->down_since = now;
       }
       r.last_change = now;
+      // and its health falls to 0 (`show servers state`); leaving maintenance restores it
+      s->check->health.value = 0;
+      r.health = 0;
     }
   }
 
@@ -279,6 +287,23 @@ class CheckerImpl final : public Checker {
     srv->up = !srv->check || srv->check->health.up();
     slots[size_t(server)] = srv.get();
     servers_.push_back(std::move(srv));
+  }
+
+  void restore(int proxy, int server, const Saved& saved) override {
+    Srv* s = find(proxy, server);
+    if (!s) return;
+    s->up = !saved.down;
+    s->stopping = saved.stopping;
+    if (saved.down) s->down_since = saved.last_change;
+    if (Task* t = s->check.get()) {
+      t->health.value = std::clamp(saved.health, 0, t->health.rise + t->health.fall - 1);
+      t->result.health = t->health.value;
+      t->result.status = saved.status;
+      t->result.last_change = saved.last_change;
+      if (saved.down) ++t->result.downs;   // HAProxy counts the restored stop as a DOWN transition
+    }
+    if (saved.check_disabled) set_enabled(s, false, false);
+    if (saved.agent_disabled) set_enabled(s, true, false);
   }
 
   void address_changed(int proxy, int server) override {

@@ -173,6 +173,19 @@ void kw_hard_stop_after(ParseContext& c, const Args& a) {
   g(c).hard_stop_after_ms = uint32_t(*v);
 }
 
+// `server-state-file <path>` / `server-state-base <dir>`: the first one written wins; a second
+// one is an alert that does not fail the load, as haproxy 2.6's.
+void state_path(ParseContext& c, const Args& a, std::string& dst, const char* what) {
+  if (!dst.empty())
+    return c.diag.alert_nonfatal(c.origin, Form::parsing, "'" + a[0] + "' already specified. Continuing.");
+  if (a.size() != 2 || a[1].empty())
+    return c.alert(a[0] == "server-state-file" ? "'server-state-file' expect one argument: a file path."
+                                                : std::string("'") + a[0] + "' expects one argument: " + what + ".");
+  dst = a[1];
+}
+void kw_server_state_file(ParseContext& c, const Args& a) { state_path(c, a, g(c).server_state_file, "a file path"); }
+void kw_server_state_base(ParseContext& c, const Args& a) { state_path(c, a, g(c).server_state_base, "a directory path"); }
+
 // `grace <time>`: the delay between SIGUSR1 (a reload's soft stop) and the listeners closing.
 void kw_grace(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'grace' expects <time> as argument.\n");
@@ -318,6 +331,8 @@ const KeywordRow kRows[] = {
     {kInGlobal, "description", false, Cap::any, false, kw_description},
     {kInGlobal, "hard-stop-after", false, Cap::any, false, kw_hard_stop_after},
     {kInGlobal, "grace", false, Cap::any, false, kw_grace},
+    {kInGlobal, "server-state-file", false, Cap::any, false, kw_server_state_file},
+    {kInGlobal, "server-state-base", false, Cap::any, false, kw_server_state_base},
     {kInGlobal, "mworker-max-reloads", false, Cap::any, false, kw_mworker_max_reloads},
     {kInGlobal, "stats", false, Cap::any, false, kw_stats},
 };

@@ -170,6 +170,21 @@ void kw_id(ParseContext& c, const Args& a) {
   px(c).id = uint32_t(v);
 }
 
+// `load-server-state-from-file global|local|none` (words after the first are ignored, as by
+// haproxy 2.6) and `server-state-file-name [use-backend-name|<file>]`.
+void kw_load_server_state(ParseContext& c, const Args& a) {
+  const std::string v = a.size() > 1 ? a[1] : "";
+  using L = Proxy::LoadServerState;
+  if (v == "global") px(c).load_server_state = L::global;
+  else if (v == "local") px(c).load_server_state = L::local;
+  else if (v == "none") px(c).load_server_state = L::none;
+  else c.alert("'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '" + v + "'");
+}
+void kw_server_state_file_name(ParseContext& c, const Args& a) {
+  if (a.size() > 2) return c.alert("'server-state-file-name' cannot handle unexpected argument '" + a[2] + "'.");
+  px(c).server_state_file_name = a.size() < 2 || a[1] == "use-backend-name" ? "" : a[1];
+}
+
 void kw_description(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert(Form::tight, "'description' expects a string argument.");
   std::string d;
@@ -196,6 +211,8 @@ const KeywordRow kRows[] = {
     {kInProxies, "enabled", true, Cap::any, false, kw_enabled},
     {kInProxies, "id", false, Cap::any, false, kw_id},
     {kInProxies, "description", false, Cap::any, false, kw_description},
+    {kInProxies, "load-server-state-from-file", true, Cap::backend, false, kw_load_server_state},
+    {kInProxies, "server-state-file-name", true, Cap::backend, false, kw_server_state_file_name},
 };
 
 }  // namespace

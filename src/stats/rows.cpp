@@ -301,7 +301,10 @@ Row server_row(const Ctx& c, int p, int s) {
   if (throttled(v)) f[f_throttle] = V::make_u32(v.ramp * 100 / 16);
   f[f_rate] = V::make_u32(rt.sessions.cur);
   f[f_rate_max] = V::make_u32(rt.sessions.max);
-  if (checking) {
+  // A server in maintenance has its checks paused: HAProxy shows their counters but not their
+  // last result.
+  const bool paused = v.admin == lb::AdminState::maint;
+  if (checking && !paused) {
     const check::Status st = chk ? chk->status : check::Status::ini;
     f[f_check_status] = V::make_str(std::string(check::status_name(st)));
     if (chk && chk->code >= 0) f[f_check_code] = V::make_u32(static_cast<uint64_t>(chk->code));
@@ -312,7 +315,7 @@ Row server_row(const Ctx& c, int p, int s) {
     f[f_check_fall] = V::make_u32(cs.fall);
     f[f_check_health] = V::make_u32(chk ? static_cast<uint64_t>(chk->health) : cs.rise);
   }
-  if (agent_on) {
+  if (agent_on && !paused) {
     const check::Status st = agt ? agt->status : check::Status::ini;
     f[f_agent_status] = V::make_str(std::string(check::status_name(st)));
     if (agt && agt->code >= 0) f[f_agent_code] = V::make_u32(static_cast<uint64_t>(agt->code));

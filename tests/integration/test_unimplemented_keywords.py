@@ -40,7 +40,6 @@ HAPROXY_NEEDS_MORE = {
 # Hint rows haproxy does not load as written, for a reason portero does not check (yet):
 HINT_HAPROXY_DIFFERS = {
     'httpclient.resolvers.id',  # haproxy requires the named resolvers section to exist
-    'server-state-file',        # haproxy opens the file at start-up and warns when it cannot
 }
 
 _PID = re.compile(r'^(\[(?:ALERT|WARNING)\]\s+)\(\d+\)')

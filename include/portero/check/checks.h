@@ -103,6 +103,17 @@ class Checker {
   virtual void add_server(int proxy, int server, lb::ServerState* state) { (void)proxy, (void)server, (void)state; }
   // `set server b/s addr`: the checks without an `addr` of their own follow the server.
   virtual void address_changed(int proxy, int server) { (void)proxy, (void)server; }
+  // `server-state-file` at start, before start(): what a previous process saved of the checks
+  // (health, last status and change) and whether the operator had disabled them; `down` and
+  // `stopping` say the operational state restored with them.
+  struct Saved {
+    int health = 0;
+    Status status = Status::ini;
+    uint64_t last_change = 0;   // unix seconds
+    bool down = false, stopping = false;
+    bool check_disabled = false, agent_disabled = false;
+  };
+  virtual void restore(int proxy, int server, const Saved& saved) { (void)proxy, (void)server, (void)saved; }
   // `del server`: its checks stop for good and their connections close.
   virtual void remove_server(int proxy, int server) { (void)proxy, (void)server; }
 };

@@ -108,6 +108,9 @@ struct Global {
   std::string localpeer;
   bool localpeer_cmdline = false;   // set by -L: `localpeer` is then ignored (with a warning)
   uint32_t hard_stop_after_ms = 0;  // 0 = never
+  // `server-state-file` (the global one) and `server-state-base` (the directory of relative
+  // names): read at start by the backends with `load-server-state-from-file`.
+  std::string server_state_file, server_state_base;
   uint32_t grace_ms = 0;            // `grace`: SIGUSR1 waits this long before the soft stop
   int32_t mworker_max_reloads = -1; // `mworker-max-reloads`: -1 = unlimited
   bool external_check = false;      // `external-check`: allows `option external-check`
@@ -483,6 +486,11 @@ struct Proxy {
   Mode mode = Mode::tcp;
   bool disabled = false;
   std::string description;
+  // `load-server-state-from-file global|local|none` and the local file's name
+  // (`server-state-file-name`; empty or `use-backend-name`: the backend's name).
+  enum class LoadServerState : uint8_t { none, global, local };
+  LoadServerState load_server_state = LoadServerState::none;
+  std::string server_state_file_name;
 
   // Frontend side (frontend, listen)
   std::vector<Bind> binds;
