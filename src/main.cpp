@@ -514,7 +514,7 @@ int main(int argc, char** argv) {
     // Errors found now end the way HAProxy ends them (at parse or check time).
     if (!rules || !tls_contexts) diag.finish_late(first, cfg->files);
     // Server states a previous process saved (their warnings are the configuration's, -c too).
-    else saved_states = stats::read_server_states(*cfg, diag);
+    else saved_states = stats::read_server_states(*cfg, diag, master::take_carried_server_state());
   }
   bool printed_notice = false;
   // -dW or `zero-warning`: a warning refuses the configuration, -c included.

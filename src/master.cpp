@@ -7,6 +7,7 @@
 #include "master.h"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdarg>
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <poll.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -33,6 +35,8 @@ namespace portero::master {
 namespace {
 
 constexpr const char* kStateEnv = "PORTERO_MWORKER_STATE";
+// The descriptor (a memfd) holding the servers' state carried over a reload.
+constexpr const char* kServerStateEnv = "PORTERO_CARRIED_SERVER_STATE_FD";
 constexpr const char* kListenersEnv = "PORTERO_LISTENERS";   // core::ListenerSet::kEnv
 
 struct Child {
@@ -447,9 +451,51 @@ class Master {
     }
   }
 
+  // Asks the current worker for `show servers state` (bounded wait: a worker that does not
+  // answer within a second reloads without it) and keeps the answer in a memfd that survives
+  // the exec. -1 when there is nothing to carry.
+  int carry_server_state() {
+    std::string err;
+    const int fd = connect_worker("1", err);
+    if (fd < 0) return -1;
+    const std::string cmd = "show servers state\n";
+    std::string answer;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    size_t sent = 0;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        answer.clear();   // cut short: carry nothing rather than a part
+        break;
+      }
+      pollfd p{fd, short(sent < cmd.size() ? POLLOUT : POLLIN), 0};
+      if (poll(&p, 1, int(left)) < 0 && errno != EINTR) break;
+      if (sent < cmd.size()) {
+        const ssize_t n = write(fd, cmd.data() + sent, cmd.size() - sent);
+        if (n > 0 && (sent += size_t(n)) == cmd.size()) shutdown(fd, SHUT_WR);
+        continue;
+      }
+      char buf[16384];
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) answer.append(buf, size_t(n));
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) break;
+    }
+    close(fd);
+    if (answer.rfind("1\n", 0) != 0) return -1;   // not a state dump (an old or busy worker)
+    const int mem = memfd_create("portero-server-state", 0);
+    if (mem < 0) return -1;
+    if (write(mem, answer.data(), answer.size()) != ssize_t(answer.size())) {
+      close(mem);
+      return -1;
+    }
+    return mem;
+  }
+
   void reload() {
     say("NOTICE", "Reloading portero");
     sd_notify(s_.notify, "RELOADING=1");
+    const int carried = carry_server_state();
+    if (carried >= 0) setenv(kServerStateEnv, std::to_string(carried).c_str(), 1);
     ++st_.reloads;
     for (auto& c : st_.children) ++c.reloads;
     std::string env = encode(st_);
@@ -467,6 +513,8 @@ class Master {
     for (auto& c : st_.children) --c.reloads;
     set_listeners_inherited(false);
     unsetenv(kStateEnv);
+    if (carried >= 0) close(carried);
+    unsetenv(kServerStateEnv);
     sd_notify(s_.notify, "READY=1\nMAINPID=" + std::to_string(getpid()));
   }
 
@@ -537,6 +585,20 @@ void daemonize() {
 }
 
 }  // namespace
+
+std::string take_carried_server_state() {
+  const char* v = std::getenv(kServerStateEnv);
+  if (!v) return {};
+  const int fd = std::atoi(v);
+  unsetenv(kServerStateEnv);
+  std::string text;
+  if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) return text;
+  char buf[16384];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, size_t(n));
+  close(fd);
+  return text;
+}
 
 bool reexecuted() { return std::getenv(kStateEnv) != nullptr; }
 

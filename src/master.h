@@ -32,6 +32,12 @@ struct Settings {
 // True in a master that re-executed itself for a reload.
 bool reexecuted();
 
+// In a master re-executed for a reload: `show servers state` as the previous worker answered it
+// just before (what the operator set at run time: maintenance, drain, weights, disabled checks;
+// what the checks had found). Empty otherwise, or when that worker did not answer in time.
+// Taken once (the descriptor that carried it is closed).
+std::string take_carried_server_state();
+
 // Becomes the master: forks the worker and supervises it. Returns only in the worker process,
 // which then goes on starting the proxy.
 void run(const Settings& s);

@@ -186,6 +186,25 @@ void state_path(ParseContext& c, const Args& a, std::string& dst, const char* wh
 void kw_server_state_file(ParseContext& c, const Args& a) { state_path(c, a, g(c).server_state_file, "a file path"); }
 void kw_server_state_base(ParseContext& c, const Args& a) { state_path(c, a, g(c).server_state_base, "a directory path"); }
 
+// `close-spread-time <time>|infinite` (words after the first are ignored, as by haproxy 2.6).
+void kw_close_spread_time(ParseContext& c, const Args& a) {
+  if (a.size() < 2) return c.alert("'close-spread-time' expects <time> as argument.\n");
+  if (a[1] == "infinite") {
+    g(c).close_spread_infinite = true;
+    g(c).close_spread_ms = 0;
+    return;
+  }
+  auto v = time_value(c, a[1]);
+  if (!v) {
+    size_t i = 0;
+    while (i < a[1].size() && std::isdigit(static_cast<unsigned char>(a[1][i]))) ++i;
+    return c.alert("unexpected character '" + std::string(1, i < a[1].size() ? a[1][i] : ' ') +
+                   "' in argument to <close-spread-time>.\n");
+  }
+  g(c).close_spread_infinite = false;
+  g(c).close_spread_ms = uint32_t(*v);
+}
+
 // `grace <time>`: the delay between SIGUSR1 (a reload's soft stop) and the listeners closing.
 void kw_grace(ParseContext& c, const Args& a) {
   if (a.size() < 2) return c.alert("'grace' expects <time> as argument.\n");
@@ -331,6 +350,7 @@ const KeywordRow kRows[] = {
     {kInGlobal, "description", false, Cap::any, false, kw_description},
     {kInGlobal, "hard-stop-after", false, Cap::any, false, kw_hard_stop_after},
     {kInGlobal, "grace", false, Cap::any, false, kw_grace},
+    {kInGlobal, "close-spread-time", false, Cap::any, false, kw_close_spread_time},
     {kInGlobal, "server-state-file", false, Cap::any, false, kw_server_state_file},
     {kInGlobal, "server-state-base", false, Cap::any, false, kw_server_state_base},
     {kInGlobal, "mworker-max-reloads", false, Cap::any, false, kw_mworker_max_reloads},

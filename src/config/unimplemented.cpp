@@ -45,7 +45,6 @@ const Unimplemented kTable[] = {
     {C::global, "tune.ssl.hard-maxrecord", H, "TLS record size", "tune.ssl.hard-maxrecord 16384"},
     {C::global, "tune.ssl.keylog", H, "keeps TLS secrets for ssl_*_keylog fetches, which portero does not have", "tune.ssl.keylog on"},
     {C::global, "busy-polling", H, "poller mode", "busy-polling"},
-    {C::global, "close-spread-time", H, "spreads idle connection closing during a soft stop", "close-spread-time 1s"},
     {C::global, "cluster-secret", H, "QUIC retry tokens; portero has no QUIC", "cluster-secret s3cr3t"},
     {C::global, "expose-experimental-directives", H, "unlocks HAProxy's experimental keywords", "expose-experimental-directives"},
     {C::global, "fd-hard-limit", H, "file descriptor limit", "fd-hard-limit 100000"},

@@ -38,7 +38,7 @@ void Exchange::start_request() {
   req_http10_ = h.is_http10();
   const auto& cfg = w_.config();
   c_.keep_client_ = h.keep_alive && conn_mode() != config::HttpConnMode::close && !c_.stop_after_ &&
-                 !w_.stopping();
+                 !w_.closes_on_soft_stop();
   resp_begun_ = resp_head_sent_ = resp_started_ = resp_complete_ = resp_upgrade_ = false;
   resp_eof_body_ = false;
   counted_srv_ = -1;
@@ -94,7 +94,7 @@ void Exchange::end_exchange() {
   w_.timers().disarm(c_.ctimer_);
   release_rewrites();
   bool reusable = srv_ && keep_server_ && req_complete_ && srv_->in.fwd == srv_->in.end;
-  if (w_.runtime().debug) trace_end(!c_.keep_client_ || c_.stop_after_ || w_.stopping(), srv_ && !reusable);
+  if (w_.runtime().debug) trace_end(!c_.keep_client_ || c_.stop_after_, srv_ && !reusable);
   if (srv_) detach_server(reusable);
   release_slot();
   log_exchange();   // after the release, as HAProxy counts connections in its log line
@@ -104,7 +104,7 @@ void Exchange::end_exchange() {
   }
   c_.first_request_ = false;
   // An HTTP/2 stream carries one exchange: closing it ends the stream, not the connection.
-  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || w_.stopping() || c_.stream_) {
+  if (!c_.keep_client_ || c_.client_eof_ || c_.stop_after_ || c_.stream_) {
     c_.close_client();
     return;
   }

@@ -259,10 +259,20 @@ void Session::hard_close() {
 void Session::soft_stop() {
   Entry in(*this);
   if (h2_) return h2_->soft_stop();
-  stop_after_ = true;
-  // An idle keep-alive connection is closed now; a new one still gets its first request served.
+  // The exchange in progress closes the connection after it (at once, or by the chance
+  // `close-spread-time` gives it; never with `infinite`).
+  stop_after_ = w_.closes_on_soft_stop();
+  // An idle keep-alive connection is closed now, or at a random point of the spread window;
+  // a new one still gets its first request served.
   if (phase_ == Phase::idle && !first_request_ && !stream_ && in_.end == 0 && client_write_ == ClientWrite::none)
-    finish_close();
+    close_idle_within(w_.idle_close_delay());
+}
+
+void Session::close_idle_within(uint64_t delay_ms) {
+  if (delay_ms == 0) return finish_close();
+  if (delay_ms == UINT64_MAX) return;   // `infinite`: its keep-alive timeout ends it
+  const auto keep_alive = w_.config().proxies[fe_].keep_alive_timeout();
+  if (!keep_alive || *keep_alive > delay_ms) arm_client_timer(delay_ms);
 }
 
 bool Session::shutdown_client() {

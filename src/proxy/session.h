@@ -166,6 +166,9 @@ class Session {
   void start_reading();
   void stop_reading();
   void arm_client_timer(std::optional<uint64_t> ms);
+  // Soft stop: an idle connection closes now (0), within delay_ms, or at its keep-alive
+  // timeout (UINT64_MAX), whichever comes first.
+  void close_idle_within(uint64_t delay_ms);
   void close_private();
   void close_client();
   void finish_close();

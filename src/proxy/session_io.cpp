@@ -394,6 +394,8 @@ void Session::begin_next_request() {
   }
   release(in_);
   arm_client_timer(w_.config().proxies[fe_].keep_alive_timeout());
+  if (w_.stopping()) close_idle_within(w_.idle_close_delay());   // kept alive by close-spread-time
+  if (closed_) return;
   start_reading();
 }
 

@@ -127,6 +127,8 @@ void Worker::hard_stop() { post([this] { stop_now(true); }); }
 // idle server connections serve no one any more.
 void Worker::stop_now(bool hard) {
   stopping_ = true;
+  soft_stop_at_ = uv_now(&loop_);
+  spread_rng_ = uv_hrtime() * 0x9E3779B97F4A7C15ull + uint64_t(index_) + 1;
   mailbox_->release_loop();
   for (auto& l : listeners_) l->close();
   for (Session* s = sessions_; s;) {
@@ -146,6 +148,31 @@ void Worker::stop_now(bool hard) {
   for (auto& per_server : upstreams_)
     for (auto& head : per_server)
       while (head) head->stop();   // unlists it
+}
+
+namespace {
+uint64_t next_random(uint64_t& x) {   // xorshift64: draws of no consequence beyond spreading
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+}  // namespace
+
+bool Worker::closes_on_soft_stop_draw() {
+  const auto& g = config().global;
+  if (g.close_spread_infinite) return false;
+  if (g.close_spread_ms == 0) return true;
+  const uint64_t elapsed = uv_now(&loop_) - soft_stop_at_;
+  return elapsed >= g.close_spread_ms || next_random(spread_rng_) % g.close_spread_ms < elapsed;
+}
+
+uint64_t Worker::idle_close_delay() {
+  const auto& g = config().global;
+  if (g.close_spread_infinite) return UINT64_MAX;
+  const uint64_t elapsed = uv_now(&loop_) - soft_stop_at_;
+  if (g.close_spread_ms == 0 || elapsed >= g.close_spread_ms) return 0;
+  return next_random(spread_rng_) % (g.close_spread_ms - elapsed);
 }
 
 void Worker::shutdown_server_sessions(int proxy_index, int server_index) {

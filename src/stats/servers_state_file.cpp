@@ -180,7 +180,7 @@ bool SavedStates::any() const {
   return false;
 }
 
-SavedStates read_server_states(const config::Config& cfg, config::Diagnostics& diag) {
+SavedStates read_server_states(const config::Config& cfg, config::Diagnostics& diag, std::string_view carried) {
   SavedStates out;
   out.servers.resize(cfg.proxies.size());
   for (size_t p = 0; p < cfg.proxies.size(); ++p) out.servers[p].resize(cfg.proxies[p].servers.size());
@@ -205,10 +205,22 @@ SavedStates read_server_states(const config::Config& cfg, config::Diagnostics& d
     }
   }
 
+  // What the previous worker had, keyed as the global file (a reload keeps backend names).
+  Lines carried_lines;
+  if (!carried.empty()) {
+    StateFile f = parse_state_file(carried);
+    if (f.version == 1 && !f.corrupt_line)
+      for (auto& l : f.lines) carried_lines.try_emplace({l.backend, l.server}, std::move(l));
+  }
+
   for (size_t p = 0; p < cfg.proxies.size(); ++p) {
     const config::Proxy& px = cfg.proxies[p];
     using L = config::Proxy::LoadServerState;
     if (!px.is_backend() || px.disabled || px.servers.empty() || px.load_server_state == L::none) continue;
+    if (px.load_server_state == L::unset) {
+      match_backend(cfg, p, carried_lines, false, out, diag);
+      continue;
+    }
     if (px.load_server_state == L::global) {
       if (global_ok) match_backend(cfg, p, global_lines, false, out, diag);
       continue;

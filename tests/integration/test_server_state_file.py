@@ -4,9 +4,11 @@ a restart through `show servers state > file`, as HAProxy 2.6 restores them. Eve
 on portero and, when present, on haproxy 2.6.12, and the restored states are compared."""
 
 import os
+import signal
 import unittest
 
-from harness import free_port, ProxyTestCase, DEFAULTS, wait_until, HAPROXY_BIN, PROXY_BIN, haproxy_available
+from harness import (free_port, ProxyTestCase, DEFAULTS, wait_until, HAPROXY_BIN, PROXY_BIN, IS_HAPROXY,
+                     haproxy_available)
 from harness.proxy import run_check
 from harness.cli import cli
 
@@ -231,3 +233,63 @@ backend be
 
 if __name__ == '__main__':
     unittest.main()
+
+
+def info_pid(sock):
+    for line in cli(sock, 'show info').splitlines():
+        if line.startswith('Pid:'):
+            return int(line.split(':')[1])
+    return None
+
+
+@unittest.skipIf(IS_HAPROXY, 'portero only: haproxy forgets run-time states on a reload without a state file')
+class ReloadCarriesStatesTest(ProxyTestCase):
+    """Beyond HAProxy: a master-worker reload (SIGUSR2) keeps what the operator set at run time
+    and what the checks found, with no state file, unless `load-server-state-from-file none`."""
+
+    def run_reload(self, defaults_extra=''):
+        from test_master_worker import wait_settled, children
+        live = self.origin('live')
+        port = free_port()
+        sock = os.path.join(self.tmpdir(), 'admin.sock')
+        cfg = f"""
+global
+    stats socket {sock} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+{defaults_extra}
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    server s1 {live.addr} check inter 60s
+    server s2 {live.addr} check inter 60s
+    server s3 {live.addr} check inter 60s
+"""
+        p = self.proxy(cfg, args=['-W'])
+        self.addCleanup(lambda: [os.kill(c, 9) for c in children(p.pid)] if p.alive() else None)
+        self.assertTrue(wait_until(lambda: os.path.exists(sock) and info_pid(sock), 10))
+        old = info_pid(sock)
+        for cmd in ('disable server be/s1', 'set weight be/s2 50', 'set server be/s3 health down'):
+            self.assertEqual(cli(sock, cmd).strip(), '', cmd)
+        p.signal(signal.SIGUSR2)
+        self.assertTrue(wait_settled(p, 2), p.stderr())
+        self.assertTrue(wait_until(lambda: (info_pid(sock) or old) != old, 10), 'no new worker')
+        return stat_rows(cli(sock, 'show stat'))
+
+    def test_reload_keeps_maintenance_weight_and_down_servers(self):
+        rows = self.run_reload()
+        self.assertEqual(rows['s1']['status'], 'MAINT')
+        self.assertEqual(rows['s2']['weight'], '50')
+        # DOWN at once: its next check is a minute away
+        self.assertEqual(rows['s3']['status'], 'DOWN')
+        self.assertEqual(rows['BACKEND']['weight'], '50')
+
+    def test_explicit_none_starts_fresh(self):
+        rows = self.run_reload('    load-server-state-from-file none')
+        self.assertTrue(rows['s1']['status'].startswith('UP'), rows['s1']['status'])   # UP, or UP 1/3
+        self.assertEqual(rows['s2']['weight'], '1')
+        self.assertTrue(rows['s3']['status'].startswith('UP'), rows['s3']['status'])

@@ -112,6 +112,11 @@ struct Global {
   // names): read at start by the backends with `load-server-state-from-file`.
   std::string server_state_file, server_state_base;
   uint32_t grace_ms = 0;            // `grace`: SIGUSR1 waits this long before the soft stop
+  // `close-spread-time`: a soft stop closes idle client connections, and asks active ones to
+  // close, spread over this window instead of all at once (0: at once); `infinite`: it does
+  // neither (idle connections end at their keep-alive timeout, responses keep the connection).
+  uint32_t close_spread_ms = 0;
+  bool close_spread_infinite = false;
   int32_t mworker_max_reloads = -1; // `mworker-max-reloads`: -1 = unlimited
   bool external_check = false;      // `external-check`: allows `option external-check`
   std::optional<uint32_t> spread_checks;  // `spread-checks <0..50>` percent of jitter
@@ -487,9 +492,10 @@ struct Proxy {
   bool disabled = false;
   std::string description;
   // `load-server-state-from-file global|local|none` and the local file's name
-  // (`server-state-file-name`; empty or `use-backend-name`: the backend's name).
-  enum class LoadServerState : uint8_t { none, global, local };
-  LoadServerState load_server_state = LoadServerState::none;
+  // (`server-state-file-name`; empty or `use-backend-name`: the backend's name). Not written
+  // (`unset`): no file is read, but a master-worker reload carries the states over.
+  enum class LoadServerState : uint8_t { unset, none, global, local };
+  LoadServerState load_server_state = LoadServerState::unset;
   std::string server_state_file_name;
 
   // Frontend side (frontend, listen)

@@ -78,6 +78,12 @@ class Worker {
   const config::Config& config() const { return *rt_.config; }
   lb::Balancer* balancer(int proxy_index) { return rt_.balancers[proxy_index].get(); }
   bool stopping() const { return stopping_; }
+  // During a soft stop (`close-spread-time`): whether the exchange starting now closes its
+  // client connection after it (at once without a window; with one, a chance that grows with
+  // the time spent in it; never with `infinite`), and how long a connection going idle now may
+  // stay open at most (a random point of what is left of the window).
+  bool closes_on_soft_stop() { return stopping_ && closes_on_soft_stop_draw(); }
+  uint64_t idle_close_delay();
   uint32_t bufsize() const { return bufsize_; }
   // A bufsize-long scratch area for one evaluation at a time (rule values, replacements).
   char* scratch() { return scratch_.get(); }
@@ -218,7 +224,10 @@ class Worker {
   uint32_t live_server_conns_ = 0;
   uint32_t bufsize_;
   uint16_t max_headers_;
+  bool closes_on_soft_stop_draw();
   bool stopping_ = false;
+  uint64_t soft_stop_at_ = 0;   // uv_now of the soft stop
+  uint64_t spread_rng_ = 0;     // xorshift state for the close-spread-time draws
   bool started_ = false;
   bool paused_by_signal_ = false;
   bool paused_by_maxconn_ = false;

@@ -53,7 +53,11 @@ struct SavedStates {
 // Reads the global file and each backend's local file as its `load-server-state-from-file`
 // says; adds HAProxy's warnings (unreadable files, corrupt lines, mismatched backends, servers
 // not found, invalid values) to `diag`.
-SavedStates read_server_states(const config::Config& cfg, config::Diagnostics& diag);
+// `carried`: the states a master-worker reload carried over from the previous worker (see
+// master::take_carried_server_state), applied, without a word, to the backends that do not
+// say `load-server-state-from-file` (an explicit `none` turns the carrying off).
+SavedStates read_server_states(const config::Config& cfg, config::Diagnostics& diag,
+                               std::string_view carried = {});
 
 // Step 1, before the balancers are built: admin state, operational state and weight.
 void apply_server_states(const SavedStates& saved, const config::Config& cfg,
