@@ -85,6 +85,14 @@ bool f_path(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample&
   return str_out(o, p);
 }
 
+// pathq: the path and the query, without the scheme and authority of an absolute form.
+bool f_pathq(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  std::string_view t = target(c), p;
+  if (!path_of(t, p)) return false;
+  return str_out(o, t.substr(size_t(p.data() - t.data())));
+}
+
 bool f_url(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!request(c, o)) return false;
   return str_out(o, target(c));
@@ -638,6 +646,7 @@ const FetchDef kFetches[] = {
     {"src_port", f_src_port, SmpType::sint, {}, 0, false},
     {"dst_port", f_dst_port, SmpType::sint, {}, 0, false},
     {"path", f_path, SmpType::str, {}, 0, true},
+    {"pathq", f_pathq, SmpType::str, {}, 0, true},
     {"url", f_url, SmpType::str, {}, 0, true},
     {"base", f_base, SmpType::str, {}, 0, true},
     {"query", f_query, SmpType::str, {}, 0, true},
@@ -704,6 +713,7 @@ const FetchDef* find_fetch(std::string_view name) {
     if (f.fn && name == f.name) return &f;
   if (const FetchDef* f = find_payload_fetch(name)) return f;
   if (const FetchDef* f = find_stick_fetch(name)) return f;
+  if (const FetchDef* f = find_misc_fetch(name)) return f;
   return find_ssl_fetch(name);
 }
 
