@@ -556,16 +556,25 @@ bool f_bool(const FetchCall& f, const SampleContext&, bool, FetchState&, Sample&
   return true;
 }
 
+// var(<name>[,<default>]): the variable, else the default when one is given.
 bool f_var(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
-  if (!c.vars) return false;
-  VarStore::Value v = c.vars->get(f.args[0].s);
+  VarStore::Value v;
+  if (c.vars) v = c.vars->get(f.args[0].s);
   switch (v.type) {
-    case VarStore::Type::none: return false;
+    case VarStore::Type::none: return f.args.size() > 1 && str_out(o, f.args[1].s);
     case VarStore::Type::boolean: o.type = SmpType::boolean; o.i = v.i; return true;
     case VarStore::Type::sint: o.type = SmpType::sint; o.i = v.i; return true;
     case VarStore::Type::str: return str_out(o, v.s);
   }
   return false;
+}
+
+// http_first_req: the request is the first of its connection (each HTTP/2 stream is a first).
+bool f_http_first_req(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  o.type = SmpType::boolean;
+  o.i = c.first_request;
+  return true;
 }
 
 // http_auth(userlist): the Authorization header holds valid Basic credentials of the list.
@@ -696,7 +705,8 @@ const FetchDef kFetches[] = {
     {"str", f_str, SmpType::str, {A::str}, 1, false},
     {"int", f_int, SmpType::sint, {A::sint}, 1, false},
     {"bool", f_bool, SmpType::boolean, {A::sint}, 1, false},
-    {"var", f_var, SmpType::str, {A::str}, 1, false},
+    {"var", f_var, SmpType::str, {A::str, A::str}, 1, false},
+    {"http_first_req", f_http_first_req, SmpType::boolean, {}, 0, true},
     {"res.hdr", f_res_hdr, SmpType::str, {A::str, A::sint}, 0, true},
     {"shdr", f_res_hdr, SmpType::str, {A::str, A::sint}, 0, true},
     {"res.fhdr", f_res_fhdr, SmpType::str, {A::str, A::sint}, 0, true},

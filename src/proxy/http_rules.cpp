@@ -132,6 +132,7 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.opaque = &w_.runtime();
   ctx.vars = vars_;
   ctx.final = final;
+  ctx.first_request = c_.first_request_;
   ctx.unique_id = unique_id_of;
   ctx.unique_id_self = this;
   ctx.captured = captured_of;

@@ -47,11 +47,15 @@ DETERMINISTIC = [
     ('env-home', 'env(HOME)'),
     ('env-unset', 'env(PORTERO_SURELY_UNSET_VAR)'),
     ('hostname', 'hostname'),
+    ('first-req', 'http_first_req'),
+    ('var-default', 'var(txn.nope,dflt)'),
+    ('var-set', 'var(txn.set,dflt)'),
 ]
 
 CFG = """
 frontend fe
     bind <<fe>>
+    http-request set-var(txn.set) str(value)
 """ + ''.join(f'    http-request set-header x-{name} "%[{expr}]" if {{ path_beg /d }}\n' for name, expr in DETERMINISTIC) + """
     http-request return status 200 content-type text/plain string ok hdr x-date "%[date]" hdr x-date-ms "%[date(0,ms)]" hdr x-date-off "%[date(3600)]" hdr x-rand "%[rand(10)]" hdr x-rand32 "%[rand]" hdr x-uuid "%[uuid]" hdr x-uuid4 "%[uuid(4)]" if { path /v }
     default_backend b_default
