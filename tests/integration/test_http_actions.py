@@ -90,6 +90,24 @@ class HttpActionsTest(DiffTestCase):
         self.differential(CFG, ['b_default'], cases, compare=compare_ports,
                           extra_origins=['slowo', 'r1', 'r2'])
 
+    def test_strict_mode(self):
+        # Copies of a 6000-byte header overflow the head: strict mode answers 500, strict-mode
+        # off drops the rewrites that do not fit and forwards the request.
+        cfg = """
+frontend fe
+    bind <<fe>>
+    http-request strict-mode off if { path /lax }
+    http-request set-header x-a "%[req.hdr(x-fill)]"
+    http-request set-header x-b "%[req.hdr(x-fill)]"
+    http-request set-header x-c "%[req.hdr(x-fill)]"
+    default_backend b_default
+"""
+        fill = 'x-fill: ' + 'f' * 6000
+        self.differential(cfg, ['b_default'], [
+            Case('strict', req('/strict', headers=[fill]), 500),
+            Case('lax', req('/lax', headers=[fill]), 'b_default'),
+        ])
+
 
 if __name__ == '__main__':
     unittest.main()
