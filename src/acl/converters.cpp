@@ -486,7 +486,8 @@ const ConvDef* find_conv(std::string_view name) {
     if (name == c.name) return &c;
   // map_<match>[_<out>] share one implementation.
   if (name.starts_with("map_")) return &kConvs[sizeof(kConvs) / sizeof(kConvs[0]) - 1];
-  return find_stick_conv(name);
+  if (const ConvDef* c = find_stick_conv(name)) return c;
+  return find_misc_conv(name);
 }
 
 }  // namespace portero::acl

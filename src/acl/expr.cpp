@@ -389,6 +389,11 @@ bool compile_expr(std::string_view text, const config::Config& cfg, int proxy_in
     if (!compile_args(cc.args, d->args, 3, d->min_args, cfg, proxy_index, call.args, err,
                       "invalid args in converter", cc.name))
       return false;
+    if (d->check)
+      if (const char* why = d->check(call.args)) {
+        err = "invalid args in converter '" + cc.name + "' : " + why;
+        return false;
+      }
     if (!prepare_conv(call, err)) {
       if (!err.starts_with("invalid args") && !err.starts_with("unknown converter"))
         err = "invalid args in converter '" + cc.name + "' : " + err;

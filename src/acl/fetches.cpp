@@ -85,6 +85,14 @@ bool f_path(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample&
   return str_out(o, p);
 }
 
+// pathq: the path and the query, without the scheme and authority of an absolute form.
+bool f_pathq(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  std::string_view t = target(c), p;
+  if (!path_of(t, p)) return false;
+  return str_out(o, t.substr(size_t(p.data() - t.data())));
+}
+
 bool f_url(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
   if (!request(c, o)) return false;
   return str_out(o, target(c));
@@ -548,16 +556,25 @@ bool f_bool(const FetchCall& f, const SampleContext&, bool, FetchState&, Sample&
   return true;
 }
 
+// var(<name>[,<default>]): the variable, else the default when one is given.
 bool f_var(const FetchCall& f, const SampleContext& c, bool, FetchState&, Sample& o) {
-  if (!c.vars) return false;
-  VarStore::Value v = c.vars->get(f.args[0].s);
+  VarStore::Value v;
+  if (c.vars) v = c.vars->get(f.args[0].s);
   switch (v.type) {
-    case VarStore::Type::none: return false;
+    case VarStore::Type::none: return f.args.size() > 1 && str_out(o, f.args[1].s);
     case VarStore::Type::boolean: o.type = SmpType::boolean; o.i = v.i; return true;
     case VarStore::Type::sint: o.type = SmpType::sint; o.i = v.i; return true;
     case VarStore::Type::str: return str_out(o, v.s);
   }
   return false;
+}
+
+// http_first_req: the request is the first of its connection (each HTTP/2 stream is a first).
+bool f_http_first_req(const FetchCall&, const SampleContext& c, bool, FetchState&, Sample& o) {
+  if (!request(c, o)) return false;
+  o.type = SmpType::boolean;
+  o.i = c.first_request;
+  return true;
 }
 
 // http_auth(userlist): the Authorization header holds valid Basic credentials of the list.
@@ -638,6 +655,7 @@ const FetchDef kFetches[] = {
     {"src_port", f_src_port, SmpType::sint, {}, 0, false},
     {"dst_port", f_dst_port, SmpType::sint, {}, 0, false},
     {"path", f_path, SmpType::str, {}, 0, true},
+    {"pathq", f_pathq, SmpType::str, {}, 0, true},
     {"url", f_url, SmpType::str, {}, 0, true},
     {"base", f_base, SmpType::str, {}, 0, true},
     {"query", f_query, SmpType::str, {}, 0, true},
@@ -687,7 +705,8 @@ const FetchDef kFetches[] = {
     {"str", f_str, SmpType::str, {A::str}, 1, false},
     {"int", f_int, SmpType::sint, {A::sint}, 1, false},
     {"bool", f_bool, SmpType::boolean, {A::sint}, 1, false},
-    {"var", f_var, SmpType::str, {A::str}, 1, false},
+    {"var", f_var, SmpType::str, {A::str, A::str}, 1, false},
+    {"http_first_req", f_http_first_req, SmpType::boolean, {}, 0, true},
     {"res.hdr", f_res_hdr, SmpType::str, {A::str, A::sint}, 0, true},
     {"shdr", f_res_hdr, SmpType::str, {A::str, A::sint}, 0, true},
     {"res.fhdr", f_res_fhdr, SmpType::str, {A::str, A::sint}, 0, true},
@@ -704,6 +723,7 @@ const FetchDef* find_fetch(std::string_view name) {
     if (f.fn && name == f.name) return &f;
   if (const FetchDef* f = find_payload_fetch(name)) return f;
   if (const FetchDef* f = find_stick_fetch(name)) return f;
+  if (const FetchDef* f = find_misc_fetch(name)) return f;
   return find_ssl_fetch(name);
 }
 

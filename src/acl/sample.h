@@ -91,6 +91,7 @@ const FetchDef* find_fetch(std::string_view name);
 const FetchDef* find_payload_fetch(std::string_view name);   // fetches_payload.cpp
 const FetchDef* find_ssl_fetch(std::string_view name);       // fetches_ssl.cpp
 const FetchDef* find_stick_fetch(std::string_view name);     // fetches_stick.cpp
+const FetchDef* find_misc_fetch(std::string_view name);      // fetches_misc.cpp
 
 struct ConvCall;
 using ConvFn = bool (*)(const ConvCall& call, Sample& smp, Scratch& scratch);
@@ -100,10 +101,13 @@ struct ConvDef {
   ConvFn fn;
   ArgType args[3];
   uint8_t min_args;
+  // Checks the compiled arguments: HAProxy's reason when they are refused, else null.
+  const char* (*check)(const std::vector<Arg>& args) = nullptr;
 };
 
 const ConvDef* find_conv(std::string_view name);
 const ConvDef* find_stick_conv(std::string_view name);   // fetches_stick.cpp
+const ConvDef* find_misc_conv(std::string_view name);    // converters_misc.cpp
 
 class MapData;  // converters.cpp
 class Regex;    // regex.h

@@ -285,6 +285,7 @@ void check(Config& config, Diagnostics& diag) {
       };
       capture_ids(p.http_request_rules, p.capture_request_headers.size(), "http-request");
       capture_ids(p.http_response_rules, p.capture_response_headers.size(), "http-response");
+      capture_ids(p.http_after_response_rules, p.capture_response_headers.size(), "http-after-response");
       if (p.binds.empty())
         diag.warning(std::string(cap_type_name(p.kind)) + " '" + p.name +
                      "' has no 'bind' directive. Please declare it as a backend if this was intended.");
@@ -341,6 +342,8 @@ void check(Config& config, Diagnostics& diag) {
         break;
       }
   }
+  // HAProxy resolves error pages in a post-proxy check, after the checks above.
+  resolve_error_pages(config, diag);
 }
 
 }  // namespace portero::config

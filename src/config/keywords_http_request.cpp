@@ -41,6 +41,11 @@ const std::vector<std::string_view> kResponseActions = {
     "strict-mode", "track-sc(*)", "wait-for-body", "set-var-fmt(*)", "set-var(*)", "unset-var(*)",
     "set-mark", "set-tos", "silent-drop"};
 
+// http-after-response (HAProxy 2.6.12's list and order).
+const std::vector<std::string_view> kAfterResponseActions = {
+    "ot-group", "add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
+    "set-header", "set-status", "strict-mode", "set-var-fmt(*)", "set-var(*)", "unset-var(*)"};
+
 bool is_prefix(std::string_view kw) { return kw.ends_with("(*)"); }
 std::string_view bare(std::string_view kw) { return is_prefix(kw) ? kw.substr(0, kw.size() - 3) : kw; }
 
@@ -128,9 +133,9 @@ long leading_number(const std::string& s) { return std::strtol(s.c_str(), nullpt
 
 // `return`, `deny`, `tarpit`: [status N] [content-type T] [payload] [hdr N V]...; stops at the
 // first word it does not know (the caller checks it is a condition).
-void parse_reply(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
+void parse_reply(ParseContext& c, const Args& a, size_t& i, HttpRule& r, int default_status = -1) {
   HttpReturn& ret = r.ret;
-  ret.status = r.action == A::return_ ? 200 : r.action == A::deny ? 403 : 500;
+  ret.status = default_status >= 0 ? uint16_t(default_status) : r.action == A::return_ ? 200 : r.action == A::deny ? 403 : 500;
   // deny and tarpit also know HAProxy 1.x's `deny_status`, as their first argument only.
   const bool old_status = r.action != A::return_ && i < a.size() && a[i] == "deny_status";
   std::string payload;  // the payload argument already seen
@@ -458,6 +463,51 @@ void parse_set_gpt0(const Args& a, size_t& i, HttpRule& r) {
   ++i;
 }
 
+// set-timeout server|tunnel <time>|<expr>
+void parse_set_timeout(ParseContext& c, const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i) || !has(a, i + 1)) fail("expects exactly 2 arguments.");
+  if (!c.proxy->is_backend()) fail("proxy '" + c.proxy->name + "' has no backend capability.");
+  const std::string& which = a[i];
+  if (which != "server" && which != "tunnel") fail("'set-timeout' rule supports 'server'/'tunnel' (got '" + which + "').");
+  r.name = which;
+  const std::string& v = a[i + 1];
+  if (time_stop_char(v)) {
+    r.fmt = v;   // a sample expression giving milliseconds
+  } else {
+    const auto ms = time_value(c, v);
+    if (!ms || *ms > 2147483647u)
+      fail("timer overflow in argument '" + v + "' to rule 'set-timeout " + which +
+           "' (maximum value is 2147483647 ms or ~24.8 days).");
+    if (*ms == 0) fail("null value is not valid for a 'set-timeout " + which + "' rule.");
+    r.wait_ms = *ms;
+  }
+  i += 2;
+}
+
+void parse_strict_mode(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i)) fail("expects exactly 1 arguments.");
+  if (ieq(a[i], "on")) r.at_least = 0;
+  else if (ieq(a[i], "off")) r.at_least = 1;
+  else fail("Unexpected value '" + a[i] + "'. Only 'on' and 'off' are supported.");
+  ++i;
+}
+
+// set-mark / set-tos <integer or hex>
+void parse_socket_value(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i)) fail("expects exactly 1 argument (integer/hex value).");
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(a[i].c_str(), &end, 0);
+  if (*end) fail("invalid character starting at '" + std::string(end) + "' (integer/hex value expected).");
+  r.at_least = v;
+  ++i;
+}
+
+// set-src|set-src-port|set-dst|set-dst-port <expr>
+void parse_set_addr(const Args& a, size_t& i, HttpRule& r) {
+  if (!has(a, i) || is_cond(a, i)) fail("missing fetch method.");
+  r.fmt = a[i++];
+}
+
 }  // namespace
 
 void parse_redirect_args(const Args& a, size_t& i, Redirect& r) {
@@ -498,8 +548,9 @@ void parse_redirect_args(const Args& a, size_t& i, Redirect& r) {
 
 bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule& r) {
   const bool req = side == HttpRuleSide::request;
-  const char* kw = req ? "http-request" : "http-response";
-  const auto& list = req ? kRequestActions : kResponseActions;
+  const bool after = side == HttpRuleSide::after_response;
+  const char* kw = req ? "http-request" : after ? "http-after-response" : "http-response";
+  const auto& list = req ? kRequestActions : after ? kAfterResponseActions : kResponseActions;
   const std::string action = a.size() > 1 ? a[1] : "";
   const std::string_view found = lookup(list, action);
   // `lua.<name>` actions exist once a Lua script registers them; lua-load is refused.
@@ -560,6 +611,15 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
       else if (found == "unset-var") r.action = A::unset_var, parse_var(a, i, r, found);
       else if (found == "capture") r.action = A::capture, parse_capture(c, a, i, r, req);
       else if (found == "track-sc") r.action = A::track_sc, parse_track_sc(a, i, r, action);
+      else if (found == "set-timeout") r.action = A::set_timeout, parse_set_timeout(c, a, i, r);
+      else if (found == "disable-l7-retry") r.action = A::disable_l7_retry;
+      else if (found == "strict-mode") r.action = A::strict_mode, parse_strict_mode(a, i, r);
+      else if (found == "set-mark") r.action = A::set_mark, parse_socket_value(a, i, r);
+      else if (found == "set-tos") r.action = A::set_tos, parse_socket_value(a, i, r);
+      else if (found == "set-src") r.action = A::set_src, parse_set_addr(a, i, r);
+      else if (found == "set-src-port") r.action = A::set_src_port, parse_set_addr(a, i, r);
+      else if (found == "set-dst") r.action = A::set_dst, parse_set_addr(a, i, r);
+      else if (found == "set-dst-port") r.action = A::set_dst_port, parse_set_addr(a, i, r);
       else if (action.starts_with("sc-inc-gpc0") || action.starts_with("sc-inc-gpc1")) {
         r.action = action[10] == '0' ? A::sc_inc_gpc0 : A::sc_inc_gpc1;
         parse_sc_id(action, 11, r);
@@ -597,6 +657,39 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
     const GapContext ctx = req ? GapContext::http_request : GapContext::http_response;
     if (check_unimplemented(c, ctx, found == "use-service" ? std::string(found) : action, kw) == GapResult::refused)
       return false;
+  }
+  return true;
+}
+
+bool parse_http_error(ParseContext& c, const Args& a, HttpRule& r) {
+  r.origin = c.origin;
+  r.action = A::return_;
+  r.action_name = "http-error";
+  size_t i = 1;
+  // HAProxy's reply parser words its errors without the final full stop http rules add.
+  auto report = [&](std::string text) {
+    if (text.ends_with('.')) text.pop_back();
+    c.alert("http-error : " + text);
+  };
+  try {
+    parse_reply(c, a, i, r, 0);
+  } catch (const RuleError& e) {
+    report(e.text);
+    return false;
+  }
+  if (r.ret.status == 0) {
+    c.alert("http-error : expects at least a <status> as arguments.\n");
+    return false;
+  }
+  static const int kHandled[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
+                                 421, 422, 425, 429, 500, 501, 502, 503, 504};
+  if (std::find(std::begin(kHandled), std::end(kHandled), int(r.ret.status)) == std::end(kHandled)) {
+    c.alert("http-error: status code '" + std::to_string(r.ret.status) + "' not handled.");
+    return false;
+  }
+  if (i < a.size() && !a[i].empty()) {
+    c.alert("http-error : unknown keyword '" + a[i] + "'.");
+    return false;
   }
   return true;
 }

@@ -12,8 +12,17 @@ void kw_http_response(ParseContext& c, const Args& a) {
   if (parse_http_rule(c, a, HttpRuleSide::response, r)) c.proxy->http_response_rules.push_back(std::move(r));
 }
 
+// `http-after-response`: rules run on every response, portero's own answers included.
+void kw_http_after_response(ParseContext& c, const Args& a) {
+  if (c.section == SectionKind::defaults && !c.defaults_named)
+    return c.alert("'http-after-response' not allowed in anonymous 'defaults' section.");
+  HttpRule r;
+  if (parse_http_rule(c, a, HttpRuleSide::after_response, r)) c.proxy->http_after_response_rules.push_back(std::move(r));
+}
+
 const KeywordRow kRows[] = {
     {kInProxies, "http-response", true, Cap::any, false, kw_http_response},
+    {kInProxies, "http-after-response", true, Cap::any, false, kw_http_after_response},
 };
 
 }  // namespace

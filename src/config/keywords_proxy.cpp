@@ -120,40 +120,6 @@ void kw_fullconn(ParseContext& c, const Args& a) {
   px(c).fullconn = lenient_uint(a[1]);
 }
 
-// The statuses HAProxy answers itself, which `errorfile` / `errorloc` may replace. The code is
-// read as atoi does ("abc" is 0), and HAProxy's message shows that number.
-bool handled_status(const std::string& word, int& code) {
-  static const int handled[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
-                                425, 429, 500, 501, 502, 503, 504};
-  code = std::atoi(word.c_str());
-  for (int h : handled)
-    if (code == h) return true;
-  return false;
-}
-
-void kw_errorfile(ParseContext& c, const Args& a) {
-  if (a.size() < 3) return c.alert("errorfile : expects <status_code> and <file> as arguments.\n");
-  int code = 0;
-  if (!handled_status(a[1], code)) return c.alert("errorfile : status code '" + std::to_string(code) + "' not handled.");
-  std::ifstream in(a[2], std::ios::binary);
-  if (!in) return c.alert("errorfile : error opening file '" + a[2] + "'.");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  px(c).errorfiles[int(code)] = ss.str();
-}
-
-// `errorloc|errorloc302|errorloc303 <code> <url>`: instead of its own page for `code`, the
-// proxy redirects the client to `url` (302, or 303 for errorloc303), as an errorfile would.
-void kw_errorloc(ParseContext& c, const Args& a) {
-  const std::string& kw = a[0];
-  if (a.size() < 3) return c.alert(kw + " : expects <status_code> and <url> as arguments.\n");
-  int code = 0;
-  if (!handled_status(a[1], code)) return c.alert(kw + " : status code '" + std::to_string(code) + "' not handled.");
-  const bool see_other = kw == "errorloc303";
-  px(c).errorfiles[code] = std::string(see_other ? "HTTP/1.1 303 See Other" : "HTTP/1.1 302 Found") +
-                           "\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: " + a[2] + "\r\n\r\n";
-}
-
 void kw_disabled(ParseContext& c, const Args&) { px(c).disabled = true; }
 void kw_enabled(ParseContext& c, const Args&) { px(c).disabled = false; }
 
@@ -194,9 +160,6 @@ void kw_description(ParseContext& c, const Args& a) {
 
 const KeywordRow kRows[] = {
     {kInProxies, "mode", true, Cap::any, false, kw_mode},
-    {kInProxies, "errorloc", true, Cap::any, false, kw_errorloc},
-    {kInProxies, "errorloc302", true, Cap::any, false, kw_errorloc},
-    {kInProxies, "errorloc303", true, Cap::any, false, kw_errorloc},
     {kInProxies, "default_backend", true, Cap::frontend, false, kw_default_backend},
     {kInProxies, "use_backend", false, Cap::frontend, false, kw_use_backend},
     {kInProxies, "use-server", false, Cap::backend, false, kw_use_server},
@@ -206,7 +169,6 @@ const KeywordRow kRows[] = {
     {kInProxies, "http-reuse", true, Cap::backend, false, kw_http_reuse},
     {kInProxies, "maxconn", true, Cap::frontend, false, kw_maxconn},
     {kInProxies, "fullconn", true, Cap::backend, false, kw_fullconn},
-    {kInProxies, "errorfile", true, Cap::any, false, kw_errorfile},
     {kInProxies, "disabled", true, Cap::any, false, kw_disabled},
     {kInProxies, "enabled", true, Cap::any, false, kw_enabled},
     {kInProxies, "id", false, Cap::any, false, kw_id},

@@ -13,7 +13,7 @@
 
 namespace portero::config {
 
-enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, peers, unsupported };
+enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, peers, http_errors, unsupported };
 
 // Bit mask of the sections a keyword row applies to.
 enum : unsigned {
@@ -64,6 +64,7 @@ class ParseContext {
   Proxy current_defaults;          // what a new proxy starts from
   bool global_seen = false;
   Userlist* userlist = nullptr;
+  HttpErrorsSection* http_errors = nullptr;   // the http-errors section being read
   PeersSection* peers = nullptr;   // the peers section being read    // the userlist section being read (null: a duplicate, ignored)
 
   void alert(std::string text) { diag.alert(origin, std::move(text)); }
@@ -145,7 +146,7 @@ void check_userlists(Config& config, Diagnostics& diag);
 
 // http-request / http-response rules (keywords_http_request.cpp). `words[1]` is the action.
 // Returns false after reporting an error (and setting `abort`, as HAProxy stops there).
-enum class HttpRuleSide : uint8_t { request, response };
+enum class HttpRuleSide : uint8_t { request, response, after_response };
 bool parse_http_rule(ParseContext& ctx, const Args& words, HttpRuleSide side, HttpRule& out);
 // The arguments of a redirect (`redirect` keyword and `http-request redirect`), from words[i]
 // up to an `if`/`unless` (left at words[i]). Throws RedirectError with HAProxy's reason.
@@ -153,6 +154,15 @@ struct RedirectError {
   std::string text;
 };
 void parse_redirect_args(const Args& words, size_t& i, Redirect& out);
+// `http-error ...` (words[0] is the keyword) into a `return` rule; false after an alert.
+bool parse_http_error(ParseContext& ctx, const Args& words, HttpRule& out);
+
+// Error pages (keywords_errors.cpp): the proxy keywords, `http-errors` sections, and the
+// resolution of every proxy's directives once all sections are read.
+void register_error_keywords(Registry& r);
+void open_http_errors(ParseContext& ctx, const Args& words);
+void parse_http_errors_line(ParseContext& ctx, const Args& words);
+void resolve_error_pages(Config& config, Diagnostics& diag);
 
 // The registry with every feature's rows.
 const Registry& registry();

@@ -42,6 +42,7 @@ Proxy inherit(const Proxy& defaults) {
   // Rules are not inherited from a defaults section (named ones are warned about at parse time).
   p.http_request_rules.clear();
   p.http_response_rules.clear();
+  p.http_after_response_rules.clear();
   p.redirect_rules.clear();
   p.tcp_request_rules.clear();
   p.monitor_fail.clear();
@@ -94,7 +95,7 @@ void Parser::line(const std::string& raw) {
 
   const std::string& w = words[0];
   if (w == "global" || w == "defaults" || w == "frontend" || w == "backend" || w == "listen" ||
-      w == "userlist" || w == "peers" || is_unsupported_section(w)) {
+      w == "userlist" || w == "peers" || w == "http-errors" || is_unsupported_section(w)) {
     open_section(words);
     return;
   }
@@ -110,6 +111,10 @@ void Parser::line(const std::string& raw) {
   }
   if (ctx_.section == SectionKind::peers) {
     parse_peers_line(ctx_, words);
+    return;
+  }
+  if (ctx_.section == SectionKind::http_errors) {
+    parse_http_errors_line(ctx_, words);
     return;
   }
   keyword(std::move(words));
@@ -201,6 +206,7 @@ void Parser::close_section() {
   ctx_.proxy = nullptr;
   ctx_.userlist = nullptr;
   ctx_.peers = nullptr;
+  ctx_.http_errors = nullptr;
   ctx_.section = SectionKind::none;
 }
 
@@ -221,6 +227,11 @@ void Parser::open_section(const std::vector<std::string>& words) {
   if (kw == "peers") {
     ctx_.section = SectionKind::peers;
     open_peers(ctx_, words);
+    return;
+  }
+  if (kw == "http-errors") {
+    ctx_.section = SectionKind::http_errors;
+    open_http_errors(ctx_, words);
     return;
   }
   if (is_unsupported_section(kw)) {

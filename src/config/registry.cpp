@@ -36,6 +36,7 @@ const Registry& registry() {
     register_log_keywords(reg);
     register_logging_keywords(reg);
     register_proxy_keywords(reg);
+    register_error_keywords(reg);
     register_balance_keywords(reg);
     register_tcp_request_keywords(reg);
     register_timeout_keywords(reg);

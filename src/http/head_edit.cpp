@@ -1,5 +1,6 @@
 #include "portero/http/head_edit.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace portero::http {
@@ -117,6 +118,42 @@ bool rewrite_head(const Head& src, const char* src_base, bool request, const Hea
   (void)lower;
   if (!ok || o.overflow()) return false;
   out = h;
+  return true;
+}
+
+bool index_local_response(std::string_view r, char* block, uint32_t data_cap, uint16_t max_headers, Head& out) {
+  const size_t end = r.find("\r\n\r\n");
+  if (end == std::string_view::npos || end + 4 > data_cap || r.size() < 13 || !r.starts_with("HTTP/1.")) return false;
+  std::memcpy(block, r.data(), end + 4);
+  out = Head{};
+  out.start = 0;
+  out.length = uint32_t(end + 4);
+  out.minor = uint8_t(r[7] == '0' ? 0 : 1);
+  out.headers = reinterpret_cast<Header*>(block + data_cap);
+  out.status = 0;
+  for (size_t k = 9; k < 12; ++k) {
+    if (r[k] < '0' || r[k] > '9') return false;
+    out.status = uint16_t(out.status * 10 + (r[k] - '0'));
+  }
+  size_t eol = r.find("\r\n");
+  const uint32_t reason_at = eol > 13 ? 13 : uint32_t(eol);
+  out.reason = Span{reason_at, uint32_t(eol - reason_at)};
+  out.keep_alive = true;
+  for (size_t at = eol + 2; at < end + 2;) {
+    const size_t next = r.find("\r\n", at);
+    const size_t colon = r.find(':', at);
+    if (colon == std::string_view::npos || colon > next || out.count >= max_headers) return false;
+    size_t v = colon + 1;
+    while (v < next && (r[v] == ' ' || r[v] == '\t')) ++v;
+    Header& h = out.headers[out.count++];
+    h.name = Span{uint32_t(at), uint32_t(colon - at)};
+    h.value = Span{uint32_t(v), uint32_t(next - v)};
+    if (iequals(r.substr(at, colon - at), "content-length")) {
+      out.has_length = true;
+      out.content_length = std::strtoull(r.data() + v, nullptr, 10);
+    }
+    at = next + 2;
+  }
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "portero/proxy/runtime.h"
+#include "portero/http/error_pages.h"
 
 #include "../acl/regex.h"
 #include "portero/config/fetch_source.h"
@@ -46,7 +47,9 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     b.cond = acls.condition(pi, r.condition);
     std::string text;
     const bool expr = r.action == Action::set_var || r.action == Action::capture || r.action == Action::track_sc ||
-                      (r.action == Action::sc_set_gpt0 && !r.fmt.empty());
+                      (r.action == Action::sc_set_gpt0 && !r.fmt.empty()) ||
+                      (r.action == Action::set_timeout && !r.fmt.empty()) || r.action == Action::set_src ||
+                      r.action == Action::set_src_port || r.action == Action::set_dst || r.action == Action::set_dst_port;
     if (expr) text = "%[" + r.fmt + "]";
     else if (r.action == Action::redirect) text = r.redirect.target;
     else if (has_format(r.action)) text = r.fmt;
@@ -83,6 +86,7 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
       }
     }
     for (const auto& [name, value] : r.return_headers) b.return_headers.push_back(acls.format(pi, value));
+    if (r.ret.errorfile) b.page = http::normalize_errorfile(r.ret.body);
     out.push_back(std::move(b));
   }
   return ok;
@@ -155,6 +159,8 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     ok = bind_list(acls, pi, px.http_request_rules, bp.http_request, diag, px, "http-request") && ok;
     ok = bind_list(acls, pi, px.http_response_rules, bp.http_response, diag, px, "http-response") && ok;
     ok = bind_list(acls, pi, px.redirect_rules, bp.redirects, diag, px, nullptr) && ok;
+    ok = bind_list(acls, pi, px.error_replies, bp.error_replies, diag, px, nullptr) && ok;
+    ok = bind_list(acls, pi, px.http_after_response_rules, bp.http_after_response, diag, px, "http-after-response") && ok;
     for (const auto& r : px.tcp_request_rules) {
       bp.tcp_request.push_back(acls.condition(pi, r.condition));
       const acl::Expression* key = nullptr;

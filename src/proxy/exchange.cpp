@@ -98,6 +98,7 @@ void Exchange::end_exchange() {
   if (srv_) detach_server(reusable);
   release_slot();
   log_exchange();   // after the release, as HAProxy counts connections in its log line
+  restore_addresses();   // set-src/dst lasted for this request only
   if (vars_) {   // txn variables live as long as the transaction (the log line shows them)
     w_.free_vars(vars_);
     vars_ = nullptr;

@@ -83,6 +83,9 @@ struct Exchange {
   bool choose_backend();                // select_backend(), or a 503
   int select_backend();
   bool process_response_rules();
+  bool run_after_response_rules();
+  // Before portero's own answer is written: true when some http-after-response rule may apply.
+  bool has_after_response_rules() const;
   bool edit_head(bool request, const http::HeadEdit& e);
   void release_rewrites();
   // `option http-buffer-request` of proxy p: parks the request until its body is whole (or
@@ -91,7 +94,8 @@ struct Exchange {
 
   // replies.cpp: the proxy's own answers
   void reply_error(int status, Termination t, bool from_rule = false);
-  void reply_local(const char* data, size_t len, bool close_after);
+  const BoundRule* error_reply(int status, int& owner, std::string_view& page) const;
+  void reply_local(const char* data, size_t len, bool close_after, bool after_rules = true);
   void release_local();                   // frees out_ / page_ once a local answer is written
   void reply_auth(const std::string& realm);
   void reply_redirect(const config::Redirect& r, const acl::Expression* target);
@@ -134,6 +138,12 @@ struct Exchange {
   void relay_to_server();
   void relay_to_client();
   std::optional<uint64_t> tunnel_timeout() const;
+  // `timeout server`, or what `http-request set-timeout server` made it for this exchange.
+  std::optional<uint64_t> server_timeout() const;
+  // http-request set-src|set-src-port|set-dst|set-dst-port: the new address, for this
+  // exchange only (the connection's are given back when it ends, as HAProxy's stream copies).
+  void set_address(config::HttpRule::Action a, std::string_view value);
+  void restore_addresses();
   bool split_timeouts() const;
   std::optional<uint64_t> side_timeout(bool client) const;
   void server_side_timeout();
@@ -214,6 +224,14 @@ struct Exchange {
   ServerConn* srv_ = nullptr;
   http::Parser req_{http::Parser::Kind::request};
   char* out_ = nullptr;          // a rebuilt head being written (pooled block)
+  bool after_local_ = false;
+  bool hide_request_ = false;    // http-after-response rules run: request fetches find nothing
+  bool no_l7_retry_ = false;     // http-request disable-l7-retry
+  bool lax_rewrites_ = false;    // strict-mode off: a rewrite that fails is skipped
+  uint64_t srv_timeout_ = 0;     // set-timeout server (0: the backend's)
+  uint64_t tunnel_timeout_ = 0;  // set-timeout tunnel (0: the proxies')
+  bool addrs_saved_ = false;     // set-src/dst changed the connection's addresses, kept here:
+  SockAddr saved_peer_{}, saved_local_{};     // http-after-response rules ran on a local answer already
   const char* local_ = nullptr;  // a local answer being written (static or config-owned bytes)
   std::string* page_ = nullptr;  // the stats page being written (heap: it can be large; rare)
   uint64_t stats_ticket_ = 0;    // while the main thread renders our stats page

@@ -115,7 +115,7 @@ void Exchange::send_request_head() {
   uint32_t limit = req_complete_ ? c_.req_end_ : c_.in_.parsed;
   // `retry-on` beyond connection failures: a request read whole is kept until its response
   // head arrives, so that it can be sent again to another attempt.
-  replay_ = cfg.proxies[be_].l7_retries() && req_complete_ && !req_upgrade_ && retries_left_ > 0;
+  replay_ = cfg.proxies[be_].l7_retries() && !no_l7_retry_ && req_complete_ && !req_upgrade_ && retries_left_ > 0;
   replay_head_len_ = static_cast<uint32_t>(hw.size());
   replay_body_from_ = head_end;
   replay_body_to_ = limit;
@@ -179,13 +179,13 @@ void Exchange::request_sent() {
     if (c_.in_.fwd == c_.in_.end && !replay_) c_.release(c_.in_);
     if (!resp_started_) {
       w_.timers().disarm(c_.ctimer_);
-      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+      if (auto t = server_timeout()) w_.timers().arm(srv_->timer, *t);
     }
   } else {
     c_.in_.compact();
     c_.arm_client_timer(w_.config().proxies[fe_].timeouts.client);
     if (srv_ && !resp_started_)
-      if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+      if (auto t = server_timeout()) w_.timers().arm(srv_->timer, *t);
   }
   c_.start_reading();
 }
@@ -327,6 +327,8 @@ void Exchange::send_response_head(bool interim) {
     reply_error(502, {'P', 'H'});
     return;
   }
+  // After cookie insertion, as HAProxy.
+  if (!interim && !run_after_response_rules()) return;
   const http::Head& frame = c->parser.head();   // where the head and body sit in the buffer
   const http::Head& h = rs_block_ ? *block_head(rs_block_) : frame;   // as the rules left it
   const char* base = rs_block_ ? rs_block_ : c->in.data;
@@ -439,7 +441,7 @@ void Exchange::response_written() {
   }
   c->in.compact();
   c->start_reading();
-  if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(c->timer, *t);
+  if (auto t = server_timeout()) w_.timers().arm(c->timer, *t);
 }
 
 

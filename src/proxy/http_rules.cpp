@@ -4,6 +4,7 @@
 // them. Session methods; worker-local.
 #include <algorithm>
 #include <cstring>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -131,6 +132,7 @@ acl::SampleContext Exchange::sample(bool final) const {
   ctx.opaque = &w_.runtime();
   ctx.vars = vars_;
   ctx.final = final;
+  ctx.first_request = c_.first_request_;
   ctx.unique_id = unique_id_of;
   ctx.unique_id_self = this;
   ctx.captured = captured_of;
@@ -150,7 +152,7 @@ acl::SampleContext Exchange::sample(bool final) const {
     ctx.payload = c_.unread_input();
     return ctx;
   }
-  if (req_.head_done() && c_.in_.data) {
+  if (req_.head_done() && c_.in_.data && !hide_request_) {
     ctx.request = &req_head();
     ctx.base = req_base();
     const http::Head& h = req_.head();
@@ -159,9 +161,12 @@ acl::SampleContext Exchange::sample(bool final) const {
     if (body_end > body_start) ctx.body = std::string_view(c_.in_.data + body_start, body_end - body_start);
     ctx.body_complete = req_complete_;
   }
-  if (srv_ && srv_->parser.head_done()) {
-    ctx.response = rs_block_ ? block_head(rs_block_) : &srv_->parser.head();
-    ctx.response_base = rs_block_ ? rs_block_ : srv_->in.data;
+  if (rs_block_) {
+    ctx.response = block_head(rs_block_);
+    ctx.response_base = rs_block_;
+  } else if (srv_ && srv_->parser.head_done()) {
+    ctx.response = &srv_->parser.head();
+    ctx.response_base = srv_->in.data;
   }
   return ctx;
 }
@@ -430,10 +435,50 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
         }, false);
         continue;
       }
+      case Action::set_timeout: {
+        uint64_t ms = r.wait_ms;
+        if (b.fmt) {
+          std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+          if (!v.data() || v.empty()) continue;
+          char* end = nullptr;
+          const long long x = std::strtoll(std::string(v).c_str(), &end, 10);
+          if (x <= 0 || x > 2147483647) continue;
+          ms = uint64_t(x);
+        }
+        (r.name == "server" ? srv_timeout_ : tunnel_timeout_) = ms;
+        continue;
+      }
+      case Action::disable_l7_retry:
+        no_l7_retry_ = true;
+        continue;
+      case Action::strict_mode:
+        lax_rewrites_ = r.at_least != 0;
+        continue;
+      case Action::set_mark:
+      case Action::set_tos: {
+        // Where the kernel allows: SO_MARK needs CAP_NET_ADMIN; a refusal is ignored, as HAProxy.
+        const int fd = c_.cli()->fd();
+        if (fd < 0) continue;
+        const int v = int(r.at_least);
+        if (r.action == Action::set_mark) setsockopt(fd, SOL_SOCKET, SO_MARK, &v, sizeof v);
+        else if (c_.facts_.local.sa.sa_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof v);
+        else if (c_.facts_.local.sa.sa_family == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TOS, &v, sizeof v);
+        continue;
+      }
+      case Action::set_src:
+      case Action::set_src_port:
+      case Action::set_dst:
+      case Action::set_dst_port: {
+        if (!request) continue;
+        std::string_view v = eval_format(b.fmt, ctx, scratch, cap);
+        if (v.data()) set_address(r.action, v);
+        continue;
+      }
       case Action::other:
         continue;
     }
     if (!edit_head(request, e)) {
+      if (lax_rewrites_) continue;   // strict-mode off: the rewrite is dropped, not answered
       // The rewritten head does not fit: HAProxy answers with an internal error too.
       reply_error(request ? 500 : 502, {'P', request ? 'R' : 'H'});
       return RuleResult::answered;
@@ -442,6 +487,59 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
   return RuleResult::next;
 }
 
+
+void Exchange::set_address(Action a, std::string_view value) {
+  if (!addrs_saved_) {
+    saved_peer_ = c_.facts_.peer;
+    saved_local_ = c_.facts_.local;
+    addrs_saved_ = true;
+  }
+  const bool src = a == Action::set_src || a == Action::set_src_port;
+  SockAddr& s = src ? c_.facts_.peer : c_.facts_.local;
+  char text[64];
+  const size_t n = std::min(value.size(), sizeof text - 1);
+  std::memcpy(text, value.data(), n);
+  text[n] = 0;
+  if (a == Action::set_src || a == Action::set_dst) {
+    // The sample as an address (an integer is an IPv4 address, as HAProxy's cast); the port stays.
+    const uint16_t port = s.sa.sa_family == AF_INET6 ? s.v6.sin6_port : s.sa.sa_family == AF_INET ? s.v4.sin_port : 0;
+    in_addr v4{};
+    in6_addr v6{};
+    char* end = nullptr;
+    const unsigned long long num = std::strtoull(text, &end, 10);
+    if (inet_pton(AF_INET, text, &v4) == 1 || (n && !*end && num <= 0xffffffffu && (v4.s_addr = htonl(uint32_t(num)), true))) {
+      s.v4 = sockaddr_in{};
+      s.v4.sin_family = AF_INET;
+      s.v4.sin_addr = v4;
+      s.v4.sin_port = port;
+    } else if (inet_pton(AF_INET6, text, &v6) == 1) {
+      s.v6 = sockaddr_in6{};
+      s.v6.sin6_family = AF_INET6;
+      s.v6.sin6_addr = v6;
+      s.v6.sin6_port = port;
+    }
+    return;
+  }
+  char* end = nullptr;
+  const long long port = std::strtoll(text, &end, 10);
+  if (!n || *end) return;
+  if (s.sa.sa_family == AF_INET6) {
+    s.v6.sin6_port = htons(uint16_t(port));
+  } else {
+    if (s.sa.sa_family != AF_INET) {
+      s.v4 = sockaddr_in{};
+      s.v4.sin_family = AF_INET;
+    }
+    s.v4.sin_port = htons(uint16_t(port));
+  }
+}
+
+void Exchange::restore_addresses() {
+  if (!addrs_saved_) return;
+  c_.facts_.peer = saved_peer_;
+  c_.facts_.local = saved_local_;
+  addrs_saved_ = false;
+}
 
 bool Exchange::buffer_request_body(int proxy_index) {
   if (buffering_) {
@@ -576,6 +674,20 @@ bool Exchange::process_response_rules() {
   if (run_rules(br.proxies[be_].http_response, be_, 0, false) == RuleResult::answered) return false;
   if (be_ != fe_ && run_rules(br.proxies[fe_].http_response, fe_, 0, false) == RuleResult::answered) return false;
   return !c_.closed_;
+}
+
+// http-after-response rules: the backend's, then the frontend's, on the response head being
+// sent (the server's, or one of portero's own answers indexed into rs_block_). False when a
+// rule answered instead (an edit that did not fit: HAProxy's 500).
+bool Exchange::run_after_response_rules() {
+  const BoundRules& br = *w_.runtime().rules;
+  const int owner = be_ >= 0 ? be_ : fe_;
+  // The request is gone by then in HAProxy: its fetches find nothing.
+  hide_request_ = true;
+  RuleResult r = run_rules(br.proxies[owner].http_after_response, owner, 0, false);
+  if (r != RuleResult::answered && owner != fe_) r = run_rules(br.proxies[fe_].http_after_response, fe_, 0, false);
+  hide_request_ = false;
+  return r != RuleResult::answered && !c_.closed_;
 }
 
 

@@ -27,6 +27,30 @@ std::string_view redirect_reason(int code) {
 
 }  // namespace
 
+// What answers `status` for this exchange (HAProxy's order: the backend's, then the
+// frontend's): an `http-error` reply (returned), else a page in `page` (empty: the built-in).
+const BoundRule* Exchange::error_reply(int status, int& owner, std::string_view& page) const {
+  const auto& br = *w_.runtime().rules;
+  const int proxies[2] = {be_ >= 0 ? be_ : fe_, fe_};
+  for (int k = 0; k < 2; ++k) {
+    const int p = proxies[k];
+    if (k == 1 && p == proxies[0]) break;
+    const auto& replies = w_.config().proxies[p].error_replies;
+    for (size_t i = 0; i < replies.size(); ++i)
+      if (replies[i].ret.status == status) {
+        owner = p;
+        return &br.proxies[p].error_replies[i];
+      }
+    page = w_.runtime().errorfile(p, status);
+    if (!page.empty()) {
+      owner = p;
+      return nullptr;
+    }
+  }
+  owner = fe_;
+  return nullptr;
+}
+
 void Exchange::reply_error(int status, Termination t, bool from_rule) {
   c_.term_ = t;
   close_server();
@@ -42,11 +66,15 @@ void Exchange::reply_error(int status, Termination t, bool from_rule) {
   // (A soft stop since the request came closes too: the worker is going.)
   bool closing = connection_level || status == 400 || status == 408 || !c_.keep_client_ || !req_complete_ ||
                  c_.stop_after_;
-  // The backend's errorfile/errorloc for that status, else the frontend's (HAProxy's order).
-  int owner = be_ >= 0 ? be_ : fe_;
+  // The backend's errorfile/errorloc/http-error for that status, else the frontend's.
+  int owner = fe_;
   std::string_view page;
-  if (!connection_level) page = w_.runtime().errorfile(owner, status);
-  if (!connection_level && page.empty() && owner != fe_) page = w_.runtime().errorfile(fe_, status);
+  if (!connection_level) {
+    if (const BoundRule* reply = error_reply(status, owner, page)) {
+      reply_return(*reply, owner, uint16_t(status), t);
+      return;
+    }
+  }
   if (!page.empty()) {
     // Without a length the page ends only with the connection.
     size_t head_end = page.find("\r\n\r\n");
@@ -72,25 +100,59 @@ void Exchange::reply_error(int status, Termination t, bool from_rule) {
                                 closing);
   if (closing) c_.keep_client_ = false;
   else c_.in_.fwd = c_.req_end_;
-  reply_local(page.data(), page.size(), closing);
+  // The HTTP/1 layer's own answers are not seen by the streams' rules (as HAProxy's mux).
+  reply_local(page.data(), page.size(), closing, !connection_level);
 }
 
-void Exchange::reply_local(const char* data, size_t len, bool close_after) {
+bool Exchange::has_after_response_rules() const {
+  const auto& br = *w_.runtime().rules;
+  return !br.proxies[fe_].http_after_response.empty() ||
+         (be_ >= 0 && !br.proxies[be_].http_after_response.empty());
+}
+
+void Exchange::reply_local(const char* data, size_t len, bool close_after, bool after_rules) {
+  // http-after-response rules edit the head, indexed into rs_block_; the body stays where it is
+  // and is written after it. A rule that fails answers instead (once: that answer is final).
+  std::string_view body;
+  const http::Head* edited = nullptr;
+  if (after_rules && !after_local_ && !tcp_mode() && has_after_response_rules()) {
+    after_local_ = true;
+    if (rs_block_) {
+      w_.buffers().put(rs_block_);
+      rs_block_ = nullptr;
+    }
+    char* blk = w_.buffers().get();
+    http::Head h;
+    if (http::index_local_response({data, len}, blk, w_.bufsize(), w_.max_headers(), h)) {
+      *block_head(blk) = h;
+      rs_block_ = blk;
+      if (!run_after_response_rules()) return;   // answered otherwise (and maybe ended)
+      edited = block_head(rs_block_);
+      body = std::string_view(data + h.length, len - h.length);
+      data = rs_block_;
+      len = edited->length;
+    } else {
+      w_.buffers().put(blk);
+    }
+  }
   // The status of a local answer, for the log ("HTTP/1.1 NNN ...").
-  if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
+  if (edited) status_ = edited->status;
+  else if (len > 12 && data[8] == ' ') status_ = static_cast<uint16_t>((data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0'));
   count_status(false);
   if (req_head_method_ && !tcp_mode()) {
     // An answer to HEAD is its head only (HAProxy keeps the connection for the next request).
     std::string_view v(data, len);
     size_t end = v.find("\r\n\r\n");
     if (end != std::string_view::npos) len = end + 4;
+    body = {};
   }
   w_.timers().disarm(c_.ctimer_);
   resp_started_ = true;
   if (close_after) c_.keep_client_ = false;
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
+  uv_buf_t bufs[2] = {uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)),
+                      uv_buf_init(const_cast<char*>(body.data()), static_cast<unsigned>(body.size()))};
   local_ = data;
-  if (c_.write_client(&buf, 1, ClientWrite::local)) {
+  if (c_.write_client(bufs, body.empty() ? 1 : 2, ClientWrite::local)) {
     release_local();
     end_exchange();
   }
@@ -245,11 +307,22 @@ void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t defaul
   c_.term_ = t;
   uint16_t status = r.ret.status ? r.ret.status : default_status;
   bool closing = !c_.keep_client_ || !req_complete_;
-  if (r.ret.errorfile || r.ret.default_errorfiles) {
-    // A whole response written by the user (or the proxy's errorfile for that status).
-    std::string_view page = r.ret.errorfile ? std::string_view(r.ret.body)
-                                            : w_.runtime().errorfile(proxy_index, status);
+  if (r.ret.default_errorfiles) {
+    // The proxies' own answer for that status (an http-error reply, a page or the built-in).
+    int owner = proxy_index;
+    std::string_view page;
+    if (const BoundRule* reply = error_reply(status, owner, page); reply && reply != &b) {
+      reply_return(*reply, owner, status, t);
+      return;
+    }
     if (page.empty()) page = http::error_response(status, nullptr, http::ErrorLevel::stream, closing);
+    c_.skip_request(req_complete_);
+    reply_local(page.data(), page.size(), closing);
+    return;
+  }
+  if (r.ret.errorfile) {
+    // A whole response written by the user.
+    std::string_view page = b.page;
     c_.skip_request(req_complete_);
     reply_local(page.data(), page.size(), closing);
     return;
@@ -265,7 +338,7 @@ void Exchange::reply_return(const BoundRule& b, int proxy_index, uint16_t defaul
   hw.put("\r\n");
   for (size_t i = 0; i < r.return_headers.size(); ++i) {
     std::string_view v = eval_format(b.return_headers[i], ctx, scratch, w_.bufsize());
-    hw.header(r.return_headers[i].first, v);
+    if (!v.empty()) hw.header(r.return_headers[i].first, v);   // HAProxy skips empty values
   }
   std::string_view body = r.ret.body;
   bool has_body = r.ret.has_body;

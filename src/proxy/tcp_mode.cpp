@@ -160,7 +160,7 @@ void Exchange::start_tcp_relay() {
   relay_to_server();
   relay_to_client();
   if (split_timeouts())
-    if (auto t = w_.config().proxies[be_].timeouts.server) w_.timers().arm(srv_->timer, *t);
+    if (auto t = server_timeout()) w_.timers().arm(srv_->timer, *t);
 }
 
 }  // namespace portero::proxy

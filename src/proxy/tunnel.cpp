@@ -92,15 +92,21 @@ void Exchange::server_side_timeout() {
   if (!c_.shutdown_client()) abort_both({'s', 'D'});
 }
 
+std::optional<uint64_t> Exchange::server_timeout() const {
+  if (srv_timeout_) return srv_timeout_;
+  return w_.config().proxies[be_].timeouts.server;
+}
+
 std::optional<uint64_t> Exchange::tunnel_timeout() const {
+  if (tunnel_timeout_) return tunnel_timeout_;
   const auto& be = w_.config().proxies[be_];
   const auto& fe = w_.config().proxies[fe_];
   if (be.timeouts.tunnel) return be.timeouts.tunnel;
   if (fe.timeouts.tunnel) return fe.timeouts.tunnel;
   // mode tcp without `timeout tunnel`: an idle connection ends at the first of the client and
   // server inactivity timeouts.
-  if (tcp_mode() && be.timeouts.server && (!fe.timeouts.client || *be.timeouts.server < *fe.timeouts.client))
-    return be.timeouts.server;
+  const auto server = server_timeout();
+  if (tcp_mode() && server && (!fe.timeouts.client || *server < *fe.timeouts.client)) return server;
   return fe.timeouts.client;
 }
 

@@ -26,7 +26,7 @@ LISTEN = ("defaults\n    mode http\n    timeout client 1s\n    timeout server 1s
 # Missing rows whose example refers to something the minimal config lacks (a section, a
 # filter's config): haproxy refuses them for that, not for the keyword.
 HAPROXY_NEEDS_MORE = {
-    'errorfiles', 'stick', 'use-fcgi-app', 'resolvers', 'cache-use', 'cache-store', 'do-resolve',
+    'stick', 'use-fcgi-app', 'resolvers', 'cache-use', 'cache-store', 'do-resolve',
     'ot-group', 'send-spoe-group', 'use-service', 'program', 'track', 'check-via-socks4', 'namespace',
     'interface', 'proto', 'set-var', 'set-var-fmt', 'filter', 'email-alert', 'default-path', 'zero-warning',
     'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'track-sc*', 'capture',

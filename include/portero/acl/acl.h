@@ -83,6 +83,7 @@ struct SampleContext {
   bool body_complete = false;
   std::string_view payload;                 // mode tcp: client bytes received so far
   bool final = true;                        // no more bytes will come (inspect delay over)
+  bool first_request = true;                // the connection's first request (http_first_req)
   const config::Proxy* frontend = nullptr;
   const config::Proxy* backend = nullptr;
   const config::Config* config = nullptr;

@@ -366,7 +366,9 @@ struct HttpReturn {
   bool lf = false;                  // lf-string / lf-file: `body` is a log-format string
   bool errorfile = false;           // `errorfile F`: `body` is a whole HTTP response, sent as-is
   bool default_errorfiles = false;  // `default-errorfiles`: the proxy's errorfile for `status`
-  std::string errorfiles;           // `errorfiles NAME`: an http-errors section (not supported yet)
+  // `errorfiles NAME`: an http-errors section. After parsing, the section's page for `status`
+  // becomes `body` with `errorfile` set, or, when the section has none, the reply is empty.
+  std::string errorfiles;
 };
 
 // `redirect location|prefix|scheme <to> [code N] [drop-query] [append-slash] [set-cookie NAME[=V]]
@@ -408,6 +410,11 @@ struct HttpRequestRule {
     track_sc,                       // sc, fmt (the key's sample expression), name (table, "" = own)
     sc_inc_gpc0, sc_inc_gpc1,       // sc
     sc_set_gpt0,                    // sc, fmt (a sample expression) or at_least (an integer)
+    set_timeout,                    // name ("server"|"tunnel"), wait_ms, or fmt (a sample expression)
+    disable_l7_retry,
+    strict_mode,                    // at_least: 1 = off, 0 = on
+    set_src, set_src_port, set_dst, set_dst_port,   // fmt (a sample expression)
+    set_mark, set_tos,              // at_least (the value)
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
@@ -439,6 +446,31 @@ struct HttpRequestRule {
   int table_index = -1;             // track-sc: the table's proxy, resolved after parsing
 };
 using HttpRule = HttpRequestRule;
+
+// An `http-errors NAME` section: `errorfile <status> <file>` lines, the files as read.
+struct HttpErrorsSection {
+  Origin origin;
+  std::string name;
+  std::map<int, std::string> pages;   // status -> the raw HTTP response
+};
+
+// One of a proxy's error page directives (`errorfile`, `errorloc*`, `errorfiles`, `http-error`),
+// kept in order: HAProxy applies them one after the other once every section is read (a later
+// one replaces an earlier one for the same status; a proxy's own come after its defaults').
+struct ErrorDirective {
+  Origin origin;
+  enum class Kind : uint8_t {
+    page,      // status, page: a whole response (errorfile, errorloc, http-error errorfile)
+    builtin,   // status: back to the built-in page (`http-error status N default-errorfiles`)
+    reply,     // reply: `http-error` with its own payload, content-type and headers
+    section,   // section, statuses: `errorfiles NAME [codes]`, `http-error status N errorfiles NAME`
+  } kind = Kind::page;
+  int status = 0;
+  std::string page;
+  HttpRule reply;
+  std::string section;
+  std::vector<int> statuses;        // the codes named (empty: every code the section has)
+};
 
 struct UseBackend {
   Origin origin;
@@ -506,6 +538,7 @@ struct Proxy {
   std::vector<UseBackend> use_backends;
   std::vector<HttpRequestRule> http_request_rules;
   std::vector<HttpRule> http_response_rules;
+  std::vector<HttpRule> http_after_response_rules;   // on every response, local answers included
   // The `redirect` keyword: rules with action redirect, run after the http-request rules.
   std::vector<HttpRule> redirect_rules;
   std::string monitor_uri;                          // `monitor-uri /path`
@@ -618,7 +651,12 @@ struct Proxy {
   HttpReuse http_reuse = HttpReuse::safe;
   ForwardFor forwardfor;
   ForwardFor originalto = ForwardFor::named("X-Original-To");   // `option originalto`: the client's destination
+  // The error page directives as written (resolved after parsing into the two below).
+  std::vector<ErrorDirective> error_directives;
   std::map<int, std::string> errorfiles;  // status -> the raw HTTP response to send as-is
+  // `http-error` replies with their own payload (action return_), at most one per status, and
+  // never for a status `errorfiles` has.
+  std::vector<HttpRule> error_replies;
 
   // Stats (parsed now; served by the stats work later)
   bool stats_enabled = false;
@@ -711,6 +749,7 @@ struct PeersSection {
 struct Config {
   Global global;
   std::vector<Userlist> userlists;
+  std::vector<HttpErrorsSection> http_errors;
   // `peers` sections kept after the checks (complete ones; `disabled` ones are dropped).
   std::vector<PeersSection> peers;
   const PeersSection* find_peers(std::string_view n) const {

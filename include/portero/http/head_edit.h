@@ -43,6 +43,13 @@ struct HeadEdit {
 bool rewrite_head(const Head& src, const char* src_base, bool request, const HeadEdit& edit,
                   char* block, uint32_t data_cap, uint16_t max_headers, Head& out);
 
+// Copies the head of a response portero wrote itself (an error page, a redirect, a `return`, the
+// stats page: "HTTP/1.x NNN reason" and "name: value" lines, CRLF-terminated) into `block` and
+// indexes it as rewrite_head would, so that http-after-response rules can edit it. The body is
+// not copied. False when the head is not of that form or does not fit.
+bool index_local_response(std::string_view response, char* block, uint32_t data_cap, uint16_t max_headers,
+                          Head& out);
+
 // Does header name `name` match `pattern` under `m` (case-insensitive)?
 bool header_name_matches(std::string_view name, std::string_view pattern, HeadEdit::Match m);
 

@@ -21,6 +21,9 @@ struct BoundRule {
   const acl::Expression* fmt = nullptr;      // value, target, lf-string, set-var expression
   std::shared_ptr<const acl::Regex> regex;   // replace-header / replace-value
   std::vector<const acl::Expression*> return_headers;  // parallel to rule->return_headers
+  // `return|deny errorfile F` / `errorfiles NAME`: the page as HAProxy sends it (header names
+  // lower-cased, its own Connection header dropped).
+  std::string page;
 };
 
 struct BoundProxy {
@@ -29,6 +32,8 @@ struct BoundProxy {
   std::vector<const acl::Condition*> use_server_cond;    // parallel to Proxy::use_servers
   std::vector<const acl::Expression*> use_server_name;   // set when the name is a log-format
   std::vector<BoundRule> http_request, http_response, redirects;
+  std::vector<BoundRule> error_replies;
+  std::vector<BoundRule> http_after_response;                  // parallel to Proxy::error_replies
   std::vector<const acl::Condition*> tcp_request;        // parallel to tcp_request_rules
   std::vector<const acl::Expression*> tcp_request_key;   // idem: track-sc keys, else null
   std::vector<const acl::Condition*> monitor_fail;
