@@ -94,14 +94,13 @@ void Parser::line(const std::string& raw) {
 
   const std::string& w = words[0];
   if (w == "global" || w == "defaults" || w == "frontend" || w == "backend" || w == "listen" ||
-      w == "userlist" || w == "peers" || is_unsupported_section(w)) {
+      w == "userlist" || w == "peers" || w == "resolvers" || is_unsupported_section(w)) {
     open_section(words);
     return;
   }
-  if (ctx_.section == SectionKind::unsupported) {
-    // Its content is not used; what HAProxy refuses in it is still refused.
-    if (unsupported_section_ == "resolvers" && words[0] == "nameserver" && words.size() < 3)
-      ctx_.alert("'nameserver' expects <name> and <addr>[:<port>] as arguments.");
+  if (ctx_.section == SectionKind::unsupported) return;   // its content is not used
+  if (ctx_.section == SectionKind::resolvers) {
+    parse_resolvers_line(ctx_, words);
     return;
   }
   if (ctx_.section == SectionKind::userlist) {
@@ -201,6 +200,7 @@ void Parser::close_section() {
   ctx_.proxy = nullptr;
   ctx_.userlist = nullptr;
   ctx_.peers = nullptr;
+  ctx_.resolvers = nullptr;
   ctx_.section = SectionKind::none;
 }
 
@@ -221,6 +221,11 @@ void Parser::open_section(const std::vector<std::string>& words) {
   if (kw == "peers") {
     ctx_.section = SectionKind::peers;
     open_peers(ctx_, words);
+    return;
+  }
+  if (kw == "resolvers") {
+    ctx_.section = SectionKind::resolvers;
+    open_resolvers(ctx_, words);
     return;
   }
   if (is_unsupported_section(kw)) {
