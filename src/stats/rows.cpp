@@ -289,7 +289,10 @@ Row server_row(const Ctx& c, int p, int s) {
   f[f_lastchg] = V::make_u32(age(c.now_s, last_change));
   // After `disable health|agent` (and on an added server until `enable health|agent`) HAProxy
   // leaves the check's (agent's) columns empty, as for a server without one.
-  const bool checking = cs.check && (!chk || chk->enabled);
+  // A server in resolution maintenance shows no check either (haproxy 2.6.12 leaves the
+  // columns empty while DNS gives it no address).
+  const lb::ServerState* dns_st = detail::state_or_null(c.src.states, p, s);
+  const bool checking = cs.check && (!chk || chk->enabled) && !(dns_st && dns_st->dns_maint.load(std::memory_order_relaxed));
   const bool agent_on = cs.agent_check && (!agt || agt->enabled);
   if (checking) {
     f[f_chkfail] = V::make_u64(chk ? chk->failures : 0);
