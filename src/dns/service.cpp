@@ -46,6 +46,9 @@ struct ServerDns {
   std::string fqdn;            // SRV: the target it was given (empty: a free slot)
   uint16_t port = 0;           // SRV: the record's port
   bool named_by_srv = false;   // SRV: had a name from a record once (HAProxy's HMAINT flag stays)
+  // SRV: the resolution of its target when the answer carried no address for it (HAProxy
+  // then asks for the target's A/AAAA records, as for a server written with that name).
+  Resolution* host = nullptr;
 };
 
 // A record a resolution remembers, with HAProxy's tree key and when it was last answered.
@@ -214,6 +217,8 @@ class ServiceImpl final : public Service {
 
  private:
   void on_tick();
+  void resolve_target(ServerDns& d);
+  void forget_target(ServerDns& d);
   void launch(Resolution& r);
   void ask(Resolution& r);
   static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
@@ -376,7 +381,7 @@ void ServiceImpl::on_tick() {
   for (auto& sec : sections_) {
     for (auto& ns : sec->ns) ares_process_fd(ns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     for (auto& r : sec->resolutions) {
-      if (r->in_flight) continue;
+      if (r->in_flight || r->owners.empty()) continue;
       const uint64_t every = r->status == Status::valid ? sec->cfg->hold_valid : sec->cfg->timeout_resolve;
       if (r->last_run == 0 || now >= r->last_run + every) launch(*r);
     }
@@ -536,6 +541,7 @@ void ServiceImpl::forget_obsolete(Resolution& r) {
       for (ServerDns* d : r.owners)
         if (!d->fqdn.empty() && d->fqdn == r.items[i].rec.target && d->port == r.items[i].rec.port) {
           down(*d, "entry removed from SRV record");
+          forget_target(*d);
           d->fqdn.clear();
         }
     r.items.erase(r.items.begin() + long(i));
@@ -549,6 +555,9 @@ void ServiceImpl::forget_obsolete(Resolution& r) {
 // among the best.
 void ServiceImpl::apply_addresses(Resolution& r, const std::string& by) {
   for (ServerDns* d : r.owners) {
+    const bool srv_target = !d->cfg->srvrecord.empty();   // an SRV server on its target's name
+    const uint16_t port = srv_target ? d->port : d->cfg->address.port_lo;
+    const std::string& name = srv_target ? d->fqdn : d->cfg->hostname;
     lb::ServerState& st = state(*d);
     const bool maint = st.dns_maint.load(std::memory_order_relaxed);
     sockaddr_storage cur;
@@ -591,8 +600,8 @@ void ServiceImpl::apply_addresses(Resolution& r, const std::string& by) {
     if (keep || current_found) continue;
     const Record* pick = fam == AF_INET ? (best4 ? best4 : best6) : (best6 ? best6 : best4);
     if (!pick) continue;   // nothing usable: the server stays as it is
-    move(*d, make_addr(*pick, d->cfg->address.port_lo), by);
-    if (maint) up(*d, d->cfg->hostname, true);
+    move(*d, make_addr(*pick, port), by);
+    if (maint) up(*d, name, true);
   }
 }
 
@@ -632,10 +641,37 @@ void ServiceImpl::apply_srv(Resolution& r) {
       if (it.has_addr) {
         move(*d, make_addr(it.addr, rec.port), "DNS additional record");
         up(*d, rec.target, false);
+      } else {
+        resolve_target(*d);
       }
       break;
     }
   }
+}
+
+void ServiceImpl::resolve_target(ServerDns& d) {
+  Section* sec = d.res->section;
+  Resolution* host = nullptr;
+  for (auto& r : sec->resolutions)
+    if (!r->srv && r->name == d.fqdn && r->prefer_v4 == d.cfg->prefer_ipv4) host = r.get();
+  if (!host) {
+    sec->resolutions.push_back(std::make_unique<Resolution>());
+    host = sec->resolutions.back().get();
+    host->section = sec;
+    host->name = d.fqdn;
+    host->prefer_v4 = d.cfg->prefer_ipv4;
+    host->last_valid = now_ms(loop_);
+  }
+  d.host = host;
+  host->owners.push_back(&d);
+  if (!host->in_flight) launch(*host);
+}
+
+void ServiceImpl::forget_target(ServerDns& d) {
+  if (!d.host) return;
+  auto& o = d.host->owners;
+  o.erase(std::remove(o.begin(), o.end(), &d), o.end());
+  d.host = nullptr;
 }
 
 void ServiceImpl::apply_failure(Resolution& r, Status st) {
@@ -655,7 +691,10 @@ void ServiceImpl::apply_failure(Resolution& r, Status st) {
   for (ServerDns* d : r.owners) {
     if (r.srv && d->fqdn.empty()) continue;
     down(*d, r.srv ? "entry removed from SRV record" : why);
-    d->fqdn.clear();
+    if (r.srv) {
+      forget_target(*d);
+      d->fqdn.clear();
+    }
   }
   if (r.srv) r.items.clear();
 }

@@ -264,6 +264,32 @@ class DnsTest(ProxyTestCase):
 
         self.each_binary(scenario)
 
+    def test_srv_targets_are_resolved_when_the_answer_has_no_address(self):
+        c = self.origin('c')
+        d = self.origin('d')
+
+        def scenario(binary):
+            self.dns.srv_additional = False   # the proxy must ask for each target's address
+            self.dns.set_a('c.web.test', ['127.0.0.1'])
+            self.dns.set_a('d.web.test', ['127.0.0.1'])
+            self.dns.set_srv('_http._tcp.web.test', [(0, 256, c.port, 'c.web.test'), (0, 512, d.port, 'd.web.test')])
+            run = Run(self, binary, '    server-template t 3 _http._tcp.web.test resolvers dns resolve-opts allow-dup-ip',
+                      self.dns)
+            run.wait_stat('t1', status='no check')
+            run.wait_stat('t2', status='no check')
+            seen = []
+            for s in ('t1', 't2', 't3'):
+                row, st = run.stat(s), run.state(s)
+                seen.append((s, row['status'], row['addr'], row['weight'], st['srv_admin_state'], st['srv_fqdn']))
+            for name in ('t1', 't2'):
+                fqdn = run.state(name)['srv_fqdn']
+                run.wait_log(f'be/{name} changed its IP from (none) to 127.0.0.1 by dns/ns1.')
+                run.wait_log(f"Server be/{name} ('{fqdn}') is UP/READY (resolves again).")
+            self.assertTrue(wait_until(lambda: {run.answered_by() for _ in range(6)} == {'c', 'd'}, WAIT))
+            return seen
+
+        self.each_binary(scenario)
+
     def test_server_template_from_a_records(self):
         port = self.a.port
 

@@ -8,7 +8,8 @@
     dns.close()
 
 Records are answered with TTL 1; SRV answers carry the A/AAAA records of their targets in the
-additional section, as the servers HAProxy talks to (Consul, CoreDNS) do. Names not set are
+additional section, as the servers HAProxy talks to (Consul, CoreDNS) do, unless
+`srv_additional` is False (then the proxy has to ask for each target's address). Names not set are
 NXDOMAIN; a name set with no record of the asked type gets an empty NOERROR answer.
 `queries` counts the questions received per (name, qtype), for tests that wait for a query.
 """
@@ -64,6 +65,7 @@ class DnsServer:
         self.srv = {}          # name -> [(prio, weight, port, target)]
         self.nx = set()
         self.silent = False
+        self.srv_additional = True   # False: SRV answers without the targets' addresses
         self.queries = {}
         self.closed = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -116,7 +118,7 @@ class DnsServer:
             if name in self.records:
                 for rdata in self.records[name].get(qtype, []):
                     answers.append(rr(name, qtype, rdata))
-                if qtype == SRV:
+                if qtype == SRV and self.srv_additional:
                     for _p, _w, _port, target in self.srv.get(name, []):
                         t = target.lower().strip('.')
                         for typ in (A, AAAA):
