@@ -193,6 +193,13 @@ uint32_t record_key(const Record& r) {
 class ServiceImpl final : public Service {
  public:
   ServiceImpl(uv_loop_t* loop, const config::Config& cfg, stats::StatsSource& src) : loop_(loop), cfg_(cfg), src_(src) {}
+  // A service given up before start (no server to resolve, a channel that failed) has opened
+  // no socket yet: its channels go without touching the loop.
+  ~ServiceImpl() override {
+    for (auto& sec : sections_)
+      for (auto& ns : sec->ns)
+        if (ns->channel) ares_destroy(ns->channel);
+  }
 
   bool build(std::string& error);
   void start() override {
@@ -205,6 +212,9 @@ class ServiceImpl final : public Service {
       const ServerDns* d = size_t(p) < by_proxy_.size() && size_t(s) < by_proxy_[size_t(p)].size() ? by_proxy_[size_t(p)][size_t(s)] : nullptr;
       return d && d->named_by_srv;
     };
+    // The timer joins the loop only here: a service that is never started leaves nothing in it.
+    uv_timer_init(loop_, &tick_);
+    tick_.data = this;
     uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<ServiceImpl*>(t->data)->on_tick(); }, 0, kTickMs);
   }
   void stop() override;
@@ -354,8 +364,6 @@ bool ServiceImpl::build(std::string& error) {
       servers_.push_back(std::move(d));
     }
   }
-  uv_timer_init(loop_, &tick_);
-  tick_.data = this;
   return true;
 }
 
