@@ -1,6 +1,7 @@
 // `resolvers NAME` sections: `nameserver <name> <ip>:<port>`, `parse-resolv-conf`,
 // `accepted_payload_size`, `resolve_retries`, `timeout resolve|retry`, `hold <status> <time>`,
 // with HAProxy 2.6's messages. The servers that name a section are resolved by the dns/ module.
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -26,7 +27,7 @@ void add_resolv_conf(ResolversSection& s, const std::string& text, const Origin&
     if (!r.address || r.address->kind != Address::Kind::inet) continue;
     bool dup = false;
     for (const auto& ns : s.nameservers) dup = dup || ns.name == ip;
-    if (!dup) s.nameservers.push_back({origin, ip, *r.address});
+    if (!dup) s.nameservers.push_back({origin, ip, *r.address, false});
   }
 }
 
@@ -85,14 +86,27 @@ void parse_resolvers_line(ParseContext& c, const Args& a) {
       if (ns.name == a[1])
         return c.alert(Form::checks, "nameserver '" + a[1] + "' has same name as another nameserver (declared at " +
                                          ns.origin.file + ":" + std::to_string(ns.origin.line) + ").");
-    auto r = parse_address(a[2], false);
+    // `udp@` (the default) and `tcp@` (DNS over TCP, HAProxy 2.6's "dns stream") name the transport.
+    std::string text = a[2];
+    bool tcp = false;
+    for (const char* p : {"udp@", "udp4@", "udp6@", "tcp@", "tcp4@", "tcp6@"})
+      if (text.starts_with(p)) {
+        tcp = p[0] == 't';
+        text = std::string(p[3] == '@' ? "" : p[3] == '4' ? "ipv4@" : "ipv6@") + text.substr(std::strlen(p));
+        break;
+      }
+    auto r = parse_address(text, false);
     if (!r.address) return c.alert("'nameserver " + a[1] + "' : " + r.error);
-    if (r.address->kind != Address::Kind::inet || r.address->port_offset)
-      return c.alert("'nameserver " + a[1] + "' : portero asks name servers over UDP; '" + a[2] +
-                     "' is not an ip:port address.");
+    if (r.address->port_offset)
+      return c.alert("'nameserver " + a[1] + "' : port offset not permitted here in '" + a[2] + "'");
+    if (r.address->kind != Address::Kind::inet) {
+      // HAProxy refuses it once every file is read, when it makes the socket (check_resolvers).
+      s->unusable_nameservers.push_back(a[1]);
+      return;
+    }
     if (r.address->port_lo == 0)
       return c.alert("'nameserver " + a[1] + "' : missing port specification in '" + a[2] + "'");
-    s->nameservers.push_back({c.origin, a[1], *r.address});
+    s->nameservers.push_back({c.origin, a[1], *r.address, tcp});
     return;
   }
   if (kw == "parse-resolv-conf") {
@@ -154,7 +168,10 @@ void check_resolvers(Config& config, Diagnostics& diag) {
     if (!d.nameservers.empty()) config.resolvers.push_back(std::move(d));
   }
   for (const auto& r : config.resolvers)
-    if (r.nameservers.empty())
+    for (const auto& n : r.unusable_nameservers)
+      diag.alert("resolvers '" + r.name + "': can't create socket for nameserver '" + n + "'.");
+  for (const auto& r : config.resolvers)
+    if (r.nameservers.empty() && r.unusable_nameservers.empty())
       diag.warning("resolvers '" + r.name + "' [" + r.origin.file + ":" + std::to_string(r.origin.line) +
                    "] has no nameservers configured!");
   for (const auto& p : config.proxies)

@@ -320,6 +320,7 @@ bool ServiceImpl::build(std::string& error) {
           ns->loop = loop_;
           ares_options o{};
           o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
+          if (rs->nameservers[i].tcp) o.flags |= ARES_FLAG_USEVC;   // `tcp@`: queries over TCP
           o.timeout = int(std::max<uint64_t>(rs->timeout_retry, 1));
           o.tries = int(std::max<uint32_t>(rs->resolve_retries, 1));
           o.ednspsz = int(rs->accepted_payload_size);

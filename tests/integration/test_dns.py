@@ -47,7 +47,7 @@ def binaries():
 class Run:
     """One proxy on one binary, with its admin socket and its log lines."""
 
-    def __init__(self, test, binary, cfg_body, dns, frontend=True):
+    def __init__(self, test, binary, cfg_body, dns, nameserver=None):
         self.test = test
         self.sock = os.path.join(test.tmpdir(), 'admin.sock')
         self.log = SyslogReceiver()
@@ -59,7 +59,7 @@ global
     log 127.0.0.1:{self.log.port} local0
 
 resolvers dns
-    nameserver ns1 {dns.addr}
+    nameserver ns1 {nameserver or dns.addr}
     resolve_retries 1
     timeout resolve 100ms
     timeout retry 100ms
@@ -307,6 +307,22 @@ class DnsTest(ProxyTestCase):
 
         self.each_binary(scenario)
 
+    def test_nameserver_over_tcp(self):
+        port = self.a.port
+
+        def scenario(binary):
+            self.dns.set_a('web.test', ['127.0.0.2'])
+            before = self.dns.tcp_queries
+            run = Run(self, binary, f'    server s1 web.test:{port} resolvers dns resolve-prefer ipv4 init-addr none',
+                      self.dns, nameserver='tcp@' + self.dns.addr)
+            run.wait_answer('a')
+            self.dns.set_a('web.test', ['127.0.0.3'])
+            run.wait_answer('b')
+            self.assertGreater(self.dns.tcp_queries, before)
+            return [run.stat('s1')['addr']]
+
+        self.each_binary(scenario)
+
     def test_show_resolvers(self):
         def scenario(binary):
             self.dns.set_a('web.test', ['127.0.0.2'])
@@ -341,6 +357,10 @@ backend be
             'resolvers r\n    nameserver a\n',
             'resolvers r\n    nameserver a 1.2.3.4\n',
             'resolvers r\n    nameserver a 1.2.3.4:53\n    nameserver a 1.2.3.5:53\n',
+            'resolvers r\n    nameserver a foo.invalid:53\n',
+            'resolvers r\n    nameserver a 1.2.3.4:+5\n',
+            'resolvers r\n    nameserver a unix@/nowhere\n',
+            'resolvers r\n    nameserver a tcp@127.0.0.1:53\n    nameserver b udp@127.0.0.1:53\n',
             ns + '    resolve_retries\n',
             ns + '    accepted_payload_size 70000\n',
             ns + '    timeout foo 1s\n',

@@ -719,9 +719,11 @@ struct ResolversSection {
   struct Nameserver {
     Origin origin;
     std::string name;
-    Address address;                 // ip:port (UDP)
+    Address address;                 // ip:port
+    bool tcp = false;                // `tcp@`: DNS over TCP (default: UDP)
   };
   std::vector<Nameserver> nameservers;
+  std::vector<std::string> unusable_nameservers;   // not ip:port (unix@...): refused after parsing
   bool implicit = false;             // HAProxy's `default` section (from /etc/resolv.conf)
   uint32_t accepted_payload_size = 512;
   uint32_t resolve_retries = 3;

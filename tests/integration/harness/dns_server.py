@@ -1,4 +1,5 @@
-"""A small authoritative DNS server on loopback (UDP, stdlib only) whose answers a test changes.
+"""A small authoritative DNS server on loopback (UDP and TCP on one port, stdlib only) whose
+answers a test changes.
 
     dns = DnsServer()                      # binds 127.0.0.1:<ephemeral>
     dns.set_a('web.test', ['127.0.0.1'])   # A records (AAAA: set_aaaa)
@@ -56,10 +57,26 @@ def rr(name, rtype, rdata, ttl=1):
 
 class DnsServer:
     def __init__(self, host='127.0.0.1'):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
+        # UDP and TCP on one port (RFC 1035 4.2.2 over TCP: each message after its 2-byte
+        # length), for `nameserver ... tcp@ip:port`; a port taken for one of them is retried.
+        for _ in range(50):
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.tcp.bind((host, 0))
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self.sock.bind(self.tcp.getsockname())
+                break
+            except OSError:
+                self.sock.close()
+                self.tcp.close()
+        else:
+            raise OSError('no port free for both UDP and TCP')
+        self.tcp.listen(16)
+        self.tcp.settimeout(0.2)
         self.sock.settimeout(0.2)   # so close() is seen without a query
         self.addr = '%s:%d' % self.sock.getsockname()
+        self.tcp_queries = 0
         self.lock = threading.Lock()
         self.records = {}      # name -> {qtype: [rdata bytes...]}, SRV kept as tuples too
         self.srv = {}          # name -> [(prio, weight, port, target)]
@@ -70,6 +87,8 @@ class DnsServer:
         self.closed = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+        self.tcp_thread = threading.Thread(target=self._serve_tcp, daemon=True)
+        self.tcp_thread.start()
 
     # --- what the test changes ---
     def _set(self, name, qtype, rdatas):
@@ -151,9 +170,53 @@ class DnsServer:
                 except OSError:
                     pass
 
+    def _serve_tcp(self):
+        while not self.closed:
+            try:
+                conn, _ = self.tcp.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._tcp_conn, args=(conn,), daemon=True).start()
+
+    def _tcp_conn(self, conn):
+        conn.settimeout(0.2)
+        buf = b''
+        with conn:
+            while not self.closed:
+                try:
+                    d = conn.recv(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not d:
+                    return
+                buf += d
+                while len(buf) >= 2 and len(buf) >= 2 + struct.unpack('>H', buf[:2])[0]:
+                    n = struct.unpack('>H', buf[:2])[0]
+                    msg, buf = buf[2:2 + n], buf[2 + n:]
+                    with self.lock:
+                        self.tcp_queries += 1
+                    try:
+                        out = self._answer(msg)
+                    except (ValueError, IndexError, struct.error):
+                        out = None
+                    if out is not None:
+                        try:
+                            conn.sendall(struct.pack('>H', len(out)) + out)
+                        except OSError:
+                            return
+
     def close(self):
         self.closed = True
         self.thread.join(2)
+        self.tcp_thread.join(2)
+        try:
+            self.tcp.close()
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
