@@ -29,6 +29,7 @@
 
 #include "portero/check/checks.h"
 #include "portero/config/load.h"
+#include "portero/dns/service.h"
 #include "portero/peers/peers.h"
 #include "portero/tls/contexts.h"
 #include "portero/log/log.h"
@@ -724,6 +725,21 @@ int main(int argc, char** argv) {
   observe.start(checker.get(), [&check_events](int proxy, int level, std::string_view msg) {
     check_events.log(proxy, level, msg);
   });
+  // DNS re-resolves the servers of `resolvers` sections on this loop, next to the checks.
+  std::unique_ptr<dns::Service> dns_service;
+  {
+    std::string err;
+    dns_service = dns::Service::create(&control.loop, *cfg, observe.source(), err);
+    if (!err.empty()) {
+      alert(err);
+      return 1;
+    }
+    dns::Service* svc = dns_service.get();
+    observe.source().show_resolvers = [svc, &cfg](std::string_view id, bool& found) {
+      return dns::show_resolvers(svc, *cfg, id, found);
+    };
+    if (dns_service) dns_service->start();
+  }
 
   // The new listeners accept: now the old processes may go.
   for (pid_t p : opt.soft_stop_pids) kill(p, SIGUSR1);
@@ -732,6 +748,7 @@ int main(int argc, char** argv) {
 
   uv_run(&control.loop, UV_RUN_DEFAULT);
   if (checker) checker->stop();
+  if (dns_service) dns_service->stop();
   control.peers = nullptr;
   if (peer_service) peer_service->stop();
   for (auto& w : workers) w->join();

@@ -35,6 +35,8 @@ class Observability {
   // Once the checker runs: starts the sampler and the admin socket.
   void start(check::Checker* checker, std::function<void(int, int, std::string_view)> log);
   void stop();   // closes every handle on the loop
+  // What the views read and act on; the DNS service acts on the servers through it too.
+  stats::StatsSource& source() { return src_; }
 
  private:
   uv_loop_t* loop_;

@@ -112,6 +112,8 @@ std::string set_admin_state(stats::StatsSource& src, ServerRef s, lb::AdminState
   lb::ServerState& st = state(src, s);
   const lb::AdminState from = st.admin.load(std::memory_order_relaxed);
   if (from == to) return "";
+  // A server DNS gave no address stays in maintenance until DNS does (HAProxy's RMAINT).
+  if (st.dns_maint.load(std::memory_order_relaxed)) return "";
   const auto& px = src.cfg->proxies[s.proxy];
   const std::string who = "Server " + px.name + "/" + server_cfg(src, s).name;
   const bool had_servers = any_usable(src, s.proxy);

@@ -82,6 +82,14 @@ std::string cmd_show_servers_conn(Context& c, Session&, const Args& a) {
 
 std::string cmd_show_backend(Context& c, Session&, const Args&) { return stats::show_backend(*c.src); }
 
+// `show resolvers [<id>]`: the DNS service's counters per name server (dns/service.cpp).
+std::string cmd_show_resolvers(Context& c, Session&, const Args& a) {
+  bool found = false;
+  std::string out = c.src->show_resolvers ? c.src->show_resolvers(arg(a, 2), found) : std::string();
+  if (!found && !arg(a, 2).empty()) return "Can't find that resolvers section\n";
+  return out;
+}
+
 // `show sess [all|<id>]`: the traffic sessions the workers report, then the admin socket's own.
 std::string cmd_show_sess(Context& c, Session&, const Args& a) {
   const auto& cfg = *c.src->cfg;

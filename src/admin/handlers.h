@@ -25,6 +25,7 @@ std::string cmd_show_stat(Context&, Session&, const Args&);
 std::string cmd_show_servers_state(Context&, Session&, const Args&);
 std::string cmd_show_servers_conn(Context&, Session&, const Args&);
 std::string cmd_show_backend(Context&, Session&, const Args&);
+std::string cmd_show_resolvers(Context&, Session&, const Args&);
 std::string cmd_show_sess(Context&, Session&, const Args&);
 std::string cmd_show_errors(Context&, Session&, const Args&);
 std::string cmd_show_pools(Context&, Session&, const Args&);

@@ -250,6 +250,7 @@ void check(Config& config, Diagnostics& diag) {
   for (auto& p : config.proxies) check_tcp_mode(p, diag);
   resolve_stick_tables(config, diag);
   check_peers(config, diag);
+  check_resolvers(config, diag);
   for (const auto& p : config.proxies) {
     if (p.disabled) continue;
     check_check_setup(p, diag);

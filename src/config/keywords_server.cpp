@@ -20,8 +20,7 @@ namespace {
 // has a row in unimplemented.cpp (hint: accepted with a notice; missing: an error).
 const std::set<std::string>& later_valued() {
   static const std::set<std::string> s{
-      "init-addr", "log-proto", "namespace", "pool-low-conn", "redir", "resolve-net", "resolve-opts", "resolve-prefer",
-      "resolvers", "socks4", "source", "tcp-ut", "track", "ws"};
+      "log-proto", "namespace", "pool-low-conn", "redir", "socks4", "source", "tcp-ut", "track", "ws"};
   return s;
 }
 const std::set<std::string>& later_flags() {
@@ -38,24 +37,61 @@ const std::vector<std::string_view>& implemented() {
       "agent-send", "agent-addr", "observe", "error-limit", "on-error", "on-marked-down", "on-marked-up",
       "proto", "check-proto", "max-reuse", "pool-max-conn", "pool-purge-delay", "send-proxy", "send-proxy-v2",
       "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "no-send-proxy", "no-send-proxy-v2", "no-send-proxy-v2-ssl",
-      "no-send-proxy-v2-ssl-cn", "proxy-v2-options"};
+      "no-send-proxy-v2-ssl-cn", "proxy-v2-options", "init-addr", "resolvers", "resolve-prefer", "resolve-net",
+      "resolve-opts"};
   return v;
 }
 
-// `init-addr` methods: portero resolves with libc at start-up and refuses a name it cannot
-// resolve, which is what HAProxy does when libc is the first method it can use (`last` needs
-// load-server-state-from-file, which portero refuses, so it finds nothing).
-bool init_addr_is_libc(const std::string& methods) {
-  if (methods.empty()) return true;  // not set: HAProxy's default, last,libc
+// `init-addr` methods, in order ("last,libc" when not written, as HAProxy).
+std::vector<std::string> init_addr_methods(const std::string& written) {
+  std::vector<std::string> out;
+  const std::string m = written.empty() ? "last,libc" : written;
   size_t pos = 0;
-  while (pos <= methods.size()) {
-    size_t end = methods.find(',', pos);
-    if (end == std::string::npos) end = methods.size();
-    const std::string m = methods.substr(pos, end - pos);
-    if (m != "last") return m == "libc";
+  while (pos <= m.size()) {
+    size_t end = m.find(',', pos);
+    if (end == std::string::npos) end = m.size();
+    out.push_back(m.substr(pos, end - pos));
     pos = end + 1;
   }
-  return false;
+  return out;
+}
+
+bool is_ip(const std::string& t) {
+  in6_addr buf;
+  return inet_pton(AF_INET, t.c_str(), &buf) == 1 || inet_pton(AF_INET6, t.c_str(), &buf) == 1;
+}
+
+// `resolve-net 10.0.0.0/8,fd00::/8`: false on a malformed network.
+bool parse_nets(const std::string& v, std::vector<Server::Net>& out) {
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t end = v.find(',', pos);
+    if (end == std::string::npos) end = v.size();
+    const std::string item = v.substr(pos, end - pos);
+    const size_t slash = item.find('/');
+    Server::Net n;
+    const std::string ip = item.substr(0, slash);
+    n.family = ip.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    if (inet_pton(n.family, ip.c_str(), n.bytes) != 1) return false;
+    const int max = n.family == AF_INET ? 32 : 128;
+    int prefix = max;
+    if (slash != std::string::npos) {
+      const std::string p = item.substr(slash + 1);
+      if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) {
+        // IPv4 networks may give a dotted mask.
+        in_addr mask;
+        if (n.family != AF_INET || inet_pton(AF_INET, p.c_str(), &mask) != 1) return false;
+        prefix = __builtin_popcount(mask.s_addr);
+      } else {
+        prefix = std::atoi(p.c_str());
+      }
+    }
+    if (prefix < 0 || prefix > max) return false;
+    n.prefix = uint8_t(prefix);
+    out.push_back(n);
+    pos = end + 1;
+  }
+  return true;
 }
 
 // Whether a server address names a host (resolved at start-up) rather than giving an IP.
@@ -182,11 +218,37 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
       if (r < 0) return false;
     } else if (int r = parse_tls_server_option(c, a, i, s, prefix); r != 0) {
       if (r < 0) return false;
-    } else if (o == "init-addr" && has_value) {
-      s.init_addr = v;  // judged by kw_server, which knows whether the address is a name
-      if (init_addr_is_libc(v) &&
-          check_unimplemented(c, GapContext::server, o, is_default ? "default-server" : "server") == GapResult::refused)
-        return false;
+    } else if (o == "init-addr") {
+      if (v.empty()) return fail("'init-addr' expects an argument.");
+      for (const auto& m : init_addr_methods(v))
+        if (m != "last" && m != "libc" && m != "none" && !is_ip(m))
+          return fail("'init-addr' : unknown init-addr method '" + m +
+                      "', supported methods are 'libc', 'last', 'none'..");
+      s.init_addr = v;   // applied by kw_server, which knows whether the address is a name
+      ++i;
+    } else if (o == "resolvers") {
+      if (v.empty()) return fail("'resolvers' expects <resolvers_id> as argument.");
+      s.resolvers = v;   // the section is looked up once every file is read (check_resolvers)
+      ++i;
+    } else if (o == "resolve-prefer") {
+      if (v != "ipv4" && v != "ipv6") return fail("'resolve-prefer' expects either ipv4 or ipv6 as argument..");
+      s.prefer_ipv4 = v == "ipv4";
+      ++i;
+    } else if (o == "resolve-net") {
+      std::vector<Server::Net> nets;
+      if (v.empty() || !parse_nets(v, nets)) return fail("'resolve-net' invalid network '" + v + "'..");
+      s.resolve_net = std::move(nets);
+      ++i;
+    } else if (o == "resolve-opts") {
+      if (v.empty()) return fail("'resolve-opts' expects an argument.");
+      for (const auto& opt : init_addr_methods(v)) {
+        if (opt == "allow-dup-ip") s.allow_dup_ip = true;
+        else if (opt == "prevent-dup-ip") s.allow_dup_ip = false;
+        else if (opt == "ignore-weight") s.ignore_weight = true;
+        else
+          return fail("'resolve-opts' : unknown resolve-opts option '" + opt +
+                      "', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'..");
+      }
       ++i;
     } else if (o == "proto" || o == "check-proto") {
       if (v.empty()) return fail("'" + o + "' : missing value.");
@@ -275,44 +337,141 @@ bool parse_options(ParseContext& c, const Args& a, size_t from, Server& s, const
   return true;
 }
 
-void kw_server(ParseContext& c, const Args& a) {
-  if (a.size() < 3)
-    return c.alert(Form::bare, "'server' expects <name> and <addr>[:<port>] as arguments.");
-  const std::string who = "'server " + c.proxy->name + "/" + a[1] + "'";
-  Server s = c.proxy->default_server;
-  s.origin = c.origin;
-  s.name = a[1];
-  auto r = parse_address(a[2], false);
-  if (!r.address) {
-    if (r.error.starts_with("invalid address: "))
-    {
-      // HAProxy resolves server names once the whole configuration is read and checked: the
-      // loader reports these then (see load.cpp), naming the host without its port.
-      const std::string host = std::count(a[2].begin(), a[2].end(), ':') == 1 ? a[2].substr(0, a[2].find(':')) : a[2];
-      c.unresolved.push_back(Diagnostic{Severity::alert, c.origin, who + " : could not resolve address '" + host + "'.",
-                                        Form::bare});
-      Address placeholder;  // keeps the port for the checks that come first
-      placeholder.text = a[2];
-      if (host.size() < a[2].size()) {
-        const long port = std::strtol(a[2].c_str() + host.size() + 1, nullptr, 10);
-        if (port > 0 && port < 65536) placeholder.port_lo = placeholder.port_hi = uint16_t(port);
-      }
-      r.address = placeholder;
-    } else {
-      return c.alert(Form::bare, who + " : " + r.error);
+// The host part of a server address as written ("web.test" of "web.test:80", "[::1]:80" -> "::1").
+std::string host_part(std::string t) {
+  if (auto at = t.find('@'); at != std::string::npos) t = t.substr(at + 1);
+  if (t.starts_with('[')) return t.substr(1, t.find(']') - 1);
+  if (std::count(t.begin(), t.end(), ':') > 1) return t;
+  return t.substr(0, t.find(':'));
+}
+
+// A server address without its IP (a name libc did not resolve, an SRV record): the port only.
+Address placeholder_address(const std::string& text, const std::string& host) {
+  Address a;
+  a.text = text;
+  if (host.size() < text.size() && text[host.size()] == ':') {
+    const long port = std::strtol(text.c_str() + host.size() + 1, nullptr, 10);
+    if (port > 0 && port < 65536) a.port_lo = a.port_hi = uint16_t(port);
+  }
+  return a;
+}
+
+// Where a named server's address comes from at start, HAProxy's `init-addr` methods in order:
+// `last` (the server-state file, which portero does not read: never found), `libc` (the name
+// as libc resolved it while parsing), `none` (no address: in maintenance until DNS answers),
+// an IP. When none works: a server with `resolvers` and the default methods starts in
+// maintenance; otherwise the load fails (reported after the checks, as HAProxy).
+void apply_init_addr(ParseContext& c, Server& s, const std::string& who, bool libc_resolved) {
+  bool tried_libc = false;
+  for (const auto& m : init_addr_methods(s.init_addr)) {
+    if (m == "libc" && libc_resolved) return;
+    tried_libc = tried_libc || m == "libc";
+    if (m == "none") {
+      s.start_in_dns_maint = true;
+      s.address = placeholder_address(s.address.text, host_part(s.address.text));
+      return;
+    }
+    if (is_ip(m)) {
+      const uint16_t port = s.address.port_lo;
+      auto r = parse_address(m.find(':') != std::string::npos ? "[" + m + "]" : m, false);
+      if (!r.address) continue;
+      const std::string text = s.address.text;
+      const bool offset = s.address.port_offset;
+      const int32_t off = s.address.offset;
+      s.address = *r.address;
+      s.address.text = text;
+      s.address.port_offset = offset;
+      s.address.offset = off;
+      s.address.port_lo = s.address.port_hi = port;
+      if (s.address.family() == AF_INET) reinterpret_cast<sockaddr_in&>(s.address.storage).sin_port = htons(port);
+      else reinterpret_cast<sockaddr_in6&>(s.address.storage).sin6_port = htons(port);
+      if (tried_libc)   // HAProxy says so when libc failed first
+        c.late_warnings.push_back(Diagnostic{Severity::warning, c.origin, who + " : could not resolve address '" +
+                                                 s.hostname + "', falling back to configured address.", Form::bare});
+      return;
     }
   }
-  s.address = *r.address;
-  if (!parse_options(c, a, 3, s, who + " : ", a[1], false)) return;
-  if (!init_addr_is_libc(s.init_addr) && names_a_host(s.address)) {
-    // HAProxy would start without the name resolved, or on the address given instead.
-    static constexpr Unimplemented row{GapContext::server, "init-addr", GapKind::missing,
-                                       "the name would be resolved with libc at start-up instead", ""};
-    report_unimplemented(c, row, "server", "init-addr " + s.init_addr);
+  if (!s.resolvers.empty() && s.init_addr.empty()) {
+    c.late_warnings.push_back(Diagnostic{Severity::warning, c.origin, who + " : could not resolve address '" +
+                                             s.hostname + "', disabling server.", Form::bare});
+    s.start_in_dns_maint = true;
     return;
+  }
+  bool libc = false;
+  for (const auto& m : init_addr_methods(s.init_addr)) libc = libc || m == "libc";
+  c.unresolved.push_back(Diagnostic{Severity::alert, c.origin,
+                                    who + (libc ? " : could not resolve address '" : " : no method found to resolve address '") +
+                                        s.hostname + "'.",
+                                    Form::bare});
+}
+
+// One server: a `server` line's, or one of a `server-template`'s (`template_index` > 0, the
+// address an SRV record when it starts with '_'). Returns false after an error.
+bool add_server(ParseContext& c, const std::string& name, const std::string& addr_text, const Args& a, size_t from,
+                int template_index) {
+  const std::string who = "'server " + c.proxy->name + "/" + name + "'";
+  Server s = c.proxy->default_server;
+  s.origin = c.origin;
+  s.name = name;
+  s.template_index = template_index;
+  const bool srv_record = template_index > 0 && addr_text.starts_with('_');
+  bool libc_resolved = true;
+  if (srv_record) {
+    // HAProxy resolves SRV records at run time only: such servers start without an address.
+    s.address = placeholder_address(addr_text, host_part(addr_text));
+    s.srvrecord = host_part(addr_text);
+    libc_resolved = false;
+  } else {
+    auto r = parse_address(addr_text, false);
+    if (r.address) {
+      s.address = *r.address;
+    } else if (r.error.starts_with("invalid address: ")) {
+      s.address = placeholder_address(addr_text, host_part(addr_text));
+      libc_resolved = false;
+    } else {
+      c.alert(Form::bare, who + " : " + r.error);
+      return false;
+    }
+  }
+  if (!parse_options(c, a, from, s, who + " : ", name, false)) return false;
+  if (srv_record) {
+    s.start_in_dns_maint = true;
+  } else if (!libc_resolved || names_a_host(s.address)) {
+    s.hostname = host_part(addr_text);
+    apply_init_addr(c, s, who, libc_resolved);
   }
   c.proxy->servers.push_back(std::move(s));
   refresh_dynamic_cookies(*c.proxy);
+  return true;
+}
+
+void kw_server(ParseContext& c, const Args& a) {
+  if (a.size() < 3)
+    return c.alert(Form::bare, "'server' expects <name> and <addr>[:<port>] as arguments.");
+  add_server(c, a[1], a[2], a, 3, 0);
+}
+
+// `server-template <prefix> <num | first-last> <fqdn>[:<port>] [options]`: servers named
+// <prefix><n>, filled from the name's A/AAAA records or, for `_service._proto.name`, from its
+// SRV records (dns/ module).
+void kw_server_template(ParseContext& c, const Args& a) {
+  if (a.size() < 4)
+    return c.alert(Form::bare, "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments.");
+  const std::string& range = a[2];
+  long first = 1, last = 0;
+  char* end = nullptr;
+  const size_t dash = range.find('-');
+  if (dash == std::string::npos) {
+    last = std::strtol(range.c_str(), &end, 10);
+  } else {
+    first = std::strtol(range.c_str(), &end, 10);
+    if (end == range.c_str() + dash) last = std::strtol(range.c_str() + dash + 1, &end, 10);
+    else end = nullptr;
+  }
+  if (!end || *end || first <= 0 || last < first || last - first > 100000)
+    return c.alert(Form::bare, "Wrong server-template number or range arg '" + range + "'.");
+  for (long n = first; n <= last; ++n)
+    if (!add_server(c, a[1] + std::to_string(n), a[3], a, 4, int(n))) return;
 }
 
 void kw_default_server(ParseContext& c, const Args& a) {
@@ -322,6 +481,7 @@ void kw_default_server(ParseContext& c, const Args& a) {
 
 const KeywordRow kRows[] = {
     {kInProxies, "server", false, Cap::backend, true, kw_server},
+    {kInProxies, "server-template", false, Cap::backend, true, kw_server_template},
     {kInProxies, "default-server", true, Cap::backend, false, kw_default_server},
 };
 

@@ -82,6 +82,8 @@ ConfigPtr run(const std::vector<Source>& sources, Diagnostics& diag, bool open_f
   if (aborted) return nullptr;
   if (!parse_errors) check(*config, diag);
   // HAProxy resolves server names last, once the configuration checked clean, and ends there.
+  if (!diag.has_errors())
+    for (const auto& w : parser.context().late_warnings) diag.add(w.severity, *w.origin, w.form, w.text);
   if (!diag.has_errors() && !parser.context().unresolved.empty()) {
     for (const auto& u : parser.context().unresolved) diag.add(u.severity, *u.origin, u.form, u.text);
     diag.alert("Failed to initialize server(s) addr.");

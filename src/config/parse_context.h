@@ -13,7 +13,7 @@
 
 namespace portero::config {
 
-enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, peers, http_errors, unsupported };
+enum class SectionKind : uint8_t { none, global, defaults, frontend, backend, listen, userlist, peers, http_errors, resolvers, unsupported };
 
 // Bit mask of the sections a keyword row applies to.
 enum : unsigned {
@@ -56,6 +56,7 @@ class ParseContext {
   bool negated = false;            // the line began with "no"
   bool experimental = false;       // `expose-experimental-directives` was read
   std::vector<Diagnostic> unresolved;  // server names libc could not resolve (reported after the checks)
+  std::vector<Diagnostic> late_warnings;   // init-addr fallbacks (HAProxy says so after the checks)
   bool abort = false;              // HAProxy stops reading after some errors; so do we
 
   // Storage for proxies under construction; moved into config.proxies at the end.
@@ -65,6 +66,7 @@ class ParseContext {
   bool global_seen = false;
   Userlist* userlist = nullptr;
   HttpErrorsSection* http_errors = nullptr;   // the http-errors section being read
+  ResolversSection* resolvers = nullptr;   // the resolvers section being read
   PeersSection* peers = nullptr;   // the peers section being read    // the userlist section being read (null: a duplicate, ignored)
 
   void alert(std::string text) { diag.alert(origin, std::move(text)); }
@@ -136,6 +138,12 @@ int parse_tls_server_option(ParseContext& ctx, const Args& args, size_t& i, Serv
 void open_peers(ParseContext& ctx, const Args& words);
 void parse_peers_line(ParseContext& ctx, const Args& words);
 void check_peers(Config& config, Diagnostics& diag);
+
+// `resolvers` sections (keywords_resolvers.cpp): the header, a line, and the checks once every
+// file was read (HAProxy's implicit `default` section, the servers' `resolvers` names).
+void open_resolvers(ParseContext& ctx, const Args& words);
+void parse_resolvers_line(ParseContext& ctx, const Args& words);
+void check_resolvers(Config& config, Diagnostics& diag);
 
 // A line of a `userlist` section (keywords_userlist.cpp); `words[0]` is the keyword.
 void parse_userlist_line(ParseContext& ctx, const Args& words);

@@ -95,14 +95,13 @@ void Parser::line(const std::string& raw) {
 
   const std::string& w = words[0];
   if (w == "global" || w == "defaults" || w == "frontend" || w == "backend" || w == "listen" ||
-      w == "userlist" || w == "peers" || w == "http-errors" || is_unsupported_section(w)) {
+      w == "userlist" || w == "peers" || w == "http-errors" || w == "resolvers" || is_unsupported_section(w)) {
     open_section(words);
     return;
   }
-  if (ctx_.section == SectionKind::unsupported) {
-    // Its content is not used; what HAProxy refuses in it is still refused.
-    if (unsupported_section_ == "resolvers" && words[0] == "nameserver" && words.size() < 3)
-      ctx_.alert("'nameserver' expects <name> and <addr>[:<port>] as arguments.");
+  if (ctx_.section == SectionKind::unsupported) return;   // its content is not used
+  if (ctx_.section == SectionKind::resolvers) {
+    parse_resolvers_line(ctx_, words);
     return;
   }
   if (ctx_.section == SectionKind::userlist) {
@@ -207,6 +206,7 @@ void Parser::close_section() {
   ctx_.userlist = nullptr;
   ctx_.peers = nullptr;
   ctx_.http_errors = nullptr;
+  ctx_.resolvers = nullptr;
   ctx_.section = SectionKind::none;
 }
 
@@ -232,6 +232,11 @@ void Parser::open_section(const std::vector<std::string>& words) {
   if (kw == "http-errors") {
     ctx_.section = SectionKind::http_errors;
     open_http_errors(ctx_, words);
+    return;
+  }
+  if (kw == "resolvers") {
+    ctx_.section = SectionKind::resolvers;
+    open_resolvers(ctx_, words);
     return;
   }
   if (is_unsupported_section(kw)) {

@@ -36,6 +36,10 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
         st->user_weight.store(s.weight);
         st->maxconn.store(s.maxconn);
         if (s.disabled) st->admin.store(lb::AdminState::maint);
+        if (s.start_in_dns_maint) {   // no address yet: DNS will give it one (dns/ module)
+          st->admin.store(lb::AdminState::maint);
+          st->dns_maint.store(true);
+        }
       } else {
         st->admin.store(lb::AdminState::maint);   // an empty slot: never picked
       }

@@ -238,6 +238,8 @@ bool contains_nocase(const std::string& hay, const std::string& needle) {
 std::string server_status(const StatsSource& src, int p, int s) {
   const config::Server& cs = src.cfg->proxies[static_cast<size_t>(p)].servers[static_cast<size_t>(s)];
   const SrvView v = view_of(src, p, s);
+  if (const lb::ServerState* st = detail::state_or_null(src.states, p, s); st && st->dns_maint.load(std::memory_order_relaxed))
+    return "MAINT (resolution)";
   if (v.admin == lb::AdminState::maint) return "MAINT";
   const check::Result* chk = cs.check ? check_of(src, p, s) : nullptr;
   const int rise = static_cast<int>(cs.rise), fall = static_cast<int>(cs.fall);
@@ -287,7 +289,10 @@ Row server_row(const Ctx& c, int p, int s) {
   f[f_lastchg] = V::make_u32(age(c.now_s, last_change));
   // After `disable health|agent` (and on an added server until `enable health|agent`) HAProxy
   // leaves the check's (agent's) columns empty, as for a server without one.
-  const bool checking = cs.check && (!chk || chk->enabled);
+  // A server in resolution maintenance shows no check either (haproxy 2.6.12 leaves the
+  // columns empty while DNS gives it no address).
+  const lb::ServerState* dns_st = detail::state_or_null(c.src.states, p, s);
+  const bool checking = cs.check && (!chk || chk->enabled) && !(dns_st && dns_st->dns_maint.load(std::memory_order_relaxed));
   const bool agent_on = cs.agent_check && (!agt || agt->enabled);
   if (checking) {
     f[f_chkfail] = V::make_u64(chk ? chk->failures : 0);
@@ -332,7 +337,9 @@ Row server_row(const Ctx& c, int p, int s) {
   if (c.q.show_private) {
     // (HAProxy names a unix or abns server's address "unix")
     const config::Address addr = detail::current_address(cs.address, detail::state_or_null(c.src.states, p, s));
-    f[f_addr] = V::make_str(addr.kind == config::Address::Kind::unix_path ? std::string("unix") : config::to_string(addr));
+    // A server DNS gave no address yet has none (HAProxy leaves the column empty).
+    if (addr.kind != config::Address::Kind::inet || addr.family() != AF_UNSPEC)
+      f[f_addr] = V::make_str(addr.kind == config::Address::Kind::unix_path ? std::string("unix") : config::to_string(addr));
     if (!cs.cookie.empty()) f[f_cookie] = V::make_str(cs.cookie);
   }
   const StatsSource::ServerConns conns = c.src.server_conns ? c.src.server_conns(p, s) : StatsSource::ServerConns{};

@@ -44,8 +44,13 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   int adm = 0;
   // An added server's `disabled` is a forced maintenance (haproxy: 0x01, not the config's 0x04).
   const bool added = config::added_at_run_time(cs);
-  if (maint) adm = cs.disabled && !added ? 0x05 : 0x01;
+  const lb::ServerState* dns_st = detail::state_or_null(src.states, p, s);
+  const bool dns_maint = dns_st && dns_st->dns_maint.load(std::memory_order_relaxed);
+  const std::string fqdn = src.server_fqdn ? src.server_fqdn(p, s) : cs.srvrecord.empty() ? cs.hostname : std::string();
+  if (dns_maint) adm = 0x20;   // HAProxy's RMAINT: no address from DNS
+  else if (maint) adm = cs.disabled && !added ? 0x05 : 0x01;
   else if (admin == lb::AdminState::drain) adm = 0x08;
+  if (src.server_named_by_srv && src.server_named_by_srv(p, s)) adm |= 0x40;   // HMAINT: named by an SRV record
 
   const check::Result* chk = cs.check && src.checker ? src.checker->check(p, s) : nullptr;
   const check::Result* agt = cs.agent_check && src.checker ? src.checker->agent(p, s) : nullptr;
@@ -63,7 +68,7 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   } else {
     // Without a check HAProxy keeps health at rise while the server is up, 0 otherwise (always
     // 0 for a server added at run time, whose health haproxy 2.6 never sets).
-    health = op == 0 || added ? 0 : static_cast<int>(cs.rise);
+    health = op == 0 || added || cs.start_in_dns_maint ? 0 : static_cast<int>(cs.rise);
   }
   if (cs.agent_check) agt_state = kChkConfigured | (agt && !agt->enabled ? 0 : kChkEnabled) | kChkAgent;
   // Maintenance pauses the checks; haproxy 2.6 never marks an added server's paused (it starts
@@ -83,7 +88,10 @@ void server_line(std::string& out, const StatsSource& src, int p, int s, uint64_
   // bk_f_forced_id: the config does not record whether the backend's id was written.
   out += "0 ";
   out += cs.id ? "1" : "0";
-  out += " - " + std::to_string(addr.port_lo) + " - 0 " + std::to_string(cs.check_port.value_or(0)) + ' ';
+  out += ' ';
+  out += dash_if_empty(fqdn);
+  out += ' ' + std::to_string(addr.port_lo) + ' ' + dash_if_empty(cs.srvrecord) + " 0 " +
+         std::to_string(cs.check_port.value_or(0)) + ' ';
   out += dash_if_empty(cs.check_addr);
   out += ' ';
   out += dash_if_empty(cs.agent_addr);

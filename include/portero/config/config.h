@@ -229,7 +229,24 @@ struct Server {
   Origin origin;
   std::string name;
   Address address;
-  std::string init_addr;            // `init-addr` methods as written (portero resolves with libc)
+  std::string init_addr;            // `init-addr` methods as written (default: last,libc)
+  // DNS (`resolvers`, dns/ module). `hostname`: the name the address gave (empty: an IP or a
+  // socket); with `resolvers` it is resolved again at run time. A `server-template` server on
+  // `_service._proto.name` has `srvrecord` set and starts without hostname or address.
+  std::string hostname;
+  std::string resolvers;            // `resolvers <id>` (empty: resolved once, at start)
+  std::string srvrecord;
+  bool prefer_ipv4 = false;         // `resolve-prefer ipv4` (HAProxy's default prefers ipv6)
+  struct Net {
+    int family = 0;                 // AF_INET / AF_INET6
+    uint8_t bytes[16] = {};
+    uint8_t prefix = 0;
+  };
+  std::vector<Net> resolve_net;     // `resolve-net a/n,...`: addresses taken first
+  bool allow_dup_ip = false;        // `resolve-opts allow-dup-ip`
+  bool ignore_weight = false;       // `resolve-opts ignore-weight` (SRV weights not applied)
+  bool start_in_dns_maint = false;  // no address at start (`init-addr none`, or failed default)
+  int template_index = 0;           // > 0: made by `server-template` (its number in the range)
   MuxProto proto = MuxProto::unset; // `proto h1|h2`: the protocol spoken to it (unset: ALPN, else h1)
   MuxProto check_proto = MuxProto::unset;   // `check-proto h1|h2` (unset: as `proto`)
   int32_t max_reuse = -1;           // `max-reuse N`: times a connection is reused (-1: no limit)
@@ -746,8 +763,35 @@ struct PeersSection {
   }
 };
 
+// A `resolvers` section: the name servers a `server ... resolvers <id>` asks, and how long
+// each kind of answer is trusted (dns/ module; HAProxy 2.6's defaults).
+struct ResolversSection {
+  Origin origin;
+  std::string name;
+  struct Nameserver {
+    Origin origin;
+    std::string name;
+    Address address;                 // ip:port
+    bool tcp = false;                // `tcp@`: DNS over TCP (default: UDP)
+  };
+  std::vector<Nameserver> nameservers;
+  std::vector<std::string> unusable_nameservers;   // not ip:port (unix@...): refused after parsing
+  bool implicit = false;             // HAProxy's `default` section (from /etc/resolv.conf)
+  uint32_t accepted_payload_size = 512;
+  uint32_t resolve_retries = 3;
+  Millis timeout_resolve = 1000, timeout_retry = 1000;
+  Millis hold_valid = 10000, hold_obsolete = 0, hold_nx = 30000, hold_other = 30000, hold_refused = 30000,
+         hold_timeout = 30000;
+};
+
 struct Config {
   Global global;
+  std::vector<ResolversSection> resolvers;
+  const ResolversSection* find_resolvers(std::string_view n) const {
+    for (const auto& r : resolvers)
+      if (r.name == n) return &r;
+    return nullptr;
+  }
   std::vector<Userlist> userlists;
   std::vector<HttpErrorsSection> http_errors;
   // `peers` sections kept after the checks (complete ones; `disabled` ones are dropped).

@@ -24,6 +24,10 @@ struct ServerState {
   // back up with `slowstart` set lowers it and raises it once a second with slowstart_ramp(),
   // then posts refresh() to the workers. Only the dynamic algorithms read it.
   std::atomic<uint32_t> ramp{16};
+  // In maintenance because DNS gave it no address (HAProxy's RMAINT, "MAINT (resolution)"):
+  // `admin` is maint too while it is set, so the request path reads `admin` only. The DNS
+  // resolver (main thread) sets and clears it; `enable server` does not lift it.
+  std::atomic<bool> dns_maint{false};
 
   // `set server b/s addr <ip> [port <p>]`: where new connections go once the admin socket has
   // moved the server (seq 0: its configured address). A sequence lock over atomic words: the

@@ -119,6 +119,11 @@ struct StatsSource {
   // `set server addr`: the state holds the new address; idle connections to the old one close
   // and checks follow.
   std::function<void(int proxy, int server)> server_moved;
+  // DNS (dns/service.cpp): `show resolvers [<id>]` (found: false when no section has that id),
+  // and the name a server resolves now (an SRV target; empty: the configured one).
+  std::function<std::string(std::string_view id, bool& found)> show_resolvers;
+  std::function<std::string(int proxy, int server)> server_fqdn;
+  std::function<bool(int proxy, int server)> server_named_by_srv;   // HAProxy's HMAINT flag
   // `del server`'s last condition: no request on it, none queued for it, no connection in use.
   std::function<bool(int proxy, int server)> server_has_connections;
   // `shutdown sessions server` / the page's "Kill Sessions": end every stream of that server.

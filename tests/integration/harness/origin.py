@@ -149,7 +149,7 @@ class OriginConn:
 
 class Origin:
     def __init__(self, name='origin', handler=None, send_continue=True, keepalive=True,
-                 host='127.0.0.1'):
+                 host='127.0.0.1', port=0):
         self.name = name
         self.handler = handler
         self.send_continue = send_continue
@@ -163,7 +163,7 @@ class Origin:
         fam = socket.AF_INET6 if ':' in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))   # port: the same one on several loopback IPs (DNS tests)
         self.sock.listen(512)
         self.host = host
         self.port = self.sock.getsockname()[1]
