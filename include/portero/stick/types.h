@@ -90,12 +90,6 @@ struct TableSpec {
     unsigned i = 0;
     return idx == 0 && array_fallback(d, to, i) && stores(to) && i < nbelem[int(to)];
   }
-  // The name past the section's for a peers section's table (`t` of `mesh/t`), the whole name
-  // for a proxy's (peers/service.cpp puts haproxy's '/' in front on the wire).
-  std::string_view wire_name() const {
-    const size_t slash = name.find('/');
-    return slash == std::string::npos ? std::string_view(name) : std::string_view(name).substr(slash + 1);
-  }
 };
 
 }  // namespace portero::stick
