@@ -699,6 +699,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  if (peers::Service* ps = peer_service.get())
+    observe.expose_peers([ps](std::string_view section, bool& found) { return ps->show(section, found); },
+                         [ps](uint32_t& active, uint32_t& connected) { ps->counts(active, connected); });
   observe.expose_listeners([&control, &listeners] {
     return control.listeners_closing ? std::vector<int>{} : listeners.listening_fds();
   });

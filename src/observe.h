@@ -32,6 +32,12 @@ class Observability {
   void expose_listeners(std::function<std::vector<int>()> fn) {
     if (admin_) admin_->set_exposed_listeners(std::move(fn));
   }
+  // The peers service's `show peers` and peer counts (main thread, as the admin socket).
+  void expose_peers(std::function<std::string(std::string_view, bool&)> show,
+                    std::function<void(uint32_t&, uint32_t&)> counts) {
+    src_.show_peers = std::move(show);
+    src_.peer_counts = std::move(counts);
+  }
   // Once the checker runs: starts the sampler and the admin socket.
   void start(check::Checker* checker, std::function<void(int, int, std::string_view)> log);
   void stop();   // closes every handle on the loop

@@ -161,8 +161,8 @@ bool compile_args(const std::vector<std::string>& in, const ArgType* types, size
         break;
       }
       case ArgType::table: {
-        for (size_t k = 0; k < cfg.proxies.size(); ++k)
-          if (cfg.proxies[k].name == in[i] && cfg.proxies[k].stick_table) a.proxy_index = static_cast<int>(k);
+        // A proxy's table, or a peers section's (`<peers>/<table>`): its table index.
+        a.proxy_index = cfg.find_table(in[i]);
         if (a.proxy_index < 0) {
           err = "unable to find table '" + in[i] + "' referenced in arg " + std::to_string(i + 1) + " of " + what +
                 " '" + name + "'";

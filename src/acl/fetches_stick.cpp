@@ -23,6 +23,7 @@ struct StickOp {
   Op op;
   Data d;                // the counter read / changed
   Data rate = Data::gpc0_rate;   // inc: the rate that counts the increments too
+  bool indexed = false;  // an array element: its index is the first argument (sc_get_gpc(<idx>,<sc>))
 };
 
 const StickOp kOps[] = {
@@ -40,6 +41,10 @@ const StickOp kOps[] = {
     {"clr_gpc0", Op::clr, Data::gpc0}, {"clr_gpc1", Op::clr, Data::gpc1},
     {"trackers", Op::trackers, Data::conn_cur}, {"tracked", Op::tracked, Data::conn_cur},
     {"updt_conn_cnt", Op::updt_conn_cnt, Data::conn_cnt},
+    // The arrays (2.6: only the sc_ and src_ forms, and sc1_clr_gpc).
+    {"get_gpc", Op::read, Data::gpc, Data::gpc_rate, true}, {"gpc_rate", Op::read, Data::gpc_rate, Data::gpc_rate, true},
+    {"inc_gpc", Op::inc, Data::gpc, Data::gpc_rate, true}, {"clr_gpc", Op::clr, Data::gpc, Data::gpc_rate, true},
+    {"get_gpt", Op::read, Data::gpt, Data::gpc_rate, true},
 };
 
 struct StickFetchDef : FetchDef {
@@ -55,27 +60,29 @@ stick::Table* table_arg(const FetchCall& call, size_t i) {
   return nullptr;
 }
 
-// The value of `op` on entry data `v` (changing it for inc/clr/updt).
-bool apply(const StickOp& op, stick::View& v, uint32_t now, int64_t& out) {
+// The value of `op` on entry data `v` (changing it for inc/clr/updt); `idx`: the element of an
+// array (gpc0/gpc1/gpt0 and their rates fall back on the arrays' first elements, see View).
+bool apply(const StickOp& op, stick::View& v, uint32_t now, unsigned idx, int64_t& out) {
   switch (op.op) {
     case Op::read:
-      if (!v.has(op.d)) return false;
-      out = int64_t(v.get(op.d, now));
+      if (!v.has(op.d, idx)) return false;
+      out = int64_t(v.get(op.d, now, idx));
       return true;
     case Op::kbytes:
       if (!v.has(op.d)) return false;
       out = int64_t(v.get(op.d, now) >> 10);
       return true;
     case Op::inc:
-      if (!v.has(op.d) && !v.has(op.rate)) return false;
-      v.add(op.rate, 1, now);
-      v.add(op.d, 1, now);
-      out = int64_t(v.get(op.d, now));
+      if (!v.has(op.d, idx) && !v.has(op.rate, idx)) return false;
+      v.add(op.rate, 1, now, idx);
+      v.add(op.d, 1, now, idx);
+      // Without the counter, the rate is the answer (HAProxy's curr_ctr).
+      out = int64_t(v.has(op.d, idx) ? v.get(op.d, now, idx) : v.freq(op.rate, idx).curr_ctr);
       return true;
     case Op::clr:
-      if (!v.has(op.d)) return false;
-      out = int64_t(v.get(op.d, now));
-      v.set(op.d, 0);
+      if (!v.has(op.d, idx)) return false;
+      out = int64_t(v.get(op.d, now, idx));
+      v.set(op.d, 0, idx);
       return true;
     case Op::updt_conn_cnt:
       if (!v.has(Data::conn_cnt)) return false;
@@ -93,15 +100,15 @@ bool creates(Op op) { return op == Op::inc || op == Op::clr || op == Op::updt_co
 
 // Runs `op` on the live entry of `k` in `t`. An absent entry reads as 0 (and is created by the
 // operations that change it), as HAProxy's temporary counters do.
-bool on_key(const StickOp& op, stick::Table& t, const stick::Key& k, uint32_t now, Sample& o) {
+bool on_key(const StickOp& op, stick::Table& t, const stick::Key& k, uint32_t now, unsigned idx, Sample& o) {
   int64_t v = 0;
   bool ok = true;
   auto f = [&](stick::View& view) {
     if (op.op == Op::trackers) v = int64_t(view.refs());
-    else ok = apply(op, view, now, v);
+    else ok = apply(op, view, now, idx, v);
   };
-  if (op.op != Op::trackers && !t.spec().stores(op.op == Op::updt_conn_cnt ? Data::conn_cnt : op.d) &&
-      !(op.op == Op::inc && t.spec().stores(op.rate)))
+  if (op.op != Op::trackers && !t.spec().provides(op.op == Op::updt_conn_cnt ? Data::conn_cnt : op.d, idx) &&
+      !(op.op == Op::inc && t.spec().provides(op.rate, idx)))
     return false;
   if (creates(op.op)) {
     if (!t.upsert(k, now, f)) return false;
@@ -118,8 +125,11 @@ bool f_stick(const FetchCall& call, const SampleContext& c, bool, FetchState&, S
   const auto& def = static_cast<const StickFetchDef&>(*call.def);
   const StickOp& op = *def.op;
   const uint32_t now = stick::now_ms();
+  // An array op takes the element's index first (sc_get_gpc(<idx>,<sc>[,<t>]), src_get_gpc(<idx>,<t>)).
+  const size_t first = op.indexed ? 1 : 0;
+  const unsigned idx = op.indexed && !call.args.empty() ? unsigned(call.args[0].i) : 0;
   if (def.mode == Mode::src) {
-    stick::Table* t = table_arg(call, 0);
+    stick::Table* t = table_arg(call, first);
     if (!t) {
       stick::Tables* all = stick::active_tables();
       t = all ? all->at(call.proxy_index) : nullptr;
@@ -131,13 +141,13 @@ bool f_stick(const FetchCall& call, const SampleContext& c, bool, FetchState&, S
                              : reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(c.src)->sin_addr);
     if (c.src->sa_family != AF_INET && !v6) return false;
     if (!t->key_from_addr(addr, v6, k)) return false;
-    return on_key(op, *t, k, now, o);
+    return on_key(op, *t, k, now, idx, o);
   }
   int n = 0;
-  size_t table_at = 0;
+  size_t table_at = first;
   if (def.mode == Mode::sc_n) {
-    n = int(call.args.empty() ? 0 : call.args[0].i);
-    table_at = 1;
+    n = int(call.args.size() > first ? call.args[first].i : 0);
+    table_at = first + 1;
   } else {
     n = int(def.mode) - int(Mode::sc0);
   }
@@ -156,14 +166,14 @@ bool f_stick(const FetchCall& call, const SampleContext& c, bool, FetchState&, S
     // Another table: the same key looked up there.
     stick::Key k;
     sc->table->key_copy(sc->entry, k);
-    return on_key(op, *other, k, now, o);
+    return on_key(op, *other, k, now, idx, o);
   }
   int64_t v = 0;
   bool ok = true;
   if (op.op == Op::trackers) {
     sc->table->update(sc->entry, now, [&](stick::View& view) { v = int64_t(view.refs()); }, false);
   } else {
-    sc->table->update(sc->entry, now, [&](stick::View& view) { ok = apply(op, view, now, v); }, false);
+    sc->table->update(sc->entry, now, [&](stick::View& view) { ok = apply(op, view, now, idx, v); }, false);
   }
   if (!ok) return false;
   o.type = SmpType::sint;
@@ -206,11 +216,19 @@ std::vector<StickFetchDef>& stick_fetches() {
       for (const auto& op : kOps) {
         if (m.mode == Mode::src && (op.op == Op::trackers || op.op == Op::tracked)) continue;
         if (m.mode != Mode::src && op.op == Op::updt_conn_cnt) continue;
+        const bool sc1_clr = m.mode == Mode::sc1 && op.op == Op::clr;
+        if (op.indexed && m.mode != Mode::sc_n && m.mode != Mode::src && !sc1_clr) continue;
         StickFetchDef d{};
         d.storage = std::string(m.prefix) + op.name;
         d.fn = f_stick;
         d.out = op.op == Op::tracked ? SmpType::boolean : SmpType::sint;
-        if (m.mode == Mode::sc_n) {
+        if (op.indexed) {
+          // <idx>, then <sc> for sc_, then the table (mandatory for src_, as in 2.6).
+          d.args[0] = ArgType::sint;
+          d.args[1] = m.mode == Mode::sc_n ? ArgType::sint : ArgType::table;
+          d.args[2] = m.mode == Mode::sc_n ? ArgType::table : ArgType::none;
+          d.min_args = sc1_clr ? 1 : 2;
+        } else if (m.mode == Mode::sc_n) {
           d.args[0] = ArgType::sint;
           d.args[1] = ArgType::table;
           d.min_args = 1;
@@ -242,9 +260,9 @@ struct StickConvDef : ConvDef {
   const StickOp* op;   // null: in_table
 };
 
-bool conv_key(const ConvCall& call, const Sample& smp, stick::Table*& t, stick::Key& k) {
+bool conv_key(const ConvCall& call, const Sample& smp, size_t table_at, stick::Table*& t, stick::Key& k) {
   stick::Tables* all = stick::active_tables();
-  t = all && !call.args.empty() ? all->at(call.args[0].proxy_index) : nullptr;
+  t = all && call.args.size() > table_at ? all->at(call.args[table_at].proxy_index) : nullptr;
   if (!t) return false;
   return sample_to_key(smp, *t, k);
 }
@@ -253,7 +271,9 @@ bool c_stick(const ConvCall& call, Sample& smp, Scratch&) {
   const auto& def = static_cast<const StickConvDef&>(*call.def);
   stick::Table* t;
   stick::Key k;
-  if (!conv_key(call, smp, t, k)) return false;
+  const bool indexed = def.op && def.op->indexed;   // table_gpc(<idx>,<t>)
+  if (!conv_key(call, smp, indexed ? 1 : 0, t, k)) return false;
+  const unsigned idx = indexed ? unsigned(call.args[0].i) : 0;
   const uint32_t now = stick::now_ms();
   if (!def.op) {
     const bool found = t->lookup(k, now, [](stick::View&) {});
@@ -263,7 +283,7 @@ bool c_stick(const ConvCall& call, Sample& smp, Scratch&) {
     return true;
   }
   Sample o;
-  if (!on_key(*def.op, *t, k, now, o)) return false;
+  if (!on_key(*def.op, *t, k, now, idx, o)) return false;
   smp = o;
   return true;
 }
@@ -278,6 +298,7 @@ std::vector<StickConvDef>& stick_convs() {
       d.fn = c_stick;
       d.args[0] = ArgType::table;
       d.min_args = 1;
+      if (op && op->indexed) d.args[0] = ArgType::sint, d.args[1] = ArgType::table, d.min_args = 2;
       d.op = op;
       v.push_back(std::move(d));
     };

@@ -48,7 +48,7 @@ struct FetchState {
 };
 
 // sint_or_var: an integer, or a variable name (`txn.now`) read when the converter runs.
-// table: a proxy with a stick table (its index in proxy_index).
+// table: a stick table (its index in proxy_index: config::Config::table_spec()).
 enum class ArgType : uint8_t { none, str, sint, sint_or_var, backend, server, userlist, table };
 
 struct Arg {

@@ -107,8 +107,7 @@ std::string cmd_show_table(Context& ctx, Session& s, const Args& a) {
   if (arg(a, 2).empty()) {
     std::string out;
     if (all)
-      for (auto& t : all->by_proxy)
-        if (t) t->sweep(now), out += stick::show_header(*t);
+      for (stick::Table* t : all->listing()) t->sweep(now), out += stick::show_header(*t);
     return out;
   }
   stick::Table* t = all ? all->find(arg(a, 2)) : nullptr;
@@ -178,6 +177,19 @@ std::string cmd_set_table(Context& ctx, Session& s, const Args& a) {
     }
   });
   return err;
+}
+
+// `show peers [dict|-] [<section>]`: the peers service's own text (haproxy 2.6's form); the
+// dictionaries are not dumped (portero sends each server name whole, it keeps no cache).
+std::string cmd_show_peers(Context& ctx, Session&, const Args& a) {
+  size_t at = 2;
+  if (arg(a, at) == "dict" || arg(a, at) == "-") ++at;
+  const std::string section(arg(a, at));
+  if (!ctx.src || !ctx.src->show_peers) return section.empty() ? "" : "No such peers\n";
+  bool found = false;
+  std::string out = ctx.src->show_peers(section, found);
+  if (!found) return "No such peers\n";
+  return out;
 }
 
 }  // namespace portero::admin

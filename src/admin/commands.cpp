@@ -123,6 +123,8 @@ const std::vector<Command>& table() {
        Level::operator_, cmd_show_errors},
       {{{"show", "info"}, "show info [desc|json|typed|float]*", "report information about the running process"},
        Level::user, cmd_show_info},
+      {{{"show", "peers"}, "show peers [dict|-] [section]", "dump some information about all the peers or this peers section"},
+       Level::user, cmd_show_peers},
       {{{"show", "pools"}, "show pools", "report information about the memory pools usage"},
        Level::user, cmd_show_pools},
       {{{"show", "resolvers"}, "show resolvers [id]",

@@ -33,6 +33,7 @@ std::string cmd_clear_counters(Context&, Session&, const Args&);
 
 // cmd_table.cpp (key lookups check the operator level inside, as haproxy)
 std::string cmd_show_table(Context&, Session&, const Args&);
+std::string cmd_show_peers(Context&, Session&, const Args&);
 std::string cmd_clear_table(Context&, Session&, const Args&);
 std::string cmd_set_table(Context&, Session&, const Args&);
 

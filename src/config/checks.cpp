@@ -196,13 +196,7 @@ void resolve(Config& config) {
 
 // track-sc rules name a table (by its proxy), their own proxy's by default.
 void resolve_stick_tables(Config& config, Diagnostics& diag) {
-  auto find = [&](const std::string& name) {
-    for (size_t k = 0; k < config.proxies.size(); ++k)
-      if (config.proxies[k].kind != Proxy::Kind::defaults && config.proxies[k].name == name &&
-          config.proxies[k].stick_table)
-        return int(k);
-    return -1;
-  };
+  auto find = [&](const std::string& name) { return config.find_table(name); };
   for (auto& p : config.proxies) {
     if (p.kind == Proxy::Kind::defaults) continue;
     auto one = [&](const std::string& table, int sc, int& index) {
@@ -223,7 +217,7 @@ void resolve_stick_tables(Config& config, Diagnostics& diag) {
         diag.alert("Proxy '" + p.name + "': unable to find stick-table '" + name + "'.");
         continue;
       }
-      auto& spec = *config.proxies[size_t(r.table_index)].stick_table;
+      auto& spec = *config.table_spec(r.table_index);
       spec.stored[int(stick::Data::server_id)] = true;
       spec.stored[int(stick::Data::server_key)] = true;
     }

@@ -451,6 +451,23 @@ void parse_sc_id(const std::string& action, size_t base_len, HttpRule& r) {
   r.sc = int(id);
 }
 
+// sc-inc-gpc(<idx>,<sc>), sc-set-gpt(<idx>,<sc>): the array element and the stick counter,
+// with HAProxy 2.6's messages (`what` is "gpc" or "gpt").
+void parse_gp_index(const std::string& action, size_t base_len, const std::string& what, HttpRule& r) {
+  std::string upper = what;
+  for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string expects = "Expects " + action.substr(0, base_len) + "(<" + upper + " ID>,<Track ID>)";
+  const char* p = action.c_str() + base_len + 1;   // after '('
+  char* end = nullptr;
+  const unsigned long idx = std::strtoul(p, &end, 10);
+  if (*end != ',') fail("Missing " + what + " ID '" + action + "'. " + expects + ".");
+  const long sc = std::strtol(end + 1, &end, 10);
+  if (*end != ')') fail("invalid stick table track ID '" + action + "'. " + expects + ".");
+  if (sc > 2) fail("invalid stick table track ID '" + action + "'. The max allowed ID is 2.");
+  r.gp_index = uint32_t(std::min<unsigned long>(idx, 0xffffffffu));
+  r.sc = int(sc);
+}
+
 // sc-set-gpt0(<id>) <integer> | <expression>: an integer is kept in at_least, else fmt.
 void parse_set_gpt0(const Args& a, size_t& i, HttpRule& r) {
   r.at_least = 0;
@@ -627,6 +644,16 @@ bool parse_http_rule(ParseContext& c, const Args& a, HttpRuleSide side, HttpRule
         r.action = A::sc_set_gpt0;
         parse_sc_id(action, 11, r);
         parse_set_gpt0(a, i, r);
+      } else if (action.starts_with("sc-inc-gpc(")) {
+        r.action = A::sc_inc_gpc;
+        parse_gp_index(action, 10, "gpc", r);
+      } else if (action.starts_with("sc-set-gpt(")) {
+        r.action = A::sc_set_gpt;
+        parse_gp_index(action, 10, "gpt", r);
+        parse_set_gpt0(a, i, r);
+      } else if (action.starts_with("sc-inc-gpc") || action.starts_with("sc-set-gpt")) {
+        fail("invalid " + action.substr(7, 3) + " ID '" + action + "'. Expects sc-set-" + action.substr(7, 3) + "(<" +
+             (action[7] == 'g' && action[9] == 'c' ? "GPC" : "GPT") + " ID>,<Track ID>).");
       }
       else {
         // Not implemented: its arguments are kept as words; the condition is whatever follows

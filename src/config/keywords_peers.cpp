@@ -3,6 +3,7 @@
 // HAProxy 2.6's messages. The peer whose name is the local peer's (Global::localpeer: -L,
 // `localpeer` or the host name, fixed before the section is read, as HAProxy) is this process.
 // Server and bind options (TLS, timeouts...) are refused: the peer connections are plain TCP.
+#include "checks.h"
 #include "parse_context.h"
 
 namespace portero::config {
@@ -153,9 +154,23 @@ void parse_peers_line(ParseContext& c, const Args& a) {
     s->peers.push_back(std::move(p));
     return;
   }
-  if (kw == "table")
-    return c.alert("'table' in a 'peers' section is not implemented by portero yet (declare the stick-table in a "
-                   "proxy with 'peers " + s->name + "').");
+  if (kw == "table") {
+    // `table <name> type ... size ...`: a table named `<section>/<name>`, shared by the section.
+    // HAProxy looks the bare name up among the tables declared so far (proxies' tables are
+    // named after their proxy) to refuse a clash.
+    const std::string name = a.size() > 1 ? a[1] : "";
+    for (const auto& p : c.config.proxies)
+      if (p.stick_table && p.name == name)
+        return c.alert("stick-table name '" + name + "' conflicts with table declared in " +
+                       std::string(cap_type_name(p.kind)) + " '" + p.name + "' at " + p.stick_table_origin.file +
+                       ":" + std::to_string(p.stick_table_origin.line) + ".");
+    stick::TableSpec t;
+    t.name = s->name + "/" + name;
+    t.peers = s->name;
+    if (!parse_table_words(c, a, 2, t)) return;
+    c.config.peer_tables.push_back(std::move(t));
+    return;
+  }
   if (kw == "log")
     return c.alert("'log' in a 'peers' section is not implemented by portero yet (peer events would not be logged).");
   c.alert("unknown keyword '" + kw + "' in 'peers' section");
@@ -181,6 +196,14 @@ void check_peers(Config& config, Diagnostics& diag) {
     } else if (!s->has_local()) {
       spec.peers.clear();   // the section is removed below, with a warning
     }
+  }
+  // A peers section's own tables stay (they are still tables) but are shared only when their
+  // section is kept.
+  for (auto& t : config.peer_tables) {
+    const PeersSection* s = nullptr;
+    for (const auto& one : config.peers)
+      if (one.name == t.peers) s = &one;
+    if (!s || s->disabled || !s->has_local()) t.peers.clear();
   }
   std::vector<PeersSection> kept;
   for (auto& s : config.peers) {

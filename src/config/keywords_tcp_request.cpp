@@ -1,6 +1,8 @@
 // `tcp-request inspect-delay | connection | session | content`. accept and reject are stored
 // (with their raw condition) for the tcp mode work; the other actions HAProxy 2.6 knows are
 // warned about as not supported yet; unknown actions get HAProxy's message.
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "parse_context.h"
@@ -44,6 +46,42 @@ bool known_action(const std::string& w, const char* const (&names)[N]) {
     }
   }
   return false;
+}
+
+// sc-inc-gpc0|1[(<sc>)], sc-inc-gpc(<idx>,<sc>), sc-set-gpt0[(<sc>)], sc-set-gpt(<idx>,<sc>): ""
+// or HAProxy 2.6's message.
+std::string parse_sc_action(const std::string& action, TcpRequestRule& r) {
+  const bool set = action.starts_with("sc-set-gpt");
+  const std::string base = set ? "sc-set-gpt" : "sc-inc-gpc";
+  const std::string rest = action.substr(base.size());
+  const std::string what = set ? "gpt" : "gpc", upper = set ? "GPT" : "GPC";
+  r.action = set ? TcpRequestRule::Action::sc_set : TcpRequestRule::Action::sc_inc;
+  char* end = nullptr;
+  if (!rest.empty() && rest[0] == '(') {
+    const unsigned long idx = std::strtoul(rest.c_str() + 1, &end, 10);
+    const std::string expects = "Expects " + base + "(<" + upper + " ID>,<Track ID>)";
+    if (*end != ',') return "Missing " + what + " ID '" + action + "'. " + expects;
+    const long sc = std::strtol(end + 1, &end, 10);
+    if (*end != ')') return "invalid stick table track ID '" + action + "'. " + expects;
+    if (sc > 2) return "invalid stick table track ID '" + action + "'. The max allowed ID is 2";
+    r.gp_data = set ? stick::Data::gpt : stick::Data::gpc;
+    r.gp_index = uint32_t(std::min<unsigned long>(idx, 0xffffffffu));
+    r.sc = int(sc);
+    return "";
+  }
+  if (rest.empty() || (rest[0] != '0' && (set || rest[0] != '1')))
+    return "invalid " + what + " ID '" + action + "'. Expects sc-set-" + what + "(<" + upper + " ID>,<Track ID>)";
+  r.gp_data = set ? stick::Data::gpt0 : rest[0] == '0' ? stick::Data::gpc0 : stick::Data::gpc1;
+  const std::string id = rest.substr(1);
+  r.sc = 0;
+  if (id.empty()) return "";
+  const std::string quoted = set ? " '" + action + "'" : "";
+  if (id[0] != '(') return "invalid stick table track ID" + quoted + ". Expects " + action.substr(0, base.size() + 1) + "(<Track ID>)";
+  const long sc = std::strtol(id.c_str() + 1, &end, 10);
+  if (*end != ')') return "invalid stick table track ID" + quoted + ". Expects " + action.substr(0, base.size() + 1) + "(<Track ID>)";
+  if (sc > 2) return "invalid stick table track ID" + quoted + ". The max allowed ID is 2";
+  r.sc = int(sc);
+  return "";
 }
 
 void kw_tcp_request(ParseContext& c, const Args& a) {
@@ -109,6 +147,18 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
       return c.alert("'tcp-request connection expect-proxy' only supports 'layer4' in " + where + " (got '" + layer + "')");
     r.action = TcpRequestRule::Action::expect_proxy;
     cond_at = 4;
+  } else if (action.starts_with("sc-inc-gpc") || action.starts_with("sc-set-gpt")) {
+    if (std::string err = parse_sc_action(action, r); !err.empty()) return c.alert(Form::bare, err);
+    if (r.action == TcpRequestRule::Action::sc_set) {
+      // An integer, else a sample expression (evaluated when the rule runs).
+      const std::string v = a.size() > 3 ? a[3] : "";
+      char* end = nullptr;
+      const long long x = std::strtoll(v.c_str(), &end, 10);
+      if (!v.empty() && !*end) r.gp_value = x;
+      else if (v.empty() || v == "if" || v == "unless") r.gp_value = 0;
+      else r.key = v;
+      if (!v.empty() && v != "if" && v != "unless") cond_at = 4;
+    }
   } else if (action != "accept" && action != "reject") {
     const bool known = is_content ? known_action(action, kContentActions) : known_action(action, kConnectionActions);
     if (!known && action.starts_with("lua.")) {  // registered by a Lua script; lua-load is refused
@@ -126,7 +176,7 @@ void kw_tcp_request(ParseContext& c, const Args& a) {
   if (a.size() > cond_at && a[cond_at] != "if" && a[cond_at] != "unless")
     return c.alert("'tcp-request " + what + " " + action + "' only accepts 'if' or 'unless', in " + where +
                    " (got '" + a[cond_at] + "')");
-  if (r.action != TcpRequestRule::Action::track_sc && r.action != TcpRequestRule::Action::expect_proxy)
+  if (r.action == TcpRequestRule::Action::accept)   // not set by an action above
     r.action = action == "accept" ? TcpRequestRule::Action::accept : TcpRequestRule::Action::reject;
   r.action_name = action;
   r.condition.assign(a.begin() + std::min<size_t>(cond_at, a.size()), a.end());

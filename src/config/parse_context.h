@@ -136,6 +136,8 @@ int parse_tls_server_option(ParseContext& ctx, const Args& args, size_t& i, Serv
 // `peers` sections (keywords_peers.cpp): the header, a line, and the checks once every file
 // was read (tables resolve their section; sections without the local peer are dropped).
 void open_peers(ParseContext& ctx, const Args& words);
+// keywords_stick.cpp: the words of a stick-table (or peers `table`) line from `from` on.
+bool parse_table_words(ParseContext& ctx, const Args& words, size_t from, stick::TableSpec& out);
 void parse_peers_line(ParseContext& ctx, const Args& words);
 void check_peers(Config& config, Diagnostics& diag);
 

@@ -273,7 +273,9 @@ void encode_update(std::string& out, const TableDef& def, const Update& u) {
     if (!(def.data_mask & (1ull << t))) continue;
     const DataWire w = data_wire(t);
     if (stick::is_array(stick::Data(t))) {
-      for (uint64_t i = 0; i < def.nbelem[t]; ++i) encode_value(body, w, Value{});
+      // Every element in turn, each as a value of the array's type.
+      for (uint64_t i = 0; i < def.nbelem[t]; ++i)
+        encode_value(body, w, i < u.elems[t].size() ? u.elems[t][size_t(i)] : Value{});
       continue;
     }
     encode_value(body, w, u.values[t]);
@@ -316,9 +318,10 @@ bool decode_update(uint8_t type, std::string_view b, const TableDef& def, std::v
     if (!(def.data_mask & (1ull << t))) continue;
     const DataWire w = data_wire(t);
     if (stick::is_array(stick::Data(t))) {
-      Value skip;
-      for (uint64_t i = 0; i < def.nbelem[t]; ++i)
-        if (!decode_value(p, end, w, dict, skip)) return false;
+      // The definition bounds nbelem (1..100), so this cannot grow without limit.
+      u.elems[t].resize(size_t(def.nbelem[t]));
+      for (auto& e : u.elems[t])
+        if (!decode_value(p, end, w, dict, e)) return false;
       continue;
     }
     if (!decode_value(p, end, w, dict, u.values[t])) return false;

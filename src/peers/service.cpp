@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <random>
 
@@ -54,6 +56,11 @@ struct Remote {
   // Per shared table: our update number the peer acknowledged having (kept across sessions:
   // a new session starts after it, as HAProxy's do).
   std::vector<uint64_t> acked;
+  // For `show peers` (HAProxy's fields): the last handshake status (100 connecting, 110
+  // handshaking, then the peer's answer), when the last one succeeded, and counters.
+  int status = 0;
+  uint64_t last_hdshk = 0;
+  uint32_t new_conn = 0, tx_hbt = 0, rx_hbt = 0, no_hbt = 0, proto_err = 0, coll = 0;
 };
 
 class ServiceImpl;
@@ -70,6 +77,8 @@ struct Section {
   bool learning = true;
   Conn* learning_from = nullptr;
   uint64_t resync_deadline = 0;
+  time_t started = 0;   // `show peers`' date
+  uint32_t ticks = 0;   // `show peers`' task_calls
 };
 
 class ServiceImpl;
@@ -135,6 +144,8 @@ class ServiceImpl final : public Service {
   bool on_message(Conn* c, const Message& m);
   void on_update(Conn* c, uint8_t type, std::string_view body, bool& bad);
   void hand_over(std::function<void()> done) override;
+  std::string show(std::string_view section, bool& found) const override;
+  void counts(uint32_t& active, uint32_t& connected) const override;
   void hand_over_ended(Conn* c);
   void push(Conn* c, bool all, bool timed);
   void teach(Conn* c);
@@ -181,18 +192,25 @@ bool ServiceImpl::build(const config::Config& cfg, std::string& err) {
     s->svc = this;
     s->cfg = &ps;
     s->local_name = cfg.global.localpeer;
-    for (size_t i = 0; i < cfg.proxies.size(); ++i) {
+    for (size_t i = 0; i < cfg.table_slots(); ++i) {
       stick::Table* t = tables_.at(int(i));
       if (!t || t->spec().peers != ps.name) continue;
       Shared sh{t, {}};
       sh.def.id = s->tables.size() + 1;
-      sh.def.name = t->name();
+      // A proxy's table goes by its proxy's name; a peers section's `table t` (`mesh/t`) by `/t`,
+      // the name past the section's, as haproxy 2.6 sends it.
+      {
+        const std::string& n = t->name();
+        const size_t slash = n.find('/');
+        sh.def.name = slash == std::string::npos ? n : n.substr(slash);
+      }
       sh.def.key_type = key_wire(t->spec().type);
       sh.def.key_size = key_size(t->spec());
       for (int d = 0; d < stick::kDataTypes; ++d)
         if (t->spec().stored[d]) {
           sh.def.data_mask |= 1ull << d;
           sh.def.period[d] = t->spec().period[d];
+          sh.def.nbelem[d] = t->spec().nbelem[d];
         }
       sh.def.has_expire = true;
       sh.def.expire = t->spec().expire_ms;
@@ -241,6 +259,7 @@ void ServiceImpl::start() {
   const uint64_t now = ms_now(loop_);
   for (auto& s : sections_) {
     s->resync_deadline = now + kResyncMs;
+    s->started = time(nullptr);
     // Nothing to learn when no table is shared.
     if (s->tables.empty() || s->remotes.empty()) s->learning = false;
     if (s->listener)
@@ -289,6 +308,8 @@ void ServiceImpl::connect(Remote& r) {
   c->peer = &r;
   c->outgoing = true;
   r.conn = c;
+  r.status = 100;   // CONN
+  ++r.new_conn;
   uv_tcp_nodelay(&c->tcp, 1);
   c->connect_req.data = c;
   const int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<const sockaddr*>(&r.addr),
@@ -303,6 +324,7 @@ void ServiceImpl::on_connected(Conn* c, int status) {
   if (c->st == Conn::State::closing) return;
   if (status != 0) return close(c, kReconnectMs);
   c->st = Conn::State::await_status;
+  if (c->peer && !c->local) c->peer->status = 110;   // HSHK
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp),
                 [](uv_handle_t*, size_t, uv_buf_t* b) {
                   static char buf[65536];
@@ -401,6 +423,10 @@ void ServiceImpl::handshake(Conn* c) {
   if (c->st == Conn::State::await_status) {
     if (!line(l)) return;
     const int code = std::atoi(l.c_str());
+    if (c->peer && !c->local) {
+      c->peer->status = code;
+      if (code == kSuccess) c->peer->last_hdshk = ms_now(loop_);
+    }
     if (code != kSuccess) {
       // 300: the peer is busy with another session of ours; the others are configuration errors.
       return close(c, kReconnectMs);
@@ -447,9 +473,12 @@ void ServiceImpl::handshake(Conn* c) {
       if (!r) return refuse(kErrPeer);
       // One session per peer: this one replaces ours; ours is retried later, after a random
       // delay so that two peers doing the same do not loop.
-      if (r->conn && r->conn != c) close(r->conn, random_delay());
+      if (r->conn && r->conn != c) close(r->conn, random_delay()), ++r->coll;
       r->conn = c;
       c->peer = r;
+      r->status = kSuccess;
+      r->last_hdshk = ms_now(loop_);
+      ++r->new_conn;
       send(c, std::to_string(int(kSuccess)) + "\n");
       established(c);
     }
@@ -512,6 +541,7 @@ bool ServiceImpl::messages(Conn* c) {
 bool ServiceImpl::on_message(Conn* c, const Message& m) {
   Section* s = c->sec;
   auto protocol_error = [&] {
+    if (c->peer) ++c->peer->proto_err;
     std::string err;
     encode_control(err, kError, kProtocolError);
     send(c, std::move(err));
@@ -545,8 +575,11 @@ bool ServiceImpl::on_message(Conn* c, const Message& m) {
           return false;
         }
         break;
+      case kHeartbeat:
+        if (c->peer) ++c->peer->rx_hbt;
+        break;   // being alive is all it says
       default:
-        break;   // heartbeat: being alive is all it says
+        break;
     }
     return true;
   }
@@ -642,19 +675,31 @@ void ServiceImpl::on_update(Conn* c, uint8_t type, std::string_view body, bool& 
   }
   const uint32_t now = stick::now_ms();
   t.apply_remote(k, now, u.timed ? u.expire : 0, [&](stick::View& v) {
+    auto freq_of = [&](const Value& val) {
+      stick::FreqCtr f;
+      f.curr_tick = (now - val.elapsed) & ~1u;
+      f.curr_ctr = val.curr;
+      f.prev_ctr = val.prev;
+      return f;
+    };
     for (int d = 0; d < stick::kDataTypes; ++d) {
-      if (!(def.data_mask & (1ull << d)) || stick::is_array(stick::Data(d))) continue;
+      if (!(def.data_mask & (1ull << d))) continue;
       const stick::Data data = stick::Data(d);
-      if (data == stick::Data::conn_cur || !v.has(data)) continue;   // conn_cur is each node's own
+      // Only what this table stores itself (no gpc0 -> gpc[0] fallback on the wire, as HAProxy).
+      if (data == stick::Data::conn_cur || !t.spec().stores(data)) continue;   // conn_cur is each node's own
+      if (stick::is_array(data)) {
+        // Elements beyond this table's size are dropped (HAProxy's too).
+        for (size_t n = 0; n < u.elems[d].size() && v.has(data, unsigned(n)); ++n) {
+          if (stick::is_rate(data)) v.set_freq(data, freq_of(u.elems[d][n]), unsigned(n));
+          else v.set(data, u.elems[d][n].v, unsigned(n));
+        }
+        continue;
+      }
       const Value& val = u.values[d];
       if (data == stick::Data::server_key) {
         if (val.has_dict) v.set(data, val.dict.empty() ? 0 : t.intern(val.dict));
       } else if (stick::is_rate(data)) {
-        stick::FreqCtr f;
-        f.curr_tick = (now - val.elapsed) & ~1u;
-        f.curr_ctr = val.curr;
-        f.prev_ctr = val.prev;
-        v.set_freq(data, f);
+        v.set_freq(data, freq_of(val));
       } else {
         v.set(data, val.v);
       }
@@ -699,19 +744,29 @@ void ServiceImpl::push(Conn* c, bool all, bool timed) {
       u.id = uint32_t(++ts.last_get_sent);
       u.timed = timed && !c->downgraded;
       u.expire = uint32_t(exp);
+      auto freq_value = [&](const stick::FreqCtr& f, Value& val) {
+        // A worker may have counted after `now` was read: that is no time ago, not 49 days.
+        val.elapsed = int32_t(now - f.curr_tick) > 0 ? now - f.curr_tick : 0;
+        val.curr = f.curr_ctr;
+        val.prev = f.prev_ctr;
+      };
       for (int d = 0; d < stick::kDataTypes; ++d) {
         if (!(sh.def.data_mask & (1ull << d))) continue;
         const stick::Data data = stick::Data(d);
         Value& val = u.values[d];
+        if (stick::is_array(data)) {
+          u.elems[d].resize(sh.def.nbelem[d]);
+          for (unsigned n = 0; n < sh.def.nbelem[d]; ++n) {
+            if (stick::is_rate(data)) freq_value(v.freq(data, n), u.elems[d][n]);
+            else u.elems[d][n].v = v.get(data, now, n);
+          }
+          continue;
+        }
         if (data == stick::Data::server_key) {
           val.dict = sh.table->name_of(v.get(data, now));
           val.has_dict = true;
         } else if (stick::is_rate(data)) {
-          const stick::FreqCtr f = v.freq(data);
-          // A worker may have counted after `now` was read: that is no time ago, not 49 days.
-          val.elapsed = int32_t(now - f.curr_tick) > 0 ? now - f.curr_tick : 0;
-          val.curr = f.curr_ctr;
-          val.prev = f.prev_ctr;
+          freq_value(v.freq(data), val);
         } else {
           val.v = v.get(data, now);
         }
@@ -742,6 +797,7 @@ void ServiceImpl::tick() {
   if (stopped_) return;
   const uint64_t now = ms_now(loop_);
   for (auto& s : sections_) {
+    ++s->ticks;
     for (auto& r : s->remotes) {
       Conn* c = r->conn;
       if (!c) {
@@ -753,6 +809,7 @@ void ServiceImpl::tick() {
         continue;
       }
       if (now - c->last_rx > kSilenceMs) {
+        ++r->no_hbt;
         close(c, random_delay());   // silent too long: the peer is gone
         continue;
       }
@@ -767,6 +824,7 @@ void ServiceImpl::tick() {
         std::string hb;
         encode_control(hb, kControl, kHeartbeat);
         send(c, std::move(hb));
+        ++r->tx_hbt;
       }
     }
     // Nobody could teach us within the delay: what we have is what there is.
@@ -817,6 +875,148 @@ void ServiceImpl::hand_over(std::function<void()> done) {
 }
 
 void ServiceImpl::hand_over_ended(Conn* c) { close(c, 0); }
+
+// --- show peers --------------------------------------------------------------------------------
+
+namespace {
+
+// HAProxy's human_time(): at most two units, "0s" for nothing.
+std::string human_time(uint64_t ms) {
+  uint64_t t = ms / 1000;
+  std::string out;
+  int cnt = 2;
+  if (t >= 86400) out += std::to_string(t / 86400) + "d", --cnt;
+  if (cnt && t % 86400 / 3600) out += std::to_string(t % 86400 / 3600) + "h", --cnt;
+  if (cnt && t % 3600 / 60) out += std::to_string(t % 3600 / 60) + "m", --cnt;
+  if ((cnt && t % 60) || !t) out += std::to_string(t % 60) + "s";
+  return out;
+}
+
+std::string until(uint64_t at, uint64_t now) {
+  if (!at) return "<NEVER>";
+  return at <= now ? "<PAST>" : human_time(at - now);
+}
+
+const char* status_text(int code) {
+  switch (code) {
+    case 100: return "CONN";
+    case 110: return "HSHK";
+    case kSuccess: return "ESTA";
+    case kTryAgain: return "RETR";
+    case kErrProto: return "PROT";
+    case kErrVersion: return "VERS";
+    case kErrHost: return "NAME";
+    case kErrPeer: return "UNKN";
+    default: return "NONE";
+  }
+}
+
+std::string addr_text(const sockaddr_storage& a) {
+  char host[INET6_ADDRSTRLEN] = "";
+  uint16_t port = 0;
+  if (a.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  } else if (a.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+std::string pointer(const void* p) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%p", p);
+  return b;
+}
+
+}  // namespace
+
+std::string ServiceImpl::show(std::string_view section, bool& found) const {
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  found = section.empty();
+  const uint64_t now = ms_now(loop_);
+  std::string out;
+  // HAProxy lists the sections and their peers the last declared first.
+  for (auto it = sections_.rbegin(); it != sections_.rend(); ++it) {
+    const Section& s = **it;
+    if (!section.empty() && s.cfg->name != section) continue;
+    found = true;
+    if (!out.empty()) out += '\n';
+    tm t{};
+    localtime_r(&s.started, &t);
+    char date[40];
+    std::snprintf(date, sizeof date, "[%02d/%s/%04d:%02d:%02d:%02d]", t.tm_mday, kMonths[t.tm_mon], t.tm_year + 1900,
+                  t.tm_hour, t.tm_min, t.tm_sec);
+    out += pointer(&s) + ": " + date + " id=" + s.cfg->name + " disabled=0 flags=0x0 resync_timeout=" +
+           (s.learning ? until(s.resync_deadline, now) : "<NEVER>") + " task_calls=" + std::to_string(s.ticks) + "\n";
+    // The peers as declared (the local one included), the last first.
+    for (auto p = s.cfg->peers.rbegin(); p != s.cfg->peers.rend(); ++p) {
+      const Remote* r = nullptr;
+      for (const auto& one : s.remotes)
+        if (one->name == p->name) r = one.get();
+      const bool local = p->local;
+      const Conn* c = r ? r->conn : nullptr;
+      const sockaddr_storage* addr = r ? &r->addr : (s.self ? &s.self->addr : nullptr);
+      out += "  " + pointer(r ? static_cast<const void*>(r) : static_cast<const void*>(&*p)) + ": id=" + p->name +
+             "(" + (local ? "local" : "remote") + "," + (c ? "active" : "inactive") + ") addr=" +
+             (addr ? addr_text(*addr) : std::string(":0")) + " last_status=" + status_text(r ? r->status : 0) +
+             " last_hdshk=" + (r && r->last_hdshk ? human_time(now - r->last_hdshk) : "<NEVER>") + "\n";
+      const bool up = c && c->st == Conn::State::established;
+      std::string reconnect = "<NEVER>", heartbeat = "<NEVER>";
+      if (up) {
+        reconnect = until(c->last_rx + kSilenceMs, now);
+        heartbeat = until(c->last_tx + kHeartbeatMs, now);
+      } else if (r && !c) {
+        reconnect = until(r->reconnect_at ? r->reconnect_at : now, now);
+      }
+      out += "        reconnect=" + reconnect + " heartbeat=" + heartbeat + " confirm=0 tx_hbt=" +
+             std::to_string(r ? r->tx_hbt : 0) + " rx_hbt=" + std::to_string(r ? r->rx_hbt : 0) +
+             " no_hbt=" + std::to_string(r ? r->no_hbt : 0) + " new_conn=" + std::to_string(r ? r->new_conn : 0) +
+             " proto_err=" + std::to_string(r ? r->proto_err : 0) + " coll=" + std::to_string(r ? r->coll : 0) + "\n";
+      out += "        flags=0x0";
+      if (c) out += " appctx:" + pointer(c) + " st0=0 st1=0 task_calls=0 state=" + (up ? "EST" : "CON");
+      if (!s.tables.empty()) {
+        out += "\n        shared tables:";
+        for (size_t i = 0; i < s.tables.size(); ++i) {
+          const Shared& sh = s.tables[i];
+          const TableState* ts = up && i < c->tables.size() ? &c->tables[i] : nullptr;
+          uint64_t remote_id = 0, remote_data = 0;
+          if (up)
+            for (const auto& [rid, def] : c->remote_defs)
+              if (def.first == int(i)) remote_id = rid, remote_data = def.second.data_mask;
+          const uint64_t update = sh.table->last_update();
+          out += "\n          " + pointer(&sh) + " local_id=" + std::to_string(sh.def.id) +
+                 " remote_id=" + std::to_string(remote_id) + " flags=0x0 remote_data=0x" +
+                 [](uint64_t v) { char b[24]; std::snprintf(b, sizeof b, "%llx", (unsigned long long)v); return std::string(b); }(remote_data);
+          out += "\n              last_acked=" + std::to_string(ts ? ts->last_acked : 0) +
+                 " last_pushed=" + std::to_string(ts ? ts->last_get_sent : 0) +
+                 " last_get=" + std::to_string(ts ? ts->last_get : 0) + " teaching_origin=0 update=" +
+                 std::to_string(ts ? ts->last_get_sent : 0);
+          out += "\n              table:" + pointer(sh.table) + " id=" + sh.table->name() +
+                 " update=" + std::to_string(uint32_t(update)) + " localupdate=" + std::to_string(uint32_t(update)) +
+                 " commitupdate=" + std::to_string(uint32_t(update)) + " refcnt=1";
+          out += "\n        Dictionary cache not dumped (use \"show peers dict\")";
+        }
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+void ServiceImpl::counts(uint32_t& active, uint32_t& connected) const {
+  active = connected = 0;
+  for (const auto& s : sections_)
+    for (const auto& r : s->remotes) {
+      if (!r->conn) continue;
+      ++active;
+      if (r->conn->st == Conn::State::established) ++connected;
+    }
+}
 
 }  // namespace
 

@@ -47,7 +47,7 @@ bool bind_list(const acl::Compiled& acls, int pi, const std::vector<config::Http
     b.cond = acls.condition(pi, r.condition);
     std::string text;
     const bool expr = r.action == Action::set_var || r.action == Action::capture || r.action == Action::track_sc ||
-                      (r.action == Action::sc_set_gpt0 && !r.fmt.empty()) ||
+                      ((r.action == Action::sc_set_gpt0 || r.action == Action::sc_set_gpt) && !r.fmt.empty()) ||
                       (r.action == Action::set_timeout && !r.fmt.empty()) || r.action == Action::set_src ||
                       r.action == Action::set_src_port || r.action == Action::set_dst || r.action == Action::set_dst_port;
     if (expr) text = "%[" + r.fmt + "]";
@@ -164,7 +164,9 @@ std::unique_ptr<BoundRules> bind_rules(const config::Config& cfg, config::Diagno
     for (const auto& r : px.tcp_request_rules) {
       bp.tcp_request.push_back(acls.condition(pi, r.condition));
       const acl::Expression* key = nullptr;
-      if (r.action == config::TcpRequestRule::Action::track_sc) {
+      // track-sc's key, or sc-set-gpt's value expression.
+      if (r.action == config::TcpRequestRule::Action::track_sc ||
+          (r.action == config::TcpRequestRule::Action::sc_set && !r.key.empty())) {
         const std::string text = "%[" + r.key + "]";
         key = acls.format(pi, text);
         if (!key) {

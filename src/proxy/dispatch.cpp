@@ -198,7 +198,7 @@ void Exchange::on_dequeued(int idx) {
 
 void Exchange::connect_server(int idx) {
   c_.phase_ = Phase::connecting;
-  if (!w_.config().proxies[be_].stick_rules.empty()) stick_store(idx);
+  if (!w_.config().proxies[be_].stick_rules.empty()) stick_prepare_store();
   retry_target_ = -1;
   if (counted_srv_ != idx) {
     // A server's sessions, lbtot and lastsess count when a request is assigned to it.

@@ -68,6 +68,7 @@ void Exchange::start_request() {
   rule_pos_ = 0;
   direct_ = false;
   stick_stored_ = false;
+  stick_pending_.clear();
   server_by_rule_ = false;
   persist_server_ = -1;
   process_request();

@@ -77,8 +77,19 @@ struct Exchange {
   void stick_exchange_end();    // bytes, http errors and failures; the stream's counters released
   stick::Tracked sc_[3];        // tracked by this stream (http-request, tcp-request content)
   void stick_match();           // `stick match|on`: the server a table remembers for this request
-  void stick_store(int idx);    // `stick on|store-request`: remember server idx
-  bool stick_stored_ = false;
+  // `stick on|store-request`: the keys to store, taken from the request when it is first
+  // dispatched; `stick store-response` adds its keys from the response, and all are written
+  // with the server that answered (after retries and redispatches), as HAProxy does.
+  void tcp_sc_action(const stick::Tracked* t, const config::TcpRequestRule& rule, const acl::Expression* value,
+                     const acl::SampleContext& ctx);
+  void stick_prepare_store();
+  void stick_store_final();
+  struct PendingStore {
+    stick::Table* table;
+    stick::Key key;
+  };
+  std::vector<PendingStore> stick_pending_;   // capacity kept across requests (at most 8, as HAProxy)
+  bool stick_stored_ = false;    // the store-request keys were taken
   void process_request();
   bool choose_backend();                // select_backend(), or a 503
   int select_backend();

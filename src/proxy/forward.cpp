@@ -321,6 +321,8 @@ void Exchange::handle_response_input() {
 void Exchange::send_response_head(bool interim) {
   ServerConn* c = srv_;
   drop_replay();   // once the client has bytes of an answer, the request is not retried
+  // The stick store rules run before the http-response rules (HAProxy's analyser order).
+  if (!interim && !w_.config().proxies[be_].stick_rules.empty()) stick_store_final();
   if (!interim && !process_response_rules()) return;
   if (!interim && !cookie_response()) {
     close_server();

@@ -415,11 +415,14 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
       }
       case Action::sc_inc_gpc0:
       case Action::sc_inc_gpc1:
+      case Action::sc_inc_gpc:
+      case Action::sc_set_gpt:
       case Action::sc_set_gpt0: {
         const stick::Tracked* t = tracked(r.sc);
         if (!t) continue;
         int64_t value = int64_t(r.at_least);
-        if (r.action == Action::sc_set_gpt0 && b.fmt) {
+        const bool set = r.action == Action::sc_set_gpt0 || r.action == Action::sc_set_gpt;
+        if (set && b.fmt) {
           char buf[32];
           const int n = b.fmt->evaluate(ctx, buf, sizeof buf - 1);
           if (n <= 0) continue;
@@ -429,6 +432,13 @@ Exchange::RuleResult Exchange::run_rules(const std::vector<BoundRule>& rules, in
         const uint32_t now = stick::now_ms();
         t->table->update(t->entry, now, [&](stick::View& v) {
           if (r.action == Action::sc_set_gpt0) return v.set(stick::Data::gpt0, uint64_t(value) & 0xffffffffu);
+          if (r.action == Action::sc_set_gpt)
+            return v.set(stick::Data::gpt, uint64_t(value) & 0xffffffffu, r.gp_index);
+          if (r.action == Action::sc_inc_gpc) {
+            v.add(stick::Data::gpc_rate, 1, now, r.gp_index);
+            v.add(stick::Data::gpc, 1, now, r.gp_index);
+            return;
+          }
           const bool one = r.action == Action::sc_inc_gpc0;
           v.add(one ? stick::Data::gpc0_rate : stick::Data::gpc1_rate, 1, now);
           v.add(one ? stick::Data::gpc0 : stick::Data::gpc1, 1, now);

@@ -11,10 +11,11 @@ Runtime::Runtime(config::ConfigPtr cfg) : config(std::move(cfg)) {
   maxconn.store(config->global.effective_maxconn());
   errorfiles_.resize(proxies.size());
   tables = std::make_unique<stick::Tables>();
-  tables->by_proxy.resize(proxies.size());
-  for (size_t i = 0; i < proxies.size(); ++i)
-    if (proxies[i].stick_table && proxies[i].kind != config::Proxy::Kind::defaults)
-      tables->by_proxy[i] = std::make_unique<stick::Table>(*proxies[i].stick_table);
+  tables->by_proxy.resize(config->table_slots());
+  for (size_t i = 0; i < config->table_slots(); ++i)
+    if (const stick::TableSpec* spec = config->table_spec(int(i));
+        spec && (i >= proxies.size() || proxies[i].kind != config::Proxy::Kind::defaults))
+      tables->by_proxy[i] = std::make_unique<stick::Table>(*spec);
   stick::set_active_tables(tables.get());
   for (size_t i = 0; i < proxies.size(); ++i) {
     const auto& p = proxies[i];

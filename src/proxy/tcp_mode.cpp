@@ -39,6 +39,12 @@ Exchange::Tri Exchange::run_tcp_rules(int proxy_index, bool final) {
                 sample(final));
       continue;
     }
+    if (rule.action == config::TcpRequestRule::Action::sc_inc || rule.action == config::TcpRequestRule::Action::sc_set) {
+      // The stream's counter, else the session's (HAProxy's content rules have a stream).
+      tcp_sc_action(tracked(rule.sc), rule, w_.runtime().rules->proxies[proxy_index].tcp_request_key[i],
+                    sample(final));
+      continue;
+    }
     if (rule.action == config::TcpRequestRule::Action::reject) {
       c_.term_ = {'P', 'R'};
       c_.finish_close();
@@ -63,6 +69,10 @@ bool Exchange::connection_rules_accept(bool& expect_proxy) {
       track_key(c_.session_trackers(), rule.sc, rule.table_index, keys[i], sample(true));
       continue;
     }
+    if (rule.action == config::TcpRequestRule::Action::sc_inc || rule.action == config::TcpRequestRule::Action::sc_set) {
+      tcp_sc_action(c_.sc_ && rule.sc >= 0 && rule.sc <= 2 ? &c_.sc_[rule.sc] : nullptr, rule, keys[i], sample(true));
+      continue;
+    }
     if (rule.action == config::TcpRequestRule::Action::expect_proxy) {
       expect_proxy = true;
       continue;
@@ -83,6 +93,10 @@ bool Exchange::session_rules_accept() {
     if (eval_tcp_condition(fe_, i, true) != Tri::yes) continue;
     if (rule.action == config::TcpRequestRule::Action::track_sc) {
       track_key(c_.session_trackers(), rule.sc, rule.table_index, keys[i], sample(true));
+      continue;
+    }
+    if (rule.action == config::TcpRequestRule::Action::sc_inc || rule.action == config::TcpRequestRule::Action::sc_set) {
+      tcp_sc_action(c_.sc_ && rule.sc >= 0 && rule.sc <= 2 ? &c_.sc_[rule.sc] : nullptr, rule, keys[i], sample(true));
       continue;
     }
     return rule.action != config::TcpRequestRule::Action::reject;
@@ -128,6 +142,7 @@ void Exchange::route_tcp() {
   req_complete_ = true;
   direct_ = false;
   stick_stored_ = false;
+  stick_pending_.clear();
   server_by_rule_ = false;
   persist_server_ = -1;
   c_.phase_ = Phase::connecting;
@@ -153,6 +168,7 @@ void Exchange::route_tcp() {
 
 void Exchange::start_tcp_relay() {
   w_.runtime().observed(be_, srv_idx_, check::Observed::l4_ok);   // `observe layer4`
+  if (!w_.config().proxies[be_].stick_rules.empty()) stick_store_final();
   c_.phase_ = Phase::tunnel;
   resp_started_ = true;
   srv_->start_reading();

@@ -82,6 +82,8 @@ std::vector<InfoField> collect(const StatsSource& src) {
     ssl_reuse = 100 - static_cast<uint32_t>((100ull * ssl.fe_keys.cur + (ssl.conns.cur - 1) / 2) / ssl.conns.cur);
   std::string node = g && !g->node.empty() ? g->node : host_name();
 
+  uint32_t active_peers = 0, connected_peers = 0;
+  if (src.peer_counts) src.peer_counts(active_peers, connected_peers);
   auto u32 = [](uint64_t v) { return Value::make_u32(v); };
   auto u64 = [](uint64_t v) { return Value::make_u64(v); };
   auto str = [](std::string v) { return Value::make_str(std::move(v)); };
@@ -142,8 +144,8 @@ std::vector<InfoField> collect(const StatsSource& src) {
       {53, "Jobs", "MGP", "Listeners and connections alive", u32(pi.listeners + cur)},
       {54, "Unstoppable Jobs", "MGP", "Jobs that do not stop on soft stop", u32(0)},
       {55, "Listeners", "MGP", "Listening sockets", u32(pi.listeners)},
-      {56, "ActivePeers", "MGP", "Active peers", u32(0)},
-      {57, "ConnectedPeers", "MGP", "Connected peers", u32(0)},
+      {56, "ActivePeers", "MGP", "Active peers", u32(active_peers)},
+      {57, "ConnectedPeers", "MGP", "Connected peers", u32(connected_peers)},
       {58, "DroppedLogs", "MGP", "Log messages dropped", u32(0)},
       {59, "BusyPolling", "MGP", "1 when busy polling", u32(0)},
       {60, "FailedResolutions", "MGP", "Failed DNS resolutions", u32(0)},

@@ -20,6 +20,19 @@ std::string show_entry(const Table& t, const Entry* e, View& v, uint32_t use, in
   for (int i = 0; i < kDataTypes; ++i) {
     if (!s.stored[i]) continue;
     const Data d = Data(i);
+    if (is_array(d)) {
+      // Each element as its own counter: gpc(3) shows gpc0=.. gpc1=.. gpc2=.., gpc_rate(2,10s)
+      // gpc0_rate(10000)=.. gpc1_rate(10000)=.., as haproxy 2.6 does.
+      const std::string_view base = d == Data::gpc_rate ? "gpc" : kDataNames[i];
+      for (unsigned n = 0; n < (s.nbelem[i] ? s.nbelem[i] : 1); ++n) {
+        out += ' ';
+        out += base;
+        out += std::to_string(n);
+        if (is_rate(d)) out += "_rate(" + std::to_string(s.period[i]) + ")";
+        out += '=' + std::to_string(v.get(d, now, n));
+      }
+      continue;
+    }
     out += ' ';
     out += kDataNames[i];
     if (is_rate(d)) out += "(" + std::to_string(s.period[i]) + ")";

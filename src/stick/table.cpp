@@ -53,30 +53,50 @@ const unsigned char* key_of(const Entry* e, const Layout& l) {
 
 uint32_t View::refs() const { return e_->ref; }
 
-bool View::has(Data d) const { return l_.offset[int(d)] >= 0; }
+namespace {
+constexpr uint32_t elem_size(Data d) { return is_rate(d) ? uint32_t(sizeof(FreqCtr)) : 8u; }
+}  // namespace
 
-uint64_t View::get(Data d, uint32_t now) const {
-  const int off = l_.offset[int(d)];
-  if (off < 0) return 0;
-  unsigned char* p = e_->data() + off;
+unsigned char* View::slot(Data d, unsigned idx) const {
+  int off = l_.offset[int(d)];
+  if (off < 0) {
+    Data to;
+    if (idx != 0 || !array_fallback(d, to, idx)) return nullptr;
+    d = to;
+    off = l_.offset[int(d)];
+    if (off < 0) return nullptr;
+  }
+  if (idx >= l_.nbelem[int(d)]) return nullptr;
+  return e_->data() + off + idx * elem_size(d);
+}
+
+uint32_t View::period_of(Data d) const {
+  Data to;
+  unsigned idx;
+  if (l_.offset[int(d)] < 0 && array_fallback(d, to, idx)) d = to;
+  return l_.period[int(d)];
+}
+
+uint64_t View::get(Data d, uint32_t now, unsigned idx) const {
+  unsigned char* p = slot(d, idx);
+  if (!p) return 0;
   if (is_rate(d)) {
     FreqCtr f;
     std::memcpy(&f, p, sizeof f);
-    return f.read(now, l_.period[int(d)]);
+    return f.read(now, period_of(d));
   }
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-void View::add(Data d, uint64_t n, uint32_t now) {
-  const int off = l_.offset[int(d)];
-  if (off < 0) return;
-  unsigned char* p = e_->data() + off;
+void View::add(Data d, uint64_t n, uint32_t now, unsigned idx) {
+  unsigned char* p = slot(d, idx);
+  if (!p) return;
   if (is_rate(d)) {
     FreqCtr f;
     std::memcpy(&f, p, sizeof f);
-    f.add(now, l_.period[int(d)], uint32_t(n));
+    f.add(now, period_of(d), uint32_t(n));
     std::memcpy(p, &f, sizeof f);
     return;
   }
@@ -88,41 +108,41 @@ void View::add(Data d, uint64_t n, uint32_t now) {
   std::memcpy(p, &v, sizeof v);
 }
 
-void View::set(Data d, uint64_t v) {
-  const int off = l_.offset[int(d)];
-  if (off < 0 || is_rate(d)) return;
-  std::memcpy(e_->data() + off, &v, sizeof v);
+void View::set(Data d, uint64_t v, unsigned idx) {
+  unsigned char* p = slot(d, idx);
+  if (!p || is_rate(d)) return;
+  std::memcpy(p, &v, sizeof v);
 }
 
-void View::set_rate(Data d, uint32_t v, uint32_t now) {
-  const int off = l_.offset[int(d)];
-  if (off < 0 || !is_rate(d)) return;
+void View::set_rate(Data d, uint32_t v, uint32_t now, unsigned idx) {
+  unsigned char* p = slot(d, idx);
+  if (!p || !is_rate(d)) return;
   FreqCtr f;
   f.curr_tick = now;
   f.curr_ctr = v;
   f.prev_ctr = 0;
-  std::memcpy(e_->data() + off, &f, sizeof f);
+  std::memcpy(p, &f, sizeof f);
 }
 
-FreqCtr View::freq(Data d) const {
+FreqCtr View::freq(Data d, unsigned idx) const {
   FreqCtr f;
-  const int off = l_.offset[int(d)];
-  if (off >= 0 && is_rate(d)) std::memcpy(&f, e_->data() + off, sizeof f);
+  unsigned char* p = slot(d, idx);
+  if (p && is_rate(d)) std::memcpy(&f, p, sizeof f);
   return f;
 }
 
-void View::set_freq(Data d, const FreqCtr& f) {
-  const int off = l_.offset[int(d)];
-  if (off >= 0 && is_rate(d)) std::memcpy(e_->data() + off, &f, sizeof f);
+void View::set_freq(Data d, const FreqCtr& f, unsigned idx) {
+  unsigned char* p = slot(d, idx);
+  if (p && is_rate(d)) std::memcpy(p, &f, sizeof f);
 }
 
 void View::sub(Data d, uint64_t n) {
-  const int off = l_.offset[int(d)];
-  if (off < 0 || is_rate(d)) return;
+  unsigned char* p = slot(d, 0);
+  if (!p || is_rate(d)) return;
   uint64_t v;
-  std::memcpy(&v, e_->data() + off, sizeof v);
+  std::memcpy(&v, p, sizeof v);
   v = v > n ? v - n : 0;
-  std::memcpy(e_->data() + off, &v, sizeof v);
+  std::memcpy(p, &v, sizeof v);
 }
 
 // --- Table ------------------------------------------------------------------------------
@@ -132,10 +152,14 @@ Table::Table(TableSpec spec) : spec_(std::move(spec)) {
   for (int i = 0; i < kDataTypes; ++i) {
     layout_.offset[i] = -1;
     layout_.period[i] = spec_.period[i] ? spec_.period[i] : 1;
-    if (spec_.stored[i] && !is_rate(Data(i))) layout_.offset[i] = int16_t(off), off += 8;
+    layout_.nbelem[i] = uint8_t(std::clamp<uint32_t>(spec_.nbelem[i], 1, kMaxArrayElems));
   }
+  // Counters (8 bytes) first, then frequency counters, so every counter stays 8-byte aligned.
   for (int i = 0; i < kDataTypes; ++i)
-    if (spec_.stored[i] && is_rate(Data(i))) layout_.offset[i] = int16_t(off), off += sizeof(FreqCtr);
+    if (spec_.stored[i] && !is_rate(Data(i))) layout_.offset[i] = int16_t(off), off += 8 * layout_.nbelem[i];
+  for (int i = 0; i < kDataTypes; ++i)
+    if (spec_.stored[i] && is_rate(Data(i)))
+      layout_.offset[i] = int16_t(off), off += uint32_t(sizeof(FreqCtr)) * layout_.nbelem[i];
   layout_.data_size = (off + 7) & ~7u;
   // Enough shards to spread the threads, each big enough that evicting the least recently used
   // entry of a shard stays close to evicting the table's.
@@ -520,6 +544,15 @@ Table* Tables::find(std::string_view name) const {
   for (auto& t : by_proxy)
     if (t && t->name() == name) return t.get();
   return nullptr;
+}
+
+std::vector<Table*> Tables::listing() const {
+  std::vector<Table*> out;
+  for (auto& t : by_proxy)
+    if (t) out.push_back(t.get());
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Table* a, const Table* b) { return a->spec().declared > b->spec().declared; });
+  return out;
 }
 
 bool start_tracking(Tracked& sc, Table& t, const Key& k, uint32_t now) {

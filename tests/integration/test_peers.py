@@ -296,6 +296,83 @@ def children(pid):
     return out
 
 
+class ArrayNode(Node):
+    """A node whose table is a `table t` line of the peers section (`mesh/t` locally, `t` on the
+    wire) storing the arrays: gpc(2), gpt(2), gpc_rate(2,10s) and http_req_cnt."""
+
+    def config(self, nodes):
+        peers = '\n'.join(f'    peer {n.name} 127.0.0.1:{n.peer_port}' for n in nodes)
+        return f"""
+global
+    stats socket {self.sock} level admin
+{DEFAULTS}
+peers mesh
+{peers}
+    table t type ip size 1m expire 60s store http_req_cnt,gpt(2),gpc(2),gpc_rate(2,10s)
+
+frontend fe
+    bind {self.fe.bind}
+    http-request track-sc0 src table mesh/t
+    http-request sc-inc-gpc(1,0)
+    http-request sc-set-gpt(1,0) 7
+    http-request return status 200 content-type text/plain string ok
+"""
+
+    def table(self):
+        return entries(cli(self.sock, 'show table mesh/t'))
+
+
+class PeersTablesAndArrays(ProxyTestCase):
+    """`table` lines of peers sections and the array data types over the wire, with haproxy;
+    `show peers` and the peer counts of `show info`."""
+
+    def test_arrays_both_ways_with_haproxy(self):
+        if IS_HAPROXY or not haproxy_available():
+            self.skipTest('needs portero and haproxy 2.6')
+        a = ArrayNode(self, 'node_a', PROXY_BIN)
+        b = ArrayNode(self, 'node_b', HAPROXY_BIN)
+        a.start([a, b])
+        b.start([a, b])
+        for n, key in ((a, '127.0.0.250'), (b, '127.0.0.251')):
+            self.assertEqual(cli(n.sock, f'set table mesh/t key {key} data.http_req_cnt 1').strip(), '')
+        a.wait_entry('127.0.0.251', http_req_cnt=1)
+        b.wait_entry('127.0.0.250', http_req_cnt=1)
+        a.requests(3, '127.0.0.11')
+        got = b.wait_entry('127.0.0.11', http_req_cnt=3, gpc0=0, gpc1=3, gpt0=0, gpt1=7)
+        self.assertTrue(1 <= got['gpc1_rate(10000)'] <= 3, got)
+        b.requests(2, '127.0.0.12')
+        got = a.wait_entry('127.0.0.12', http_req_cnt=2, gpc0=0, gpc1=2, gpt1=7)
+        self.assertTrue(1 <= got['gpc1_rate(10000)'] <= 2, got)
+
+    def test_show_peers_and_info(self):
+        """Two portero nodes: `show peers` names the section and both peers (remote one
+        established, local one inactive, as haproxy prints them), `show info` counts the
+        connected peer; with the other node gone the session is over."""
+        a = ArrayNode(self, 'node_a', PROXY_BIN)
+        b = ArrayNode(self, 'node_b', PROXY_BIN)
+        a.start([a, b])
+        b.start([a, b])
+
+        def info():
+            out = cli(a.sock, 'show info')
+            return (int(re.search(r'^ActivePeers: (\d+)$', out, re.M).group(1)),
+                    int(re.search(r'^ConnectedPeers: (\d+)$', out, re.M).group(1)))
+        self.assertTrue(wait_until(lambda: info() == (1, 1), DEADLINE), info())
+        text = cli(a.sock, 'show peers')
+        lines = text.splitlines()
+        self.assertRegex(lines[0], r'^0x[0-9a-f]+: \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\] id=mesh disabled=0 flags=0x')
+        self.assertRegex(lines[1], rf'^  0x[0-9a-f]+: id=node_b\(remote,active\) addr=127\.0\.0\.1:{b.peer_port} '
+                                   r'last_status=ESTA last_hdshk=\d+s$')
+        self.assertRegex(text, rf'\n  0x[0-9a-f]+: id=node_a\(local,inactive\) addr=127\.0\.0\.1:{a.peer_port} '
+                               r'last_status=NONE last_hdshk=<NEVER>\n')
+        self.assertIn(' id=mesh/t update=', text)
+        self.assertEqual(cli(a.sock, 'show peers nope'), 'No such peers\n\n')
+        self.assertEqual(cli(a.sock, 'show peers mesh').splitlines()[0].split(' flags=')[0], lines[0].split(' flags=')[0])
+        b.proc.stop()
+        self.assertTrue(wait_until(lambda: info()[1] == 0, DEADLINE), info())
+        self.assertRegex(cli(a.sock, 'show peers'), r'id=node_b\(remote,(in)?active\)')
+
+
 class PeersReload(ProxyTestCase):
     """A node alone in its peers section keeps its table across a reload: the old process hands
     the entries to the new one through the local peer's address (HAProxy's way)."""

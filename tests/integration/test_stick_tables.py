@@ -11,6 +11,7 @@ import unittest
 
 from harness import ProxyTestCase, Client, http_get, wait_until
 from harness.cli import cli
+from harness.util import free_port
 from harness.proxy import HAPROXY_BIN, IS_HAPROXY, haproxy_available, run_check
 
 DEFAULTS = """
@@ -241,6 +242,106 @@ backend be2
         self.assertIn(f'key=127.0.0.1 use=0 exp=N server_id={first[0][1]} server_key={first[0]}\n', table)
         self.assertEqual(len(set(after)), 1)
 
+    def persistence_proxy(self, binary, backend, servers):
+        """A frontend in front of `backend` (its body), with `servers` appended."""
+        fe = self.listener()
+        sock = self.tmpdir() + '/admin.sock'
+        cfg = f"""
+global
+    stats socket {sock} level admin
+{DEFAULTS}
+frontend fe
+    bind {fe.bind}
+    default_backend be
+backend be
+    balance roundrobin
+{backend}
+{servers}
+"""
+        self.proxy(cfg, [fe], binary=binary)
+        return fe, sock
+
+    def test_stick_store_response_and_srvkey_addr(self):
+        """`stick store-response` stores the server that answered, keyed by a sample of the
+        response (or the client's address); `srvkey addr` remembers servers by address and
+        `stick match` finds them by it."""
+        def scenario(binary):
+            s1, s2 = self.origin('s1'), self.origin('s2')
+            fe, sock = self.persistence_proxy(binary, """
+    stick-table type ip size 100 expire 1h srvkey addr
+    stick store-response src
+    stick match src
+    stick store-response res.hdr(x-origin) table names
+""", f"    server s1 {s1.addr}\n    server s2 {s2.addr}\nbackend names\n    stick-table type string len 8 size 10")
+            seen = [http_get(fe.port, '/').header('x-origin') for _ in range(4)]
+            addr = s1.addr if seen[0] == 's1' else s2.addr
+            table = normalize(settled(sock, 'be')).replace(addr, 'ADDR')
+            return seen, table, normalize(settled(sock, 'names'))
+        (seen, table, names), _ = self.both(scenario)
+        self.assertEqual(len(set(seen)), 1)
+        self.assertIn(f'key=127.0.0.1 use=0 exp=N server_id={seen[0][1]} server_key=ADDR\n', table)
+        self.assertIn(f'key={seen[0]} use=0 exp=0 server_id={seen[0][1]} server_key={seen[0]}\n', names)
+
+    def test_stick_on_stores_the_server_after_a_redispatch(self):
+        """The first server picked refuses the connection; after the redispatch the table holds
+        the server that answered, and the next requests go there."""
+        def scenario(binary):
+            s2 = self.origin('s2')
+            fe, sock = self.persistence_proxy(binary, """
+    retries 1
+    option redispatch
+    stick-table type ip size 100 expire 1h
+    stick on src
+""", f"    server s1 127.0.0.1:{free_port()}\n    server s2 {s2.addr}")
+            seen = [http_get(fe.port, '/').status for _ in range(3)]
+            return seen, normalize(settled(sock, 'be'))
+        (seen, table), _ = self.both(scenario)
+        self.assertEqual(seen, [200, 200, 200])
+        self.assertIn('key=127.0.0.1 use=0 exp=N server_id=2 server_key=s2\n', table)
+
+    def test_tcp_request_sc_actions(self):
+        """tcp-request connection/session/content sc-inc-gpc*, sc-set-gpt* (integer and
+        expression) on the counters tracked by tcp-request connection rules."""
+        def scenario(binary):
+            p, fe, sock = self.start("""
+    tcp-request connection track-sc0 src
+    tcp-request connection sc-inc-gpc(1,0)
+    tcp-request session sc-inc-gpc0(0)
+    tcp-request content sc-set-gpt(1,0) 5
+    tcp-request content sc-set-gpt0(0) dst_port
+    http-request return status 200 content-type text/plain lf-string "%[sc_get_gpc(0,0)] %[sc_get_gpc(1,0)] %[sc0_get_gpt0] %[sc_get_gpt(1,0)]\\n"
+""", binary, table='type ip size 10 expire 30s store gpc(2),gpt(2)')
+            port = str(fe.port)
+            bodies = [http_get(fe.port, '/').body.decode().replace(port, 'PORT') for _ in range(2)]
+            return bodies, normalize(settled(sock)).replace(port, 'PORT')
+        (bodies, table), _ = self.both(scenario)
+        self.assertEqual(bodies[1], '2 2 PORT 5\n')
+        self.assertIn('key=127.0.0.1 use=0 exp=N gpt0=PORT gpt1=5 gpc0=2 gpc1=2\n', table)
+
+    def test_array_counters(self):
+        """gpc(N), gpt(N), gpc_rate(N,p): sc-inc-gpc, sc-set-gpt (integer and expression),
+        sc-inc-gpc0 on a table with only the array (it counts gpc[0]), the sc_/src_ fetches and the
+        table_ converters of the arrays; `show table` lists each element."""
+        def scenario(binary):
+            p, fe, sock = self.start("""
+    http-request track-sc0 src
+    http-request sc-inc-gpc(1,0) if { path /inc }
+    http-request sc-inc-gpc0(0) if { path /inc0 }
+    http-request sc-set-gpt(1,0) 42 if { path /set }
+    http-request sc-set-gpt(0,0) url_param(v) if { path /setexpr }
+    http-request set-var(txn.c) sc_clr_gpc(1,0) if { path /clr }
+    http-request set-var(txn.i) src_inc_gpc(2,fe) if { path /srcinc }
+    http-request return status 200 content-type text/plain lf-string "g0=%[sc_get_gpc(0,0)] g1=%[sc_get_gpc(1,0)] g2=%[src_get_gpc(2,fe)] r1=%[sc_gpc_rate(1,0)] r0=%[sc0_gpc0_rate] t0=%[sc_get_gpt0(0)] t1=%[sc_get_gpt(1,0)] st=%[src_get_gpt(1,fe)] c=%[src,table_gpc(1,fe)] cr=%[src,table_gpc_rate(1,fe)] ct=%[src,table_gpt(0,fe)] old=%[sc0_get_gpc0]\\n"
+""", binary, table='type ip size 100 expire 30s store gpc(3),gpt(2),gpc_rate(2,10s)')
+            paths = ['/inc', '/inc', '/inc0', '/set', '/setexpr?v=9', '/srcinc', '/', '/clr', '/']
+            bodies = [http_get(fe.port, path).body.decode() for path in paths]
+            return bodies, normalize(settled(sock))
+        (bodies, table), _ = self.both(scenario)
+        self.assertEqual(bodies[6], 'g0=1 g1=2 g2=1 r1=2 r0=1 t0=9 t1=42 st=42 c=2 cr=2 ct=9 old=1\n')
+        self.assertEqual(bodies[8], 'g0=1 g1=0 g2=1 r1=2 r0=1 t0=9 t1=42 st=42 c=0 cr=2 ct=9 old=1\n')
+        self.assertIn('key=127.0.0.1 use=0 exp=N gpt0=9 gpt1=42 gpc0=1 gpc1=0 gpc2=1 gpc0_rate(10000)=1 '
+                      'gpc1_rate(10000)=2\n', table)
+
     # --- §3: the admin socket --------------------------------------------------------------
 
     def test_admin_commands(self):
@@ -279,6 +380,81 @@ backend be2
         self.assertEqual(got['show table fe key 10.9.9.9'], '\n')
         self.assertEqual(out[-1][1], '# table: fe, type: ip, size:100, used:0\n\n')
 
+    # --- tables of peers sections ------------------------------------------------------------
+
+    def start_peers_tables(self, binary, tables, frontend):
+        """A peers section whose only peer is this process, declaring `tables`; a frontend using
+        them."""
+        fe = self.listener()
+        sock = self.tmpdir() + '/admin.sock'
+        cfg = f"""
+global
+    stats socket {sock} level admin
+    localpeer me
+{DEFAULTS}
+peers mypeers
+    peer me 127.0.0.1:{free_port()}
+{tables}
+
+frontend fe
+    bind {fe.bind}
+{frontend}
+"""
+        self.proxy(cfg, [fe], binary=binary)
+        return fe, sock
+
+    def test_peers_section_tables(self):
+        """`table <name>` lines of a peers section: tables named `<peers>/<name>`, tracked with
+        `track-sc0 src table mypeers/t`, read by fetches naming them, listed by `show table` (the
+        last declared first) and dumped as haproxy does."""
+        def scenario(binary):
+            fe, sock = self.start_peers_tables(binary, """
+    table t type ip size 1k expire 30s store http_req_cnt,http_req_rate(10s),gpc0
+    table s type string len 16 size 100 store http_req_cnt
+""", """
+    stick-table type ip size 10 store http_req_cnt
+    http-request track-sc0 src table mypeers/t
+    http-request track-sc1 path table mypeers/s
+    http-request track-sc2 src
+    http-request sc-inc-gpc0(0) if { path /mark }
+    http-request return status 200 content-type text/plain lf-string "cnt=%[sc_http_req_cnt(0)] src=%[src_http_req_cnt(mypeers/t)] gpc=%[src_get_gpc0(mypeers/t)] s=%[sc1_http_req_cnt] tc=%[table_cnt(mypeers/s)] in=%[path,in_table(mypeers/s)] conv=%[src,table_http_req_cnt(mypeers/t)]\\n"
+""")
+            bodies = [http_get(fe.port, path).body.decode() for path in ('/', '/mark', '/a', '/a')]
+            return (bodies, cli(sock, 'show table'), normalize(settled(sock, 'mypeers/t')),
+                    normalize(settled(sock, 'mypeers/s')))
+        (bodies, listing, t, s), _ = self.both(scenario)
+        self.assertEqual(bodies[0], 'cnt=1 src=1 gpc=0 s=1 tc=1 in=1 conv=1\n')
+        self.assertEqual(bodies[3], 'cnt=4 src=4 gpc=1 s=2 tc=3 in=1 conv=4\n')
+        self.assertEqual(listing, '# table: fe, type: ip, size:10, used:1\n'
+                                  '# table: mypeers/s, type: string, size:100, used:3\n'
+                                  '# table: mypeers/t, type: ip, size:1024, used:1\n\n')
+        self.assertEqual(t, '# table: mypeers/t, type: ip, size:1024, used:1\n'
+                            '0x: key=127.0.0.1 use=0 exp=N gpc0=1 http_req_cnt=4 http_req_rate(10000)=4\n\n')
+        self.assertIn('0x: key=/a use=0 exp=0 http_req_cnt=2\n', s)
+
+    def test_peers_section_table_errors(self):
+        """A peers section's `table` line gets haproxy's `-c` messages, which start with `table:`."""
+        cases = {
+            'table t type foo size 1k': "table: unknown type 'foo'.",
+            'table t type ip': 'table: missing size.',
+            'table t type ip size 1k store http_req_rate': "table: missing argument to store option 'http_req_rate'.",
+            'table t type ip size 1k store nope': "table: unknown store option 'nope'.",
+            'table t type ip size 1k\nfrontend fe\n    bind 127.0.0.1:18499\n    http-request track-sc0 src table mypeers/u':
+                "Proxy 'fe': unable to find table 'mypeers/u' referenced by track-sc0.",
+            'table t type ip size 1k\nfrontend fe\n    bind 127.0.0.1:18499\n    http-request deny if { src_conn_cur(t) gt 1 }':
+                "unable to find table 't' referenced in arg 1 of ACL keyword 'src_conn_cur' in proxy 'fe'.",
+        }
+        binaries = [self.PROXY_BIN]
+        if not IS_HAPROXY and haproxy_available():
+            binaries.append(HAPROXY_BIN)
+        for binary in binaries:
+            for body, message in cases.items():
+                cfg = f"global\n    localpeer me\n{DEFAULTS}\npeers mypeers\n    peer me 127.0.0.1:18498\n    {body}\n"
+                rc, out, err = run_check(binary, cfg, self.tmpdir())
+                with self.subTest(binary=binary, body=body):
+                    self.assertNotEqual(rc, 0, out + err)
+                    self.assertIn(message, out + err)
+
     # --- -c messages -------------------------------------------------------------------------
 
     def test_config_errors(self):
@@ -304,6 +480,24 @@ backend be2
             'http-request deny if { src_conn_rate gt 1 }':
                 "unable to find table 'fe' referenced in arg 1 of ACL keyword 'src_conn_rate' in proxy 'fe'.",
             'backend b\n    stick on src': "Proxy 'b': unable to find stick-table 'b'.",
+            'stick-table type ip size 10 store gpc(101)':
+                "stick-table: array size is out of allowed range (1-100) for store option 'gpc'.",
+            'stick-table type ip size 10 store gpc': "stick-table: missing argument to store option 'gpc'.",
+            'stick-table type ip size 10 store gpc_rate(2)': "stick-table: missing argument to store option 'gpc_rate'.",
+            'stick-table type ip size 10 store gpc(2),gpc1':
+                "stick-table: simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' "
+                "overrides 'gpc[0/1]'.",
+            'stick-table type ip size 10 store gpt0,gpt(2)':
+                "stick-table: simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' "
+                "overrides 'gpt0'.",
+            'stick-table type ip size 10\n    http-request sc-inc-gpc(x,0)':
+                "Missing gpc ID 'sc-inc-gpc(x,0)'. Expects sc-inc-gpc(<GPC ID>,<Track ID>).",
+            'stick-table type ip size 10\n    tcp-request connection sc-inc-gpc(x,0)':
+                "Missing gpc ID 'sc-inc-gpc(x,0)'. Expects sc-inc-gpc(<GPC ID>,<Track ID>)",
+            'stick-table type ip size 10\n    tcp-request content sc-set-gpt0(5) 1':
+                "invalid stick table track ID 'sc-set-gpt0(5)'. The max allowed ID is 2",
+            'stick-table type ip size 10\n    http-request sc-set-gpt(1,3) 1':
+                "invalid stick table track ID 'sc-set-gpt(1,3)'. The max allowed ID is 2.",
             'stick-table type ip size 10\n    tcp-request connection track-sc0 req.hdr(host)':
                 "fetch method 'req.hdr(host)' extracts information from 'HTTP request headers', none of which "
                 'is available here',

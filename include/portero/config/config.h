@@ -362,7 +362,9 @@ struct TcpRequestRule {
   Origin origin;
   enum class Layer : uint8_t { connection, session, content } layer = Layer::content;
   // expect_proxy: `expect-proxy layer4`, a PROXY protocol header is read before anything else.
-  enum class Action : uint8_t { accept, reject, track_sc, expect_proxy } action = Action::accept;
+  // sc_inc: `sc-inc-gpc0|1[(<sc>)]`, `sc-inc-gpc(<idx>,<sc>)`; sc_set: `sc-set-gpt0[(<sc>)]`,
+  // `sc-set-gpt(<idx>,<sc>)` with an integer (gp_value) or an expression (key).
+  enum class Action : uint8_t { accept, reject, track_sc, expect_proxy, sc_inc, sc_set } action = Action::accept;
   std::string action_name;          // as written: "accept", "reject"
   // track-sc<sc> <key> [table <table>]: the key's sample expression, the table's proxy name
   // (empty: this proxy's) and index (resolved after parsing).
@@ -370,6 +372,9 @@ struct TcpRequestRule {
   std::string key;
   std::string table;
   int table_index = -1;
+  stick::Data gp_data = stick::Data::gpc0;   // sc-*: gpc0, gpc1, gpc, gpt0 or gpt
+  uint32_t gp_index = 0;                     // sc-*: the array element (gpc, gpt)
+  int64_t gp_value = 0;                      // sc-set-*: the integer, when no expression
   std::vector<std::string> condition;
 };
 
@@ -432,6 +437,8 @@ struct HttpRequestRule {
     strict_mode,                    // at_least: 1 = off, 0 = on
     set_src, set_src_port, set_dst, set_dst_port,   // fmt (a sample expression)
     set_mark, set_tos,              // at_least (the value)
+    sc_inc_gpc,                     // gp_index, sc: `sc-inc-gpc(<idx>,<sc>)`
+    sc_set_gpt,                     // gp_index, sc, fmt or at_least: `sc-set-gpt(<idx>,<sc>) <v>`
   } action = Action::other;
   std::string action_name;          // as written, e.g. "return", "set-header"
   std::vector<std::string> words;   // the rest of the line
@@ -460,6 +467,7 @@ struct HttpRequestRule {
   bool capture_by_id = false;       // `id N` (checked against the frontend's slots after parsing)
   long capture_id_written = 0;      // N as written, for HAProxy's message
   int sc = 0;                       // track-sc / sc-* actions: the stick counter (0..2)
+  uint32_t gp_index = 0;            // sc-inc-gpc / sc-set-gpt: the array element
   int table_index = -1;             // track-sc: the table's proxy, resolved after parsing
 };
 using HttpRule = HttpRequestRule;
@@ -600,13 +608,14 @@ struct Proxy {
   // persistence through a stick table (server_id / server_key).
   struct StickRule {
     Origin origin;
-    enum class Kind : uint8_t { match, on, store_request } kind = Kind::on;
+    enum class Kind : uint8_t { match, on, store_request, store_response } kind = Kind::on;
     std::string pattern;            // a sample expression
     std::string table;              // the table's proxy name as written (empty: this proxy's)
     int table_index = -1;           // resolved after parsing
     std::vector<std::string> condition;
-    bool matches() const { return kind != Kind::store_request; }
-    bool stores() const { return kind != Kind::match; }
+    bool matches() const { return kind == Kind::match || kind == Kind::on; }
+    bool stores() const { return kind == Kind::on || kind == Kind::store_request; }   // request side
+    bool stores_response() const { return kind == Kind::store_response; }
   };
   std::vector<StickRule> stick_rules;
 
@@ -804,6 +813,30 @@ struct Config {
   // frontends, backends and listen sections in declaration order (defaults excluded).
   std::vector<Proxy> proxies;
   std::vector<std::string> files;   // the files that were read, in order
+  // `table <name> ...` lines of peers sections (named `<peers>/<name>`, as HAProxy names them),
+  // in declaration order; kept when their section is dropped (then shared with nobody).
+  std::vector<stick::TableSpec> peer_tables;
+  uint32_t tables_declared = 0;     // stick tables declared so far (TableSpec::declared)
+
+  // Stick tables by index: a proxy's table has its proxy's index, the peers sections' tables
+  // follow (proxies.size() + n). -1 / null: none of that name.
+  int find_table(std::string_view name) const {
+    for (size_t k = 0; k < proxies.size(); ++k)
+      if (proxies[k].stick_table && proxies[k].kind != Proxy::Kind::defaults && proxies[k].name == name) return int(k);
+    for (size_t k = 0; k < peer_tables.size(); ++k)
+      if (peer_tables[k].name == name) return int(proxies.size() + k);
+    return -1;
+  }
+  size_t table_slots() const { return proxies.size() + peer_tables.size(); }
+  const stick::TableSpec* table_spec(int index) const {
+    if (index < 0) return nullptr;
+    if (size_t(index) < proxies.size())
+      return proxies[size_t(index)].stick_table ? &*proxies[size_t(index)].stick_table : nullptr;
+    return size_t(index) < table_slots() ? &peer_tables[size_t(index) - proxies.size()] : nullptr;
+  }
+  stick::TableSpec* table_spec(int index) {
+    return const_cast<stick::TableSpec*>(static_cast<const Config*>(this)->table_spec(index));
+  }
 
   const Userlist* find_userlist(std::string_view n) const {
     for (const auto& u : userlists)

@@ -94,6 +94,9 @@ struct Update {
   uint32_t expire = 0;          // timed: ms left before the entry expires
   std::string key;              // in the table's key form (ip: 4 bytes, integer: 4 bytes host order)
   Value values[stick::kDataTypes];
+  // Arrays (gpc(N), gpt(N), gpc_rate(N,p)): their elements in order, as many as the table's
+  // definition says (missing ones go out as zeroes).
+  std::vector<Value> elems[stick::kDataTypes];
 };
 // Encodes an update of a table defined by `def` (its key type/size and data mask).
 void encode_update(std::string& out, const TableDef& def, const Update& u);

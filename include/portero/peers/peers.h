@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "portero/config/config.h"
 #include "portero/stick/table.h"
@@ -32,6 +33,11 @@ class Service {
   // through the local peer's address, as HAProxy does. `done` runs once that is over (at
   // once when there is nothing to hand over; at the latest after a few seconds).
   virtual void hand_over(std::function<void()> done) = 0;
+  // `show peers [<section>]` in haproxy 2.6's form; `found` false when no section has that name.
+  virtual std::string show(std::string_view section, bool& found) const = 0;
+  // `show info`'s ActivePeers (remote peers with a session, connecting included) and
+  // ConnectedPeers (established sessions).
+  virtual void counts(uint32_t& active, uint32_t& connected) const = 0;
 };
 
 }  // namespace portero::peers

@@ -107,6 +107,10 @@ struct StatsSource {
   std::function<bool(int proxy)> frontend_paused;          // status STOP (paused listeners)
   std::function<std::vector<CapturedError>()> errors;      // `show errors`
   std::function<std::vector<SessionInfo>()> sessions;      // `show sess` (asks every worker)
+  // The peers (main thread): `show peers [<section>]` (`found` false: no such section) and
+  // `show info`'s ActivePeers / ConnectedPeers. Empty without peers sections.
+  std::function<std::string(std::string_view section, bool& found)> show_peers;
+  std::function<void(uint32_t& active, uint32_t& connected)> peer_counts;
 
   // Called after an admin action changed server s of proxy p (admin state, weight, checks):
   // the data plane posts a balancer refresh to every worker.

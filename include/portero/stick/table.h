@@ -37,28 +37,34 @@ struct Entry;
 struct Layout {
   int16_t offset[kDataTypes];   // byte offset of each stored type in an entry's data, -1 if not stored
   uint32_t period[kDataTypes];
+  uint8_t nbelem[kDataTypes];   // elements of each stored type (arrays: gpc(N)...; others 1)
   uint32_t data_size = 0;
 };
 
-// The data of one entry, seen under its shard's lock.
+// The data of one entry, seen under its shard's lock. `idx` is the element of an array type
+// (gpc(N), gpt(N), gpc_rate(N,p)); the numbered counters gpc0, gpc1, gpt0 and their rates read
+// the array's element 0 or 1 when the table stores the array instead (HAProxy's fallback).
 class View {
  public:
   View(const Layout& l, Entry* e) : l_(l), e_(e) {}
-  bool has(Data d) const;
-  uint64_t get(Data d, uint32_t now) const;       // counter value, or rate over its period
-  void add(Data d, uint64_t n, uint32_t now);     // counter += n, or n events on a rate
-  void set(Data d, uint64_t v);                   // counters only (rates: ignored)
-  void sub(Data d, uint64_t n);                   // counters only, not below 0
+  bool has(Data d, unsigned idx = 0) const { return slot(d, idx) != nullptr; }
+  uint64_t get(Data d, uint32_t now, unsigned idx = 0) const;     // counter value, or rate over its period
+  void add(Data d, uint64_t n, uint32_t now, unsigned idx = 0);   // counter += n, or n events on a rate
+  void set(Data d, uint64_t v, unsigned idx = 0);                 // counters only (rates: ignored)
+  void sub(Data d, uint64_t n);                                   // counters only, not below 0
   // A rate set from outside (`set table`): `v` events in a period starting now, none before,
   // so it reads v for the whole period then fades, as HAProxy does.
-  void set_rate(Data d, uint32_t v, uint32_t now);
+  void set_rate(Data d, uint32_t v, uint32_t now, unsigned idx = 0);
   Entry* entry() const { return e_; }
   // A frequency counter's raw state (peers send and receive it as it is).
-  FreqCtr freq(Data d) const;
-  void set_freq(Data d, const FreqCtr& f);
+  FreqCtr freq(Data d, unsigned idx = 0) const;
+  void set_freq(Data d, const FreqCtr& f, unsigned idx = 0);
   uint32_t refs() const;                          // streams tracking the entry
 
  private:
+  // Where element `idx` of `d` is in the entry (after the fallback above); null: not stored.
+  unsigned char* slot(Data d, unsigned idx) const;
+  uint32_t period_of(Data d) const;               // a rate's period (after the fallback)
   const Layout& l_;
   Entry* e_;
 };
@@ -201,7 +207,8 @@ class Table {
   std::vector<std::string> names_;
 };
 
-// The tables of a configuration, by proxy index (null where the proxy has none).
+// The tables of a configuration, by table index (config::Config::table_spec(): a proxy's
+// index, then the peers sections' tables; null where a proxy has none).
 class Tables {
  public:
   std::vector<std::unique_ptr<Table>> by_proxy;
@@ -209,6 +216,8 @@ class Tables {
     return proxy_index >= 0 && size_t(proxy_index) < by_proxy.size() ? by_proxy[proxy_index].get() : nullptr;
   }
   Table* find(std::string_view name) const;
+  // Every table, the last declared first (the order of haproxy's `show table`).
+  std::vector<Table*> listing() const;
 };
 
 // The tables the running process serves (set once they are built; null before). The fetches

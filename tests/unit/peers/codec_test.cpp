@@ -131,3 +131,56 @@ TEST_CASE("hello lines and versions") {
   CHECK_FALSE(parse_version("2", ma, mi));
   CHECK_FALSE(parse_version("x.1", ma, mi));
 }
+
+TEST_CASE("arrays: their sizes in the definition, their elements in turn in an update") {
+  using portero::stick::Data;
+  TableDef def;
+  def.id = 2;
+  def.name = "t";
+  def.key_type = kKeyIpv4;
+  def.key_size = 4;
+  def.data_mask = (1ull << int(Data::gpt)) | (1ull << int(Data::gpc)) | (1ull << int(Data::gpc_rate));
+  def.nbelem[int(Data::gpt)] = 2;
+  def.nbelem[int(Data::gpc)] = 3;
+  def.nbelem[int(Data::gpc_rate)] = 2;
+  def.period[int(Data::gpc_rate)] = 10000;
+  def.has_expire = true;
+  def.expire = 1000;
+  std::string s;
+  encode_define(s, def);
+  Message m;
+  size_t used = 0;
+  REQUIRE(next_message(reinterpret_cast<const uint8_t*>(s.data()), s.size(), m, used) == Frame::ok);
+  TableDef back;
+  bool ignore = true;
+  REQUIRE(decode_define(m.body, back, ignore));
+  CHECK_FALSE(ignore);
+  CHECK(back.nbelem[int(Data::gpt)] == 2);
+  CHECK(back.nbelem[int(Data::gpc)] == 3);
+  CHECK(back.nbelem[int(Data::gpc_rate)] == 2);
+  CHECK(back.period[int(Data::gpc_rate)] == 10000);
+
+  Update u;
+  u.key = std::string("\x0a\x00\x00\x01", 4);
+  u.elems[int(Data::gpt)] = {Value{7}, Value{8}};
+  u.elems[int(Data::gpc)] = {Value{1}, Value{2}};   // the third goes out as 0
+  u.elems[int(Data::gpc_rate)].resize(2);
+  u.elems[int(Data::gpc_rate)][1].curr = 5;
+  u.elems[int(Data::gpc_rate)][1].elapsed = 20;
+  s.clear();
+  encode_update(s, back, u);
+  REQUIRE(next_message(reinterpret_cast<const uint8_t*>(s.data()), s.size(), m, used) == Frame::ok);
+  CHECK(m.type == kIncUpdate);
+  // key (4) + gpt 7, 8 + gpc 1, 2, 0 + two freq counters of three varints each.
+  CHECK(m.body.size() == 4 + 2 + 3 + 6);
+  Update got;
+  std::vector<std::string> dict;
+  REQUIRE(decode_update(m.type, m.body, back, dict, got));
+  REQUIRE(got.elems[int(Data::gpc)].size() == 3);
+  CHECK(got.elems[int(Data::gpt)][1].v == 8);
+  CHECK(got.elems[int(Data::gpc)][1].v == 2);
+  CHECK(got.elems[int(Data::gpc)][2].v == 0);
+  CHECK(got.elems[int(Data::gpc_rate)][1].curr == 5);
+  CHECK(got.elems[int(Data::gpc_rate)][1].elapsed == 20);
+  CHECK_FALSE(decode_update(m.type, m.body.substr(0, m.body.size() - 1), back, dict, got));
+}

@@ -131,3 +131,43 @@ TEST_CASE("table: keys of every type as show table writes them") {
   in.for_each(0, [&](const Entry* e, View&, uint32_t, int64_t) { CHECK(in.key_text(e) == "42"); });
   CHECK(!in.key_from_str("4x", k));
 }
+
+TEST_CASE("arrays: each element its own counter; gpc0, gpc1, gpt0 fall back on them") {
+  TableSpec s = spec(100, 0, {{Data::gpc, 0}, {Data::gpt, 0}, {Data::gpc_rate, 1000}, {Data::http_req_cnt, 0}});
+  s.nbelem[int(Data::gpc)] = 3;
+  s.nbelem[int(Data::gpt)] = 2;
+  s.nbelem[int(Data::gpc_rate)] = 2;
+  s.nbelem[int(Data::http_req_cnt)] = 1;
+  CHECK(s.provides(Data::gpc, 2));
+  CHECK_FALSE(s.provides(Data::gpc, 3));
+  CHECK(s.provides(Data::gpc1));
+  CHECK(s.provides(Data::gpt0));
+  CHECK_FALSE(s.provides(Data::gpc0, 1));
+  Table t(s);
+  const Key k = ip(t, "10.0.0.1");
+  const uint32_t now = 5000;
+  REQUIRE(t.upsert(k, now, [&](View& v) {
+    v.add(Data::gpc, 1, now, 2);
+    v.add(Data::gpc1, 4, now);           // gpc[1]
+    v.set(Data::gpt, 9, 1);
+    v.set(Data::gpt0, 3);                // gpt[0]
+    v.add(Data::gpc1_rate, 2, now);      // gpc_rate[1]
+    v.add(Data::gpc, 1, now, 7);         // beyond the array: nothing
+  }));
+  t.lookup(k, now, [&](View& v) {
+    CHECK(v.get(Data::gpc, now, 0) == 0);
+    CHECK(v.get(Data::gpc, now, 1) == 4);
+    CHECK(v.get(Data::gpc, now, 2) == 1);
+    CHECK(v.get(Data::gpt, now, 0) == 3);
+    CHECK(v.get(Data::gpt, now, 1) == 9);
+    CHECK(v.get(Data::gpc_rate, now, 1) == 2);
+    CHECK(v.get(Data::gpc0_rate, now) == 0);
+    CHECK_FALSE(v.has(Data::gpc, 3));
+    CHECK(v.get(Data::http_req_cnt, now) == 0);
+  });
+  std::string line;
+  t.inspect(k, now, [&](const Entry* x, View& v, uint32_t use, int64_t exp) { line = show_entry(t, x, v, use, exp, now); });
+  CHECK(line.substr(line.find(" key=")) ==
+        " key=10.0.0.1 use=0 exp=0 http_req_cnt=0 gpt0=3 gpt1=9 gpc0=0 gpc1=4 gpc2=1 gpc0_rate(1000)=0 "
+        "gpc1_rate(1000)=2\n");
+}
