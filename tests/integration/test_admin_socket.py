@@ -2,6 +2,7 @@
 effect of server commands on traffic. Every expectation is what haproxy 2.6.12 answers
 (COMPAT.md §5); run with PROXY_BIN=/usr/sbin/haproxy to check the test itself."""
 
+from harness.cli import stat_rows
 import os
 import re
 import socket
@@ -124,19 +125,6 @@ class Interactive:
 
     def close(self):
         self.s.close()
-
-
-def stat_rows(csv):
-    """show stat CSV -> {(pxname, svname): {column: value}}."""
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    rows = {}
-    for l in lines[1:]:
-        if not l:
-            continue
-        vals = l.split(',')
-        rows[(vals[0], vals[1])] = dict(zip(cols, vals))
-    return rows
 
 
 class AdminSocketTest(ProxyTestCase):

@@ -5,6 +5,7 @@ whose answers the test changes. What a user sees is compared: where requests go,
 and address columns of `show stat`, `show servers state`, and the log lines. No sleeping:
 every wait is a condition polled under a deadline."""
 
+from harness.cli import stat_rows
 import os
 import re
 import unittest
@@ -17,17 +18,6 @@ from harness.proxy import run_check
 from harness.syslog import SyslogReceiver
 
 WAIT = 10.0
-
-
-def stat_rows(csv):
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    rows = {}
-    for line in lines[1:]:
-        if line:
-            vals = line.split(',')
-            rows[(vals[0], vals[1])] = dict(zip(cols, vals))
-    return rows
 
 
 def state_rows(text):

@@ -3,6 +3,7 @@
 PROXY_BIN=/usr/sbin/haproxy to check the test itself), and the picks after each change are
 compared with haproxy's on the same commands (differential part: skipped without haproxy)."""
 
+from harness.cli import stat_rows
 import os
 import random
 import threading
@@ -14,18 +15,6 @@ from harness import (ProxyTestCase, Client, DEFAULTS, wait_until, IS_HAPROXY, HA
 from harness.cli import cli
 
 N_KEYS = 1000
-
-
-def stat_rows(csv):
-    """show stat CSV -> {(pxname, svname): {column: value}}."""
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    rows = {}
-    for line in lines[1:]:
-        if line:
-            vals = line.split(',')
-            rows[(vals[0], vals[1])] = dict(zip(cols, vals))
-    return rows
 
 
 def sources(n=N_KEYS, seed=5):

@@ -5,6 +5,7 @@ $NOTIFY_SOCKET with -Ws, stops everything on SIGTERM and exits when its worker c
 
 The frontends bind a fixed free port (a reload binds it again next to the old worker)."""
 
+from harness.util import children
 import os
 import re
 import signal
@@ -42,23 +43,6 @@ def try_get(port):
         return get(port)
     except Exception as e:  # noqa: BLE001
         return f'error: {e!r}'
-
-
-def children(pid):
-    """Pids of the live processes whose parent is pid."""
-    out = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/stat') as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(')') + 2:].split()
-        if int(fields[1]) == pid and fields[0] != 'Z':
-            out.append(int(d))
-    return sorted(out)
 
 
 def read_file(path, mode='r'):

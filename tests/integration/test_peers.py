@@ -7,6 +7,7 @@ sections are compared with haproxy's.
 Every wait is on a condition with a deadline (poll `show table` until it shows what is expected).
 """
 
+from harness.util import children
 import os
 import re
 import signal
@@ -277,23 +278,6 @@ backend int
         a, b = self.mesh(PROXY_BIN, PROXY_BIN)
         self.both_ways(a, b)
         self.resync(a, b)
-
-
-def children(pid):
-    """Pids of the live processes whose parent is pid."""
-    out = []
-    for d in os.listdir('/proc'):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f'/proc/{d}/stat') as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(')') + 2:].split()
-        if int(fields[1]) == pid and fields[0] != 'Z':
-            out.append(int(d))
-    return out
 
 
 class ArrayNode(Node):

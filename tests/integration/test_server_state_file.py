@@ -10,7 +10,7 @@ import unittest
 from harness import (free_port, ProxyTestCase, DEFAULTS, wait_until, HAPROXY_BIN, PROXY_BIN, IS_HAPROXY,
                      haproxy_available)
 from harness.proxy import run_check
-from harness.cli import cli
+from harness.cli import cli, stat_rows
 
 
 def state_lines(text):
@@ -24,15 +24,9 @@ def state_lines(text):
     return out
 
 
-def stat_rows(csv):
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    rows = {}
-    for line in lines[1:]:
-        if line:
-            vals = line.split(',')
-            rows[vals[1]] = dict(zip(cols, vals))
-    return rows
+def server_rows(csv):
+    """show stat CSV -> {svname: {column: value}} (one backend here)."""
+    return {sv: row for (_, sv), row in stat_rows(csv).items()}
 
 
 class ServerStateFileTest(ProxyTestCase):
@@ -73,7 +67,7 @@ backend be
             self.assertEqual(cli(sock, cmd).strip(), '', cmd)
         # every check has run once (s5's failed: DOWN)
         def checked():
-            rows = stat_rows(cli(sock, 'show stat'))
+            rows = server_rows(cli(sock, 'show stat'))
             return rows['s5']['status'] == 'DOWN' and rows['s2']['check_status'] == rows['s6']['check_status'] == 'L4OK'
         self.assertTrue(wait_until(checked, 10))
         saved = cli(sock, 'show servers state')
@@ -96,7 +90,7 @@ backend be
         extra_global = extra_global.replace('@DIR@', d)
         extra_backend = extra_backend.replace('@DIR@', d)
         p, sock = self.second_run(binary, state_path, extra_global, extra_backend, s2_weight)
-        return saved, cli(sock, 'show servers state'), stat_rows(cli(sock, 'show stat')), p
+        return saved, cli(sock, 'show servers state'), server_rows(cli(sock, 'show stat')), p
 
     def check_restored(self, saved, now, rows):
         before, after = state_lines(saved), state_lines(now)
@@ -278,7 +272,7 @@ backend be
         p.signal(signal.SIGUSR2)
         self.assertTrue(wait_settled(p, 2), p.stderr())
         self.assertTrue(wait_until(lambda: (info_pid(sock) or old) != old, 10), 'no new worker')
-        return stat_rows(cli(sock, 'show stat'))
+        return server_rows(cli(sock, 'show stat'))
 
     def test_reload_keeps_maintenance_weight_and_down_servers(self):
         rows = self.run_reload()

@@ -9,6 +9,7 @@ Every expectation was observed with HAProxy 2.6.12 (OpenSSL 3.0) and nginx 1.22:
 PROXY_BIN=/usr/sbin/haproxy. When the binary under test is not haproxy and haproxy is
 installed, the `run_*` observations are also made with haproxy and compared."""
 
+from harness.cli import stat_rows
 import os
 import re
 import socket
@@ -24,18 +25,6 @@ from harness.util import wait_until
 # %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %r
 HTTPLOG = re.compile(r'\S+ \[[^\]]+\] (?P<fe>\S+) (?P<route>\S+) (?P<timers>\S+) (?P<status>\d+) \d+ \S+ \S+ '
                      r'(?P<tsc>\S+) (?P<conns>\S+) \S+ "(?P<req>[^"]*)"')
-
-
-def stat_rows(csv):
-    """show stat CSV -> {(pxname, svname): {column: value}}."""
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    rows = {}
-    for l in lines[1:]:
-        if l:
-            vals = l.split(',')
-            rows[(vals[0], vals[1])] = dict(zip(cols, vals))
-    return rows
 
 
 def nginx_headers(resp):

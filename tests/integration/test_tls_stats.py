@@ -14,6 +14,7 @@ Expectations observed with HAProxy 2.6.12 (OpenSSL 3.0): ssl_sess counts full ha
 PROXY_BIN=/usr/sbin/haproxy. When the binary under test is not haproxy and haproxy is
 installed, the same sequence runs on haproxy and the observations are compared."""
 
+from harness.cli import stat_rows
 import os
 import re
 import socket
@@ -29,12 +30,6 @@ from harness.util import wait_until
 SSL_COLS = ('ssl_sess', 'ssl_reused_sess', 'ssl_failed_handshake')
 ROWS = (('fe', 'FRONTEND'), ('be', 's1'), ('be', 'BACKEND'), ('tlsorigin', 'FRONTEND'),
         ('prom', 'FRONTEND'))
-
-
-def stat_rows(csv):
-    lines = csv.split('\n')
-    cols = lines[0][2:].split(',')
-    return {tuple(l.split(',')[:2]): dict(zip(cols, l.split(','))) for l in lines[1:] if l}
 
 
 def ssl_cells(csv):

@@ -17,3 +17,15 @@ def cli(path, line, timeout=5.0, half_close=True):
             if not d:
                 return out.decode()
             out += d
+
+
+def stat_rows(csv):
+    """show stat CSV -> {(pxname, svname): {column: value}}."""
+    lines = csv.split('\n')
+    cols = lines[0][2:].split(',')
+    rows = {}
+    for line in lines[1:]:
+        if line:
+            vals = line.split(',')
+            rows[(vals[0], vals[1])] = dict(zip(cols, vals))
+    return rows

@@ -1,5 +1,6 @@
-"""Small helpers shared by the harness: polling with a deadline, free ports."""
+"""Small helpers shared by the harness: polling with a deadline, free ports, child processes."""
 
+import os
 import socket
 import time
 
@@ -33,3 +34,20 @@ def can_connect(port, host='127.0.0.1', timeout=0.5):
         return False
     s.close()
     return True
+
+
+def children(pid):
+    """Pids of the live processes whose parent is pid."""
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f'/proc/{d}/stat') as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(')') + 2:].split()
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            out.append(int(d))
+    return sorted(out)
