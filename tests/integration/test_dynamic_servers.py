@@ -100,12 +100,20 @@ backend st
                         wait_until(lambda: self._server_idle(target), timeout=5)
                     out.append((arg, self.cli(arg)))
                 elif kind == 'picks':
+                    # the previous picks' connections are released right after their answers;
+                    # leastconn's choice among equals depends on it: start from idle servers
+                    # (haproxy's already are)
+                    wait_until(lambda: self._backend_idle('be'), timeout=5)
                     out.append(('picks', self.picks(arg)))
                 else:
                     out.append(('keys', self.source_picks(arg)))
         finally:
             p.stop()
         return out
+
+    def _backend_idle(self, be):
+        return all(f[4] == '0' for f in (l.split(',') for l in self.cli('show stat').splitlines())
+                   if len(f) > 4 and f[0] == be and f[1] not in ('FRONTEND', 'BACKEND'))
 
     def _server_idle(self, target):
         be, srv = target.split('/')
